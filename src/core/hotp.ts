@@ -1,0 +1,65 @@
+// HOTP (RFC 4226) and TOTP (RFC 6238) code generation: pure functions over bytes.
+// node:crypto is used only for HMAC, which is a pure computation here; nothing reads a clock or a file.
+import { createHmac } from 'node:crypto';
+
+export const HASH_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
+export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
+
+export interface OtpParameters {
+  algorithm: HashAlgorithm;
+  /** Number of decimal digits in a passcode, 6 to 8 (RFC 4226 §5.3 requires at least 6). */
+  digits: number;
+}
+
+const NODE_HASH_NAMES: Record<HashAlgorithm, string> = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
+const POWERS_OF_TEN = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+export function isHashAlgorithm(value: string): value is HashAlgorithm {
+  return (HASH_ALGORITHMS as readonly string[]).includes(value);
+}
+
+export function assertOtpParameters(params: OtpParameters): void {
+  if (!isHashAlgorithm(params.algorithm)) throw new RangeError(`unsupported HMAC algorithm ${String(params.algorithm)}`);
+  if (!Number.isInteger(params.digits) || params.digits < 6 || params.digits > 8) {
+    throw new RangeError(`digits must be 6, 7 or 8, not ${params.digits}`);
+  }
+}
+
+/** The 8-byte big-endian moving factor of RFC 4226 §5.2. Counters beyond 2^53 are not representable here. */
+function counterBytes(counter: number): Buffer {
+  if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError(`counter must be a non-negative safe integer, not ${counter}`);
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(BigInt(counter));
+  return bytes;
+}
+
+/** RFC 4226 §5.3 dynamic truncation, reduced to `digits` decimal digits. */
+function truncate(mac: Buffer, digits: number): string {
+  const offset = mac[mac.length - 1]! & 0x0f;
+  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
+  return (binary % POWERS_OF_TEN[digits]!).toString().padStart(digits, '0');
+}
+
+/** HOTP(K, C) as the decimal passcode a token shows for counter C. */
+export function generateHotp(secret: Uint8Array, counter: number, params: OtpParameters): string {
+  assertOtpParameters(params);
+  const mac = createHmac(NODE_HASH_NAMES[params.algorithm], secret).update(counterBytes(counter)).digest();
+  return truncate(mac, params.digits);
+}
+
+export interface TotpParameters extends OtpParameters {
+  /** RFC 6238 X, the time step; 30 s unless a seed file says otherwise. */
+  periodInSeconds: number;
+  /** RFC 6238 T0, the Unix time at which counting starts; 0 by default. */
+  startTimeInSeconds?: number;
+}
+
+/** RFC 6238 §4.2: T = floor((unixTime - T0) / X). The caller passes the time; the core has no clock. */
+export function totpCounterAt(unixTimeInSeconds: number, params: TotpParameters): number {
+  if (!(params.periodInSeconds > 0)) throw new RangeError('periodInSeconds must be positive');
+  return Math.floor((unixTimeInSeconds - (params.startTimeInSeconds ?? 0)) / params.periodInSeconds);
+}
+
+export function generateTotp(secret: Uint8Array, unixTimeInSeconds: number, params: TotpParameters): string {
+  return generateHotp(secret, totpCounterAt(unixTimeInSeconds, params), params);
+}

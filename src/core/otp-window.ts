@@ -1,0 +1,52 @@
+// Verification over a look-ahead window and the re-sync search. Both return the matched counter, not a
+// boolean, so replay protection, re-sync and the audit log share one fact.
+import { generateHotp, type OtpParameters } from './hotp.js';
+import { passcodesEqual } from './passcode.js';
+
+export interface CounterWindow {
+  /** The next counter the server expects (C). Counters below it are spent: a code for them is a replay. */
+  firstCounter: number;
+  /** How many counters to try, starting at firstCounter: [C, C + size). */
+  size: number;
+}
+
+function assertWindow(window: CounterWindow): void {
+  if (!Number.isSafeInteger(window.firstCounter) || window.firstCounter < 0) throw new RangeError('firstCounter must be a non-negative integer');
+  if (!Number.isSafeInteger(window.size) || window.size < 1) throw new RangeError('window size must be a positive integer');
+}
+
+/**
+ * Finds the counter c in [C, C + size) with HOTP(K, c) = passcode (RFC 4226 §7.4 look-ahead).
+ * Returns c, or null when no counter in the window matches.
+ */
+export function findHotpCounter(secret: Uint8Array, passcode: string, window: CounterWindow, params: OtpParameters): number | null {
+  assertWindow(window);
+  const end = window.firstCounter + window.size;
+  for (let counter = window.firstCounter; counter < end; counter++) {
+    if (passcodesEqual(generateHotp(secret, counter, params), passcode)) return counter;
+  }
+  return null;
+}
+
+/**
+ * RFC 4226 §7.4: re-sync needs two consecutive values so that a single guess cannot move the counter.
+ * Finds c in [C, C + size) with HOTP(c) = first and HOTP(c + 1) = second, computing each code once.
+ * Returns c (the caller sets the next expected counter to c + 2), or null.
+ */
+export function findConsecutiveCounters(
+  secret: Uint8Array,
+  first: string,
+  second: string,
+  window: CounterWindow,
+  params: OtpParameters,
+): number | null {
+  assertWindow(window);
+  const end = window.firstCounter + window.size;
+  let previousMatchedFirst = false;
+  for (let counter = window.firstCounter; counter <= end; counter++) {
+    const code = generateHotp(secret, counter, params);
+    if (previousMatchedFirst && passcodesEqual(code, second)) return counter - 1;
+    previousMatchedFirst = counter < end && passcodesEqual(code, first);
+  }
+  return null;
+}

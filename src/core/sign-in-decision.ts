@@ -1,0 +1,72 @@
+// The sign-in decision as a pure function of facts gathered by the sign-in service. It runs twice at most:
+// once without a passcode result (it may ask for the passcode to be verified), then with it.
+import type { AccessAction } from './access-rule.js';
+
+export const SIGN_IN_RESULTS = ['accept', 'reject', 'otp_required', 'enroll_required', 'locked'] as const;
+export type SignInResult = (typeof SIGN_IN_RESULTS)[number];
+
+/** Why a result was given. Kept in the audit log; callers see only the result. */
+export type SignInReason =
+  | 'throttled'
+  | 'unknown_user'
+  | 'wrong_password'
+  | 'denied_by_rule'
+  | 'token_locked'
+  | 'passcode_missing'
+  | 'passcode_malformed'
+  | 'passcode_wrong'
+  | 'passcode_replayed'
+  | 'enroll_required'
+  | 'no_token_self_association_off'
+  | 'password_only'
+  | 'passcode_accepted';
+
+export type PasscodeOutcome = 'matched' | 'wrong' | 'replayed';
+
+export interface SignInFacts {
+  throttled: boolean;
+  userFound: boolean;
+  /** `not_checked` when the caller verifies passwords itself (an `otp-only` API key). */
+  password: 'ok' | 'wrong' | 'not_checked';
+  access: AccessAction;
+  token: 'none' | 'active' | 'locked';
+  /** What the caller sent: nothing, something that is not the token's digits, or a well-formed code. */
+  passcode: 'absent' | 'malformed' | 'well_formed';
+  /** The verification's outcome, once the service has verified a well-formed passcode. */
+  passcodeOutcome?: PasscodeOutcome;
+  selfAssociation: boolean;
+}
+
+export type SignInStep =
+  | { kind: 'final'; result: SignInResult; reason: SignInReason }
+  | { kind: 'verify_passcode' };
+
+const final = (result: SignInResult, reason: SignInReason): SignInStep => ({ kind: 'final', result, reason });
+
+export function decideSignIn(facts: SignInFacts): SignInStep {
+  if (facts.throttled) return final('reject', 'throttled');
+  // Unknown user, wrong password and deny give the same `reject`: nothing tells them apart but the audit log.
+  if (!facts.userFound) return final('reject', 'unknown_user');
+  if (facts.password === 'wrong') return final('reject', 'wrong_password');
+  if (facts.access === 'deny') return final('reject', 'denied_by_rule');
+  if (facts.token === 'locked') return final('locked', 'token_locked');
+  if (facts.token === 'active') {
+    // A user with a token needs a passcode at every sign-in, whatever the IP rule says.
+    if (facts.passcode === 'absent') return final('otp_required', 'passcode_missing');
+    if (facts.passcode === 'malformed') return final('reject', 'passcode_malformed');
+    switch (facts.passcodeOutcome) {
+      case undefined:
+        return { kind: 'verify_passcode' };
+      case 'matched':
+        return final('accept', 'passcode_accepted');
+      case 'wrong':
+        return final('reject', 'passcode_wrong');
+      case 'replayed':
+        return final('reject', 'passcode_replayed');
+    }
+  }
+  if (facts.access === 'require_otp') {
+    return facts.selfAssociation ? final('enroll_required', 'enroll_required') : final('reject', 'no_token_self_association_off');
+  }
+  return final('accept', 'password_only');
+}
