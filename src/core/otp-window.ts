@@ -50,3 +50,13 @@ export function findConsecutiveCounters(
   }
   return null;
 }
+
+/**
+ * The window of TOTP time steps to try (RFC 6238 §5.2: allow a step of network delay or clock drift either
+ * side), never reaching back before `nextAllowedStep`, so a code once accepted cannot be used again.
+ */
+export function totpWindow(currentStep: number, nextAllowedStep: number, driftSteps = 1): CounterWindow | null {
+  const first = Math.max(currentStep - driftSteps, nextAllowedStep, 0);
+  const last = currentStep + driftSteps;
+  return last < first ? null : { firstCounter: first, size: last - first + 1 };
+}

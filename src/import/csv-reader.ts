@@ -1,0 +1,79 @@
+// The OATH CSV seed layout that LinOTP and privacyIDEA read:
+//   serial, secret (hex), type (hotp|totp, default hotp), digits (default 6), counter or time step, algorithm
+// one token a line, `#` comment lines. Any malformed line refuses the whole file, named by its number.
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { isHashAlgorithm } from '../core/hotp.js';
+import { normalizeSerial } from '../core/serial.js';
+import { SeedFileError, type ImportedKey, type ReadResult, type SkippedKey } from './imported-key.js';
+import { checkSecretLength, refuseDuplicateSerials } from './key-rules.js';
+
+export interface CsvOptions {
+  allowShortSecrets?: boolean;
+  onProgress?: (keysRead: number) => void;
+}
+
+const MAX_LINE_LENGTH = 4096;
+
+function splitFields(line: string): string[] {
+  return line.split(',').map((field) => field.trim().replace(/^"(.*)"$/, '$1').trim());
+}
+
+function parseLine(fields: string[], source: string): ImportedKey {
+  const [serialText = '', secretText = '', typeText = '', digitsText = '', counterText = '', algorithmText = ''] = fields;
+  if (fields.length > 6) throw new SeedFileError('invalid_structure', `expected at most 6 columns, found ${fields.length}`, source);
+  const serial = normalizeSerial(serialText);
+  if (!serial) throw new SeedFileError('invalid_value', `serial "${serialText}" is not 1-64 of A-Z a-z 0-9 - _`, source);
+  const hex = secretText.replace(/\s+/g, '');
+  if (hex === '' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
+    throw new SeedFileError('invalid_value', 'the secret is not an even number of hexadecimal digits', source);
+  }
+  const type = (typeText || 'hotp').toLowerCase();
+  if (type !== 'hotp' && type !== 'totp') throw new SeedFileError('invalid_value', `type "${typeText}" is not hotp or totp`, source);
+  const digits = digitsText === '' ? 6 : Number(digitsText);
+  if (!/^[0-9]*$/.test(digitsText) || digits < 6 || digits > 8) throw new SeedFileError('invalid_value', `digits "${digitsText}" is not 6, 7 or 8`, source);
+  if (counterText !== '' && !/^[0-9]{1,15}$/.test(counterText)) {
+    throw new SeedFileError('invalid_value', `${type === 'hotp' ? 'counter' : 'time step'} "${counterText}" is not a whole number`, source);
+  }
+  const number = counterText === '' ? null : Number(counterText);
+  if (type === 'totp' && number === 0) throw new SeedFileError('invalid_value', 'a TOTP time step must be positive', source);
+  const algorithm = (algorithmText || 'sha1').toUpperCase();
+  if (!isHashAlgorithm(algorithm)) throw new SeedFileError('invalid_value', `algorithm "${algorithmText}" is not sha1, sha256 or sha512`, source);
+  return {
+    serial,
+    type,
+    algorithm,
+    digits,
+    counter: type === 'hotp' ? (number ?? 0) : 0,
+    periodInSeconds: type === 'totp' ? (number ?? 30) : null,
+    timeOffsetInSeconds: 0,
+    secret: Buffer.from(hex, 'hex'),
+    source,
+  };
+}
+
+export async function readCsv(input: AsyncIterable<Buffer | string>, options: CsvOptions = {}): Promise<ReadResult> {
+  const keys: ImportedKey[] = [];
+  const skipped: SkippedKey[] = [];
+  const lines = createInterface({ input: Readable.from(input, { objectMode: false }), crlfDelay: Infinity });
+  let lineNumber = 0;
+  for await (const raw of lines) {
+    lineNumber++;
+    const source = `line ${lineNumber}`;
+    if (raw.length > MAX_LINE_LENGTH) throw new SeedFileError('resource_limit', `the line is over ${MAX_LINE_LENGTH} characters`, source);
+    const line = (lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.includes('\0')) throw new SeedFileError('not_csv', 'the file is binary, not CSV text', source);
+    const fields = splitFields(line);
+    // A header line naming the columns is allowed, once, before any token.
+    if (keys.length === 0 && skipped.length === 0 && fields[0]?.toLowerCase() === 'serial') continue;
+    const key = parseLine(fields, source);
+    const problem = checkSecretLength(key, options.allowShortSecrets ?? false);
+    if (problem) skipped.push({ serial: key.serial, source, reason: problem });
+    else keys.push(key);
+    if ((keys.length + skipped.length) % 1000 === 0) options.onProgress?.(keys.length + skipped.length);
+  }
+  options.onProgress?.(keys.length + skipped.length);
+  refuseDuplicateSerials(keys);
+  return { keys, skipped };
+}

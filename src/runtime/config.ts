@@ -1,0 +1,54 @@
+// Configuration from environment variables (the README lists each one).
+import { resolve, join } from 'node:path';
+import { DEFAULT_SCRYPT_COST, type ScryptCost } from '../crypto/password-hash.js';
+
+export interface Config {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  sqlitePath: string;
+  keyFile: string;
+  host: string;
+  port: number;
+  trustedProxies: string[];
+  poolSize: number;
+  passwordCost: ScryptCost;
+  logLevel: string;
+  logFile: string | undefined;
+  radiusPort: number | undefined;
+  /** Secure, __Host- cookies; off only for plain-HTTP local use. */
+  secureCookies: boolean;
+  /** Largest accepted import upload, bytes. */
+  importLimitBytes: number;
+  migrateOnStart: boolean;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.OTPGATE_DATA_DIR ?? './data');
+  const scryptLog2 = integer(env, 'OTPGATE_SCRYPT_LOG2N', Math.log2(DEFAULT_SCRYPT_COST.N), 10, 20);
+  const radius = env.OTPGATE_RADIUS_PORT;
+  return {
+    dataDir,
+    databaseUrl: env.OTPGATE_DATABASE_URL || undefined,
+    sqlitePath: join(dataDir, 'otpgate.db'),
+    keyFile: resolve(env.OTPGATE_KEY_FILE ?? join(dataDir, 'master.key')),
+    host: env.OTPGATE_HOST ?? '127.0.0.1',
+    port: integer(env, 'OTPGATE_PORT', 8080, 0, 65535),
+    trustedProxies: (env.OTPGATE_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    poolSize: integer(env, 'OTPGATE_DB_POOL_SIZE', 10, 1, 200),
+    passwordCost: { ...DEFAULT_SCRYPT_COST, N: 2 ** scryptLog2 },
+    logLevel: env.OTPGATE_LOG_LEVEL ?? 'info',
+    logFile: env.OTPGATE_LOG_FILE || undefined,
+    radiusPort: radius === undefined || radius === '' ? undefined : integer(env, 'OTPGATE_RADIUS_PORT', 1812, 0, 65535),
+    secureCookies: (env.OTPGATE_SECURE_COOKIES ?? 'auto') === 'true',
+    importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', 128, 1, 4096) * 1024 * 1024,
+    migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',
+  };
+}

@@ -1,0 +1,93 @@
+// Accounts (tenants) and their settings and account-wide restriction.
+import { findAccountById, findAccountByName, insertAccount, listAccounts, updateAccount } from '../store/account-store.js';
+import { isUniqueViolation } from '../store/transaction.js';
+import type { AccountRow } from '../store/schema.js';
+import { DEFAULT_SETTINGS, SETTING_LIMITS, settingsOf, type AccountSettings } from './account-settings.js';
+import type { AuditService } from './audit-service.js';
+import type { Actor, ServiceContext } from './context.js';
+import { ServiceError } from './errors.js';
+
+export const DEFAULT_ACCOUNT = 'default';
+const ACCOUNT_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export interface AccountView {
+  name: string;
+  settings: AccountSettings;
+  createdAt: string;
+}
+
+export function toAccountView(row: AccountRow): AccountView {
+  return { name: row.name, settings: settingsOf(row), createdAt: new Date(Number(row.created_at)).toISOString() };
+}
+
+export class AccountService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(actor: Actor, name: string): Promise<AccountRow> {
+    if (!ACCOUNT_NAME.test(name)) throw new ServiceError('invalid_request', `account name "${name}" must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)`);
+    const row = {
+      name,
+      look_ahead_window: DEFAULT_SETTINGS.lookAheadWindow,
+      associate_window: DEFAULT_SETTINGS.associateWindow,
+      sync_window: DEFAULT_SETTINGS.syncWindow,
+      max_failures: DEFAULT_SETTINGS.maxFailures,
+      self_association: DEFAULT_SETTINGS.selfAssociation ? 1 : 0,
+      restriction: null,
+      created_at: this.ctx.now(),
+    };
+    let id: number;
+    try {
+      id = await insertAccount(this.ctx.db, row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ServiceError('account_exists', `account "${name}" already exists`);
+      throw error;
+    }
+    await this.audit.record(actor, { action: 'account.create', outcome: 'success', accountId: id, reason: name });
+    return { id, ...row };
+  }
+
+  list(): Promise<AccountRow[]> {
+    return listAccounts(this.ctx.db);
+  }
+
+  /** The account an actor may use: its own, or (the operator) the one named, `default` when none is. */
+  async resolve(actor: Actor, name?: string): Promise<AccountRow> {
+    if (actor.accountId !== null) {
+      const own = await findAccountById(this.ctx.db, actor.accountId);
+      if (!own || (name !== undefined && own.name !== name)) throw new ServiceError('account_not_found', `no account "${name ?? actor.accountId}"`);
+      return own;
+    }
+    const wanted = name ?? DEFAULT_ACCOUNT;
+    const row = await findAccountByName(this.ctx.db, wanted);
+    if (!row) throw new ServiceError('account_not_found', `no account "${wanted}"`);
+    return row;
+  }
+
+  async byId(id: number): Promise<AccountRow> {
+    const row = await findAccountById(this.ctx.db, id);
+    if (!row) throw new ServiceError('account_not_found', `no account ${id}`);
+    return row;
+  }
+
+  async updateSettings(actor: Actor, account: AccountRow, changes: Partial<AccountSettings>): Promise<AccountSettings> {
+    const next = { ...settingsOf(account), ...changes };
+    for (const [field, [min, max]] of Object.entries(SETTING_LIMITS)) {
+      const value = next[field as keyof typeof SETTING_LIMITS];
+      if (!Number.isInteger(value) || value < min || value > max) {
+        throw new ServiceError('invalid_request', `${field} must be a whole number from ${min} to ${max}`, { field });
+      }
+    }
+    await updateAccount(this.ctx.db, account.id, {
+      look_ahead_window: next.lookAheadWindow,
+      associate_window: next.associateWindow,
+      sync_window: next.syncWindow,
+      max_failures: next.maxFailures,
+      self_association: next.selfAssociation ? 1 : 0,
+    });
+    await this.audit.record(actor, { action: 'account.settings', outcome: 'success', accountId: account.id, reason: JSON.stringify(changes) });
+    return next;
+  }
+}

@@ -1,0 +1,36 @@
+// Account settings: windows and limits, with the SPEC's defaults.
+import type { AccountRow } from '../store/schema.js';
+
+export interface AccountSettings {
+  lookAheadWindow: number;
+  associateWindow: number;
+  syncWindow: number;
+  maxFailures: number;
+  selfAssociation: boolean;
+}
+
+export const DEFAULT_SETTINGS: AccountSettings = {
+  lookAheadWindow: 10,
+  associateWindow: 20,
+  syncWindow: 1000,
+  maxFailures: 10,
+  selfAssociation: true,
+};
+
+/** Bounds that keep a window useful without making a brute-force search cheap. */
+export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociation'>, [number, number]> = {
+  lookAheadWindow: [1, 100],
+  associateWindow: [1, 1000],
+  syncWindow: [2, 100_000],
+  maxFailures: [1, 100],
+};
+
+export function settingsOf(account: AccountRow): AccountSettings {
+  return {
+    lookAheadWindow: account.look_ahead_window,
+    associateWindow: account.associate_window,
+    syncWindow: account.sync_window,
+    maxFailures: account.max_failures,
+    selfAssociation: account.self_association === 1,
+  };
+}

@@ -1,0 +1,65 @@
+// Audit: every change and every sign-in attempt, never a passcode, password or seed.
+import { appendAuditEvent, listAuditEvents, verifyAuditChain, type AuditQuery, type ChainReport } from '../store/audit-log.js';
+import type { AuditEventRow } from '../store/schema.js';
+import type { Actor, ServiceContext } from './context.js';
+
+export interface AuditEntry {
+  action: string;
+  outcome: string;
+  reason?: string | null;
+  accountId: number | null;
+  targetUser?: string | null;
+  targetSerial?: string | null;
+}
+
+export interface AuditEventView {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  user: string | null;
+  serial: string | null;
+  clientIp: string | null;
+  outcome: string;
+  reason: string | null;
+}
+
+export function toAuditView(row: AuditEventRow): AuditEventView {
+  return {
+    id: Number(row.id),
+    at: new Date(Number(row.at)).toISOString(),
+    actor: row.actor,
+    action: row.action,
+    user: row.target_user,
+    serial: row.target_serial,
+    clientIp: row.client_ip,
+    outcome: row.outcome,
+    reason: row.reason,
+  };
+}
+
+export class AuditService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async record(actor: Actor, entry: AuditEntry): Promise<void> {
+    await appendAuditEvent(this.ctx.db, this.ctx.masterKey.keyFor('audit-chain'), {
+      accountId: entry.accountId,
+      at: this.ctx.now(),
+      actor: actor.name,
+      action: entry.action,
+      targetUser: entry.targetUser?.toLowerCase() ?? null,
+      targetSerial: entry.targetSerial ?? null,
+      clientIp: actor.clientIp,
+      outcome: entry.outcome,
+      reason: entry.reason ?? null,
+    });
+  }
+
+  async list(query: AuditQuery): Promise<AuditEventView[]> {
+    return (await listAuditEvents(this.ctx.db, query)).map(toAuditView);
+  }
+
+  verify(onProgress?: (events: number) => void): Promise<ChainReport> {
+    return verifyAuditChain(this.ctx.db, this.ctx.masterKey.keyFor('audit-chain'), onProgress);
+  }
+}

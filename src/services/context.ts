@@ -1,0 +1,25 @@
+// What every service needs: the database, the master key, the time, and who is acting.
+import type { Kysely } from 'kysely';
+import type { MasterKey } from '../crypto/master-key.js';
+import type { ScryptCost } from '../crypto/password-hash.js';
+import type { Database } from '../store/schema.js';
+
+export interface ServiceContext {
+  db: Kysely<Database>;
+  masterKey: MasterKey;
+  /** Epoch milliseconds. Tests pass a clock they control. */
+  now: () => number;
+  passwordCost: ScryptCost;
+}
+
+/**
+ * Who asks. `accountId` null means the operator at the command line, who may act in any account
+ * (commands still name one with --account); every other actor is confined to its own account.
+ */
+export interface Actor {
+  name: string;
+  accountId: number | null;
+  clientIp: string | null;
+}
+
+export const OPERATOR: Actor = { name: 'cli', accountId: null, clientIp: null };

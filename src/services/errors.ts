@@ -1,0 +1,52 @@
+// Every error code an adapter can show a client, in one place. docs/errors.md documents each one and a
+// test fails when a code here is missing there.
+
+export const ERROR_CODES = {
+  invalid_request: { status: 400, summary: 'The request is malformed or a field is invalid; the message names the field.' },
+  invalid_passcode: { status: 400, summary: "A passcode is not exactly the token's number of digits (0-9)." },
+  invalid_serial: { status: 400, summary: 'A serial number is not 1-64 of A-Z a-z 0-9 - _ (spaces and dashes between digits are dropped).' },
+  invalid_restriction: { status: 400, summary: 'An access restriction has an invalid CIDR, action or a duplicate network; `fields` names each.' },
+  invalid_username: { status: 400, summary: 'A username is not 1-64 of letters, digits and . _ @ + -.' },
+  weak_password: { status: 400, summary: 'A password is shorter than 8 characters.' },
+  passcode_not_accepted: { status: 400, summary: "Association refused: the passcode is not the token's next code (within the association window)." },
+  resync_failed: { status: 400, summary: 'Re-sync refused: the two passcodes are not consecutive codes of the token within the sync window.' },
+  import_refused: { status: 400, summary: 'A seed file was refused as a whole (malformed, wrong key or password, forbidden DTD...); nothing was imported. `category` says why.' },
+  client_ip_not_allowed: { status: 400, summary: 'clientIp was sent with an API key that may not pass it.' },
+  unauthorized: { status: 401, summary: 'No valid API key or console session.' },
+  insufficient_scope: { status: 403, summary: "The API key's scopes do not include this route." },
+  not_found: { status: 404, summary: 'No such route.' },
+  account_not_found: { status: 404, summary: 'No such account.' },
+  user_not_found: { status: 404, summary: 'No such user in your account.' },
+  token_not_found: { status: 404, summary: 'No such token in your account (unknown serial, or the user has no token).' },
+  api_key_not_found: { status: 404, summary: 'No such API key in the account.' },
+  radius_client_not_found: { status: 404, summary: 'No such RADIUS client.' },
+  account_exists: { status: 409, summary: 'An account of that name exists.' },
+  user_exists: { status: 409, summary: 'A user of that name exists (usernames are unique across the installation, ignoring case).' },
+  radius_client_exists: { status: 409, summary: 'A RADIUS client of that name exists.' },
+  token_not_available: { status: 409, summary: 'The token is associated with another user, locked or retired.' },
+  user_has_token: { status: 409, summary: 'The user already has a token; disassociate it first.' },
+  conflict: { status: 409, summary: 'The token changed while the request ran (for instance a sign-in used the same passcode); retry.' },
+  payload_too_large: { status: 413, summary: 'The request body is over the size limit.' },
+  unsupported_media_type: { status: 415, summary: 'The Content-Type is not one the route accepts.' },
+  too_many_attempts: { status: 429, summary: 'Too many failed sign-ins for this user or address; retry after Retry-After seconds.' },
+  internal_error: { status: 500, summary: 'An unexpected error; the server log has the details.' },
+  service_unavailable: { status: 503, summary: 'The database cannot be reached; nothing was decided. Retry later.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A refused operation with a stable code. Thrown by services, shown by adapters. */
+export class ServiceError extends Error {
+  override name = 'ServiceError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}

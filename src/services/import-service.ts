@@ -1,0 +1,155 @@
+// Seed-file import: read the whole file first (a malformed record refuses it before anything is written),
+// skip serials already in the inventory (never overwrite them), then write every usable key in one
+// transaction: all or nothing.
+import { readCsv } from '../import/csv-reader.js';
+import { SeedFileError, type ImportedKey, type ReadResult, type SkippedKey } from '../import/imported-key.js';
+import { existingSerials, insertTokens } from '../store/token-store.js';
+import { inTransaction, isUniqueViolation } from '../store/transaction.js';
+import type { AccountRow, NewToken } from '../store/schema.js';
+import type { AuditService } from './audit-service.js';
+import type { Actor, ServiceContext } from './context.js';
+import { ServiceError } from './errors.js';
+import { sealTokenSecret } from './token-secret.js';
+
+export const IMPORT_FORMATS = ['csv', 'pskc'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+export interface ImportProgress {
+  phase: 'reading' | 'writing' | 'done';
+  keysRead: number;
+  imported: number;
+  skipped: number;
+}
+
+export interface ImportRequest {
+  /** The file's bytes, as a stream of chunks. */
+  input: AsyncIterable<Buffer | string>;
+  /** Where the format is not given: `pskc` if the file name ends in .xml/.pskc/.pskcxml, else `csv`. */
+  format?: ImportFormat;
+  fileName?: string;
+  /** Pre-shared key (hex) or password for an encrypted PSKC file. */
+  psk?: string;
+  password?: string;
+  dryRun?: boolean;
+  allowShortSecrets?: boolean;
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportReport {
+  format: ImportFormat;
+  dryRun: boolean;
+  /** Keys read from the file, usable or not. */
+  read: number;
+  /** Keys written; in a dry run, the keys that would be written. */
+  imported: number;
+  /** Keys not imported, each with its serial and reason (already known, or not usable). */
+  skipped: SkippedKey[];
+  /** Refused files raise import_refused instead; a report always means the file was accepted. */
+  rejected: number;
+}
+
+export type SeedReader = (input: AsyncIterable<Buffer | string>, request: ImportRequest, now: Date, onKeys: (keysRead: number) => void) => Promise<ReadResult>;
+
+export function detectFormat(request: Pick<ImportRequest, 'format' | 'fileName'>): ImportFormat {
+  if (request.format) return request.format;
+  return /\.(xml|pskc|pskcxml)$/i.test(request.fileName ?? '') ? 'pskc' : 'csv';
+}
+
+function parseHexKey(hex: string): Buffer {
+  const clean = hex.replace(/\s+/g, '');
+  if (!/^([0-9a-fA-F]{2})+$/.test(clean)) throw new ServiceError('invalid_request', 'the pre-shared key must be hexadecimal (e.g. 32 hex digits for AES-128)', { field: 'psk' });
+  return Buffer.from(clean, 'hex');
+}
+
+export class ImportService {
+  readonly #readers = new Map<ImportFormat, SeedReader>();
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly audit: AuditService,
+  ) {
+    this.#readers.set('csv', (input, request, _now, onKeys) => readCsv(input, { allowShortSecrets: request.allowShortSecrets ?? false, onProgress: onKeys }));
+  }
+
+  /** Registers a reader for a format (the PSKC reader registers itself here). */
+  register(format: ImportFormat, reader: SeedReader): void {
+    this.#readers.set(format, reader);
+  }
+
+  static hexKey = parseHexKey;
+
+  async import(actor: Actor, account: AccountRow, request: ImportRequest): Promise<ImportReport> {
+    const format = detectFormat(request);
+    const reader = this.#readers.get(format);
+    if (!reader) throw new ServiceError('invalid_request', `no reader for format ${format}`);
+    const dryRun = request.dryRun ?? false;
+    const progress = (phase: ImportProgress['phase'], keysRead: number, imported: number, skipped: number) =>
+      request.onProgress?.({ phase, keysRead, imported, skipped });
+
+    let result: ReadResult;
+    try {
+      result = await reader(request.input, request, new Date(this.ctx.now()), (keysRead) => progress('reading', keysRead, 0, 0));
+    } catch (error) {
+      if (!(error instanceof SeedFileError)) throw error;
+      await this.audit.record(actor, { action: 'token.import', outcome: 'failure', accountId: account.id, reason: `${format}: ${error.category}` });
+      throw new ServiceError('import_refused', `${request.fileName ? `${request.fileName}: ` : ''}${error.message}; nothing was imported`, { category: error.category, record: error.record ?? null });
+    }
+
+    const known = await existingSerials(this.ctx.db, result.keys.map((k) => k.serial));
+    const fresh: ImportedKey[] = [];
+    const skipped: SkippedKey[] = [...result.skipped];
+    for (const key of result.keys) {
+      if (known.has(key.serial)) skipped.push({ serial: key.serial, source: key.source, reason: 'serial already in the inventory (not overwritten)' });
+      else fresh.push(key);
+    }
+    const read = result.keys.length + result.skipped.length;
+    progress('writing', read, 0, skipped.length);
+
+    if (!dryRun && fresh.length > 0) {
+      const now = this.ctx.now();
+      const rows: NewToken[] = fresh.map((key) => ({
+        account_id: account.id,
+        serial: key.serial,
+        type: key.type,
+        algorithm: key.algorithm,
+        digits: key.digits,
+        counter: key.counter,
+        period_in_seconds: key.periodInSeconds,
+        time_offset_in_seconds: key.timeOffsetInSeconds,
+        secret_sealed: sealTokenSecret(this.ctx.masterKey, key.serial, key.secret),
+        status: 'available',
+        user_id: null,
+        fail_count: 0,
+        locked_at: null,
+        last_used_at: null,
+        associated_at: null,
+        manufacturer: key.manufacturer ?? null,
+        model: key.model ?? null,
+        issuer: key.issuer ?? null,
+        friendly_name: key.friendlyName ?? null,
+        created_at: now,
+      }));
+      try {
+        await inTransaction(this.ctx.db, async (trx) => {
+          for (let start = 0; start < rows.length; start += 5000) {
+            await insertTokens(trx, rows.slice(start, start + 5000));
+            progress('writing', read, Math.min(start + 5000, rows.length), skipped.length);
+          }
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        throw new ServiceError('import_refused', 'another import added some of these serials meanwhile; nothing was imported, run the import again', { category: 'duplicate_serial', record: null });
+      }
+    }
+    for (const key of fresh) key.secret.fill(0);
+    const report: ImportReport = { format, dryRun, read, imported: fresh.length, skipped, rejected: 0 };
+    progress('done', read, report.imported, skipped.length);
+    await this.audit.record(actor, {
+      action: dryRun ? 'token.import_dry_run' : 'token.import',
+      outcome: 'success',
+      accountId: account.id,
+      reason: `${format}: read ${read}, ${dryRun ? 'would import' : 'imported'} ${fresh.length}, skipped ${skipped.length}`,
+    });
+    return report;
+  }
+}

@@ -1,0 +1,38 @@
+// All services over one context: what every adapter receives.
+import { AccountService } from './account-service.js';
+import { ApiKeyService } from './api-key-service.js';
+import { AuditService } from './audit-service.js';
+import type { ServiceContext } from './context.js';
+import { ImportService } from './import-service.js';
+import { RestrictionService } from './restriction-service.js';
+import { SignInService } from './sign-in-service.js';
+import { TokenService } from './token-service.js';
+import { UserService } from './user-service.js';
+
+export interface Services {
+  ctx: ServiceContext;
+  audit: AuditService;
+  accounts: AccountService;
+  users: UserService;
+  tokens: TokenService;
+  restrictions: RestrictionService;
+  signIn: SignInService;
+  imports: ImportService;
+  apiKeys: ApiKeyService;
+}
+
+export function createServices(ctx: ServiceContext): Services {
+  const audit = new AuditService(ctx);
+  const users = new UserService(ctx, audit);
+  return {
+    ctx,
+    audit,
+    accounts: new AccountService(ctx, audit),
+    users,
+    tokens: new TokenService(ctx, users, audit),
+    restrictions: new RestrictionService(ctx, users, audit),
+    signIn: new SignInService(ctx, audit),
+    imports: new ImportService(ctx, audit),
+    apiKeys: new ApiKeyService(ctx, audit),
+  };
+}

@@ -1,0 +1,150 @@
+// The sign-in check shared by the API, the console, the CLI and RADIUS: it gathers the facts, lets the
+// core decide, verifies the passcode when the core asks, and records throttling, lockout and audit.
+import { evaluateRestriction } from '../core/access-rule.js';
+import { isWellFormedPasscode } from '../core/passcode.js';
+import { decideSignIn, type SignInFacts, type SignInReason, type SignInResult } from '../core/sign-in-decision.js';
+import { ADDRESS_THROTTLE, USER_THROTTLE, afterFailure, retryAfterSeconds, type ThrottlePolicy } from '../core/throttle.js';
+import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
+import { findAccountById } from '../store/account-store.js';
+import { clearThrottles, readThrottles, writeThrottle } from '../store/throttle-store.js';
+import { advanceCounter, findTokenOfUser, recordTokenFailure } from '../store/token-store.js';
+import { findUserByName, usernameKey } from '../store/user-store.js';
+import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
+import { settingsOf } from './account-settings.js';
+import type { AuditService } from './audit-service.js';
+import type { Actor, ServiceContext } from './context.js';
+import { isRecentlyUsedPasscode, matchPasscode } from './passcode-match.js';
+import { effectiveRestriction } from './restriction-service.js';
+import { endSessionsOf } from './token-service.js';
+import { openTokenSecret } from './token-secret.js';
+
+export interface SignInRequest {
+  /** The caller's account (an API key's or a RADIUS client's); null lets any account's user sign in. */
+  accountId: number | null;
+  username: string;
+  /** Null when the caller has verified the password itself (an `otp-only` key, the console's second step). */
+  password: string | null;
+  passcode: string | null;
+  /**
+   * RADIUS PAP: `password` carries the password with the passcode appended; its last N characters, N the
+   * user's token digits, are the passcode.
+   */
+  passcodeAppended?: boolean;
+  actor: Actor;
+}
+
+export interface SignInOutcome {
+  result: SignInResult;
+  reason: SignInReason;
+  /** Seconds to wait before the next attempt, when throttled; else 0. */
+  retryAfterSeconds: number;
+  /** The signed-in (or half-signed-in) user, for adapters that open a session. Absent on reject. */
+  user?: { id: number; username: string; accountId: number };
+}
+
+/** Reasons that count as a failed attempt for the back-off. A deny or a missing passcode is not a guess. */
+const FAILED_ATTEMPTS = new Set<SignInReason>(['unknown_user', 'wrong_password', 'passcode_malformed', 'passcode_wrong', 'passcode_replayed']);
+
+export function throttleKeys(username: string, clientIp: string | null): { key: string; policy: ThrottlePolicy }[] {
+  const keys = [{ key: `user:${usernameKey(username)}`, policy: USER_THROTTLE }];
+  if (clientIp) keys.push({ key: `ip:${clientIp}`, policy: ADDRESS_THROTTLE });
+  return keys;
+}
+
+export class SignInService {
+  #decoyHash: Promise<string> | null = null;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly audit: AuditService,
+  ) {}
+
+  private decoyHash(): Promise<string> {
+    this.#decoyHash ??= makeDecoyHash(this.ctx.passwordCost);
+    return this.#decoyHash;
+  }
+
+  async check(request: SignInRequest): Promise<SignInOutcome> {
+    const now = this.ctx.now();
+    const throttles = throttleKeys(request.username, request.actor.clientIp);
+    const states = await readThrottles(this.ctx.db, throttles.map((t) => t.key), now);
+    const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
+
+    let user: UserRow | undefined = await findUserByName(this.ctx.db, request.username);
+    if (user && request.accountId !== null && user.account_id !== request.accountId) user = undefined;
+    const account: AccountRow | undefined = user ? await findAccountById(this.ctx.db, user.account_id) : undefined;
+    const token: TokenRow | undefined = user && wait === 0 ? await findTokenOfUser(this.ctx.db, user.id) : undefined;
+
+    let password = request.password;
+    let passcode = request.passcode;
+    if (request.passcodeAppended && password !== null) {
+      // Without a token the whole string is the password; with one, its last `digits` characters are the passcode.
+      const digits = token && token.status !== 'available' ? token.digits : 0;
+      if (digits > 0 && password.length > digits) {
+        passcode = password.slice(-digits);
+        password = password.slice(0, -digits);
+      } else passcode = null;
+    }
+
+    let passwordFact: SignInFacts['password'] = 'not_checked';
+    if (wait === 0 && password !== null) {
+      // An unknown user costs the same hash as a known one, so timing does not tell them apart.
+      const ok = await verifyPassword(password, user?.password_hash ?? (await this.decoyHash()));
+      passwordFact = ok && user ? 'ok' : 'wrong';
+    }
+
+    const restriction = user && account ? effectiveRestriction(account, user) : null;
+    const access = restriction ? evaluateRestriction(restriction, request.actor.clientIp).action : 'allow';
+    const settings = account ? settingsOf(account) : null;
+    const facts: SignInFacts = {
+      throttled: wait > 0,
+      userFound: user !== undefined,
+      password: passwordFact,
+      access,
+      token: !token ? 'none' : token.status === 'locked' ? 'locked' : token.status === 'associated' ? 'active' : 'none',
+      passcode: passcode === null || passcode === '' ? 'absent' : token && isWellFormedPasscode(passcode, token.digits) ? 'well_formed' : 'malformed',
+      selfAssociation: settings?.selfAssociation ?? false,
+    };
+
+    let step = decideSignIn(facts);
+    if (step.kind === 'verify_passcode' && token && user && settings && passcode !== null) {
+      facts.passcodeOutcome = await this.verifyPasscode(token, user, passcode, settings.lookAheadWindow, settings.maxFailures, now);
+      step = decideSignIn(facts);
+    }
+    if (step.kind !== 'final') throw new Error('sign-in decision did not settle');
+
+    if (FAILED_ATTEMPTS.has(step.reason)) {
+      for (const { key, policy } of throttles) {
+        await writeThrottle(this.ctx.db, key, afterFailure(states.get(key) ?? { consecutiveFailures: 0, blockedUntil: 0 }, now, policy), now);
+      }
+    } else if (step.result === 'accept' && (states.get(throttles[0]!.key)?.consecutiveFailures ?? 0) > 0) {
+      await clearThrottles(this.ctx.db, [throttles[0]!.key]);
+    }
+
+    await this.audit.record(request.actor, {
+      action: 'signin',
+      outcome: step.result,
+      reason: step.reason,
+      accountId: user?.account_id ?? request.accountId,
+      targetUser: request.username.slice(0, 64),
+      targetSerial: token?.serial ?? null,
+    });
+
+    const outcome: SignInOutcome = { result: step.result, reason: step.reason, retryAfterSeconds: wait };
+    if (user && step.result !== 'reject') outcome.user = { id: user.id, username: user.username, accountId: user.account_id };
+    return outcome;
+  }
+
+  /** Verifies a well-formed passcode and moves the counter by compare-and-set; failures count toward the lock. */
+  private async verifyPasscode(token: TokenRow, user: UserRow, passcode: string, lookAhead: number, maxFailures: number, now: number): Promise<'matched' | 'wrong' | 'replayed'> {
+    const secret = openTokenSecret(this.ctx.masterKey, token.serial, token.secret_sealed);
+    const matched = matchPasscode(token, secret, passcode, lookAhead, now);
+    // The seed: "each successful log in will re-sync the token": C becomes the match + 1.
+    if (matched !== null && (await advanceCounter(this.ctx.db, token.id, Number(token.counter), matched + 1, now))) return 'matched';
+    // A lost compare-and-set means another request used this passcode first: for this one it is a replay.
+    const outcome = matched !== null || isRecentlyUsedPasscode(token, secret, passcode) ? 'replayed' : 'wrong';
+    const failure = await recordTokenFailure(this.ctx.db, token.id, maxFailures, now);
+    if (failure?.locked) await endSessionsOf(this.ctx, user.id);
+    return outcome;
+  }
+}

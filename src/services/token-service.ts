@@ -1,0 +1,182 @@
+// The seed's three operations (associate, re-sync, disassociate) and unlock, within one account.
+import { isWellFormedPasscode } from '../core/passcode.js';
+import { normalizeSerial } from '../core/serial.js';
+import { clearThrottles } from '../store/throttle-store.js';
+import {
+  bindToken,
+  findTokenBySerial,
+  findTokenOfUser,
+  listTokens,
+  recordTokenFailure,
+  resyncCounter,
+  unbindToken,
+  unlockToken,
+} from '../store/token-store.js';
+import { findUserById, usernameKey } from '../store/user-store.js';
+import { isUniqueViolation } from '../store/transaction.js';
+import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
+import { settingsOf } from './account-settings.js';
+import type { AuditService } from './audit-service.js';
+import type { Actor, ServiceContext } from './context.js';
+import { ServiceError } from './errors.js';
+import { matchConsecutivePasscodes, matchPasscode } from './passcode-match.js';
+import { openTokenSecret } from './token-secret.js';
+import type { UserService } from './user-service.js';
+import { toTokenView, type TokenView } from './views.js';
+
+export const TOKEN_STATUSES = ['available', 'associated', 'locked', 'retired'] as const;
+
+export function requireSerial(input: string): string {
+  const serial = normalizeSerial(input);
+  if (!serial) throw new ServiceError('invalid_serial', `"${input}" is not a serial number (1-64 of A-Z a-z 0-9 - _)`);
+  return serial;
+}
+
+export function requirePasscode(passcode: string, digits: number, field = 'otp'): void {
+  if (!isWellFormedPasscode(passcode, digits)) {
+    throw new ServiceError('invalid_passcode', `${field} must be exactly ${digits} digits`, { field });
+  }
+}
+
+/** Ends a user's console sessions: after a disassociation or a lock, they must sign in again. */
+export async function endSessionsOf(ctx: ServiceContext, userId: number): Promise<void> {
+  await ctx.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}
+
+export class TokenService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly users: UserService,
+    private readonly audit: AuditService,
+  ) {}
+
+  private secretOf(token: TokenRow): Buffer {
+    return openTokenSecret(this.ctx.masterKey, token.serial, token.secret_sealed);
+  }
+
+  /** A token of this account by serial; tokens of other accounts do not exist here (404, never 403). */
+  async require(account: AccountRow, serialInput: string): Promise<TokenRow> {
+    const serial = requireSerial(serialInput);
+    const token = await findTokenBySerial(this.ctx.db, serial);
+    if (!token || token.account_id !== account.id) throw new ServiceError('token_not_found', `no token ${serial} in account "${account.name}"`);
+    return token;
+  }
+
+  private async requireTokenOf(account: AccountRow, user: UserRow): Promise<TokenRow> {
+    const token = await findTokenOfUser(this.ctx.db, user.id);
+    if (!token) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
+    return token;
+  }
+
+  async list(account: AccountRow, query: { status?: TokenRow['status']; q?: string; limit?: number; offset?: number } = {}): Promise<TokenView[]> {
+    const rows = await listTokens(this.ctx.db, {
+      accountId: account.id,
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.q ? { serialPrefix: normalizeSerial(query.q) ?? query.q.trim() } : {}),
+      ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      ...(query.offset !== undefined ? { offset: query.offset } : {}),
+    });
+    return rows.map((row) => toTokenView(row, row.username));
+  }
+
+  async show(account: AccountRow, serialInput: string): Promise<TokenView> {
+    const token = await this.require(account, serialInput);
+    const user = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
+    return toTokenView(token, user?.username ?? null);
+  }
+
+  async ofUser(account: AccountRow, username: string): Promise<TokenView> {
+    const user = await this.users.require(account, username);
+    return toTokenView(await this.requireTokenOf(account, user), user.username);
+  }
+
+  /**
+   * Associate (the seed: "serial number and an OTP code"): the token must be available in this account and
+   * the passcode one of its next codes; the counter moves past it, so the same code cannot sign in later.
+   */
+  async associate(actor: Actor, account: AccountRow, username: string, serialInput: string, passcode: string): Promise<TokenView> {
+    const user = await this.users.require(account, username);
+    const serial = requireSerial(serialInput);
+    const refuse = async (error: ServiceError, reason: string): Promise<never> => {
+      await this.audit.record(actor, { action: 'token.associate', outcome: 'failure', reason, accountId: account.id, targetUser: user.username, targetSerial: serial });
+      throw error;
+    };
+    if (await findTokenOfUser(this.ctx.db, user.id)) {
+      return refuse(new ServiceError('user_has_token', `user "${user.username}" already has a token; disassociate it first`), 'user already has a token');
+    }
+    const token = await findTokenBySerial(this.ctx.db, serial);
+    if (!token) return refuse(new ServiceError('token_not_found', `no token ${serial} in the inventory`), 'unknown serial');
+    if (token.account_id !== account.id) {
+      return refuse(new ServiceError('token_not_found', `no token ${serial} in account "${account.name}"`), 'token belongs to another account');
+    }
+    if (token.status !== 'available') {
+      return refuse(new ServiceError('token_not_available', `token ${serial} is ${token.status === 'retired' ? 'retired' : 'already associated with a user'}`), `token ${token.status}`);
+    }
+    requirePasscode(passcode, token.digits);
+    const matched = matchPasscode(token, this.secretOf(token), passcode, settingsOf(account).associateWindow, this.ctx.now());
+    if (matched === null) {
+      return refuse(new ServiceError('passcode_not_accepted', `the OTP code is not one of token ${serial}'s next codes; press the token again and enter the new code`), 'passcode not in window');
+    }
+    let bound: boolean;
+    try {
+      bound = await bindToken(this.ctx.db, token.id, user.id, Number(token.counter), matched + 1, this.ctx.now());
+    } catch (error) {
+      if (isUniqueViolation(error)) return refuse(new ServiceError('user_has_token', `user "${user.username}" already has a token`), 'user already has a token');
+      throw error;
+    }
+    if (!bound) return refuse(new ServiceError('conflict', `token ${serial} changed meanwhile; try again`), 'lost race');
+    await this.audit.record(actor, { action: 'token.associate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: serial });
+    return this.ofUser(account, user.username);
+  }
+
+  /**
+   * Re-sync (the seed: "two passcodes from the out-of-sync token"). RFC 4226 §7.4: two consecutive codes,
+   * so that one guess cannot move the counter. A failed pair counts as a failed passcode.
+   */
+  async resync(actor: Actor, account: AccountRow, username: string, first: string, second: string): Promise<TokenView> {
+    const user = await this.users.require(account, username);
+    const token = await this.requireTokenOf(account, user);
+    requirePasscode(first, token.digits, 'otp1');
+    requirePasscode(second, token.digits, 'otp2');
+    if (token.type !== 'hotp') throw new ServiceError('invalid_request', `token ${token.serial} is time-based (TOTP); it does not need a re-sync`);
+    const settings = settingsOf(account);
+    const matched = matchConsecutivePasscodes(token, this.secretOf(token), first, second, settings.syncWindow);
+    if (matched === null || !(await resyncCounter(this.ctx.db, token.id, Number(token.counter), matched + 2, this.ctx.now()))) {
+      const failure = await recordTokenFailure(this.ctx.db, token.id, settings.maxFailures, this.ctx.now());
+      if (failure?.locked) await endSessionsOf(this.ctx, user.id);
+      await this.audit.record(actor, {
+        action: 'token.resync',
+        outcome: 'failure',
+        reason: matched === null ? 'passcodes not consecutive within the sync window' : 'lost race',
+        accountId: account.id,
+        targetUser: user.username,
+        targetSerial: token.serial,
+      });
+      throw new ServiceError('resync_failed', 'the two passcodes are not consecutive codes of this token; press the token twice and enter both new codes in order');
+    }
+    await clearThrottles(this.ctx.db, [`user:${usernameKey(user.username)}`]);
+    await this.audit.record(actor, { action: 'token.resync', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: token.serial });
+    return this.ofUser(account, user.username);
+  }
+
+  /** Disassociate: the token returns to the inventory with its counter; the user's sessions end. */
+  async disassociate(actor: Actor, account: AccountRow, username: string): Promise<TokenView> {
+    const user = await this.users.require(account, username);
+    const token = await this.requireTokenOf(account, user);
+    await unbindToken(this.ctx.db, token.id);
+    await endSessionsOf(this.ctx, user.id);
+    await this.audit.record(actor, { action: 'token.disassociate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: token.serial });
+    return this.show(account, token.serial);
+  }
+
+  /** Unlock: clears the lock, the fail count and the user's back-off. */
+  async unlock(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView> {
+    const token = await this.require(account, serialInput);
+    if (token.user_id === null) throw new ServiceError('token_not_available', `token ${token.serial} is not associated with a user`);
+    await unlockToken(this.ctx.db, token.id);
+    const user = await findUserById(this.ctx.db, token.user_id);
+    if (user) await clearThrottles(this.ctx.db, [`user:${usernameKey(user.username)}`]);
+    await this.audit.record(actor, { action: 'token.unlock', outcome: 'success', accountId: account.id, targetUser: user?.username ?? null, targetSerial: token.serial });
+    return this.show(account, token.serial);
+  }
+}

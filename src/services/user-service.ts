@@ -1,0 +1,115 @@
+// Users: creation, listing, changes and deletion, always within one account.
+import { hashPassword } from '../crypto/password-hash.js';
+import { findTokenOfUser, unbindToken } from '../store/token-store.js';
+import { deleteUser, findUserByName, insertUser, listUsers, updateUser, usernameKey } from '../store/user-store.js';
+import { inTransaction, isUniqueViolation } from '../store/transaction.js';
+import type { AccountRow, UserRow } from '../store/schema.js';
+import type { AuditService } from './audit-service.js';
+import type { Actor, ServiceContext } from './context.js';
+import { ServiceError } from './errors.js';
+import { toUserView, type UserView } from './views.js';
+
+const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
+export const MIN_PASSWORD_LENGTH = 8;
+export type Role = UserRow['role'];
+
+export function validatePassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new ServiceError('weak_password', `the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > 1024) throw new ServiceError('invalid_request', 'the password is over 1024 characters');
+}
+
+export interface NewUserInput {
+  username: string;
+  password: string;
+  role?: Role;
+  displayName?: string;
+}
+
+export interface UserChanges {
+  displayName?: string;
+  role?: Role;
+  password?: string;
+}
+
+export class UserService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The user of this account, or user_not_found (also for users of other accounts: they do not exist here). */
+  async require(account: AccountRow, username: string): Promise<UserRow> {
+    const user = await findUserByName(this.ctx.db, username);
+    if (!user || user.account_id !== account.id) throw new ServiceError('user_not_found', `no user "${username}" in account "${account.name}"`);
+    return user;
+  }
+
+  async create(actor: Actor, account: AccountRow, input: NewUserInput): Promise<UserView> {
+    if (!USERNAME.test(input.username)) throw new ServiceError('invalid_username', `username "${input.username}" must be 1-64 of letters, digits and . _ @ + -`);
+    validatePassword(input.password);
+    const displayName = (input.displayName ?? input.username).trim().slice(0, 200);
+    const row = {
+      account_id: account.id,
+      username: input.username,
+      username_key: usernameKey(input.username),
+      display_name: displayName,
+      role: input.role ?? 'user',
+      password_hash: await hashPassword(input.password, this.ctx.passwordCost),
+      restriction: null,
+      created_at: this.ctx.now(),
+    };
+    try {
+      await insertUser(this.ctx.db, row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ServiceError('user_exists', `a user "${input.username}" already exists`);
+      throw error;
+    }
+    await this.audit.record(actor, { action: 'user.create', outcome: 'success', accountId: account.id, targetUser: input.username, reason: `role ${row.role}` });
+    return toUserView({ id: 0, ...row }, null);
+  }
+
+  async list(account: AccountRow, search?: string): Promise<UserView[]> {
+    const users = await listUsers(this.ctx.db, { accountId: account.id, ...(search ? { search } : {}) });
+    const tokens = await this.ctx.db
+      .selectFrom('tokens')
+      .select(['user_id', 'serial', 'status'])
+      .where('account_id', '=', account.id)
+      .where('user_id', 'is not', null)
+      .execute();
+    const byUser = new Map(tokens.map((t) => [Number(t.user_id), t]));
+    return users.map((u) => toUserView(u, byUser.get(Number(u.id))));
+  }
+
+  async show(account: AccountRow, username: string): Promise<UserView> {
+    const user = await this.require(account, username);
+    return toUserView(user, await findTokenOfUser(this.ctx.db, user.id));
+  }
+
+  async update(actor: Actor, account: AccountRow, username: string, changes: UserChanges): Promise<UserView> {
+    const user = await this.require(account, username);
+    const set: Parameters<typeof updateUser>[2] = {};
+    if (changes.displayName !== undefined) set.display_name = changes.displayName.trim().slice(0, 200);
+    if (changes.role !== undefined) set.role = changes.role;
+    if (changes.password !== undefined) {
+      validatePassword(changes.password);
+      set.password_hash = await hashPassword(changes.password, this.ctx.passwordCost);
+    }
+    await updateUser(this.ctx.db, user.id, set);
+    if (set.password_hash) await this.ctx.db.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+    const fields = Object.keys(changes).filter((k) => changes[k as keyof UserChanges] !== undefined);
+    await this.audit.record(actor, { action: 'user.update', outcome: 'success', accountId: account.id, targetUser: user.username, reason: fields.join(',') });
+    return this.show(account, username);
+  }
+
+  /** Deleting a user returns their token to the inventory and ends their sessions. */
+  async delete(actor: Actor, account: AccountRow, username: string): Promise<void> {
+    const user = await this.require(account, username);
+    await inTransaction(this.ctx.db, async (trx) => {
+      const token = await findTokenOfUser(trx, user.id);
+      if (token) await unbindToken(trx, token.id);
+      await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+      await deleteUser(trx, user.id);
+    });
+    await this.audit.record(actor, { action: 'user.delete', outcome: 'success', accountId: account.id, targetUser: user.username });
+  }
+}

@@ -1,0 +1,101 @@
+// The append-only audit log. Each event carries a chain value: an HMAC, under a key derived from the master
+// key, of the previous event's chain value and this event's fields. Editing, deleting or reordering events
+// breaks the chain, and it cannot be recomputed without the master key (`otpgate audit verify`).
+import { createHmac } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { inTransaction, type Executor } from './transaction.js';
+import type { AuditEventRow, Database } from './schema.js';
+
+export interface AuditEventInput {
+  accountId: number | null;
+  at: number;
+  actor: string;
+  action: string;
+  targetUser?: string | null;
+  targetSerial?: string | null;
+  clientIp?: string | null;
+  outcome: string;
+  reason?: string | null;
+}
+
+const GENESIS = 'genesis';
+const HEAD_KEY = 'audit_head';
+
+function chainValue(key: Buffer, previous: string, event: Omit<AuditEventRow, 'id' | 'chain'>): string {
+  const fields = [event.account_id, event.at, event.actor, event.action, event.target_user, event.target_serial, event.client_ip, event.outcome, event.reason];
+  return createHmac('sha256', key).update(previous).update(JSON.stringify(fields)).digest('base64url');
+}
+
+export async function appendAuditEvent(db: Kysely<Database>, chainKey: Buffer, input: AuditEventInput): Promise<void> {
+  const event = {
+    account_id: input.accountId,
+    at: input.at,
+    actor: input.actor,
+    action: input.action,
+    target_user: input.targetUser ?? null,
+    target_serial: input.targetSerial ?? null,
+    client_ip: input.clientIp ?? null,
+    outcome: input.outcome,
+    reason: input.reason ?? null,
+  };
+  await inTransaction(db, async (trx) => {
+    // Writing the head first takes the write lock (SQLite) or the row lock (PostgreSQL) before the head is
+    // read, so concurrent appenders, in this process or another, queue instead of forking the chain.
+    await trx.updateTable('meta').set((eb) => ({ value: eb.ref('value') })).where('key', '=', HEAD_KEY).execute();
+    const head = await trx.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirst();
+    const chain = chainValue(chainKey, head?.value ?? GENESIS, event);
+    await trx.insertInto('audit_events').values({ ...event, chain }).execute();
+    if (head) await trx.updateTable('meta').set({ value: chain }).where('key', '=', HEAD_KEY).execute();
+    else await trx.insertInto('meta').values({ key: HEAD_KEY, value: chain }).execute();
+  });
+}
+
+export interface AuditQuery {
+  accountId: number | null;
+  username?: string;
+  from?: number;
+  to?: number;
+  outcome?: string;
+  limit?: number;
+  /** Events with an id below this one (paging newest first). */
+  before?: number;
+}
+
+export function listAuditEvents(db: Executor, query: AuditQuery): Promise<AuditEventRow[]> {
+  let select = db.selectFrom('audit_events').selectAll();
+  if (query.accountId !== null) select = select.where('account_id', '=', query.accountId);
+  if (query.username) select = select.where('target_user', '=', query.username.toLowerCase());
+  if (query.from !== undefined) select = select.where('at', '>=', query.from);
+  if (query.to !== undefined) select = select.where('at', '<', query.to);
+  if (query.outcome) select = select.where('outcome', '=', query.outcome);
+  if (query.before !== undefined) select = select.where('id', '<', query.before);
+  return select.orderBy('id', 'desc').limit(query.limit ?? 100).execute();
+}
+
+export interface ChainReport {
+  events: number;
+  /** The first event whose chain value does not match, or null when the whole log verifies. */
+  brokenAt: number | null;
+  /** True when the last event's chain value is the recorded head (nothing cut off the end). */
+  headMatches: boolean;
+}
+
+export async function verifyAuditChain(db: Kysely<Database>, chainKey: Buffer, onProgress?: (events: number) => void): Promise<ChainReport> {
+  let previous = GENESIS;
+  let events = 0;
+  let lastId = 0;
+  for (;;) {
+    const page = await db.selectFrom('audit_events').selectAll().where('id', '>', lastId).orderBy('id').limit(5000).execute();
+    if (page.length === 0) break;
+    for (const row of page) {
+      const { id, chain, ...fields } = row;
+      if (chainValue(chainKey, previous, fields) !== chain) return { events, brokenAt: Number(id), headMatches: false };
+      previous = chain;
+      lastId = Number(id);
+      events++;
+    }
+    onProgress?.(events);
+  }
+  const head = await db.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirst();
+  return { events, brokenAt: null, headMatches: (head?.value ?? GENESIS) === previous };
+}

@@ -1,0 +1,11 @@
+// Installation-wide facts: the master key's check value, the schema's owner.
+import type { Executor } from './transaction.js';
+
+export async function readMeta(db: Executor, key: string): Promise<string | undefined> {
+  const row = await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();
+  return row?.value;
+}
+
+export async function writeMeta(db: Executor, key: string, value: string): Promise<void> {
+  await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+}

@@ -1,0 +1,151 @@
+// The database's tables as Kysely sees them. Times are epoch milliseconds; booleans are 0/1 integers, so
+// the same queries run on SQLite and PostgreSQL.
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface AccountsTable {
+  id: Generated<number>;
+  name: string;
+  look_ahead_window: number;
+  associate_window: number;
+  sync_window: number;
+  max_failures: number;
+  self_association: number;
+  /** JSON `{"rules": [...], "default": "..."}`: the account-wide restriction, or null for none. */
+  restriction: string | null;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  account_id: number;
+  /** As typed at creation; uniqueness and look-ups use username_key (lower case). */
+  username: string;
+  username_key: string;
+  display_name: string;
+  role: 'admin' | 'user';
+  password_hash: string;
+  /** JSON restriction for this user, or null to use the account's. */
+  restriction: string | null;
+  created_at: number;
+}
+
+export interface TokensTable {
+  id: Generated<number>;
+  account_id: number;
+  serial: string;
+  type: 'hotp' | 'totp';
+  algorithm: 'SHA1' | 'SHA256' | 'SHA512';
+  digits: number;
+  /** HOTP: the next expected counter. TOTP: the last accepted time step + 1. Moves only by compare-and-set. */
+  counter: number;
+  period_in_seconds: number | null;
+  time_offset_in_seconds: number;
+  /** AES-256-GCM sealed secret, the serial bound in as associated data. */
+  secret_sealed: Uint8Array;
+  status: 'available' | 'associated' | 'locked' | 'retired';
+  user_id: number | null;
+  fail_count: number;
+  locked_at: number | null;
+  last_used_at: number | null;
+  associated_at: number | null;
+  manufacturer: string | null;
+  model: string | null;
+  issuer: string | null;
+  friendly_name: string | null;
+  created_at: number;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  account_id: number | null;
+  at: number;
+  actor: string;
+  action: string;
+  target_user: string | null;
+  target_serial: string | null;
+  client_ip: string | null;
+  outcome: string;
+  reason: string | null;
+  /** HMAC over the previous event's chain value and this event's fields (audit verify walks it). */
+  chain: string;
+}
+
+export interface ThrottlesTable {
+  key: string;
+  consecutive_failures: number;
+  blocked_until: number;
+  updated_at: number;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  /** SHA-256 of the key: keys are 256-bit random values, so a fast hash is enough. */
+  key_hash: string;
+  /** Comma-separated: admin, check, otp-only. */
+  scopes: string;
+  allow_client_ip: number;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value: a database leak does not hand out live sessions. */
+  id_hash: string;
+  account_id: number;
+  user_id: number;
+  /** password: password checked, passcode or association still due; full: signed in. */
+  stage: 'password' | 'full';
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+}
+
+export interface RadiusClientsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  cidr: string;
+  secret_sealed: Uint8Array;
+  challenge: number;
+  require_message_authenticator: number;
+  trust_calling_station_id: number;
+  created_at: number;
+}
+
+export interface RadiusChallengesTable {
+  state_hash: string;
+  client_id: number;
+  username_key: string;
+  expires_at: number;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  users: UsersTable;
+  tokens: TokensTable;
+  audit_events: AuditEventsTable;
+  throttles: ThrottlesTable;
+  api_keys: ApiKeysTable;
+  sessions: SessionsTable;
+  radius_clients: RadiusClientsTable;
+  radius_challenges: RadiusChallengesTable;
+  meta: MetaTable;
+}
+
+export type AccountRow = Selectable<AccountsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type TokenRow = Selectable<TokensTable>;
+export type NewToken = Insertable<TokensTable>;
+export type TokenUpdate = Updateable<TokensTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type RadiusClientRow = Selectable<RadiusClientsTable>;

@@ -1,0 +1,136 @@
+// Tokens. The counter moves only by compare-and-set: an UPDATE whose WHERE names the counter the caller
+// read, so that of any number of racing requests exactly one sees one affected row.
+import type { Executor } from './transaction.js';
+import type { NewToken, TokenRow } from './schema.js';
+
+export function findTokenBySerial(db: Executor, serial: string): Promise<TokenRow | undefined> {
+  return db.selectFrom('tokens').selectAll().where('serial', '=', serial).executeTakeFirst();
+}
+
+export function findTokenOfUser(db: Executor, userId: number): Promise<TokenRow | undefined> {
+  return db.selectFrom('tokens').selectAll().where('user_id', '=', userId).executeTakeFirst();
+}
+
+export interface TokenListQuery {
+  accountId: number;
+  status?: TokenRow['status'];
+  /** Matches the serial's start. */
+  serialPrefix?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export function listTokens(db: Executor, query: TokenListQuery): Promise<(TokenRow & { username: string | null })[]> {
+  let select = db
+    .selectFrom('tokens')
+    .leftJoin('users', 'users.id', 'tokens.user_id')
+    .selectAll('tokens')
+    .select('users.username')
+    .where('tokens.account_id', '=', query.accountId);
+  if (query.status) select = select.where('tokens.status', '=', query.status);
+  if (query.serialPrefix) select = select.where('tokens.serial', 'like', `${query.serialPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  return select.orderBy('tokens.serial').limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();
+}
+
+export async function countTokensByStatus(db: Executor, accountId: number): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('tokens')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('account_id', '=', accountId)
+    .groupBy('status')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+}
+
+export async function insertTokens(db: Executor, rows: NewToken[]): Promise<void> {
+  // Batches keep each statement under SQLite's bound-parameter limit.
+  for (let start = 0; start < rows.length; start += 500) {
+    await db.insertInto('tokens').values(rows.slice(start, start + 500)).execute();
+  }
+}
+
+export async function existingSerials(db: Executor, serials: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let start = 0; start < serials.length; start += 500) {
+    const rows = await db.selectFrom('tokens').select('serial').where('serial', 'in', serials.slice(start, start + 500)).execute();
+    for (const row of rows) found.add(row.serial);
+  }
+  return found;
+}
+
+function affected(result: { numUpdatedRows: bigint }): boolean {
+  return result.numUpdatedRows === 1n;
+}
+
+/** A verified passcode: counter to `nextCounter`, fail count cleared. False when another request won. */
+export async function advanceCounter(db: Executor, tokenId: number, expectedCounter: number, nextCounter: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ counter: nextCounter, fail_count: 0, last_used_at: now })
+    .where('id', '=', tokenId)
+    .where('counter', '=', expectedCounter)
+    .where('status', '=', 'associated')
+    .executeTakeFirst();
+  return affected(result);
+}
+
+/** One more failed passcode; locks the token when the count reaches maxFailures. Returns the new state. */
+export async function recordTokenFailure(db: Executor, tokenId: number, maxFailures: number, now: number): Promise<{ failCount: number; locked: boolean } | null> {
+  const row = await db
+    .updateTable('tokens')
+    .set((eb) => ({
+      fail_count: eb('fail_count', '+', 1),
+      status: eb.case().when('fail_count', '>=', maxFailures - 1).then('locked' as const).else(eb.ref('status')).end(),
+      locked_at: eb.case().when('fail_count', '>=', maxFailures - 1).then(now).else(eb.ref('locked_at')).end(),
+    }))
+    .where('id', '=', tokenId)
+    .where('status', '=', 'associated')
+    .returning(['fail_count', 'status'])
+    .executeTakeFirst();
+  return row ? { failCount: Number(row.fail_count), locked: row.status === 'locked' } : null;
+}
+
+/** Binds an available token to a user at the matched counter. False when the token changed meanwhile. */
+export async function bindToken(db: Executor, tokenId: number, userId: number, expectedCounter: number, nextCounter: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ user_id: userId, status: 'associated', counter: nextCounter, fail_count: 0, locked_at: null, associated_at: now, last_used_at: now })
+    .where('id', '=', tokenId)
+    .where('status', '=', 'available')
+    .where('counter', '=', expectedCounter)
+    .executeTakeFirst();
+  return affected(result);
+}
+
+/** RFC 4226 §7.4 re-sync: a new counter, the fail count cleared and the lock lifted. */
+export async function resyncCounter(db: Executor, tokenId: number, expectedCounter: number, nextCounter: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ counter: nextCounter, fail_count: 0, status: 'associated', locked_at: null, last_used_at: now })
+    .where('id', '=', tokenId)
+    .where('counter', '=', expectedCounter)
+    .where('status', 'in', ['associated', 'locked'])
+    .executeTakeFirst();
+  return affected(result);
+}
+
+export async function unlockToken(db: Executor, tokenId: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ fail_count: 0, status: 'associated', locked_at: null })
+    .where('id', '=', tokenId)
+    .where('status', 'in', ['associated', 'locked'])
+    .executeTakeFirst();
+  return affected(result);
+}
+
+/** The token returns to the inventory; its counter is kept (the token's own counter has moved on). */
+export async function unbindToken(db: Executor, tokenId: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ user_id: null, status: 'available', fail_count: 0, locked_at: null, associated_at: null })
+    .where('id', '=', tokenId)
+    .where('status', 'in', ['associated', 'locked'])
+    .executeTakeFirst();
+  return affected(result);
+}

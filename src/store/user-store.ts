@@ -1,0 +1,47 @@
+// Users. Usernames are unique across the installation, compared in lower case (username_key).
+import type { Executor } from './transaction.js';
+import type { NewUser, UserRow } from './schema.js';
+
+export function usernameKey(username: string): string {
+  return username.toLowerCase();
+}
+
+export function findUserByName(db: Executor, username: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('username_key', '=', usernameKey(username)).executeTakeFirst();
+}
+
+export function findUserById(db: Executor, id: number): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export interface UserListQuery {
+  accountId: number;
+  /** Matches username or display name, case-insensitively. */
+  search?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export function listUsers(db: Executor, query: UserListQuery): Promise<UserRow[]> {
+  let select = db.selectFrom('users').selectAll().where('account_id', '=', query.accountId);
+  if (query.search) {
+    const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    select = select.where((eb) =>
+      eb.or([eb('username_key', 'like', eb.val(pattern)), eb(eb.fn('lower', ['display_name']), 'like', pattern)]),
+    );
+  }
+  return select.orderBy('username_key').limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();
+}
+
+export async function insertUser(db: Executor, row: NewUser): Promise<number> {
+  const inserted = await db.insertInto('users').values(row).returning('id').executeTakeFirstOrThrow();
+  return Number(inserted.id);
+}
+
+export async function updateUser(db: Executor, id: number, changes: Partial<Pick<UserRow, 'display_name' | 'role' | 'password_hash' | 'restriction'>>): Promise<void> {
+  await db.updateTable('users').set(changes).where('id', '=', id).execute();
+}
+
+export async function deleteUser(db: Executor, id: number): Promise<void> {
+  await db.deleteFrom('users').where('id', '=', id).execute();
+}
