@@ -5,6 +5,7 @@ import { AuditService } from './audit-service.js';
 import type { ServiceContext } from './context.js';
 import { ImportService } from './import-service.js';
 import { RestrictionService } from './restriction-service.js';
+import { SessionService } from './session-service.js';
 import { SignInService } from './sign-in-service.js';
 import { TokenService } from './token-service.js';
 import { UserService } from './user-service.js';
@@ -19,6 +20,7 @@ export interface Services {
   signIn: SignInService;
   imports: ImportService;
   apiKeys: ApiKeyService;
+  sessions: SessionService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -34,5 +36,6 @@ export function createServices(ctx: ServiceContext): Services {
     signIn: new SignInService(ctx, audit),
     imports: new ImportService(ctx, audit),
     apiKeys: new ApiKeyService(ctx, audit),
+    sessions: new SessionService(ctx),
   };
 }

@@ -1,0 +1,72 @@
+// Console sessions: 256-bit random ids (only their SHA-256 is stored), rotated at each step up,
+// 30 minutes idle and 12 hours absolute.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { deleteExpiredSessions, deleteSession, findSession, insertSession, touchSession } from '../store/session-store.js';
+import { findUserById } from '../store/user-store.js';
+import type { SessionRow, UserRow } from '../store/schema.js';
+import type { ServiceContext } from './context.js';
+
+export const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60 * 1000;
+/** Touching last_seen_at on every request would be a write per page view; once a minute is enough. */
+const TOUCH_INTERVAL_MS = 60 * 1000;
+
+export interface Session {
+  /** The cookie value. */
+  id: string;
+  stage: SessionRow['stage'];
+  csrfToken: string;
+  user: UserRow;
+  createdAt: number;
+}
+
+function hashId(id: string): string {
+  return createHash('sha256').update(id).digest('hex');
+}
+
+export function csrfTokensEqual(expected: string, given: string | undefined): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export class SessionService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /** A new session for a user at a stage; a fresh id every time (rotation after each step). */
+  async start(user: UserRow, stage: SessionRow['stage'], replacing?: string): Promise<Session> {
+    if (replacing) await deleteSession(this.ctx.db, hashId(replacing));
+    const id = randomBytes(32).toString('base64url');
+    const now = this.ctx.now();
+    const csrfToken = randomBytes(32).toString('base64url');
+    await insertSession(this.ctx.db, { id_hash: hashId(id), account_id: user.account_id, user_id: user.id, stage, csrf_token: csrfToken, created_at: now, last_seen_at: now });
+    return { id, stage, csrfToken, user, createdAt: now };
+  }
+
+  /** The live session for a cookie value, or null (unknown, expired idle or absolute, user gone). */
+  async resume(id: string | undefined): Promise<Session | null> {
+    if (!id || id.length > 100) return null;
+    const idHash = hashId(id);
+    const row = await findSession(this.ctx.db, idHash);
+    if (!row) return null;
+    const now = this.ctx.now();
+    if (now - Number(row.last_seen_at) > IDLE_TIMEOUT_MS || now - Number(row.created_at) > ABSOLUTE_TIMEOUT_MS) {
+      await deleteSession(this.ctx.db, idHash);
+      return null;
+    }
+    const user = await findUserById(this.ctx.db, row.user_id);
+    if (!user) return null;
+    if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) await touchSession(this.ctx.db, idHash, now);
+    return { id, stage: row.stage, csrfToken: row.csrf_token, user, createdAt: Number(row.created_at) };
+  }
+
+  async end(id: string): Promise<void> {
+    await deleteSession(this.ctx.db, hashId(id));
+  }
+
+  async sweep(): Promise<void> {
+    const now = this.ctx.now();
+    await deleteExpiredSessions(this.ctx.db, now - IDLE_TIMEOUT_MS, now - ABSOLUTE_TIMEOUT_MS);
+  }
+}
