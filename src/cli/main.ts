@@ -25,12 +25,19 @@ export interface ExtraCommand {
   run(config: Config, args: string[], io: CommandIo): Promise<number>;
 }
 
-const extraCommands: ExtraCommand[] = [];
-
-/** Lets adapters that live elsewhere (the HTTP server, RADIUS) add `serve`-like commands. */
-export function registerCommand(command: ExtraCommand): void {
-  extraCommands.push(command);
-}
+const extraCommands: ExtraCommand[] = [
+  {
+    name: 'serve',
+    summary: 'run the HTTP server (and RADIUS when configured)',
+    usage: ['serve    run the server; a fresh data directory is initialised first (the first admin is printed once)'],
+    async run(config, args, io) {
+      parse(args, {}, { min: 0, max: 0, usage: 'serve' });
+      // Loaded only here, so that other commands do not pay for the web framework's start-up.
+      const { serve } = await import('../http/serve.js');
+      return serve(config, io);
+    },
+  },
+];
 
 function help(): string {
   const lines = ['usage: otpgate COMMAND ...', '', 'commands:'];

@@ -1,0 +1,55 @@
+// GET /audit: the audit log, newest first, paged. Admin scope; own account only.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ServiceError } from '../../services/errors.js';
+import { AuditEvent, ErrorResponse } from './schemas.js';
+import { adminAccount } from './users.js';
+
+function time(text: string | undefined, field: string): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new ServiceError('invalid_request', `${field} must be an ISO 8601 date or time`, { field });
+  return ms;
+}
+
+export async function auditRoutes(plain: FastifyInstance): Promise<void> {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    '/audit',
+    {
+      schema: {
+        summary: 'Audit events, newest first',
+        description: 'Page with `before`: pass the `nextBefore` of the previous page.',
+        tags: ['audit'],
+        querystring: Type.Object({
+          user: Type.Optional(Type.String({ maxLength: 64 })),
+          from: Type.Optional(Type.String({ description: 'ISO 8601, inclusive' })),
+          to: Type.Optional(Type.String({ description: 'ISO 8601, exclusive' })),
+          outcome: Type.Optional(Type.String({ maxLength: 32 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          before: Type.Optional(Type.Integer({ minimum: 1 })),
+        }),
+        response: { 200: Type.Object({ events: Type.Array(AuditEvent), nextBefore: Type.Union([Type.Integer(), Type.Null()]) }), '4xx': ErrorResponse },
+      },
+    },
+    async (request) => {
+      const account = await adminAccount(app, request);
+      const q = request.query;
+      const from = time(q.from, 'from');
+      const to = time(q.to, 'to');
+      const limit = q.limit ?? 100;
+      const events = await app.otpgate.audit.list({
+        accountId: account.id,
+        ...(q.user ? { username: q.user } : {}),
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+        ...(q.outcome ? { outcome: q.outcome } : {}),
+        ...(q.before !== undefined ? { before: q.before } : {}),
+        limit,
+      });
+      const last = events[events.length - 1];
+      return { events, nextBefore: events.length === limit && last ? last.id : null };
+    },
+  );
+}

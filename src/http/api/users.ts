@@ -1,0 +1,92 @@
+// Users, their token (associate, re-sync, disassociate) and their IP restrictions. Admin scope; own account only.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { AccountRow } from '../../store/schema.js';
+import { actorOf, requireScope } from '../principal.js';
+import { AssociateBody, ErrorResponse, NewUserBody, ResyncBody, RestrictionBody, RestrictionView, TokenView, UserParams, UserPatchBody, UserView } from './schemas.js';
+
+/** The admin's own account: every route below acts in it and nowhere else. */
+export async function adminAccount(app: FastifyInstance, request: FastifyRequest): Promise<AccountRow> {
+  const principal = requireScope(request, 'admin');
+  return app.otpgate.accounts.byId(principal.accountId);
+}
+
+const errors = { '4xx': ErrorResponse };
+
+export async function userRoutes(plain: FastifyInstance): Promise<void> {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const { users, tokens, restrictions } = app.otpgate;
+  const tags = ['users'];
+
+  app.get(
+    '/users',
+    {
+      schema: {
+        summary: "List the account's users",
+        tags,
+        querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of a username or display name' })) }),
+        response: { 200: Type.Object({ users: Type.Array(UserView) }), ...errors },
+      },
+    },
+    async (request) => ({ users: await users.list(await adminAccount(app, request), request.query.q) }),
+  );
+
+  app.post('/users', { schema: { summary: 'Create a user', tags, body: NewUserBody, response: { 201: UserView, ...errors } } }, async (request, reply) => {
+    const account = await adminAccount(app, request);
+    const user = await users.create(actorOf(request), account, request.body);
+    return reply.status(201).send(user);
+  });
+
+  app.get('/users/:username', { schema: { summary: 'Show a user', tags, params: UserParams, response: { 200: UserView, ...errors } } }, async (request) =>
+    users.show(await adminAccount(app, request), request.params.username),
+  );
+
+  app.patch(
+    '/users/:username',
+    { schema: { summary: "Change a user's display name, role or password", tags, params: UserParams, body: UserPatchBody, response: { 200: UserView, ...errors } } },
+    async (request) => users.update(actorOf(request), await adminAccount(app, request), request.params.username, request.body),
+  );
+
+  app.delete('/users/:username', { schema: { summary: 'Delete a user (their token returns to the inventory)', tags, params: UserParams, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
+    await users.delete(actorOf(request), await adminAccount(app, request), request.params.username);
+    return reply.status(204).send(null);
+  });
+
+  app.get('/users/:username/token', { schema: { summary: "The user's token", tags, params: UserParams, response: { 200: TokenView, ...errors } } }, async (request) =>
+    tokens.ofUser(await adminAccount(app, request), request.params.username),
+  );
+
+  app.post(
+    '/users/:username/token',
+    { schema: { summary: 'Associate a token: its serial number and one passcode', tags, params: UserParams, body: AssociateBody, response: { 201: TokenView, ...errors } } },
+    async (request, reply) => {
+      const token = await tokens.associate(actorOf(request), await adminAccount(app, request), request.params.username, request.body.serial, request.body.otp);
+      return reply.status(201).send(token);
+    },
+  );
+
+  app.post(
+    '/users/:username/token/resync',
+    { schema: { summary: 'Re-sync the token with two consecutive passcodes', tags, params: UserParams, body: ResyncBody, response: { 200: TokenView, ...errors } } },
+    async (request) => tokens.resync(actorOf(request), await adminAccount(app, request), request.params.username, request.body.otp1, request.body.otp2),
+  );
+
+  app.delete(
+    '/users/:username/token',
+    { schema: { summary: 'Disassociate the token (it returns to the inventory, its counter kept)', tags, params: UserParams, response: { 200: TokenView, ...errors } } },
+    async (request) => tokens.disassociate(actorOf(request), await adminAccount(app, request), request.params.username),
+  );
+
+  app.get(
+    '/users/:username/restrictions',
+    { schema: { summary: "The IP restriction in force for the user (their own, else the account's)", tags, params: UserParams, response: { 200: RestrictionView, ...errors } } },
+    async (request) => restrictions.showForUser(await adminAccount(app, request), request.params.username),
+  );
+
+  app.put(
+    '/users/:username/restrictions',
+    { schema: { summary: "Set the user's IP rules and default action", tags, params: UserParams, body: RestrictionBody, response: { 200: RestrictionView, ...errors } } },
+    async (request) => restrictions.setForUser(actorOf(request), await adminAccount(app, request), request.params.username, request.body),
+  );
+}

@@ -1,0 +1,124 @@
+// The HTTP server: one Fastify app serving the JSON API under /api/v1 and the console's pages.
+// It holds no rule of its own: routes parse, authenticate and call the services.
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { LoggerOptions } from 'pino';
+import type { Config } from '../runtime/config.js';
+import type { Services } from '../services/services.js';
+import { apiRoutes } from './api/index.js';
+import { canonicalIp } from './client-ip.js';
+import { sendError } from './errors.js';
+import './principal.js';
+import { readSessionCookie } from './session-cookie.js';
+import { consoleRoutes } from '../console/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    otpgate: Services;
+    otpgateConfig: Config;
+  }
+}
+
+export type App = FastifyInstance;
+
+/** Values never to be logged, wherever they appear in a logged object. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.otp',
+  '*.otp1',
+  '*.otp2',
+  '*.passcode',
+  '*.secret',
+  '*.psk',
+  '*.key',
+];
+
+export interface ServerOptions {
+  /** pino options, or false for no logging (tests). A file destination comes from OTPGATE_LOG_FILE. */
+  logger?: LoggerOptions | false;
+}
+
+export async function buildServer(services: Services, config: Config, options: ServerOptions = {}): Promise<App> {
+  const loggerOptions: LoggerOptions | false =
+    options.logger === false
+      ? false
+      : {
+          level: config.logLevel,
+          redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+          ...(config.logFile ? { transport: { target: 'pino/file', options: { destination: config.logFile, mkdir: true } } } : {}),
+          ...options.logger,
+        };
+  const app = Fastify({
+    logger: loggerOptions,
+    bodyLimit: 1024 * 1024,
+    // Client IP: the socket's address unless the peer is a trusted proxy; then the rightmost address in
+    // X-Forwarded-For that is not a trusted proxy (proxy-addr's rule). Without trusted proxies the
+    // header is ignored entirely.
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('otpgate', services);
+  app.decorate('otpgateConfig', config);
+  app.decorateRequest('principal', null);
+  app.decorateRequest('clientIp', null);
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'otpgate API', version: '1', description: 'Hardware OTP token administration and sign-in checks.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `otpgate apikey create`' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    request.clientIp = canonicalIp(request.ip);
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      const principal = match?.[1] ? await services.apiKeys.authenticate(match[1]) : null;
+      if (principal) request.principal = { kind: 'apikey', ...principal };
+      return;
+    }
+    const session = await services.sessions.resume(readSessionCookie(request, config.secureCookies));
+    if (session && session.stage === 'full') {
+      request.principal = {
+        kind: 'session',
+        username: session.user.username,
+        accountId: session.user.account_id,
+        role: session.user.role,
+        sessionId: session.id,
+        csrfToken: session.csrfToken,
+      };
+    }
+  });
+
+  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+
+  await app.register(apiRoutes, { prefix: '/api/v1' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await services.ctx.db.selectFrom('meta').select('key').limit(1).execute();
+      return { status: 'ok', database: 'reachable' };
+    } catch (error) {
+      reply.log.error({ err: error }, 'health check: database unreachable');
+      return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
+    }
+  });
+  await app.register(consoleRoutes);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` } }),
+  );
+  return app;
+}

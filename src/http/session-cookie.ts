@@ -1,0 +1,19 @@
+// The console's session cookie. Over HTTPS it is `__Host-` prefixed and Secure; a setting allows plain
+// HTTP for local use. HttpOnly and SameSite=Lax always.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export function sessionCookieName(secure: boolean): string {
+  return secure ? '__Host-otpgate_session' : 'otpgate_session';
+}
+
+export function readSessionCookie(request: FastifyRequest, secure: boolean): string | undefined {
+  return request.cookies[sessionCookieName(secure)];
+}
+
+export function setSessionCookie(reply: FastifyReply, secure: boolean, id: string): void {
+  void reply.setCookie(sessionCookieName(secure), id, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+}
+
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  void reply.clearCookie(sessionCookieName(secure), { path: '/', httpOnly: true, sameSite: 'lax', secure });
+}
