@@ -66,8 +66,8 @@ function contains(cidr: string, address: string): number | null {
   if ('error' in network || parsed === null || parsed.kind() !== network.network.kind()) return null;
   const matches =
     parsed.kind() === 'ipv4'
-      ? (parsed as ipaddr.IPv4).match(network.network as ipaddr.IPv4, network.prefixLength)
-      : (parsed as ipaddr.IPv6).match(network.network as ipaddr.IPv6, network.prefixLength);
+      ? (parsed as ipaddr.IPv4).match(network.network, network.prefixLength)
+      : (parsed as ipaddr.IPv6).match(network.network, network.prefixLength);
   return matches ? network.prefixLength : null;
 }
 
