@@ -83,6 +83,7 @@ type DropReason =
   | 'unsupported_code'
   | 'unknown_client'
   | 'client_lookup_failed'
+  | 'client_without_secret'
   | 'missing_message_authenticator'
   | 'bad_message_authenticator'
   | 'sign_in_failed'
@@ -289,6 +290,8 @@ export async function startRadiusServer(deps: RadiusDeps, options: { host: strin
       return drop('client_lookup_failed');
     }
     if (client === null) return drop('unknown_client');
+    // RFC 2865 §3: the secret must not be empty; with none, anybody could sign packets for this client.
+    if (client.secret.length === 0) return drop('client_without_secret');
     const secret = Buffer.from(client.secret, 'utf8');
 
     // RFC 3579 §3.2 and the Blast-RADIUS advisory: without a valid Message-Authenticator an Access-Request

@@ -68,6 +68,15 @@ test('unknown source address: dropped', async () => {
   await assertDropped(valid(), 'unknown_client', elsewhere);
 });
 
+test('a client configured with an empty secret: dropped', async () => {
+  const unsafe = await startTestServer([client({ secret: '' })]);
+  try {
+    await assertDropped(accessRequest({ username: 'alice', password: 'correct horse123456', secret: '' }), 'client_without_secret', unsafe);
+  } finally {
+    await unsafe.close();
+  }
+});
+
 test('shorter than 20 octets: dropped', async () => {
   await assertDropped(valid().subarray(0, 19), 'malformed');
 });
