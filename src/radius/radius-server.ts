@@ -103,7 +103,6 @@ interface AccessRequestFields {
   password: string | null;
   state: Buffer | null;
   callingStationId: string | null;
-  proxyStates: Buffer[];
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -156,7 +155,6 @@ function readAccessRequest(packet: RadiusPacket, secret: Buffer): AccessRequestF
     password,
     state: states[0] ?? null,
     callingStationId: callingValue === undefined ? null : decodeText(callingValue),
-    proxyStates: attributesOf(packet, AttributeType.ProxyState),
   };
 }
 
