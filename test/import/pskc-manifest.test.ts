@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SeedFileError } from '../../src/import/imported-key.js';
 import { readPskc } from '../../src/import/pskc/index.js';
-import { CORPUS, NOW, chunked, credentialsFor, manifest, readRecords } from './pskc-helpers.js';
+import { CORPUS, NOW, type OracleKey, chunked, credentialsFor, manifest, readRecords } from './pskc-helpers.js';
 
 // Why each non-imported key of the corpus is skipped at NOW (2026-11-28). Keys not listed must import.
 // Matched by source (`key N`), as several keys of a file may share a serial.
@@ -144,7 +144,7 @@ describe('PSKC corpus (manifest.json)', () => {
         for (const key of result.keys) {
           assert.equal(expectedSkip(entry.file, key.source), null, `${key.source} should have been skipped`);
           const index = Number(/^key (\d+)/.exec(key.source)?.[1]) - 1;
-          const oracle = oracleKeys[index]!;
+          const oracle: OracleKey = oracleKeys[index]!;
           assert.equal(key.secret.toString('hex'), oracle.secret_hex);
           assert.equal(key.serial, (oracle.serial ?? oracle.id ?? '').replace(/\s+/g, ''));
           assert.equal(key.digits, oracle.response_length ?? 6);

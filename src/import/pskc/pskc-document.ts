@@ -129,6 +129,15 @@ function attribute(tag: SaxesTagNS, ...names: string[]): string | null {
   return null;
 }
 
+/**
+ * A copy of a string that shares no memory with the parser's input. V8 makes substrings of 13 or more
+ * characters "sliced strings" that keep their whole parent alive: a serial kept from each KeyPackage
+ * would otherwise pin every 64 KiB input chunk, i.e. the whole file, in memory.
+ */
+function detach(text: string): string {
+  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}
+
 function nonEmpty(text: string): string | null {
   const trimmed = text.trim();
   return trimmed === '' ? null : trimmed;
@@ -186,6 +195,8 @@ export class PskcDocumentReader {
   private key: PskcKeyRecord | null = null;
   private value: ValueState | null = null;
   private keyCount = 0;
+  /** Values that repeat on every key (algorithm, manufacturer, issuer…), stored once. */
+  private readonly interned = new Map<string, string>();
 
   constructor(
     private readonly credentials: PskcCredentials,
@@ -201,11 +212,8 @@ export class PskcDocumentReader {
     parser.on('doctype', () => {
       throw new SeedFileError('forbidden_dtd', 'DOCTYPE and entity declarations are not allowed in a PSKC file', `line ${parser.line}`);
     });
-    parser.on('xmldecl', (decl) => {
-      if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding)) {
-        throw new SeedFileError('not_xml', `unsupported XML encoding ${decl.encoding}; PSKC files are read as UTF-8`, 'line 1');
-      }
-    });
+    // No 'xmldecl' handler: the input is decoded as strict UTF-8 before saxes sees it, and each extra
+    // handler property on the parser measurably slows saxes' hot loop (V8 object shape).
     parser.on('text', (text) => {
       this.pendingChars = 0;
       if (this.text.length + text.length > this.limits.maxPendingChars) {
@@ -244,6 +252,20 @@ export class PskcDocumentReader {
     this.parser.close();
     if (this.rootProblem !== null) throw this.rootProblem;
     if (!this.rootSeen) throw new SeedFileError('not_xml', 'the document is empty');
+  }
+
+  /** A detached copy of a value that usually repeats across keys, shared between them. */
+  private intern(text: string | null): string | null {
+    if (text === null) return null;
+    const known = this.interned.get(text);
+    if (known !== undefined) return known;
+    const copy = detach(text);
+    if (this.interned.size < 1024) this.interned.set(copy, copy);
+    return copy;
+  }
+
+  private keep(text: string | null): string | null {
+    return text === null ? null : detach(text);
   }
 
   private line(): string {
@@ -351,7 +373,11 @@ export class PskcDocumentReader {
           throw new SeedFileError('resource_limit', `more than ${this.limits.maxKeysPerPackage} keys in one KeyPackage`, this.line());
         }
         this.keyCount += 1;
-        const key = newKey(this.keyCount, attribute(tag, 'Id', 'KeyId', 'SecretId'), attribute(tag, 'Algorithm', 'KeyAlgorithm', 'SecretAlgorithm'));
+        const key = newKey(
+          this.keyCount,
+          this.keep(attribute(tag, 'Id', 'KeyId', 'SecretId')),
+          this.intern(attribute(tag, 'Algorithm', 'KeyAlgorithm', 'SecretAlgorithm')),
+        );
         this.key = key;
         pkg.keys.push(key);
       }
@@ -402,8 +428,8 @@ export class PskcDocumentReader {
         for (const name of Object.keys(tag.attributes)) {
           if (!KNOWN_PIN_POLICY_ATTRIBUTES.has(name) && !name.startsWith('xmlns')) key.unknownPolicy = true;
         }
-        key.pinKeyId = attribute(tag, 'PINKeyId');
-        key.pinUsageMode = attribute(tag, 'PINUsageMode');
+        key.pinKeyId = this.keep(attribute(tag, 'PINKeyId'));
+        key.pinUsageMode = this.intern(attribute(tag, 'PINUsageMode'));
         for (const name of ['MinLength', 'MaxLength', 'MaxFailedAttempts']) {
           const text = attribute(tag, name);
           if (text !== null && text !== '') decodeInteger(text, `PINPolicy ${name}`, key.source);
@@ -423,7 +449,7 @@ export class PskcDocumentReader {
   }
 
   private readResponseFormat(tag: SaxesTagNS, key: PskcKeyRecord): void {
-    key.responseEncoding = attribute(tag, 'Encoding', 'Format', 'format') ?? key.responseEncoding;
+    key.responseEncoding = this.intern(attribute(tag, 'Encoding', 'Format', 'format')) ?? key.responseEncoding;
     const length = attribute(tag, 'Length', 'length');
     if (length !== null && length !== '') key.responseLength = decodeInteger(length, 'ResponseFormat Length', key.source);
     const check = attribute(tag, 'CheckDigits', 'CheckDigit');
@@ -516,7 +542,7 @@ export class PskcDocumentReader {
     const section = this.path[2];
     if (depth === 4 && (section === 'DeviceInfo' || section === 'DeviceId')) return this.closeDeviceInfo(pkg, local, text);
     if (depth === 4 && section === 'CryptoModuleInfo' && local === 'Id') {
-      pkg.cryptoModule = nonEmpty(text);
+      pkg.cryptoModule = this.intern(nonEmpty(text));
       return;
     }
     const key = this.key;
@@ -539,13 +565,13 @@ export class PskcDocumentReader {
       const trimmed = nonEmpty(text);
       switch (local) {
         case 'Issuer':
-          key.issuer = trimmed;
+          key.issuer = this.intern(trimmed);
           return;
         case 'FriendlyName':
-          key.friendlyName = trimmed;
+          key.friendlyName = this.keep(trimmed);
           return;
         case 'KeyReference':
-          key.keyReference = trimmed;
+          key.keyReference = this.keep(trimmed);
           return;
         case 'StartDate':
           if (trimmed !== null) key.startDate = decodeDate(trimmed, 'StartDate', key.source);
@@ -558,7 +584,7 @@ export class PskcDocumentReader {
       }
     }
     if (depth === 5 && this.path[3] === 'AlgorithmParameters' && local === 'Suite') {
-      key.suite = nonEmpty(text);
+      key.suite = this.intern(nonEmpty(text));
       return;
     }
     if (depth === 5 && this.path[3] === 'Policy') this.closePolicyPart(key, local, text);
@@ -568,16 +594,16 @@ export class PskcDocumentReader {
     const value = nonEmpty(text);
     switch (local) {
       case 'Manufacturer':
-        pkg.manufacturer = value;
+        pkg.manufacturer = this.intern(value);
         return;
       case 'SerialNo':
-        pkg.serial = value;
+        pkg.serial = this.keep(value);
         return;
       case 'Model':
-        pkg.model = value;
+        pkg.model = this.intern(value);
         return;
       case 'IssueNo':
-        pkg.issueNo = value;
+        pkg.issueNo = this.keep(value);
         return;
       case 'StartDate':
         if (value !== null) pkg.startDate = decodeDate(value, 'DeviceInfo StartDate', this.line());
@@ -605,7 +631,7 @@ export class PskcDocumentReader {
         decodeInteger(value, 'Policy NumberOfTransactions', key.source);
         return;
       case 'KeyUsage':
-        key.keyUsage.push(value);
+        key.keyUsage.push(this.intern(value) ?? value);
         return;
       default:
         return;
