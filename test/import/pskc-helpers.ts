@@ -53,7 +53,10 @@ export function credentialsFor(decrypt: Decrypt | null): PskcCredentials {
 
 /** Yields a buffer in chunks of `size` bytes, as a stream would. */
 export async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
-  for (let start = 0; start < bytes.length; start += size) yield bytes.subarray(start, start + size);
+  for (let start = 0; start < bytes.length; start += size) {
+    await Promise.resolve(); // a real stream hands chunks over asynchronously
+    yield bytes.subarray(start, start + size);
+  }
 }
 
 /** The raw per-key records (before the usability rules), to compare every key with the oracle. */

@@ -41,7 +41,7 @@ async function category(input: AsyncIterable<Buffer | string>, options: Partial<
 }
 
 async function* strings(...parts: string[]): AsyncGenerator<string> {
-  for (const part of parts) yield part;
+  for (const part of parts) yield await Promise.resolve(part);
 }
 
 function keyPackage(serial: string, secretBase64: string, extra = '', policy = ''): string {
@@ -77,7 +77,7 @@ describe('hostile files are refused with bounded memory', () => {
     async function* hugeText(): AsyncGenerator<string> {
       yield `${HEAD}<KeyPackage><DeviceInfo><Manufacturer>`;
       const block = 'A'.repeat(65_536);
-      for (let i = 0; i < 200; i++) yield block; // 12.5 MiB of text in one element
+      for (let i = 0; i < 200; i++) yield await Promise.resolve(block); // 12.5 MiB of text in one element
       yield `</Manufacturer></DeviceInfo></KeyPackage>${TAIL}`;
     }
     const watch = heapWatch(hugeText());
@@ -108,7 +108,7 @@ describe('streaming', () => {
       for (let i = 0; i < keys; i++) {
         const chunk = keyPackage(String(1_000_000_000_000 + i), SECRET, '', padding);
         inputBytes += chunk.length;
-        yield chunk;
+        yield await Promise.resolve(chunk);
       }
       yield TAIL;
     }
