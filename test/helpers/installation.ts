@@ -116,3 +116,24 @@ export async function userWithToken(inst: Installation, username: string, oathCo
   await inst.services.tokens.associate(OPERATOR, inst.account, username, serial, oathCode(secretHex, 0));
   return { username, serial, secretHex };
 }
+
+/** One sign-in through the sign-in service, as the API would run it for an end-user address. */
+export function signIn(inst: Installation, username: string, options: { password?: string | null; otp?: string | null; ip?: string | null } = {}) {
+  return inst.services.signIn.check({
+    accountId: null,
+    username,
+    password: options.password === undefined ? PASSWORD : options.password,
+    passcode: options.otp ?? null,
+    actor: { name: 'test', accountId: null, clientIp: options.ip ?? null },
+  });
+}
+
+/** The token as stored (through the service's view). */
+export function tokenOf(inst: Installation, username: string) {
+  return inst.services.tokens.ofUser(inst.account, username);
+}
+
+/** Audit events of the default account, newest first. */
+export function auditEvents(inst: Installation, query: { username?: string } = {}) {
+  return inst.services.audit.list({ accountId: null, limit: 10_000, ...query });
+}

@@ -26,7 +26,7 @@ export function oathCode(secretHex: string, counter: number, digits = 6, algorit
 export function wrongCode(secretHex: string, from: number, span = 200, digits = 6): string {
   const used = new Set(oathCodes(secretHex, Math.max(0, from - span), 2 * span, digits));
   for (let n = 0; ; n++) {
-    const candidate = String(n * 7919 % 10 ** digits).padStart(digits, '0');
+    const candidate = String((n * 7919 + 482913) % 10 ** digits).padStart(digits, '0');
     if (!used.has(candidate)) return candidate;
   }
 }
