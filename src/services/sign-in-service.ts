@@ -1,6 +1,6 @@
 // The sign-in check shared by the API, the console, the CLI and RADIUS: it gathers the facts, lets the
 // core decide, verifies the passcode when the core asks, and records throttling, lockout and audit.
-import { evaluateRestriction } from '../core/access-rule.js';
+import { evaluateRestriction, parseAddress } from '../core/access-rule.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { decideSignIn, type SignInFacts, type SignInReason, type SignInResult } from '../core/sign-in-decision.js';
 import { ADDRESS_THROTTLE, USER_THROTTLE, afterFailure, retryAfterSeconds, type ThrottlePolicy } from '../core/throttle.js';
@@ -47,7 +47,9 @@ const FAILED_ATTEMPTS = new Set<SignInReason>(['unknown_user', 'wrong_password',
 
 export function throttleKeys(username: string, clientIp: string | null): { key: string; policy: ThrottlePolicy }[] {
   const keys = [{ key: `user:${usernameKey(username)}`, policy: USER_THROTTLE }];
-  if (clientIp) keys.push({ key: `ip:${clientIp}`, policy: ADDRESS_THROTTLE });
+  // One address, one key: `::ffff:192.0.2.1` is 192.0.2.1 and `2001:DB8:0::1` is 2001:db8::1, so that
+  // spelling an address differently does not start a fresh back-off.
+  if (clientIp) keys.push({ key: `ip:${parseAddress(clientIp)?.toString() ?? clientIp}`, policy: ADDRESS_THROTTLE });
   return keys;
 }
 
