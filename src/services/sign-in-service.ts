@@ -3,10 +3,10 @@
 import { evaluateRestriction, parseAddress } from '../core/access-rule.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { decideSignIn, type SignInFacts, type SignInReason, type SignInResult } from '../core/sign-in-decision.js';
-import { ADDRESS_THROTTLE, USER_THROTTLE, afterFailure, retryAfterSeconds, type ThrottlePolicy } from '../core/throttle.js';
+import { ADDRESS_THROTTLE, USER_THROTTLE, retryAfterSeconds, type ThrottlePolicy } from '../core/throttle.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
 import { findAccountById } from '../store/account-store.js';
-import { clearThrottles, readThrottles, writeThrottle } from '../store/throttle-store.js';
+import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
 import { advanceCounter, findTokenOfUser, recordTokenFailure } from '../store/token-store.js';
 import { findUserByName, usernameKey } from '../store/user-store.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
@@ -117,7 +117,7 @@ export class SignInService {
 
     if (FAILED_ATTEMPTS.has(step.reason)) {
       for (const { key, policy } of throttles) {
-        await writeThrottle(this.ctx.db, key, afterFailure(states.get(key) ?? { consecutiveFailures: 0, blockedUntil: 0 }, now, policy), now);
+        await recordThrottleFailure(this.ctx.db, key, policy, now);
       }
     } else if (step.result === 'accept' && (states.get(throttles[0]!.key)?.consecutiveFailures ?? 0) > 0) {
       await clearThrottles(this.ctx.db, [throttles[0]!.key]);
