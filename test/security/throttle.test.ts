@@ -73,4 +73,11 @@ describe('sign-in back-off', () => {
     for (let i = 0; i < 3; i++) await signIn(inst, 'alice', { otp: bad });
     assert.equal((await signIn(inst, 'alice', { otp: oathCode(alice.secretHex, 2) })).result, 'accept');
   });
+
+  it('counts every failure of a parallel burst (no lost updates), so the burst is delayed afterwards', async () => {
+    await Promise.all(Array.from({ length: 12 }, () => signIn(inst, 'alice', { password: 'wrong password' })));
+    const row = await inst.services.ctx.db.selectFrom('throttles').selectAll().where('key', '=', 'user:alice').executeTakeFirstOrThrow();
+    assert.equal(row.consecutive_failures, 12);
+    assert.equal((await signIn(inst, 'alice', { otp: oathCode(alice.secretHex, 1) })).reason, 'throttled');
+  });
 });
