@@ -47,8 +47,9 @@ describe('command line bad input', () => {
       [['restriction', 'show', 'nobody'], /no user/],
       [['token', 'disassociate', 'alice', '--yes'], /has no token/],
     ];
-    for (const [args, message] of cases) {
-      const result = await cli(...args);
+    const results = await Promise.all(cases.map(([args]) => cli(...args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const result = results[i]!;
       assert.equal(result.code, 1, args.join(' '));
       assert.match(result.stderr, message, args.join(' '));
     }
@@ -66,7 +67,8 @@ describe('command line bad input', () => {
       ['user', 'create', 'bob', '--role', 'root', '--password', PASSWORD],
       ['restriction', 'set', 'alice', '--rule', '10.0.0.0/8'],
     ];
-    for (const args of cases) assert.equal((await cli(...args)).code, 2, args.join(' '));
+    const results = await Promise.all(cases.map((args) => cli(...args)));
+    cases.forEach((args, i) => assert.equal(results[i]!.code, 2, args.join(' ')));
   });
 
   it('an invalid CIDR is refused when saved (exit 1, the rule named)', async () => {

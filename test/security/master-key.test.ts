@@ -31,8 +31,9 @@ describe('master key', () => {
 
   it("another installation's key stops every command with exit 1 and a clear message", async () => {
     const wrongEnv = { ...env, OTPGATE_KEY_FILE: join(otherDir, 'master.key') };
-    for (const args of COMMANDS) {
-      const result = await runCli(args, wrongEnv);
+    const results = await Promise.all(COMMANDS.map((args) => runCli(args, wrongEnv)));
+    for (const [i, args] of COMMANDS.entries()) {
+      const result = results[i]!;
       assert.equal(result.code, 1, args.join(' '));
       assert.equal(result.stdout, '', `${args.join(' ')} printed nothing that looks like a result`);
       assert.match(result.stderr, /master key .* is not the key this database was created with/, args.join(' '));
@@ -42,8 +43,9 @@ describe('master key', () => {
   it('a missing key stops every command with exit 1 and a clear message', async () => {
     renameSync(keyFile, `${keyFile}.away`);
     try {
-      for (const args of COMMANDS) {
-        const result = await runCli(args, env);
+      const results = await Promise.all(COMMANDS.map((args) => runCli(args, env)));
+      for (const [i, args] of COMMANDS.entries()) {
+        const result = results[i]!;
         assert.equal(result.code, 1, args.join(' '));
         assert.equal(result.stdout, '');
         assert.match(result.stderr, /master key .* is missing/, args.join(' '));
