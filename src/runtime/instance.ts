@@ -46,12 +46,13 @@ export async function openInstance(config: Config, options: { migrate?: boolean;
   const database = openHandle(config);
   try {
     if (!(await database.isInitialised())) throw new MasterKeyError('the database is not initialised; run `otpgate init` first');
-    if (options.migrate ?? true) await database.migrate();
+    // The key is checked before any migration runs, so that a wrong key changes nothing.
     const check = await readMeta(database.db, KEY_CHECK);
     const masterKey = readMasterKeyFile(config.keyFile);
     if (!check || !masterKey.matches(check)) {
       throw new MasterKeyError(`the master key ${config.keyFile} is not the key this database was created with; token secrets cannot be read. Restore the right key (OTPGATE_KEY_FILE) — nothing was changed`);
     }
+    if (options.migrate ?? true) await database.migrate();
     return build(config, database, masterKey, options.now ?? Date.now);
   } catch (error) {
     await database.close();

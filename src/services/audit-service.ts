@@ -45,13 +45,14 @@ export class AuditService {
     await appendAuditEvent(this.ctx.db, this.ctx.masterKey.keyFor('audit-chain'), {
       accountId: entry.accountId,
       at: this.ctx.now(),
-      actor: actor.name,
+      // Lengths fit the columns on every engine (PostgreSQL refuses what SQLite would keep).
+      actor: actor.name.slice(0, 200),
       action: entry.action,
-      targetUser: entry.targetUser?.toLowerCase() ?? null,
-      targetSerial: entry.targetSerial ?? null,
-      clientIp: actor.clientIp,
+      targetUser: entry.targetUser?.toLowerCase().slice(0, 64) ?? null,
+      targetSerial: entry.targetSerial?.slice(0, 64) ?? null,
+      clientIp: actor.clientIp?.slice(0, 64) ?? null,
       outcome: entry.outcome,
-      reason: entry.reason ?? null,
+      reason: entry.reason?.slice(0, 200) ?? null,
     });
   }
 

@@ -24,12 +24,16 @@ export function matchPasscode(token: TokenRow, secret: Buffer, passcode: string,
   return window ? findHotpCounter(secret, passcode, window, paramsOf(token)) : null;
 }
 
-/** True when the passcode is one the token already produced (a counter shortly below C): a replay. */
-export function isRecentlyUsedPasscode(token: TokenRow, secret: Buffer, passcode: string): boolean {
+/**
+ * How far behind C a passcode is when the token already produced it (1: the last accepted code), looking
+ * back at most 10 counters; null when it is not a recent code (a wrong guess, or TOTP).
+ */
+export function replayDistance(token: TokenRow, secret: Buffer, passcode: string): number | null {
   const counter = Number(token.counter);
   const lookBack = Math.min(counter, 10);
-  if (token.type !== 'hotp' || lookBack === 0) return false;
-  return findHotpCounter(secret, passcode, { firstCounter: counter - lookBack, size: lookBack }, paramsOf(token)) !== null;
+  if (token.type !== 'hotp' || lookBack === 0) return null;
+  const matched = findHotpCounter(secret, passcode, { firstCounter: counter - lookBack, size: lookBack }, paramsOf(token));
+  return matched === null ? null : counter - matched;
 }
 
 /** The re-sync search: the first counter of two consecutive passcodes in [C, C + syncWindow). HOTP only. */

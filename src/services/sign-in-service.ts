@@ -13,7 +13,7 @@ import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
-import { isRecentlyUsedPasscode, matchPasscode } from './passcode-match.js';
+import { matchPasscode, replayDistance } from './passcode-match.js';
 import { effectiveRestriction } from './restriction-service.js';
 import { endSessionsOf } from './token-service.js';
 import { openTokenSecret } from './token-secret.js';
@@ -143,8 +143,12 @@ export class SignInService {
     const matched = matchPasscode(token, secret, passcode, lookAhead, now);
     // The seed: "each successful log in will re-sync the token": C becomes the match + 1.
     if (matched !== null && (await advanceCounter(this.ctx.db, token.id, Number(token.counter), matched + 1, now))) return 'matched';
-    // A lost compare-and-set means another request used this passcode first: for this one it is a replay.
-    const outcome = matched !== null || isRecentlyUsedPasscode(token, secret, passcode) ? 'replayed' : 'wrong';
+    // A lost compare-and-set, or the last accepted passcode sent again, is a duplicate of a good code (a
+    // double submit, or a race): refused as a replay, but it is no guess, so it does not count toward the
+    // lock — otherwise a burst of duplicates of one good code would lock the owner's token.
+    const distance = matched === null ? replayDistance(token, secret, passcode) : 0;
+    if (distance === 0 || distance === 1) return 'replayed';
+    const outcome = distance === null ? 'wrong' : 'replayed';
     const failure = await recordTokenFailure(this.ctx.db, token.id, maxFailures, now);
     if (failure?.locked) await endSessionsOf(this.ctx, user.id);
     return outcome;

@@ -163,7 +163,7 @@ export class TokenService {
   async disassociate(actor: Actor, account: AccountRow, username: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
     const token = await this.requireTokenOf(account, user);
-    await unbindToken(this.ctx.db, token.id);
+    if (!(await unbindToken(this.ctx.db, token.id))) throw new ServiceError('conflict', `token ${token.serial} changed meanwhile; try again`);
     await endSessionsOf(this.ctx, user.id);
     await this.audit.record(actor, { action: 'token.disassociate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: token.serial });
     return this.show(account, token.serial);

@@ -36,11 +36,16 @@ describe('HOTP window at sign-in', () => {
   });
 
   it('refuses the code just used (a replay) and an older one', async () => {
+    const failsBefore = (await tokenOf(inst, 'alice')).failCount;
     const replay = await signIn(inst, 'alice', { otp: oathCode(alice.secretHex, 10) });
     assert.deepEqual([replay.result, replay.reason], ['reject', 'passcode_replayed']);
+    // The last accepted code sent again is a double submit, not a guess: it does not count toward the lock.
+    assert.equal((await tokenOf(inst, 'alice')).failCount, failsBefore);
     const older = await signIn(inst, 'alice', { otp: oathCode(alice.secretHex, 4) });
-    assert.equal(older.result, 'reject');
-    assert.equal((await tokenOf(inst, 'alice')).counter, 11);
+    assert.deepEqual([older.result, older.reason], ['reject', 'passcode_replayed']);
+    const token = await tokenOf(inst, 'alice');
+    assert.equal(token.counter, 11);
+    assert.equal(token.failCount, failsBefore + 1, 'an older code does count');
   });
 
   it('accepts exactly C after refusals and clears the fail count', async () => {
