@@ -164,7 +164,7 @@ export class ImportService {
         });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
-        throw new ServiceError('import_refused', 'another import added some of these serials meanwhile; nothing was imported, run the import again', { category: 'duplicate_serial', record: null });
+        throw new ServiceError('import_refused', `${request.fileName ? `${request.fileName}: ` : ''}another import added some of these serials meanwhile; nothing was imported, run the import again`, { category: 'duplicate_serial', record: null });
       }
     }
     for (const key of fresh) key.secret.fill(0);

@@ -40,7 +40,7 @@ after(async () => {
 async function upload(file: Buffer, name: string, fields: Record<string, string>) {
   const form = new FormData();
   for (const [key, value] of Object.entries(fields)) form.append(key, value);
-  form.append('file', new Blob([file]), name);
+  form.append('file', new Blob([new Uint8Array(file)]), name);
   const response = await fetch(`${base}/tokens/import`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: form });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

@@ -157,7 +157,7 @@ describe('otpgate token import (CLI)', () => {
     // script(1) gives the command a terminal; stdout goes to a file, so the terminal shows only stderr.
     const command = `${process.execPath} ${BIN} token import ${file} --dry-run > ${summary}`;
     const terminal = await new Promise<string>((done, fail) => {
-      execFile('script', ['-qec', command, '/dev/null'], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => (error ? fail(error) : done(stdout)));
+      execFile('script', ['-qec', command, '/dev/null'], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => (error ? fail(new Error(`script failed: ${error.message}`)) : done(stdout)));
     });
     assert.match(terminal, /(reading|writing|done): \d+ keys read, \d+ written, \d+ skipped/);
     assert.match(readFileSync(summary, 'utf8'), /read 20000 keys, would import 20000, skipped 0/);

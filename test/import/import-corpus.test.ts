@@ -57,7 +57,7 @@ function credentials(decrypt: Decrypt | null): Pick<ImportRequest, 'psk' | 'pass
 
 async function installation() {
   const temp = tempDir('otpgate-import-corpus-');
-  dirs.push(temp.remove);
+  dirs.push(() => temp.remove());
   const opened = await openTestInstance(join(temp.dir, 'data'), NOW);
   return { ...opened, done: () => opened.instance.close() };
 }
