@@ -52,6 +52,9 @@ export interface ImportReport {
 /** Largest PSKC file read (a 100,000-key encrypted file is about 130 MB). */
 const PSKC_MAX_BYTES = 1024 * 1024 * 1024;
 
+const WRONG_CREDENTIALS = new Set(['decryption_failed', 'bad_mac']);
+const WRONG_CREDENTIALS_MESSAGE = 'cannot decrypt: the key or password is wrong, or the file is damaged';
+
 export type SeedReader = (input: AsyncIterable<Buffer | string>, request: ImportRequest, now: Date, onKeys: (keysRead: number) => void) => Promise<ReadResult>;
 
 /**
@@ -112,7 +115,10 @@ export class ImportService {
     } catch (error) {
       if (!(error instanceof SeedFileError)) throw error;
       await this.audit.record(actor, { action: 'token.import', outcome: 'failure', accountId: account.id, reason: `${format}: ${error.category}` });
-      throw new ServiceError('import_refused', `${request.fileName ? `${request.fileName}: ` : ''}${error.message}; nothing was imported`, { category: error.category, record: error.record ?? null });
+      // A wrong key or password shows as a failed MAC or as bad padding, depending on the bytes: one message
+      // for both, so that the answer says nothing about which check failed.
+      const message = WRONG_CREDENTIALS.has(error.category) ? WRONG_CREDENTIALS_MESSAGE : error.message;
+      throw new ServiceError('import_refused', `${request.fileName ? `${request.fileName}: ` : ''}${message}; nothing was imported`, { category: error.category, record: error.record ?? null });
     }
 
     const known = await existingSerials(this.ctx.db, result.keys.map((k) => k.serial));
@@ -158,7 +164,7 @@ export class ImportService {
         });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
-        throw new ServiceError('import_refused', 'another import added some of these serials meanwhile; nothing was imported, run the import again', { category: 'duplicate_serial', record: null });
+        throw new ServiceError('import_refused', `${request.fileName ? `${request.fileName}: ` : ''}another import added some of these serials meanwhile; nothing was imported, run the import again`, { category: 'duplicate_serial', record: null });
       }
     }
     for (const key of fresh) key.secret.fill(0);

@@ -11,6 +11,25 @@ import { adminAccount } from './users.js';
 
 const errors = { '4xx': ErrorResponse };
 
+const FORM_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * The uploaded file's chunks; fails when the file is over the limit. The multipart parser only truncates an
+ * oversized file (and flags it), which would otherwise import the first part of it: the readers read the
+ * whole file before anything is written, so failing at the end still imports nothing.
+ */
+async function* withinLimit(file: AsyncIterable<Buffer> & { truncated?: boolean }, limit: number): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of file) {
+    bytes += chunk.length;
+    if (bytes > limit || file.truncated === true) break;
+    yield chunk;
+  }
+  if (bytes > limit || file.truncated === true) {
+    throw new ServiceError('payload_too_large', `the file is over the ${limit / 1024 / 1024} MB import limit (OTPGATE_IMPORT_LIMIT_MB); nothing was imported`);
+  }
+}
+
 export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { tokens, imports } = app.otpgate;
@@ -62,6 +81,10 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
       },
       async (request) => {
         const account = await adminAccount(app, request);
+        // Refused before anything is parsed when the length says so; the form's own fields and boundaries
+        // are allowed a little room on top of the file.
+        const length = Number(request.headers['content-length'] ?? 0);
+        if (length > limit + FORM_OVERHEAD_BYTES) throw new ServiceError('payload_too_large', `the upload is over the ${limit / 1024 / 1024} MB import limit (OTPGATE_IMPORT_LIMIT_MB); nothing was imported`);
         if (!request.isMultipart()) throw new ServiceError('unsupported_media_type', 'send the file as multipart/form-data');
         const fields: Record<string, string> = {};
         for await (const part of request.parts()) {
@@ -74,7 +97,7 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
           if (format !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new ServiceError('invalid_request', 'format must be pskc or csv', { field: 'format' });
           const flag = (name: string) => ['true', '1', 'on', 'yes'].includes((fields[name] ?? '').toLowerCase());
           return imports.import(actorOf(request), account, {
-            input: part.file,
+            input: withinLimit(part.file, limit),
             fileName: part.filename,
             ...(format ? { format: format as ImportFormat } : {}),
             ...(fields.psk ? { psk: fields.psk } : {}),
