@@ -113,7 +113,7 @@ export async function addRadiusClient(installation: Installation, name: string, 
 /** HOTP(secret, counter) from oathtool, the way an administrator would compute it. */
 export function hotp(secretHex: string, counter: number): Promise<string> {
   return new Promise((done, fail) => {
-    execFile('oathtool', ['--hotp', '-c', String(counter), secretHex], (error, stdout) => (error ? fail(error) : done(stdout.trim())));
+    execFile('oathtool', ['--hotp', '-c', String(counter), secretHex], (error, stdout) => (error ? fail(new Error(`oathtool failed: ${error.message}`)) : done(stdout.trim())));
   });
 }
 

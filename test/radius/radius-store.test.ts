@@ -61,8 +61,9 @@ const backends: Backend[] = [
 
 for (const backend of backends) {
   describe(backend.name, async () => {
-    const { instance, clock, cleanup } = await backend.open();
-    after(cleanup);
+    const opened = await backend.open();
+    const { instance, clock } = opened;
+    after(() => opened.cleanup());
     const { services } = instance;
     const store = new DatabaseChallengeStore(services.ctx.db, () => clock.now, (n) => randomBytes(n));
 
