@@ -3,7 +3,8 @@
 // Message-Authenticator; a wrong passcode is rejected and counts against the token; a passcode used once
 // is rejected the second time; a challenge client answers the password with an Access-Challenge carrying a
 // State and accepts the passcode sent with it; a State used twice, or presented by another user or another
-// client, is rejected.
+// client, is rejected. The IP rules judge the device's own address, unless the client is trusted to report
+// the user's address in Calling-Station-Id.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -31,12 +32,16 @@ const clients: RawClient[] = [];
 
 before(async () => {
   installation = await createInstallation();
-  const created = await addUsersWithTokens(installation, ['alice', 'bob', 'carol', 'dave', 'erin']);
+  const created = await addUsersWithTokens(installation, ['alice', 'bob', 'carol', 'dave', 'erin', 'fay']);
   users = Object.fromEntries(created.map((u) => [u.username, u]));
   // PAP devices on 127.0.0.1; two challenge devices on their own addresses.
   await addRadiusClient(installation, 'vpn-pap', '127.0.0.1/32');
   await addRadiusClient(installation, 'vpn-challenge', '127.0.0.2/32', { challenge: true });
   await addRadiusClient(installation, 'vpn-other', '127.0.0.3/32', { challenge: true });
+  await addRadiusClient(installation, 'vpn-trusting', '127.0.0.4/32', { trustCallingStationId: true });
+  // fay may not sign in from 198.51.100.0/24 (say, a country she never travels to).
+  const restricted = await installation.cli(['restriction', 'set', 'fay', '--default', 'allow', '--rule', '198.51.100.0/24=deny']);
+  assert.equal(restricted.code, 0, restricted.stderr);
   server = await startServe(installation);
 });
 
@@ -175,4 +180,24 @@ test('a State is bound to its user and its client: presented by another, it is r
   const freshState = { type: AttributeType.State, value: attributesOf(fresh, AttributeType.State)[0]! };
   const ok = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [freshState] }), server.radiusPort, 5000));
   assert.equal(ok.code, PacketCode.AccessAccept);
+});
+
+test("Calling-Station-Id decides the IP rules only for a client trusted to report it", async () => {
+  const fay = user('fay');
+  const callingStation = { type: AttributeType.CallingStationId, value: Buffer.from('198.51.100.7') };
+  const code = await hotp(fay.secretHex, 1);
+  const request = (client: string) => accessRequest({ secret: RADIUS_SECRET, username: 'fay', password: `${fay.password}${code}`, attributes: [callingStation], identifier: client === 'trusting' ? 1 : 2 });
+
+  // The trusting client reports an address in the denied network: reject, and the audit shows that address.
+  const trusting = await clientOn('127.0.0.4');
+  assert.equal(decodeReply(await trusting.exchange(request('trusting'), server.radiusPort, 5000)).code, PacketCode.AccessReject);
+  const denied = (await signInEvents(installation, 'fay'))[0];
+  assert.equal(denied?.reason, 'denied_by_rule');
+  assert.equal(denied?.clientIp, '198.51.100.7');
+  assert.equal(denied?.actor, 'radius:vpn-trusting');
+
+  // The same attribute from a client that is not trusted with it is ignored: the device's address counts.
+  const plain = await clientOn('127.0.0.1');
+  assert.equal(decodeReply(await plain.exchange(request('plain'), server.radiusPort, 5000)).code, PacketCode.AccessAccept);
+  assert.equal((await signInEvents(installation, 'fay'))[0]?.clientIp, '127.0.0.1');
 });
