@@ -10,12 +10,13 @@ import { apiKeyCommands } from './commands/apikey.js';
 import { auditCommands } from './commands/audit.js';
 import { checkCommand } from './commands/check.js';
 import { UsageErrorFor, type CommandGroup } from './commands/command.js';
+import { radiusCommands } from './commands/radius.js';
 import { restrictionCommands } from './commands/restriction.js';
 import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
 import { parse, processIo, UsageError, type CommandIo } from './io.js';
 
-const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, auditCommands];
+const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands];
 
 /** Commands that manage their own process (a server) instead of running once. */
 export interface ExtraCommand {

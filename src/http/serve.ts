@@ -1,9 +1,13 @@
 // `otpgate serve`: initialises a fresh data directory (printing the first admin's password once), then
-// serves HTTP until SIGTERM or SIGINT, when it stops accepting, finishes what is in flight and closes.
+// serves HTTP (and RADIUS over UDP when OTPGATE_RADIUS_PORT is set) until SIGTERM or SIGINT, when it stops
+// accepting, finishes what is in flight and closes.
 import type { Config } from '../runtime/config.js';
 import { initInstance, openInstance, type Instance } from '../runtime/instance.js';
 import { existsSync } from 'node:fs';
-import { buildServer } from './app.js';
+import { isIPv6 } from 'node:net';
+import { startRadius } from '../radius/radius-adapter.js';
+import type { RadiusServer } from '../radius/radius-server.js';
+import { buildServer, type App } from './app.js';
 
 export interface ServeIo {
   out: NodeJS.WritableStream;
@@ -25,11 +29,36 @@ async function openOrInit(config: Config, io: ServeIo): Promise<Instance> {
   return instance;
 }
 
+/** RADIUS events go to the server's log; they never carry a password, passcode or secret. */
+function radiusLogger(app: App): (event: object) => void {
+  return (event) => {
+    const name = (event as { event?: unknown }).event;
+    if (name === 'radius_reply') app.log.info(event, 'radius reply');
+    else if (name === 'radius_drop') app.log.warn(event, 'radius packet dropped');
+    else app.log.error(event, 'radius error');
+  };
+}
+
 export async function serve(config: Config, io: ServeIo): Promise<number> {
   const instance = await openOrInit(config, io);
   const app = await buildServer(instance.services, config);
-  const address = await app.listen({ host: config.host, port: config.port });
-  io.out.write(`otpgate listening on ${address}${config.radiusPort !== undefined ? `, RADIUS on UDP ${config.radiusPort}` : ''}\n`);
+  let radius: RadiusServer | null = null;
+  let address: string;
+  try {
+    address = await app.listen({ host: config.host, port: config.port });
+    if (config.radiusPort !== undefined) {
+      radius = await startRadius(instance.services, { host: config.radiusHost, port: config.radiusPort, log: radiusLogger(app) });
+    }
+  } catch (error) {
+    await app.close();
+    await instance.close();
+    throw error;
+  }
+  io.out.write(`otpgate listening on ${address}\n`);
+  if (radius) {
+    const host = isIPv6(config.radiusHost) ? `[${config.radiusHost}]` : config.radiusHost;
+    io.out.write(`otpgate RADIUS listening on udp://${host}:${radius.port}\n`);
+  }
   const sweep = setInterval(() => void instance.services.sessions.sweep().catch(() => undefined), 10 * 60 * 1000);
   sweep.unref();
   return new Promise((resolve) => {
@@ -39,8 +68,8 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       stopping = true;
       app.log.info({ signal }, 'shutting down');
       clearInterval(sweep);
-      void app
-        .close()
+      void (radius?.close() ?? Promise.resolve())
+        .then(() => app.close())
         .then(() => instance.close())
         .then(() => resolve(0), (error: unknown) => {
           io.err.write(`otpgate: error while shutting down: ${String(error)}\n`);

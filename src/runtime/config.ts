@@ -14,7 +14,9 @@ export interface Config {
   passwordCost: ScryptCost;
   logLevel: string;
   logFile: string | undefined;
+  /** UDP port for RADIUS; undefined (OTPGATE_RADIUS_PORT unset) leaves RADIUS off. */
   radiusPort: number | undefined;
+  radiusHost: string;
   /** Secure, __Host- cookies; off only for plain-HTTP local use. */
   secureCookies: boolean;
   /** Largest accepted import upload, bytes. */
@@ -34,12 +36,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.OTPGATE_DATA_DIR ?? './data');
   const scryptLog2 = integer(env, 'OTPGATE_SCRYPT_LOG2N', Math.log2(DEFAULT_SCRYPT_COST.N), 10, 20);
   const radius = env.OTPGATE_RADIUS_PORT;
+  const host = env.OTPGATE_HOST ?? '127.0.0.1';
   return {
     dataDir,
     databaseUrl: env.OTPGATE_DATABASE_URL || undefined,
     sqlitePath: join(dataDir, 'otpgate.db'),
     keyFile: resolve(env.OTPGATE_KEY_FILE ?? join(dataDir, 'master.key')),
-    host: env.OTPGATE_HOST ?? '127.0.0.1',
+    host,
     port: integer(env, 'OTPGATE_PORT', 8080, 0, 65535),
     trustedProxies: (env.OTPGATE_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     poolSize: integer(env, 'OTPGATE_DB_POOL_SIZE', 10, 1, 200),
@@ -47,6 +50,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.OTPGATE_LOG_LEVEL ?? 'info',
     logFile: env.OTPGATE_LOG_FILE || undefined,
     radiusPort: radius === undefined || radius === '' ? undefined : integer(env, 'OTPGATE_RADIUS_PORT', 1812, 0, 65535),
+    radiusHost: env.OTPGATE_RADIUS_HOST || host,
     secureCookies: (env.OTPGATE_SECURE_COOKIES ?? 'auto') === 'true',
     importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', 128, 1, 4096) * 1024 * 1024,
     migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',

@@ -4,6 +4,7 @@ import { ApiKeyService } from './api-key-service.js';
 import { AuditService } from './audit-service.js';
 import type { ServiceContext } from './context.js';
 import { ImportService } from './import-service.js';
+import { RadiusClientService } from './radius-client-service.js';
 import { RestrictionService } from './restriction-service.js';
 import { SessionService } from './session-service.js';
 import { SignInService } from './sign-in-service.js';
@@ -21,6 +22,7 @@ export interface Services {
   imports: ImportService;
   apiKeys: ApiKeyService;
   sessions: SessionService;
+  radiusClients: RadiusClientService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -37,5 +39,6 @@ export function createServices(ctx: ServiceContext): Services {
     imports: new ImportService(ctx, audit),
     apiKeys: new ApiKeyService(ctx, audit),
     sessions: new SessionService(ctx),
+    radiusClients: new RadiusClientService(ctx, audit),
   };
 }

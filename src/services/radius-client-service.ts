@@ -1,0 +1,168 @@
+// RADIUS clients: which network devices may ask otpgate to check a sign-in, with which shared secret, for
+// which account, and how (passcode appended to the password, or asked for in an Access-Challenge).
+import { parseAddress, parseCidr } from '../core/access-rule.js';
+import type { MasterKey } from '../crypto/master-key.js';
+import { open, seal } from '../crypto/secret-box.js';
+import {
+  deleteRadiusClient,
+  findRadiusClientByName,
+  insertRadiusClient,
+  listAllRadiusClients,
+  listRadiusClients,
+} from '../store/radius-client-store.js';
+import type { AccountRow, RadiusClientRow } from '../store/schema.js';
+import { isUniqueViolation } from '../store/transaction.js';
+import type { AuditService } from './audit-service.js';
+import type { Actor, ServiceContext } from './context.js';
+import { ServiceError } from './errors.js';
+
+/**
+ * RFC 2865 §3 recommends a secret of at least 16 octets; a shorter one can be brute-forced from one captured
+ * Access-Request (the hidden User-Password and the Message-Authenticator are both keyed by it).
+ */
+export const MIN_SECRET_LENGTH = 16;
+/** The secret is an HMAC and MD5 key; RFC 2865 gives no limit, this keeps rows and log lines sane. */
+const MAX_SECRET_LENGTH = 128;
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+export interface RadiusClientOptions {
+  /** Ask for the passcode in an Access-Challenge instead of expecting it appended to the password. */
+  challenge: boolean;
+  /** Drop Access-Requests without a valid Message-Authenticator (RFC 3579; the Blast-RADIUS fix). */
+  requireMessageAuthenticator: boolean;
+  /** Judge the IP rules by the address in Calling-Station-Id, which the device reports, not by the device's own. */
+  trustCallingStationId: boolean;
+}
+
+export interface RadiusClientView extends RadiusClientOptions {
+  name: string;
+  cidr: string;
+  createdAt: string;
+}
+
+/** What the RADIUS front end needs to answer a client: its secret in clear, so never shown or logged. */
+export interface RadiusClientRecord extends RadiusClientOptions {
+  id: number;
+  accountId: number;
+  name: string;
+  cidr: string;
+  secret: string;
+}
+
+export const DEFAULT_RADIUS_CLIENT_OPTIONS: RadiusClientOptions = { challenge: false, requireMessageAuthenticator: true, trustCallingStationId: false };
+
+/** The secret is sealed with the client's name as associated data: a sealed value moved onto another row does not open. */
+function identity(name: string): string {
+  return `otpgate radius client ${name}`;
+}
+
+function sealSecret(masterKey: MasterKey, name: string, secret: string): Buffer {
+  return seal(masterKey.keyFor('radius-secrets'), Buffer.from(secret, 'utf8'), identity(name));
+}
+
+function openSecret(masterKey: MasterKey, name: string, sealed: Uint8Array): string {
+  return open(masterKey.keyFor('radius-secrets'), sealed, identity(name)).toString('utf8');
+}
+
+function toView(row: RadiusClientRow): RadiusClientView {
+  return {
+    name: row.name,
+    cidr: row.cidr,
+    challenge: row.challenge === 1,
+    requireMessageAuthenticator: row.require_message_authenticator === 1,
+    trustCallingStationId: row.trust_calling_station_id === 1,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+  };
+}
+
+function describe(options: RadiusClientOptions): string {
+  return [
+    options.challenge ? 'challenge' : 'passcode appended',
+    options.requireMessageAuthenticator ? null : 'Message-Authenticator optional',
+    options.trustCallingStationId ? 'trusts Calling-Station-Id' : null,
+  ]
+    .filter((part) => part !== null)
+    .join(', ');
+}
+
+export class RadiusClientService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly audit: AuditService,
+  ) {}
+
+  async add(actor: Actor, account: AccountRow, name: string, cidr: string, secret: string, options: RadiusClientOptions = DEFAULT_RADIUS_CLIENT_OPTIONS): Promise<RadiusClientView> {
+    if (!NAME.test(name)) throw new ServiceError('invalid_request', `RADIUS client name "${name}" must be 1-100 of letters, digits and . _ -`, { field: 'name' });
+    const network = parseCidr(cidr);
+    if ('error' in network) throw new ServiceError('invalid_request', `--ip: ${network.error}`, { field: 'cidr' });
+    if (secret.length < MIN_SECRET_LENGTH) {
+      throw new ServiceError('invalid_request', `the shared secret must be at least ${MIN_SECRET_LENGTH} characters (RFC 2865 §3); use a random one`, { field: 'secret' });
+    }
+    if (secret.length > MAX_SECRET_LENGTH) throw new ServiceError('invalid_request', `the shared secret must be at most ${MAX_SECRET_LENGTH} characters`, { field: 'secret' });
+    // Two clients on one network would make the longest-prefix match ambiguous: which secret, which account?
+    const clash = (await listAllRadiusClients(this.ctx.db)).find((row) => row.cidr === network.cidr);
+    if (clash) {
+      const whose = clash.account_id === account.id ? `client "${clash.name}"` : 'a client of another account';
+      throw new ServiceError('radius_client_exists', `${whose} already has the network ${network.cidr}`, { field: 'cidr' });
+    }
+    if (await findRadiusClientByName(this.ctx.db, name)) throw new ServiceError('radius_client_exists', `a RADIUS client named "${name}" already exists`, { field: 'name' });
+    const row = {
+      account_id: account.id,
+      name,
+      cidr: network.cidr,
+      secret_sealed: sealSecret(this.ctx.masterKey, name, secret),
+      challenge: options.challenge ? 1 : 0,
+      require_message_authenticator: options.requireMessageAuthenticator ? 1 : 0,
+      trust_calling_station_id: options.trustCallingStationId ? 1 : 0,
+      created_at: this.ctx.now(),
+    };
+    let id: number;
+    try {
+      id = await insertRadiusClient(this.ctx.db, row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ServiceError('radius_client_exists', `a RADIUS client named "${name}" already exists`, { field: 'name' });
+      throw error;
+    }
+    await this.audit.record(actor, { action: 'radius_client.add', outcome: 'success', accountId: account.id, reason: `${name}: ${network.cidr}, ${describe(options)}` });
+    return toView({ id, ...row });
+  }
+
+  async list(account: AccountRow): Promise<RadiusClientView[]> {
+    return (await listRadiusClients(this.ctx.db, account.id)).map(toView);
+  }
+
+  async remove(actor: Actor, account: AccountRow, name: string): Promise<void> {
+    const id = await deleteRadiusClient(this.ctx.db, account.id, name);
+    if (id === null) throw new ServiceError('radius_client_not_found', `no RADIUS client "${name}" in account "${account.name}"`);
+    await this.audit.record(actor, { action: 'radius_client.remove', outcome: 'success', accountId: account.id, reason: name });
+  }
+
+  /**
+   * The client whose network contains this source address, the longest prefix winning; null when none does.
+   * Read from the database on every call, so a client added or removed from the command line counts at once,
+   * on every instance.
+   */
+  async findForAddress(ip: string): Promise<RadiusClientRecord | null> {
+    const address = parseAddress(ip);
+    if (address === null) return null;
+    let best: { row: RadiusClientRow; prefixLength: number } | null = null;
+    for (const row of await listAllRadiusClients(this.ctx.db)) {
+      const network = parseCidr(row.cidr);
+      if ('error' in network || network.network.kind() !== address.kind()) continue;
+      if (!address.match(network.network, network.prefixLength)) continue;
+      if (!best || network.prefixLength > best.prefixLength) best = { row, prefixLength: network.prefixLength };
+    }
+    if (!best) return null;
+    const { row } = best;
+    return {
+      id: Number(row.id),
+      accountId: Number(row.account_id),
+      name: row.name,
+      cidr: row.cidr,
+      secret: openSecret(this.ctx.masterKey, row.name, row.secret_sealed),
+      challenge: row.challenge === 1,
+      requireMessageAuthenticator: row.require_message_authenticator === 1,
+      trustCallingStationId: row.trust_calling_station_id === 1,
+    };
+  }
+}

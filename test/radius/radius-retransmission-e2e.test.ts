@@ -1,0 +1,79 @@
+// Property: a retransmitted Access-Request (the same bytes from the same address and port, RFC 5080 §2.2.2)
+// is verified once: one sign-in, one audit event, one counter move or one failure; every copy gets the same
+// reply, byte for byte. Without this, a device's retransmission of a correct passcode would be answered
+// with a reject (the passcode already used) and a wrong one would count twice toward the lock.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { PacketCode } from '../../src/radius/radius-packet.js';
+import {
+  addRadiusClient,
+  addUsersWithTokens,
+  createInstallation,
+  hotp,
+  RADIUS_SECRET,
+  signInEvents,
+  startServe,
+  tokenState,
+  type Installation,
+  type RunningServer,
+  type UserWithToken,
+} from './e2e-fixture.js';
+import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+
+let installation: Installation;
+let server: RunningServer;
+let users: UserWithToken[];
+let client: RawClient;
+
+before(async () => {
+  installation = await createInstallation();
+  users = await addUsersWithTokens(installation, ['gina', 'hank', 'ivan']);
+  await addRadiusClient(installation, 'vpn', '127.0.0.1/32');
+  server = await startServe(installation);
+  client = await rawClient('127.0.0.1');
+});
+
+after(async () => {
+  await client?.close();
+  await server?.stop();
+  await installation?.remove();
+});
+
+test('a retransmission after the reply gets the identical reply and no second verification', async () => {
+  const gina = users[0]!;
+  const request = accessRequest({ secret: RADIUS_SECRET, identifier: 7, username: gina.username, password: `${gina.password}${await hotp(gina.secretHex, 1)}` });
+  const first = await client.exchange(request, server.radiusPort, 5000);
+  const second = await client.exchange(Buffer.from(request), server.radiusPort, 5000);
+  assert.equal(decodeReply(first).code, PacketCode.AccessAccept);
+  assert.ok(second, 'the retransmission is answered');
+  assert.ok(first!.equals(second), 'both replies are the same bytes');
+  const events = await signInEvents(installation, gina.username);
+  assert.equal(events.length, 1, 'one sign-in is audited');
+  assert.equal((await tokenState(installation, gina.serial)).counter, 2);
+});
+
+test('two copies sent back to back (the first still in flight) get two identical replies from one verification', async () => {
+  const hank = users[1]!;
+  const request = accessRequest({ secret: RADIUS_SECRET, identifier: 8, username: hank.username, password: `${hank.password}${await hotp(hank.secretHex, 1)}` });
+  const replies = await client.collect(() => {
+    client.send(request, server.radiusPort);
+    client.send(request, server.radiusPort);
+  }, 4000);
+  assert.equal(replies.length, 2);
+  assert.ok(replies[0]!.equals(replies[1]!), 'both replies are the same bytes');
+  assert.equal(decodeReply(replies[0]!).code, PacketCode.AccessAccept);
+  assert.equal((await signInEvents(installation, hank.username)).length, 1);
+  assert.equal((await tokenState(installation, hank.serial)).counter, 2);
+});
+
+test('a retransmitted wrong passcode counts once toward the lock', async () => {
+  const ivan = users[2]!;
+  const good = await hotp(ivan.secretHex, 1);
+  const request = accessRequest({ secret: RADIUS_SECRET, identifier: 9, username: ivan.username, password: `${ivan.password}${good === '999999' ? '888888' : '999999'}` });
+  const first = await client.exchange(request, server.radiusPort, 5000);
+  const second = await client.exchange(request, server.radiusPort, 5000);
+  assert.equal(decodeReply(first).code, PacketCode.AccessReject);
+  assert.ok(first!.equals(second!));
+  assert.equal((await tokenState(installation, ivan.serial)).failCount, 1);
+  assert.equal((await signInEvents(installation, ivan.username)).length, 1);
+});

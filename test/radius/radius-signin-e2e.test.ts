@@ -1,0 +1,203 @@
+// Property: through a real `otpgate serve` with RADIUS on, a VPN signs users in with their token:
+// PAP with the passcode appended is accepted, with a reply whose first attribute is a valid
+// Message-Authenticator; a wrong passcode is rejected and counts against the token; a passcode used once
+// is rejected the second time; a challenge client answers the password with an Access-Challenge carrying a
+// State and accepts the passcode sent with it; a State used twice, or presented by another user or another
+// client, is rejected. The IP rules judge the device's own address, unless the client is trusted to report
+// the user's address in Calling-Station-Id.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { verifyReplyMessageAuthenticator, verifyResponseAuthenticator } from '../../src/radius/radius-auth.js';
+import { AttributeType, attributesOf, PacketCode } from '../../src/radius/radius-packet.js';
+import {
+  addRadiusClient,
+  addUsersWithTokens,
+  createInstallation,
+  hotp,
+  RADIUS_SECRET,
+  signInEvents,
+  startServe,
+  tokenState,
+  type Installation,
+  type RunningServer,
+  type UserWithToken,
+} from './e2e-fixture.js';
+import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+
+let installation: Installation;
+let server: RunningServer;
+let users: Record<string, UserWithToken>;
+const clients: RawClient[] = [];
+
+before(async () => {
+  installation = await createInstallation();
+  const created = await addUsersWithTokens(installation, ['alice', 'bob', 'carol', 'dave', 'erin', 'fay']);
+  users = Object.fromEntries(created.map((u) => [u.username, u]));
+  // PAP devices on 127.0.0.1; two challenge devices on their own addresses.
+  await addRadiusClient(installation, 'vpn-pap', '127.0.0.1/32');
+  await addRadiusClient(installation, 'vpn-challenge', '127.0.0.2/32', { challenge: true });
+  await addRadiusClient(installation, 'vpn-other', '127.0.0.3/32', { challenge: true });
+  await addRadiusClient(installation, 'vpn-trusting', '127.0.0.4/32', { trustCallingStationId: true });
+  // fay may not sign in from 198.51.100.0/24 (say, a country she never travels to).
+  const restricted = await installation.cli(['restriction', 'set', 'fay', '--default', 'allow', '--rule', '198.51.100.0/24=deny']);
+  assert.equal(restricted.code, 0, restricted.stderr);
+  server = await startServe(installation);
+});
+
+after(async () => {
+  for (const client of clients) await client.close();
+  await server?.stop();
+  await installation?.remove();
+});
+
+async function clientOn(address: string): Promise<RawClient> {
+  const client = await rawClient(address);
+  clients.push(client);
+  return client;
+}
+
+function user(name: string): UserWithToken {
+  const found = users[name];
+  assert.ok(found, `no test user ${name}`);
+  return found;
+}
+
+/** Runs Debian's radclient once; it checks the reply's authenticators itself. Returns the code it received. */
+function radclient(attributes: string[]): Promise<string | null> {
+  return new Promise((done) => {
+    const child = execFile('radclient', ['-x', '-r', '1', '-t', '5', `127.0.0.1:${server.radiusPort}`, 'auth', RADIUS_SECRET], (_error, stdout, stderr) => {
+      done(/Received (Access-\w+) Id/.exec(`${stdout}\n${stderr}`)?.[1] ?? null);
+    });
+    child.stdin?.end(`${attributes.join('\n')}\n`);
+  });
+}
+
+test('radclient: password with the passcode appended is accepted and moves the counter', async () => {
+  const alice = user('alice');
+  const code = await hotp(alice.secretHex, 1);
+  const received = await radclient([`User-Name = "alice"`, `User-Password = "${alice.password}${code}"`, 'Message-Authenticator = 0x00']);
+  assert.equal(received, 'Access-Accept');
+  const state = await tokenState(installation, alice.serial);
+  assert.equal(state.counter, 2);
+  assert.equal(state.failCount, 0);
+  const events = await signInEvents(installation, 'alice');
+  assert.equal(events[0]?.actor, 'radius:vpn-pap');
+  assert.equal(events[0]?.outcome, 'accept');
+  assert.equal(events[0]?.clientIp, '127.0.0.1');
+});
+
+test('raw client: the Access-Accept carries a valid Message-Authenticator as its first attribute', async () => {
+  const bob = user('bob');
+  const client = await clientOn('127.0.0.1');
+  const request = accessRequest({ secret: RADIUS_SECRET, username: 'bob', password: `${bob.password}${await hotp(bob.secretHex, 1)}` });
+  const replyBytes = await client.exchange(request, server.radiusPort, 5000);
+  const reply = decodeReply(replyBytes);
+  assert.equal(reply.code, PacketCode.AccessAccept);
+  const first = reply.attributes[0];
+  assert.equal(first?.type, AttributeType.MessageAuthenticator);
+  const requestAuthenticator = request.subarray(4, 20);
+  const secret = Buffer.from(RADIUS_SECRET);
+  assert.ok(verifyReplyMessageAuthenticator(replyBytes!, first.value, requestAuthenticator, secret), 'Message-Authenticator verifies');
+  assert.ok(verifyResponseAuthenticator(replyBytes!, requestAuthenticator, secret), 'Response Authenticator verifies');
+});
+
+test('a wrong passcode is rejected and adds to the token fail count', async () => {
+  const carol = user('carol');
+  const good = await hotp(carol.secretHex, 1);
+  const wrong = good === '000000' ? '111111' : '000000';
+  const received = await radclient([`User-Name = "carol"`, `User-Password = "${carol.password}${wrong}"`, 'Message-Authenticator = 0x00']);
+  assert.equal(received, 'Access-Reject');
+  const state = await tokenState(installation, carol.serial);
+  assert.equal(state.failCount, 1);
+  assert.equal(state.counter, 1, 'a wrong passcode does not move the counter');
+  assert.equal((await signInEvents(installation, 'carol'))[0]?.reason, 'passcode_wrong');
+});
+
+test('a passcode that was accepted once is rejected when replayed', async () => {
+  const dave = user('dave');
+  const code = await hotp(dave.secretHex, 1);
+  const attributes = [`User-Name = "dave"`, `User-Password = "${dave.password}${code}"`, 'Message-Authenticator = 0x00'];
+  assert.equal(await radclient(attributes), 'Access-Accept');
+  // A new request (new Identifier and authenticator) with the same passcode: not a retransmission, a replay.
+  assert.equal(await radclient(attributes), 'Access-Reject');
+  assert.equal((await signInEvents(installation, 'dave'))[0]?.reason, 'passcode_replayed');
+  assert.equal((await tokenState(installation, dave.serial)).counter, 2);
+});
+
+test('challenge client: the password gets an Access-Challenge with a State; the passcode with it is accepted', async () => {
+  const erin = user('erin');
+  const client = await clientOn('127.0.0.2');
+  const first = decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
+  assert.equal(first.code, PacketCode.AccessChallenge);
+  assert.equal(first.attributes[0]?.type, AttributeType.MessageAuthenticator);
+  const state = attributesOf(first, AttributeType.State)[0];
+  assert.ok(state && state.length >= 16, 'the challenge carries a State of at least 16 octets');
+  assert.equal((await tokenState(installation, erin.serial)).counter, 1, 'the password step does not touch the token');
+
+  const code = await hotp(erin.secretHex, 1);
+  const stateAttribute = { type: AttributeType.State, value: state };
+  const second = decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: code, attributes: [stateAttribute] }), server.radiusPort, 5000));
+  assert.equal(second.code, PacketCode.AccessAccept);
+  assert.equal((await tokenState(installation, erin.serial)).counter, 2);
+
+  // The same State again, with the next valid passcode: the State is spent.
+  const next = await hotp(erin.secretHex, 2);
+  const reused = decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: next, attributes: [stateAttribute] }), server.radiusPort, 5000));
+  assert.equal(reused.code, PacketCode.AccessReject);
+  assert.equal((await tokenState(installation, erin.serial)).counter, 2, 'a reused State never reaches the token');
+});
+
+test('a State is bound to its user and its client: presented by another, it is rejected', async () => {
+  const erin = user('erin');
+  const alice = user('alice');
+  const challenger = await clientOn('127.0.0.2');
+  const other = await clientOn('127.0.0.3');
+
+  // A State issued to erin, presented with alice's name and alice's valid passcode.
+  const forErin = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
+  assert.equal(forErin.code, PacketCode.AccessChallenge);
+  const erinState = { type: AttributeType.State, value: attributesOf(forErin, AttributeType.State)[0]! };
+  const aliceCode = await hotp(alice.secretHex, 2);
+  const asAlice = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'alice', password: aliceCode, attributes: [erinState] }), server.radiusPort, 5000));
+  assert.equal(asAlice.code, PacketCode.AccessReject);
+  // A State presented once for the wrong user is spent: erin cannot use it either.
+  const erinCode = await hotp(erin.secretHex, 2);
+  const late = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [erinState] }), server.radiusPort, 5000));
+  assert.equal(late.code, PacketCode.AccessReject);
+
+  // A State issued through one client, presented through another.
+  const again = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
+  const stateAgain = { type: AttributeType.State, value: attributesOf(again, AttributeType.State)[0]! };
+  const elsewhere = decodeReply(await other.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [stateAgain] }), server.radiusPort, 5000));
+  assert.equal(elsewhere.code, PacketCode.AccessReject);
+
+  const erinToken = await tokenState(installation, erin.serial);
+  assert.equal(erinToken.counter, 2, "erin's passcode was never verified with a foreign State");
+  assert.equal((await tokenState(installation, alice.serial)).counter, 2, "alice's passcode was never verified with erin's State");
+  // And the passcode that was never consumed still works through a fresh challenge.
+  const fresh = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
+  const freshState = { type: AttributeType.State, value: attributesOf(fresh, AttributeType.State)[0]! };
+  const ok = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [freshState] }), server.radiusPort, 5000));
+  assert.equal(ok.code, PacketCode.AccessAccept);
+});
+
+test("Calling-Station-Id decides the IP rules only for a client trusted to report it", async () => {
+  const fay = user('fay');
+  const callingStation = { type: AttributeType.CallingStationId, value: Buffer.from('198.51.100.7') };
+  const code = await hotp(fay.secretHex, 1);
+  const request = (client: string) => accessRequest({ secret: RADIUS_SECRET, username: 'fay', password: `${fay.password}${code}`, attributes: [callingStation], identifier: client === 'trusting' ? 1 : 2 });
+
+  // The trusting client reports an address in the denied network: reject, and the audit shows that address.
+  const trusting = await clientOn('127.0.0.4');
+  assert.equal(decodeReply(await trusting.exchange(request('trusting'), server.radiusPort, 5000)).code, PacketCode.AccessReject);
+  const denied = (await signInEvents(installation, 'fay'))[0];
+  assert.equal(denied?.reason, 'denied_by_rule');
+  assert.equal(denied?.clientIp, '198.51.100.7');
+  assert.equal(denied?.actor, 'radius:vpn-trusting');
+
+  // The same attribute from a client that is not trusted with it is ignored: the device's address counts.
+  const plain = await clientOn('127.0.0.1');
+  assert.equal(decodeReply(await plain.exchange(request('plain'), server.radiusPort, 5000)).code, PacketCode.AccessAccept);
+  assert.equal((await signInEvents(installation, 'fay'))[0]?.clientIp, '127.0.0.1');
+});

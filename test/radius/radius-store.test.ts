@@ -1,0 +1,132 @@
+// Property: the database-backed RADIUS state is safe to share between instances, on SQLite and PostgreSQL.
+// A challenge State is stored only as a hash, is bound to its client and user, expires, and is used at most
+// once even when two requests present it at the same moment (a conditional DELETE decides). RADIUS clients
+// are matched by longest prefix; their secrets are sealed under the master key with the client's name as
+// associated data, so a sealed secret copied onto another client's row does not open; a tenant's command
+// cannot remove another tenant's client.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import pg from 'pg';
+import { DatabaseChallengeStore } from '../../src/radius/database-challenge-store.js';
+import { loadConfig } from '../../src/runtime/config.js';
+import { initInstance, type Instance } from '../../src/runtime/instance.js';
+import { OPERATOR } from '../../src/services/context.js';
+import { ServiceError } from '../../src/services/errors.js';
+
+const SECRET = 'store-test-secret-0123456789';
+const OPTIONS = { challenge: false, requireMessageAuthenticator: true, trustCallingStationId: false };
+
+interface Backend {
+  name: string;
+  open(): Promise<{ instance: Instance; clock: { now: number }; cleanup(): Promise<void> }>;
+}
+
+async function openWith(env: NodeJS.ProcessEnv, cleanup: () => Promise<void>) {
+  const clock = { now: 1_800_000_000_000 };
+  const { instance } = await initInstance(loadConfig({ OTPGATE_SCRYPT_LOG2N: '10', ...env }), { now: () => clock.now });
+  return { instance, clock, cleanup: async () => { await instance.close(); await cleanup(); } };
+}
+
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    async open() {
+      const dir = await mkdtemp(join(tmpdir(), 'otpgate-radius-store-'));
+      return openWith({ OTPGATE_DATA_DIR: dir }, () => rm(dir, { recursive: true, force: true }));
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const dir = await mkdtemp(join(tmpdir(), 'otpgate-radius-store-'));
+      const database = `otpgate_radius_${randomBytes(6).toString('hex')}`;
+      const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+      await admin.connect();
+      await admin.query(`create database ${database}`);
+      await admin.end();
+      return openWith({ OTPGATE_DATA_DIR: dir, OTPGATE_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}` }, async () => {
+        const drop = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+        await drop.connect();
+        await drop.query(`drop database if exists ${database} with (force)`);
+        await drop.end();
+        await rm(dir, { recursive: true, force: true });
+      });
+    },
+  },
+];
+
+for (const backend of backends) {
+  describe(backend.name, async () => {
+    const opened = await backend.open();
+    const { instance, clock } = opened;
+    after(() => opened.cleanup());
+    const { services } = instance;
+    const store = new DatabaseChallengeStore(services.ctx.db, () => clock.now, (n) => randomBytes(n));
+
+    test('a State is used at most once, even by two requests at the same moment', async () => {
+      const state = await store.issue(1, 'Alice', 60_000);
+      assert.equal(state.length, 16);
+      const results = await Promise.all([store.consume(state, 1, 'alice'), store.consume(Buffer.from(state), 1, 'alice')]);
+      assert.deepEqual(results.sort(), [false, true]);
+      assert.equal(await store.consume(state, 1, 'alice'), false);
+    });
+
+    test('only a hash of the State is stored', async () => {
+      const state = await store.issue(1, 'alice', 60_000);
+      const rows = await services.ctx.db.selectFrom('radius_challenges').selectAll().execute();
+      assert.ok(rows.length >= 1);
+      for (const row of rows) assert.ok(!row.state_hash.includes(state.toString('hex')) && row.state_hash.length === 64);
+      await store.consume(state, 1, 'alice');
+    });
+
+    test('a State presented for another client or user is refused and spent', async () => {
+      const state = await store.issue(1, 'alice', 60_000);
+      assert.equal(await store.consume(state, 2, 'alice'), false);
+      assert.equal(await store.consume(state, 1, 'alice'), false, 'spent by the foreign attempt');
+      const other = await store.issue(1, 'alice', 60_000);
+      assert.equal(await store.consume(other, 1, 'bob'), false);
+      assert.equal(await store.consume(other, 1, 'alice'), false);
+    });
+
+    test('a State expires', async () => {
+      const state = await store.issue(1, 'alice', 60_000);
+      clock.now += 60_000;
+      assert.equal(await store.consume(state, 1, 'alice'), false);
+    });
+
+    test('clients match by longest prefix; IPv4-mapped sources count as IPv4', async () => {
+      const account = await services.accounts.resolve(OPERATOR);
+      await services.radiusClients.add(OPERATOR, account, 'wide', '10.0.0.0/8', `${SECRET}-wide`, OPTIONS);
+      await services.radiusClients.add(OPERATOR, account, 'narrow', '10.1.2.0/24', `${SECRET}-narrow`, { ...OPTIONS, challenge: true });
+      assert.equal((await services.radiusClients.findForAddress('10.1.2.3'))?.name, 'narrow');
+      assert.equal((await services.radiusClients.findForAddress('10.1.2.3'))?.secret, `${SECRET}-narrow`);
+      assert.equal((await services.radiusClients.findForAddress('10.9.9.9'))?.name, 'wide');
+      assert.equal((await services.radiusClients.findForAddress('::ffff:10.9.9.9'))?.name, 'wide');
+      assert.equal(await services.radiusClients.findForAddress('192.0.2.1'), null);
+      await assert.rejects(services.radiusClients.add(OPERATOR, account, 'again', '10.1.2.9/24', `${SECRET}-again`, OPTIONS), (e: unknown) => e instanceof ServiceError && e.code === 'radius_client_exists');
+      await services.radiusClients.remove(OPERATOR, account, 'narrow');
+      assert.equal((await services.radiusClients.findForAddress('10.1.2.3'))?.name, 'wide', 'a removed client no longer matches');
+    });
+
+    test("a sealed secret copied onto another client's row does not open", async () => {
+      const account = await services.accounts.resolve(OPERATOR);
+      await services.radiusClients.add(OPERATOR, account, 'first', '172.16.0.1', `${SECRET}-first`, OPTIONS);
+      await services.radiusClients.add(OPERATOR, account, 'second', '172.16.0.2', `${SECRET}-second`, OPTIONS);
+      const first = await services.ctx.db.selectFrom('radius_clients').select('secret_sealed').where('name', '=', 'first').executeTakeFirstOrThrow();
+      await services.ctx.db.updateTable('radius_clients').set({ secret_sealed: first.secret_sealed }).where('name', '=', 'second').execute();
+      await assert.rejects(services.radiusClients.findForAddress('172.16.0.2'), /does not open/);
+    });
+
+    test("one tenant cannot remove or list another tenant's client", async () => {
+      const other = await services.accounts.create(OPERATOR, `other-${backend.name.toLowerCase()}`);
+      const own = await services.accounts.resolve(OPERATOR);
+      await assert.rejects(services.radiusClients.remove(OPERATOR, other, 'wide'), (e: unknown) => e instanceof ServiceError && e.code === 'radius_client_not_found');
+      assert.deepEqual(await services.radiusClients.list(other), []);
+      assert.ok((await services.radiusClients.list(own)).some((c) => c.name === 'wide'));
+    });
+  });
+}
