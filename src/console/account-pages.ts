@@ -24,7 +24,7 @@ const SETTING_FIELDS: { name: keyof typeof SETTING_LIMITS; label: string; hint: 
   { name: 'maxFailures', label: 'Failures before a token locks', hint: 'Wrong passcodes in a row that lock the token' },
 ];
 
-export async function accountPages(app: FastifyInstance): Promise<void> {
+export function accountPages(app: FastifyInstance): Promise<void> {
   const { audit, accounts } = app.otpgate;
 
   app.get('/audit', async (request, reply) => {
@@ -56,7 +56,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
 
   function settingsPage(request: FastifyRequest, reply: FastifyReply, values: AccountSettings | Record<string, string | boolean>, error: string | null, fieldErrors: Record<string, string>, status = 200) {
     const v = values as Record<string, unknown>;
-    const fieldsView = SETTING_FIELDS.map((f) => ({ ...f, value: String(v[f.name] ?? ''), min: SETTING_LIMITS[f.name][0], max: SETTING_LIMITS[f.name][1], error: fieldErrors[f.name] ?? null }));
+    const fieldsView = SETTING_FIELDS.map((f) => ({ ...f, value: typeof v[f.name] === 'number' || typeof v[f.name] === 'string' ? String(v[f.name]) : '', min: SETTING_LIMITS[f.name][0], max: SETTING_LIMITS[f.name][1], error: fieldErrors[f.name] ?? null }));
     return renderPage(reply, './settings', { title: 'Settings', fields: fieldsView, selfAssociation: Boolean(v.selfAssociation), error }, status);
   }
 
@@ -78,4 +78,5 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     }
     return seeOther(reply, '/admin/settings?done=settings');
   });
+  return Promise.resolve();
 }

@@ -28,7 +28,7 @@ export function refuseCsrf(reply: FastifyReply): FastifyReply {
   });
 }
 
-export async function signInPages(app: FastifyInstance): Promise<void> {
+export function signInPages(app: FastifyInstance): Promise<void> {
   const { signIn, sessions, accounts, users, tokens } = app.otpgate;
   const secure = app.otpgateConfig.secureCookies;
 
@@ -208,4 +208,5 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const token = user.token ? await tokens.ofUser(account, principal.username) : null;
     return renderPage(reply, './account', { title: 'My account', user, token, statusLabel, formatTime });
   });
+  return Promise.resolve();
 }

@@ -17,14 +17,14 @@ function isStatus(value: string): value is TokenStatus {
   return (TOKEN_STATUSES as readonly string[]).includes(value);
 }
 
-export async function tokenPages(app: FastifyInstance): Promise<void> {
+export function tokenPages(app: FastifyInstance): Promise<void> {
   const { tokens, imports } = app.otpgate;
 
   async function inventoryPage(request: FastifyRequest, reply: FastifyReply, extra: { report?: ImportReport; importError?: string }, status = 200) {
     const query = request.query as Record<string, unknown>;
     const statusFilter = typeof query.status === 'string' && isStatus(query.status) ? query.status : '';
     const q = typeof query.q === 'string' ? query.q.slice(0, 100) : '';
-    const offset = Math.max(0, Math.min(1_000_000, Number.parseInt(String(query.offset ?? '0'), 10) || 0));
+    const offset = Math.max(0, Math.min(1_000_000, Number.parseInt(typeof query.offset === 'string' ? query.offset : '0', 10) || 0));
     const list = await tokens.list(adminOf(request).account, { ...(statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}), limit: PAGE_SIZE + 1, offset });
     const next = new URLSearchParams({ ...(statusFilter ? { status: statusFilter } : {}), ...(q ? { q } : {}), offset: String(offset + PAGE_SIZE) });
     return renderPage(
@@ -94,4 +94,5 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
     if (!report) return inventoryPage(request, reply, { importError: 'Choose a seed file to import.' }, 400);
     return inventoryPage(request, reply, { report });
   });
+  return Promise.resolve();
 }

@@ -13,7 +13,7 @@ function userPath(username: string, rest = ''): string {
   return `/admin/users/${encodeURIComponent(username)}${rest}`;
 }
 
-export async function userPages(app: FastifyInstance): Promise<void> {
+export function userPages(app: FastifyInstance): Promise<void> {
   const { users, tokens, restrictions } = app.otpgate;
 
   async function tokenOf(request: FastifyRequest, username: string): Promise<TokenView | null> {
@@ -27,7 +27,8 @@ export async function userPages(app: FastifyInstance): Promise<void> {
 
   // ---- The list, with search and the bulk restriction form ----
   async function listPage(request: FastifyRequest, reply: FastifyReply, form: { selected: string[]; rows: RuleRow[]; default: string; errors: Record<string, string>; error: string | null }, status = 200) {
-    const q = String((request.query as { q?: unknown }).q ?? '').slice(0, 100);
+    const rawQ = (request.query as { q?: unknown }).q;
+    const q = typeof rawQ === 'string' ? rawQ.slice(0, 100) : '';
     const list = await users.list(adminOf(request).account, q.trim() || undefined);
     return renderPage(
       reply,
@@ -227,4 +228,5 @@ export async function userPages(app: FastifyInstance): Promise<void> {
       return seeOther(reply, userPath(user.username, '/access?done=unlocked'));
     }),
   );
+  return Promise.resolve();
 }
