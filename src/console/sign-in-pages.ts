@@ -51,6 +51,11 @@ export function signInPages(app: FastifyInstance): Promise<void> {
     return session;
   }
 
+  async function tokenIsLocked(session: Session): Promise<boolean> {
+    const user = await users.show(await accounts.byId(session.user.account_id), session.user.username);
+    return user.token?.status === 'locked';
+  }
+
   function lockedPage(reply: FastifyReply): FastifyReply {
     return renderMessage(reply, 403, 'Token locked', [
       'Your OTP token is locked after too many wrong passcodes.',
@@ -155,6 +160,11 @@ export function signInPages(app: FastifyInstance): Promise<void> {
       case 'reject':
         if (outcome.reason === 'no_token_self_association_off') return askAdministratorPage(reply);
         if (outcome.reason === 'throttled') return again(throttledText(outcome), 429);
+        // The wrong passcode that reaches maxFailures locks the token (and ends this half session): say so now.
+        if (await tokenIsLocked(session)) {
+          clearSessionCookie(reply, secure);
+          return lockedPage(reply);
+        }
         // Never echo the passcode back.
         return again('That passcode was not accepted. Press the token again and enter the new passcode.', 401);
     }
