@@ -103,7 +103,13 @@ export function formError(error: unknown): { message: string; fieldErrors: Recor
     default:
       break;
   }
-  const message = error.code === 'invalid_restriction' ? 'The access restriction was not saved: correct the fields marked below.' : error.message;
+  // When the message is already shown beside its field, the box at the top only says where to look.
+  const message =
+    error.code === 'invalid_restriction'
+      ? 'The access restriction was not saved: correct the fields marked below.'
+      : Object.values(fieldErrors).includes(error.message)
+        ? 'Nothing was changed: correct the field marked below.'
+        : error.message;
   return { message, fieldErrors };
 }
 
