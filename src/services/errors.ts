@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   import_refused: { status: 400, summary: 'A seed file was refused as a whole (malformed, wrong key or password, forbidden DTD...); nothing was imported. `category` says why.' },
   client_ip_not_allowed: { status: 400, summary: 'clientIp was sent with an API key that may not pass it.' },
   unauthorized: { status: 401, summary: 'No valid API key or console session.' },
+  self_association_disabled: { status: 403, summary: 'The account does not let users associate a token themselves; an administrator must do it.' },
   insufficient_scope: { status: 403, summary: "The API key's scopes do not include this route." },
   not_found: { status: 404, summary: 'No such route.' },
   account_not_found: { status: 404, summary: 'No such account.' },

@@ -1,6 +1,6 @@
 // Console sessions: 256-bit random ids (only their SHA-256 is stored), rotated at each step up,
 // 30 minutes idle and 12 hours absolute.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { deleteExpiredSessions, deleteSession, findSession, insertSession, touchSession } from '../store/session-store.js';
 import { findUserById } from '../store/user-store.js';
 import type { SessionRow, UserRow } from '../store/schema.js';
@@ -59,6 +59,25 @@ export class SessionService {
     if (!user) return null;
     if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) await touchSession(this.ctx.db, idHash, now);
     return { id, stage: row.stage, csrfToken: row.csrf_token, user, createdAt: Number(row.created_at) };
+  }
+
+  /**
+   * CSRF protection before there is a session (the sign-in form): a signed double-submit pair. The random
+   * nonce goes in an HttpOnly cookie, the form carries HMAC(console-csrf key, nonce). A cross-site page can
+   * neither read the cookie nor compute the HMAC, and needs no server-side row per visitor.
+   */
+  issuePreSessionCsrf(): { nonce: string; token: string } {
+    const nonce = randomBytes(32).toString('base64url');
+    return { nonce, token: this.preSessionToken(nonce) };
+  }
+
+  preSessionToken(nonce: string): string {
+    return createHmac('sha256', this.ctx.masterKey.keyFor('console-csrf')).update(`pre-session ${nonce}`).digest('base64url');
+  }
+
+  checkPreSessionCsrf(nonce: string | undefined, given: string | undefined): boolean {
+    if (typeof nonce !== 'string' || nonce.length < 32 || nonce.length > 100) return false;
+    return csrfTokensEqual(this.preSessionToken(nonce), given);
   }
 
   async end(id: string): Promise<void> {

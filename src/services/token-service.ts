@@ -130,6 +130,21 @@ export class TokenService {
   }
 
   /**
+   * A user associating a token themselves at sign-in (the SPEC: "required but no token"): allowed only while
+   * the account's self-association setting is on. The association proves possession, so it also completes
+   * the sign-in; the audit log records that sign-in too.
+   */
+  async selfAssociate(actor: Actor, account: AccountRow, username: string, serialInput: string, passcode: string): Promise<TokenView> {
+    if (!settingsOf(account).selfAssociation) {
+      await this.audit.record(actor, { action: 'token.associate', outcome: 'failure', reason: 'self-association is off', accountId: account.id, targetUser: username });
+      throw new ServiceError('self_association_disabled', 'this account does not let users associate a token themselves; ask your administrator');
+    }
+    const view = await this.associate(actor, account, username, serialInput, passcode);
+    await this.audit.record(actor, { action: 'signin', outcome: 'accept', reason: 'token_associated', accountId: account.id, targetUser: username, targetSerial: view.serial });
+    return view;
+  }
+
+  /**
    * Re-sync (the seed: "two passcodes from the out-of-sync token"). RFC 4226 §7.4: two consecutive codes,
    * so that one guess cannot move the counter. A failed pair counts as a failed passcode.
    */

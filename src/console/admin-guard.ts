@@ -1,0 +1,39 @@
+// What every /admin page checks first: a full session of an admin (else the sign-in page, or for a plain
+// user a 404 that shows no admin data), and for a POST the session's CSRF token.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { actorOf } from '../http/principal.js';
+import type { Actor } from '../services/context.js';
+import type { AccountRow } from '../store/schema.js';
+import { formOf, hasSessionCsrf } from './forms.js';
+import { seeOther, sessionPrincipal } from './render.js';
+import { refuseCsrf } from './sign-in-pages.js';
+import { renderNotFound } from './not-found.js';
+
+export interface AdminRequestContext {
+  account: AccountRow;
+  actor: Actor;
+  csrfToken: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    admin: AdminRequestContext | null;
+  }
+}
+
+export function adminOf(request: FastifyRequest): AdminRequestContext {
+  if (!request.admin) throw new Error('an admin page ran without the admin guard');
+  return request.admin;
+}
+
+/** Registers the guard on an /admin scope. Multipart posts check their CSRF field in the handler. */
+export function guardAdminScope(app: FastifyInstance): void {
+  app.decorateRequest('admin', null);
+  app.addHook('preHandler', async (request, reply) => {
+    const principal = sessionPrincipal(request);
+    if (!principal) return seeOther(reply, '/login');
+    if (principal.role !== 'admin') return renderNotFound(reply);
+    if (request.method === 'POST' && !request.isMultipart() && !hasSessionCsrf(formOf(request), principal.csrfToken)) return refuseCsrf(reply);
+    request.admin = { account: await app.otpgate.accounts.byId(principal.accountId), actor: actorOf(request), csrfToken: principal.csrfToken };
+  });
+}

@@ -1,0 +1,63 @@
+// Rendering the console's pages: eta templates under src/console/views, every `<%= %>` output escaped.
+// The views are read from the package's src/console/views at run time (resolved from this module's URL,
+// so `node bin/otpgate.js serve` finds them from dist/ as well as tsx does from src/, whatever the cwd).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../http/principal.js';
+
+/** src/console/views, from src/console/ (tsx) or dist/console/ (the build): both are two levels below the root. */
+export const VIEWS_DIR = fileURLToPath(new URL('../../src/console/views/', import.meta.url));
+
+const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, cache: true, autoTrim: [false, 'nl'] });
+
+export const STYLESHEET = readFileSync(new URL('console.css', `file://${VIEWS_DIR}`), 'utf8');
+
+/** Fixed messages shown after a redirect (`?done=`): never text a user typed. */
+const NOTICES: Record<string, string> = {
+  associated: 'The token is associated.',
+  resynced: 'The token is re-synced.',
+  disassociated: 'The token is disassociated and back in the inventory.',
+  unlocked: 'The token is unlocked.',
+  restrictions: 'The access restriction is saved.',
+  restriction_removed: "The user's own restriction is removed; the account's applies.",
+  bulk: 'The access restriction is applied to the selected users.',
+  created: 'The user is created.',
+  updated: 'The user is saved.',
+  settings: 'The settings are saved.',
+  signed_out: 'You are signed out.',
+};
+
+export interface PageContext {
+  principal: Extract<Principal, { kind: 'session' }> | null;
+  csrfToken: string;
+  notice: string | null;
+}
+
+export function sessionPrincipal(request: FastifyRequest): Extract<Principal, { kind: 'session' }> | null {
+  return request.principal?.kind === 'session' ? request.principal : null;
+}
+
+export function noticeOf(request: FastifyRequest): string | null {
+  const done = (request.query as Record<string, unknown> | undefined)?.done;
+  return typeof done === 'string' ? (NOTICES[done] ?? null) : null;
+}
+
+/** Renders a view with the layout's data (who is signed in, the CSRF token for its forms, a notice). */
+export function renderPage(reply: FastifyReply, view: string, data: Record<string, unknown> & { title: string; csrfToken?: string }, status = 200): FastifyReply {
+  const request = reply.request;
+  const principal = sessionPrincipal(request);
+  const it = { principal, notice: noticeOf(request), csrfToken: principal?.csrfToken ?? '', path: request.url.split('?')[0] ?? '', ...data };
+  const html = eta.render(view, it);
+  return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+/** 303 See Other: the answer to every successful POST (redirect after POST). */
+export function seeOther(reply: FastifyReply, location: string): FastifyReply {
+  return reply.status(303).header('location', location).send();
+}
+
+export function formatTime(iso: string | null): string {
+  return iso === null ? '—' : `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}

@@ -1,0 +1,222 @@
+// The sign-in pages: the password step, then the passcode step or the association step, as the sign-in
+// service decides; "my account"; sign-out. Every step that moves up a stage starts a new session id.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../services/context.js';
+import { ServiceError } from '../services/errors.js';
+import type { Session } from '../services/session-service.js';
+import type { SignInOutcome } from '../services/sign-in-service.js';
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../http/session-cookie.js';
+import { field, formError, formOf, hasSessionCsrf, statusLabel } from './forms.js';
+import { formatTime, renderPage, seeOther, sessionPrincipal } from './render.js';
+
+function preSessionCookieName(secure: boolean): string {
+  return secure ? '__Host-otpgate_presession' : 'otpgate_presession';
+}
+
+export function homeOf(role: 'admin' | 'user'): string {
+  return role === 'admin' ? '/admin/users' : '/account';
+}
+
+export function renderMessage(reply: FastifyReply, status: number, title: string, lines: string[], link?: { href: string; label: string }): FastifyReply {
+  return renderPage(reply, './message', { title, lines, link: link ?? null, narrow: true }, status);
+}
+
+export function refuseCsrf(reply: FastifyReply): FastifyReply {
+  return renderMessage(reply, 403, 'Form expired', ['This form has expired or did not come from this site. Nothing was changed.', 'Go back, reload the page and try again.'], {
+    href: '/',
+    label: 'Start again',
+  });
+}
+
+export function signInPages(app: FastifyInstance): Promise<void> {
+  const { signIn, sessions, accounts, users, tokens } = app.otpgate;
+  const secure = app.otpgateConfig.secureCookies;
+
+  /** A session that has passed the password step only (the passcode or association step comes next). */
+  async function halfSession(request: FastifyRequest): Promise<Session | null> {
+    const session = await sessions.resume(readSessionCookie(request, secure));
+    return session?.stage === 'password' ? session : null;
+  }
+
+  function userActor(request: FastifyRequest, session: Session): Actor {
+    return { name: `user:${session.user.username}`, accountId: session.user.account_id, clientIp: request.clientIp };
+  }
+
+  /** Starts the next stage's session with a fresh id, replacing whatever session the browser had. */
+  async function advance(request: FastifyRequest, reply: FastifyReply, outcomeUser: NonNullable<SignInOutcome['user']>, stage: 'password' | 'full'): Promise<Session> {
+    const account = await accounts.byId(outcomeUser.accountId);
+    const user = await users.require(account, outcomeUser.username);
+    const session = await sessions.start(user, stage, readSessionCookie(request, secure));
+    setSessionCookie(reply, secure, session.id);
+    return session;
+  }
+
+  async function tokenIsLocked(session: Session): Promise<boolean> {
+    const user = await users.show(await accounts.byId(session.user.account_id), session.user.username);
+    return user.token?.status === 'locked';
+  }
+
+  function lockedPage(reply: FastifyReply): FastifyReply {
+    return renderMessage(reply, 403, 'Token locked', [
+      'Your OTP token is locked after too many wrong passcodes.',
+      'Contact an administrator: they can re-sync or unlock it.',
+    ], { href: '/login', label: 'Back to sign-in' });
+  }
+
+  function askAdministratorPage(reply: FastifyReply): FastifyReply {
+    return renderMessage(reply, 403, 'Ask your administrator', [
+      'Signing in from this address requires an OTP token, and no token is associated with your account.',
+      'Ask your administrator to associate a token with your account, then sign in again.',
+    ], { href: '/login', label: 'Back to sign-in' });
+  }
+
+  function throttledText(outcome: SignInOutcome): string {
+    return `Too many failed attempts. Wait ${Math.max(1, outcome.retryAfterSeconds)} seconds and try again.`;
+  }
+
+  app.get('/', async (request, reply) => {
+    const principal = sessionPrincipal(request);
+    return seeOther(reply, principal ? homeOf(principal.role) : '/login');
+  });
+
+  function loginForm(request: FastifyRequest, reply: FastifyReply, data: { username: string; error: string | null }, status = 200): FastifyReply {
+    const cookieName = preSessionCookieName(secure);
+    const existing = request.cookies[cookieName];
+    let token: string;
+    if (existing && sessions.checkPreSessionCsrf(existing, sessions.preSessionToken(existing))) {
+      token = sessions.preSessionToken(existing);
+    } else {
+      const pair = sessions.issuePreSessionCsrf();
+      void reply.setCookie(cookieName, pair.nonce, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+      token = pair.token;
+    }
+    return renderPage(reply, './login', { title: 'Sign in', narrow: true, ...data, csrfToken: token }, status);
+  }
+
+  app.get('/login', async (request, reply) => {
+    const principal = sessionPrincipal(request);
+    if (principal) return seeOther(reply, homeOf(principal.role));
+    return loginForm(request, reply, { username: '', error: null });
+  });
+
+  app.post('/login', async (request, reply) => {
+    const body = formOf(request);
+    if (!sessions.checkPreSessionCsrf(request.cookies[preSessionCookieName(secure)], field(body, '_csrf'))) return refuseCsrf(reply);
+    const username = field(body, 'username').trim().slice(0, 64);
+    const password = field(body, 'password');
+    if (username === '' || password === '') return loginForm(request, reply, { username, error: 'Enter your username and password.' }, 400);
+    const outcome = await signIn.check({ accountId: null, username, password, passcode: null, actor: { name: 'console', accountId: null, clientIp: request.clientIp } });
+    switch (outcome.result) {
+      case 'accept': {
+        const session = await advance(request, reply, outcome.user!, 'full');
+        return seeOther(reply, homeOf(session.user.role));
+      }
+      case 'otp_required':
+        await advance(request, reply, outcome.user!, 'password');
+        return seeOther(reply, '/login/passcode');
+      case 'enroll_required':
+        await advance(request, reply, outcome.user!, 'password');
+        return seeOther(reply, '/login/associate');
+      case 'locked':
+        return lockedPage(reply);
+      case 'reject':
+        if (outcome.reason === 'no_token_self_association_off') return askAdministratorPage(reply);
+        if (outcome.reason === 'throttled') return loginForm(request, reply, { username, error: throttledText(outcome) }, 429);
+        // Unknown user, wrong password and a deny rule look the same here, as in the API.
+        return loginForm(request, reply, { username, error: 'Sign-in refused. Check your username and password.' }, 401);
+    }
+  });
+
+  app.get('/login/passcode', async (request, reply) => {
+    const session = await halfSession(request);
+    if (!session) return seeOther(reply, '/login');
+    return renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error: null, csrfToken: session.csrfToken });
+  });
+
+  app.post('/login/passcode', async (request, reply) => {
+    const session = await halfSession(request);
+    if (!session) return seeOther(reply, '/login');
+    const body = formOf(request);
+    if (!hasSessionCsrf(body, session.csrfToken)) return refuseCsrf(reply);
+    const again = (error: string, status: number) =>
+      renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error, csrfToken: session.csrfToken }, status);
+    const passcode = field(body, 'otp').replace(/\s+/g, '');
+    if (passcode === '') return again('Enter the passcode your token shows.', 400);
+    // The half session proves the password step, so the password is not asked again (password: null).
+    const outcome = await signIn.check({ accountId: session.user.account_id, username: session.user.username, password: null, passcode, actor: userActor(request, session) });
+    switch (outcome.result) {
+      case 'accept': {
+        const full = await advance(request, reply, outcome.user!, 'full');
+        return seeOther(reply, homeOf(full.user.role));
+      }
+      case 'locked':
+        await sessions.end(session.id);
+        clearSessionCookie(reply, secure);
+        return lockedPage(reply);
+      case 'enroll_required':
+        return seeOther(reply, '/login/associate');
+      case 'otp_required':
+        return again('Enter the passcode your token shows.', 400);
+      case 'reject':
+        if (outcome.reason === 'no_token_self_association_off') return askAdministratorPage(reply);
+        if (outcome.reason === 'throttled') return again(throttledText(outcome), 429);
+        // The wrong passcode that reaches maxFailures locks the token (and ends this half session): say so now.
+        if (await tokenIsLocked(session)) {
+          clearSessionCookie(reply, secure);
+          return lockedPage(reply);
+        }
+        // Never echo the passcode back.
+        return again('That passcode was not accepted. Press the token again and enter the new passcode.', 401);
+    }
+  });
+
+  app.get('/login/associate', async (request, reply) => {
+    const session = await halfSession(request);
+    if (!session) return seeOther(reply, '/login');
+    return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, serial: '', error: null, fieldErrors: {}, csrfToken: session.csrfToken });
+  });
+
+  app.post('/login/associate', async (request, reply) => {
+    const session = await halfSession(request);
+    if (!session) return seeOther(reply, '/login');
+    const body = formOf(request);
+    if (!hasSessionCsrf(body, session.csrfToken)) return refuseCsrf(reply);
+    const serial = field(body, 'serial').slice(0, 80);
+    try {
+      const account = await accounts.byId(session.user.account_id);
+      await tokens.selfAssociate(userActor(request, session), account, session.user.username, serial, field(body, 'otp').replace(/\s+/g, ''));
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'self_association_disabled') return askAdministratorPage(reply);
+      const { message, fieldErrors } = formError(error);
+      return renderPage(
+        reply,
+        './login-associate',
+        { title: 'Associate OTP token', narrow: true, username: session.user.username, serial, error: message, fieldErrors, csrfToken: session.csrfToken },
+        error instanceof ServiceError ? error.status : 400,
+      );
+    }
+    // Associating proved possession of the token: the sign-in is complete.
+    const full = await advance(request, reply, { id: session.user.id, username: session.user.username, accountId: session.user.account_id }, 'full');
+    return seeOther(reply, `${homeOf(full.user.role)}?done=associated`);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    const session = await sessions.resume(readSessionCookie(request, secure));
+    if (session) {
+      if (!hasSessionCsrf(formOf(request), session.csrfToken)) return refuseCsrf(reply);
+      await sessions.end(session.id);
+    }
+    clearSessionCookie(reply, secure);
+    return seeOther(reply, '/login?done=signed_out');
+  });
+
+  app.get('/account', async (request, reply) => {
+    const principal = sessionPrincipal(request);
+    if (!principal) return seeOther(reply, '/login');
+    const account = await accounts.byId(principal.accountId);
+    const user = await users.show(account, principal.username);
+    const token = user.token ? await tokens.ofUser(account, principal.username) : null;
+    return renderPage(reply, './account', { title: 'My account', user, token, statusLabel, formatTime });
+  });
+  return Promise.resolve();
+}

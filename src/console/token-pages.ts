@@ -1,0 +1,98 @@
+// /admin/tokens: the inventory with a status filter, and the seed-file import form and its report.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ServiceError } from '../services/errors.js';
+import { IMPORT_FORMATS, type ImportFormat, type ImportReport } from '../services/import-service.js';
+import { TOKEN_STATUSES } from '../services/token-service.js';
+import { csrfTokensEqual } from '../services/session-service.js';
+import { adminOf } from './admin-guard.js';
+import { statusLabel } from './forms.js';
+import { formatTime, renderPage } from './render.js';
+import { refuseCsrf } from './sign-in-pages.js';
+
+const PAGE_SIZE = 200;
+
+type TokenStatus = (typeof TOKEN_STATUSES)[number];
+
+function isStatus(value: string): value is TokenStatus {
+  return (TOKEN_STATUSES as readonly string[]).includes(value);
+}
+
+export function tokenPages(app: FastifyInstance): Promise<void> {
+  const { tokens, imports } = app.otpgate;
+
+  async function inventoryPage(request: FastifyRequest, reply: FastifyReply, extra: { report?: ImportReport; importError?: string }, status = 200) {
+    const query = request.query as Record<string, unknown>;
+    const statusFilter = typeof query.status === 'string' && isStatus(query.status) ? query.status : '';
+    const q = typeof query.q === 'string' ? query.q.slice(0, 100) : '';
+    const offset = Math.max(0, Math.min(1_000_000, Number.parseInt(typeof query.offset === 'string' ? query.offset : '0', 10) || 0));
+    const list = await tokens.list(adminOf(request).account, { ...(statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}), limit: PAGE_SIZE + 1, offset });
+    const next = new URLSearchParams({ ...(statusFilter ? { status: statusFilter } : {}), ...(q ? { q } : {}), offset: String(offset + PAGE_SIZE) });
+    return renderPage(
+      reply,
+      './tokens',
+      {
+        title: 'Tokens',
+        tokens: list.slice(0, PAGE_SIZE),
+        nextHref: list.length > PAGE_SIZE ? `/admin/tokens?${next.toString()}` : null,
+        statuses: TOKEN_STATUSES,
+        status: statusFilter,
+        q,
+        report: extra.report ?? null,
+        importError: extra.importError ?? null,
+        statusLabel,
+        formatTime,
+      },
+      status,
+    );
+  }
+
+  app.get('/tokens', (request, reply) => inventoryPage(request, reply, {}));
+
+  // The report is shown in the answer to the POST itself (no redirect): it exists only for this upload.
+  // Posting again is harmless: serials already in the inventory are skipped, never overwritten.
+  app.post('/tokens/import', { bodyLimit: app.otpgateConfig.importLimitBytes }, async (request, reply) => {
+    const { account, actor, csrfToken } = adminOf(request);
+    if (!request.isMultipart()) return inventoryPage(request, reply, { importError: 'Send the seed file with the import form.' }, 415);
+    const form: Record<string, string> = {};
+    let report: ImportReport | null = null;
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          form[part.fieldname] = String(part.value);
+          continue;
+        }
+        // The form puts _csrf before the file, so it is known before a byte of the file is read.
+        if (!csrfTokensEqual(csrfToken, form._csrf)) return refuseCsrf(reply);
+        if (part.fieldname !== 'file' || report !== null) {
+          await part.toBuffer();
+          continue;
+        }
+        if (!part.filename) {
+          await part.toBuffer();
+          break;
+        }
+        const format = form.format ?? '';
+        if (format !== '' && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new ServiceError('invalid_request', 'the format must be PSKC or CSV');
+        report = await imports.import(actor, account, {
+          input: part.file,
+          fileName: part.filename,
+          ...(format ? { format: format as ImportFormat } : {}),
+          ...(form.psk ? { psk: form.psk } : {}),
+          ...(form.password ? { password: form.password } : {}),
+          dryRun: form.dryRun === 'true',
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof ServiceError)) {
+        const code = (error as { code?: unknown }).code;
+        if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_ERR_CTP_BODY_TOO_LARGE') return inventoryPage(request, reply, { importError: 'The file is over the size limit; nothing was imported.' }, 413);
+        throw error;
+      }
+      return inventoryPage(request, reply, { importError: error.message }, error.status);
+    }
+    if (!csrfTokensEqual(csrfToken, form._csrf)) return refuseCsrf(reply);
+    if (!report) return inventoryPage(request, reply, { importError: 'Choose a seed file to import.' }, 400);
+    return inventoryPage(request, reply, { report });
+  });
+  return Promise.resolve();
+}

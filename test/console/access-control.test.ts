@@ -1,0 +1,103 @@
+// Properties: a console POST without its CSRF token changes nothing (the sign-in form included); a plain
+// user gets no admin page and no admin data; an admin of one account cannot reach another account's user
+// by URL (404, never 403).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { OPERATOR } from '../../src/services/context.js';
+import { hotp, randomSecretHex, screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+
+let fx: ConsoleFixture;
+let adminCookie = '';
+let adminCsrf = '';
+const secretHex = randomSecretHex();
+
+before(async () => {
+  fx = await startConsole();
+  await fx.importTokens([{ serial: '4000000000001', secretHex }]);
+  await fx.createUser('nora');
+  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'nora', '4000000000001', hotp(secretHex, 0));
+  const context = await fx.newContext();
+  const page = await fx.signIn(context, 'admin', fx.adminPassword);
+  const cookie = (await context.cookies()).find((c) => c.name === 'otpgate_session')!;
+  adminCookie = `otpgate_session=${cookie.value}`;
+  await page.goto('/admin/users/nora/token/disassociate');
+  adminCsrf = await page.locator('input[name="_csrf"]').first().inputValue();
+});
+after(async () => fx?.close());
+
+const form = (fields: Record<string, string>) => ({ 'content-type': 'application/x-www-form-urlencoded', payload: new URLSearchParams(fields).toString() });
+
+test('an admin POST without its CSRF token, or with a wrong one, is refused and changes nothing', async () => {
+  for (const fields of [{}, { _csrf: 'x'.repeat(43) }, { _csrf: '' }] as Record<string, string>[]) {
+    const { payload, ...headers } = form(fields);
+    const response = await fx.app.inject({ method: 'POST', url: '/admin/users/nora/token/disassociate', headers: { ...headers, cookie: adminCookie }, payload });
+    assert.equal(response.statusCode, 403);
+    assert.match(response.body, /Form expired/);
+  }
+  assert.equal((await fx.instance.services.tokens.ofUser(fx.account, 'nora')).status, 'associated');
+
+  // The same request with the token does it: the refusal above was the CSRF check.
+  const { payload, ...headers } = form({ _csrf: adminCsrf });
+  const done = await fx.app.inject({ method: 'POST', url: '/admin/users/nora/token/disassociate', headers: { ...headers, cookie: adminCookie }, payload });
+  assert.equal(done.statusCode, 303);
+  assert.equal((await fx.instance.services.tokens.show(fx.account, '4000000000001')).status, 'available');
+});
+
+test('the import form without its CSRF token imports nothing', async () => {
+  const boundary = 'b0undary';
+  const body = [`--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="t.csv"', 'Content-Type: text/csv', '', `4000000000099,${randomSecretHex()}`, `--${boundary}--`, ''].join('\r\n');
+  const response = await fx.app.inject({ method: 'POST', url: '/admin/tokens/import', headers: { cookie: adminCookie, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: body });
+  assert.equal(response.statusCode, 403);
+  await assert.rejects(fx.instance.services.tokens.show(fx.account, '4000000000099'));
+});
+
+test('the sign-in form without its CSRF pair is refused before the password is checked', async () => {
+  const { payload, ...headers } = form({ username: 'admin', password: fx.adminPassword });
+  const response = await fx.app.inject({ method: 'POST', url: '/login', headers, payload });
+  assert.equal(response.statusCode, 403);
+  assert.equal(response.headers['set-cookie'], undefined, 'no session was started');
+  // A token from one browser does not go with another browser's cookie.
+  const first = await fx.app.inject({ url: '/login' });
+  const token = /name="_csrf" value="([^"]+)"/.exec(first.body)![1]!;
+  const second = await fx.app.inject({ url: '/login' });
+  const otherCookie = String(second.headers['set-cookie']).split(';')[0]!;
+  const mixed = form({ _csrf: token, username: 'admin', password: fx.adminPassword });
+  const refused = await fx.app.inject({ method: 'POST', url: '/login', headers: { 'content-type': mixed['content-type'], cookie: otherCookie }, payload: mixed.payload });
+  assert.equal(refused.statusCode, 403);
+});
+
+test('a plain user gets a 404 for every admin page and POST, with no admin data', async () => {
+  const password = await fx.createUser('pete', { displayName: 'Pete' });
+  const context = await fx.newContext();
+  const page = await fx.signIn(context, 'pete', password);
+  assert.equal(new URL(page.url()).pathname, '/account');
+  assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0, 'no admin links');
+  for (const url of ['/admin', '/admin/users', '/admin/users/nora/access', '/admin/tokens', '/admin/audit', '/admin/settings']) {
+    const response = await page.goto(url);
+    assert.equal(response!.status(), 404, url);
+    const text = await page.locator('main').innerText();
+    assert.ok(!text.includes('nora') && !text.includes('4000000000001'), `${url} shows no admin data`);
+  }
+  await screenshot(page, 'not-found');
+  const cookie = (await context.cookies()).find((c) => c.name === 'otpgate_session')!;
+  const { payload, ...headers } = form({ default: 'deny' });
+  const post = await fx.app.inject({ method: 'POST', url: '/admin/users/nora/restrictions', headers: { ...headers, cookie: `otpgate_session=${cookie.value}` }, payload });
+  assert.equal(post.statusCode, 404);
+  assert.equal((await fx.instance.services.restrictions.showForUser(fx.account, 'nora')).source, 'none');
+});
+
+test("an admin cannot open another account's user by URL (404)", async () => {
+  const other = await fx.instance.services.accounts.create(OPERATOR, 'other');
+  await fx.createUser('olga', { account: other, displayName: 'Olga of other' });
+  for (const url of ['/admin/users/olga', '/admin/users/olga/access', '/admin/users/olga/token/associate', '/admin/users/olga/token/disassociate']) {
+    const response = await fx.app.inject({ url, headers: { cookie: adminCookie } });
+    assert.equal(response.statusCode, 404, url);
+    assert.ok(!response.body.includes('Olga of other'));
+  }
+  const { payload, ...headers } = form({ _csrf: adminCsrf, displayName: 'hijacked' });
+  const post = await fx.app.inject({ method: 'POST', url: '/admin/users/olga', headers: { ...headers, cookie: adminCookie }, payload });
+  assert.equal(post.statusCode, 404);
+  assert.equal((await fx.instance.services.users.show(other, 'olga')).displayName, 'Olga of other');
+  const list = await fx.app.inject({ url: '/admin/users?q=olga', headers: { cookie: adminCookie } });
+  assert.ok(!list.body.includes('/admin/users/olga') && !list.body.includes('Olga of other'), 'the other account\'s user is not listed');
+});

@@ -1,0 +1,99 @@
+// Test fixture for the console: a real otpgate server on an ephemeral port over a fresh SQLite file,
+// a headless chromium driven by playwright-core, oathtool for passcodes, and screenshots of every page.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildServer, type App } from '../../src/http/app.js';
+import { loadConfig } from '../../src/runtime/config.js';
+import { initInstance, type Instance } from '../../src/runtime/instance.js';
+import { OPERATOR } from '../../src/services/context.js';
+import type { AccountRow } from '../../src/store/schema.js';
+
+export const SCREENSHOT_DIR = join(process.cwd(), 'test-output', 'screenshots');
+
+export interface ConsoleFixture {
+  baseUrl: string;
+  instance: Instance;
+  app: App;
+  browser: Browser;
+  account: AccountRow;
+  adminPassword: string;
+  /** A fresh browser profile (its own cookies). */
+  newContext(): Promise<BrowserContext>;
+  /** Signs in with a password only (users with no token and no OTP rule) and returns the page. */
+  signIn(context: BrowserContext, username: string, password: string): Promise<Page>;
+  createUser(username: string, options?: { role?: 'admin' | 'user'; displayName?: string; account?: AccountRow }): Promise<string>;
+  importTokens(tokens: { serial: string; secretHex: string }[], account?: AccountRow): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** The passcode for a counter, from Debian's oathtool (not from our own HOTP code). */
+export function hotp(secretHex: string, counter: number): string {
+  return execFileSync('oathtool', ['--hotp', '-c', String(counter), secretHex], { encoding: 'utf8' }).trim();
+}
+
+export function randomSecretHex(): string {
+  return Buffer.from(Array.from({ length: 20 }, () => Math.floor(Math.random() * 256))).toString('hex');
+}
+
+/** Saves a full-page screenshot as test-output/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+export async function startConsole(options: { secureCookies?: boolean } = {}): Promise<ConsoleFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'otpgate-console-'));
+  const config = loadConfig({ OTPGATE_DATA_DIR: dir, OTPGATE_SCRYPT_LOG2N: '10', OTPGATE_SECURE_COOKIES: options.secureCookies ? 'true' : 'false' });
+  const { instance, result } = await initInstance(config);
+  const app = await buildServer(instance.services, config, { logger: false });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const services = instance.services;
+  const account = await services.accounts.resolve(OPERATOR, 'default');
+  const contexts: BrowserContext[] = [];
+
+  return {
+    baseUrl: address,
+    instance,
+    app,
+    browser,
+    account,
+    adminPassword: result.firstAdmin!.password,
+    async newContext() {
+      const context = await browser.newContext({ baseURL: address, viewport: { width: 1100, height: 800 } });
+      contexts.push(context);
+      return context;
+    },
+    async signIn(context, username, password) {
+      const page = await context.newPage();
+      await page.goto('/login');
+      await page.getByLabel('Username').fill(username);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForLoadState();
+      return page;
+    },
+    async createUser(username, opts = {}) {
+      const password = `pw-${username}-long-enough`;
+      await services.users.create(OPERATOR, opts.account ?? account, { username, password, role: opts.role ?? 'user', ...(opts.displayName ? { displayName: opts.displayName } : {}) });
+      return password;
+    },
+    async importTokens(tokens, target = account) {
+      const csv = tokens.map((t) => `${t.serial},${t.secretHex}`).join('\n') + '\n';
+      await services.imports.import(OPERATOR, target, { input: Readable.from([Buffer.from(csv)]), format: 'csv' });
+    },
+    async close() {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+      await app.close();
+      await instance.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
