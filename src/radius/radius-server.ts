@@ -40,6 +40,8 @@ export interface RadiusSignInRequest {
   password: string;
   mode: 'password_with_appended_passcode' | 'password_only' | 'passcode_only';
   clientIp: string | null;
+  /** True when clientIp is the user's own address (a trusted Calling-Station-Id), not the device's. */
+  clientIpIsEndUser: boolean;
   /** Who asked, for the audit log: `radius:<client name>`. */
   actor: string;
 }
@@ -212,6 +214,7 @@ export async function startRadiusServer(deps: RadiusDeps, options: { host: strin
       username: fields.username,
       password: fields.password,
       clientIp: reported?.toString() ?? sourceIp,
+      clientIpIsEndUser: reported !== null,
       actor: `radius:${client.name}`,
     };
 

@@ -31,6 +31,14 @@ export interface SignInRequest {
    */
   passcodeAppended?: boolean;
   actor: Actor;
+  /**
+   * Whether actor.clientIp is the end user's own address (a browser, a trusted proxy's X-Forwarded-For, an
+   * application's `clientIp`, a trusted Calling-Station-Id) rather than the calling application's or
+   * network device's. Only an end user's address gets a back-off of its own: one application checks for all
+   * its users from one address, and throttling that address would let a few typos shut everyone out.
+   * Default true.
+   */
+  clientIpIsEndUser?: boolean;
 }
 
 export interface SignInOutcome {
@@ -68,7 +76,7 @@ export class SignInService {
 
   async check(request: SignInRequest): Promise<SignInOutcome> {
     const now = this.ctx.now();
-    const throttles = throttleKeys(request.username, request.actor.clientIp);
+    const throttles = throttleKeys(request.username, request.clientIpIsEndUser === false ? null : request.actor.clientIp);
     const states = await readThrottles(this.ctx.db, throttles.map((t) => t.key), now);
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
 

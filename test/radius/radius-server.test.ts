@@ -43,6 +43,7 @@ test('password with the passcode appended: Access-Accept, signed, Message-Authen
         password: 'correct horse123456',
         mode: 'password_with_appended_passcode',
         clientIp: '127.0.0.1',
+        clientIpIsEndUser: false,
         actor: 'radius:vpn',
       },
     ]);
@@ -148,6 +149,11 @@ test('Calling-Station-Id is the client IP only for trusted clients and only when
     assert.deepEqual(
       trusted.calls.map((call) => call.clientIp),
       ['203.0.113.9', '2001:db8::1', '127.0.0.1', '127.0.0.1'],
+    );
+    // Only a reported user address is the end user's (and gets a back-off of its own); the device's is not.
+    assert.deepEqual(
+      [...untrusted.calls, ...trusted.calls].map((call) => call.clientIpIsEndUser),
+      [false, true, true, false, false],
     );
   } finally {
     await untrusted.close();

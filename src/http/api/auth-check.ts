@@ -44,6 +44,9 @@ export async function authCheckRoutes(plain: FastifyInstance): Promise<void> {
         password: password ?? null,
         passcode: otp ?? null,
         actor: actorOf(request, ip),
+        // The caller's own address is the application's, shared by all its users: only an address the
+        // application passes as clientIp is an end user's, with a back-off of its own.
+        clientIpIsEndUser: clientIp !== undefined,
       });
       if (outcome.reason === 'throttled') {
         throw new ServiceError('too_many_attempts', 'too many failed attempts; retry later', { retryAfterSeconds: outcome.retryAfterSeconds });
