@@ -3,12 +3,12 @@
 import { evaluateRestriction } from '../core/access-rule.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { decideSignIn, type SignInFacts, type SignInReason, type SignInResult } from '../core/sign-in-decision.js';
-import { ADDRESS_THROTTLE, USER_THROTTLE, afterFailure, retryAfterSeconds, type ThrottlePolicy } from '../core/throttle.js';
+import { afterFailure, retryAfterSeconds } from '../core/throttle.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
 import { findAccountById } from '../store/account-store.js';
 import { clearThrottles, readThrottles, writeThrottle } from '../store/throttle-store.js';
 import { advanceCounter, findTokenOfUser, recordTokenFailure } from '../store/token-store.js';
-import { findUserByName, usernameKey } from '../store/user-store.js';
+import { findUserByName } from '../store/user-store.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
@@ -16,6 +16,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { isRecentlyUsedPasscode, matchPasscode } from './passcode-match.js';
 import { effectiveRestriction } from './restriction-service.js';
 import { endSessionsOf } from './token-service.js';
+import { throttleKeys } from './throttle-keys.js';
 import { openTokenSecret } from './token-secret.js';
 
 export interface SignInRequest {
@@ -31,6 +32,12 @@ export interface SignInRequest {
    */
   passcodeAppended?: boolean;
   actor: Actor;
+  /**
+   * False when actor.clientIp is the calling application's own address (an API key that did not pass
+   * clientIp): then there is no per-address back-off, which would slow every user of that application.
+   * Default true (the console, RADIUS with Calling-Station-Id, an API key that passed clientIp).
+   */
+  endUserAddress?: boolean;
 }
 
 export interface SignInOutcome {
@@ -44,12 +51,6 @@ export interface SignInOutcome {
 
 /** Reasons that count as a failed attempt for the back-off. A deny or a missing passcode is not a guess. */
 const FAILED_ATTEMPTS = new Set<SignInReason>(['unknown_user', 'wrong_password', 'passcode_malformed', 'passcode_wrong', 'passcode_replayed']);
-
-export function throttleKeys(username: string, clientIp: string | null): { key: string; policy: ThrottlePolicy }[] {
-  const keys = [{ key: `user:${usernameKey(username)}`, policy: USER_THROTTLE }];
-  if (clientIp) keys.push({ key: `ip:${clientIp}`, policy: ADDRESS_THROTTLE });
-  return keys;
-}
 
 export class SignInService {
   #decoyHash: Promise<string> | null = null;
@@ -66,12 +67,13 @@ export class SignInService {
 
   async check(request: SignInRequest): Promise<SignInOutcome> {
     const now = this.ctx.now();
-    const throttles = throttleKeys(request.username, request.actor.clientIp);
+    let user: UserRow | undefined = await findUserByName(this.ctx.db, request.username);
+    if (user && request.accountId !== null && user.account_id !== request.accountId) user = undefined;
+    const endUserIp = request.endUserAddress === false ? null : request.actor.clientIp;
+    const throttles = throttleKeys(request.accountId ?? user?.account_id ?? null, request.username, endUserIp);
     const states = await readThrottles(this.ctx.db, throttles.map((t) => t.key), now);
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
 
-    let user: UserRow | undefined = await findUserByName(this.ctx.db, request.username);
-    if (user && request.accountId !== null && user.account_id !== request.accountId) user = undefined;
     const account: AccountRow | undefined = user ? await findAccountById(this.ctx.db, user.account_id) : undefined;
     const token: TokenRow | undefined = user && wait === 0 ? await findTokenOfUser(this.ctx.db, user.id) : undefined;
 

@@ -44,6 +44,8 @@ export async function authCheckRoutes(plain: FastifyInstance): Promise<void> {
         password: password ?? null,
         passcode: otp ?? null,
         actor: actorOf(request, ip),
+        // Without clientIp the address is the application's own: no per-address back-off for it.
+        endUserAddress: clientIp !== undefined,
       });
       if (outcome.reason === 'throttled') {
         throw new ServiceError('too_many_attempts', 'too many failed attempts; retry later', { retryAfterSeconds: outcome.retryAfterSeconds });
