@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildServer, type App } from '../../src/http/app.js';
 import { loadConfig, type Config } from '../../src/runtime/config.js';
@@ -83,8 +84,8 @@ function csvOf(tokens: SeedToken[]): string {
   return `# serial, secret, type, digits, counter, algorithm\n${tokens.map((t) => `${t.serial},${t.hex},hotp,6,0,sha1`).join('\n')}\n`;
 }
 
-async function* once(text: string): AsyncIterable<string> {
-  yield text;
+function once(text: string): AsyncIterable<string> {
+  return Readable.from([text]) as AsyncIterable<string>;
 }
 
 /**
