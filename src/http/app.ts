@@ -9,6 +9,7 @@ import type { Config } from '../runtime/config.js';
 import type { Services } from '../services/services.js';
 import { apiRoutes } from './api/index.js';
 import { canonicalIp } from './client-ip.js';
+import { ServiceError } from '../services/errors.js';
 import { sendError } from './errors.js';
 import './principal.js';
 import { readSessionCookie } from './session-cookie.js';
@@ -18,7 +19,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     otpgate: Services;
     otpgateConfig: Config;
+    /** Every route registered, for tests that must cover all of them (tenant isolation, OpenAPI). */
+    otpgateRoutes: RouteEntry[];
   }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** The route's JSON schema parts, when it declared them. */
+  schema: { body?: unknown; params?: unknown; querystring?: unknown; hide?: boolean } | undefined;
 }
 
 export type App = FastifyInstance;
@@ -63,9 +73,15 @@ export async function buildServer(services: Services, config: Config, options: S
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
-    forceCloseConnections: true,
+    // On close, drop idle keep-alive connections but let requests in flight finish (serve.ts bounds the wait).
+    forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema });
+  });
+  app.decorate('otpgateRoutes', routes);
   app.decorate('otpgate', services);
   app.decorate('otpgateConfig', config);
   app.decorateRequest('principal', null);
@@ -117,8 +133,6 @@ export async function buildServer(services: Services, config: Config, options: S
     }
   });
   await app.register(consoleRoutes);
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` } }),
-  );
+  app.setNotFoundHandler((request, reply) => sendError(reply, new ServiceError('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`)));
   return app;
 }
