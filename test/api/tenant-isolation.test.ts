@@ -39,7 +39,8 @@ async function snapshot(f: Fixture): Promise<string> {
 test("every route naming account A's user or token answers 404 to account B's admin key and changes nothing", async (t) => {
   const f = await makeFixture();
   t.after(() => f.close());
-  const routes = f.app.otpgateRoutes.filter((r) => /:(username|serial)\b/.test(r.url) || /:[A-Za-z]/.test(r.url));
+  // Every API route with a parameter (the console's pages take a session, not a key: their own test covers them).
+  const routes = f.app.otpgateRoutes.filter((r) => r.url.startsWith('/api/') && r.url.includes(':'));
   assert.ok(routes.length >= 10, `found ${routes.length} routes with parameters`);
   const before = await snapshot(f);
   let calls = 0;
