@@ -10,6 +10,7 @@ import type { Config } from '../runtime/config.js';
 import type { Services } from '../services/services.js';
 import { apiRoutes } from './api/index.js';
 import { canonicalIp } from './client-ip.js';
+import { ServiceError } from '../services/errors.js';
 import { sendError } from './errors.js';
 import './principal.js';
 import { readSessionCookie } from './session-cookie.js';
@@ -19,7 +20,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     otpgate: Services;
     otpgateConfig: Config;
+    /** Every route registered, for tests that must cover all of them (tenant isolation, OpenAPI). */
+    otpgateRoutes: RouteEntry[];
   }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** The route's JSON schema parts, when it declared them. */
+  schema: { body?: unknown; params?: unknown; querystring?: unknown; hide?: boolean } | undefined;
 }
 
 export type App = FastifyInstance;
@@ -30,6 +40,14 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
+  // Plugins log request headers under their own keys too (@fastify/multipart: busboyOptions.headers at trace).
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-csrf-token"]',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["x-csrf-token"]',
+  '*.headers["set-cookie"]',
   '*.password',
   '*.otp',
   '*.otp1',
@@ -64,9 +82,15 @@ export async function buildServer(services: Services, config: Config, options: S
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
-    forceCloseConnections: true,
+    // On close, drop idle keep-alive connections but let requests in flight finish (serve.ts bounds the wait).
+    forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema });
+  });
+  app.decorate('otpgateRoutes', routes);
   app.decorate('otpgate', services);
   app.decorate('otpgateConfig', config);
   app.decorateRequest('principal', null);
@@ -137,7 +161,7 @@ export async function buildServer(services: Services, config: Config, options: S
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (!path.startsWith('/api/') && path !== '/api') return renderNotFound(reply);
-    return reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${path}` } });
+    return sendError(reply, new ServiceError('not_found', `no route ${request.method} ${path}`));
   });
   return app;
 }

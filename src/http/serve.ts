@@ -9,6 +9,9 @@ import { startRadius } from '../radius/radius-adapter.js';
 import type { RadiusServer } from '../radius/radius-server.js';
 import { buildServer, type App } from './app.js';
 
+/** How long a shutdown waits for requests in flight before it closes their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface ServeIo {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
@@ -68,8 +71,12 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       stopping = true;
       app.log.info({ signal }, 'shutting down');
       clearInterval(sweep);
+      // Requests in flight may finish; a client that holds its connection open longer is cut off.
+      const cutOff = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      cutOff.unref();
       void (radius?.close() ?? Promise.resolve())
         .then(() => app.close())
+        .then(() => clearTimeout(cutOff))
         .then(() => instance.close())
         .then(() => resolve(0), (error: unknown) => {
           io.err.write(`otpgate: error while shutting down: ${String(error)}\n`);

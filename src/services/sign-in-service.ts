@@ -1,14 +1,14 @@
 // The sign-in check shared by the API, the console, the CLI and RADIUS: it gathers the facts, lets the
 // core decide, verifies the passcode when the core asks, and records throttling, lockout and audit.
-import { evaluateRestriction, parseAddress } from '../core/access-rule.js';
+import { evaluateRestriction } from '../core/access-rule.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { decideSignIn, type SignInFacts, type SignInReason, type SignInResult } from '../core/sign-in-decision.js';
-import { ADDRESS_THROTTLE, USER_THROTTLE, retryAfterSeconds, type ThrottlePolicy } from '../core/throttle.js';
+import { retryAfterSeconds } from '../core/throttle.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
 import { findAccountById } from '../store/account-store.js';
 import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
 import { advanceCounter, findTokenOfUser, recordTokenFailure } from '../store/token-store.js';
-import { findUserByName, usernameKey } from '../store/user-store.js';
+import { findUserByName } from '../store/user-store.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
@@ -16,6 +16,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { matchPasscode, replayDistance } from './passcode-match.js';
 import { effectiveRestriction } from './restriction-service.js';
 import { endSessionsOf } from './token-service.js';
+import { throttleKeys } from './throttle-keys.js';
 import { openTokenSecret } from './token-secret.js';
 
 export interface SignInRequest {
@@ -53,14 +54,6 @@ export interface SignInOutcome {
 /** Reasons that count as a failed attempt for the back-off. A deny or a missing passcode is not a guess. */
 const FAILED_ATTEMPTS = new Set<SignInReason>(['unknown_user', 'wrong_password', 'passcode_malformed', 'passcode_wrong', 'passcode_replayed']);
 
-export function throttleKeys(username: string, clientIp: string | null): { key: string; policy: ThrottlePolicy }[] {
-  const keys = [{ key: `user:${usernameKey(username)}`, policy: USER_THROTTLE }];
-  // One address, one key: `::ffff:192.0.2.1` is 192.0.2.1 and `2001:DB8:0::1` is 2001:db8::1, so that
-  // spelling an address differently does not start a fresh back-off.
-  if (clientIp) keys.push({ key: `ip:${parseAddress(clientIp)?.toString() ?? clientIp}`, policy: ADDRESS_THROTTLE });
-  return keys;
-}
-
 export class SignInService {
   #decoyHash: Promise<string> | null = null;
 
@@ -76,12 +69,13 @@ export class SignInService {
 
   async check(request: SignInRequest): Promise<SignInOutcome> {
     const now = this.ctx.now();
-    const throttles = throttleKeys(request.username, request.clientIpIsEndUser === false ? null : request.actor.clientIp);
+    let user: UserRow | undefined = await findUserByName(this.ctx.db, request.username);
+    if (user && request.accountId !== null && user.account_id !== request.accountId) user = undefined;
+    const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
+    const throttles = throttleKeys(request.accountId ?? user?.account_id ?? null, request.username, endUserIp);
     const states = await readThrottles(this.ctx.db, throttles.map((t) => t.key), now);
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
 
-    let user: UserRow | undefined = await findUserByName(this.ctx.db, request.username);
-    if (user && request.accountId !== null && user.account_id !== request.accountId) user = undefined;
     const account: AccountRow | undefined = user ? await findAccountById(this.ctx.db, user.account_id) : undefined;
     const token: TokenRow | undefined = user && wait === 0 ? await findTokenOfUser(this.ctx.db, user.id) : undefined;
 

@@ -12,7 +12,7 @@ import {
   unbindToken,
   unlockToken,
 } from '../store/token-store.js';
-import { findUserById, usernameKey } from '../store/user-store.js';
+import { findUserById } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/transaction.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
@@ -20,6 +20,7 @@ import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { matchConsecutivePasscodes, matchPasscode } from './passcode-match.js';
+import { userThrottleKey } from './throttle-keys.js';
 import { openTokenSecret } from './token-secret.js';
 import type { UserService } from './user-service.js';
 import { toTokenView, type TokenView } from './views.js';
@@ -169,7 +170,7 @@ export class TokenService {
       });
       throw new ServiceError('resync_failed', 'the two passcodes are not consecutive codes of this token; press the token twice and enter both new codes in order');
     }
-    await clearThrottles(this.ctx.db, [`user:${usernameKey(user.username)}`]);
+    await clearThrottles(this.ctx.db, [userThrottleKey(account.id, user.username)]);
     await this.audit.record(actor, { action: 'token.resync', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: token.serial });
     return this.ofUser(account, user.username);
   }
@@ -190,7 +191,7 @@ export class TokenService {
     if (token.user_id === null) throw new ServiceError('token_not_available', `token ${token.serial} is not associated with a user`);
     await unlockToken(this.ctx.db, token.id);
     const user = await findUserById(this.ctx.db, token.user_id);
-    if (user) await clearThrottles(this.ctx.db, [`user:${usernameKey(user.username)}`]);
+    if (user) await clearThrottles(this.ctx.db, [userThrottleKey(account.id, user.username)]);
     await this.audit.record(actor, { action: 'token.unlock', outcome: 'success', accountId: account.id, targetUser: user?.username ?? null, targetSerial: token.serial });
     return this.show(account, token.serial);
   }

@@ -13,7 +13,7 @@ function time(text: string | undefined, field: string): number | undefined {
   return ms;
 }
 
-export async function auditRoutes(plain: FastifyInstance): Promise<void> {
+export function auditRoutes(plain: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/audit',
@@ -52,4 +52,5 @@ export async function auditRoutes(plain: FastifyInstance): Promise<void> {
       return { events, nextBefore: events.length === limit && last ? last.id : null };
     },
   );
+  done();
 }

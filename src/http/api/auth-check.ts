@@ -6,7 +6,7 @@ import { canonicalIp } from '../client-ip.js';
 import { actorOf, requireScope } from '../principal.js';
 import { CheckBody, CheckResult, ErrorResponse } from './schemas.js';
 
-export async function authCheckRoutes(plain: FastifyInstance): Promise<void> {
+export function authCheckRoutes(plain: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/auth/check',
@@ -54,4 +54,5 @@ export async function authCheckRoutes(plain: FastifyInstance): Promise<void> {
       return { result: outcome.result };
     },
   );
+  done();
 }

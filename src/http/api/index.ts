@@ -11,23 +11,25 @@ import { userRoutes } from './users.js';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function apiRoutes(app: FastifyInstance): Promise<void> {
-  app.addHook('preHandler', async (request) => {
-    if (SAFE_METHODS.has(request.method)) return;
+  app.addHook('preHandler', (request, _reply, done) => {
     const principal = request.principal;
-    if (principal?.kind === 'session') {
+    if (!SAFE_METHODS.has(request.method) && principal?.kind === 'session') {
       const given = request.headers['x-csrf-token'];
       if (!csrfTokensEqual(principal.csrfToken, typeof given === 'string' ? given : undefined)) {
-        throw new ServiceError('unauthorized', 'a console session must send its CSRF token in X-CSRF-Token');
+        done(new ServiceError('unauthorized', 'a console session must send its CSRF token in X-CSRF-Token'));
+        return;
       }
     }
+    done();
   });
   // Only JSON bodies here (the import route adds multipart in its own context).
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const type = request.headers['content-type'];
-    if (type === undefined || SAFE_METHODS.has(request.method)) return;
-    if (!/^application\/json\b/i.test(type) && !/^multipart\/form-data\b/i.test(type)) {
-      throw new ServiceError('unsupported_media_type', `Content-Type ${type} is not accepted: send application/json`);
+    if (type !== undefined && !SAFE_METHODS.has(request.method) && !/^application\/json\b/i.test(type) && !/^multipart\/form-data\b/i.test(type)) {
+      done(new ServiceError('unsupported_media_type', `Content-Type ${type} is not accepted: send application/json`));
+      return;
     }
+    done();
   });
   await app.register(authCheckRoutes);
   await app.register(userRoutes);

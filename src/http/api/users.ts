@@ -14,7 +14,7 @@ export async function adminAccount(app: FastifyInstance, request: FastifyRequest
 
 const errors = { '4xx': ErrorResponse };
 
-export async function userRoutes(plain: FastifyInstance): Promise<void> {
+export function userRoutes(plain: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { users, tokens, restrictions } = app.otpgate;
   const tags = ['users'];
@@ -89,4 +89,5 @@ export async function userRoutes(plain: FastifyInstance): Promise<void> {
     { schema: { summary: "Set the user's IP rules and default action", tags, params: UserParams, body: RestrictionBody, response: { 200: RestrictionView, ...errors } } },
     async (request) => restrictions.setForUser(actorOf(request), await adminAccount(app, request), request.params.username, request.body),
   );
+  done();
 }

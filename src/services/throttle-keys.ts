@@ -1,0 +1,20 @@
+// Which back-off counters a sign-in attempt feeds: the user's, and the end user's address when it is known.
+import { parseAddress } from '../core/access-rule.js';
+import { ADDRESS_THROTTLE, USER_THROTTLE, type ThrottlePolicy } from '../core/throttle.js';
+import { usernameKey } from '../store/user-store.js';
+
+/**
+ * The per-user back-off key. It names the account the check ran in, so that another account's application
+ * sending a name it does not have cannot slow down the user of that name here.
+ */
+export function userThrottleKey(accountId: number | null, username: string): string {
+  return `user:${accountId ?? '*'}:${usernameKey(username)}`;
+}
+
+export function throttleKeys(accountId: number | null, username: string, endUserIp: string | null): { key: string; policy: ThrottlePolicy }[] {
+  const keys = [{ key: userThrottleKey(accountId, username), policy: USER_THROTTLE }];
+  // One address, one key: `::ffff:192.0.2.1` is 192.0.2.1 and `2001:DB8:0::1` is 2001:db8::1, so that
+  // spelling an address differently does not start a fresh back-off.
+  if (endUserIp) keys.push({ key: `ip:${parseAddress(endUserIp)?.toString() ?? endUserIp}`, policy: ADDRESS_THROTTLE });
+  return keys;
+}

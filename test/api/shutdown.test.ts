@@ -1,0 +1,54 @@
+// Property: on SIGTERM, `otpgate serve` stops accepting connections, lets a request in flight finish with
+// its real answer, and exits 0.
+import { strict as assert } from 'node:assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { cli, createKey, serve, testEnv } from './fixtures.js';
+
+test('SIGTERM: the request in flight completes, new connections are refused, exit code 0', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'otpgate-shutdown-'));
+  const env = testEnv(dir);
+  const server = await serve(env);
+  t.after(async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  assert.equal(cli(env, ['user', 'create', 'bob', '--password', 'bobs long password']).status, 0);
+  const key = createKey(env, 'app', '--scope', 'check');
+  const { port } = new URL(server.url);
+
+  // A request whose body arrives in two halves, with SIGTERM in between.
+  const body = JSON.stringify({ username: 'bob', password: 'bobs long password' });
+  const socket = connect(Number(port), '127.0.0.1');
+  t.after(() => socket.destroy());
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(
+    `POST /api/v1/auth/check HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+  );
+  await sleep(500);
+  server.child.kill('SIGTERM');
+  await sleep(700);
+  // The listener is closed: a new connection is refused.
+  const refused = await new Promise<boolean>((resolve) => {
+    const probe = connect(Number(port), '127.0.0.1');
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', () => resolve(true));
+  });
+  assert.ok(refused, 'no new connections after SIGTERM');
+  assert.equal(server.child.exitCode, null, 'still running while a request is in flight');
+  socket.write(body.slice(10));
+  await closed;
+  assert.match(answer, /^HTTP\/1\.1 200 /);
+  assert.ok(answer.endsWith('{"result":"accept"}'), answer);
+  assert.equal(await server.exited, 0, server.stderr());
+});

@@ -1,0 +1,110 @@
+// Property: a tenant never sees or touches another tenant's data. The routes are taken from the server's own
+// route table (every route registered, through an onRoute hook), so a route added later is covered without
+// editing this test: with an admin key of account B (globex), every route that names a user or a token of
+// account A (acme) answers 404 and changes nothing, and no listing of B ever shows A's users, tokens or
+// audit events.
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from '@sinclair/typebox';
+import { OPERATOR } from '../../src/services/context.js';
+import { PASSWORD, call, check, hotp, makeFixture, type Fixture } from './fixtures.js';
+
+/** A's names, filled into the route parameters. */
+function fillings(f: Fixture): Record<string, string[]> {
+  return {
+    username: ['alice', 'bob', 'ALICE'],
+    serial: [f.aliceToken.serial, f.spare[0]!.serial],
+  };
+}
+
+function expand(url: string, values: Record<string, string[]>): string[] {
+  const params = [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
+  let urls = [url];
+  for (const param of params) {
+    const choices = values[param];
+    if (!choices) throw new Error(`route ${url} has a parameter :${param} that this test does not know how to fill with account A's data; add it to fillings()`);
+    urls = urls.flatMap((u) => choices.map((v) => u.replace(`:${param}`, encodeURIComponent(v))));
+  }
+  return urls;
+}
+
+async function snapshot(f: Fixture): Promise<string> {
+  const users = await f.services.users.list(f.acme);
+  const tokens = await f.services.tokens.list(f.acme);
+  const restrictions = await Promise.all(users.map((u) => f.services.restrictions.showForUser(f.acme, u.username)));
+  return JSON.stringify({ users, tokens, restrictions });
+}
+
+test("every route naming account A's user or token answers 404 to account B's admin key and changes nothing", async (t) => {
+  const f = await makeFixture();
+  t.after(() => f.close());
+  // Every API route with a parameter (the console's pages take a session, not a key: their own test covers them).
+  const routes = f.app.otpgateRoutes.filter((r) => r.url.startsWith('/api/') && r.url.includes(':'));
+  assert.ok(routes.length >= 10, `found ${routes.length} routes with parameters`);
+  const before = await snapshot(f);
+  let calls = 0;
+  for (const route of routes) {
+    const body = route.schema?.body === undefined ? undefined : Value.Create(route.schema.body as TSchema);
+    for (const url of expand(route.url, fillings(f))) {
+      const response = await call(f.app, route.method, url, { key: f.keys.adminB, body });
+      calls++;
+      assert.equal(response.statusCode, 404, `${route.method} ${url} answered ${response.statusCode} ${response.body}`);
+      if (route.method !== 'HEAD') {
+        const code = response.json<{ error: { code: string } }>().error.code;
+        assert.ok(['user_not_found', 'token_not_found'].includes(code), `${route.method} ${url}: ${code}`);
+        assert.doesNotMatch(response.body, /acme/, 'the message does not name the other account');
+      }
+    }
+  }
+  assert.ok(calls >= 20);
+  assert.equal(await snapshot(f), before, "account A's users, tokens and restrictions are unchanged");
+  // And A's own key on the same routes reaches its data (the 404s above were not for some other reason).
+  assert.equal((await call(f.app, 'GET', '/api/v1/users/alice/token', { key: f.keys.admin })).statusCode, 200);
+  assert.equal((await call(f.app, 'GET', `/api/v1/tokens/${f.spare[0]!.serial}`, { key: f.keys.admin })).statusCode, 200);
+});
+
+test("B cannot associate A's inventory token to its own user, nor sign in A's user", async (t) => {
+  const f = await makeFixture();
+  t.after(() => f.close());
+  await f.services.users.create(OPERATOR, f.globex, { username: 'yuri', password: PASSWORD });
+  const spare = f.spare[0]!;
+  const associate = await call(f.app, 'POST', '/api/v1/users/yuri/token', { key: f.keys.adminB, body: { serial: spare.serial, otp: hotp(spare.hex, 0) } });
+  assert.equal(associate.statusCode, 404, associate.body);
+  assert.equal(associate.json<{ error: { code: string } }>().error.code, 'token_not_found');
+  assert.equal((await f.services.tokens.show(f.acme, spare.serial)).status, 'available');
+  // globex's application checking acme's alice with her real password and code: reject, code unused.
+  assert.deepEqual((await check(f.app, f.keys.checkB, { username: 'alice', password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) })).body, { result: 'reject' });
+  assert.equal((await f.services.tokens.show(f.acme, f.aliceToken.serial)).counter, 1);
+  // That attempt is in globex's audit log, not acme's.
+  assert.equal((await f.services.audit.list({ accountId: f.acme.id, username: 'alice' })).filter((e) => e.action === 'signin').length, 0);
+});
+
+test("no listing of account B shows account A's users, tokens or audit events", async (t) => {
+  const f = await makeFixture();
+  t.after(() => f.close());
+  // Some activity in A, so that its audit log has sign-ins and changes.
+  await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) });
+  await check(f.app, f.keys.check, { username: 'bob', password: 'wrong password' });
+  await call(f.app, 'POST', '/api/v1/users', { key: f.keys.admin, body: { username: 'erin', password: PASSWORD } });
+  // And in B, so that its listings are not empty.
+  await check(f.app, f.keys.checkB, { username: 'zed', password: PASSWORD });
+
+  const secrets = ['alice', 'bob', 'carol', 'dave', 'erin', 'admin-acme', 'acme', f.aliceToken.serial, ...f.spare.map((s) => s.serial)];
+  const listings = f.app.otpgateRoutes.filter((r) => r.method === 'GET' && r.url.startsWith('/api/v1/') && !r.url.includes(':'));
+  assert.ok(listings.length >= 3, listings.map((r) => r.url).join(' '));
+  const queries = ['', '?q=a', '?user=alice', '?status=associated', '?status=available', '?outcome=accept', '?limit=1000'];
+  for (const route of listings) {
+    for (const query of queries) {
+      const response = await call(f.app, 'GET', `${route.url}${query}`, { key: f.keys.adminB });
+      if (response.statusCode === 400) continue; // a query field this route does not take
+      assert.equal(response.statusCode, 200, `${route.url}${query}: ${response.body}`);
+      for (const name of secrets) assert.ok(!response.body.includes(name), `${route.url}${query} shows "${name}": ${response.body}`);
+    }
+  }
+  // The same listings with A's key do show A's data (the filter is by account, not by emptiness).
+  const own = await call(f.app, 'GET', '/api/v1/audit?user=alice', { key: f.keys.admin });
+  assert.ok(own.json<{ events: unknown[] }>().events.length > 0);
+  const theirs = await call(f.app, 'GET', '/api/v1/users', { key: f.keys.adminB });
+  assert.deepEqual(theirs.json<{ users: { username: string }[] }>().users.map((u) => u.username), ['zed']);
+});
