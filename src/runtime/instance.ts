@@ -3,7 +3,7 @@
 import { mkdirSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
-import { createMasterKeyFile, MasterKey, MasterKeyError, readMasterKeyFile } from '../crypto/master-key.js';
+import { createMasterKeyFile, MasterKeyError, readMasterKeyFile, type MasterKey } from '../crypto/master-key.js';
 import { openDatabase, type DatabaseHandle } from '../store/database.js';
 import { readMeta, writeMeta } from '../store/meta-store.js';
 import { DEFAULT_ACCOUNT } from '../services/account-service.js';

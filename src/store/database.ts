@@ -54,7 +54,7 @@ export function openDatabase(config: DatabaseConfig): DatabaseHandle {
     migrate: () =>
       exclusive(LOCKS.migrate, async () => {
         const { error, results } = await migrator.migrateToLatest();
-        if (error) throw error instanceof Error ? error : new Error(String(error));
+        if (error) throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`);
         return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
       }),
     async appliedMigrations() {

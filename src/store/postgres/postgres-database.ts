@@ -12,9 +12,10 @@ export const POSTGRES_COLUMN_TYPES: ColumnTypes = {
 };
 
 // Epoch milliseconds and counters fit in a double exactly (below 2^53); read int8 as a number.
+const INT8_OID = 20;
 const types = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text'),
+  getTypeParser: (oid: number, format?: 'text' | 'binary'): ((value: string) => unknown) =>
+    oid === INT8_OID ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown),
 };
 
 /** How long a request waits for a new connection before it fails (503) instead of hanging. */
