@@ -27,7 +27,7 @@ export async function postgresSkipReason(): Promise<string | false> {
     return false;
   } catch (error) {
     const why = `no PostgreSQL server at ${POSTGRES_ADMIN_URL.replace(/\/\/[^@]*@/, '//')} (${(error as Error).message})`;
-    if (process.env.CI === 'true') throw new Error(`${why}; CI=true, so the PostgreSQL tests must run`);
+    if (process.env.CI === 'true') throw new Error(`${why}; CI=true, so the PostgreSQL tests must run`, { cause: error });
     process.stderr.write(`\n*** SKIPPING the PostgreSQL tests: ${why}. Set OTPGATE_TEST_POSTGRES_URL or start PostgreSQL. ***\n\n`);
     return why;
   }

@@ -59,7 +59,7 @@ export async function engineCases(): Promise<EngineCase[]> {
       async start() {
         const database = await createTestDatabase();
         try {
-          return await startInstallation(database.url, database.drop);
+          return await startInstallation(database.url, () => database.drop());
         } catch (error) {
           await database.drop();
           throw error;
