@@ -3,7 +3,7 @@
 import { MasterKeyError } from '../crypto/master-key.js';
 import { SeedFileError } from '../import/imported-key.js';
 import { loadConfig, type Config } from '../runtime/config.js';
-import { initInstance, openInstance, type Instance } from '../runtime/instance.js';
+import { initInstance, migrateDatabase, openInstance, type Instance } from '../runtime/instance.js';
 import { ServiceError } from '../services/errors.js';
 import { accountCommands } from './commands/account.js';
 import { apiKeyCommands } from './commands/apikey.js';
@@ -36,6 +36,23 @@ const extraCommands: ExtraCommand[] = [
       // Loaded only here, so that other commands do not pay for the web framework's start-up.
       const { serve } = await import('../http/serve.js');
       return serve(config, io);
+    },
+  },
+  {
+    name: 'migrate',
+    summary: 'apply pending database migrations',
+    usage: ['migrate  apply pending schema migrations (SQLite or OTPGATE_DATABASE_URL) and print them'],
+    async run(config, args, io) {
+      parse(args, {}, { min: 0, max: 0, usage: 'migrate' });
+      const { applied, current } = await migrateDatabase(config);
+      const where = config.databaseUrl ? 'PostgreSQL' : config.sqlitePath;
+      for (const name of applied) io.out.write(`applied ${name}\n`);
+      io.out.write(
+        applied.length === 0
+          ? `nothing to apply: ${where} is up to date (${current.length} migration${current.length === 1 ? '' : 's'}, latest ${current.at(-1) ?? 'none'})\n`
+          : `${where} is now at ${current.at(-1) ?? 'none'}\n`,
+      );
+      return 0;
     },
   },
 ];

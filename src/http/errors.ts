@@ -1,17 +1,12 @@
 // Turning errors into the API's error format: {"error": {"code", "message"}} with a fitting status.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, ServiceError, type ErrorCode } from '../services/errors.js';
+import { isDatabaseUnavailable } from '../store/database-errors.js';
+
+export { isDatabaseUnavailable };
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; [detail: string]: unknown };
-}
-
-/** True for errors that mean the database cannot be reached (then nothing was decided: 503, never accept). */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'SQLITE_CANTOPEN', 'SQLITE_IOERR'].includes(code) ||
-    code.startsWith('SQLITE_BUSY');
 }
 
 /** Maps any error to a stable code, status and message; unexpected ones are logged, not shown. */

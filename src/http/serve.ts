@@ -18,9 +18,10 @@ export interface ServeIo {
 }
 
 async function openOrInit(config: Config, io: ServeIo): Promise<Instance> {
-  const fresh = config.databaseUrl ? false : !existsSync(config.sqlitePath);
-  if (!fresh && config.databaseUrl === undefined) return openInstance(config, { migrate: config.migrateOnStart });
-  const { instance, result } = await initInstance(config);
+  // An existing SQLite file is opened; a new data directory or any PostgreSQL database goes through init,
+  // which initialises only an empty database (exactly one of several instances starting together does).
+  if (!config.databaseUrl && existsSync(config.sqlitePath)) return openInstance(config, { migrate: config.migrateOnStart });
+  const { instance, result } = await initInstance(config, { migrate: config.migrateOnStart });
   if (result.firstAdmin) {
     io.out.write(
       `initialised a new installation in ${config.databaseUrl ? 'PostgreSQL' : config.dataDir}\n` +

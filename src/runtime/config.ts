@@ -37,9 +37,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const scryptLog2 = integer(env, 'OTPGATE_SCRYPT_LOG2N', Math.log2(DEFAULT_SCRYPT_COST.N), 10, 20);
   const radius = env.OTPGATE_RADIUS_PORT;
   const host = env.OTPGATE_HOST ?? '127.0.0.1';
+  const databaseUrl = env.OTPGATE_DATABASE_URL || undefined;
+  // Only PostgreSQL is reached by URL; anything else would silently fall back to the SQLite file.
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error('OTPGATE_DATABASE_URL must be a postgres:// (or postgresql://) URL; leave it unset for SQLite in OTPGATE_DATA_DIR');
+  }
   return {
     dataDir,
-    databaseUrl: env.OTPGATE_DATABASE_URL || undefined,
+    databaseUrl,
     sqlitePath: join(dataDir, 'otpgate.db'),
     keyFile: resolve(env.OTPGATE_KEY_FILE ?? join(dataDir, 'master.key')),
     host,

@@ -2,11 +2,13 @@
 // `init` creates what is missing; every other command refuses to run on a missing or wrong key.
 import { mkdirSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import { createMasterKeyFile, MasterKeyError, readMasterKeyFile, type MasterKey } from '../crypto/master-key.js';
 import { openDatabase, type DatabaseHandle } from '../store/database.js';
 import { readMeta, writeMeta } from '../store/meta-store.js';
 import { DEFAULT_ACCOUNT } from '../services/account-service.js';
 import { OPERATOR } from '../services/context.js';
+import { ServiceError } from '../services/errors.js';
 import { createServices, type Services } from '../services/services.js';
 import type { Config } from './config.js';
 
@@ -60,28 +62,67 @@ export async function openInstance(config: Config, options: { migrate?: boolean;
   }
 }
 
-/** Creates the database, the master key, the `default` account and its first admin; idempotent. */
-export async function initInstance(config: Config, options: { adminName?: string; now?: () => number } = {}): Promise<{ instance: Instance; result: InitResult }> {
+export interface InitOptions {
+  adminName?: string;
+  now?: () => number;
+  /** Apply pending migrations first (default true); when false, a database without a schema is refused. */
+  migrate?: boolean;
+}
+
+/**
+ * Creates the database, the master key, the `default` account and its first admin; idempotent.
+ * Instances starting together on one empty PostgreSQL database take turns under an advisory lock: exactly
+ * one initialises (and prints the first admin), the others find the key check written and open.
+ */
+export async function initInstance(config: Config, options: InitOptions = {}): Promise<{ instance: Instance; result: InitResult }> {
   const database = openHandle(config);
+  let instance: Instance | undefined;
   try {
-    await database.migrate();
-    const check = await readMeta(database.db, KEY_CHECK);
-    if (check) {
-      await database.close();
-      return { instance: await openInstance(config, options), result: { created: false } };
+    if (options.migrate ?? true) await database.migrate();
+    else if (!(await database.isInitialised())) {
+      throw new MasterKeyError('the database has no otpgate schema and OTPGATE_NO_MIGRATE=1 is set; run `otpgate migrate` first');
     }
-    const masterKey = existsSync(config.keyFile) ? readMasterKeyFile(config.keyFile) : createMasterKeyFile(config.keyFile);
-    await writeMeta(database.db, KEY_CHECK, masterKey.checkValue());
-    await writeMeta(database.db, 'audit_head', 'genesis');
-    const instance = build(config, database, masterKey, options.now ?? Date.now);
-    const { services } = instance;
-    const account = await services.accounts.create(OPERATOR, DEFAULT_ACCOUNT);
-    const username = options.adminName ?? 'admin';
-    const password = randomBytes(12).toString('base64url');
-    await services.users.create(OPERATOR, account, { username, password, role: 'admin', displayName: 'Administrator' });
-    return { instance, result: { created: true, firstAdmin: { username, password } } };
+    const firstAdmin = await database.whileInitialising(async () => {
+      if (await readMeta(database.db, KEY_CHECK)) return null;
+      // With PostgreSQL the data directory holds only the key file, and may not exist yet.
+      if (!existsSync(config.keyFile)) mkdirSync(dirname(config.keyFile), { recursive: true, mode: 0o700 });
+      const masterKey = existsSync(config.keyFile) ? readMasterKeyFile(config.keyFile) : createMasterKeyFile(config.keyFile);
+      instance = build(config, database, masterKey, options.now ?? Date.now);
+      const { services } = instance;
+      // The key check is written last: it is what marks the installation as initialised. If a start is cut
+      // short before it, the next start finds the account (and the admin, whose password was never shown)
+      // and completes the work instead of failing on them.
+      const account = await services.accounts.create(OPERATOR, DEFAULT_ACCOUNT).catch(async (error: unknown) => {
+        if (error instanceof ServiceError && error.code === 'account_exists') return services.accounts.resolve(OPERATOR, DEFAULT_ACCOUNT);
+        throw error;
+      });
+      const username = options.adminName ?? 'admin';
+      const password = randomBytes(12).toString('base64url');
+      try {
+        await services.users.create(OPERATOR, account, { username, password, role: 'admin', displayName: 'Administrator' });
+      } catch (error) {
+        if (!(error instanceof ServiceError && error.code === 'user_exists')) throw error;
+        await services.users.update(OPERATOR, account, username, { password, role: 'admin' });
+      }
+      await writeMeta(database.db, KEY_CHECK, masterKey.checkValue());
+      return { username, password };
+    });
+    if (instance && firstAdmin) return { instance, result: { created: true, firstAdmin } };
+    await database.close();
+    return { instance: await openInstance(config, { migrate: false, ...(options.now ? { now: options.now } : {}) }), result: { created: false } };
   } catch (error) {
     await database.close();
     throw error;
+  }
+}
+
+/** `otpgate migrate`: applies pending migrations; needs neither the master key nor an initialised database. */
+export async function migrateDatabase(config: Config): Promise<{ applied: string[]; current: string[] }> {
+  const database = openHandle(config);
+  try {
+    const applied = await database.migrate();
+    return { applied, current: await database.appliedMigrations() };
+  } finally {
+    await database.close();
   }
 }

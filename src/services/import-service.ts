@@ -101,6 +101,11 @@ export class ImportService {
     );
   }
 
+  /** Registers (or replaces) the reader of a format; the engine contract tests use it to feed crafted rows. */
+  register(format: ImportFormat, reader: SeedReader): void {
+    this.#readers.set(format, reader);
+  }
+
   async import(actor: Actor, account: AccountRow, request: ImportRequest): Promise<ImportReport> {
     const { format, input } = await detectFormat(request);
     const reader = this.#readers.get(format);

@@ -39,14 +39,19 @@ export async function appendAuditEvent(db: Kysely<Database>, chainKey: Buffer, i
     reason: input.reason ?? null,
   };
   await inTransaction(db, async (trx) => {
+    // The head row must exist before it can be locked: a plain insert of a missing head by two appenders at
+    // once would fail one of them, so a missing head is created as `genesis`, doing nothing if it exists.
+    await trx.insertInto('meta').values({ key: HEAD_KEY, value: GENESIS }).onConflict((oc) => oc.column('key').doNothing()).execute();
     // Writing the head first takes the write lock (SQLite) or the row lock (PostgreSQL) before the head is
-    // read, so concurrent appenders, in this process or another, queue instead of forking the chain.
+    // read, so concurrent appenders, in this process or another, queue instead of forking the chain. Under
+    // PostgreSQL's READ COMMITTED the read below, a new statement, sees the head the previous holder
+    // committed. The transaction locks only this row, always first, so it cannot take part in a deadlock.
     await trx.updateTable('meta').set((eb) => ({ value: eb.ref('value') })).where('key', '=', HEAD_KEY).execute();
-    const head = await trx.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirst();
-    const chain = chainValue(chainKey, head?.value ?? GENESIS, event);
+    const head = await trx.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirstOrThrow();
+    const chain = chainValue(chainKey, head.value, event);
+    // The id is taken while the head is locked, so ids follow chain order (verify walks them by id).
     await trx.insertInto('audit_events').values({ ...event, chain }).execute();
-    if (head) await trx.updateTable('meta').set({ value: chain }).where('key', '=', HEAD_KEY).execute();
-    else await trx.insertInto('meta').values({ key: HEAD_KEY, value: chain }).execute();
+    await trx.updateTable('meta').set({ value: chain }).where('key', '=', HEAD_KEY).execute();
   });
 }
 

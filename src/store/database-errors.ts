@@ -1,0 +1,16 @@
+// Which storage errors mean "the database cannot be reached" (nothing was decided: 503, never accept),
+// on either engine. The HTTP layer and the CLI ask here instead of knowing each driver's errors.
+import { isPostgresConnectionError } from './postgres/postgres-database.js';
+
+/** Socket errors, PostgreSQL's SQLSTATE classes 08 (connection) and 57P (shutdown, cannot connect now), SQLite I/O. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'SQLITE_CANTOPEN', 'SQLITE_IOERR']);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_BUSY') || code.startsWith('08') || code.startsWith('57P')) return true;
+  }
+  // Node reports a refused connection to a name with several addresses as an AggregateError.
+  if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable);
+  return isPostgresConnectionError(error);
+}

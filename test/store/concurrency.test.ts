@@ -1,0 +1,99 @@
+// Property: under concurrency the database, not the process, decides. Of any number of racing uses of
+// one passcode exactly one wins (compare-and-set on the counter), also between two instances with their
+// own connections; failures are counted atomically; and concurrent audit appends from two instances form
+// one unbroken chain (no fork, no deadlock). Run on SQLite and on PostgreSQL.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/runtime/config.js';
+import { openInstance, type Instance } from '../../src/runtime/instance.js';
+import type { Actor } from '../../src/services/context.js';
+import { advanceCounter, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
+import { engineCases, hotpCode, importTokens, randomSecretHex, type TestInstallation } from './engines.js';
+
+const actor: Actor = { name: 'test', accountId: null, clientIp: null };
+
+for (const engine of await engineCases()) {
+  describe(`concurrency on ${engine.engine}`, { skip: engine.skip }, () => {
+    let t: TestInstallation;
+    /**
+     * On PostgreSQL, a second instance on the same database with its own pool, as a second process has.
+     * On SQLite the same instance: better-sqlite3 waits for a busy file synchronously, so a second
+     * connection in one process would stall the event loop that the first needs to finish (two processes
+     * on one file are fine; several instances are what PostgreSQL is for).
+     */
+    let other: Instance;
+    before(async () => {
+      t = await engine.start();
+      other = engine.engine === 'postgres' ? await openInstance(loadConfig(t.env)) : t.instance;
+    });
+    after(async () => {
+      if (other !== t?.instance) await other?.close();
+      await t?.close();
+    });
+
+    test('compare-and-set: of 50 concurrent attempts to move the counter from C, exactly one succeeds', async () => {
+      await importTokens(t.services, t.account, [{ serial: 'CAS00001', secretHex: randomSecretHex(), counter: 40 }]);
+      await t.services.users.create(actor, t.account, { username: 'cas', password: 'cas-password' });
+      const token = await findTokenBySerial(t.services.ctx.db, 'CAS00001');
+      assert.ok(token);
+      const user = await t.services.ctx.db.selectFrom('users').select('id').where('username_key', '=', 'cas').executeTakeFirstOrThrow();
+      await t.services.ctx.db.updateTable('tokens').set({ status: 'associated', user_id: user.id }).where('id', '=', token.id).execute();
+      const dbs = [t.services.ctx.db, other.services.ctx.db];
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => advanceCounter(dbs[i % 2]!, token.id, 40, 41 + (i % 7), Date.now())));
+      assert.equal(results.filter(Boolean).length, 1);
+      const after = await findTokenBySerial(t.services.ctx.db, 'CAS00001');
+      assert.ok(after && after.counter >= 41 && after.counter <= 47);
+    });
+
+    test('sign-in: 50 concurrent checks with one valid passcode over two instances give exactly one accept', async () => {
+      const secret = randomSecretHex();
+      await importTokens(t.services, t.account, [{ serial: 'RACE0001', secretHex: secret }]);
+      await t.services.users.create(actor, t.account, { username: 'racer', password: 'racer-password' });
+      await t.services.tokens.associate(actor, t.account, 'racer', 'RACE0001', hotpCode(secret, 0));
+      // The 49 losers count as replays; a lock must not get in the way of counting them.
+      await t.services.accounts.updateSettings(actor, t.account, { maxFailures: 100 });
+      const code = hotpCode(secret, 1);
+      const instances = [t.services, other.services];
+      const outcomes = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          instances[i % 2]!.signIn.check({ accountId: t.account.id, username: 'racer', password: 'racer-password', passcode: code, actor }),
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o.result === 'accept').length, 1);
+      assert.ok(outcomes.every((o) => o.result === 'accept' || (o.result === 'reject' && (o.reason === 'passcode_replayed' || o.reason === 'throttled'))));
+      assert.equal((await findTokenBySerial(t.services.ctx.db, 'RACE0001'))?.counter, 2);
+    });
+
+    test('failures are counted atomically: 30 concurrent failures add exactly 30, and the lock falls at maxFailures', async () => {
+      await importTokens(t.services, t.account, [{ serial: 'FAIL0001', secretHex: randomSecretHex() }]);
+      const token = await findTokenBySerial(t.services.ctx.db, 'FAIL0001');
+      assert.ok(token);
+      await t.services.ctx.db.updateTable('tokens').set({ status: 'associated' }).where('id', '=', token.id).execute();
+      const dbs = [t.services.ctx.db, other.services.ctx.db];
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => recordTokenFailure(dbs[i % 2]!, token.id, 100, Date.now())));
+      assert.deepEqual(results.map((r) => r?.failCount).sort((a, b) => (a ?? 0) - (b ?? 0)), Array.from({ length: 30 }, (_, i) => i + 1));
+      assert.equal((await findTokenBySerial(t.services.ctx.db, 'FAIL0001'))?.fail_count, 30);
+
+      const lockRace = await Promise.all(Array.from({ length: 20 }, (_, i) => recordTokenFailure(dbs[i % 2]!, token.id, 35, Date.now())));
+      assert.equal(lockRace.filter((r) => r?.locked).length, 1, 'exactly one failure locks the token');
+      assert.equal(lockRace.filter((r) => r === null).length, 15, 'failures after the lock are not counted: the token is no longer associated');
+      const locked = await findTokenBySerial(t.services.ctx.db, 'FAIL0001');
+      assert.equal(locked?.status, 'locked');
+      assert.equal(locked?.fail_count, 35);
+    });
+
+    test('audit: 2 x 40 concurrent appends from two instances form one chain that verifies', async () => {
+      const before = await t.services.audit.verify();
+      assert.equal(before.brokenAt, null);
+      await Promise.all(
+        Array.from({ length: 80 }, (_, i) =>
+          (i % 2 === 0 ? t.services : other.services).audit.record({ name: `writer-${i % 2}`, accountId: null, clientIp: null }, { action: 'test.append', outcome: 'success', accountId: t.account.id, reason: `event ${i}` }),
+        ),
+      );
+      const report = await other.services.audit.verify();
+      assert.equal(report.brokenAt, null);
+      assert.equal(report.events, before.events + 80);
+      assert.ok(report.headMatches, 'the head is the last event: nothing forked off or got lost');
+    });
+  });
+}
