@@ -56,7 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFile: env.OTPGATE_LOG_FILE || undefined,
     radiusPort: radius === undefined || radius === '' ? undefined : integer(env, 'OTPGATE_RADIUS_PORT', 1812, 0, 65535),
     radiusHost: env.OTPGATE_RADIUS_HOST || host,
-    secureCookies: (env.OTPGATE_SECURE_COOKIES ?? 'auto') === 'true',
+    secureCookies: (env.OTPGATE_SECURE_COOKIES ?? 'false') === 'true',
     importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', 128, 1, 4096) * 1024 * 1024,
     migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',
   };

@@ -28,7 +28,9 @@ export function listTokens(db: Executor, query: TokenListQuery): Promise<(TokenR
     .select('users.username')
     .where('tokens.account_id', '=', query.accountId);
   if (query.status) select = select.where('tokens.status', '=', query.status);
-  if (query.serialPrefix) select = select.where('tokens.serial', 'like', `${query.serialPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  // A prefix by substr, not LIKE: exact and case-sensitive on both engines (SQLite's LIKE ignores case).
+  const prefix = query.serialPrefix;
+  if (prefix) select = select.where((eb) => eb(eb.fn<string>('substr', ['tokens.serial', eb.val(1), eb.val(prefix.length)]), '=', prefix));
   return select.orderBy('tokens.serial').limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();
 }
 

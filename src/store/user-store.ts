@@ -1,4 +1,5 @@
 // Users. Usernames are unique across the installation, compared in lower case (username_key).
+import { sql } from 'kysely';
 import type { Executor } from './transaction.js';
 import type { NewUser, UserRow } from './schema.js';
 
@@ -25,9 +26,10 @@ export interface UserListQuery {
 export function listUsers(db: Executor, query: UserListQuery): Promise<UserRow[]> {
   let select = db.selectFrom('users').selectAll().where('account_id', '=', query.accountId);
   if (query.search) {
+    // Both sides in lower case, and an explicit ESCAPE: the engines' LIKE differ in case and escapes.
     const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     select = select.where((eb) =>
-      eb.or([eb('username_key', 'like', eb.val(pattern)), eb(eb.fn('lower', ['display_name']), 'like', pattern)]),
+      eb.or([sql<boolean>`${eb.ref('username_key')} like ${pattern} escape '\\'`, sql<boolean>`lower(${eb.ref('display_name')}) like ${pattern} escape '\\'`]),
     );
   }
   return select.orderBy('username_key').limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();

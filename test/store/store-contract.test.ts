@@ -8,6 +8,7 @@ import { IDLE_TIMEOUT_MS } from '../../src/services/session-service.js';
 import { findTokenBySerial, countTokensByStatus } from '../../src/store/token-store.js';
 import { findUserByName } from '../../src/store/user-store.js';
 import { clearThrottles, readThrottles, writeThrottle } from '../../src/store/throttle-store.js';
+import { userThrottleKey } from '../../src/services/throttle-keys.js';
 import type { ImportedKey } from '../../src/import/imported-key.js';
 import { engineCases, hotpCode, importTokens, inputOf, randomSecretHex, type TestInstallation } from './engines.js';
 
@@ -36,6 +37,12 @@ for (const engine of await engineCases()) {
       assert.deepEqual((await users.list(t.account, 'SMITH')).map((u) => u.username), ['Alice.Smith']);
       assert.deepEqual((await users.list(t.account)).map((u) => u.username), ['admin', 'Alice.Smith', 'bob']);
 
+      // `_` and `%` in a search are literal on both engines (LIKE's wildcards are escaped).
+      await users.create(admin, t.account, { username: 'a_b', password: 'correct horse' });
+      assert.deepEqual((await users.list(t.account, 'a_b')).map((u) => u.username), ['a_b']);
+      assert.deepEqual((await users.list(t.account, '%')).map((u) => u.username), []);
+      await users.delete(admin, t.account, 'a_b');
+
       await users.update(admin, t.account, 'alice.smith', { displayName: 'Alice S.' });
       assert.equal((await users.show(t.account, 'Alice.Smith')).displayName, 'Alice S.');
 
@@ -59,6 +66,9 @@ for (const engine of await engineCases()) {
         (await tokens.list(t.account, { q: 'CRUD' })).map((v) => [v.serial, v.status, v.username]),
         [['CRUD0001', 'associated', 'carol'], ['CRUD0002', 'available', null]],
       );
+      // A serial prefix is exact and case-sensitive on both engines.
+      assert.deepEqual((await tokens.list(t.account, { q: 'crud' })).map((v) => v.serial), []);
+      assert.deepEqual((await tokens.list(t.account, { q: 'CRUD0002' })).map((v) => v.serial), ['CRUD0002']);
 
       const released = await tokens.disassociate(admin, t.account, 'carol');
       assert.equal(released.status, 'available');
@@ -128,27 +138,28 @@ for (const engine of await engineCases()) {
     test('throttle rows: failures are written per user and per address, upserted, forgotten and cleared', async () => {
       const { db } = t.services.ctx;
       const actor = { ...admin, clientIp: '198.51.100.7' };
+      const userKey = userThrottleKey(t.account.id, 'nobody');
       for (let i = 0; i < 2; i++) {
         const outcome = await t.services.signIn.check({ accountId: t.account.id, username: 'nobody', password: 'not-a-password', passcode: null, actor });
         assert.equal(outcome.result, 'reject');
       }
-      const states = await readThrottles(db, ['user:nobody', 'ip:198.51.100.7'], clock);
-      assert.equal(states.get('user:nobody')?.consecutiveFailures, 2);
+      const states = await readThrottles(db, [userKey, 'ip:198.51.100.7'], clock);
+      assert.equal(states.get(userKey)?.consecutiveFailures, 2);
       assert.equal(states.get('ip:198.51.100.7')?.consecutiveFailures, 2);
 
       const blockedUntil = clock + 30_000;
-      await writeThrottle(db, 'user:nobody', { consecutiveFailures: 9, blockedUntil }, clock);
-      const upserted = (await readThrottles(db, ['user:nobody'], clock)).get('user:nobody');
+      await writeThrottle(db, userKey, { consecutiveFailures: 9, blockedUntil }, clock);
+      const upserted = (await readThrottles(db, [userKey], clock)).get(userKey);
       assert.deepEqual(upserted, { consecutiveFailures: 9, blockedUntil });
       const throttled = await t.services.signIn.check({ accountId: t.account.id, username: 'nobody', password: 'x', passcode: null, actor });
       assert.equal(throttled.reason, 'throttled');
       assert.equal(throttled.retryAfterSeconds, 30);
 
       // Fifteen minutes later the failures no longer count.
-      assert.equal((await readThrottles(db, ['user:nobody'], clock + 16 * 60_000)).get('user:nobody')?.consecutiveFailures, 0);
-      await clearThrottles(db, ['user:nobody', 'ip:198.51.100.7']);
-      assert.equal((await readThrottles(db, ['user:nobody'], clock)).get('user:nobody')?.consecutiveFailures, 0);
-      assert.equal((await db.selectFrom('throttles').select('key').where('key', 'in', ['user:nobody', 'ip:198.51.100.7']).execute()).length, 0);
+      assert.equal((await readThrottles(db, [userKey], clock + 16 * 60_000)).get(userKey)?.consecutiveFailures, 0);
+      await clearThrottles(db, [userKey, 'ip:198.51.100.7']);
+      assert.equal((await readThrottles(db, [userKey], clock)).get(userKey)?.consecutiveFailures, 0);
+      assert.equal((await db.selectFrom('throttles').select('key').where('key', 'in', [userKey, 'ip:198.51.100.7']).execute()).length, 0);
     });
 
     test('sessions: start, resume, rotate, end, idle expiry, and removal with their user', async () => {
