@@ -114,6 +114,8 @@ export async function buildServer(services: Services, config: Config, options: S
     strictTransportSecurity: config.secureCookies,
   });
   await app.register(fastifySwagger, {
+    // Only the tagged JSON API routes are documented, not the console's pages.
+    hideUntagged: true,
     openapi: {
       openapi: '3.1.0',
       info: { title: 'otpgate API', version: '1', description: 'Hardware OTP token administration and sign-in checks.' },

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
 import { makeInstallation, signIn, tokenOf, userWithToken, type Installation, type UserWithToken } from '../helpers/installation.js';
 import { oathCode, wrongCode } from '../helpers/otp.js';
+import { userThrottleKey } from '../../src/services/throttle-keys.js';
 
 describe('sign-in back-off', () => {
   let inst: Installation;
@@ -76,7 +77,7 @@ describe('sign-in back-off', () => {
 
   it('counts every failure of a parallel burst (no lost updates), so the burst is delayed afterwards', async () => {
     await Promise.all(Array.from({ length: 12 }, () => signIn(inst, 'alice', { password: 'wrong password' })));
-    const row = await inst.services.ctx.db.selectFrom('throttles').selectAll().where('key', '=', 'user:alice').executeTakeFirstOrThrow();
+    const row = await inst.services.ctx.db.selectFrom('throttles').selectAll().where('key', '=', userThrottleKey(inst.account.id, 'alice')).executeTakeFirstOrThrow();
     assert.equal(row.consecutive_failures, 12);
     assert.equal((await signIn(inst, 'alice', { otp: oathCode(alice.secretHex, 1) })).reason, 'throttled');
   });
