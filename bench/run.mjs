@@ -22,7 +22,7 @@ const smoke = args.smoke === true || process.env.BENCH_SMOKE === '1';
 const outFile = resolve(args.out ?? process.env.BENCH_OUT ?? join(root, 'bench', 'results.json'));
 
 const S = smoke
-  ? { rounds: 2, seconds: 1, warmup: 1, connections: 10, otpUsers: 24, passwordUsers: 12, passwordSeconds: 1, resyncUsers: 2, inventory: 100, importSizes: [300, 1000], importRounds: 1, scaleTokens: 3000, coreRounds: 2, coreMs: 100, passwordLog2N: 10 }
+  ? { rounds: 2, seconds: 1, warmup: 1, connections: 10, otpUsers: 24, passwordUsers: 12, passwordSeconds: 1, resyncUsers: 2, inventory: 100, importSizes: [200, 1000], importRounds: 1, scaleTokens: 3000, coreRounds: 2, coreMs: 100, passwordLog2N: 10 }
   : { rounds: 3, seconds: 6, warmup: 2, connections: 50, otpUsers: 200, passwordUsers: 60, passwordSeconds: 6, resyncUsers: 4, inventory: 1000, importSizes: [10_000, 100_000], importRounds: 3, scaleTokens: 1_000_000, coreRounds: 5, coreMs: 400, passwordLog2N: undefined };
 const SYNC_WINDOW = 10_000;
 const PASSWORD = 'bench-password-0123';
