@@ -2,7 +2,7 @@
 // `init` creates what is missing; every other command refuses to run on a missing or wrong key.
 import { mkdirSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createMasterKeyFile, MasterKey, MasterKeyError, readMasterKeyFile } from '../crypto/master-key.js';
+import { createMasterKeyFile, MasterKeyError, readMasterKeyFile, type MasterKey } from '../crypto/master-key.js';
 import { openDatabase, type DatabaseHandle } from '../store/database.js';
 import { readMeta, writeMeta } from '../store/meta-store.js';
 import { DEFAULT_ACCOUNT } from '../services/account-service.js';

@@ -2,6 +2,7 @@
 // skip serials already in the inventory (never overwrite them), then write every usable key in one
 // transaction: all or nothing.
 import { readCsv } from '../import/csv-reader.js';
+import { readPskc } from '../import/pskc/index.js';
 import { SeedFileError, type ImportedKey, type ReadResult, type SkippedKey } from '../import/imported-key.js';
 import { existingSerials, insertTokens } from '../store/token-store.js';
 import { inTransaction, isUniqueViolation } from '../store/transaction.js';
@@ -24,7 +25,7 @@ export interface ImportProgress {
 export interface ImportRequest {
   /** The file's bytes, as a stream of chunks. */
   input: AsyncIterable<Buffer | string>;
-  /** Where the format is not given: `pskc` if the file name ends in .xml/.pskc/.pskcxml, else `csv`. */
+  /** Where the format is not given, it is detected (see detectFormat). */
   format?: ImportFormat;
   fileName?: string;
   /** Pre-shared key (hex) or password for an encrypted PSKC file. */
@@ -48,11 +49,28 @@ export interface ImportReport {
   rejected: number;
 }
 
+/** Largest PSKC file read (a 100,000-key encrypted file is about 130 MB). */
+const PSKC_MAX_BYTES = 1024 * 1024 * 1024;
+
 export type SeedReader = (input: AsyncIterable<Buffer | string>, request: ImportRequest, now: Date, onKeys: (keysRead: number) => void) => Promise<ReadResult>;
 
-export function detectFormat(request: Pick<ImportRequest, 'format' | 'fileName'>): ImportFormat {
-  if (request.format) return request.format;
-  return /\.(xml|pskc|pskcxml)$/i.test(request.fileName ?? '') ? 'pskc' : 'csv';
+/**
+ * The format when none is given: by the file name (.xml, .pskc, .pskcxml), else by the content (XML starts
+ * with `<`), else CSV. Peeking reads only the first chunk; the returned input yields it again.
+ */
+export async function detectFormat(request: Pick<ImportRequest, 'format' | 'fileName' | 'input'>): Promise<{ format: ImportFormat; input: AsyncIterable<Buffer | string> }> {
+  if (request.format) return { format: request.format, input: request.input };
+  if (/\.(xml|pskc|pskcxml)$/i.test(request.fileName ?? '')) return { format: 'pskc', input: request.input };
+  const iterator = request.input[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const head = first.done ? '' : typeof first.value === 'string' ? first.value : first.value.subarray(0, 64).toString('utf8');
+  const format: ImportFormat = /^\uFEFF?\s*</.test(head) ? 'pskc' : 'csv';
+  async function* replay(): AsyncGenerator<Buffer | string> {
+    if (first.done) return;
+    yield first.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  return { format, input: replay() };
 }
 
 function parseHexKey(hex: string): Buffer {
@@ -69,17 +87,19 @@ export class ImportService {
     private readonly audit: AuditService,
   ) {
     this.#readers.set('csv', (input, request, _now, onKeys) => readCsv(input, { allowShortSecrets: request.allowShortSecrets ?? false, onProgress: onKeys }));
+    this.#readers.set('pskc', (input, request, now, onKeys) =>
+      readPskc(
+        input,
+        { ...(request.psk ? { psk: parseHexKey(request.psk) } : {}), ...(request.password ? { password: request.password } : {}) },
+        // Memory is bounded by the streaming parse; the size limit only stops absurd inputs (the HTTP
+        // upload has its own, smaller limit).
+        { now, allowShortSecrets: request.allowShortSecrets ?? false, maxBytes: PSKC_MAX_BYTES, onProgress: onKeys },
+      ),
+    );
   }
-
-  /** Registers a reader for a format (the PSKC reader registers itself here). */
-  register(format: ImportFormat, reader: SeedReader): void {
-    this.#readers.set(format, reader);
-  }
-
-  static hexKey = parseHexKey;
 
   async import(actor: Actor, account: AccountRow, request: ImportRequest): Promise<ImportReport> {
-    const format = detectFormat(request);
+    const { format, input } = await detectFormat(request);
     const reader = this.#readers.get(format);
     if (!reader) throw new ServiceError('invalid_request', `no reader for format ${format}`);
     const dryRun = request.dryRun ?? false;
@@ -88,7 +108,7 @@ export class ImportService {
 
     let result: ReadResult;
     try {
-      result = await reader(request.input, request, new Date(this.ctx.now()), (keysRead) => progress('reading', keysRead, 0, 0));
+      result = await reader(input, request, new Date(this.ctx.now()), (keysRead) => progress('reading', keysRead, 0, 0));
     } catch (error) {
       if (!(error instanceof SeedFileError)) throw error;
       await this.audit.record(actor, { action: 'token.import', outcome: 'failure', accountId: account.id, reason: `${format}: ${error.category}` });

@@ -1,12 +1,12 @@
 // The sign-in check shared by the API, the console, the CLI and RADIUS: it gathers the facts, lets the
 // core decide, verifies the passcode when the core asks, and records throttling, lockout and audit.
-import { evaluateRestriction } from '../core/access-rule.js';
+import { evaluateRestriction, parseAddress } from '../core/access-rule.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { decideSignIn, type SignInFacts, type SignInReason, type SignInResult } from '../core/sign-in-decision.js';
-import { ADDRESS_THROTTLE, USER_THROTTLE, afterFailure, retryAfterSeconds, type ThrottlePolicy } from '../core/throttle.js';
+import { ADDRESS_THROTTLE, USER_THROTTLE, retryAfterSeconds, type ThrottlePolicy } from '../core/throttle.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
 import { findAccountById } from '../store/account-store.js';
-import { clearThrottles, readThrottles, writeThrottle } from '../store/throttle-store.js';
+import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
 import { advanceCounter, findTokenOfUser, recordTokenFailure } from '../store/token-store.js';
 import { findUserByName, usernameKey } from '../store/user-store.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
@@ -47,7 +47,9 @@ const FAILED_ATTEMPTS = new Set<SignInReason>(['unknown_user', 'wrong_password',
 
 export function throttleKeys(username: string, clientIp: string | null): { key: string; policy: ThrottlePolicy }[] {
   const keys = [{ key: `user:${usernameKey(username)}`, policy: USER_THROTTLE }];
-  if (clientIp) keys.push({ key: `ip:${clientIp}`, policy: ADDRESS_THROTTLE });
+  // One address, one key: `::ffff:192.0.2.1` is 192.0.2.1 and `2001:DB8:0::1` is 2001:db8::1, so that
+  // spelling an address differently does not start a fresh back-off.
+  if (clientIp) keys.push({ key: `ip:${parseAddress(clientIp)?.toString() ?? clientIp}`, policy: ADDRESS_THROTTLE });
   return keys;
 }
 
@@ -115,7 +117,7 @@ export class SignInService {
 
     if (FAILED_ATTEMPTS.has(step.reason)) {
       for (const { key, policy } of throttles) {
-        await writeThrottle(this.ctx.db, key, afterFailure(states.get(key) ?? { consecutiveFailures: 0, blockedUntil: 0 }, now, policy), now);
+        await recordThrottleFailure(this.ctx.db, key, policy, now);
       }
     } else if (step.result === 'accept' && (states.get(throttles[0]!.key)?.consecutiveFailures ?? 0) > 0) {
       await clearThrottles(this.ctx.db, [throttles[0]!.key]);

@@ -36,7 +36,7 @@ export function openDatabase(config: DatabaseConfig): DatabaseHandle {
     async migrate() {
       const migrator = new Migrator({ db, provider, migrationTableName: 'otpgate_migrations', migrationLockTableName: 'otpgate_migration_lock' });
       const { error, results } = await migrator.migrateToLatest();
-      if (error) throw error instanceof Error ? error : new Error(String(error));
+      if (error) throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`);
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     },
     async isInitialised() {

@@ -59,7 +59,7 @@ export const accountCommands: CommandGroup = {
         }
         const settings = Object.keys(changes).length > 0 ? await accounts.updateSettings(OPERATOR, account, changes) : toAccountView(account).settings;
         if (values.json) printJson(io, settings);
-        else printTable(io, ['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'on' : 'off') : v]));
+        else printTable(io, ['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]: [string, number | boolean]) => [k, typeof v === 'boolean' ? (v ? 'on' : 'off') : v]));
         return 0;
       }
       default:

@@ -1,6 +1,5 @@
 // otpgate user create|list|show|passwd|delete
 import { OPERATOR } from '../../services/context.js';
-import type { Role } from '../../services/user-service.js';
 import { parse, printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
 import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
 
@@ -30,7 +29,7 @@ export const userCommands: CommandGroup = {
         const user = await users.create(OPERATOR, account, {
           username: positionals[0]!,
           password,
-          role: (values.role ?? 'user') as Role,
+          role: values.role ?? 'user',
           ...(values['display-name'] !== undefined ? { displayName: values['display-name'] } : {}),
         });
         io.out.write(`created ${user.role} ${user.username} in account ${account.name}\n`);

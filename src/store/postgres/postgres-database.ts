@@ -11,9 +11,10 @@ export const POSTGRES_COLUMN_TYPES: ColumnTypes = {
 };
 
 // Epoch milliseconds and counters fit in a double exactly (below 2^53); read int8 as a number.
+const INT8_OID = 20;
 const types = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text'),
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === INT8_OID ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format ?? 'text') as unknown)) as typeof pg.types.getTypeParser,
 };
 
 export function openPostgres(connectionString: string, poolSize: number): { db: Kysely<Database>; pool: pg.Pool } {

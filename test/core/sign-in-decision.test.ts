@@ -1,0 +1,57 @@
+// The sign-in decision: a token means a passcode at every sign-in; require_otp without a token asks for
+// enrolment (or rejects when self-association is off); deny, a wrong password and an unknown user all give
+// the same `reject`; a locked token answers `locked`; back-off rejects before anything is checked.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideSignIn, type SignInFacts } from '../../src/core/sign-in-decision.js';
+import { afterFailure, retryAfterSeconds, USER_THROTTLE, NO_FAILURES } from '../../src/core/throttle.js';
+
+const base: SignInFacts = { throttled: false, userFound: true, password: 'ok', access: 'allow', token: 'none', passcode: 'absent', selfAssociation: true };
+const decide = (f: Partial<SignInFacts>) => decideSignIn({ ...base, ...f });
+
+describe('decideSignIn', () => {
+  it('asks for a passcode from a user with a token, even where the IP rule says allow', () => {
+    assert.deepEqual(decide({ token: 'active' }), { kind: 'final', result: 'otp_required', reason: 'passcode_missing' });
+    assert.deepEqual(decide({ token: 'active', passcode: 'well_formed' }), { kind: 'verify_passcode' });
+    assert.equal((decide({ token: 'active', passcode: 'well_formed', passcodeOutcome: 'matched' }) as { result: string }).result, 'accept');
+  });
+
+  it('gives the same reject for an unknown user, a wrong password and deny', () => {
+    const results = [decide({ userFound: false, password: 'wrong' }), decide({ password: 'wrong' }), decide({ access: 'deny' }), decide({ access: 'deny', token: 'active', passcode: 'well_formed', passcodeOutcome: 'matched' })];
+    for (const r of results) assert.equal((r as { result: string }).result, 'reject');
+  });
+
+  it('asks a user without a token to enrol where require_otp applies, or rejects when self-association is off', () => {
+    assert.deepEqual(decide({ access: 'require_otp' }), { kind: 'final', result: 'enroll_required', reason: 'enroll_required' });
+    assert.deepEqual(decide({ access: 'require_otp', selfAssociation: false }), { kind: 'final', result: 'reject', reason: 'no_token_self_association_off' });
+  });
+
+  it('answers locked for a locked token only after the password, and before any passcode', () => {
+    assert.equal((decide({ token: 'locked', passcode: 'well_formed' }) as { result: string }).result, 'locked');
+    assert.equal((decide({ token: 'locked', password: 'wrong' }) as { result: string }).result, 'reject');
+  });
+
+  it('rejects a malformed passcode without asking for verification', () => {
+    assert.deepEqual(decide({ token: 'active', passcode: 'malformed' }), { kind: 'final', result: 'reject', reason: 'passcode_malformed' });
+  });
+
+  it('rejects while throttled, before anything else is considered', () => {
+    assert.deepEqual(decide({ throttled: true, token: 'active', passcode: 'well_formed', passcodeOutcome: 'matched' }), { kind: 'final', result: 'reject', reason: 'throttled' });
+  });
+});
+
+describe('throttle back-off', () => {
+  it('allows the free failures, then doubles a capped delay', () => {
+    let state = NO_FAILURES;
+    const now = 1_000_000;
+    for (let i = 0; i < USER_THROTTLE.freeFailures; i++) state = afterFailure(state, now, USER_THROTTLE);
+    assert.equal(retryAfterSeconds(state, now), 0);
+    const delays: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      state = afterFailure(state, now, USER_THROTTLE);
+      delays.push(retryAfterSeconds(state, now));
+    }
+    assert.deepEqual(delays, [1, 2, 4, 8, 16, 30, 30, 30]);
+    assert.equal(retryAfterSeconds(state, now + 30_000), 0);
+  });
+});

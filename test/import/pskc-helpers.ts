@@ -1,0 +1,71 @@
+// Shared helpers for the PSKC reader tests: the corpus manifest, credentials and chunked inputs.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PskcCredentials } from '../../src/import/pskc/index.js';
+import { type PskcKeyRecord, PskcDocumentReader } from '../../src/import/pskc/pskc-document.js';
+
+export const CORPUS = '/work/shared/testdata/pskc';
+/** Fixed "now" for every corpus test: validity dates are judged against it. */
+export const NOW = new Date('2026-11-28T12:00:00Z');
+
+export interface Decrypt {
+  key_hex?: string;
+  password?: string;
+  iv_hex?: string;
+}
+
+export interface OracleKey {
+  serial?: string;
+  id?: string;
+  algorithm?: string;
+  secret_hex?: string;
+  counter?: number | string;
+  time_offset?: number;
+  time_interval?: number;
+  response_length?: number;
+  response_encoding?: string;
+  algorithm_suite?: string;
+  manufacturer?: string;
+}
+
+export interface WrongDecrypt {
+  decrypt: Decrypt | null;
+  expect: { error: string };
+  accept_also?: string[];
+}
+
+export interface ManifestEntry {
+  file: string;
+  decrypt: Decrypt | null;
+  expect: { keys?: OracleKey[]; error?: string };
+  wrong_decrypt?: WrongDecrypt[];
+  notes?: string;
+}
+
+export const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as ManifestEntry[];
+
+export function credentialsFor(decrypt: Decrypt | null): PskcCredentials {
+  if (decrypt === null) return {};
+  if (decrypt.key_hex !== undefined) return { psk: Buffer.from(decrypt.key_hex, 'hex') };
+  if (decrypt.password !== undefined) return { password: decrypt.password };
+  return {};
+}
+
+/** Yields a buffer in chunks of `size` bytes, as a stream would. */
+export async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let start = 0; start < bytes.length; start += size) {
+    await Promise.resolve(); // a real stream hands chunks over asynchronously
+    yield bytes.subarray(start, start + size);
+  }
+}
+
+/** The raw per-key records (before the usability rules), to compare every key with the oracle. */
+export function readRecords(bytes: Buffer, credentials: PskcCredentials): PskcKeyRecord[] {
+  const records: PskcKeyRecord[] = [];
+  const reader = new PskcDocumentReader(credentials, (record) => records.push(record));
+  let text = new TextDecoder('utf-8').decode(bytes);
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  reader.write(text);
+  reader.close();
+  return records;
+}
