@@ -25,26 +25,33 @@ export function assertOtpParameters(params: OtpParameters): void {
   }
 }
 
-/** The 8-byte big-endian moving factor of RFC 4226 §5.2. Counters beyond 2^53 are not representable here. */
-function counterBytes(counter: number): Buffer {
+/**
+ * The 8-byte big-endian moving factor of RFC 4226 §5.2, written into one reused buffer (the HMAC reads it
+ * synchronously). Counters beyond 2^53 are not representable here.
+ */
+const counterBytes = Buffer.alloc(8);
+
+function writeCounter(counter: number): Buffer {
   if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError(`counter must be a non-negative safe integer, not ${counter}`);
-  const bytes = Buffer.alloc(8);
-  bytes.writeBigUInt64BE(BigInt(counter));
-  return bytes;
+  counterBytes.writeUInt32BE(Math.floor(counter / 2 ** 32), 0);
+  counterBytes.writeUInt32BE(counter >>> 0, 4);
+  return counterBytes;
 }
 
-/** RFC 4226 §5.3 dynamic truncation, reduced to `digits` decimal digits. */
-function truncate(mac: Buffer, digits: number): string {
+/**
+ * HOTP(K, C) as a number below 10^digits (RFC 4226 §5.3 dynamic truncation), without the checks of
+ * `assertOtpParameters`: for window searches, which check the parameters once and then call this per counter.
+ */
+export function hotpValue(secret: Uint8Array, counter: number, params: OtpParameters): number {
+  const mac = createHmac(NODE_HASH_NAMES[params.algorithm], secret).update(writeCounter(counter)).digest();
   const offset = mac[mac.length - 1]! & 0x0f;
-  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
-  return (binary % POWERS_OF_TEN[digits]!).toString().padStart(digits, '0');
+  return (mac.readUInt32BE(offset) & 0x7fffffff) % POWERS_OF_TEN[params.digits]!;
 }
 
 /** HOTP(K, C) as the decimal passcode a token shows for counter C. */
 export function generateHotp(secret: Uint8Array, counter: number, params: OtpParameters): string {
   assertOtpParameters(params);
-  const mac = createHmac(NODE_HASH_NAMES[params.algorithm], secret).update(counterBytes(counter)).digest();
-  return truncate(mac, params.digits);
+  return hotpValue(secret, counter, params).toString().padStart(params.digits, '0');
 }
 
 export interface TotpParameters extends OtpParameters {

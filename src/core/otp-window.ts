@@ -1,7 +1,7 @@
 // Verification over a look-ahead window and the re-sync search. Both return the matched counter, not a
 // boolean, so replay protection, re-sync and the audit log share one fact.
-import { generateHotp, type OtpParameters } from './hotp.js';
-import { passcodesEqual } from './passcode.js';
+import { assertOtpParameters, hotpValue, type OtpParameters } from './hotp.js';
+import { passcodeComparer } from './passcode.js';
 
 export interface CounterWindow {
   /** The next counter the server expects (C). Counters below it are spent: a code for them is a replay. */
@@ -21,9 +21,11 @@ function assertWindow(window: CounterWindow): void {
  */
 export function findHotpCounter(secret: Uint8Array, passcode: string, window: CounterWindow, params: OtpParameters): number | null {
   assertWindow(window);
+  assertOtpParameters(params);
+  const matches = passcodeComparer(passcode, params.digits);
   const end = window.firstCounter + window.size;
   for (let counter = window.firstCounter; counter < end; counter++) {
-    if (passcodesEqual(generateHotp(secret, counter, params), passcode)) return counter;
+    if (matches(hotpValue(secret, counter, params))) return counter;
   }
   return null;
 }
@@ -41,12 +43,15 @@ export function findConsecutiveCounters(
   params: OtpParameters,
 ): number | null {
   assertWindow(window);
+  assertOtpParameters(params);
+  const matchesFirst = passcodeComparer(first, params.digits);
+  const matchesSecond = passcodeComparer(second, params.digits);
   const end = window.firstCounter + window.size;
   let previousMatchedFirst = false;
   for (let counter = window.firstCounter; counter <= end; counter++) {
-    const code = generateHotp(secret, counter, params);
-    if (previousMatchedFirst && passcodesEqual(code, second)) return counter - 1;
-    previousMatchedFirst = counter < end && passcodesEqual(code, first);
+    const code = hotpValue(secret, counter, params);
+    if (previousMatchedFirst && matchesSecond(code)) return counter - 1;
+    previousMatchedFirst = counter < end && matchesFirst(code);
   }
   return null;
 }

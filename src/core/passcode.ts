@@ -14,3 +14,22 @@ export function passcodesEqual(expected: string, candidate: string): boolean {
   if (expected.length !== candidate.length) return false;
   return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(candidate, 'latin1'));
 }
+
+/**
+ * `passcodesEqual` for one candidate against many codes (a window search): the code is given as the number
+ * HOTP truncation yields, written as `digits` ASCII digits into a buffer reused from call to call, and
+ * compared with timingSafeEqual. Nothing is allocated per code.
+ */
+export function passcodeComparer(candidate: string, digits: number): (code: number) => boolean {
+  const candidateBytes = Buffer.from(candidate, 'latin1');
+  const expected = Buffer.allocUnsafe(digits);
+  if (candidateBytes.length !== digits || candidate.length !== digits) return () => false;
+  return (code) => {
+    let rest = code;
+    for (let i = digits - 1; i >= 0; i--) {
+      expected[i] = 0x30 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    }
+    return timingSafeEqual(expected, candidateBytes);
+  };
+}

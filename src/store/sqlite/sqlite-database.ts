@@ -1,6 +1,6 @@
 // The embedded engine: one SQLite file in WAL mode, shared safely by the server and CLI processes.
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { ColumnTypes } from '../column-types.js';
 import type { Database } from '../schema.js';
 
@@ -10,6 +10,33 @@ export const SQLITE_COLUMN_TYPES: ColumnTypes = {
   bytes: 'blob',
 };
 
+/** Statements kept prepared; the hot path uses about a dozen distinct ones. */
+const STATEMENT_CACHE_SIZE = 256;
+/** Longer SQL (multi-row inserts of an import) is prepared each time rather than kept. */
+const CACHEABLE_SQL_LENGTH = 4096;
+
+/**
+ * Kysely's SQLite driver prepares every query afresh, which costs more than running a small one. This
+ * keeps prepared statements by their SQL text (the values are bound per call, so reuse is safe), oldest
+ * dropped first. A statement still busy iterating is never handed out twice: a fresh one is prepared.
+ */
+function withStatementCache(connection: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => connection.close(),
+    prepare(sql: string): SqliteStatement {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) return cached;
+      const statement = connection.prepare(sql);
+      if (!cached && sql.length <= CACHEABLE_SQL_LENGTH) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 export function openSqlite(path: string): Kysely<Database> {
   const connection = new SQLite(path);
   // WAL lets readers run beside one writer; busy_timeout makes a writer wait for another process's
@@ -18,5 +45,5 @@ export function openSqlite(path: string): Kysely<Database> {
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
   connection.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
 }

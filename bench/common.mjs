@@ -1,0 +1,106 @@
+// Shared helpers for the benchmark: statistics, an independent HOTP for making test codes, child processes.
+import { createHmac } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+/** Median, min, max and the spread (max - min) / median of a list of round figures. */
+export function summarize(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const min = sorted[0];
+  const max = sorted[sorted.length - 1];
+  return { median, min, max, spread: median === 0 ? 0 : (max - min) / median, rounds: values };
+}
+
+/**
+ * HOTP (RFC 4226) written here from node:crypto alone, so the codes the load generator sends do not come
+ * from the code under test.
+ */
+export function hotp(secret, counter, digits = 6) {
+  const message = Buffer.alloc(8);
+  message.writeUInt32BE(Math.floor(counter / 2 ** 32), 0);
+  message.writeUInt32BE(counter >>> 0, 4);
+  const mac = createHmac('sha1', secret).update(message).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return ((mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits).toString().padStart(digits, '0');
+}
+
+/**
+ * Starts a child process and resolves once `ready` matches a line of its standard output. The child is
+ * registered so that `stopAll` ends it even when the benchmark fails.
+ */
+const children = new Set();
+
+export function startProcess(command, args, { env = process.env, ready, timeoutMs = 30_000, cwd } = {}) {
+  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop(child);
+      reject(new Error(`${args.join(' ')} did not start within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.stdout.on('data', (chunk) => {
+      // Only the start-up lines are kept; afterwards the output is drained and dropped.
+      if (stdout.length < 64 * 1024) stdout += chunk;
+      const match = ready && ready.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match });
+      }
+    });
+    child.stderr.on('data', (chunk) => {
+      if (stderr.length < 64 * 1024) stderr += chunk;
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited with ${code} before it was ready\n${stderr}`));
+    });
+  });
+}
+
+/** Stops one child we started (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
+export async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function stopAll() {
+  await Promise.all([...children].map((child) => stop(child)));
+}
+
+/** Runs a child to completion; resolves with its exit code, standard output and error. */
+export function runProcess(command, args, { env = process.env, cwd, input, timeoutMs = 300_000 } = {}) {
+  const child = spawn(command, args, { env, cwd, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
+  if (input !== undefined) child.stdin.end(input);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+  });
+}
+
+/** Runs a bench child that prints one JSON document on its last output line. */
+export async function runJson(command, args, options) {
+  const { code, stdout, stderr } = await runProcess(command, args, options);
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}\n${stderr}${stdout}`);
+  const last = stdout.trim().split('\n').pop();
+  return JSON.parse(last);
+}

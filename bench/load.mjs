@@ -1,0 +1,78 @@
+// The load generator, in its own process: autocannon against POST /api/v1/auth/check, every request a
+// fresh valid passcode for a user not in flight on another connection (so none is a replay), every
+// response checked to be {"result":"accept"}. Reads a plan (JSON file), prints one JSON line.
+// Plan: { url, apiKey, connections, durationSeconds, password?, users: [{ username, secretHex, counter, digits }] }
+import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+import { hotp } from './common.mjs';
+
+const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const users = plan.users.map((u) => ({ ...u, secret: Buffer.from(u.secretHex, 'hex') }));
+if (users.length <= plan.connections) throw new Error('need more users than connections, so that no user is ever in flight twice');
+
+// Idle users, first in first out. A user leaves the queue when its request is built and comes back when
+// the response has been read: the server has then moved its counter past the code just sent.
+const idle = [...users];
+let accepted = 0;
+let other = 0;
+const otherSamples = [];
+// Latency in microseconds, from building a request (just before it is written) to reading its response;
+// autocannon's own histogram has whole milliseconds, too coarse for a bare route. Requests built while
+// autocannon sets up (the first of each connection) are not timed.
+const latenciesUs = [];
+let settingUp = true;
+
+const instance = autocannon({
+  url: plan.url,
+  connections: plan.connections,
+  duration: plan.durationSeconds,
+  pipelining: 1,
+  timeout: 10,
+  requests: [
+    {
+      method: 'POST',
+      path: '/api/v1/auth/check',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${plan.apiKey}` },
+      setupRequest(request, context) {
+        const user = idle.shift();
+        if (!user) throw new Error('no idle user');
+        context.user = user;
+        context.sentAt = settingUp ? null : process.hrtime.bigint();
+        const otp = hotp(user.secret, user.counter++, user.digits);
+        const body = plan.password === undefined ? { username: user.username, otp } : { username: user.username, password: plan.password, otp };
+        return { ...request, body: JSON.stringify(body) };
+      },
+      onResponse(status, body, context) {
+        if (status === 200 && body === '{"result":"accept"}') accepted++;
+        else {
+          other++;
+          if (otherSamples.length < 5) otherSamples.push(`${status} ${body.slice(0, 200)}`);
+        }
+        if (context.sentAt) latenciesUs.push(Number(process.hrtime.bigint() - context.sentAt) / 1000);
+        if (context.user) idle.push(context.user);
+        context.user = undefined;
+      },
+    },
+  ],
+});
+
+settingUp = false;
+const result = await instance;
+latenciesUs.sort((a, b) => a - b);
+const percentile = (p) => (latenciesUs.length ? latenciesUs[Math.min(latenciesUs.length - 1, Math.floor((p / 100) * latenciesUs.length))] / 1000 : 0);
+console.log(
+  JSON.stringify({
+    requestsPerSecond: result.requests.average,
+    totalRequests: result.requests.total,
+    latencyP50Ms: percentile(50),
+    latencyP99Ms: percentile(99),
+    latencyMaxMs: result.latency.max,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    accepted,
+    other,
+    otherSamples,
+    counters: Object.fromEntries(users.map((u) => [u.username, u.counter])),
+  }),
+);

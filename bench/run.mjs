@@ -1,0 +1,378 @@
+// `npm run bench`: the figures users compare, side by side in one run, all on 127.0.0.1.
+//   node bench/run.mjs [--smoke] [--out FILE]      (BENCH_SMOKE=1 is --smoke; BENCH_OUT=FILE is --out)
+// Ratios, not absolute times, are the point: every comparison runs in the same run on the same machine,
+// interleaved round by round. Writes bench/results.json (or --out), prints the JSON and a table.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { hotp, runJson, runProcess, startProcess, stop, stopAll, summarize } from './common.mjs';
+import { serialOf, writeCsv, writePskc } from './seed-files.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({ options: { smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
+// --only core,accept,full,resync,scale,import runs a subset (for profiling; the results then lack the rest).
+const only = args.only ? new Set(args.only.split(',')) : null;
+const wanted = (section) => only === null || only.has(section);
+// BENCH_CPU_PROF=DIR starts the otpgate server with --cpu-prof, its profile written to DIR on exit.
+const cpuProfDir = process.env.BENCH_CPU_PROF;
+const smoke = args.smoke === true || process.env.BENCH_SMOKE === '1';
+const outFile = resolve(args.out ?? process.env.BENCH_OUT ?? join(root, 'bench', 'results.json'));
+
+const S = smoke
+  ? { rounds: 2, seconds: 1, warmup: 1, connections: 10, otpUsers: 24, passwordUsers: 12, passwordSeconds: 1, resyncUsers: 2, inventory: 100, importSizes: [200, 1000], importRounds: 1, scaleTokens: 3000, coreRounds: 2, coreMs: 100, passwordLog2N: 10 }
+  : { rounds: 3, seconds: 6, warmup: 2, connections: 50, otpUsers: 200, passwordUsers: 60, passwordSeconds: 6, resyncUsers: 4, inventory: 1000, importSizes: [10_000, 100_000], importRounds: 3, scaleTokens: 1_000_000, coreRounds: 5, coreMs: 400, passwordLog2N: undefined };
+const SYNC_WINDOW = 10_000;
+const PASSWORD = 'bench-password-0123';
+const node = process.execPath;
+const cli = join(root, 'bin', 'otpgate.js');
+const started = Date.now();
+
+function log(message) {
+  process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
+}
+
+function envFor(dataDir, extra = {}) {
+  const env = { ...process.env, OTPGATE_DATA_DIR: dataDir, OTPGATE_HOST: '127.0.0.1', OTPGATE_PORT: '0', OTPGATE_LOG_LEVEL: 'warn', ...extra };
+  delete env.OTPGATE_DATABASE_URL;
+  delete env.OTPGATE_KEY_FILE;
+  return env;
+}
+
+async function otpgate(dataDir, cliArgs, extraEnv) {
+  const result = await runProcess(node, [cli, ...cliArgs], { env: envFor(dataDir, extraEnv), cwd: root });
+  if (result.code !== 0) throw new Error(`otpgate ${cliArgs.join(' ')} exited with ${result.code}\n${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+async function createApiKey(dataDir, name, scope) {
+  return (await otpgate(dataDir, ['apikey', 'create', name, '--scope', scope])).trim().split('\n').pop();
+}
+
+async function startServer(dataDir) {
+  const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : [];
+  const { child, match } = await startProcess(node, [...profile, cli, 'serve'], { env: envFor(dataDir), cwd: root, ready: /listening on (http:\/\/[0-9.]+:\d+)/ });
+  return { child, url: match[1] };
+}
+
+async function startBare() {
+  const { child, match } = await startProcess(node, [join(root, 'bench', 'bare-server.mjs')], { cwd: root, ready: /listening on (http:\/\/[0-9.]+:\d+)/ });
+  return { child, url: match[1] };
+}
+
+let planNumber = 0;
+const problems = [];
+
+/** One load-generator run; moves each user's counter on by what it sent. */
+async function load(work, label, target, apiKey, users, { seconds = S.seconds, password } = {}) {
+  const plan = join(work, `plan-${planNumber++}.json`);
+  writeFileSync(plan, JSON.stringify({ url: target.url, apiKey, connections: S.connections, durationSeconds: seconds, password, users }));
+  const result = await runJson(node, [join(root, 'bench', 'load.mjs'), plan], { cwd: root });
+  for (const user of users) user.counter = result.counters[user.username] ?? user.counter;
+  if (result.other > 0 || result.errors > 0 || result.timeouts > 0) {
+    problems.push(`${label}: ${result.other} responses not accept, ${result.errors} errors, ${result.timeouts} timeouts; e.g. ${result.otherSamples.join(' | ')}`);
+  }
+  return result;
+}
+
+function ratioOf(a, b) {
+  return summarize(a.map((v, i) => v / b[i]));
+}
+
+// ---------------------------------------------------------------------------------------------------
+async function benchCore() {
+  log('core: HOTP verification and the re-sync search');
+  return runJson(node, [join(root, 'bench', 'core.mjs'), '--rounds', String(S.coreRounds), '--ms', String(S.coreMs), '--sync-window', String(SYNC_WINDOW)], { cwd: root });
+}
+
+/** An installation with an inventory of S.inventory tokens (CSV import), users associated with them, API keys. */
+async function setUp(work) {
+  const dataDir = join(work, 'main');
+  log(`setting up: ${S.inventory} tokens, ${S.otpUsers} otp-only users, ${S.passwordUsers} users with passwords`);
+  await otpgate(dataDir, ['init']);
+  const csv = join(work, 'inventory.csv');
+  const needed = S.otpUsers + S.passwordUsers + S.resyncUsers;
+  const secrets = await writeCsv(csv, S.inventory, 'INV', needed);
+  await otpgate(dataDir, ['token', 'import', csv]);
+  await otpgate(dataDir, ['account', 'settings', '--sync-window', String(SYNC_WINDOW)]);
+  const keys = {
+    otpOnly: await createApiKey(dataDir, 'bench', 'otp-only'),
+    check: await createApiKey(dataDir, 'bench-check', 'check'),
+    admin: await createApiKey(dataDir, 'bench-admin', 'admin'),
+  };
+
+  // Users and associations through the services (the CLI would pay a process start per user). The
+  // otp-only and re-sync users get a cheap password hash (their password is never checked); the users of
+  // the full sign-in check get the product's configured cost.
+  const { loadConfig } = await import('../dist/runtime/config.js');
+  const { openInstance } = await import('../dist/runtime/instance.js');
+  const { OPERATOR } = await import('../dist/services/context.js');
+  const make = async (scryptLog2, from, count, prefix) => {
+    const instance = await openInstance(loadConfig(envFor(dataDir, scryptLog2 ? { OTPGATE_SCRYPT_LOG2N: String(scryptLog2) } : {})));
+    try {
+      const { accounts, users, tokens } = instance.services;
+      const account = await accounts.resolve(OPERATOR, undefined);
+      const made = [];
+      const batch = [];
+      for (let i = 0; i < count; i++) {
+        const { serial, secretHex } = secrets[from + i];
+        const username = `${prefix}${i}`;
+        batch.push(
+          users.create(OPERATOR, account, { username, password: PASSWORD, role: 'user' }).then(async () => {
+            await tokens.associate(OPERATOR, account, username, serial, hotp(Buffer.from(secretHex, 'hex'), 0));
+            made.push({ username, serial, secretHex, counter: 1, digits: 6 });
+          }),
+        );
+        if (batch.length >= 8) await Promise.all(batch.splice(0));
+      }
+      await Promise.all(batch);
+      return made.sort((a, b) => a.username.localeCompare(b.username));
+    } finally {
+      await instance.close();
+    }
+  };
+  const otpUsers = await make(10, 0, S.otpUsers, 'otp');
+  const resyncUsers = await make(10, S.otpUsers, S.resyncUsers, 'resync');
+  const passwordUsers = await make(S.passwordLog2N, S.otpUsers + S.resyncUsers, S.passwordUsers, 'pw');
+  const passwordHash = await (async () => {
+    const instance = await openInstance(loadConfig(envFor(dataDir)));
+    try {
+      const row = await instance.services.ctx.db.selectFrom('users').select('password_hash').where('username_key', '=', 'pw0').executeTakeFirstOrThrow();
+      return row.password_hash;
+    } finally {
+      await instance.close();
+    }
+  })();
+  return { dataDir, keys, otpUsers, resyncUsers, passwordUsers, passwordHash };
+}
+
+async function benchAcceptPath(work, setup, server) {
+  log('accept path: otp-only auth check against a bare Fastify JSON POST');
+  const bare = await startBare();
+  try {
+    const fakeUsers = setup.otpUsers.map((u) => ({ ...u, secretHex: randomBytes(20).toString('hex') }));
+    await load(work, 'warm-up otpgate', server, setup.keys.otpOnly, setup.otpUsers, { seconds: S.warmup });
+    await load(work, 'warm-up bare', bare, 'none', fakeUsers, { seconds: S.warmup });
+    const rows = { otpgate: [], bare: [] };
+    for (let round = 0; round < S.rounds; round++) {
+      rows.otpgate.push(await load(work, 'accept path', server, setup.keys.otpOnly, setup.otpUsers));
+      rows.bare.push(await load(work, 'bare fastify', bare, 'none', fakeUsers));
+    }
+    const rps = rows.otpgate.map((r) => r.requestsPerSecond);
+    const bareRps = rows.bare.map((r) => r.requestsPerSecond);
+    return {
+      connections: S.connections,
+      users: setup.otpUsers.length,
+      requestsPerSecond: summarize(rps),
+      p50Ms: summarize(rows.otpgate.map((r) => r.latencyP50Ms)),
+      p99Ms: summarize(rows.otpgate.map((r) => r.latencyP99Ms)),
+      accepted: rows.otpgate.reduce((n, r) => n + r.accepted, 0),
+      bare: {
+        requestsPerSecond: summarize(bareRps),
+        p50Ms: summarize(rows.bare.map((r) => r.latencyP50Ms)),
+        p99Ms: summarize(rows.bare.map((r) => r.latencyP99Ms)),
+      },
+      ratioToBare: ratioOf(rps, bareRps),
+    };
+  } finally {
+    await stop(bare.child);
+  }
+}
+
+async function benchFullCheck(work, setup, server) {
+  log('full sign-in check (password + passcode) against the password hash alone');
+  const checks = [];
+  const hashes = [];
+  await load(work, 'warm-up full check', server, setup.keys.check, setup.passwordUsers, { seconds: S.warmup, password: PASSWORD });
+  for (let round = 0; round < S.rounds; round++) {
+    checks.push(await load(work, 'full check', server, setup.keys.check, setup.passwordUsers, { seconds: S.passwordSeconds, password: PASSWORD }));
+    hashes.push(
+      await runJson(node, [join(root, 'bench', 'hash-rate.mjs'), setup.passwordHash, String(S.connections), String(S.passwordSeconds)], {
+        cwd: root,
+        env: { ...process.env, BENCH_PASSWORD: PASSWORD },
+      }),
+    );
+  }
+  const rps = checks.map((r) => r.requestsPerSecond);
+  const hashRate = hashes.map((h) => h.verificationsPerSecond);
+  return {
+    scryptCost: setup.passwordHash.split('$').slice(1, 4).join('/'),
+    requestsPerSecond: summarize(rps),
+    p50Ms: summarize(checks.map((r) => r.latencyP50Ms)),
+    p99Ms: summarize(checks.map((r) => r.latencyP99Ms)),
+    hashVerificationsPerSecond: summarize(hashRate),
+    ratioToHash: ratioOf(rps, hashRate),
+  };
+}
+
+async function benchResyncUnderLoad(work, setup, server) {
+  log(`accept path while re-syncs search ${SYNC_WINDOW}-counter windows beside it`);
+  const quiet = [];
+  const busy = [];
+  const resyncs = [];
+  for (let round = 0; round < S.rounds; round++) {
+    quiet.push(await load(work, 'accept path (no re-sync)', server, setup.keys.otpOnly, setup.otpUsers));
+    const plan = join(work, `resync-${round}.json`);
+    writeFileSync(plan, JSON.stringify({ url: server.url, apiKey: setup.keys.admin, durationSeconds: S.seconds, syncWindow: SYNC_WINDOW, users: setup.resyncUsers }));
+    const [underLoad, driver] = await Promise.all([
+      load(work, 'accept path (re-syncs beside)', server, setup.keys.otpOnly, setup.otpUsers),
+      runJson(node, [join(root, 'bench', 'resync-driver.mjs'), plan], { cwd: root }),
+    ]);
+    for (const user of setup.resyncUsers) user.counter = driver.counters[user.username];
+    if (driver.failures > 0) problems.push(`re-sync driver: ${driver.failures} re-syncs failed`);
+    busy.push(underLoad);
+    resyncs.push(driver);
+  }
+  return {
+    syncWindow: SYNC_WINDOW,
+    p99Ms: summarize(busy.map((r) => r.latencyP99Ms)),
+    p99MsWithout: summarize(quiet.map((r) => r.latencyP99Ms)),
+    requestsPerSecond: summarize(busy.map((r) => r.requestsPerSecond)),
+    resyncsPerSecond: summarize(resyncs.map((d) => d.resyncs / S.seconds)),
+    resyncLatencyMs: summarize(resyncs.map((d) => d.latencyMs)),
+  };
+}
+
+async function benchImport(work) {
+  const pskcReady = existsSync(join(root, 'src', 'import', 'pskc'));
+  const format = pskcReady ? 'pskc' : 'csv';
+  log(`import: ${S.importSizes.join(' and ')} keys (${format}${pskcReady ? '' : '; the PSKC reader is not on this branch yet'})`);
+  const psk = randomBytes(16);
+  const sizes = {};
+  for (const size of S.importSizes) {
+    const file = join(work, `import-${size}.${format === 'pskc' ? 'pskcxml' : 'csv'}`);
+    if (pskcReady) await writePskc(file, size, 'IMP', psk);
+    else await writeCsv(file, size, 'IMP');
+    const seconds = [];
+    const peakMb = [];
+    for (let round = 0; round < S.importRounds; round++) {
+      const dataDir = join(work, `import-${size}-${round}`);
+      await otpgate(dataDir, ['init']);
+      const rssFile = join(work, `rss-${size}-${round}`);
+      const importArgs = ['--import', join(root, 'bench', 'peak-rss.mjs'), cli, 'token', 'import', file, ...(pskcReady ? ['--psk', psk.toString('hex')] : [])];
+      const begin = process.hrtime.bigint();
+      const result = await runProcess(node, importArgs, { env: envFor(dataDir, { BENCH_PEAK_RSS_FILE: rssFile }), cwd: root });
+      seconds.push(Number(process.hrtime.bigint() - begin) / 1e9);
+      if (result.code !== 0 || !result.stdout.includes(`imported ${size}`)) throw new Error(`import of ${size} keys failed (${result.code})\n${result.stderr}${result.stdout}`);
+      peakMb.push(Number(readFileSync(rssFile, 'utf8')) / 1024);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    sizes[size] = { seconds: summarize(seconds), keysPerSecond: summarize(seconds.map((s) => size / s)), peakRssMb: summarize(peakMb) };
+  }
+  return { format, pskcPending: !pskcReady, sizes };
+}
+
+async function benchScale(work, setup, small) {
+  const bigDir = join(work, 'scale');
+  log(`scale: copying the installation and filling it to ${S.scaleTokens} tokens`);
+  mkdirSync(bigDir);
+  for (const name of readdirSync(setup.dataDir)) copyFileSync(join(setup.dataDir, name), join(bigDir, name));
+  const seeded = await runJson(node, [join(root, 'bench', 'seed-tokens.mjs'), bigDir, String(S.scaleTokens)], { cwd: root, timeoutMs: 600_000 });
+  log(`scale: ${seeded.tokens} tokens in ${seeded.seconds.toFixed(1)} s; ${S.rounds} rounds against ${S.inventory} tokens`);
+  // The copy has the users' counters as they were when it was made; each database keeps its own.
+  const bigUsers = setup.otpUsers.map((u) => ({ ...u }));
+  const big = await startServer(bigDir);
+  try {
+    await load(work, 'warm-up scale', big, setup.keys.otpOnly, bigUsers, { seconds: S.warmup });
+    const smallRuns = [];
+    const bigRuns = [];
+    for (let round = 0; round < S.rounds; round++) {
+      smallRuns.push(await load(work, `accept path, ${S.inventory} tokens`, small, setup.keys.otpOnly, setup.otpUsers));
+      bigRuns.push(await load(work, `accept path, ${S.scaleTokens} tokens`, big, setup.keys.otpOnly, bigUsers));
+    }
+    const smallRps = smallRuns.map((r) => r.requestsPerSecond);
+    const bigRps = bigRuns.map((r) => r.requestsPerSecond);
+    return {
+      smallTokens: S.inventory,
+      bigTokens: seeded.tokens,
+      seedSeconds: seeded.seconds,
+      requestsPerSecondSmall: summarize(smallRps),
+      requestsPerSecondBig: summarize(bigRps),
+      p99MsBig: summarize(bigRuns.map((r) => r.latencyP99Ms)),
+      ratioBigToSmall: ratioOf(bigRps, smallRps),
+    };
+  } finally {
+    await stop(big.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+function fmt(value, digits = 1) {
+  if (typeof value !== 'number') return String(value);
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(digits);
+}
+
+function cell(stat, digits) {
+  return `${fmt(stat.median, digits)} (${fmt(stat.min, digits)}–${fmt(stat.max, digits)})`;
+}
+
+function table(results) {
+  const r = results;
+  const rows = [
+    ['Core: verify, hit at first counter (/s)', cell(r.core.verifyHitPerSecond), `${cell(r.core.hitRatioPerCode, 2)}× raw HMAC-SHA1 per code`, '≥ 0.9×'],
+    ['Core: verify, full miss of 10 (/s)', cell(r.core.verifyMissPerSecond), `${cell(r.core.missRatioPerCode, 2)}× raw HMAC-SHA1 per code`, '≥ 0.9×'],
+    ['Core: raw HMAC-SHA1 (/s)', cell(r.core.rawHmacPerSecond), '', ''],
+    [`Core: re-sync search, ${r.core.syncWindow} counters (ms)`, cell(r.core.resyncSearchMs), '', '≤ 15 ms'],
+    [`Accept path, otp-only, ${r.acceptPath.connections} conns (req/s)`, cell(r.acceptPath.requestsPerSecond), `${cell(r.acceptPath.ratioToBare, 2)}× bare Fastify`, '≥ 0.5×'],
+    ['Accept path p50 / p99 (ms)', `${cell(r.acceptPath.p50Ms)} / ${cell(r.acceptPath.p99Ms)}`, '', 'p99 ≤ 10 ms'],
+    ['Bare Fastify JSON POST (req/s)', cell(r.acceptPath.bare.requestsPerSecond), `p99 ${cell(r.acceptPath.bare.p99Ms)} ms`, ''],
+    [`Full check, password + passcode, scrypt ${r.fullCheck.scryptCost} (req/s)`, cell(r.fullCheck.requestsPerSecond), `${cell(r.fullCheck.ratioToHash, 2)}× scrypt alone`, '≥ 0.9×'],
+    ['scrypt verifications alone, same concurrency (/s)', cell(r.fullCheck.hashVerificationsPerSecond), '', ''],
+    [`Accept p99 with ${r.resyncUnderLoad.syncWindow}-counter re-syncs beside (ms)`, cell(r.resyncUnderLoad.p99Ms), `without: ${cell(r.resyncUnderLoad.p99MsWithout)} ms; ${cell(r.resyncUnderLoad.resyncsPerSecond)} re-syncs/s`, '≤ 20 ms'],
+    ...Object.entries(r.import.sizes).flatMap(([size, s]) => [
+      [`Import ${Number(size).toLocaleString('en-US')} keys, ${r.import.format} (s)`, cell(s.seconds, 2), `${cell(s.keysPerSecond)} keys/s, peak RSS ${cell(s.peakRssMb)} MB`, size === '100000' ? '≤ 10 s, ≤ 250 MB' : ''],
+    ]),
+    [`Accept path, ${fmt(r.scale.bigTokens)} vs ${fmt(r.scale.smallTokens)} tokens (req/s)`, `${cell(r.scale.requestsPerSecondBig)} vs ${cell(r.scale.requestsPerSecondSmall)}`, `${cell(r.scale.ratioBigToSmall, 2)}×`, '≥ 0.8×'],
+  ];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), ['Figure', 'Median (min–max)', 'Compared', 'Goal'][i].length));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(['Figure', 'Median (min–max)', 'Compared', 'Goal']), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'otpgate-bench-'));
+  let server;
+  try {
+    const core = wanted('core') ? await benchCore() : null;
+    const needsServer = ['accept', 'full', 'resync', 'scale'].some(wanted);
+    const setup = needsServer ? await setUp(work) : null;
+    server = needsServer ? await startServer(setup.dataDir) : null;
+    const acceptPath = wanted('accept') ? await benchAcceptPath(work, setup, server) : null;
+    const fullCheck = wanted('full') ? await benchFullCheck(work, setup, server) : null;
+    const resyncUnderLoad = wanted('resync') ? await benchResyncUnderLoad(work, setup, server) : null;
+    const scale = wanted('scale') ? await benchScale(work, setup, server) : null;
+    if (server) await stop(server.child);
+    const imported = wanted('import') ? await benchImport(work) : null;
+    const results = {
+      mode: smoke ? 'smoke' : 'full',
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: (await import('node:os')).cpus().length,
+      loadAverage: (await import('node:os')).loadavg(),
+      seconds: (Date.now() - started) / 1000,
+      core,
+      acceptPath,
+      fullCheck,
+      resyncUnderLoad,
+      import: imported,
+      scale,
+      problems,
+    };
+    mkdirSync(dirname(outFile), { recursive: true });
+    writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(results)}\n\n${only ? '' : table(results)}\n`);
+    if (problems.length > 0) {
+      process.stderr.write(`\nproblems:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+      process.exitCode = 1;
+    }
+    log(`done; results in ${outFile}`);
+  } finally {
+    await stopAll();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

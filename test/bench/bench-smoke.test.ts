@@ -1,0 +1,67 @@
+// The benchmark harness works: `node bench/run.mjs --smoke` runs every measurement at tiny sizes against
+// real otpgate processes on 127.0.0.1, every auth check answered `accept` (the harness fails otherwise),
+// and writes a results file in which every figure is a positive number. Needs `npm run build` first.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  rounds: number[];
+}
+
+function assertStat(value: unknown, name: string): void {
+  const stat = value as Stat | undefined;
+  assert.ok(stat && typeof stat === 'object', `${name} is missing`);
+  assert.ok(Array.isArray(stat.rounds) && stat.rounds.length >= 1, `${name} has no rounds`);
+  for (const key of ['median', 'min', 'max'] as const) {
+    assert.ok(Number.isFinite(stat[key]) && stat[key] > 0, `${name}.${key} is ${String(stat[key])}, not a number > 0`);
+  }
+  assert.ok(stat.min <= stat.median && stat.median <= stat.max, `${name}: median outside min..max`);
+}
+
+test('npm run bench --smoke measures every figure and every check is accepted', { timeout: 600_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'otpgate-bench-smoke-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'results.json');
+  const child = spawn(process.execPath, ['bench/run.mjs', '--smoke', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, `bench/run.mjs --smoke failed:\n${output}`);
+
+  const results = JSON.parse(readFileSync(out, 'utf8')) as Record<string, Record<string, unknown>>;
+  assert.equal(results.mode, 'smoke');
+  assert.deepEqual(results.problems, []);
+  const figures: Record<string, string[]> = {
+    core: ['rawHmacPerSecond', 'verifyHitPerSecond', 'verifyMissPerSecond', 'hitRatioPerCode', 'missRatioPerCode', 'resyncSearchMs', 'rawHmacMsPer10000'],
+    acceptPath: ['requestsPerSecond', 'p50Ms', 'p99Ms', 'ratioToBare'],
+    fullCheck: ['requestsPerSecond', 'p50Ms', 'p99Ms', 'hashVerificationsPerSecond', 'ratioToHash'],
+    resyncUnderLoad: ['p99Ms', 'p99MsWithout', 'requestsPerSecond', 'resyncsPerSecond', 'resyncLatencyMs'],
+    scale: ['requestsPerSecondSmall', 'requestsPerSecondBig', 'p99MsBig', 'ratioBigToSmall'],
+  };
+  for (const [section, names] of Object.entries(figures)) {
+    for (const name of names) assertStat(results[section]?.[name], `${section}.${name}`);
+  }
+  const bare = results.acceptPath!.bare as Record<string, unknown>;
+  for (const name of ['requestsPerSecond', 'p50Ms', 'p99Ms']) assertStat(bare[name], `acceptPath.bare.${name}`);
+  assert.ok((results.acceptPath!.accepted as number) > 0, 'no auth check was accepted');
+  assert.ok((results.scale!.bigTokens as number) > (results.scale!.smallTokens as number), 'the scale test did not add tokens');
+
+  const imports = results.import as { format: string; sizes: Record<string, Record<string, unknown>> };
+  assert.ok(['csv', 'pskc'].includes(imports.format));
+  assert.ok(Object.keys(imports.sizes).length >= 2, 'expected two import sizes');
+  for (const [size, figuresOfSize] of Object.entries(imports.sizes)) {
+    for (const name of ['seconds', 'keysPerSecond', 'peakRssMb']) assertStat(figuresOfSize[name], `import.${size}.${name}`);
+  }
+  assert.match(output, /\| Figure/, 'the human table was not printed');
+});
