@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/runtime/config.js';
 import type { Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { CORPUS } from './pskc-helpers.js';
 import { csv2pskc, envFor, hotpCode, openTestInstance, randomSeedRows, tempDir, tokenRows, USER_PASSWORD } from './import-fixtures.js';
 
 const temp = tempDir('otpgate-import-api-');
@@ -79,7 +80,7 @@ describe('POST /api/v1/tokens/import', () => {
       ['rfc6030/figure6.pskcxml', { psk: '00000000000000000000000000000000' }, 'decryption_failed'],
     ];
     for (const [file, fields, category] of cases) {
-      const result = await upload(readFileSync(join('/work/shared/testdata/pskc', file)), file.split('/')[1]!, fields);
+      const result = await upload(readFileSync(join(CORPUS, file)), file.split('/')[1]!, fields);
       assert.equal(result.status, 400, file);
       const error = result.body.error as Record<string, unknown>;
       assert.equal(error.code, 'import_refused', file);

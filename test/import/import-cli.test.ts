@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CORPUS } from './pskc-helpers.js';
 import { BIN, csv2pskc, envFor, hotpCode, randomSeedRows, runCli, tempDir, USER_PASSWORD, writeSeedCsv, type SeedRow } from './import-fixtures.js';
 
 const temp = tempDir('otpgate-import-cli-');
@@ -109,7 +110,7 @@ describe('otpgate token import (CLI)', () => {
       [passwordFile, '--password', 'wrong'],
       [passwordFile, '--password', 'Right'],
       // The right key but an altered ValueMAC: the MAC check fails rather than the padding.
-      ['/work/shared/testdata/pskc/invalid/mac-value.pskcxml', '--psk', '12345678901234567890123456789012'],
+      [join(CORPUS, 'invalid/mac-value.pskcxml'), '--psk', '12345678901234567890123456789012'],
     ];
     for (const [file, ...credentials] of attempts) {
       const result = await cli('token', 'import', file!, ...credentials);

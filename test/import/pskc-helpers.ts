@@ -1,10 +1,15 @@
 // Shared helpers for the PSKC reader tests: the corpus manifest, credentials and chunked inputs.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PskcCredentials } from '../../src/import/pskc/index.js';
 import { type PskcKeyRecord, PskcDocumentReader } from '../../src/import/pskc/pskc-document.js';
 
-export const CORPUS = '/work/shared/testdata/pskc';
+/**
+ * The shared PSKC corpus: `shared/` stands beside the repository (`../shared` from its root), on a
+ * developer's machine and in CI alike; OTPGATE_TEST_CORPUS points elsewhere.
+ */
+export const CORPUS = process.env.OTPGATE_TEST_CORPUS ?? fileURLToPath(new URL('../../../shared/testdata/pskc', import.meta.url));
 /** Fixed "now" for every corpus test: validity dates are judged against it. */
 export const NOW = new Date('2026-11-28T12:00:00Z');
 
