@@ -86,9 +86,10 @@ interface Pending {
 
 /**
  * Group commit for the audit log. `append` resolves once the transaction holding its event has committed,
- * so a caller that awaits it still answers only after its event is in the log. Events that arrive while a
- * batch commits wait and go together in the next batch: one head lock, read and update per batch instead of
- * per event. Batches of one process run one at a time; appenders in other processes (or other instances on
+ * so a caller that awaits it still answers only after its event is in the log. A batch starts at the end
+ * of the event-loop turn its first event arrived in (the other requests of that turn join it), and events
+ * that arrive while a batch commits go together in the next: one head lock, read and update per batch
+ * instead of per event. Batches of one process run one at a time; appenders in other processes (or other instances on
  * PostgreSQL) are serialised by the head row's lock as before.
  */
 export class AuditWriter {
@@ -103,12 +104,18 @@ export class AuditWriter {
   append(input: AuditEventInput): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
-      if (!this.#writing) void this.#drain();
+      if (!this.#writing) {
+        // The first event waits for the end of this turn of the event loop, so that the events of the
+        // other requests read in the same turn join its batch. Without it, on SQLite (whose driver runs
+        // each statement at once) every batch held one event: the whole check of a request, its append
+        // included, ran before the next request was even parsed.
+        this.#writing = true;
+        setImmediate(() => void this.#drain());
+      }
     });
   }
 
   async #drain(): Promise<void> {
-    this.#writing = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, MAX_BATCH);
