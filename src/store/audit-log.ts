@@ -75,6 +75,17 @@ export function appendAuditEvent(db: Kysely<Database>, chainKey: Buffer, input: 
   return appendAuditEvents(db, chainKey, [input]);
 }
 
+/**
+ * True when the database refused a value (a constraint or data error), which one event of a batch can
+ * cause; false for the connection or the engine failing, which would fail each event alone just the same
+ * (and retrying a batch one by one against a database that is away only delays every caller's answer).
+ */
+function refusesTheData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return /^(22|23)[0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
+}
+
 /** The most events one group commit writes; more wait for the next. */
 const MAX_BATCH = 256;
 
@@ -123,8 +134,8 @@ export class AuditWriter {
           await appendAuditEvents(this.db, this.chainKey, batch.map((p) => p.input));
           for (const p of batch) p.resolve();
         } catch (error) {
-          if (batch.length === 1) {
-            batch[0]!.reject(error);
+          if (batch.length === 1 || !refusesTheData(error)) {
+            for (const p of batch) p.reject(error);
             continue;
           }
           // One event the database refuses must not fail the others it was batched with: each is tried
