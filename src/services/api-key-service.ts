@@ -1,5 +1,6 @@
 // API keys for applications: 256-bit random values shown once; only their SHA-256 is stored.
 import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { deleteApiKey, findApiKeyByHash, insertApiKey, listApiKeys } from '../store/api-key-store.js';
 import type { AccountRow, ApiKeyRow } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
@@ -27,6 +28,17 @@ export interface ApiKeyView {
   lastUsedAt: string | null;
 }
 
+/**
+ * How long a process keeps a key it has authenticated (ms). Every API request authenticates its key, and
+ * the look-up was one database query per request. The consequence: `otpgate apikey remove` run in ANOTHER
+ * process (the CLI, or another instance) takes effect in a running server up to this long after it
+ * returns. Within one process, `remove` drops the key from this cache at once. Unknown keys are not kept
+ * (a new key works at once; guessed keys cannot fill the cache).
+ */
+export const API_KEY_CACHE_MS = 5000;
+/** The most keys kept; the oldest entry goes first. */
+const API_KEY_CACHE_SIZE = 1000;
+
 function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
@@ -36,6 +48,11 @@ function toPrincipal(row: ApiKeyRow): ApiKeyPrincipal {
 }
 
 export class ApiKeyService {
+  /** Principals by key hash, with when they were read (performance.now(), not the service clock). */
+  readonly #cache = new Map<string, { principal: ApiKeyPrincipal; readAt: number }>();
+  /** Moves on at every removal: a look-up that began before a removal does not cache what it read. */
+  #removals = 0;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
@@ -60,8 +77,19 @@ export class ApiKeyService {
   /** The key's principal, or null for an unknown key. */
   async authenticate(key: string): Promise<ApiKeyPrincipal | null> {
     if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
-    const row = await findApiKeyByHash(this.ctx.db, hashKey(key));
-    return row ? toPrincipal(row) : null;
+    const hash = hashKey(key);
+    const cached = this.#cache.get(hash);
+    if (cached && performance.now() - cached.readAt < API_KEY_CACHE_MS) return { ...cached.principal, scopes: [...cached.principal.scopes] };
+    const readAt = performance.now();
+    const removals = this.#removals;
+    const row = await findApiKeyByHash(this.ctx.db, hash);
+    this.#cache.delete(hash);
+    if (!row) return null;
+    const principal = toPrincipal(row);
+    if (removals !== this.#removals) return { ...principal, scopes: [...principal.scopes] };
+    if (this.#cache.size >= API_KEY_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
+    this.#cache.set(hash, { principal, readAt });
+    return { ...principal, scopes: [...principal.scopes] };
   }
 
   async list(account: AccountRow): Promise<ApiKeyView[]> {
@@ -78,7 +106,14 @@ export class ApiKeyService {
   }
 
   async remove(actor: Actor, account: AccountRow, name: string): Promise<void> {
-    if (!(await deleteApiKey(this.ctx.db, account.id, name))) throw new ServiceError('api_key_not_found', `no API key "${name}" in account "${account.name}"`);
+    this.#removals++;
+    const deleted = await deleteApiKey(this.ctx.db, account.id, name);
+    this.#removals++;
+    // This process stops accepting the key at once (other processes within API_KEY_CACHE_MS).
+    for (const [hash, { principal }] of this.#cache) {
+      if (principal.accountId === account.id && principal.name === name) this.#cache.delete(hash);
+    }
+    if (!deleted) throw new ServiceError('api_key_not_found', `no API key "${name}" in account "${account.name}"`);
     await this.audit.record(actor, { action: 'apikey.remove', outcome: 'success', accountId: account.id, reason: name });
   }
 }

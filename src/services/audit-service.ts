@@ -1,5 +1,5 @@
 // Audit: every change and every sign-in attempt, never a passcode, password or seed.
-import { appendAuditEvent, listAuditEvents, verifyAuditChain, type AuditQuery, type ChainReport } from '../store/audit-log.js';
+import { AuditWriter, listAuditEvents, verifyAuditChain, type AuditQuery, type ChainReport } from '../store/audit-log.js';
 import type { AuditEventRow } from '../store/schema.js';
 import type { Actor, ServiceContext } from './context.js';
 
@@ -39,10 +39,15 @@ export function toAuditView(row: AuditEventRow): AuditEventView {
 }
 
 export class AuditService {
-  constructor(private readonly ctx: ServiceContext) {}
+  readonly #writer: AuditWriter;
 
+  constructor(private readonly ctx: ServiceContext) {
+    this.#writer = new AuditWriter(ctx.db, ctx.masterKey.keyFor('audit-chain'));
+  }
+
+  /** Resolves once the event is committed (group commit: concurrent events share one transaction). */
   async record(actor: Actor, entry: AuditEntry): Promise<void> {
-    await appendAuditEvent(this.ctx.db, this.ctx.masterKey.keyFor('audit-chain'), {
+    await this.#writer.append({
       accountId: entry.accountId,
       at: this.ctx.now(),
       // Lengths fit the columns on every engine (PostgreSQL refuses what SQLite would keep).

@@ -1,7 +1,8 @@
 // Finds which counter (HOTP) or time step (TOTP) a passcode belongs to, for a stored token.
-import { findConsecutiveCounters, findHotpCounter, totpWindow, type CounterWindow } from '../core/otp-window.js';
+import { findHotpCounter, totpWindow, type CounterWindow } from '../core/otp-window.js';
 import { totpCounterAt } from '../core/hotp.js';
 import type { TokenRow } from '../store/schema.js';
+import { searchConsecutiveCounters } from './resync-search.js';
 
 function paramsOf(token: TokenRow) {
   return { algorithm: token.algorithm, digits: token.digits };
@@ -36,7 +37,10 @@ export function replayDistance(token: TokenRow, secret: Buffer, passcode: string
   return matched === null ? null : counter - matched;
 }
 
-/** The re-sync search: the first counter of two consecutive passcodes in [C, C + syncWindow). HOTP only. */
-export function matchConsecutivePasscodes(token: TokenRow, secret: Buffer, first: string, second: string, syncWindow: number): number | null {
-  return findConsecutiveCounters(secret, first, second, { firstCounter: Number(token.counter), size: syncWindow }, paramsOf(token));
+/**
+ * The re-sync search: the first counter of two consecutive passcodes in [C, C + syncWindow). HOTP only.
+ * A large window is searched in a worker thread (resync-search.ts), not on the request thread.
+ */
+export function matchConsecutivePasscodes(token: TokenRow, secret: Buffer, first: string, second: string, syncWindow: number): Promise<number | null> {
+  return searchConsecutiveCounters(secret, first, second, { firstCounter: Number(token.counter), size: syncWindow }, paramsOf(token));
 }

@@ -5,10 +5,9 @@ import { isWellFormedPasscode } from '../core/passcode.js';
 import { decideSignIn, type SignInFacts, type SignInReason, type SignInResult } from '../core/sign-in-decision.js';
 import { retryAfterSeconds } from '../core/throttle.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
-import { findAccountById } from '../store/account-store.js';
 import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
-import { advanceCounter, findTokenOfUser, recordTokenFailure } from '../store/token-store.js';
-import { findUserByName } from '../store/user-store.js';
+import { findSignInSubject } from '../store/sign-in-store.js';
+import { advanceCounter, recordTokenFailure } from '../store/token-store.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
@@ -69,15 +68,18 @@ export class SignInService {
 
   async check(request: SignInRequest): Promise<SignInOutcome> {
     const now = this.ctx.now();
-    let user: UserRow | undefined = await findUserByName(this.ctx.db, request.username);
-    if (user && request.accountId !== null && user.account_id !== request.accountId) user = undefined;
+    // The user, their account and their token in one query; a user of another account is no user here.
+    let subject = await findSignInSubject(this.ctx.db, request.username);
+    if (subject && request.accountId !== null && subject.user.account_id !== request.accountId) subject = undefined;
+    const user: UserRow | undefined = subject?.user;
     const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
     const throttles = throttleKeys(request.accountId ?? user?.account_id ?? null, request.username, endUserIp);
     const states = await readThrottles(this.ctx.db, throttles.map((t) => t.key), now);
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
 
-    const account: AccountRow | undefined = user ? await findAccountById(this.ctx.db, user.account_id) : undefined;
-    const token: TokenRow | undefined = user && wait === 0 ? await findTokenOfUser(this.ctx.db, user.id) : undefined;
+    const account: AccountRow | undefined = subject?.account;
+    // A throttled attempt does not look at the token at all (as if it had not been read).
+    const token: TokenRow | undefined = wait === 0 ? subject?.token : undefined;
 
     let password = request.password;
     let passcode = request.passcode;

@@ -156,7 +156,7 @@ export class TokenService {
     requirePasscode(second, token.digits, 'otp2');
     if (token.type !== 'hotp') throw new ServiceError('invalid_request', `token ${token.serial} is time-based (TOTP); it does not need a re-sync`);
     const settings = settingsOf(account);
-    const matched = matchConsecutivePasscodes(token, this.secretOf(token), first, second, settings.syncWindow);
+    const matched = await matchConsecutivePasscodes(token, this.secretOf(token), first, second, settings.syncWindow);
     if (matched === null || !(await resyncCounter(this.ctx.db, token.id, Number(token.counter), matched + 2, this.ctx.now()))) {
       const failure = await recordTokenFailure(this.ctx.db, token.id, settings.maxFailures, this.ctx.now());
       if (failure?.locked) await endSessionsOf(this.ctx, user.id);

@@ -26,8 +26,8 @@ function chainValue(key: Buffer, previous: string, event: Omit<AuditEventRow, 'i
   return createHmac('sha256', key).update(previous).update(JSON.stringify(fields)).digest('base64url');
 }
 
-export async function appendAuditEvent(db: Kysely<Database>, chainKey: Buffer, input: AuditEventInput): Promise<void> {
-  const event = {
+function toRow(input: AuditEventInput): Omit<AuditEventRow, 'id' | 'chain'> {
+  return {
     account_id: input.accountId,
     at: input.at,
     actor: input.actor,
@@ -38,21 +38,122 @@ export async function appendAuditEvent(db: Kysely<Database>, chainKey: Buffer, i
     outcome: input.outcome,
     reason: input.reason ?? null,
   };
+}
+
+/** Appends events in one transaction, chained in the order given. */
+export async function appendAuditEvents(db: Kysely<Database>, chainKey: Buffer, inputs: readonly AuditEventInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  const events = inputs.map(toRow);
   await inTransaction(db, async (trx) => {
     // The head row must exist before it can be locked: a plain insert of a missing head by two appenders at
     // once would fail one of them, so a missing head is created as `genesis`, doing nothing if it exists.
     await trx.insertInto('meta').values({ key: HEAD_KEY, value: GENESIS }).onConflict((oc) => oc.column('key').doNothing()).execute();
     // Writing the head first takes the write lock (SQLite) or the row lock (PostgreSQL) before the head is
     // read, so concurrent appenders, in this process or another, queue instead of forking the chain. Under
-    // PostgreSQL's READ COMMITTED the read below, a new statement, sees the head the previous holder
-    // committed. The transaction locks only this row, always first, so it cannot take part in a deadlock.
-    await trx.updateTable('meta').set((eb) => ({ value: eb.ref('value') })).where('key', '=', HEAD_KEY).execute();
-    const head = await trx.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirstOrThrow();
-    const chain = chainValue(chainKey, head.value, event);
-    // The id is taken while the head is locked, so ids follow chain order (verify walks them by id).
-    await trx.insertInto('audit_events').values({ ...event, chain }).execute();
-    await trx.updateTable('meta').set({ value: chain }).where('key', '=', HEAD_KEY).execute();
+    // PostgreSQL's READ COMMITTED an UPDATE that waited for the row re-reads its latest committed version,
+    // so RETURNING gives the head the previous holder committed. The transaction locks only this row,
+    // always first, so it cannot take part in a deadlock.
+    const head = await trx
+      .updateTable('meta')
+      .set((eb) => ({ value: eb.ref('value') }))
+      .where('key', '=', HEAD_KEY)
+      .returning('value')
+      .executeTakeFirstOrThrow();
+    let previous = head.value;
+    // One row per statement, in chain order: the ids are taken while the head is locked, so they follow
+    // the chain (verify walks them by id).
+    for (const event of events) {
+      const chain = chainValue(chainKey, previous, event);
+      await trx.insertInto('audit_events').values({ ...event, chain }).execute();
+      previous = chain;
+    }
+    await trx.updateTable('meta').set({ value: previous }).where('key', '=', HEAD_KEY).execute();
   });
+}
+
+export function appendAuditEvent(db: Kysely<Database>, chainKey: Buffer, input: AuditEventInput): Promise<void> {
+  return appendAuditEvents(db, chainKey, [input]);
+}
+
+/**
+ * True when the database refused a value (a constraint or data error), which one event of a batch can
+ * cause; false for the connection or the engine failing, which would fail each event alone just the same
+ * (and retrying a batch one by one against a database that is away only delays every caller's answer).
+ */
+function refusesTheData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return /^(22|23)[0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
+}
+
+/** The most events one group commit writes; more wait for the next. */
+const MAX_BATCH = 256;
+
+interface Pending {
+  input: AuditEventInput;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for the audit log. `append` resolves once the transaction holding its event has committed,
+ * so a caller that awaits it still answers only after its event is in the log. A batch starts at the end
+ * of the event-loop turn its first event arrived in (the other requests of that turn join it), and events
+ * that arrive while a batch commits go together in the next: one head lock, read and update per batch
+ * instead of per event. Batches of one process run one at a time; appenders in other processes (or other instances on
+ * PostgreSQL) are serialised by the head row's lock as before.
+ */
+export class AuditWriter {
+  #queue: Pending[] = [];
+  #writing = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly chainKey: Buffer,
+  ) {}
+
+  append(input: AuditEventInput): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ input, resolve, reject });
+      if (!this.#writing) {
+        // The first event waits for the end of this turn of the event loop, so that the events of the
+        // other requests read in the same turn join its batch. Without it, on SQLite (whose driver runs
+        // each statement at once) every batch held one event: the whole check of a request, its append
+        // included, ran before the next request was even parsed.
+        this.#writing = true;
+        setImmediate(() => void this.#drain());
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        try {
+          await appendAuditEvents(this.db, this.chainKey, batch.map((p) => p.input));
+          for (const p of batch) p.resolve();
+        } catch (error) {
+          if (batch.length === 1 || !refusesTheData(error)) {
+            for (const p of batch) p.reject(error);
+            continue;
+          }
+          // One event the database refuses must not fail the others it was batched with: each is tried
+          // alone, and each caller gets its own outcome.
+          for (const p of batch) {
+            try {
+              await appendAuditEvents(this.db, this.chainKey, [p.input]);
+              p.resolve();
+            } catch (single) {
+              p.reject(single);
+            }
+          }
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
 }
 
 export interface AuditQuery {

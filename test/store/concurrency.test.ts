@@ -1,12 +1,14 @@
 // Property: under concurrency the database, not the process, decides. Of any number of racing uses of
 // one passcode exactly one wins (compare-and-set on the counter), also between two instances with their
 // own connections; failures are counted atomically; and concurrent audit appends from two instances form
-// one unbroken chain (no fork, no deadlock). Run on SQLite and on PostgreSQL.
+// one unbroken chain (no fork, no deadlock); with group commit, each append resolves only once its own
+// event is committed, and an event the database refuses fails alone. Run on SQLite and on PostgreSQL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/runtime/config.js';
 import { openInstance, type Instance } from '../../src/runtime/instance.js';
 import type { Actor } from '../../src/services/context.js';
+import { AuditWriter, listAuditEvents } from '../../src/store/audit-log.js';
 import { advanceCounter, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
 import { engineCases, hotpCode, importTokens, randomSecretHex, type TestInstallation } from './engines.js';
 
@@ -94,6 +96,33 @@ for (const engine of await engineCases()) {
       assert.equal(report.brokenAt, null);
       assert.equal(report.events, before.events + 80);
       assert.ok(report.headMatches, 'the head is the last event: nothing forked off or got lost');
+    });
+
+    test('audit group commit: each append resolves after its own event is committed; a refused event fails alone', async () => {
+      const db = t.services.ctx.db;
+      const writer = new AuditWriter(db, t.services.ctx.masterKey.keyFor('audit-chain'));
+      const event = (i: number) => ({ accountId: t.account.id, at: Date.now(), actor: 'group-commit', action: 'test.batch', outcome: 'success', reason: `batch ${i}` });
+      // NOT NULL on action: the database refuses this one event.
+      const refused = { ...event(-1), action: null as unknown as string };
+      const seen: boolean[] = [];
+      const results = await Promise.allSettled(
+        [...Array.from({ length: 30 }, (_, i) => event(i)), refused, ...Array.from({ length: 30 }, (_, i) => event(30 + i))].map((input) =>
+          writer.append(input).then(async () => {
+            // Read on another connection (PostgreSQL) or after the commit (SQLite): the event is there.
+            const rows = await listAuditEvents(other.services.ctx.db, { accountId: t.account.id, limit: 1000 });
+            seen.push(rows.some((r) => r.reason === input.reason && r.action === 'test.batch'));
+          }),
+        ),
+      );
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [...Array<string>(30).fill('fulfilled'), 'rejected', ...Array<string>(30).fill('fulfilled')],
+      );
+      assert.equal(seen.length, 60);
+      assert.ok(seen.every(Boolean), 'every resolved append found its event committed');
+      const report = await t.services.audit.verify();
+      assert.equal(report.brokenAt, null);
+      assert.ok(report.headMatches);
     });
   });
 }
