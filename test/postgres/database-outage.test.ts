@@ -125,8 +125,12 @@ describe('a database that goes away', { skip }, () => {
     const inFlight = Array.from({ length: 30 }, () => check(code));
     await new Promise((resolve) => setTimeout(resolve, 30));
     await proxy.stop();
-    const responses = await Promise.all(inFlight);
+    const responses = await Promise.all(inFlight).catch((error: unknown) => {
+      const server = cluster.servers[0]!;
+      throw new Error(`${String(error)}; server alive: ${server.alive()}; its stderr: ${server.errorOutput()}`);
+    });
     const results = responses.map((r) => (r.status === 200 ? (r.body as { result: string }).result : String(r.status)));
+    assert.ok(cluster.servers[0]!.alive(), `the process survives the cut: ${cluster.servers[0]!.errorOutput()}`);
     assert.ok(results.filter((r) => r === 'accept').length <= 1, JSON.stringify(results));
     assert.ok(results.every((r) => ['accept', 'reject', '503', '429'].includes(r)), JSON.stringify(results));
 

@@ -15,6 +15,10 @@ export interface Server {
   url: string;
   /** Everything the process printed on stdout so far. */
   output(): string;
+  /** Everything the process printed on stderr so far (its error log). */
+  errorOutput(): string;
+  /** True while the process runs. */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -45,7 +49,7 @@ export function startServer(env: NodeJS.ProcessEnv, label: string): Promise<Serv
       const match = /otpgate listening on (http:\/\/\S+?)(,|\s)/.exec(stdout);
       if (match?.[1]) {
         clearTimeout(timer);
-        resolve({ url: match[1], output: () => stdout, stop });
+        resolve({ url: match[1], output: () => stdout, errorOutput: () => stderr, alive: () => child.exitCode === null && child.signalCode === null, stop });
       }
     });
     child.once('exit', (code) => {

@@ -27,6 +27,10 @@ export function openPostgres(connectionString: string, poolSize: number): { db: 
   // would end the process; the pool has already discarded the connection, and the next query opens a new
   // one or fails with a connection error that the HTTP layer maps to 503.
   pool.on('error', () => undefined);
+  // A connection that breaks while checked out (a query in flight) emits 'error' on its client, which the
+  // pool does not listen to then: without a listener of our own the process would crash. The query itself
+  // fails too, and that failure is what the caller sees (a 503).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 
