@@ -185,9 +185,15 @@ async function benchFullCheck(work, setup, server) {
   log('full sign-in check (password + passcode) against the password hash alone');
   const checks = [];
   const hashes = [];
-  await load(work, 'warm-up full check', server, setup.keys.check, setup.passwordUsers, { seconds: S.warmup, password: PASSWORD });
+  // A round ends with up to one request per connection still being hashed on the server: the load generator
+  // has given up on them, the server has not. Before the next round sends those users' next codes, let the
+  // server finish them (else a user's next code could overtake the old one, which is then refused as a replay).
+  const drain = (result) => new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 + 2 * (result.latencyMaxMs ?? 0))));
+  await drain(await load(work, 'warm-up full check', server, setup.keys.check, setup.passwordUsers, { seconds: S.warmup, password: PASSWORD }));
   for (let round = 0; round < S.rounds; round++) {
-    checks.push(await load(work, 'full check', server, setup.keys.check, setup.passwordUsers, { seconds: S.passwordSeconds, password: PASSWORD }));
+    const check = await load(work, 'full check', server, setup.keys.check, setup.passwordUsers, { seconds: S.passwordSeconds, password: PASSWORD });
+    checks.push(check);
+    await drain(check);
     hashes.push(
       await runJson(node, [join(root, 'bench', 'hash-rate.mjs'), setup.passwordHash, String(S.connections), String(S.passwordSeconds)], {
         cwd: root,
