@@ -1,7 +1,8 @@
 // The seed's three operations (associate, re-sync, disassociate) and unlock, within one account.
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
-import { clearThrottles } from '../store/throttle-store.js';
+import { NO_FAILURES, USER_THROTTLE, retryAfterSeconds } from '../core/throttle.js';
+import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
 import {
   bindToken,
   findTokenBySerial,
@@ -26,6 +27,9 @@ import type { UserService } from './user-service.js';
 import { toTokenView, type TokenView } from './views.js';
 
 export const TOKEN_STATUSES = ['available', 'associated', 'locked', 'retired'] as const;
+
+/** Refusals of a self-association that count as a failed attempt (a wrong guess of serial or code). */
+const SELF_ASSOCIATION_GUESSES = new Set<string>(['passcode_not_accepted', 'token_not_found', 'token_not_available', 'invalid_passcode', 'invalid_serial']);
 
 export function requireSerial(input: string): string {
   const serial = normalizeSerial(input);
@@ -140,7 +144,19 @@ export class TokenService {
       await this.audit.record(actor, { action: 'token.associate', outcome: 'failure', reason: 'self-association is off', accountId: account.id, targetUser: username });
       throw new ServiceError('self_association_disabled', 'this account does not let users associate a token themselves; ask your administrator');
     }
-    const view = await this.associate(actor, account, username, serialInput, passcode);
+    // A user associating their own token at sign-in is guessing a code of some available token: the attempts
+    // share the user's sign-in back-off, so the association step is no way around it.
+    const key = userThrottleKey(account.id, username);
+    const now = this.ctx.now();
+    const wait = retryAfterSeconds((await readThrottles(this.ctx.db, [key], now)).get(key) ?? NO_FAILURES, now);
+    if (wait > 0) throw new ServiceError('too_many_attempts', `too many failed attempts; try again in ${wait} s`, { retryAfterSeconds: wait });
+    let view: TokenView;
+    try {
+      view = await this.associate(actor, account, username, serialInput, passcode);
+    } catch (error) {
+      if (error instanceof ServiceError && SELF_ASSOCIATION_GUESSES.has(error.code)) await recordThrottleFailure(this.ctx.db, key, USER_THROTTLE, now);
+      throw error;
+    }
     await this.audit.record(actor, { action: 'signin', outcome: 'accept', reason: 'token_associated', accountId: account.id, targetUser: username, targetSerial: view.serial });
     return view;
   }
