@@ -71,10 +71,6 @@ export async function appendAuditEvents(db: Kysely<Database>, chainKey: Buffer, 
   });
 }
 
-export function appendAuditEvent(db: Kysely<Database>, chainKey: Buffer, input: AuditEventInput): Promise<void> {
-  return appendAuditEvents(db, chainKey, [input]);
-}
-
 /**
  * True when the database refused a value (a constraint or data error), which one event of a batch can
  * cause; false for the connection or the engine failing, which would fail each event alone just the same

@@ -4,19 +4,10 @@
 import { strict as assert } from 'node:assert';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import type { AuditEventView } from '../../src/services/audit-service.js';
 import { PASSWORD, call, check, hotp, makeFixture } from './fixtures.js';
 
-interface Event {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  user: string | null;
-  serial: string | null;
-  clientIp: string | null;
-  outcome: string;
-  reason: string | null;
-}
+type Event = AuditEventView;
 
 test('every check and change through the API is audited with actor, client IP, outcome and reason', async (t) => {
   const f = await makeFixture();
