@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyMultipart from '@fastify/multipart';
 import { ServiceError } from '../services/errors.js';
+import { isDatabaseUnavailable } from '../services/health-service.js';
 import { accountPages } from './account-pages.js';
 import { guardAdminScope } from './admin-guard.js';
 import { renderNotFound } from './not-found.js';
@@ -23,11 +24,15 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ServiceError) {
       if (error.status === 404) return renderNotFound(reply);
-      return renderMessage(reply, error.status, 'Not done', [error.message], { href: request.headers.referer ? '/' : '/', label: 'Home' });
+      return renderMessage(reply, error.status, 'Not done', [error.message], { href: '/', label: 'Home' });
     }
     if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return renderMessage(reply, 413, 'Too large', ['The form is over the size limit. Nothing was changed.']);
     if (error.statusCode === 415) return renderMessage(reply, 415, 'Not accepted', ['Send this form from the console page.']);
     if (error.statusCode === 400) return renderMessage(reply, 400, 'Bad request', ['The form could not be read. Nothing was changed.']);
+    if (isDatabaseUnavailable(error)) {
+      app.otpgate.health.failed(request.log, error);
+      return renderMessage(reply, 503, 'Unavailable', ['The database cannot be reached. Nothing was changed: try again in a moment.']);
+    }
     request.log.error({ err: error }, 'console page failed');
     return renderMessage(reply, 500, 'Something went wrong', ['An unexpected error occurred; the server log has the details. Nothing may have changed: check before trying again.']);
   });

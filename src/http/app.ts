@@ -147,17 +147,16 @@ export async function buildServer(services: Services, config: Config, options: S
   });
 
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+  // During a database outage, a request that did not fail with 503 may be the first sign of recovery.
+  app.addHook('onResponse', async (request, reply) => {
+    if (services.health.outage && reply.statusCode !== 503) services.health.settled(request.log);
+  });
 
   await app.register(apiRoutes, { prefix: '/api/v1' });
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await services.ctx.db.selectFrom('meta').select('key').limit(1).execute();
-      return { status: 'ok', database: 'reachable' };
-    } catch (error) {
-      reply.log.error({ err: error }, 'health check: database unreachable');
-      return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
-    }
+    if (await services.health.check(reply.log)) return { status: 'ok', database: 'reachable' };
+    return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
   });
   await app.register(consoleRoutes);
   app.setNotFoundHandler((request, reply) => {

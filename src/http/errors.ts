@@ -1,9 +1,7 @@
 // Turning errors into the API's error format: {"error": {"code", "message"}} with a fitting status.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, ServiceError, type ErrorCode } from '../services/errors.js';
-import { isDatabaseUnavailable } from '../store/database-errors.js';
-
-export { isDatabaseUnavailable };
+import { isDatabaseUnavailable } from '../services/health-service.js';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; [detail: string]: unknown };
@@ -36,7 +34,7 @@ export function toErrorBody(error: unknown, request: FastifyRequest): { status: 
   if (fastifyError.statusCode === 415) return make('unsupported_media_type', 'this Content-Type is not accepted here');
   if (fastifyError.statusCode === 400) return make('invalid_request', fastifyError.message);
   if (isDatabaseUnavailable(error)) {
-    request.log.error({ err: error }, 'database unavailable');
+    request.server.otpgate.health.failed(request.log, error);
     return make('service_unavailable', 'the database cannot be reached; nothing was decided, retry later');
   }
   request.log.error({ err: error }, 'unexpected error');

@@ -1,6 +1,6 @@
 // Accounts (tenants) and their settings and account-wide restriction.
 import { findAccountById, findAccountByName, insertAccount, listAccounts, updateAccount } from '../store/account-store.js';
-import { isUniqueViolation } from '../store/transaction.js';
+import { isUniqueViolation } from '../store/database-errors.js';
 import type { AccountRow } from '../store/schema.js';
 import { DEFAULT_SETTINGS, SETTING_LIMITS, settingsOf, type AccountSettings } from './account-settings.js';
 import type { AuditService } from './audit-service.js';

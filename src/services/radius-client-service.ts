@@ -11,7 +11,7 @@ import {
   listRadiusClients,
 } from '../store/radius-client-store.js';
 import type { AccountRow, RadiusClientRow } from '../store/schema.js';
-import { isUniqueViolation } from '../store/transaction.js';
+import { isUniqueViolation } from '../store/database-errors.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';

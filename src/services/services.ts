@@ -3,6 +3,7 @@ import { AccountService } from './account-service.js';
 import { ApiKeyService } from './api-key-service.js';
 import { AuditService } from './audit-service.js';
 import type { ServiceContext } from './context.js';
+import { HealthService } from './health-service.js';
 import { ImportService } from './import-service.js';
 import { RadiusClientService } from './radius-client-service.js';
 import { RestrictionService } from './restriction-service.js';
@@ -23,6 +24,7 @@ export interface Services {
   apiKeys: ApiKeyService;
   sessions: SessionService;
   radiusClients: RadiusClientService;
+  health: HealthService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -40,5 +42,6 @@ export function createServices(ctx: ServiceContext): Services {
     apiKeys: new ApiKeyService(ctx, audit),
     sessions: new SessionService(ctx),
     radiusClients: new RadiusClientService(ctx, audit),
+    health: new HealthService(ctx),
   };
 }

@@ -14,7 +14,7 @@ import {
   unlockToken,
 } from '../store/token-store.js';
 import { findUserById } from '../store/user-store.js';
-import { isUniqueViolation } from '../store/transaction.js';
+import { isUniqueViolation } from '../store/database-errors.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';

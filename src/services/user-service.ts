@@ -2,7 +2,8 @@
 import { hashPassword } from '../crypto/password-hash.js';
 import { findTokenOfUser, unbindToken } from '../store/token-store.js';
 import { deleteUser, findUserByName, insertUser, listUsers, updateUser, usernameKey } from '../store/user-store.js';
-import { inTransaction, isUniqueViolation } from '../store/transaction.js';
+import { isUniqueViolation } from '../store/database-errors.js';
+import { inTransaction } from '../store/transaction.js';
 import type { AccountRow, UserRow } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';

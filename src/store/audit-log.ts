@@ -3,6 +3,7 @@
 // breaks the chain, and it cannot be recomputed without the master key (`otpgate audit verify`).
 import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { isDataRefused } from './database-errors.js';
 import { inTransaction, type Executor } from './transaction.js';
 import type { AuditEventRow, Database } from './schema.js';
 
@@ -71,17 +72,6 @@ export async function appendAuditEvents(db: Kysely<Database>, chainKey: Buffer, 
   });
 }
 
-/**
- * True when the database refused a value (a constraint or data error), which one event of a batch can
- * cause; false for the connection or the engine failing, which would fail each event alone just the same
- * (and retrying a batch one by one against a database that is away only delays every caller's answer).
- */
-function refusesTheData(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  return /^(22|23)[0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
-}
-
 /** The most events one group commit writes; more wait for the next. */
 const MAX_BATCH = 256;
 
@@ -130,7 +120,7 @@ export class AuditWriter {
           await appendAuditEvents(this.db, this.chainKey, batch.map((p) => p.input));
           for (const p of batch) p.resolve();
         } catch (error) {
-          if (batch.length === 1 || !refusesTheData(error)) {
+          if (batch.length === 1 || !isDataRefused(error)) {
             for (const p of batch) p.reject(error);
             continue;
           }

@@ -55,9 +55,3 @@ export async function withAdvisoryLock<T>(connectionString: string, lock: number
     await client.end().catch(() => undefined);
   }
 }
-
-/** Errors of node-postgres that mean the server cannot be reached; they carry a message, not a code. */
-export function isPostgresConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection terminated due to connection timeout|Query read timeout)/.test(error.message);
-}
