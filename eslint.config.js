@@ -1,6 +1,19 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers' edges (docs/architecture.md). Each entry: which files, what they may not import, and why.
+const IO_AND_FRAMEWORKS = ['node:fs', 'node:fs/*', 'node:net', 'node:dgram', 'node:http', 'node:https', 'node:child_process', 'node:os', 'node:worker_threads'];
+const FRAMEWORKS = ['fastify', '@fastify/*', 'eta', 'pino', 'saxes'];
+const ENGINES = ['kysely', 'pg', 'better-sqlite3'];
+const layer = (files, patterns, message) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }] },
+});
+const layerTypesAllowed = (files, patterns, message) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message, allowTypeImports: true }] }] },
+});
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'test-output/', 'bench/*.mjs', 'scripts/'] },
   js.configs.recommended,
@@ -16,6 +29,27 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  layer(
+    ['src/core/**/*.ts'],
+    [...IO_AND_FRAMEWORKS, ...FRAMEWORKS, ...ENGINES, '**/store/*', '**/store/**', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*', '**/runtime/*', '**/import/**'],
+    'core/ is pure: no I/O, no framework, no database, no other layer (docs/architecture.md)',
+  ),
+  layerTypesAllowed(
+    ['src/services/**/*.ts'],
+    [...ENGINES, 'fastify', '@fastify/*', 'eta', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*'],
+    'services/ reach the database only through store/ functions and know no adapter (docs/architecture.md)',
+  ),
+  layer(
+    ['src/http/**/*.ts', 'src/console/**/*.ts', 'src/cli/**/*.ts', 'src/radius/**/*.ts'],
+    [...ENGINES, '**/store/*', '**/store/**'],
+    'adapters go through services/, never the store or a database driver (docs/architecture.md)',
+  ),
+  layer(
+    ['src/console/**/*.ts'],
+    [...ENGINES, '**/store/*', '**/store/**'],
+    'the console is an adapter over services/ and a plugin that the HTTP app registers: no store, no http/ (docs/architecture.md)',
+  ),
+  layer(['src/store/**/*.ts'], ['fastify', '@fastify/*', 'eta', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*'], 'store/ knows no service or adapter (docs/architecture.md)'),
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

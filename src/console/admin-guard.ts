@@ -2,15 +2,14 @@
 // user a 404 that shows no admin data), and for a POST the session's CSRF token.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../http/principal.js';
-import type { Actor } from '../services/context.js';
-import type { AccountRow } from '../store/schema.js';
+import type { Account, Actor } from '../services/context.js';
 import { formOf, hasSessionCsrf } from './forms.js';
 import { seeOther, sessionPrincipal } from './render.js';
 import { refuseCsrf } from './sign-in-pages.js';
 import { renderNotFound } from './not-found.js';
 
 export interface AdminRequestContext {
-  account: AccountRow;
+  account: Account;
   actor: Actor;
   csrfToken: string;
 }

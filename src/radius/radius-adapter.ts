@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SignInRequest } from '../services/sign-in-service.js';
 import type { Services } from '../services/services.js';
-import { DatabaseChallengeStore } from './database-challenge-store.js';
 import { startRadiusServer, type RadiusDeps, type RadiusServer, type RadiusSignInRequest } from './radius-server.js';
 
 /** The sign-in request a RADIUS request stands for; the actor's clientIp is the address the server chose. */
@@ -33,7 +32,7 @@ export function radiusDeps(services: Services, options: { log?: (event: object) 
       const { result } = await services.signIn.check(toSignInRequest(request));
       return { result };
     },
-    challenges: new DatabaseChallengeStore(services.ctx.db, now, random),
+    challenges: services.radiusChallenges,
     now,
     random,
   };

@@ -2,7 +2,10 @@
 import type { Kysely } from 'kysely';
 import type { MasterKey } from '../crypto/master-key.js';
 import type { ScryptCost } from '../crypto/password-hash.js';
-import type { Database } from '../store/schema.js';
+import type { AccountRow, Database } from '../store/schema.js';
+
+/** An account as services hand it to adapters (they pass it back; they never read rows themselves). */
+export type Account = AccountRow;
 
 export interface ServiceContext {
   db: Kysely<Database>;

@@ -5,6 +5,7 @@ import { AuditService } from './audit-service.js';
 import type { ServiceContext } from './context.js';
 import { HealthService } from './health-service.js';
 import { ImportService } from './import-service.js';
+import { RadiusChallengeService } from './radius-challenge-service.js';
 import { RadiusClientService } from './radius-client-service.js';
 import { RestrictionService } from './restriction-service.js';
 import { SessionService } from './session-service.js';
@@ -24,6 +25,7 @@ export interface Services {
   apiKeys: ApiKeyService;
   sessions: SessionService;
   radiusClients: RadiusClientService;
+  radiusChallenges: RadiusChallengeService;
   health: HealthService;
 }
 
@@ -42,6 +44,7 @@ export function createServices(ctx: ServiceContext): Services {
     apiKeys: new ApiKeyService(ctx, audit),
     sessions: new SessionService(ctx),
     radiusClients: new RadiusClientService(ctx, audit),
+    radiusChallenges: new RadiusChallengeService(ctx),
     health: new HealthService(ctx),
   };
 }

@@ -2,6 +2,7 @@
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
 import { NO_FAILURES, USER_THROTTLE, retryAfterSeconds } from '../core/throttle.js';
+import { deleteSessionsOfUser } from '../store/session-store.js';
 import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
 import {
   bindToken,
@@ -45,7 +46,7 @@ export function requirePasscode(passcode: string, digits: number, field = 'otp')
 
 /** Ends a user's console sessions: after a disassociation or a lock, they must sign in again. */
 export async function endSessionsOf(ctx: ServiceContext, userId: number): Promise<void> {
-  await ctx.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+  await deleteSessionsOfUser(ctx.db, userId);
 }
 
 export class TokenService {

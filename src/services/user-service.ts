@@ -1,6 +1,7 @@
 // Users: creation, listing, changes and deletion, always within one account.
 import { hashPassword } from '../crypto/password-hash.js';
-import { findTokenOfUser, unbindToken } from '../store/token-store.js';
+import { deleteSessionsOfUser } from '../store/session-store.js';
+import { findTokenOfUser, listAssociatedTokens, unbindToken } from '../store/token-store.js';
 import { deleteUser, findUserByName, insertUser, listUsers, updateUser, usernameKey } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import { inTransaction } from '../store/transaction.js';
@@ -71,12 +72,7 @@ export class UserService {
 
   async list(account: AccountRow, search?: string): Promise<UserView[]> {
     const users = await listUsers(this.ctx.db, { accountId: account.id, ...(search ? { search } : {}) });
-    const tokens = await this.ctx.db
-      .selectFrom('tokens')
-      .select(['user_id', 'serial', 'status'])
-      .where('account_id', '=', account.id)
-      .where('user_id', 'is not', null)
-      .execute();
+    const tokens = await listAssociatedTokens(this.ctx.db, account.id);
     const byUser = new Map(tokens.map((t) => [Number(t.user_id), t]));
     return users.map((u) => toUserView(u, byUser.get(Number(u.id))));
   }
@@ -96,7 +92,7 @@ export class UserService {
       set.password_hash = await hashPassword(changes.password, this.ctx.passwordCost);
     }
     await updateUser(this.ctx.db, user.id, set);
-    if (set.password_hash) await this.ctx.db.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+    if (set.password_hash) await deleteSessionsOfUser(this.ctx.db, user.id);
     const fields = Object.keys(changes).filter((k) => changes[k as keyof UserChanges] !== undefined);
     await this.audit.record(actor, { action: 'user.update', outcome: 'success', accountId: account.id, targetUser: user.username, reason: fields.join(',') });
     return this.show(account, username);
@@ -108,7 +104,7 @@ export class UserService {
     await inTransaction(this.ctx.db, async (trx) => {
       const token = await findTokenOfUser(trx, user.id);
       if (token) await unbindToken(trx, token.id);
-      await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+      await deleteSessionsOfUser(trx, user.id);
       await deleteUser(trx, user.id);
     });
     await this.audit.record(actor, { action: 'user.delete', outcome: 'success', accountId: account.id, targetUser: user.username });

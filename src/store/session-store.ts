@@ -21,3 +21,8 @@ export async function deleteSession(db: Executor, idHash: string): Promise<void>
 export async function deleteExpiredSessions(db: Executor, idleBefore: number, createdBefore: number): Promise<void> {
   await db.deleteFrom('sessions').where((eb) => eb.or([eb('last_seen_at', '<', idleBefore), eb('created_at', '<', createdBefore)])).execute();
 }
+
+/** Ends every session of a user (a new password, a lost token, a deleted user). */
+export async function deleteSessionsOfUser(db: Executor, userId: number): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}

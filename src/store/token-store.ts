@@ -136,3 +136,8 @@ export async function unbindToken(db: Executor, tokenId: number): Promise<boolea
     .executeTakeFirst();
   return affected(result);
 }
+
+/** The serial and status of every token of the account that is associated with a user. */
+export function listAssociatedTokens(db: Executor, accountId: number): Promise<{ user_id: number | null; serial: string; status: TokenRow['status'] }[]> {
+  return db.selectFrom('tokens').select(['user_id', 'serial', 'status']).where('account_id', '=', accountId).where('user_id', 'is not', null).execute();
+}

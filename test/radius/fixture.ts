@@ -4,7 +4,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import type ipaddr from 'ipaddr.js';
 import { parseAddress, parseCidr } from '../../src/core/access-rule.js';
-import { InMemoryChallengeStore } from '../../src/radius/challenge-store.js';
+import { InMemoryChallengeStore } from './in-memory-challenge-store.js';
 import { hideUserPassword } from '../../src/radius/radius-auth.js';
 import { AttributeType, decodePacket, encodeAttributes, type RadiusAttribute, type RadiusPacket } from '../../src/radius/radius-packet.js';
 import {

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
-import { DatabaseChallengeStore } from '../../src/radius/database-challenge-store.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
+import { RadiusChallengeService } from '../../src/services/radius-challenge-service.js';
 
 const SECRET = 'store-test-secret-0123456789';
 const OPTIONS = { challenge: false, requireMessageAuthenticator: true, trustCallingStationId: false };
@@ -65,7 +65,7 @@ for (const backend of backends) {
     const { instance, clock } = opened;
     after(() => opened.cleanup());
     const { services } = instance;
-    const store = new DatabaseChallengeStore(services.ctx.db, () => clock.now, (n) => randomBytes(n));
+    const store = new RadiusChallengeService({ db: services.ctx.db, now: () => clock.now }, (n) => randomBytes(n));
 
     test('a State is used at most once, even by two requests at the same moment', async () => {
       const state = await store.issue(1, 'Alice', 60_000);

@@ -2,12 +2,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { AccountRow } from '../../store/schema.js';
+import type { Account } from '../../services/context.js';
 import { actorOf, requireScope } from '../principal.js';
 import { AssociateBody, ErrorResponse, NewUserBody, ResyncBody, RestrictionBody, RestrictionView, TokenView, UserParams, UserPatchBody, UserView } from './schemas.js';
 
 /** The admin's own account: every route below acts in it and nowhere else. */
-export async function adminAccount(app: FastifyInstance, request: FastifyRequest): Promise<AccountRow> {
+export async function adminAccount(app: FastifyInstance, request: FastifyRequest): Promise<Account> {
   const principal = requireScope(request, 'admin');
   return app.otpgate.accounts.byId(principal.accountId);
 }
