@@ -34,7 +34,7 @@ const extraCommands: ExtraCommand[] = [
     async run(config, args, io) {
       parse(args, {}, { min: 0, max: 0, usage: 'serve' });
       // Loaded only here, so that other commands do not pay for the web framework's start-up.
-      const { serve } = await import('../http/serve.js');
+      const { serve } = await import('../runtime/serve.js');
       return serve(config, io);
     },
   },

@@ -1,12 +1,11 @@
 // What every /admin page checks first: a full session of an admin (else the sign-in page, or for a plain
 // user a 404 that shows no admin data), and for a POST the session's CSRF token.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { actorOf } from '../http/principal.js';
+import { actorOf } from '../web/principal.js';
 import type { Account, Actor } from '../services/context.js';
 import { formOf, hasSessionCsrf } from './forms.js';
 import { seeOther, sessionPrincipal } from './render.js';
-import { refuseCsrf } from './sign-in-pages.js';
-import { renderNotFound } from './not-found.js';
+import { refuseCsrf, renderNotFound } from './message-pages.js';
 
 export interface AdminRequestContext {
   account: Account;

@@ -1,11 +1,11 @@
 // Reading the console's form posts: urlencoded fields, the CSRF token, the IP rules editor's rows, and
 // service errors turned into a message and per-field errors for the form they came from.
 import type { FastifyRequest } from 'fastify';
-import { ACCESS_ACTIONS } from '../core/access-rule.js';
+import { ACCESS_ACTIONS, type AccessAction } from '../core/access-rule.js';
+import type { TokenStatus } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
 import type { RestrictionInput } from '../services/restriction-service.js';
 import { csrfTokensEqual } from '../services/session-service.js';
-import type { TokenView } from '../services/views.js';
 
 export type FormBody = Record<string, string | string[] | undefined>;
 
@@ -30,12 +30,13 @@ export function hasSessionCsrf(body: FormBody, sessionToken: string): boolean {
   return csrfTokensEqual(sessionToken, field(body, '_csrf'));
 }
 
-export const ACTION_LABELS: [string, string][] = [
-  ['allow', 'Allow (password only)'],
-  ['require_otp', 'Require OTP token'],
-  ['deny', 'Deny'],
-];
-if (ACTION_LABELS.length !== ACCESS_ACTIONS.length) throw new Error('every access action needs a label');
+const ACTION_LABEL: Record<AccessAction, string> = {
+  allow: 'Allow (password only)',
+  require_otp: 'Require OTP token',
+  deny: 'Deny',
+};
+/** The rules editor's choices, in the order core/ lists the actions. */
+export const ACTION_LABELS: [AccessAction, string][] = ACCESS_ACTIONS.map((action) => [action, ACTION_LABEL[action]]);
 
 export interface RuleRow {
   cidr: string;
@@ -113,13 +114,14 @@ export function formError(error: unknown): { message: string; fieldErrors: Recor
   return { message, fieldErrors };
 }
 
-const STATUS_LABELS: Record<TokenView['status'], string> = {
+/** Every status needs a label: the compiler says so when core/token-status.ts gains one. */
+const STATUS_LABELS: Record<TokenStatus, string> = {
   available: 'Available',
   associated: 'Assigned',
   locked: 'Locked',
   retired: 'Retired',
 };
 
-export function statusLabel(status: TokenView['status']): string {
+export function statusLabel(status: TokenStatus): string {
   return STATUS_LABELS[status];
 }

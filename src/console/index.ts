@@ -1,25 +1,56 @@
 // The admin console and the sign-in pages: server-rendered HTML forms over the services (eta templates in
 // src/console/views, escaped by default). No page holds a rule: each parses its form, calls a service,
 // and renders or redirects (303 after every successful POST). No JavaScript anywhere.
+//
+// A plugin that the HTTP app registers in a context of its own: the security headers, cookie parsing, form
+// bodies, the session look-up and the HTML error pages below apply to the console's pages only, never to
+// the JSON API under /api/v1.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import { ServiceError } from '../services/errors.js';
 import { isDatabaseUnavailable } from '../services/health-service.js';
-import { accountPages } from './account-pages.js';
+import { sessionPrincipalOf } from '../web/principal.js';
+import { readSessionCookie } from '../web/session-cookie.js';
 import { guardAdminScope } from './admin-guard.js';
-import { renderNotFound } from './not-found.js';
+import { auditPages } from './audit-pages.js';
+import { renderMessage, renderNotFound } from './message-pages.js';
 import { STYLESHEET } from './render.js';
-import { renderMessage, signInPages } from './sign-in-pages.js';
+import { settingsPages } from './settings-pages.js';
+import { signInPages } from './sign-in-pages.js';
 import { tokenPages } from './token-pages.js';
 import { userPages } from './user-pages.js';
 
-export { renderNotFound } from './not-found.js';
-
 const FORM_BODY_LIMIT = 256 * 1024;
 
-export async function consoleRoutes(app: FastifyInstance): Promise<void> {
+export async function consolePlugin(app: FastifyInstance): Promise<void> {
+  const services = app.otpgate;
+  const config = app.otpgateConfig;
+
+  await app.register(fastifyCookie);
+  // Security headers on every page. The console has no script and no inline style: the CSP says so.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        scriptSrc: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    strictTransportSecurity: config.secureCookies,
+  });
   await app.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
+
+  app.addHook('onRequest', async (request) => {
+    request.principal = await sessionPrincipalOf(services, readSessionCookie(request, config.secureCookies));
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ServiceError) {
@@ -30,24 +61,26 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     if (error.statusCode === 415) return renderMessage(reply, 415, 'Not accepted', ['Send this form from the console page.']);
     if (error.statusCode === 400) return renderMessage(reply, 400, 'Bad request', ['The form could not be read. Nothing was changed.']);
     if (isDatabaseUnavailable(error)) {
-      app.otpgate.health.failed(request.log, error);
+      services.health.failed(request.log, error);
       return renderMessage(reply, 503, 'Unavailable', ['The database cannot be reached. Nothing was changed: try again in a moment.']);
     }
     request.log.error({ err: error }, 'console page failed');
     return renderMessage(reply, 500, 'Something went wrong', ['An unexpected error occurred; the server log has the details. Nothing may have changed: check before trying again.']);
   });
+  app.setNotFoundHandler((_request, reply) => renderNotFound(reply));
 
   app.get('/console.css', (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET));
 
   await app.register(signInPages);
   await app.register(
     async (admin) => {
-      await admin.register(fastifyMultipart, { limits: { fileSize: app.otpgateConfig.importLimitBytes, files: 1, fields: 10, fieldSize: 4096, parts: 12 }, throwFileSizeLimit: true });
+      await admin.register(fastifyMultipart, { limits: { fileSize: config.importLimitBytes, files: 1, fields: 10, fieldSize: 4096, parts: 12 }, throwFileSizeLimit: true });
       guardAdminScope(admin);
       admin.get('/', (_request, reply) => reply.status(303).header('location', '/admin/users').send());
       await admin.register(userPages);
       await admin.register(tokenPages);
-      await admin.register(accountPages);
+      await admin.register(auditPages);
+      await admin.register(settingsPages);
     },
     { prefix: '/admin' },
   );

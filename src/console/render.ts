@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../http/principal.js';
+import type { Principal } from '../web/principal.js';
 
 /** src/console/views, from src/console/ (tsx) or dist/console/ (the build): both are two levels below the root. */
 export const VIEWS_DIR = fileURLToPath(new URL('../../src/console/views/', import.meta.url));

@@ -1,34 +1,25 @@
 // The sign-in pages: the password step, then the passcode step or the association step, as the sign-in
 // service decides; "my account"; sign-out. Every step that moves up a stage starts a new session id.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Role } from '../core/values.js';
 import type { Actor } from '../services/context.js';
 import { ServiceError } from '../services/errors.js';
 import type { Session } from '../services/session-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
-import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../http/session-cookie.js';
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
 import { field, formError, formOf, hasSessionCsrf, statusLabel } from './forms.js';
+import { refuseCsrf, renderMessage } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sessionPrincipal } from './render.js';
 
 function preSessionCookieName(secure: boolean): string {
   return secure ? '__Host-otpgate_presession' : 'otpgate_presession';
 }
 
-export function homeOf(role: 'admin' | 'user'): string {
+export function homeOf(role: Role): string {
   return role === 'admin' ? '/admin/users' : '/account';
 }
 
-export function renderMessage(reply: FastifyReply, status: number, title: string, lines: string[], link?: { href: string; label: string }): FastifyReply {
-  return renderPage(reply, './message', { title, lines, link: link ?? null, narrow: true }, status);
-}
-
-export function refuseCsrf(reply: FastifyReply): FastifyReply {
-  return renderMessage(reply, 403, 'Form expired', ['This form has expired or did not come from this site. Nothing was changed.', 'Go back, reload the page and try again.'], {
-    href: '/',
-    label: 'Start again',
-  });
-}
-
-export function signInPages(app: FastifyInstance): Promise<void> {
+export async function signInPages(app: FastifyInstance): Promise<void> {
   const { signIn, sessions, accounts, users, tokens } = app.otpgate;
   const secure = app.otpgateConfig.secureCookies;
 
@@ -81,15 +72,9 @@ export function signInPages(app: FastifyInstance): Promise<void> {
 
   function loginForm(request: FastifyRequest, reply: FastifyReply, data: { username: string; error: string | null }, status = 200): FastifyReply {
     const cookieName = preSessionCookieName(secure);
-    const existing = request.cookies[cookieName];
-    let token: string;
-    if (existing && sessions.checkPreSessionCsrf(existing, sessions.preSessionToken(existing))) {
-      token = sessions.preSessionToken(existing);
-    } else {
-      const pair = sessions.issuePreSessionCsrf();
-      void reply.setCookie(cookieName, pair.nonce, { path: '/', httpOnly: true, sameSite: 'lax', secure });
-      token = pair.token;
-    }
+    const pair = sessions.preSessionCsrf(request.cookies[cookieName]);
+    if (pair.issued) void reply.setCookie(cookieName, pair.nonce, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+    const token = pair.token;
     return renderPage(reply, './login', { title: 'Sign in', narrow: true, ...data, csrfToken: token }, status);
   }
 
@@ -218,5 +203,4 @@ export function signInPages(app: FastifyInstance): Promise<void> {
     const token = user.token ? await tokens.ofUser(account, principal.username) : null;
     return renderPage(reply, './account', { title: 'My account', user, token, statusLabel, formatTime });
   });
-  return Promise.resolve();
 }

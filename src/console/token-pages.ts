@@ -1,28 +1,22 @@
 // /admin/tokens: the inventory with a status filter, and the seed-file import form and its report.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isTokenStatus, TOKEN_STATUSES } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
 import { IMPORT_FORMATS, type ImportFormat, type ImportReport } from '../services/import-service.js';
-import { TOKEN_STATUSES } from '../services/token-service.js';
 import { csrfTokensEqual } from '../services/session-service.js';
 import { adminOf } from './admin-guard.js';
 import { statusLabel } from './forms.js';
 import { formatTime, renderPage } from './render.js';
-import { refuseCsrf } from './sign-in-pages.js';
+import { refuseCsrf } from './message-pages.js';
 
 const PAGE_SIZE = 200;
 
-type TokenStatus = (typeof TOKEN_STATUSES)[number];
-
-function isStatus(value: string): value is TokenStatus {
-  return (TOKEN_STATUSES as readonly string[]).includes(value);
-}
-
-export function tokenPages(app: FastifyInstance): Promise<void> {
+export async function tokenPages(app: FastifyInstance): Promise<void> {
   const { tokens, imports } = app.otpgate;
 
   async function inventoryPage(request: FastifyRequest, reply: FastifyReply, extra: { report?: ImportReport; importError?: string }, status = 200) {
     const query = request.query as Record<string, unknown>;
-    const statusFilter = typeof query.status === 'string' && isStatus(query.status) ? query.status : '';
+    const statusFilter = typeof query.status === 'string' && isTokenStatus(query.status) ? query.status : '';
     const q = typeof query.q === 'string' ? query.q.slice(0, 100) : '';
     const offset = Math.max(0, Math.min(1_000_000, Number.parseInt(typeof query.offset === 'string' ? query.offset : '0', 10) || 0));
     const list = await tokens.list(adminOf(request).account, { ...(statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}), limit: PAGE_SIZE + 1, offset });
@@ -94,5 +88,4 @@ export function tokenPages(app: FastifyInstance): Promise<void> {
     if (!report) return inventoryPage(request, reply, { importError: 'Choose a seed file to import.' }, 400);
     return inventoryPage(request, reply, { report });
   });
-  return Promise.resolve();
 }

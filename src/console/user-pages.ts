@@ -13,7 +13,7 @@ function userPath(username: string, rest = ''): string {
   return `/admin/users/${encodeURIComponent(username)}${rest}`;
 }
 
-export function userPages(app: FastifyInstance): Promise<void> {
+export async function userPages(app: FastifyInstance): Promise<void> {
   const { users, tokens, restrictions } = app.otpgate;
 
   async function tokenOf(request: FastifyRequest, username: string): Promise<TokenView | null> {
@@ -228,5 +228,4 @@ export function userPages(app: FastifyInstance): Promise<void> {
       return seeOther(reply, userPath(user.username, '/access?done=unlocked'));
     }),
   );
-  return Promise.resolve();
 }

@@ -6,20 +6,24 @@ export const SIGN_IN_RESULTS = ['accept', 'reject', 'otp_required', 'enroll_requ
 export type SignInResult = (typeof SIGN_IN_RESULTS)[number];
 
 /** Why a result was given. Kept in the audit log; callers see only the result. */
-export type SignInReason =
-  | 'throttled'
-  | 'unknown_user'
-  | 'wrong_password'
-  | 'denied_by_rule'
-  | 'token_locked'
-  | 'passcode_missing'
-  | 'passcode_malformed'
-  | 'passcode_wrong'
-  | 'passcode_replayed'
-  | 'enroll_required'
-  | 'no_token_self_association_off'
-  | 'password_only'
-  | 'passcode_accepted';
+export const SIGN_IN_REASONS = [
+  'throttled',
+  'unknown_user',
+  'wrong_password',
+  'denied_by_rule',
+  'token_locked',
+  'passcode_missing',
+  'passcode_malformed',
+  'passcode_wrong',
+  'passcode_replayed',
+  'enroll_required',
+  'no_token_self_association_off',
+  'password_only',
+  'passcode_accepted',
+  /** A user completed the sign-in by associating a token themselves (the association proves possession). */
+  'token_associated',
+] as const;
+export type SignInReason = (typeof SIGN_IN_REASONS)[number];
 
 export type PasscodeOutcome = 'matched' | 'wrong' | 'replayed';
 

@@ -1,20 +1,17 @@
-// The HTTP server: one Fastify app serving the JSON API under /api/v1 and the console's pages.
-// It holds no rule of its own: routes parse, authenticate and call the services.
+// The HTTP server: one Fastify app that registers two plugins, each in its own encapsulated context: the
+// JSON API under /api/v1 (http/api) and the console's pages (console/). The root holds only what both share:
+// logging, the client address, the services, the OpenAPI document and /healthz. No rule lives here.
 import Fastify, { type FastifyInstance } from 'fastify';
-import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { LoggerOptions } from 'pino';
 import type { Config } from '../runtime/config.js';
 import type { Services } from '../services/services.js';
-import { apiRoutes } from './api/index.js';
+import { consolePlugin } from '../console/index.js';
+import '../web/principal.js';
+import { apiPlugin, sendNotFound } from './api/index.js';
 import { canonicalIp } from './client-ip.js';
-import { ServiceError } from '../services/errors.js';
 import { sendError } from './errors.js';
-import './principal.js';
-import { readSessionCookie } from './session-cookie.js';
-import { consoleRoutes, renderNotFound } from '../console/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -96,23 +93,6 @@ export async function buildServer(services: Services, config: Config, options: S
   app.decorateRequest('principal', null);
   app.decorateRequest('clientIp', null);
 
-  await app.register(fastifyCookie);
-  // Security headers on every answer. The console has no script and no inline style: the CSP says so.
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        scriptSrc: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-    },
-    strictTransportSecurity: config.secureCookies,
-  });
   await app.register(fastifySwagger, {
     // Only the tagged JSON API routes are documented, not the console's pages.
     hideUntagged: true,
@@ -126,24 +106,6 @@ export async function buildServer(services: Services, config: Config, options: S
 
   app.addHook('onRequest', async (request) => {
     request.clientIp = canonicalIp(request.ip);
-    const authorization = request.headers.authorization;
-    if (authorization !== undefined) {
-      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-      const principal = match?.[1] ? await services.apiKeys.authenticate(match[1]) : null;
-      if (principal) request.principal = { kind: 'apikey', ...principal };
-      return;
-    }
-    const session = await services.sessions.resume(readSessionCookie(request, config.secureCookies));
-    if (session && session.stage === 'full') {
-      request.principal = {
-        kind: 'session',
-        username: session.user.username,
-        accountId: session.user.account_id,
-        role: session.user.role,
-        sessionId: session.id,
-        csrfToken: session.csrfToken,
-      };
-    }
   });
 
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
@@ -152,17 +114,14 @@ export async function buildServer(services: Services, config: Config, options: S
     if (services.health.outage && reply.statusCode !== 503) services.health.settled(request.log);
   });
 
-  await app.register(apiRoutes, { prefix: '/api/v1' });
+  await app.register(apiPlugin, { prefix: '/api/v1' });
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
     if (await services.health.check(reply.log)) return { status: 'ok', database: 'reachable' };
     return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
   });
-  await app.register(consoleRoutes);
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith('/api/') && path !== '/api') return renderNotFound(reply);
-    return sendError(reply, new ServiceError('not_found', `no route ${request.method} ${path}`));
-  });
+  // /api/... paths that are no route get the API's JSON error; every other path the console's page.
+  await app.register(async (api) => api.setNotFoundHandler(sendNotFound), { prefix: '/api' });
+  await app.register(consolePlugin);
   return app;
 }

@@ -1,7 +1,8 @@
 // What every seed-file reader (CSV, PSKC) produces, and how it reports keys it cannot use.
 import type { HashAlgorithm } from '../core/hotp.js';
+import type { TokenType } from '../core/values.js';
 
-export type TokenType = 'hotp' | 'totp';
+export type { TokenType };
 
 /** One usable OTP key read from a seed file, ready to be encrypted and stored. */
 export interface ImportedKey {

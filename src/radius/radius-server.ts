@@ -6,6 +6,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { parseAddress } from '../core/access-rule.js';
+import type { SignInResult } from '../core/sign-in-decision.js';
 import type { ChallengeStore } from './challenge-store.js';
 import { encodeSignedReply, unhideUserPassword, verifyRequestMessageAuthenticator } from './radius-auth.js';
 import {
@@ -47,7 +48,7 @@ export interface RadiusSignInRequest {
 }
 
 export interface RadiusSignInResponse {
-  result: 'accept' | 'reject' | 'otp_required' | 'enroll_required' | 'locked';
+  result: SignInResult;
 }
 
 export interface RadiusDeps {

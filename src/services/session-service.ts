@@ -31,6 +31,11 @@ export function csrfTokensEqual(expected: string, given: string | undefined): bo
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** A pre-session nonce as issued: 32 random octets in base64url (a cookie value of another shape is ignored). */
+function isPreSessionNonce(nonce: string | undefined): nonce is string {
+  return typeof nonce === 'string' && nonce.length >= 32 && nonce.length <= 100;
+}
+
 export class SessionService {
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -62,22 +67,25 @@ export class SessionService {
   }
 
   /**
-   * CSRF protection before there is a session (the sign-in form): a signed double-submit pair. The random
+   * The sign-in form's CSRF pair: the browser's nonce (from its cookie) when it sent a well-formed one, else a
+   * new nonce to set (issued: true). CSRF protection before there is a session (the sign-in form): a signed double-submit pair. The random
    * nonce goes in an HttpOnly cookie, the form carries HMAC(console-csrf key, nonce). A cross-site page can
    * neither read the cookie nor compute the HMAC, and needs no server-side row per visitor.
    */
-  issuePreSessionCsrf(): { nonce: string; token: string } {
-    const nonce = randomBytes(32).toString('base64url');
-    return { nonce, token: this.preSessionToken(nonce) };
+  preSessionCsrf(nonce: string | undefined): { nonce: string; token: string; issued: boolean } {
+    if (isPreSessionNonce(nonce)) return { nonce, token: this.#preSessionToken(nonce), issued: false };
+    const fresh = randomBytes(32).toString('base64url');
+    return { nonce: fresh, token: this.#preSessionToken(fresh), issued: true };
   }
 
-  preSessionToken(nonce: string): string {
-    return createHmac('sha256', this.ctx.masterKey.keyFor('console-csrf')).update(`pre-session ${nonce}`).digest('base64url');
-  }
-
+  /** The sign-in form's `_csrf` (given) against the token its cookie's nonce stands for. */
   checkPreSessionCsrf(nonce: string | undefined, given: string | undefined): boolean {
-    if (typeof nonce !== 'string' || nonce.length < 32 || nonce.length > 100) return false;
-    return csrfTokensEqual(this.preSessionToken(nonce), given);
+    if (!isPreSessionNonce(nonce)) return false;
+    return csrfTokensEqual(this.#preSessionToken(nonce), given);
+  }
+
+  #preSessionToken(nonce: string): string {
+    return createHmac('sha256', this.ctx.masterKey.keyFor('console-csrf')).update(`pre-session ${nonce}`).digest('base64url');
   }
 
   async end(id: string): Promise<void> {

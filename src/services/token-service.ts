@@ -1,6 +1,7 @@
 // The seed's three operations (associate, re-sync, disassociate) and unlock, within one account.
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
+import type { SignInReason } from '../core/sign-in-decision.js';
 import { NO_FAILURES, USER_THROTTLE, retryAfterSeconds } from '../core/throttle.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
 import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
@@ -26,8 +27,6 @@ import { userThrottleKey } from './throttle-keys.js';
 import { openTokenSecret } from './token-secret.js';
 import type { UserService } from './user-service.js';
 import { toTokenView, type TokenView } from './views.js';
-
-export const TOKEN_STATUSES = ['available', 'associated', 'locked', 'retired'] as const;
 
 /** Refusals of a self-association that count as a failed attempt (a wrong guess of serial or code). */
 const SELF_ASSOCIATION_GUESSES = new Set<string>(['passcode_not_accepted', 'token_not_found', 'token_not_available', 'invalid_passcode', 'invalid_serial']);
@@ -158,7 +157,7 @@ export class TokenService {
       if (error instanceof ServiceError && SELF_ASSOCIATION_GUESSES.has(error.code)) await recordThrottleFailure(this.ctx.db, key, USER_THROTTLE, now);
       throw error;
     }
-    await this.audit.record(actor, { action: 'signin', outcome: 'accept', reason: 'token_associated', accountId: account.id, targetUser: username, targetSerial: view.serial });
+    await this.audit.record(actor, { action: 'signin', outcome: 'accept', reason: 'token_associated' satisfies SignInReason, accountId: account.id, targetUser: username, targetSerial: view.serial });
     return view;
   }
 

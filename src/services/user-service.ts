@@ -1,4 +1,5 @@
 // Users: creation, listing, changes and deletion, always within one account.
+import type { Role } from '../core/values.js';
 import { hashPassword } from '../crypto/password-hash.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
 import { findTokenOfUser, listAssociatedTokens, unbindToken } from '../store/token-store.js';
@@ -13,7 +14,7 @@ import { toUserView, type UserView } from './views.js';
 
 const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
 export const MIN_PASSWORD_LENGTH = 8;
-export type Role = UserRow['role'];
+export type { Role };
 
 export function validatePassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw new ServiceError('weak_password', `the password must have at least ${MIN_PASSWORD_LENGTH} characters`);

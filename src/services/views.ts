@@ -1,36 +1,62 @@
-// What adapters show of users and tokens: camelCase, never a secret or a password hash.
+// What adapters show of users and tokens: camelCase, never a secret or a password hash. Each shape is
+// defined once, as a TypeBox schema: its TypeScript type derives from it, the API validates and documents
+// its answers with it (http/api/schemas.ts), and the value sets come from core/.
+import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { TOKEN_STATUSES } from '../core/token-status.js';
+import { ROLES, TOKEN_TYPES } from '../core/values.js';
 import type { TokenRow, UserRow } from '../store/schema.js';
 
-export interface TokenView {
-  serial: string;
-  type: TokenRow['type'];
-  algorithm: TokenRow['algorithm'];
-  digits: number;
-  status: TokenRow['status'];
-  username: string | null;
-  failCount: number;
-  /** HOTP: the next counter expected. Not secret: without the seed it predicts nothing. */
-  counter: number;
-  periodInSeconds: number | null;
-  lockedAt: string | null;
-  lastUsedAt: string | null;
-  associatedAt: string | null;
-  manufacturer: string | null;
-  model: string | null;
-  issuer: string | null;
-  friendlyName: string | null;
-  createdAt: string;
+type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K] & string> };
+
+/** A schema accepting exactly the strings of a value set (its type is the set's union type). */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T): TUnion<Literals<T>> {
+  const schemas: TSchema[] = values.map((value) => Type.Literal(value));
+  return Type.Union(schemas) as TUnion<Literals<T>>;
 }
 
-export interface UserView {
-  username: string;
-  displayName: string;
-  role: UserRow['role'];
-  createdAt: string;
-  token: { serial: string; status: TokenRow['status'] } | null;
-}
+const nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export function isoTime(ms: number | null): string | null {
+export const TokenStatusSchema = oneOf(TOKEN_STATUSES);
+export const RoleSchema = oneOf(ROLES);
+
+export const TokenViewSchema = Type.Object(
+  {
+    serial: Type.String(),
+    type: oneOf(TOKEN_TYPES),
+    algorithm: Type.String(),
+    digits: Type.Integer(),
+    status: TokenStatusSchema,
+    username: nullable(Type.String()),
+    failCount: Type.Integer(),
+    /** HOTP: the next counter expected. Not secret: without the seed it predicts nothing. */
+    counter: Type.Integer(),
+    periodInSeconds: nullable(Type.Integer()),
+    lockedAt: nullable(Type.String({ format: 'date-time' })),
+    lastUsedAt: nullable(Type.String({ format: 'date-time' })),
+    associatedAt: nullable(Type.String({ format: 'date-time' })),
+    manufacturer: nullable(Type.String()),
+    model: nullable(Type.String()),
+    issuer: nullable(Type.String()),
+    friendlyName: nullable(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { description: 'A token; never its secret' },
+);
+export type TokenView = Static<typeof TokenViewSchema>;
+
+export const UserViewSchema = Type.Object({
+  username: Type.String(),
+  displayName: Type.String(),
+  role: RoleSchema,
+  createdAt: Type.String({ format: 'date-time' }),
+  token: Type.Union([Type.Object({ serial: Type.String(), status: TokenStatusSchema }), Type.Null()]),
+});
+export type UserView = Static<typeof UserViewSchema>;
+
+/** Epoch milliseconds as the API shows every time: ISO 8601 in UTC. */
+export function isoTime(ms: number | bigint): string;
+export function isoTime(ms: number | bigint | null): string | null;
+export function isoTime(ms: number | bigint | null): string | null {
   return ms === null ? null : new Date(Number(ms)).toISOString();
 }
 
@@ -52,7 +78,7 @@ export function toTokenView(row: TokenRow, username: string | null): TokenView {
     model: row.model,
     issuer: row.issuer,
     friendlyName: row.friendly_name,
-    createdAt: new Date(Number(row.created_at)).toISOString(),
+    createdAt: isoTime(row.created_at),
   };
 }
 
@@ -61,7 +87,7 @@ export function toUserView(row: UserRow, token: Pick<TokenRow, 'serial' | 'statu
     username: row.username,
     displayName: row.display_name,
     role: row.role,
-    createdAt: new Date(Number(row.created_at)).toISOString(),
+    createdAt: isoTime(row.created_at),
     token: token ? { serial: token.serial, status: token.status } : null,
   };
 }

@@ -1,6 +1,9 @@
 // The database's tables as Kysely sees them. Times are epoch milliseconds; booleans are 0/1 integers, so
 // the same queries run on SQLite and PostgreSQL.
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
+import type { HashAlgorithm } from '../core/hotp.js';
+import type { TokenStatus } from '../core/token-status.js';
+import type { Role, TokenType } from '../core/values.js';
 
 export interface AccountsTable {
   id: Generated<number>;
@@ -22,7 +25,7 @@ export interface UsersTable {
   username: string;
   username_key: string;
   display_name: string;
-  role: 'admin' | 'user';
+  role: Role;
   password_hash: string;
   /** JSON restriction for this user, or null to use the account's. */
   restriction: string | null;
@@ -33,8 +36,8 @@ export interface TokensTable {
   id: Generated<number>;
   account_id: number;
   serial: string;
-  type: 'hotp' | 'totp';
-  algorithm: 'SHA1' | 'SHA256' | 'SHA512';
+  type: TokenType;
+  algorithm: HashAlgorithm;
   digits: number;
   /** HOTP: the next expected counter. TOTP: the last accepted time step + 1. Moves only by compare-and-set. */
   counter: number;
@@ -42,7 +45,7 @@ export interface TokensTable {
   time_offset_in_seconds: number;
   /** AES-256-GCM sealed secret, the serial bound in as associated data. */
   secret_sealed: Uint8Array;
-  status: 'available' | 'associated' | 'locked' | 'retired';
+  status: TokenStatus;
   user_id: number | null;
   fail_count: number;
   locked_at: number | null;
@@ -144,7 +147,6 @@ export type UserRow = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type TokenRow = Selectable<TokensTable>;
 export type NewToken = Insertable<TokensTable>;
-export type TokenUpdate = Updateable<TokensTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type SessionRow = Selectable<SessionsTable>;

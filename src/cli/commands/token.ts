@@ -2,7 +2,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
 import { IMPORT_FORMATS, type ImportFormat, type ImportReport } from '../../services/import-service.js';
-import { TOKEN_STATUSES } from '../../services/token-service.js';
+import { isTokenStatus, TOKEN_STATUSES } from '../../core/token-status.js';
 import type { TokenView } from '../../services/views.js';
 import { confirm, parse, printJson, printTable, progressLine, UsageError, type CommandIo } from '../io.js';
 import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
@@ -76,9 +76,9 @@ export const tokenCommands: CommandGroup = {
       case 'list': {
         const { values } = parse(rest, { status: { type: 'string' }, account: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage[1]! });
         const status = values.status;
-        if (status !== undefined && !(TOKEN_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status takes ${TOKEN_STATUSES.join(', ')}`);
+        if (status !== undefined && !isTokenStatus(status)) throw new UsageError(`--status takes ${TOKEN_STATUSES.join(', ')}`);
         const account = await accounts.resolve(OPERATOR, values.account);
-        const list = await tokens.list(account, status ? { status: status as TokenView['status'], limit: 1_000_000 } : { limit: 1_000_000 });
+        const list = await tokens.list(account, status ? { status, limit: 1_000_000 } : { limit: 1_000_000 });
         if (values.json) printJson(io, list);
         else printTable(io, ['SERIAL', 'STATUS', 'USER', 'TYPE', 'DIGITS', 'FAILS', 'LAST USED'], list.map((t) => [t.serial, t.status, t.username, t.type, t.digits, t.failCount, t.lastUsedAt]));
         return 0;

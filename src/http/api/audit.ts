@@ -13,7 +13,7 @@ function time(text: string | undefined, field: string): number | undefined {
   return ms;
 }
 
-export function auditRoutes(plain: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
+export async function auditRoutes(plain: FastifyInstance): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/audit',
@@ -52,5 +52,4 @@ export function auditRoutes(plain: FastifyInstance, _options: unknown, done: (er
       return { events, nextBefore: events.length === limit && last ? last.id : null };
     },
   );
-  done();
 }

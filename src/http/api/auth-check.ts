@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ServiceError } from '../../services/errors.js';
 import { canonicalIp } from '../client-ip.js';
-import { actorOf, requireScope } from '../principal.js';
+import { actorOf, requireScope } from '../../web/principal.js';
 import { CheckBody, CheckResult, ErrorResponse } from './schemas.js';
 
-export function authCheckRoutes(plain: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
+export async function authCheckRoutes(plain: FastifyInstance): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/auth/check',
@@ -54,5 +54,4 @@ export function authCheckRoutes(plain: FastifyInstance, _options: unknown, done:
       return { result: outcome.result };
     },
   );
-  done();
 }

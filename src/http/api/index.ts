@@ -1,8 +1,13 @@
-// The JSON API under /api/v1. Bodies are JSON (multipart for imports); a console session may call it too,
-// but then every state-changing request must carry the session's CSRF token in X-CSRF-Token.
-import type { FastifyInstance } from 'fastify';
+// The JSON API under /api/v1, a plugin with its own context: none of the console's hooks (security headers,
+// cookie parsing, form CSRF) run here. Callers send an API key; a console session may call it too (its cookie
+// is read only when there is no Authorization header), but then every state-changing request must carry the
+// session's CSRF token in X-CSRF-Token. Bodies are JSON (multipart for imports).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../../services/errors.js';
 import { csrfTokensEqual } from '../../services/session-service.js';
+import { sendError } from '../errors.js';
+import { sessionPrincipalOf } from '../../web/principal.js';
+import { readSessionCookie } from '../../web/session-cookie.js';
 import { auditRoutes } from './audit.js';
 import { authCheckRoutes } from './auth-check.js';
 import { tokenRoutes } from './tokens.js';
@@ -10,7 +15,19 @@ import { userRoutes } from './users.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export async function apiRoutes(app: FastifyInstance): Promise<void> {
+export async function apiPlugin(app: FastifyInstance): Promise<void> {
+  const services = app.otpgate;
+  const secureCookies = app.otpgateConfig.secureCookies;
+  app.addHook('onRequest', async (request) => {
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      const principal = match?.[1] ? await services.apiKeys.authenticate(match[1]) : null;
+      if (principal) request.principal = { kind: 'apikey', ...principal };
+      return;
+    }
+    request.principal = await sessionPrincipalOf(services, readSessionCookie(request, secureCookies));
+  });
   app.addHook('preHandler', (request, _reply, done) => {
     const principal = request.principal;
     if (!SAFE_METHODS.has(request.method) && principal?.kind === 'session') {
@@ -35,4 +52,10 @@ export async function apiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(userRoutes);
   await app.register(tokenRoutes);
   await app.register(auditRoutes);
+  app.setNotFoundHandler(sendNotFound);
+}
+
+/** Any path under /api that is no route: the API's JSON error, not the console's page. */
+export function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendError(reply, new ServiceError('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`));
 }

@@ -1,12 +1,17 @@
-// Request and response schemas of the JSON API. They validate input and generate /api/openapi.json.
-import { Type, type Static } from '@sinclair/typebox';
+// Request and response schemas of the JSON API. They validate input and generate /api/openapi.json. The
+// shapes services return (TokenView, UserView) and the value sets (core/) are defined once elsewhere and
+// only used here.
+import { Type } from '@sinclair/typebox';
+import { ACCESS_ACTIONS } from '../../core/access-rule.js';
+import { SIGN_IN_RESULTS } from '../../core/sign-in-decision.js';
+import { oneOf, RoleSchema, TokenStatusSchema, TokenViewSchema, UserViewSchema } from '../../services/views.js';
 
 const nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const Username = Type.String({ minLength: 1, maxLength: 64, description: 'Case-insensitive, unique across the installation' });
 export const Passcode = Type.String({ minLength: 1, maxLength: 16, description: "The token's passcode: exactly its number of digits" });
-export const Action = Type.Union([Type.Literal('allow'), Type.Literal('require_otp'), Type.Literal('deny')]);
-export const TokenStatus = Type.Union([Type.Literal('available'), Type.Literal('associated'), Type.Literal('locked'), Type.Literal('retired')]);
+export const Action = oneOf(ACCESS_ACTIONS);
+export const TokenStatus = TokenStatusSchema;
 
 export const ErrorResponse = Type.Object(
   { error: Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: true }) },
@@ -16,43 +21,15 @@ export const ErrorResponse = Type.Object(
 export const UserParams = Type.Object({ username: Username });
 export const SerialParams = Type.Object({ serial: Type.String({ minLength: 1, maxLength: 100 }) });
 
-export const TokenView = Type.Object(
-  {
-    serial: Type.String(),
-    type: Type.Union([Type.Literal('hotp'), Type.Literal('totp')]),
-    algorithm: Type.String(),
-    digits: Type.Integer(),
-    status: TokenStatus,
-    username: nullable(Type.String()),
-    failCount: Type.Integer(),
-    counter: Type.Integer(),
-    periodInSeconds: nullable(Type.Integer()),
-    lockedAt: nullable(Type.String({ format: 'date-time' })),
-    lastUsedAt: nullable(Type.String({ format: 'date-time' })),
-    associatedAt: nullable(Type.String({ format: 'date-time' })),
-    manufacturer: nullable(Type.String()),
-    model: nullable(Type.String()),
-    issuer: nullable(Type.String()),
-    friendlyName: nullable(Type.String()),
-    createdAt: Type.String({ format: 'date-time' }),
-  },
-  { description: 'A token; never its secret' },
-);
-
-export const UserView = Type.Object({
-  username: Type.String(),
-  displayName: Type.String(),
-  role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
-  createdAt: Type.String({ format: 'date-time' }),
-  token: Type.Union([Type.Object({ serial: Type.String(), status: TokenStatus }), Type.Null()]),
-});
+export const TokenView = TokenViewSchema;
+export const UserView = UserViewSchema;
 
 export const NewUserBody = Type.Object(
   {
     username: Username,
     password: Type.String({ minLength: 1, maxLength: 1024, writeOnly: true }),
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
-    role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('user')])),
+    role: Type.Optional(RoleSchema),
   },
   { additionalProperties: false },
 );
@@ -60,7 +37,7 @@ export const NewUserBody = Type.Object(
 export const UserPatchBody = Type.Object(
   {
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
-    role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('user')])),
+    role: Type.Optional(RoleSchema),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
   },
   { additionalProperties: false, description: 'Only these fields can change; anything else is refused' },
@@ -90,7 +67,7 @@ export const CheckBody = Type.Object(
   { additionalProperties: false },
 );
 export const CheckResult = Type.Object({
-  result: Type.Union([Type.Literal('accept'), Type.Literal('reject'), Type.Literal('otp_required'), Type.Literal('enroll_required'), Type.Literal('locked')]),
+  result: oneOf(SIGN_IN_RESULTS),
 });
 
 export const AuditEvent = Type.Object({
@@ -113,5 +90,3 @@ export const ImportReport = Type.Object({
   skipped: Type.Array(Type.Object({ serial: nullable(Type.String()), source: Type.String(), reason: Type.String() })),
   rejected: Type.Integer(),
 });
-
-export type CheckBodyType = Static<typeof CheckBody>;

@@ -5,7 +5,7 @@ import fastifyMultipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../../services/errors.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../../services/import-service.js';
-import { actorOf } from '../principal.js';
+import { actorOf } from '../../web/principal.js';
 import { ErrorResponse, ImportReport, SerialParams, TokenStatus, TokenView } from './schemas.js';
 import { adminAccount } from './users.js';
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Account } from '../../services/context.js';
-import { actorOf, requireScope } from '../principal.js';
+import { actorOf, requireScope } from '../../web/principal.js';
 import { AssociateBody, ErrorResponse, NewUserBody, ResyncBody, RestrictionBody, RestrictionView, TokenView, UserParams, UserPatchBody, UserView } from './schemas.js';
 
 /** The admin's own account: every route below acts in it and nowhere else. */
@@ -14,7 +14,7 @@ export async function adminAccount(app: FastifyInstance, request: FastifyRequest
 
 const errors = { '4xx': ErrorResponse };
 
-export function userRoutes(plain: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
+export async function userRoutes(plain: FastifyInstance): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { users, tokens, restrictions } = app.otpgate;
   const tags = ['users'];
@@ -89,5 +89,4 @@ export function userRoutes(plain: FastifyInstance, _options: unknown, done: (err
     { schema: { summary: "Set the user's IP rules and default action", tags, params: UserParams, body: RestrictionBody, response: { 200: RestrictionView, ...errors } } },
     async (request) => restrictions.setForUser(actorOf(request), await adminAccount(app, request), request.params.username, request.body),
   );
-  done();
 }

@@ -1,21 +1,9 @@
-// /admin/audit (the audit log with filters) and /admin/settings (the account's windows and limits).
+// /admin/settings: the account's windows, failure limit and self-association switch.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SETTING_LIMITS, settingsOf, type AccountSettings } from '../services/account-settings.js';
 import { adminOf } from './admin-guard.js';
 import { field, formError, formOf } from './forms.js';
-import { formatTime, renderPage, seeOther } from './render.js';
-
-const PAGE_SIZE = 100;
-const OUTCOMES = ['accept', 'reject', 'otp_required', 'enroll_required', 'locked', 'success', 'failure'];
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** A YYYY-MM-DD date as UTC midnight in epoch ms; undefined for '' and null for anything else. */
-function parseDate(text: string): number | undefined | null {
-  if (text === '') return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return null;
-  const ms = Date.parse(`${text}T00:00:00Z`);
-  return Number.isNaN(ms) ? null : ms;
-}
+import { renderPage, seeOther } from './render.js';
 
 const SETTING_FIELDS: { name: keyof typeof SETTING_LIMITS; label: string; hint: string }[] = [
   { name: 'lookAheadWindow', label: 'Sign-in look-ahead window', hint: 'How many codes ahead of the expected one a sign-in accepts' },
@@ -24,35 +12,8 @@ const SETTING_FIELDS: { name: keyof typeof SETTING_LIMITS; label: string; hint: 
   { name: 'maxFailures', label: 'Failures before a token locks', hint: 'Wrong passcodes in a row that lock the token' },
 ];
 
-export function accountPages(app: FastifyInstance): Promise<void> {
-  const { audit, accounts } = app.otpgate;
-
-  app.get('/audit', async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const text = (name: string, max: number) => (typeof query[name] === 'string' ? query[name].slice(0, max) : '');
-    const filters = { user: text('user', 64).trim(), from: text('from', 10), to: text('to', 10), outcome: text('outcome', 32) };
-    const fieldErrors: Record<string, string> = {};
-    const from = parseDate(filters.from);
-    const to = parseDate(filters.to);
-    if (from === null) fieldErrors.from = 'Enter a date as YYYY-MM-DD.';
-    if (to === null) fieldErrors.to = 'Enter a date as YYYY-MM-DD.';
-    const before = Number.parseInt(text('before', 20), 10);
-    const events =
-      Object.keys(fieldErrors).length > 0
-        ? []
-        : await audit.list({
-            accountId: adminOf(request).account.id,
-            ...(filters.user ? { username: filters.user } : {}),
-            ...(from != null ? { from } : {}),
-            ...(to != null ? { to: to + DAY_MS } : {}),
-            ...(OUTCOMES.includes(filters.outcome) ? { outcome: filters.outcome } : {}),
-            ...(Number.isSafeInteger(before) && before > 0 ? { before } : {}),
-            limit: PAGE_SIZE,
-          });
-    const last = events.at(-1);
-    const older = last && events.length === PAGE_SIZE ? new URLSearchParams({ ...filters, before: String(last.id) }).toString() : null;
-    return renderPage(reply, './audit', { title: 'Audit log', filters, fieldErrors, events, outcomes: OUTCOMES, olderHref: older ? `/admin/audit?${older}` : null, formatTime }, Object.keys(fieldErrors).length > 0 ? 400 : 200);
-  });
+export async function settingsPages(app: FastifyInstance): Promise<void> {
+  const { accounts } = app.otpgate;
 
   function settingsPage(request: FastifyRequest, reply: FastifyReply, values: AccountSettings | Record<string, string | boolean>, error: string | null, fieldErrors: Record<string, string>, status = 200) {
     const v = values as Record<string, unknown>;
@@ -78,5 +39,4 @@ export function accountPages(app: FastifyInstance): Promise<void> {
     }
     return seeOther(reply, '/admin/settings?done=settings');
   });
-  return Promise.resolve();
 }

@@ -1,12 +1,14 @@
-// Who is calling the HTTP server: an application with an API key, or a console user with a session.
+// Who is calling the HTTP server: an application with an API key, or a console user with a session. The
+// JSON API and the console both read it; each sets it in its own onRequest hook.
 import type { FastifyRequest } from 'fastify';
+import type { Role } from '../core/values.js';
 import type { ApiKeyScope } from '../services/api-key-service.js';
 import type { Actor } from '../services/context.js';
 import { ServiceError } from '../services/errors.js';
+import type { Services } from '../services/services.js';
 
-export type Principal =
-  | { kind: 'apikey'; name: string; accountId: number; scopes: ApiKeyScope[]; allowClientIp: boolean }
-  | { kind: 'session'; username: string; accountId: number; role: 'admin' | 'user'; sessionId: string; csrfToken: string };
+export type SessionPrincipal = { kind: 'session'; username: string; accountId: number; role: Role; sessionId: string; csrfToken: string };
+export type Principal = { kind: 'apikey'; name: string; accountId: number; scopes: ApiKeyScope[]; allowClientIp: boolean } | SessionPrincipal;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,6 +16,20 @@ declare module 'fastify' {
     /** The end user's address: the socket's, or the nearest untrusted X-Forwarded-For hop behind a trusted proxy. */
     clientIp: string | null;
   }
+}
+
+/** The signed-in (full) console session a cookie value stands for, or null. */
+export async function sessionPrincipalOf(services: Services, cookie: string | undefined): Promise<SessionPrincipal | null> {
+  const session = await services.sessions.resume(cookie);
+  if (!session || session.stage !== 'full') return null;
+  return {
+    kind: 'session',
+    username: session.user.username,
+    accountId: session.user.account_id,
+    role: session.user.role,
+    sessionId: session.id,
+    csrfToken: session.csrfToken,
+  };
 }
 
 export function actorOf(request: FastifyRequest, clientIp: string | null = request.clientIp): Actor {

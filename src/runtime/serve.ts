@@ -1,13 +1,13 @@
 // `otpgate serve`: initialises a fresh data directory (printing the first admin's password once), then
 // serves HTTP (and RADIUS over UDP when OTPGATE_RADIUS_PORT is set) until SIGTERM or SIGINT, when it stops
 // accepting, finishes what is in flight and closes.
-import type { Config } from '../runtime/config.js';
-import { initInstance, openInstance, type Instance } from '../runtime/instance.js';
+import type { Config } from './config.js';
+import { initInstance, openInstance, type Instance } from './instance.js';
 import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { startRadius } from '../radius/radius-adapter.js';
 import type { RadiusServer } from '../radius/radius-server.js';
-import { buildServer, type App } from './app.js';
+import { buildServer, type App } from '../http/app.js';
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
