@@ -46,7 +46,7 @@ export default tseslint.config(
   ),
   layer(
     ['src/console/**/*.ts'],
-    [...ENGINES, '**/store/*', '**/store/**'],
+    [...ENGINES, '**/store/*', '**/store/**', '**/http/*', '**/http/**'],
     'the console is an adapter over services/ and a plugin that the HTTP app registers: no store, no http/ (docs/architecture.md)',
   ),
   layer(['src/store/**/*.ts'], ['fastify', '@fastify/*', 'eta', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*'], 'store/ knows no service or adapter (docs/architecture.md)'),
