@@ -29,12 +29,6 @@ const NOTICES: Record<string, string> = {
   signed_out: 'You are signed out.',
 };
 
-export interface PageContext {
-  principal: Extract<Principal, { kind: 'session' }> | null;
-  csrfToken: string;
-  notice: string | null;
-}
-
 export function sessionPrincipal(request: FastifyRequest): Extract<Principal, { kind: 'session' }> | null {
   return request.principal?.kind === 'session' ? request.principal : null;
 }

@@ -134,19 +134,27 @@ export interface AccessDecision {
 }
 
 /**
+ * Of the entries whose network (CIDR text) contains the address, the one with the longest prefix; null when
+ * none does or the address is not one. Entries whose CIDR does not parse match nothing.
+ */
+export function longestPrefixMatch<T>(entries: Iterable<T>, cidrOf: (entry: T) => string, ip: string): T | null {
+  const address = parseAddress(ip);
+  if (address === null) return null;
+  let best: { entry: T; prefixLength: number } | null = null;
+  for (const entry of entries) {
+    const parsed = parseCidr(cidrOf(entry));
+    if ('error' in parsed || parsed.network.kind() !== address.kind()) continue;
+    if (!address.match(parsed.network, parsed.prefixLength)) continue;
+    if (!best || parsed.prefixLength > best.prefixLength) best = { entry, prefixLength: parsed.prefixLength };
+  }
+  return best?.entry ?? null;
+}
+
+/**
  * The action for a client address: the matching rule with the longest prefix, else the default.
  * A null address (unknown, e.g. the CLI without --ip) matches no rule.
  */
 export function evaluateRestriction(restriction: AccessRestriction, clientIp: string | null): AccessDecision {
-  const address = clientIp === null ? null : parseAddress(clientIp);
-  let best: { rule: AccessRule; prefixLength: number } | null = null;
-  if (address) {
-    for (const rule of restriction.rules) {
-      const parsed = parseCidr(rule.cidr);
-      if ('error' in parsed || parsed.network.kind() !== address.kind()) continue;
-      if (!address.match(parsed.network, parsed.prefixLength)) continue;
-      if (!best || parsed.prefixLength > best.prefixLength) best = { rule, prefixLength: parsed.prefixLength };
-    }
-  }
-  return best ? { action: best.rule.action, matchedRule: best.rule } : { action: restriction.default, matchedRule: null };
+  const rule = clientIp === null ? null : longestPrefixMatch(restriction.rules, (r) => r.cidr, clientIp);
+  return rule ? { action: rule.action, matchedRule: rule } : { action: restriction.default, matchedRule: null };
 }

@@ -6,6 +6,7 @@ import { DEFAULT_SETTINGS, SETTING_LIMITS, settingsOf, type AccountSettings } fr
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
+import { isoTime } from './views.js';
 
 export const DEFAULT_ACCOUNT = 'default';
 const ACCOUNT_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -17,7 +18,7 @@ export interface AccountView {
 }
 
 export function toAccountView(row: AccountRow): AccountView {
-  return { name: row.name, settings: settingsOf(row), createdAt: new Date(Number(row.created_at)).toISOString() };
+  return { name: row.name, settings: settingsOf(row), createdAt: isoTime(row.created_at) };
 }
 
 export class AccountService {

@@ -6,6 +6,7 @@ import type { AccountRow, ApiKeyRow } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
+import { isoTime } from './views.js';
 
 export const API_KEY_SCOPES = ['admin', 'check', 'otp-only'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -71,7 +72,7 @@ export class ApiKeyService {
     const createdAt = this.ctx.now();
     await insertApiKey(this.ctx.db, { account_id: account.id, name, key_hash: hashKey(key), scopes: wanted.join(','), allow_client_ip: allowClientIp ? 1 : 0, created_at: createdAt });
     await this.audit.record(actor, { action: 'apikey.create', outcome: 'success', accountId: account.id, reason: `${name}: ${wanted.join(',')}${allowClientIp ? ', client-ip' : ''}` });
-    return { key, view: { name, scopes: wanted as ApiKeyScope[], allowClientIp, createdAt: new Date(createdAt).toISOString(), lastUsedAt: null } };
+    return { key, view: { name, scopes: wanted as ApiKeyScope[], allowClientIp, createdAt: isoTime(createdAt), lastUsedAt: null } };
   }
 
   /** The key's principal, or null for an unknown key. */
@@ -99,8 +100,8 @@ export class ApiKeyService {
         name: p.name,
         scopes: p.scopes,
         allowClientIp: p.allowClientIp,
-        createdAt: new Date(Number(row.created_at)).toISOString(),
-        lastUsedAt: row.last_used_at === null ? null : new Date(Number(row.last_used_at)).toISOString(),
+        createdAt: isoTime(row.created_at),
+        lastUsedAt: isoTime(row.last_used_at),
       };
     });
   }

@@ -2,6 +2,7 @@
 import { AuditWriter, listAuditEvents, verifyAuditChain, type AuditQuery, type ChainReport } from '../store/audit-log.js';
 import type { AuditEventRow } from '../store/schema.js';
 import type { Actor, ServiceContext } from './context.js';
+import { isoTime } from './views.js';
 
 export interface AuditEntry {
   action: string;
@@ -27,7 +28,7 @@ export interface AuditEventView {
 export function toAuditView(row: AuditEventRow): AuditEventView {
   return {
     id: Number(row.id),
-    at: new Date(Number(row.at)).toISOString(),
+    at: isoTime(row.at),
     actor: row.actor,
     action: row.action,
     user: row.target_user,

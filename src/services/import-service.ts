@@ -11,7 +11,7 @@ import type { AccountRow, NewToken } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
-import { sealTokenSecret } from './token-secret.js';
+import { sealTokenSecret } from './sealed-secrets.js';
 
 export const IMPORT_FORMATS = ['csv', 'pskc'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];

@@ -1,8 +1,6 @@
 // RADIUS clients: which network devices may ask otpgate to check a sign-in, with which shared secret, for
 // which account, and how (passcode appended to the password, or asked for in an Access-Challenge).
-import { parseAddress, parseCidr } from '../core/access-rule.js';
-import type { MasterKey } from '../crypto/master-key.js';
-import { open, seal } from '../crypto/secret-box.js';
+import { longestPrefixMatch, parseAddress, parseCidr } from '../core/access-rule.js';
 import {
   deleteRadiusClient,
   findRadiusClientByName,
@@ -15,6 +13,8 @@ import { isUniqueViolation } from '../store/database-errors.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
+import { openSecret, sealSecret } from './sealed-secrets.js';
+import { isoTime } from './views.js';
 
 /**
  * RFC 2865 §3 recommends a secret of at least 16 octets; a shorter one can be brute-forced from one captured
@@ -51,19 +51,6 @@ export interface RadiusClientRecord extends RadiusClientOptions {
 
 export const DEFAULT_RADIUS_CLIENT_OPTIONS: RadiusClientOptions = { challenge: false, requireMessageAuthenticator: true, trustCallingStationId: false };
 
-/** The secret is sealed with the client's name as associated data: a sealed value moved onto another row does not open. */
-function identity(name: string): string {
-  return `otpgate radius client ${name}`;
-}
-
-function sealSecret(masterKey: MasterKey, name: string, secret: string): Buffer {
-  return seal(masterKey.keyFor('radius-secrets'), Buffer.from(secret, 'utf8'), identity(name));
-}
-
-function openSecret(masterKey: MasterKey, name: string, sealed: Uint8Array): string {
-  return open(masterKey.keyFor('radius-secrets'), sealed, identity(name)).toString('utf8');
-}
-
 function toView(row: RadiusClientRow): RadiusClientView {
   return {
     name: row.name,
@@ -71,7 +58,7 @@ function toView(row: RadiusClientRow): RadiusClientView {
     challenge: row.challenge === 1,
     requireMessageAuthenticator: row.require_message_authenticator === 1,
     trustCallingStationId: row.trust_calling_station_id === 1,
-    createdAt: new Date(Number(row.created_at)).toISOString(),
+    createdAt: isoTime(row.created_at),
   };
 }
 
@@ -110,7 +97,7 @@ export class RadiusClientService {
       account_id: account.id,
       name,
       cidr: network.cidr,
-      secret_sealed: sealSecret(this.ctx.masterKey, name, secret),
+      secret_sealed: sealSecret(this.ctx.masterKey, 'radiusClient', name, Buffer.from(secret, 'utf8')),
       challenge: options.challenge ? 1 : 0,
       require_message_authenticator: options.requireMessageAuthenticator ? 1 : 0,
       trust_calling_station_id: options.trustCallingStationId ? 1 : 0,
@@ -143,23 +130,15 @@ export class RadiusClientService {
    * on every instance.
    */
   async findForAddress(ip: string): Promise<RadiusClientRecord | null> {
-    const address = parseAddress(ip);
-    if (address === null) return null;
-    let best: { row: RadiusClientRow; prefixLength: number } | null = null;
-    for (const row of await listAllRadiusClients(this.ctx.db)) {
-      const network = parseCidr(row.cidr);
-      if ('error' in network || network.network.kind() !== address.kind()) continue;
-      if (!address.match(network.network, network.prefixLength)) continue;
-      if (!best || network.prefixLength > best.prefixLength) best = { row, prefixLength: network.prefixLength };
-    }
-    if (!best) return null;
-    const { row } = best;
+    if (parseAddress(ip) === null) return null;
+    const row = longestPrefixMatch(await listAllRadiusClients(this.ctx.db), (client) => client.cidr, ip);
+    if (!row) return null;
     return {
       id: Number(row.id),
       accountId: Number(row.account_id),
       name: row.name,
       cidr: row.cidr,
-      secret: openSecret(this.ctx.masterKey, row.name, row.secret_sealed),
+      secret: openSecret(this.ctx.masterKey, 'radiusClient', row.name, row.secret_sealed).toString('utf8'),
       challenge: row.challenge === 1,
       requireMessageAuthenticator: row.require_message_authenticator === 1,
       trustCallingStationId: row.trust_calling_station_id === 1,

@@ -16,7 +16,7 @@ import { matchPasscode, replayDistance } from './passcode-match.js';
 import { effectiveRestriction } from './restriction-service.js';
 import { endSessionsOf } from './token-service.js';
 import { throttleKeys } from './throttle-keys.js';
-import { openTokenSecret } from './token-secret.js';
+import { openTokenSecret } from './sealed-secrets.js';
 
 export interface SignInRequest {
   /** The caller's account (an API key's or a RADIUS client's); null lets any account's user sign in. */
@@ -145,7 +145,7 @@ export class SignInService {
   private async verifyPasscode(token: TokenRow, user: UserRow, passcode: string, lookAhead: number, maxFailures: number, now: number): Promise<'matched' | 'wrong' | 'replayed'> {
     const secret = openTokenSecret(this.ctx.masterKey, token.serial, token.secret_sealed);
     const matched = matchPasscode(token, secret, passcode, lookAhead, now);
-    // The seed: "each successful log in will re-sync the token": C becomes the match + 1.
+    // Each successful sign-in re-syncs the token (README, "How sign-in is decided"): C becomes the match + 1.
     if (matched !== null && (await advanceCounter(this.ctx.db, token.id, Number(token.counter), matched + 1, now))) return 'matched';
     // A lost compare-and-set, or the last accepted passcode sent again, is a duplicate of a good code (a
     // double submit, or a race): refused as a replay, but it is no guess, so it does not count toward the

@@ -1,4 +1,5 @@
-// The seed's three operations (associate, re-sync, disassociate) and unlock, within one account.
+// The three token operations (README, "The seed's three operations": associate, re-sync, disassociate) and
+// unlock, within one account.
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
 import type { SignInReason } from '../core/sign-in-decision.js';
@@ -24,7 +25,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { matchConsecutivePasscodes, matchPasscode } from './passcode-match.js';
 import { userThrottleKey } from './throttle-keys.js';
-import { openTokenSecret } from './token-secret.js';
+import { openTokenSecret } from './sealed-secrets.js';
 import type { UserService } from './user-service.js';
 import { toTokenView, type TokenView } from './views.js';
 
@@ -96,7 +97,7 @@ export class TokenService {
   }
 
   /**
-   * Associate (the seed: "serial number and an OTP code"): the token must be available in this account and
+   * Associate (README: a serial number and one passcode): the token must be available in this account and
    * the passcode one of its next codes; the counter moves past it, so the same code cannot sign in later.
    */
   async associate(actor: Actor, account: AccountRow, username: string, serialInput: string, passcode: string): Promise<TokenView> {
@@ -135,7 +136,7 @@ export class TokenService {
   }
 
   /**
-   * A user associating a token themselves at sign-in (the SPEC: "required but no token"): allowed only while
+   * A user associating a token themselves at sign-in (README, "How sign-in is decided": an OTP is required and the user has no token): allowed only while
    * the account's self-association setting is on. The association proves possession, so it also completes
    * the sign-in; the audit log records that sign-in too.
    */
@@ -162,7 +163,7 @@ export class TokenService {
   }
 
   /**
-   * Re-sync (the seed: "two passcodes from the out-of-sync token"). RFC 4226 §7.4: two consecutive codes,
+   * Re-sync (README: two passcodes from the out-of-sync token). RFC 4226 §7.4: two consecutive codes,
    * so that one guess cannot move the counter. A failed pair counts as a failed passcode.
    */
   async resync(actor: Actor, account: AccountRow, username: string, first: string, second: string): Promise<TokenView> {

@@ -28,7 +28,7 @@ export const TokenViewSchema = Type.Object(
     status: TokenStatusSchema,
     username: nullable(Type.String()),
     failCount: Type.Integer(),
-    /** HOTP: the next counter expected. Not secret: without the seed it predicts nothing. */
+    /** HOTP: the next counter expected. Not secret: without the secret it predicts nothing. */
     counter: Type.Integer(),
     periodInSeconds: nullable(Type.Integer()),
     lockedAt: nullable(Type.String({ format: 'date-time' })),
