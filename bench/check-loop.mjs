@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../dist/runtime/config.js';
 import { initInstance } from '../dist/runtime/instance.js';
 import { OPERATOR } from '../dist/services/context.js';
-import { sealTokenSecret } from '../dist/services/token-secret.js';
+import { sealTokenSecret } from '../dist/services/sealed-secrets.js';
 import { hotp } from './common.mjs';
 
 const checks = Number(process.argv[2] ?? 20000);

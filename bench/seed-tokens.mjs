@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readMasterKeyFile } from '../dist/crypto/master-key.js';
-import { sealTokenSecret } from '../dist/services/token-secret.js';
+import { sealTokenSecret } from '../dist/services/sealed-secrets.js';
 
 const [dataDir, totalText] = process.argv.slice(2);
 const started = process.hrtime.bigint();
