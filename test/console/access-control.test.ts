@@ -101,3 +101,110 @@ test("an admin cannot open another account's user by URL (404)", async () => {
   const list = await fx.app.inject({ url: '/admin/users?q=olga', headers: { cookie: adminCookie } });
   assert.ok(!list.body.includes('/admin/users/olga') && !list.body.includes('Olga of other'), 'the other account\'s user is not listed');
 });
+
+// ---- the sign-in steps after the password: /login/passcode, /login/associate, /logout ----------------------
+
+function cookieOf(response: { headers: Record<string, unknown> }, name: string): string | undefined {
+  const cookies = ([] as string[]).concat((response.headers['set-cookie'] as string | string[] | undefined) ?? []);
+  return cookies.find((c) => c.startsWith(`${name}=`))?.split(';')[0];
+}
+
+/** The password step through inject; returns the half (or full) session cookie and where it leads. */
+async function passwordStep(username: string, password: string): Promise<{ cookie: string; location: string }> {
+  const first = await fx.app.inject({ url: '/login' });
+  const token = /name="_csrf" value="([^"]+)"/.exec(first.body)![1]!;
+  const { payload, ...headers } = form({ _csrf: token, username, password });
+  const response = await fx.app.inject({ method: 'POST', url: '/login', headers: { ...headers, cookie: cookieOf(first, 'otpgate_presession')! }, payload });
+  assert.equal(response.statusCode, 303);
+  return { cookie: cookieOf(response, 'otpgate_session')!, location: String(response.headers.location) };
+}
+
+/** The session's CSRF token, as the page at `url` carries it in its forms. */
+async function csrfOf(cookie: string, url: string): Promise<string> {
+  const page = await fx.app.inject({ url, headers: { cookie } });
+  assert.equal(page.statusCode, 200, url);
+  return /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+}
+
+const WITHOUT_OR_WRONG_CSRF: Record<string, string>[] = [{}, { _csrf: '' }, { _csrf: 'x'.repeat(43) }];
+
+test('the passcode step without its CSRF token, or with a wrong one, is refused: the counter does not move and the session does not advance', async () => {
+  const seed = randomSecretHex();
+  await fx.importTokens([{ serial: '4000000000011', secretHex: seed }]);
+  const password = await fx.createUser('csrf-pat');
+  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'csrf-pat', '4000000000011', hotp(seed, 0));
+  const { cookie, location } = await passwordStep('csrf-pat', password);
+  assert.equal(location, '/login/passcode');
+  const csrf = await csrfOf(cookie, '/login/passcode');
+  const before = await fx.instance.services.tokens.ofUser(fx.account, 'csrf-pat');
+
+  for (const fields of WITHOUT_OR_WRONG_CSRF) {
+    // The right passcode: only the CSRF check stands between this request and a full session.
+    const { payload, ...headers } = form({ ...fields, otp: hotp(seed, 1) });
+    const response = await fx.app.inject({ method: 'POST', url: '/login/passcode', headers: { ...headers, cookie }, payload });
+    assert.equal(response.statusCode, 403, JSON.stringify(fields));
+    assert.match(response.body, /Form expired/);
+    assert.equal(cookieOf(response, 'otpgate_session'), undefined, 'no new session id');
+  }
+  const after = await fx.instance.services.tokens.ofUser(fx.account, 'csrf-pat');
+  assert.deepEqual({ counter: after.counter, failCount: after.failCount, status: after.status, lastUsedAt: after.lastUsedAt }, { counter: before.counter, failCount: before.failCount, status: before.status, lastUsedAt: before.lastUsedAt });
+  assert.equal((await fx.app.inject({ url: '/account', headers: { cookie } })).statusCode, 303, 'the half session did not become a full one');
+  assert.equal((await fx.app.inject({ url: '/login/passcode', headers: { cookie } })).statusCode, 200, 'the half session is still there');
+
+  // The same request with the token signs in: the refusals above were the CSRF check.
+  const { payload, ...headers } = form({ _csrf: csrf, otp: hotp(seed, 1) });
+  const done = await fx.app.inject({ method: 'POST', url: '/login/passcode', headers: { ...headers, cookie }, payload });
+  assert.equal(done.statusCode, 303);
+  assert.equal(done.headers.location, '/account');
+  assert.equal((await fx.instance.services.tokens.ofUser(fx.account, 'csrf-pat')).counter, before.counter + 1);
+});
+
+test('the association step without its CSRF token, or with a wrong one, is refused: no token is associated and the session does not advance', async () => {
+  const seed = randomSecretHex();
+  await fx.importTokens([{ serial: '4000000000012', secretHex: seed }]);
+  const password = await fx.createUser('csrf-ann');
+  await fx.instance.services.restrictions.setForUser(OPERATOR, fx.account, 'csrf-ann', { rules: [], default: 'require_otp' });
+  const { cookie, location } = await passwordStep('csrf-ann', password);
+  assert.equal(location, '/login/associate');
+  const csrf = await csrfOf(cookie, '/login/associate');
+
+  for (const fields of WITHOUT_OR_WRONG_CSRF) {
+    const { payload, ...headers } = form({ ...fields, serial: '4000000000012', otp: hotp(seed, 0) });
+    const response = await fx.app.inject({ method: 'POST', url: '/login/associate', headers: { ...headers, cookie }, payload });
+    assert.equal(response.statusCode, 403, JSON.stringify(fields));
+    assert.match(response.body, /Form expired/);
+    assert.equal(cookieOf(response, 'otpgate_session'), undefined, 'no new session id');
+  }
+  const token = await fx.instance.services.tokens.show(fx.account, '4000000000012');
+  assert.equal(token.status, 'available');
+  assert.equal(token.username, null);
+  assert.equal(token.counter, 0);
+  assert.equal((await fx.instance.services.users.show(fx.account, 'csrf-ann')).token, null);
+  assert.equal((await fx.app.inject({ url: '/account', headers: { cookie } })).statusCode, 303, 'the half session did not become a full one');
+
+  const { payload, ...headers } = form({ _csrf: csrf, serial: '4000000000012', otp: hotp(seed, 0) });
+  const done = await fx.app.inject({ method: 'POST', url: '/login/associate', headers: { ...headers, cookie }, payload });
+  assert.equal(done.statusCode, 303);
+  assert.equal((await fx.instance.services.tokens.show(fx.account, '4000000000012')).username, 'csrf-ann');
+});
+
+test('sign-out without its CSRF token, or with a wrong one, is refused and the session goes on', async () => {
+  const password = await fx.createUser('csrf-ola');
+  const { cookie, location } = await passwordStep('csrf-ola', password);
+  assert.equal(location, '/account');
+  const csrf = await csrfOf(cookie, '/account');
+
+  for (const fields of WITHOUT_OR_WRONG_CSRF) {
+    const { payload, ...headers } = form(fields);
+    const response = await fx.app.inject({ method: 'POST', url: '/logout', headers: { ...headers, cookie }, payload });
+    assert.equal(response.statusCode, 403, JSON.stringify(fields));
+    assert.match(response.body, /Form expired/);
+    assert.equal(cookieOf(response, 'otpgate_session'), undefined, 'the cookie is not cleared');
+  }
+  assert.equal((await fx.app.inject({ url: '/account', headers: { cookie } })).statusCode, 200, 'still signed in');
+
+  const { payload, ...headers } = form({ _csrf: csrf });
+  const done = await fx.app.inject({ method: 'POST', url: '/logout', headers: { ...headers, cookie }, payload });
+  assert.equal(done.statusCode, 303);
+  assert.equal((await fx.app.inject({ url: '/account', headers: { cookie } })).statusCode, 303, 'signed out');
+});
