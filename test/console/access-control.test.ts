@@ -1,4 +1,5 @@
-// Properties: a console POST without its CSRF token changes nothing (the sign-in form included); a plain
+// Properties: a console POST without its CSRF token changes nothing (every sign-in step and sign-out
+// included, and a console session calling the JSON API without X-CSRF-Token); a plain
 // user gets no admin page and no admin data; an admin of one account cannot reach another account's user
 // by URL (404, never 403).
 import assert from 'node:assert/strict';
@@ -207,4 +208,39 @@ test('sign-out without its CSRF token, or with a wrong one, is refused and the s
   const done = await fx.app.inject({ method: 'POST', url: '/logout', headers: { ...headers, cookie }, payload });
   assert.equal(done.statusCode, 303);
   assert.equal((await fx.app.inject({ url: '/account', headers: { cookie } })).statusCode, 303, 'signed out');
+});
+
+test('a console session calling a state-changing API route needs its CSRF token in X-CSRF-Token (401 without it)', async () => {
+  await fx.createUser('csrf-api', { displayName: 'before' });
+  const attempts: { method: 'POST' | 'PATCH' | 'DELETE'; url: string; body?: unknown }[] = [
+    { method: 'POST', url: '/api/v1/users', body: { username: 'csrf-made', password: 'a long enough password' } },
+    { method: 'PATCH', url: '/api/v1/users/csrf-api', body: { displayName: 'changed' } },
+    { method: 'DELETE', url: '/api/v1/users/csrf-api' },
+  ];
+  const send = (attempt: (typeof attempts)[number], csrfHeader: Record<string, string>) =>
+    fx.app.inject({
+      method: attempt.method,
+      url: attempt.url,
+      headers: { cookie: adminCookie, ...csrfHeader, ...(attempt.body ? { 'content-type': 'application/json' } : {}) },
+      ...(attempt.body ? { payload: JSON.stringify(attempt.body) } : {}),
+    });
+  for (const attempt of attempts) {
+    for (const header of [{}, { 'x-csrf-token': '' }, { 'x-csrf-token': 'x'.repeat(43) }] as Record<string, string>[]) {
+      const response = await send(attempt, header);
+      assert.equal(response.statusCode, 401, `${attempt.method} ${attempt.url} ${JSON.stringify(header)}`);
+      assert.equal(response.json().error.code, 'unauthorized');
+    }
+  }
+  await assert.rejects(fx.instance.services.users.show(fx.account, 'csrf-made'), 'no user was created');
+  assert.equal((await fx.instance.services.users.show(fx.account, 'csrf-api')).displayName, 'before', 'nothing was changed or deleted');
+  // A read needs no CSRF token.
+  assert.equal((await fx.app.inject({ url: '/api/v1/users/csrf-api', headers: { cookie: adminCookie } })).statusCode, 200);
+
+  // With the session's token, each request does what it asks.
+  assert.equal((await send(attempts[0]!, { 'x-csrf-token': adminCsrf })).statusCode, 201);
+  assert.equal((await fx.instance.services.users.show(fx.account, 'csrf-made')).username, 'csrf-made');
+  assert.equal((await send(attempts[1]!, { 'x-csrf-token': adminCsrf })).statusCode, 200);
+  assert.equal((await fx.instance.services.users.show(fx.account, 'csrf-api')).displayName, 'changed');
+  assert.equal((await send(attempts[2]!, { 'x-csrf-token': adminCsrf })).statusCode, 204);
+  await assert.rejects(fx.instance.services.users.show(fx.account, 'csrf-api'));
 });
