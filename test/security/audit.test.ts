@@ -23,7 +23,7 @@ describe('audit log', () => {
   const rows = () => {
     const db = new SQLite(join(dir, 'otpgate.db'), { readonly: true });
     try {
-      return db.prepare('SELECT * FROM audit_events ORDER BY id').all() as Record<string, unknown>[];
+      return db.prepare('SELECT * FROM audit_events ORDER BY id').all() as Record<string, string | number | null>[];
     } finally {
       db.close();
     }
@@ -105,7 +105,7 @@ describe('audit log', () => {
 
   // Every stored column is covered by the chain: changing any one of them in one event breaks the chain at
   // that event (a column left out of the HMAC could be rewritten unnoticed).
-  const otherValue: Record<string, (value: unknown) => unknown> = {
+  const otherValue: Record<string, (value: string | number | null) => string | number> = {
     account_id: (v) => (v === 1 ? 2 : 1),
     at: (v) => Number(v) + 1,
     actor: (v) => `${String(v)}x`,
@@ -120,7 +120,7 @@ describe('audit log', () => {
     it(`fails at the event whose ${column} was changed`, async () => {
       const event = middleEvent();
       assert.ok(column in event, `audit_events has a ${column} column`);
-      const broken = await tamperedVerify(`UPDATE audit_events SET ${column} = ? WHERE id = ?`, otherValue[column]!(event[column]), event.id);
+      const broken = await tamperedVerify(`UPDATE audit_events SET ${column} = ? WHERE id = ?`, otherValue[column]!(event[column] ?? null), event.id);
       assert.equal(broken.code, 1, broken.stdout);
       assert.match(broken.stdout, new RegExp(`BROKEN at event ${String(event.id)}:`));
     });
