@@ -25,6 +25,7 @@ import {
 } from './e2e-fixture.js';
 import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
 
+// Each test signs in its own user(s), so the tests run alone or in any order.
 let installation: Installation;
 let server: RunningServer;
 let users: Record<string, UserWithToken>;
@@ -32,7 +33,7 @@ const clients: RawClient[] = [];
 
 before(async () => {
   installation = await createInstallation();
-  const created = await addUsersWithTokens(installation, ['alice', 'bob', 'carol', 'dave', 'erin', 'fay']);
+  const created = await addUsersWithTokens(installation, ['alice', 'bob', 'carol', 'dave', 'erin', 'fay', 'gus', 'hal']);
   users = Object.fromEntries(created.map((u) => [u.username, u]));
   // PAP devices on 127.0.0.1; two challenge devices on their own addresses.
   await addRadiusClient(installation, 'vpn-pap', '127.0.0.1/32');
@@ -149,36 +150,36 @@ test('challenge client: the password gets an Access-Challenge with a State; the 
 });
 
 test('a State is bound to its user and its client: presented by another, it is rejected', async () => {
-  const erin = user('erin');
-  const alice = user('alice');
+  const gus = user('gus');
+  const hal = user('hal');
   const challenger = await clientOn('127.0.0.2');
   const other = await clientOn('127.0.0.3');
 
-  // A State issued to erin, presented with alice's name and alice's valid passcode.
-  const forErin = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
-  assert.equal(forErin.code, PacketCode.AccessChallenge);
-  const erinState = { type: AttributeType.State, value: attributesOf(forErin, AttributeType.State)[0]! };
-  const aliceCode = await hotp(alice.secretHex, 2);
-  const asAlice = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'alice', password: aliceCode, attributes: [erinState] }), server.radiusPort, 5000));
-  assert.equal(asAlice.code, PacketCode.AccessReject);
-  // A State presented once for the wrong user is spent: erin cannot use it either.
-  const erinCode = await hotp(erin.secretHex, 2);
-  const late = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [erinState] }), server.radiusPort, 5000));
+  // A State issued to gus, presented with hal's name and hal's valid passcode.
+  const forGus = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gus.password }), server.radiusPort, 5000));
+  assert.equal(forGus.code, PacketCode.AccessChallenge);
+  const gusState = { type: AttributeType.State, value: attributesOf(forGus, AttributeType.State)[0]! };
+  const halCode = await hotp(hal.secretHex, 1);
+  const asHal = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'hal', password: halCode, attributes: [gusState] }), server.radiusPort, 5000));
+  assert.equal(asHal.code, PacketCode.AccessReject);
+  // A State presented once for the wrong user is spent: gus cannot use it either.
+  const gusCode = await hotp(gus.secretHex, 1);
+  const late = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gusCode, attributes: [gusState] }), server.radiusPort, 5000));
   assert.equal(late.code, PacketCode.AccessReject);
 
   // A State issued through one client, presented through another.
-  const again = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
+  const again = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gus.password }), server.radiusPort, 5000));
   const stateAgain = { type: AttributeType.State, value: attributesOf(again, AttributeType.State)[0]! };
-  const elsewhere = decodeReply(await other.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [stateAgain] }), server.radiusPort, 5000));
+  const elsewhere = decodeReply(await other.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gusCode, attributes: [stateAgain] }), server.radiusPort, 5000));
   assert.equal(elsewhere.code, PacketCode.AccessReject);
 
-  const erinToken = await tokenState(installation, erin.serial);
-  assert.equal(erinToken.counter, 2, "erin's passcode was never verified with a foreign State");
-  assert.equal((await tokenState(installation, alice.serial)).counter, 2, "alice's passcode was never verified with erin's State");
+  const gusToken = await tokenState(installation, gus.serial);
+  assert.equal(gusToken.counter, 1, "gus's passcode was never verified with a foreign State");
+  assert.equal((await tokenState(installation, hal.serial)).counter, 1, "hal's passcode was never verified with gus's State");
   // And the passcode that was never consumed still works through a fresh challenge.
-  const fresh = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
+  const fresh = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gus.password }), server.radiusPort, 5000));
   const freshState = { type: AttributeType.State, value: attributesOf(fresh, AttributeType.State)[0]! };
-  const ok = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [freshState] }), server.radiusPort, 5000));
+  const ok = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gusCode, attributes: [freshState] }), server.radiusPort, 5000));
   assert.equal(ok.code, PacketCode.AccessAccept);
 });
 
