@@ -1,7 +1,7 @@
 // Property: every sign-in check and every change made through the API writes an audit event naming the
 // API key (actor "apikey:<name>"), the client address and the outcome (and, for checks and refusals, the
 // reason); GET /audit filters by user, time range and outcome, newest first, in pages.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { AuditEventView } from '../../src/services/audit-service.js';

@@ -1,7 +1,7 @@
 // Property: wrong password, unknown user and an IP rule that says deny give byte-identical answers to
 // POST /api/v1/auth/check: the same status, the same headers (all but Date) and the same body. Only the
 // audit log tells them apart.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { PASSWORD, check, hotp, makeFixture } from './fixtures.js';

@@ -1,7 +1,7 @@
 // Property: after a whole realistic session against `otpgate serve` logging at trace level to a file
 // (OTPGATE_LOG_FILE), no token secret (hex or base32), passcode, password, API key, session cookie or
 // Authorization value used in the session appears anywhere in the log file.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

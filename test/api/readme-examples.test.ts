@@ -2,7 +2,7 @@
 // `otpgate apikey create app --scope check` checks a sign-in with curl, and `curl -F file=@tokens.csv` with
 // an admin key imports a seed file. The commands below are run by bash exactly as the README shows them
 // (only the port differs).
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

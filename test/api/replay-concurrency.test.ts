@@ -1,6 +1,6 @@
 // Property: one valid passcode sent in 100 concurrent /auth/check requests over a real port signs in
 // exactly once; every other request is refused (reject, or 429 once the user's back-off starts).
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PASSWORD, hotp, makeFixture } from './fixtures.js';
 

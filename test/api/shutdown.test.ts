@@ -1,6 +1,6 @@
 // Property: on SIGTERM, `otpgate serve` stops accepting connections, lets a request in flight finish with
 // its real answer, and exits 0.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';

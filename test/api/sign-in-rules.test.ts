@@ -3,7 +3,7 @@
 // a used code is refused; require_otp without a token asks to enroll (or rejects when self-association is
 // off); deny rejects; a locked token answers locked; an otp-only key checks passcode and IP rules without
 // a password.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR } from '../../src/services/context.js';
 import { PASSWORD, check, hotp, makeFixture } from './fixtures.js';

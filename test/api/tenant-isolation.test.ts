@@ -3,7 +3,7 @@
 // editing this test: with an admin key of account B (globex), every route that names a user or a token of
 // account A (acme) answers 404 and changes nothing, and no listing of B ever shows A's users, tokens or
 // audit events.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';

@@ -2,7 +2,7 @@
 // application: other users checked by the same application still sign in. A throttled check answers 429
 // with Retry-After. An admin's re-sync or unlock lets the next right code in at once. Wrong passwords
 // never lock a token. Another account's key cannot slow down this account's users.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PASSWORD, call, check, hotp, makeFixture } from './fixtures.js';
 
