@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { AuditEventView } from '../../src/services/audit-service.js';
-import { PASSWORD, call, check, hotp, makeFixture } from './fixtures.js';
+import { PASSWORD, call, check, makeFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
 
 type Event = AuditEventView;
 
@@ -22,10 +23,10 @@ test('every check and change through the API is audited with actor, client IP, o
     { run: () => admin('POST', '/api/v1/users', { username: 'erin', password: PASSWORD }), action: 'user.create', outcome: 'success' },
     { run: () => admin('PATCH', '/api/v1/users/erin', { displayName: 'Erin E.' }), action: 'user.update', outcome: 'success', reason: /displayName/ },
     { run: () => admin('PUT', '/api/v1/users/erin/restrictions', { rules: [{ cidr: '10.0.0.0/8', action: 'allow' }], default: 'require_otp' }), action: 'restriction.set', outcome: 'success', reason: /1 rules/ },
-    { run: () => admin('POST', '/api/v1/users/erin/token', { serial: spare.serial, otp: hotp(spare.hex, 25) }), action: 'token.associate', outcome: 'failure', reason: /not in window/ },
-    { run: () => admin('POST', '/api/v1/users/erin/token', { serial: spare.serial, otp: hotp(spare.hex, 3) }), action: 'token.associate', outcome: 'success' },
-    { run: () => admin('POST', '/api/v1/users/erin/token/resync', { otp1: hotp(spare.hex, 9), otp2: hotp(spare.hex, 11) }), action: 'token.resync', outcome: 'failure', reason: /not consecutive/ },
-    { run: () => admin('POST', '/api/v1/users/erin/token/resync', { otp1: hotp(spare.hex, 9), otp2: hotp(spare.hex, 10) }), action: 'token.resync', outcome: 'success' },
+    { run: () => admin('POST', '/api/v1/users/erin/token', { serial: spare.serial, otp: oathCode(spare.hex, 25) }), action: 'token.associate', outcome: 'failure', reason: /not in window/ },
+    { run: () => admin('POST', '/api/v1/users/erin/token', { serial: spare.serial, otp: oathCode(spare.hex, 3) }), action: 'token.associate', outcome: 'success' },
+    { run: () => admin('POST', '/api/v1/users/erin/token/resync', { otp1: oathCode(spare.hex, 9), otp2: oathCode(spare.hex, 11) }), action: 'token.resync', outcome: 'failure', reason: /not consecutive/ },
+    { run: () => admin('POST', '/api/v1/users/erin/token/resync', { otp1: oathCode(spare.hex, 9), otp2: oathCode(spare.hex, 10) }), action: 'token.resync', outcome: 'success' },
     { run: () => admin('POST', `/api/v1/tokens/${spare.serial}/unlock`), action: 'token.unlock', outcome: 'success' },
     { run: () => admin('DELETE', '/api/v1/users/erin/token'), action: 'token.disassociate', outcome: 'success' },
     { run: () => admin('DELETE', '/api/v1/users/erin'), action: 'user.delete', outcome: 'success' },
@@ -66,7 +67,7 @@ test('GET /audit filters by user, time range and outcome, newest first, in pages
     ['bob', { password: PASSWORD }],
     ['alice', { password: PASSWORD }],
     ['bob', { password: 'wrong password' }],
-    ['alice', { password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) }],
+    ['alice', { password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) }],
     ['bob', { password: PASSWORD }],
   ];
   for (const [username, rest] of attempts) {

@@ -2,7 +2,6 @@
 // real services and the real Fastify app, two accounts with users, tokens and API keys, a clock the test
 // moves, and passcodes from Debian's oathtool.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +13,10 @@ import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 export const PASSWORD = 'correct horse battery';
-
-/** A code from oathtool: the reference implementation, not ours. */
-export function hotp(hex: string, counter: number, digits = 6): string {
-  return execFileSync('oathtool', ['--hotp', '-d', String(digits), '-c', String(counter), hex], { encoding: 'utf8' }).trim();
-}
 
 export interface SeedToken {
   serial: string;
@@ -28,17 +24,7 @@ export interface SeedToken {
 }
 
 export function newToken(serial: string): SeedToken {
-  return { serial, hex: randomBytes(20).toString('hex') };
-}
-
-/** RFC 4648 base32 of a hex secret (how authenticator apps and some seed files show it). */
-export function base32(hex: string): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const byte of Buffer.from(hex, 'hex')) bits += byte.toString(2).padStart(8, '0');
-  let out = '';
-  for (let i = 0; i < bits.length; i += 5) out += alphabet[parseInt(bits.slice(i, i + 5).padEnd(5, '0'), 2)];
-  return out;
+  return { serial, hex: randomSecretHex() };
 }
 
 export interface Clock {
@@ -119,8 +105,8 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
     const zedToken = newToken('2000000000001');
     await services.imports.import(OPERATOR, acme, { input: once(csvOf([aliceToken, ...spare])), format: 'csv' });
     await services.imports.import(OPERATOR, globex, { input: once(csvOf([zedToken])), format: 'csv' });
-    await services.tokens.associate(OPERATOR, acme, 'alice', aliceToken.serial, hotp(aliceToken.hex, 0));
-    await services.tokens.associate(OPERATOR, globex, 'zed', zedToken.serial, hotp(zedToken.hex, 0));
+    await services.tokens.associate(OPERATOR, acme, 'alice', aliceToken.serial, oathCode(aliceToken.hex, 0));
+    await services.tokens.associate(OPERATOR, globex, 'zed', zedToken.serial, oathCode(zedToken.hex, 0));
 
     const key = async (account: AccountRow, name: string, scopes: string[], allowClientIp = false) =>
       (await services.apiKeys.create(OPERATOR, account, name, scopes, allowClientIp)).key;

@@ -6,7 +6,9 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PASSWORD, base32, cli, createKey, hotp, newToken, serve, testEnv } from './fixtures.js';
+import { PASSWORD, cli, createKey, newToken, serve, testEnv } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { base32 } from '../helpers/secrets.js';
 
 test('a session logged at trace level leaks no secret, passcode, password or key', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'otpgate-log-'));
@@ -25,7 +27,7 @@ test('a session logged at trace level leaks no secret, passcode, password or key
   const tokens = [newToken('3000000000001'), newToken('3000000000002')];
   const used = { passcodes: new Set<string>(), passwords: [PASSWORD, 'a new password 2', 'wrong password 9', firstAdminPassword] };
   const code = (hex: string, counter: number) => {
-    const value = hotp(hex, counter);
+    const value = oathCode(hex, counter);
     used.passcodes.add(value);
     return value;
   };

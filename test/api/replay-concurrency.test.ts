@@ -2,13 +2,14 @@
 // exactly once; every other request is refused (reject, or 429 once the user's back-off starts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PASSWORD, hotp, makeFixture } from './fixtures.js';
+import { PASSWORD, makeFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
 
 test('100 concurrent checks with one valid code: exactly one accept', async (t) => {
   const f = await makeFixture();
   t.after(() => f.close());
   const address = await f.app.listen({ host: '127.0.0.1', port: 0 });
-  const code = hotp(f.aliceToken.hex, 4);
+  const code = oathCode(f.aliceToken.hex, 4);
   const body = JSON.stringify({ username: 'alice', password: PASSWORD, otp: code });
   const answers = await Promise.all(
     Array.from({ length: 100 }, async () => {

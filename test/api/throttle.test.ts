@@ -4,7 +4,8 @@
 // never lock a token. Another account's key cannot slow down this account's users.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PASSWORD, call, check, hotp, makeFixture } from './fixtures.js';
+import { PASSWORD, call, check, makeFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
 
 test('a burst of wrong passcodes slows that user only; 429 carries Retry-After', async (t) => {
   const f = await makeFixture();
@@ -13,14 +14,14 @@ test('a burst of wrong passcodes slows that user only; 429 carries Retry-After',
   let throttled = 0;
   // Twenty wrong codes, waiting out each back-off so that every one of them is really checked.
   for (let i = 0; i < 20; i++) {
-    let answer = await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 500 + i) });
+    let answer = await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 500 + i) });
     while (answer.status === 429) {
       throttled++;
       const retryAfter = Number(answer.response.headers['retry-after']);
       assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${String(answer.response.headers['retry-after'])}`);
       assert.equal(answer.body.error?.code, 'too_many_attempts');
       f.clock.advance(retryAfter);
-      answer = await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 500 + i) });
+      answer = await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 500 + i) });
     }
     if (answer.body.result === 'locked') break;
     assert.equal(answer.body.result, 'reject');
@@ -29,7 +30,7 @@ test('a burst of wrong passcodes slows that user only; 429 carries Retry-After',
   }
   assert.ok(throttled > 0, 'alice was slowed down');
   // Right after a failure that started a back-off, alice is refused at once.
-  const refused = await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 1) });
+  const refused = await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 1) });
   assert.ok(refused.status === 429 || refused.body.result === 'locked', JSON.stringify(refused.body));
 });
 
@@ -59,15 +60,15 @@ test('an admin re-sync or unlock makes the next right code succeed at once', asy
   };
   await burst();
   // The token drifted far ahead: re-sync with two consecutive codes around 200.
-  const resync = await call(f.app, 'POST', '/api/v1/users/alice/token/resync', { key: f.keys.admin, body: { otp1: hotp(hex, 200), otp2: hotp(hex, 201) } });
+  const resync = await call(f.app, 'POST', '/api/v1/users/alice/token/resync', { key: f.keys.admin, body: { otp1: oathCode(hex, 200), otp2: oathCode(hex, 201) } });
   assert.equal(resync.statusCode, 200, resync.body);
   assert.equal(resync.json<{ counter: number }>().counter, 202);
-  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 202) })).body, { result: 'accept' });
+  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 202) })).body, { result: 'accept' });
 
   await burst();
   const unlock = await call(f.app, 'POST', `/api/v1/tokens/${f.aliceToken.serial}/unlock`, { key: f.keys.admin });
   assert.equal(unlock.statusCode, 200, unlock.body);
-  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 203) })).body, { result: 'accept' });
+  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 203) })).body, { result: 'accept' });
 });
 
 test('a locked token: unlock clears the lock and the fail count, and the next code signs in', async (t) => {
@@ -76,17 +77,17 @@ test('a locked token: unlock clears the lock and the fail count, and the next co
   const hex = f.aliceToken.hex;
   for (let i = 0; i < 40 && (await f.services.tokens.show(f.acme, f.aliceToken.serial)).status !== 'locked'; i++) {
     f.clock.advance(61);
-    await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 900 + i) });
+    await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 900 + i) });
   }
   const locked = await f.services.tokens.show(f.acme, f.aliceToken.serial);
   assert.equal(locked.status, 'locked');
   assert.equal(locked.failCount, 10, 'locked at maxFailures (default 10)');
   f.clock.advance(61);
-  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 1) })).body.result, 'locked');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 1) })).body.result, 'locked');
   const unlock = await call(f.app, 'POST', `/api/v1/tokens/${f.aliceToken.serial}/unlock`, { key: f.keys.admin });
   assert.equal(unlock.json<{ status: string; failCount: number }>().status, 'associated');
   assert.equal(unlock.json<{ status: string; failCount: number }>().failCount, 0);
-  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 1) })).body, { result: 'accept' });
+  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 1) })).body, { result: 'accept' });
 });
 
 test('wrong passwords never lock the token nor count as failed passcodes', async (t) => {
@@ -94,7 +95,7 @@ test('wrong passwords never lock the token nor count as failed passcodes', async
   t.after(() => f.close());
   for (let i = 0; i < 25; i++) {
     f.clock.advance(61);
-    const answer = await check(f.app, f.keys.check, { username: 'alice', password: `wrong password ${i}`, otp: hotp(f.aliceToken.hex, 1) });
+    const answer = await check(f.app, f.keys.check, { username: 'alice', password: `wrong password ${i}`, otp: oathCode(f.aliceToken.hex, 1) });
     assert.deepEqual(answer.body, { result: 'reject' });
   }
   const token = await f.services.tokens.show(f.acme, f.aliceToken.serial);
@@ -102,7 +103,7 @@ test('wrong passwords never lock the token nor count as failed passcodes', async
   assert.equal(token.failCount, 0);
   assert.equal(token.counter, 1, 'the code sent with a wrong password was not used');
   f.clock.advance(61);
-  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) })).body, { result: 'accept' });
+  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) })).body, { result: 'accept' });
 });
 
 test("another account's key cannot slow down this account's users", async (t) => {
@@ -110,5 +111,5 @@ test("another account's key cannot slow down this account's users", async (t) =>
   t.after(() => f.close());
   // globex's application hammers the name "alice" (not a user of globex: all rejects).
   for (let i = 0; i < 12; i++) await check(f.app, f.keys.checkB, { username: 'alice', password: 'guess' });
-  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) })).body, { result: 'accept' });
+  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) })).body, { result: 'accept' });
 });

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { OPERATOR } from '../../src/services/context.js';
-import { hotp, randomSecretHex, screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 let fx: ConsoleFixture;
 let adminCookie = '';
@@ -16,7 +18,7 @@ before(async () => {
   fx = await startConsole();
   await fx.importTokens([{ serial: '4000000000001', secretHex }]);
   await fx.createUser('nora');
-  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'nora', '4000000000001', hotp(secretHex, 0));
+  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'nora', '4000000000001', oathCode(secretHex, 0));
   const context = await fx.newContext();
   const page = await fx.signIn(context, 'admin', fx.adminPassword);
   const cookie = (await context.cookies()).find((c) => c.name === 'otpgate_session')!;
@@ -133,7 +135,7 @@ test('the passcode step without its CSRF token, or with a wrong one, is refused:
   const seed = randomSecretHex();
   await fx.importTokens([{ serial: '4000000000011', secretHex: seed }]);
   const password = await fx.createUser('csrf-pat');
-  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'csrf-pat', '4000000000011', hotp(seed, 0));
+  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'csrf-pat', '4000000000011', oathCode(seed, 0));
   const { cookie, location } = await passwordStep('csrf-pat', password);
   assert.equal(location, '/login/passcode');
   const csrf = await csrfOf(cookie, '/login/passcode');
@@ -141,7 +143,7 @@ test('the passcode step without its CSRF token, or with a wrong one, is refused:
 
   for (const fields of WITHOUT_OR_WRONG_CSRF) {
     // The right passcode: only the CSRF check stands between this request and a full session.
-    const { payload, ...headers } = form({ ...fields, otp: hotp(seed, 1) });
+    const { payload, ...headers } = form({ ...fields, otp: oathCode(seed, 1) });
     const response = await fx.app.inject({ method: 'POST', url: '/login/passcode', headers: { ...headers, cookie }, payload });
     assert.equal(response.statusCode, 403, JSON.stringify(fields));
     assert.match(response.body, /Form expired/);
@@ -153,7 +155,7 @@ test('the passcode step without its CSRF token, or with a wrong one, is refused:
   assert.equal((await fx.app.inject({ url: '/login/passcode', headers: { cookie } })).statusCode, 200, 'the half session is still there');
 
   // The same request with the token signs in: the refusals above were the CSRF check.
-  const { payload, ...headers } = form({ _csrf: csrf, otp: hotp(seed, 1) });
+  const { payload, ...headers } = form({ _csrf: csrf, otp: oathCode(seed, 1) });
   const done = await fx.app.inject({ method: 'POST', url: '/login/passcode', headers: { ...headers, cookie }, payload });
   assert.equal(done.statusCode, 303);
   assert.equal(done.headers.location, '/account');
@@ -170,7 +172,7 @@ test('the association step without its CSRF token, or with a wrong one, is refus
   const csrf = await csrfOf(cookie, '/login/associate');
 
   for (const fields of WITHOUT_OR_WRONG_CSRF) {
-    const { payload, ...headers } = form({ ...fields, serial: '4000000000012', otp: hotp(seed, 0) });
+    const { payload, ...headers } = form({ ...fields, serial: '4000000000012', otp: oathCode(seed, 0) });
     const response = await fx.app.inject({ method: 'POST', url: '/login/associate', headers: { ...headers, cookie }, payload });
     assert.equal(response.statusCode, 403, JSON.stringify(fields));
     assert.match(response.body, /Form expired/);
@@ -183,7 +185,7 @@ test('the association step without its CSRF token, or with a wrong one, is refus
   assert.equal((await fx.instance.services.users.show(fx.account, 'csrf-ann')).token, null);
   assert.equal((await fx.app.inject({ url: '/account', headers: { cookie } })).statusCode, 303, 'the half session did not become a full one');
 
-  const { payload, ...headers } = form({ _csrf: csrf, serial: '4000000000012', otp: hotp(seed, 0) });
+  const { payload, ...headers } = form({ _csrf: csrf, serial: '4000000000012', otp: oathCode(seed, 0) });
   const done = await fx.app.inject({ method: 'POST', url: '/login/associate', headers: { ...headers, cookie }, payload });
   assert.equal(done.statusCode, 303);
   assert.equal((await fx.instance.services.tokens.show(fx.account, '4000000000012')).username, 'csrf-ann');

@@ -11,7 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CORPUS } from './pskc-helpers.js';
-import { BIN, csv2pskc, envFor, hotpCode, randomSeedRows, runCli, tempDir, USER_PASSWORD, writeSeedCsv, type SeedRow } from './import-fixtures.js';
+import { BIN, csv2pskc, envFor, runCli, tempDir, USER_PASSWORD, writeSeedCsv } from './import-fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSeedRows, type SeedRow } from '../helpers/secrets.js';
 
 const temp = tempDir('otpgate-import-cli-');
 after(() => temp.remove());
@@ -24,7 +26,7 @@ async function associateAt(row: SeedRow, counter: number, secretHex = row.secret
   const username = `u${++users}`;
   const created = await cli('user', 'create', username, '--password', USER_PASSWORD);
   assert.equal(created.code, 0, created.stderr);
-  return cli('token', 'associate', username, row.serial, hotpCode(secretHex, counter, 6));
+  return cli('token', 'associate', username, row.serial, oathCode(secretHex, counter, 6));
 }
 
 async function tokenCount(): Promise<number> {

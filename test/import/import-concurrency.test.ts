@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { envFor, randomSeedRows, runCli, tempDir, writeSeedCsv, type SeedRow } from './import-fixtures.js';
+import { envFor, runCli, tempDir, writeSeedCsv } from './import-fixtures.js';
+import { randomSeedRows, type SeedRow } from '../helpers/secrets.js';
 
 const temp = tempDir('otpgate-import-race-');
 const dataDir = join(temp.dir, 'data');

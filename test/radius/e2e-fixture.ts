@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, openInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { RadiusClientOptions } from '../../src/services/radius-client-service.js';
+import { oathCode } from '../helpers/otp.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/otpgate.js');
@@ -92,7 +93,7 @@ export async function addUsersWithTokens(installation: Installation, usernames: 
     await services.imports.import(OPERATOR, account, { input: Readable.from([csv]), format: 'csv' });
     for (const user of users) {
       await services.users.create(OPERATOR, account, { username: user.username, password: user.password, role: 'user', displayName: user.username });
-      await services.tokens.associate(OPERATOR, account, user.username, user.serial, await hotp(user.secretHex, 0));
+      await services.tokens.associate(OPERATOR, account, user.username, user.serial, oathCode(user.secretHex, 0));
     }
     return users;
   });
@@ -107,13 +108,6 @@ export async function addRadiusClient(installation: Installation, name: string, 
       trustCallingStationId: false,
       ...options,
     });
-  });
-}
-
-/** HOTP(secret, counter) from oathtool, the way an administrator would compute it. */
-export function hotp(secretHex: string, counter: number): Promise<string> {
-  return new Promise((done, fail) => {
-    execFile('oathtool', ['--hotp', '-c', String(counter), secretHex], (error, stdout) => (error ? fail(new Error(`oathtool failed: ${error.message}`)) : done(stdout.trim())));
   });
 }
 

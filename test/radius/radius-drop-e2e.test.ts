@@ -7,21 +7,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { AttributeType, PacketCode } from '../../src/radius/radius-packet.js';
-import {
-  addRadiusClient,
-  addUsersWithTokens,
-  createInstallation,
-  hotp,
-  RADIUS_SECRET,
-  signInEvents,
-  startServe,
-  tokenState,
-  type Installation,
-  type RunningServer,
-  type UserWithToken,
-} from './e2e-fixture.js';
+import { addRadiusClient, addUsersWithTokens, createInstallation, RADIUS_SECRET, signInEvents, startServe, tokenState, type Installation, type RunningServer, type UserWithToken } from './e2e-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+import { oathCode } from '../helpers/otp.js';
 
 const SILENCE_MS = 1500;
 
@@ -39,7 +28,7 @@ before(async () => {
   await addRadiusClient(installation, 'vpn', '127.0.0.1/32');
   server = await startServe(installation);
   initial = await tokenState(installation, frank.serial);
-  password = `${frank.password}${await hotp(frank.secretHex, 1)}`;
+  password = `${frank.password}${oathCode(frank.secretHex, 1)}`;
   local = await rawClient('127.0.0.1');
   // 127.0.0.9 is on the loopback interface but in no client's network.
   stranger = await rawClient('127.0.0.9');

@@ -10,20 +10,9 @@ import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { verifyReplyMessageAuthenticator, verifyResponseAuthenticator } from '../../src/radius/radius-auth.js';
 import { AttributeType, attributesOf, PacketCode } from '../../src/radius/radius-packet.js';
-import {
-  addRadiusClient,
-  addUsersWithTokens,
-  createInstallation,
-  hotp,
-  RADIUS_SECRET,
-  signInEvents,
-  startServe,
-  tokenState,
-  type Installation,
-  type RunningServer,
-  type UserWithToken,
-} from './e2e-fixture.js';
+import { addRadiusClient, addUsersWithTokens, createInstallation, RADIUS_SECRET, signInEvents, startServe, tokenState, type Installation, type RunningServer, type UserWithToken } from './e2e-fixture.js';
 import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+import { oathCode } from '../helpers/otp.js';
 
 // Each test signs in its own user(s), so the tests run alone or in any order.
 let installation: Installation;
@@ -76,7 +65,7 @@ function radclient(attributes: string[]): Promise<string | null> {
 
 test('radclient: password with the passcode appended is accepted and moves the counter', async () => {
   const alice = user('alice');
-  const code = await hotp(alice.secretHex, 1);
+  const code = oathCode(alice.secretHex, 1);
   const received = await radclient([`User-Name = "alice"`, `User-Password = "${alice.password}${code}"`, 'Message-Authenticator = 0x00']);
   assert.equal(received, 'Access-Accept');
   const state = await tokenState(installation, alice.serial);
@@ -91,7 +80,7 @@ test('radclient: password with the passcode appended is accepted and moves the c
 test('raw client: the Access-Accept carries a valid Message-Authenticator as its first attribute', async () => {
   const bob = user('bob');
   const client = await clientOn('127.0.0.1');
-  const request = accessRequest({ secret: RADIUS_SECRET, username: 'bob', password: `${bob.password}${await hotp(bob.secretHex, 1)}` });
+  const request = accessRequest({ secret: RADIUS_SECRET, username: 'bob', password: `${bob.password}${oathCode(bob.secretHex, 1)}` });
   const replyBytes = await client.exchange(request, server.radiusPort, 5000);
   const reply = decodeReply(replyBytes);
   assert.equal(reply.code, PacketCode.AccessAccept);
@@ -105,7 +94,7 @@ test('raw client: the Access-Accept carries a valid Message-Authenticator as its
 
 test('a wrong passcode is rejected and adds to the token fail count', async () => {
   const carol = user('carol');
-  const good = await hotp(carol.secretHex, 1);
+  const good = oathCode(carol.secretHex, 1);
   const wrong = good === '000000' ? '111111' : '000000';
   const received = await radclient([`User-Name = "carol"`, `User-Password = "${carol.password}${wrong}"`, 'Message-Authenticator = 0x00']);
   assert.equal(received, 'Access-Reject');
@@ -117,7 +106,7 @@ test('a wrong passcode is rejected and adds to the token fail count', async () =
 
 test('a passcode that was accepted once is rejected when replayed', async () => {
   const dave = user('dave');
-  const code = await hotp(dave.secretHex, 1);
+  const code = oathCode(dave.secretHex, 1);
   const attributes = [`User-Name = "dave"`, `User-Password = "${dave.password}${code}"`, 'Message-Authenticator = 0x00'];
   assert.equal(await radclient(attributes), 'Access-Accept');
   // A new request (new Identifier and authenticator) with the same passcode: not a retransmission, a replay.
@@ -136,14 +125,14 @@ test('challenge client: the password gets an Access-Challenge with a State; the 
   assert.ok(state && state.length >= 16, 'the challenge carries a State of at least 16 octets');
   assert.equal((await tokenState(installation, erin.serial)).counter, 1, 'the password step does not touch the token');
 
-  const code = await hotp(erin.secretHex, 1);
+  const code = oathCode(erin.secretHex, 1);
   const stateAttribute = { type: AttributeType.State, value: state };
   const second = decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: code, attributes: [stateAttribute] }), server.radiusPort, 5000));
   assert.equal(second.code, PacketCode.AccessAccept);
   assert.equal((await tokenState(installation, erin.serial)).counter, 2);
 
   // The same State again, with the next valid passcode: the State is spent.
-  const next = await hotp(erin.secretHex, 2);
+  const next = oathCode(erin.secretHex, 2);
   const reused = decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: next, attributes: [stateAttribute] }), server.radiusPort, 5000));
   assert.equal(reused.code, PacketCode.AccessReject);
   assert.equal((await tokenState(installation, erin.serial)).counter, 2, 'a reused State never reaches the token');
@@ -159,11 +148,11 @@ test('a State is bound to its user and its client: presented by another, it is r
   const forGus = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gus.password }), server.radiusPort, 5000));
   assert.equal(forGus.code, PacketCode.AccessChallenge);
   const gusState = { type: AttributeType.State, value: attributesOf(forGus, AttributeType.State)[0]! };
-  const halCode = await hotp(hal.secretHex, 1);
+  const halCode = oathCode(hal.secretHex, 1);
   const asHal = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'hal', password: halCode, attributes: [gusState] }), server.radiusPort, 5000));
   assert.equal(asHal.code, PacketCode.AccessReject);
   // A State presented once for the wrong user is spent: gus cannot use it either.
-  const gusCode = await hotp(gus.secretHex, 1);
+  const gusCode = oathCode(gus.secretHex, 1);
   const late = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gusCode, attributes: [gusState] }), server.radiusPort, 5000));
   assert.equal(late.code, PacketCode.AccessReject);
 
@@ -186,7 +175,7 @@ test('a State is bound to its user and its client: presented by another, it is r
 test("Calling-Station-Id decides the IP rules only for a client trusted to report it", async () => {
   const fay = user('fay');
   const callingStation = { type: AttributeType.CallingStationId, value: Buffer.from('198.51.100.7') };
-  const code = await hotp(fay.secretHex, 1);
+  const code = oathCode(fay.secretHex, 1);
   const request = (client: string) => accessRequest({ secret: RADIUS_SECRET, username: 'fay', password: `${fay.password}${code}`, attributes: [callingStation], identifier: client === 'trusting' ? 1 : 2 });
 
   // The trusting client reports an address in the denied network: reject, and the audit shows that address.

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { makeTempDir, randomSecretHex, testEnv, writeFile, PASSWORD } from '../helpers/installation.js';
+import { makeTempDir, testEnv, writeFile, PASSWORD } from '../helpers/installation.js';
 import { runCli } from '../helpers/cli.js';
 import { oathCode, wrongCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 describe('audit log', () => {
   const dir = makeTempDir();
