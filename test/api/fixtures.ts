@@ -1,7 +1,7 @@
 // Test fixture, not product code: a real installation in a temp directory (SQLite file, master key), the
 // real services and the real Fastify app, two accounts with users, tokens and API keys, a clock the test
 // moves, and passcodes from Debian's oathtool.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { BIN } from '../helpers/cli.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 
@@ -174,26 +175,6 @@ export async function check(app: App, key: string, body: Record<string, unknown>
 }
 
 // ---- real processes -------------------------------------------------------------------------------------
-
-export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'otpgate.js');
-
-/** Runs `otpgate ARGS` to completion. */
-export function cli(env: Record<string, string>, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  try {
-    const stdout = execFileSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'] });
-    return { status: 0, stdout, stderr: '' };
-  } catch (error) {
-    const e = error as { status: number; stdout: string; stderr: string };
-    return { status: e.status, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-/** The last line of `otpgate apikey create`: the key. */
-export function createKey(env: Record<string, string>, name: string, ...flags: string[]): string {
-  const result = cli(env, ['apikey', 'create', name, ...flags]);
-  if (result.status !== 0) throw new Error(`apikey create failed: ${result.stderr}`);
-  return result.stdout.trim().split('\n').at(-1)!;
-}
 
 export interface Served {
   child: ChildProcess;

@@ -8,8 +8,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, PASSWORD, cli, serve, testEnv } from './fixtures.js';
+import { PASSWORD, serve, testEnv } from './fixtures.js';
 import { oathCode } from '../helpers/otp.js';
+import { BIN, runCli } from '../helpers/cli.js';
 
 const HEX = '3132333435363738393031323334353637383930';
 
@@ -47,8 +48,8 @@ curl -s -H "Authorization: Bearer $ADMIN_KEY" -F dryRun=true -F file=@tokens.csv
   assert.equal(dry.imported, 0);
   assert.equal(dry.skipped.length, 2);
 
-  assert.equal(cli(env, ['user', 'create', 'alice', '--password', PASSWORD]).status, 0);
-  assert.equal(cli(env, ['token', 'associate', 'alice', '0000000000001', oathCode(HEX, 0)]).status, 0);
+  assert.equal((await runCli(['user', 'create', 'alice', '--password', PASSWORD], env)).code, 0);
+  assert.equal((await runCli(['token', 'associate', 'alice', '0000000000001', oathCode(HEX, 0)], env)).code, 0);
 
   // The README: create the key once, then check with curl.
   const key = bash('otpgate apikey create app --scope check | tail -n 1', env, dir).trim();

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait.js';
-import { cli, createKey, serve, testEnv } from './fixtures.js';
+import { serve, testEnv } from './fixtures.js';
+import { createKey, runCli } from '../helpers/cli.js';
 
 test('SIGTERM: the request in flight completes, new connections are refused, exit code 0', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'otpgate-shutdown-'));
@@ -17,8 +18,8 @@ test('SIGTERM: the request in flight completes, new connections are refused, exi
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   });
-  assert.equal(cli(env, ['user', 'create', 'bob', '--password', 'bobs long password']).status, 0);
-  const key = createKey(env, 'app', '--scope', 'check');
+  assert.equal((await runCli(['user', 'create', 'bob', '--password', 'bobs long password'], env)).code, 0);
+  const key = await createKey(env, 'app', '--scope', 'check');
   const { port } = new URL(server.url);
 
   // A request whose body arrives in two halves, with SIGTERM in between. `Expect: 100-continue` makes the

@@ -11,14 +11,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CORPUS } from './pskc-helpers.js';
-import { BIN, csv2pskc, envFor, runCli, tempDir, USER_PASSWORD, writeSeedCsv } from './import-fixtures.js';
+import { csv2pskc, envFor, tempDir, USER_PASSWORD, writeSeedCsv } from './import-fixtures.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSeedRows, type SeedRow } from '../helpers/secrets.js';
+import { BIN, runCli } from '../helpers/cli.js';
 
 const temp = tempDir('otpgate-import-cli-');
 after(() => temp.remove());
 const env = envFor(join(temp.dir, 'data'));
-const cli = (...args: string[]) => runCli(env, args);
+const cli = (...args: string[]) => runCli(args, env);
 
 let users = 0;
 /** Creates a fresh user and associates the token with oathtool's code at `counter`. */

@@ -1,16 +1,15 @@
-// Shared helpers for the import integration tests: data directories, the real CLI, oathtool codes,
-// seed files written by Debian's csv2pskc, and the token rows as stored.
-import { execFile, execFileSync } from 'node:child_process';
+// Shared helpers for the import integration tests: data directories, seed files written by Debian's
+// csv2pskc, and the token rows as stored.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
 import type { SeedRow } from '../helpers/secrets.js';
 
-export const BIN = resolve('bin/otpgate.js');
 export const USER_PASSWORD = 'Correct-horse-battery-9';
 
 export function tempDir(prefix: string): { dir: string; remove(): void } {
@@ -28,22 +27,6 @@ export async function openTestInstance(dataDir: string, now?: Date, extra: Recor
   const { instance } = await initInstance(config, now ? { now: () => now.getTime() } : {});
   const account = await instance.services.accounts.resolve(OPERATOR);
   return { instance, account };
-}
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `otpgate` command (the built dist/) in its own process. */
-export function runCli(env: NodeJS.ProcessEnv, args: string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      done({ code, stdout, stderr });
-    });
-  });
 }
 
 /** Every stored token row (all columns), by serial. */

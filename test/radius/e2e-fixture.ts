@@ -1,28 +1,21 @@
 // Test fixture, not product code: a real otpgate installation in a temp directory (set up through the
 // services in this process), a real `node bin/otpgate.js serve` with RADIUS on an ephemeral UDP port, the
 // command line run as a child process, and passcodes from Debian's oathtool. Needs `npm run build` first.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, openInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { RadiusClientOptions } from '../../src/services/radius-client-service.js';
+import { BIN, runCli, type CliResult } from '../helpers/cli.js';
 import { oathCode } from '../helpers/otp.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/otpgate.js');
 
 export const RADIUS_SECRET = 'e2e-shared-secret-0123456789';
 export const PASSWORD_SUFFIX = ' password';
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 export interface UserWithToken {
   username: string;
@@ -58,14 +51,7 @@ export async function createInstallation(): Promise<Installation> {
   return {
     dir,
     env,
-    cli: (args, input) =>
-      new Promise((done) => {
-        const child = execFile(process.execPath, [BIN, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-          done({ code, stdout, stderr });
-        });
-        child.stdin?.end(input ?? '');
-      }),
+    cli: (args, input) => runCli(args, env, input ?? '', dir),
     async withInstance(work) {
       const instance = await openInstance(loadConfig(env));
       try {
