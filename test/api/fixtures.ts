@@ -195,7 +195,7 @@ export async function serve(env: Record<string, string>): Promise<Served> {
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out} ${err}`)), 15000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s: ${out} ${err}`)), 60_000);
     const look = () => {
       const match = /otpgate listening on (http:\/\/\S+?)(,|\s)/.exec(out);
       if (match?.[1]) {

@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { PacketCode } from '../../src/radius/radius-packet.js';
-import { addRadiusClient, addUsersWithTokens, createInstallation, RADIUS_SECRET, signInEvents, startServe, tokenState, type Installation, type RunningServer, type UserWithToken } from './e2e-fixture.js';
-import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+import { RADIUS_SECRET, startRadiusE2e, type RadiusE2e, signInEvents, tokenState, type Installation, type RunningServer, type UserWithToken } from '../helpers/radius-e2e.js';
+import { createKey } from '../helpers/cli.js';
+import { accessRequest, decodeReply, type RawClient } from './fixture.js';
 import { oathCode } from '../helpers/otp.js';
 
+let e2e: RadiusE2e | undefined;
 let installation: Installation;
 let server: RunningServer;
 let users: UserWithToken[];
@@ -15,21 +17,17 @@ let client: RawClient;
 let apiKey: string;
 
 before(async () => {
-  installation = await createInstallation();
-  users = await addUsersWithTokens(installation, ['judy', 'kim', 'liam']);
-  await addRadiusClient(installation, 'vpn', '127.0.0.1/32');
-  const created = await installation.cli(['apikey', 'create', 'app', '--scope', 'check']);
-  assert.equal(created.code, 0, created.stderr);
-  apiKey = created.stdout.trim().split('\n').at(-1)!;
-  server = await startServe(installation);
-  client = await rawClient('127.0.0.1');
+  e2e = await startRadiusE2e({
+    users: ['judy', 'kim', 'liam'],
+    prepare: async (setUp) => {
+      apiKey = await createKey(setUp.env, 'app', '--scope', 'check');
+    },
+  });
+  ({ installation, server, users } = e2e);
+  client = await e2e.client('127.0.0.1');
 });
 
-after(async () => {
-  await client?.close();
-  await server?.stop();
-  await installation?.remove();
-});
+after(() => e2e?.close());
 
 async function apiCheck(username: string, password: string, otp: string): Promise<string> {
   const response = await fetch(`${server.httpUrl}/api/v1/auth/check`, {

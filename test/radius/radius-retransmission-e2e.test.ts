@@ -5,28 +5,23 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { PacketCode } from '../../src/radius/radius-packet.js';
-import { addRadiusClient, addUsersWithTokens, createInstallation, RADIUS_SECRET, signInEvents, startServe, tokenState, type Installation, type RunningServer, type UserWithToken } from './e2e-fixture.js';
-import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+import { RADIUS_SECRET, signInEvents, startRadiusE2e, tokenState, type Installation, type RadiusE2e, type RunningServer, type UserWithToken } from '../helpers/radius-e2e.js';
+import { accessRequest, decodeReply, type RawClient } from './fixture.js';
 import { oathCode } from '../helpers/otp.js';
 
+let e2e: RadiusE2e | undefined;
 let installation: Installation;
 let server: RunningServer;
 let users: UserWithToken[];
 let client: RawClient;
 
 before(async () => {
-  installation = await createInstallation();
-  users = await addUsersWithTokens(installation, ['gina', 'hank', 'ivan']);
-  await addRadiusClient(installation, 'vpn', '127.0.0.1/32');
-  server = await startServe(installation);
-  client = await rawClient('127.0.0.1');
+  e2e = await startRadiusE2e({ users: ['gina', 'hank', 'ivan'] });
+  ({ installation, server, users } = e2e);
+  client = await e2e.client('127.0.0.1');
 });
 
-after(async () => {
-  await client?.close();
-  await server?.stop();
-  await installation?.remove();
-});
+after(() => e2e?.close());
 
 test('a retransmission after the reply gets the identical reply and no second verification', async () => {
   const gina = users[0]!;

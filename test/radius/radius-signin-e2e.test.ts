@@ -10,41 +10,40 @@ import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { verifyReplyMessageAuthenticator, verifyResponseAuthenticator } from '../../src/radius/radius-auth.js';
 import { AttributeType, attributesOf, PacketCode } from '../../src/radius/radius-packet.js';
-import { addRadiusClient, addUsersWithTokens, createInstallation, RADIUS_SECRET, signInEvents, startServe, tokenState, type Installation, type RunningServer, type UserWithToken } from './e2e-fixture.js';
-import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+import { RADIUS_SECRET, signInEvents, startRadiusE2e, tokenState, type Installation, type RadiusE2e, type RunningServer, type UserWithToken } from '../helpers/radius-e2e.js';
+import { accessRequest, decodeReply, type RawClient } from './fixture.js';
 import { oathCode } from '../helpers/otp.js';
 
 // Each test signs in its own user(s), so the tests run alone or in any order.
+let e2e: RadiusE2e | undefined;
 let installation: Installation;
 let server: RunningServer;
 let users: Record<string, UserWithToken>;
-const clients: RawClient[] = [];
 
 before(async () => {
-  installation = await createInstallation();
-  const created = await addUsersWithTokens(installation, ['alice', 'bob', 'carol', 'dave', 'erin', 'fay', 'gus', 'hal']);
-  users = Object.fromEntries(created.map((u) => [u.username, u]));
-  // PAP devices on 127.0.0.1; two challenge devices on their own addresses.
-  await addRadiusClient(installation, 'vpn-pap', '127.0.0.1/32');
-  await addRadiusClient(installation, 'vpn-challenge', '127.0.0.2/32', { challenge: true });
-  await addRadiusClient(installation, 'vpn-other', '127.0.0.3/32', { challenge: true });
-  await addRadiusClient(installation, 'vpn-trusting', '127.0.0.4/32', { trustCallingStationId: true });
-  // fay may not sign in from 198.51.100.0/24 (say, a country she never travels to).
-  const restricted = await installation.cli(['restriction', 'set', 'fay', '--default', 'allow', '--rule', '198.51.100.0/24=deny']);
-  assert.equal(restricted.code, 0, restricted.stderr);
-  server = await startServe(installation);
+  e2e = await startRadiusE2e({
+    users: ['alice', 'bob', 'carol', 'dave', 'erin', 'fay', 'gus', 'hal'],
+    // PAP devices on 127.0.0.1; two challenge devices on their own addresses.
+    clients: [
+      { name: 'vpn-pap', cidr: '127.0.0.1/32' },
+      { name: 'vpn-challenge', cidr: '127.0.0.2/32', options: { challenge: true } },
+      { name: 'vpn-other', cidr: '127.0.0.3/32', options: { challenge: true } },
+      { name: 'vpn-trusting', cidr: '127.0.0.4/32', options: { trustCallingStationId: true } },
+    ],
+    prepare: async (setUp) => {
+      // fay may not sign in from 198.51.100.0/24 (say, a country she never travels to).
+      const restricted = await setUp.cli(['restriction', 'set', 'fay', '--default', 'allow', '--rule', '198.51.100.0/24=deny']);
+      assert.equal(restricted.code, 0, restricted.stderr);
+    },
+  });
+  ({ installation, server } = e2e);
+  users = Object.fromEntries(e2e.users.map((u) => [u.username, u]));
 });
 
-after(async () => {
-  for (const client of clients) await client.close();
-  await server?.stop();
-  await installation?.remove();
-});
+after(() => e2e?.close());
 
-async function clientOn(address: string): Promise<RawClient> {
-  const client = await rawClient(address);
-  clients.push(client);
-  return client;
+function clientOn(address: string): Promise<RawClient> {
+  return e2e!.client(address);
 }
 
 function user(name: string): UserWithToken {
