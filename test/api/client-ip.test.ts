@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR } from '../../src/services/context.js';
-import { PASSWORD, check, makeFixture, type Fixture } from './fixtures.js';
+import { PASSWORD, check, makeFixture, type Fixture } from '../helpers/app.js';
 
 async function lastSignIn(f: Fixture): Promise<{ clientIp: string | null; outcome: string; reason: string | null }> {
   const [event] = await f.services.audit.list({ accountId: f.acme.id, username: 'bob', limit: 1 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { PASSWORD, check, makeFixture } from './fixtures.js';
+import { PASSWORD, check, makeFixture } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 
 function shape(response: LightMyRequestResponse): { status: number; headers: Record<string, unknown>; body: string } {

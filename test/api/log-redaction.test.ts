@@ -6,7 +6,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PASSWORD, newToken, serve, testEnv } from './fixtures.js';
+import { PASSWORD, newToken, serve, testEnv } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 import { base32 } from '../helpers/secrets.js';
 import { createKey, runCli } from '../helpers/cli.js';

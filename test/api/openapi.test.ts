@@ -2,7 +2,7 @@
 // (taken from the route table, so a new route without a schema entry fails here), each with its responses.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { call, makeFixture } from './fixtures.js';
+import { call, makeFixture } from '../helpers/app.js';
 
 interface OpenApi {
   openapi: string;

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PASSWORD, serve, testEnv } from './fixtures.js';
+import { PASSWORD, serve, testEnv } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 import { BIN, runCli } from '../helpers/cli.js';
 

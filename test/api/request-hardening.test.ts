@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { test } from 'node:test';
-import { PASSWORD, call, check, makeFixture } from './fixtures.js';
+import { PASSWORD, call, check, makeFixture } from '../helpers/app.js';
 
 function assertError(response: { statusCode: number; body: string; headers: Record<string, unknown> }, status: number, code: string): void {
   assert.equal(response.statusCode, status, response.body);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait.js';
-import { serve, testEnv } from './fixtures.js';
+import { serve, testEnv } from '../helpers/app.js';
 import { createKey, runCli } from '../helpers/cli.js';
 
 test('SIGTERM: the request in flight completes, new connections are refused, exit code 0', async (t) => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR } from '../../src/services/context.js';
-import { PASSWORD, check, makeFixture } from './fixtures.js';
+import { PASSWORD, check, makeFixture } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 
 test('a user with a token needs a passcode: otp_required, then accept with the next code', async (t) => {

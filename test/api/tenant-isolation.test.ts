@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { OPERATOR } from '../../src/services/context.js';
-import { PASSWORD, call, check, makeFixture, type Fixture } from './fixtures.js';
+import { PASSWORD, call, check, makeFixture, type Fixture } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 
 /** A's names, filled into the route parameters. */

@@ -1,4 +1,4 @@
-// Test fixture, not product code: a real installation in a temp directory (SQLite file, master key), the
+// The API app fixture, not product code: a real installation in a temp directory (SQLite file, master key), the
 // real services and the real Fastify app, two accounts with users, tokens and API keys, a clock the test
 // moves, and passcodes from Debian's oathtool.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,9 +13,9 @@ import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { BIN } from '../helpers/cli.js';
-import { oathCode } from '../helpers/otp.js';
-import { randomSecretHex } from '../helpers/secrets.js';
+import { BIN } from './cli.js';
+import { oathCode } from './otp.js';
+import { randomSecretHex } from './secrets.js';
 
 export const PASSWORD = 'correct horse battery';
 
