@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { OPERATOR } from '../../src/services/context.js';
-import { hotpCode, importTokens, randomSecretHex } from '../store/engines.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
+import { importTokens } from '../store/engines.js';
 import { request, startCluster, type Cluster } from './fixture.js';
 import { POSTGRES_ADMIN_URL, postgresSkipReason } from './test-database.js';
 
@@ -41,7 +43,7 @@ describe('a database that refuses connections', { skip }, () => {
     secret = randomSecretHex();
     await importTokens(services, account, [{ serial: 'REFUSE01', secretHex: secret }]);
     await services.users.create(OPERATOR, account, { username: 'maint', password: 'maint-password' });
-    await services.tokens.associate(OPERATOR, account, 'maint', 'REFUSE01', hotpCode(secret, 0));
+    await services.tokens.associate(OPERATOR, account, 'maint', 'REFUSE01', oathCode(secret, 0));
   });
   after(async () => {
     if (name) await asAdmin(`alter database ${name} allow_connections true`).catch(() => undefined);
@@ -52,12 +54,12 @@ describe('a database that refuses connections', { skip }, () => {
     request(`${url}/api/v1/auth/check`, { headers: { authorization: `Bearer ${apiKey}` }, json: { username: 'maint', password: 'maint-password', otp } });
 
   test('503 service_unavailable on the API, the console and /healthz; one outage log line; recovery after ALLOW_CONNECTIONS true', async () => {
-    assert.deepEqual((await check(hotpCode(secret, 1))).body, { result: 'accept' });
+    assert.deepEqual((await check(oathCode(secret, 1))).body, { result: 'accept' });
 
     await asAdmin(`alter database ${name} allow_connections false`);
     await asAdmin(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`);
 
-    const next = hotpCode(secret, 2);
+    const next = oathCode(secret, 2);
     for (let i = 0; i < 5; i++) {
       const down = await check(next);
       assert.equal(down.status, 503, JSON.stringify(down.body));
