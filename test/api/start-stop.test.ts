@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { BIN, cli, createKey, testEnv } from './fixtures.js';
+import { testEnv } from '../helpers/app.js';
+import { BIN, createKey, runCli } from '../helpers/cli.js';
 
 /** Start/stop cycles in all, every other one under load. */
 const CYCLES = 50;
@@ -132,9 +133,9 @@ async function lane(lane: number, cycles: number): Promise<{ problems: string[];
   const dir = await mkdtemp(join(tmpdir(), 'otpgate-start-stop-'));
   try {
     const env = testEnv(dir);
-    assert.equal(cli(env, ['init']).status, 0);
-    assert.equal(cli(env, ['user', 'create', 'alice', '--password', PASSWORD]).status, 0);
-    const key = createKey(env, 'app', '--scope', 'check');
+    assert.equal((await runCli(['init'], env)).code, 0);
+    assert.equal((await runCli(['user', 'create', 'alice', '--password', PASSWORD], env)).code, 0);
+    const key = await createKey(env, 'app', '--scope', 'check');
     const problems: string[] = [];
     let accepted = 0;
     let underLoad = 0;
@@ -154,10 +155,10 @@ async function lane(lane: number, cycles: number): Promise<{ problems: string[];
     } finally {
       db.close();
     }
-    const verify = cli(env, ['audit', 'verify']);
-    if (verify.status !== 0) problems.push(`lane ${lane}: audit verify exited ${verify.status}: ${verify.stdout} ${verify.stderr}`);
-    const listed = cli(env, ['audit', 'list', '--user', 'alice', '--outcome', 'accept', '--limit', String(accepted + 1000), '--json']);
-    assert.equal(listed.status, 0, listed.stderr);
+    const verify = await runCli(['audit', 'verify'], env);
+    if (verify.code !== 0) problems.push(`lane ${lane}: audit verify exited ${verify.code}: ${verify.stdout} ${verify.stderr}`);
+    const listed = await runCli(['audit', 'list', '--user', 'alice', '--outcome', 'accept', '--limit', String(accepted + 1000), '--json'], env);
+    assert.equal(listed.code, 0, listed.stderr);
     const events = (JSON.parse(listed.stdout) as { action: string }[]).filter((e) => e.action === 'signin').length;
     if (events < accepted) problems.push(`lane ${lane}: ${accepted} sign-ins answered accept, only ${events} in the audit log`);
     if (accepted < underLoad * ANSWERED_BEFORE_SIGTERM) problems.push(`lane ${lane}: only ${accepted} sign-ins accepted in ${underLoad} load cycles`);
