@@ -58,14 +58,11 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     await instance.close();
     throw error;
   }
-  io.out.write(`otpgate listening on ${address}\n`);
-  if (radius) {
-    const host = isIPv6(config.radiusHost) ? `[${config.radiusHost}]` : config.radiusHost;
-    io.out.write(`otpgate RADIUS listening on udp://${host}:${radius.port}\n`);
-  }
   const sweep = setInterval(() => void instance.services.sessions.sweep().catch(() => undefined), 10 * 60 * 1000);
   sweep.unref();
-  return new Promise((resolve) => {
+  // The signal handlers are in place before "listening" is printed: a supervisor may send SIGTERM as soon
+  // as it reads that line, and without a handler the signal would kill the process outright.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -87,4 +84,10 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  io.out.write(`otpgate listening on ${address}\n`);
+  if (radius) {
+    const host = isIPv6(config.radiusHost) ? `[${config.radiusHost}]` : config.radiusHost;
+    io.out.write(`otpgate RADIUS listening on udp://${host}:${radius.port}\n`);
+  }
+  return stopped;
 }

@@ -3,6 +3,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { ColumnTypes } from '../column-types.js';
 import type { Database } from '../schema.js';
+import { assertUsableSqliteBinding } from './native-binding.js';
 
 export const SQLITE_COLUMN_TYPES: ColumnTypes = {
   id: { type: 'integer', primaryKey: (c) => c.primaryKey().autoIncrement() },
@@ -38,6 +39,7 @@ function withStatementCache(connection: SQLite.Database): SqliteDatabase {
 }
 
 export function openSqlite(path: string): Kysely<Database> {
+  assertUsableSqliteBinding();
   const connection = new SQLite(path);
   // WAL lets readers run beside one writer; busy_timeout makes a writer wait for another process's
   // transaction instead of failing at once.
