@@ -3,6 +3,7 @@ import { AccountService } from './account-service.js';
 import { ApiKeyService } from './api-key-service.js';
 import { AuditService } from './audit-service.js';
 import type { ServiceContext } from './context.js';
+import { DirectoryService } from './directory-service.js';
 import { ImportService } from './import-service.js';
 import { RadiusClientService } from './radius-client-service.js';
 import { RestrictionService } from './restriction-service.js';
@@ -23,11 +24,13 @@ export interface Services {
   apiKeys: ApiKeyService;
   sessions: SessionService;
   radiusClients: RadiusClientService;
+  directories: DirectoryService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
   const audit = new AuditService(ctx);
   const users = new UserService(ctx, audit);
+  const directories = new DirectoryService(ctx, audit);
   return {
     ctx,
     audit,
@@ -35,10 +38,11 @@ export function createServices(ctx: ServiceContext): Services {
     users,
     tokens: new TokenService(ctx, users, audit),
     restrictions: new RestrictionService(ctx, users, audit),
-    signIn: new SignInService(ctx, audit),
+    signIn: new SignInService(ctx, audit, directories),
     imports: new ImportService(ctx, audit),
     apiKeys: new ApiKeyService(ctx, audit),
     sessions: new SessionService(ctx),
     radiusClients: new RadiusClientService(ctx, audit),
+    directories,
   };
 }

@@ -28,6 +28,14 @@ export interface UserView {
   role: UserRow['role'];
   createdAt: string;
   token: { serial: string; status: TokenRow['status'] } | null;
+  /** `local` (a password of otpgate's own) or `directory` (the account's directory checks it). */
+  source: 'local' | 'directory';
+  email: string | null;
+  disabled: boolean;
+  disabledAt: string | null;
+  disabledReason: string | null;
+  /** The groups the directory gives the user (shown by `user show`, not in lists). */
+  groups?: string[];
 }
 
 export function isoTime(ms: number | null): string | null {
@@ -56,12 +64,17 @@ export function toTokenView(row: TokenRow, username: string | null): TokenView {
   };
 }
 
-export function toUserView(row: UserRow, token: Pick<TokenRow, 'serial' | 'status'> | null | undefined): UserView {
+export function toUserView(row: Omit<UserRow, 'id' | 'source'> & { source?: UserRow['source'] }, token: Pick<TokenRow, 'serial' | 'status'> | null | undefined): UserView {
   return {
     username: row.username,
     displayName: row.display_name,
     role: row.role,
     createdAt: new Date(Number(row.created_at)).toISOString(),
     token: token ? { serial: token.serial, status: token.status } : null,
+    source: row.source ?? 'local',
+    email: row.email ?? null,
+    disabled: row.disabled_at != null,
+    disabledAt: isoTime(row.disabled_at ?? null),
+    disabledReason: row.disabled_reason ?? null,
   };
 }

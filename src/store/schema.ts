@@ -27,6 +27,42 @@ export interface UsersTable {
   /** JSON restriction for this user, or null to use the account's. */
   restriction: string | null;
   created_at: number;
+  /** `local`: password_hash is theirs; `directory`: the account's directory checks the password (hash empty). */
+  source: Generated<'local' | 'directory'>;
+  /** A directory user's distinguished name, as the directory last gave it. */
+  dn: string | null;
+  email: string | null;
+  /** Set while the user is disabled: every sign-in is refused (reason `user_disabled`). */
+  disabled_at: number | null;
+  disabled_reason: string | null;
+}
+
+/** An account's LDAP or Active Directory server. */
+export interface DirectoriesTable {
+  id: Generated<number>;
+  account_id: number;
+  /** `ldap` (OpenLDAP, FreeIPA, …) or `ad` (Active Directory: disabled accounts by userAccountControl). */
+  kind: 'ldap' | 'ad';
+  url: string;
+  bind_dn: string;
+  /** AES-256-GCM sealed service password, the account bound in as associated data. */
+  bind_password_sealed: Uint8Array;
+  base_dn: string;
+  user_filter: string;
+  username_attribute: string;
+  display_name_attribute: string;
+  email_attribute: string;
+  group_attribute: string;
+  start_tls: number;
+  ca_pem: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The group names a directory gives a user. */
+export interface UserGroupsTable {
+  user_id: number;
+  group_name: string;
 }
 
 export interface TokensTable {
@@ -137,6 +173,8 @@ export interface Database {
   radius_clients: RadiusClientsTable;
   radius_challenges: RadiusChallengesTable;
   meta: MetaTable;
+  directories: DirectoriesTable;
+  user_groups: UserGroupsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -149,3 +187,4 @@ export type AuditEventRow = Selectable<AuditEventsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type RadiusClientRow = Selectable<RadiusClientsTable>;
+export type DirectoryRow = Selectable<DirectoriesTable>;

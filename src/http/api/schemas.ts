@@ -45,6 +45,12 @@ export const UserView = Type.Object({
   role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
   createdAt: Type.String({ format: 'date-time' }),
   token: Type.Union([Type.Object({ serial: Type.String(), status: TokenStatus }), Type.Null()]),
+  source: Type.Union([Type.Literal('local'), Type.Literal('directory')], { description: "`directory`: the account's directory checks the password" }),
+  email: Type.Union([Type.String(), Type.Null()]),
+  disabled: Type.Boolean({ description: 'A disabled user cannot sign in' }),
+  disabledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  disabledReason: Type.Union([Type.String(), Type.Null()]),
+  groups: Type.Optional(Type.Array(Type.String(), { description: 'The groups the directory gives the user (on a single user)' })),
 });
 
 export const NewUserBody = Type.Object(
@@ -62,6 +68,7 @@ export const UserPatchBody = Type.Object(
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
     role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('user')])),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
+    disabled: Type.Optional(Type.Boolean({ description: 'true disables the user (every sign-in refused, sessions ended); false enables them' })),
   },
   { additionalProperties: false, description: 'Only these fields can change; anything else is refused' },
 );
