@@ -1,7 +1,7 @@
 // otpgate directory set|show|test|remove|sync
 import { readFileSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
-import type { DirectoryPreset, DirectoryView } from '../../services/directory-service.js';
+import type { DirectoryView } from '../../services/directory-service.js';
 import { parse, printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
 import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
 
