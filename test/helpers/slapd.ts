@@ -89,6 +89,9 @@ function slapdConf(dir: string, ad: boolean): string {
     'modulepath /usr/lib/ldap',
     'moduleload back_mdb',
     'moduleload memberof',
+    // Like many servers, this one takes a simple bind with a DN and an empty password as an anonymous bind
+    // and answers success (RFC 4513 §5.1.2): otpgate must refuse an empty password before any bind.
+    'allow bind_anon_dn',
     `TLSCACertificateFile ${join(dir, 'ca.pem')}`,
     `TLSCertificateFile ${join(dir, 'server.pem')}`,
     `TLSCertificateKeyFile ${join(dir, 'server.key')}`,
