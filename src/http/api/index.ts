@@ -5,6 +5,7 @@ import { ServiceError } from '../../services/errors.js';
 import { csrfTokensEqual } from '../../services/session-service.js';
 import { auditRoutes } from './audit.js';
 import { authCheckRoutes } from './auth-check.js';
+import { directoryRoutes } from './directory.js';
 import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 
@@ -35,4 +36,5 @@ export async function apiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(userRoutes);
   await app.register(tokenRoutes);
   await app.register(auditRoutes);
+  await app.register(directoryRoutes);
 }
