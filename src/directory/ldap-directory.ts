@@ -83,10 +83,13 @@ export class LdapDirectory {
 
   /** A connected client, upgraded to TLS when configured; not yet bound. */
   private async connect(): Promise<Client> {
-    const tlsOptions = this.settings.caPem ? { ca: [this.settings.caPem] } : {};
-    const client = new Client({ url: this.settings.url, timeout: this.timeoutMs, connectTimeout: this.timeoutMs, tlsOptions });
+    const tlsOptions = () => (this.settings.caPem ? { ca: [this.settings.caPem] } : {});
+    // ldapts opens TLS from the first byte whenever it is given TLS options, so an ldap:// URL with StartTLS
+    // gets them only at the upgrade (and a fresh object: the upgrade writes the socket into it).
+    const ldaps = this.settings.url.startsWith('ldaps:');
+    const client = new Client({ url: this.settings.url, timeout: this.timeoutMs, connectTimeout: this.timeoutMs, ...(ldaps ? { tlsOptions: tlsOptions() } : {}) });
     try {
-      if (this.settings.startTls) await client.startTLS(tlsOptions);
+      if (this.settings.startTls) await client.startTLS(tlsOptions());
       return client;
     } catch (error) {
       await client.unbind().catch(() => undefined);

@@ -4,6 +4,7 @@ import { ApiKeyService } from './api-key-service.js';
 import { AuditService } from './audit-service.js';
 import type { ServiceContext } from './context.js';
 import { DirectoryService } from './directory-service.js';
+import { DirectorySyncService } from './directory-sync-service.js';
 import { ImportService } from './import-service.js';
 import { RadiusClientService } from './radius-client-service.js';
 import { RestrictionService } from './restriction-service.js';
@@ -25,6 +26,7 @@ export interface Services {
   sessions: SessionService;
   radiusClients: RadiusClientService;
   directories: DirectoryService;
+  directorySync: DirectorySyncService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -44,5 +46,6 @@ export function createServices(ctx: ServiceContext): Services {
     sessions: new SessionService(ctx),
     radiusClients: new RadiusClientService(ctx, audit),
     directories,
+    directorySync: new DirectorySyncService(ctx, directories, audit),
   };
 }

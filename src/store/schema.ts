@@ -65,6 +65,22 @@ export interface UserGroupsTable {
   group_name: string;
 }
 
+/** A restriction for the users of one directory group. */
+export interface GroupRestrictionsTable {
+  account_id: number;
+  /** The group name in lower case: the key restrictions are matched by. */
+  group_key: string;
+  group_name: string;
+  restriction: string;
+}
+
+/** A named lease: the instance that holds it until expires_at does the work it names. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface TokensTable {
   id: Generated<number>;
   account_id: number;
@@ -148,6 +164,8 @@ export interface RadiusClientsTable {
   require_message_authenticator: number;
   trust_calling_station_id: number;
   created_at: number;
+  /** 1: the device checked the password itself; User-Password is the passcode alone. */
+  otp_only: Generated<number>;
 }
 
 export interface RadiusChallengesTable {
@@ -175,6 +193,8 @@ export interface Database {
   meta: MetaTable;
   directories: DirectoriesTable;
   user_groups: UserGroupsTable;
+  group_restrictions: GroupRestrictionsTable;
+  leases: LeasesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

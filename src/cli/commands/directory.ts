@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
 import type { DirectoryView } from '../../services/directory-service.js';
+import type { SyncReport } from '../../services/directory-sync-service.js';
 import { parse, printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
 import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
 
@@ -23,6 +24,23 @@ function printDirectory(io: CommandIo, view: DirectoryView): void {
   ]);
 }
 
+function printSyncReport(io: CommandIo, report: SyncReport, dryRun: boolean): void {
+  const { plan } = report;
+  const lines: string[] = [];
+  for (const person of plan.create) lines.push(`create   ${person.username}${person.groups.length ? ` (groups: ${person.groups.join(', ')})` : ''}`);
+  for (const update of plan.update) {
+    const what = Object.entries(update.changes).map(([field, value]) => (field === 'groups' ? `groups: ${(value as string[]).join(', ') || 'none'}` : field === 'dn' ? 'dn' : `${field === 'displayName' ? 'display name' : field}: ${String(value ?? 'none')}`));
+    lines.push(`update   ${update.username} (${what.join('; ')})`);
+  }
+  for (const disable of plan.disable) lines.push(`disable  ${disable.username} (${disable.reason === 'gone_from_directory' ? 'gone from the directory' : 'disabled in the directory'})`);
+  for (const enable of plan.enable) lines.push(`enable   ${enable.username} (back in the directory)`);
+  for (const skipped of plan.skipped) lines.push(`skip     ${skipped.username} (${skipped.reason})`);
+  io.out.write(lines.length ? `${lines.join('\n')}\n` : 'nothing to change\n');
+  const counts = `${plan.create.length} to create, ${plan.update.length} to update, ${plan.disable.length} to disable, ${plan.enable.length} to enable, ${plan.skipped.length} skipped`;
+  if (report.refused) io.err.write(`otpgate: ${report.refused}\n`);
+  else io.out.write(dryRun ? `dry run: ${counts}; nothing applied\n` : `applied: ${counts}\n`);
+}
+
 function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -39,6 +57,7 @@ export const directoryCommands: CommandGroup = {
     'directory show [--account A] [--json]',
     'directory test [--account A] [--json]     (binds, counts the users the filter finds, names one; exit 1 with the reason)',
     'directory remove [--account A]',
+    'directory sync [--account A] [--dry-run] [--force] [--json]   (create, update, disable users from the directory; never deletes, never touches a token)',
   ],
   async run({ instance, io }, args) {
     const { accounts, directories } = instance.services;
@@ -114,6 +133,14 @@ export const directoryCommands: CommandGroup = {
         await directories.remove(OPERATOR, account);
         io.out.write(`removed the directory of account ${account.name}; its directory users stay (disabled from signing in until a directory is set again)\n`);
         return 0;
+      }
+      case 'sync': {
+        const { values } = parse(rest, { account: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage[4]! });
+        const account = await accounts.resolve(OPERATOR, values.account);
+        const report = await instance.services.directorySync.sync(OPERATOR, account, { dryRun: values['dry-run'] ?? false, force: values.force ?? false });
+        if (values.json) printJson(io, report);
+        else printSyncReport(io, report, values['dry-run'] ?? false);
+        return report.refused ? 1 : 0;
       }
       default:
         throw new UsageErrorFor(this);
