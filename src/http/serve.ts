@@ -8,6 +8,7 @@ import { isIPv6 } from 'node:net';
 import { startRadius } from '../radius/radius-adapter.js';
 import type { RadiusServer } from '../radius/radius-server.js';
 import { buildServer, type App } from './app.js';
+import { scheduleDirectorySync } from '../runtime/directory-sync-schedule.js';
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -65,6 +66,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   }
   const sweep = setInterval(() => void instance.services.sessions.sweep().catch(() => undefined), 10 * 60 * 1000);
   sweep.unref();
+  const directorySync = scheduleDirectorySync(instance.services, config.directorySyncMinutes, app.log);
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -72,6 +74,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       stopping = true;
       app.log.info({ signal }, 'shutting down');
       clearInterval(sweep);
+      directorySync.stop();
       // Requests in flight may finish; a client that holds its connection open longer is cut off.
       const cutOff = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       cutOff.unref();
