@@ -65,15 +65,6 @@ export interface UserGroupsTable {
   group_name: string;
 }
 
-/** A restriction for the users of one directory group. */
-export interface GroupRestrictionsTable {
-  account_id: number;
-  /** The group name in lower case: the key restrictions are matched by. */
-  group_key: string;
-  group_name: string;
-  restriction: string;
-}
-
 /** A named lease: the instance that holds it until expires_at does the work it names. */
 export interface LeasesTable {
   name: string;
@@ -193,7 +184,6 @@ export interface Database {
   meta: MetaTable;
   directories: DirectoriesTable;
   user_groups: UserGroupsTable;
-  group_restrictions: GroupRestrictionsTable;
   leases: LeasesTable;
 }
 

@@ -40,16 +40,6 @@ export function directorySchema(types: ColumnTypes): Migration {
         .execute();
       await db.schema.createIndex('user_groups_group').on('user_groups').column('group_name').execute();
 
-      // Restrictions per directory group; group_key is the name in lower case (directories compare names so).
-      await db.schema
-        .createTable('group_restrictions')
-        .addColumn('account_id', types.bigint, (c) => c.notNull().references('accounts.id'))
-        .addColumn('group_key', 'varchar(200)', (c) => c.notNull())
-        .addColumn('group_name', 'varchar(200)', (c) => c.notNull())
-        .addColumn('restriction', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('group_restrictions_pk', ['account_id', 'group_key'])
-        .execute();
-
       // Work that one instance of several does at a time (the scheduled directory sync): a named lease.
       await db.schema
         .createTable('leases')
@@ -64,7 +54,6 @@ export function directorySchema(types: ColumnTypes): Migration {
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable('radius_clients').dropColumn('otp_only').execute();
       await sql`drop table if exists leases`.execute(db);
-      await sql`drop table if exists group_restrictions`.execute(db);
       await sql`drop table if exists user_groups`.execute(db);
       for (const column of ['disabled_reason', 'disabled_at', 'email', 'dn', 'source']) {
         await db.schema.alterTable('users').dropColumn(column).execute();
