@@ -3,7 +3,7 @@
 // cannot be reached the API answers 503 service_unavailable for them while local users sign in as before.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, check, makeFixture, PASSWORD, type Fixture } from '../api/fixtures.js';
+import { call, check, makeFixture, PASSWORD, type Fixture } from '../helpers/app.js';
 import { SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
 
 describe('directory over the API', () => {

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { addUsersWithTokens, createInstallation, hotp, RADIUS_SECRET, signInEvents, startServe, type Installation, type RunningServer, type UserWithToken } from '../radius/e2e-fixture.js';
+import { oathCode } from '../helpers/otp.js';
+import { addUsersWithTokens, createInstallation, RADIUS_SECRET, signInEvents, startServe, type Installation, type RunningServer, type UserWithToken } from '../helpers/radius-e2e.js';
 import { accessRequest, decodeReply, rawClient } from '../radius/fixture.js';
 import { PacketCode } from '../../src/radius/radius-packet.js';
 import { SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
@@ -38,7 +39,7 @@ before(async () => {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(csvFile, `${dora.serial}, ${dora.secretHex}\n`);
   await cli(['token', 'import', csvFile, '--format', 'csv']);
-  await cli(['token', 'associate', 'dora', dora.serial, await hotp(dora.secretHex, 0)]);
+  await cli(['token', 'associate', 'dora', dora.serial, oathCode(dora.secretHex, 0)]);
   server = await startServe(installation);
 });
 
@@ -59,7 +60,7 @@ function radclient(attributes: string[]): Promise<string | null> {
 }
 
 test('--otp-only: the passcode alone is accepted; a wrong one, or the password, is rejected', async () => {
-  const code = await hotp(alice.secretHex, 1);
+  const code = oathCode(alice.secretHex, 1);
   assert.equal(await radclient(['User-Name = "alice"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Accept');
   assert.equal(await radclient(['User-Name = "alice"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Reject', 'a replay');
   assert.equal(await radclient(['User-Name = "alice"', `User-Password = "${alice.password}"`, 'Message-Authenticator = 0x00']), 'Access-Reject');
@@ -68,13 +69,13 @@ test('--otp-only: the passcode alone is accepted; a wrong one, or the password, 
 });
 
 test('--otp-only: the IP rules still apply (deny refuses a right passcode)', async () => {
-  const code = await hotp(fay.secretHex, 1);
+  const code = oathCode(fay.secretHex, 1);
   assert.equal(await radclient(['User-Name = "fay"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Reject');
   assert.equal((await signInEvents(installation, 'fay'))[0]?.reason, 'denied_by_rule');
 });
 
 test('a directory user over --otp-only signs in with the passcode alone', async () => {
-  const code = await hotp(dora.secretHex, 1);
+  const code = oathCode(dora.secretHex, 1);
   assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Accept');
 });
 
@@ -82,12 +83,12 @@ test('PAP: a directory user signs in with directory password + passcode; the dir
   const client = await rawClient('127.0.0.2');
   try {
     const pap = async (username: string, password: string) => client.exchange(accessRequest({ secret: RADIUS_SECRET, username, password }), server.radiusPort, 6000);
-    assert.equal(decodeReply(await pap('dora', `dora directory password${await hotp(dora.secretHex, 2)}`)).code, PacketCode.AccessAccept);
+    assert.equal(decodeReply(await pap('dora', `dora directory password${oathCode(dora.secretHex, 2)}`)).code, PacketCode.AccessAccept);
     await slapd.stop();
     try {
-      assert.equal(await pap('dora', `dora directory password${await hotp(dora.secretHex, 3)}`), null, 'no reply: the device retries or fails over');
+      assert.equal(await pap('dora', `dora directory password${oathCode(dora.secretHex, 3)}`), null, 'no reply: the device retries or fails over');
       assert.equal((await signInEvents(installation, 'dora'))[0]?.reason, 'directory_unavailable');
-      assert.equal(decodeReply(await pap('alice', `${alice.password}${await hotp(alice.secretHex, 2)}`)).code, PacketCode.AccessAccept);
+      assert.equal(decodeReply(await pap('alice', `${alice.password}${oathCode(alice.secretHex, 2)}`)).code, PacketCode.AccessAccept);
     } finally {
       await slapd.start();
     }
