@@ -9,6 +9,7 @@ import { accountCommands } from './commands/account.js';
 import { apiKeyCommands } from './commands/apikey.js';
 import { auditCommands } from './commands/audit.js';
 import { checkCommand } from './commands/check.js';
+import { directoryCommands } from './commands/directory.js';
 import { UsageErrorFor, type CommandGroup } from './commands/command.js';
 import { radiusCommands } from './commands/radius.js';
 import { restrictionCommands } from './commands/restriction.js';
@@ -16,7 +17,7 @@ import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
 import { parse, processIo, UsageError, type CommandIo } from './io.js';
 
-const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands];
+const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands];
 
 /** Commands that manage their own process (a server) instead of running once. */
 export interface ExtraCommand {

@@ -25,6 +25,8 @@ const NOTICES: Record<string, string> = {
   bulk: 'The access restriction is applied to the selected users.',
   created: 'The user is created.',
   updated: 'The user is saved.',
+  disabled: 'The user is disabled: every sign-in is refused.',
+  enabled: 'The user is enabled.',
   settings: 'The settings are saved.',
   signed_out: 'You are signed out.',
 };

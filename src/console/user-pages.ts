@@ -109,6 +109,15 @@ export async function userPages(app: FastifyInstance): Promise<void> {
     return seeOther(reply, `${userPath(user.username)}?done=updated`);
   });
 
+  // ---- Disable / enable (local and directory users) ----
+  for (const change of ['disable', 'enable'] as const) {
+    app.post<UserParams>(`/users/:username/${change}`, async (request, reply) => {
+      const { account, actor } = adminOf(request);
+      await users.update(actor, account, request.params.username, { disabled: change === 'disable' });
+      return seeOther(reply, `${userPath(request.params.username)}?done=${change}d`);
+    });
+  }
+
   // ---- Access Restrictions tab ----
   async function accessPage(request: FastifyRequest<UserParams>, reply: FastifyReply, form: { rows: RuleRow[]; default: string; errors: Record<string, string>; error: string | null } | null, status = 200) {
     const { account } = adminOf(request);

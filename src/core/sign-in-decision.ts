@@ -9,6 +9,7 @@ export type SignInResult = (typeof SIGN_IN_RESULTS)[number];
 export const SIGN_IN_REASONS = [
   'throttled',
   'unknown_user',
+  'user_disabled',
   'wrong_password',
   'denied_by_rule',
   'token_locked',
@@ -30,6 +31,8 @@ export type PasscodeOutcome = 'matched' | 'wrong' | 'replayed';
 export interface SignInFacts {
   throttled: boolean;
   userFound: boolean;
+  /** Disabled by an administrator or a directory sync, or disabled in the directory itself. */
+  userDisabled?: boolean;
   /** `not_checked` when the caller verifies passwords itself (an `otp-only` API key). */
   password: 'ok' | 'wrong' | 'not_checked';
   access: AccessAction;
@@ -51,6 +54,8 @@ export function decideSignIn(facts: SignInFacts): SignInStep {
   if (facts.throttled) return final('reject', 'throttled');
   // Unknown user, wrong password and deny give the same `reject`: nothing tells them apart but the audit log.
   if (!facts.userFound) return final('reject', 'unknown_user');
+  // A disabled user is refused whatever they send; the password result is not shown either.
+  if (facts.userDisabled) return final('reject', 'user_disabled');
   if (facts.password === 'wrong') return final('reject', 'wrong_password');
   if (facts.access === 'deny') return final('reject', 'denied_by_rule');
   if (facts.token === 'locked') return final('locked', 'token_locked');

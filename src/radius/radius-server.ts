@@ -32,6 +32,8 @@ export interface RadiusClientConfig {
   requireMessageAuthenticator: boolean;
   /** Take the end user's address from Calling-Station-Id (only when it is an IP address). */
   trustCallingStationId: boolean;
+  /** The device checked the password itself: User-Password is the passcode alone. */
+  otpOnly?: boolean;
 }
 
 export interface RadiusSignInRequest {
@@ -227,7 +229,7 @@ export async function startRadiusServer(deps: RadiusDeps, options: { host: strin
       return result === 'accept' ? { kind: 'reply', code: PacketCode.AccessAccept, attributes: [], result } : reject(result);
     }
 
-    const mode = client.challenge ? 'password_only' : 'password_with_appended_passcode';
+    const mode = client.otpOnly ? 'passcode_only' : client.challenge ? 'password_only' : 'password_with_appended_passcode';
     const { result } = await deps.signIn({ ...base, mode });
     if (result === 'accept') return { kind: 'reply', code: PacketCode.AccessAccept, attributes: [], result };
     if (result === 'otp_required' && client.challenge) {

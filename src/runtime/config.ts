@@ -22,6 +22,8 @@ export interface Config {
   /** Largest accepted import upload, bytes. */
   importLimitBytes: number;
   migrateOnStart: boolean;
+  /** `serve` syncs every account's directory this often (once across instances); 0 never. */
+  directorySyncMinutes: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -59,5 +61,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: (env.OTPGATE_SECURE_COOKIES ?? 'false') === 'true',
     importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', 128, 1, 4096) * 1024 * 1024,
     migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',
+    directorySyncMinutes: integer(env, 'OTPGATE_DIRECTORY_SYNC_MINUTES', 60, 0, 10080),
   };
 }

@@ -8,6 +8,7 @@ import { isIPv6 } from 'node:net';
 import { startRadius } from '../radius/radius-adapter.js';
 import type { RadiusServer } from '../radius/radius-server.js';
 import { buildServer, type App } from '../http/app.js';
+import { scheduleDirectorySync } from './directory-sync-schedule.js';
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -60,6 +61,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   }
   const sweep = setInterval(() => void instance.services.sessions.sweep().catch(() => undefined), 10 * 60 * 1000);
   sweep.unref();
+  const directorySync = scheduleDirectorySync(instance.services, config.directorySyncMinutes, app.log);
   // The signal handlers are in place before "listening" is printed: a supervisor may send SIGTERM as soon
   // as it reads that line, and without a handler the signal would kill the process outright.
   const stopped = new Promise<number>((resolve) => {
@@ -69,6 +71,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       stopping = true;
       app.log.info({ signal }, 'shutting down');
       clearInterval(sweep);
+      directorySync.stop();
       // Requests in flight may finish; a client that holds its connection open longer is cut off.
       const cutOff = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       cutOff.unref();

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   passcode_not_accepted: { status: 400, summary: "Association refused: the passcode is not the token's next code (within the association window)." },
   resync_failed: { status: 400, summary: 'Re-sync refused: the two passcodes are not consecutive codes of the token within the sync window.' },
   import_refused: { status: 400, summary: 'A seed file was refused as a whole (malformed, wrong key or password, forbidden DTD...); nothing was imported. `category` says why.' },
+  invalid_directory: { status: 400, summary: 'A directory setting is invalid (URL, DN, filter, attribute name, CA certificate), or ldap:// without StartTLS to a host that is not loopback; `field` names it.' },
   client_ip_not_allowed: { status: 400, summary: 'clientIp was sent with an API key that may not pass it.' },
   unauthorized: { status: 401, summary: 'No valid API key or console session.' },
   self_association_disabled: { status: 403, summary: 'The account does not let users associate a token themselves; an administrator must do it.' },
@@ -20,6 +21,7 @@ export const ERROR_CODES = {
   user_not_found: { status: 404, summary: 'No such user in your account.' },
   token_not_found: { status: 404, summary: 'No such token in your account (unknown serial, or the user has no token).' },
   api_key_not_found: { status: 404, summary: 'No such API key in the account.' },
+  directory_not_found: { status: 404, summary: 'The account has no directory.' },
   radius_client_not_found: { status: 404, summary: 'No such RADIUS client.' },
   account_exists: { status: 409, summary: 'An account of that name exists.' },
   user_exists: { status: 409, summary: 'A user of that name exists (usernames are unique across the installation, ignoring case).' },
@@ -31,7 +33,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, summary: 'The Content-Type is not one the route accepts.' },
   too_many_attempts: { status: 429, summary: 'Too many failed sign-ins for this user or address; retry after Retry-After seconds.' },
   internal_error: { status: 500, summary: 'An unexpected error; the server log has the details.' },
-  service_unavailable: { status: 503, summary: 'The database cannot be reached; nothing was decided. Retry later.' },
+  service_unavailable: { status: 503, summary: "The database, or a directory user's directory, cannot be reached; nothing was decided. Retry later." },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

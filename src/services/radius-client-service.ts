@@ -32,6 +32,11 @@ export interface RadiusClientOptions {
   requireMessageAuthenticator: boolean;
   /** Judge the IP rules by the address in Calling-Station-Id, which the device reports, not by the device's own. */
   trustCallingStationId: boolean;
+  /**
+   * The device checked the password itself (against the directory, say): User-Password carries the
+   * passcode alone. The IP rules and the passcode are still enforced.
+   */
+  otpOnly?: boolean;
 }
 
 export interface RadiusClientView extends RadiusClientOptions {
@@ -58,13 +63,14 @@ function toView(row: RadiusClientRow): RadiusClientView {
     challenge: row.challenge === 1,
     requireMessageAuthenticator: row.require_message_authenticator === 1,
     trustCallingStationId: row.trust_calling_station_id === 1,
+    otpOnly: row.otp_only === 1,
     createdAt: isoTime(row.created_at),
   };
 }
 
 function describe(options: RadiusClientOptions): string {
   return [
-    options.challenge ? 'challenge' : 'passcode appended',
+    options.otpOnly ? 'passcode only (password checked by the device)' : options.challenge ? 'challenge' : 'passcode appended',
     options.requireMessageAuthenticator ? null : 'Message-Authenticator optional',
     options.trustCallingStationId ? 'trusts Calling-Station-Id' : null,
   ]
@@ -85,6 +91,7 @@ export class RadiusClientService {
     if (secret.length < MIN_SECRET_LENGTH) {
       throw new ServiceError('invalid_request', `the shared secret must be at least ${MIN_SECRET_LENGTH} characters (RFC 2865 §3); use a random one`, { field: 'secret' });
     }
+    if (options.otpOnly && options.challenge) throw new ServiceError('invalid_request', '--otp-only and --challenge exclude each other: an otp-only device sends the passcode as the password', { field: 'otpOnly' });
     if (secret.length > MAX_SECRET_LENGTH) throw new ServiceError('invalid_request', `the shared secret must be at most ${MAX_SECRET_LENGTH} characters`, { field: 'secret' });
     // Two clients on one network would make the longest-prefix match ambiguous: which secret, which account?
     const clash = (await listAllRadiusClients(this.ctx.db)).find((row) => row.cidr === network.cidr);
@@ -101,6 +108,7 @@ export class RadiusClientService {
       challenge: options.challenge ? 1 : 0,
       require_message_authenticator: options.requireMessageAuthenticator ? 1 : 0,
       trust_calling_station_id: options.trustCallingStationId ? 1 : 0,
+      otp_only: options.otpOnly ? 1 : 0,
       created_at: this.ctx.now(),
     };
     let id: number;
@@ -142,6 +150,7 @@ export class RadiusClientService {
       challenge: row.challenge === 1,
       requireMessageAuthenticator: row.require_message_authenticator === 1,
       trustCallingStationId: row.trust_calling_station_id === 1,
+      otpOnly: row.otp_only === 1,
     };
   }
 }

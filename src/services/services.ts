@@ -4,6 +4,8 @@ import { ApiKeyService } from './api-key-service.js';
 import { AuditService } from './audit-service.js';
 import type { ServiceContext } from './context.js';
 import { HealthService } from './health-service.js';
+import { DirectoryService } from './directory-service.js';
+import { DirectorySyncService } from './directory-sync-service.js';
 import { ImportService } from './import-service.js';
 import { RadiusChallengeService } from './radius-challenge-service.js';
 import { RadiusClientService } from './radius-client-service.js';
@@ -27,11 +29,14 @@ export interface Services {
   radiusClients: RadiusClientService;
   radiusChallenges: RadiusChallengeService;
   health: HealthService;
+  directories: DirectoryService;
+  directorySync: DirectorySyncService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
   const audit = new AuditService(ctx);
   const users = new UserService(ctx, audit);
+  const directories = new DirectoryService(ctx, audit);
   return {
     ctx,
     audit,
@@ -39,12 +44,14 @@ export function createServices(ctx: ServiceContext): Services {
     users,
     tokens: new TokenService(ctx, users, audit),
     restrictions: new RestrictionService(ctx, users, audit),
-    signIn: new SignInService(ctx, audit),
+    signIn: new SignInService(ctx, audit, directories),
     imports: new ImportService(ctx, audit),
     apiKeys: new ApiKeyService(ctx, audit),
     sessions: new SessionService(ctx),
     radiusClients: new RadiusClientService(ctx, audit),
     radiusChallenges: new RadiusChallengeService(ctx),
     health: new HealthService(ctx),
+    directories,
+    directorySync: new DirectorySyncService(ctx, directories, audit),
   };
 }

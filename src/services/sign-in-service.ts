@@ -12,6 +12,8 @@ import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
+import type { DirectoryService } from './directory-service.js';
+import { ServiceError } from './errors.js';
 import { matchPasscode, replayDistance } from './passcode-match.js';
 import { effectiveRestriction } from './restriction-service.js';
 import { endSessionsOf } from './token-service.js';
@@ -59,6 +61,7 @@ export class SignInService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
+    private readonly directories: DirectoryService,
   ) {}
 
   private decoyHash(): Promise<string> {
@@ -71,13 +74,13 @@ export class SignInService {
     // The user, their account and their token in one query; a user of another account is no user here.
     let subject = await findSignInSubject(this.ctx.db, request.username);
     if (subject && request.accountId !== null && subject.user.account_id !== request.accountId) subject = undefined;
-    const user: UserRow | undefined = subject?.user;
+    let user: UserRow | undefined = subject?.user;
     const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
     const throttles = throttleKeys(request.accountId ?? user?.account_id ?? null, request.username, endUserIp);
     const states = await readThrottles(this.ctx.db, throttles.map((t) => t.key), now);
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
 
-    const account: AccountRow | undefined = subject?.account;
+    let account: AccountRow | undefined = subject?.account;
     // A throttled attempt does not look at the token at all (as if it had not been read).
     const token: TokenRow | undefined = wait === 0 ? subject?.token : undefined;
 
@@ -93,10 +96,23 @@ export class SignInService {
     }
 
     let passwordFact: SignInFacts['password'] = 'not_checked';
-    if (wait === 0 && password !== null) {
+    let disabledInDirectory = false;
+    // A directory user's password (or an unknown name's, where the account has a directory) is the
+    // directory's to check; a disabled user is refused without asking it. It may throw service_unavailable.
+    const byDirectory = wait === 0 && password !== null && !user?.disabled_at ? await this.directoryCheck(request, user, password) : null;
+    if (byDirectory) {
+      passwordFact = byDirectory.check.kind === 'ok' && byDirectory.user ? 'ok' : 'wrong';
+      disabledInDirectory = byDirectory.check.person?.disabled ?? false;
+      if (byDirectory.user && !user) {
+        // Created just in time: read it back with its account (it has no token yet).
+        const created = await findSignInSubject(this.ctx.db, byDirectory.user.username);
+        user = created?.user;
+        account = created?.account;
+      }
+    } else if (wait === 0 && password !== null) {
       // An unknown user costs the same hash as a known one, so timing does not tell them apart.
-      const ok = await verifyPassword(password, user?.password_hash ?? (await this.decoyHash()));
-      passwordFact = ok && user ? 'ok' : 'wrong';
+      const ok = await verifyPassword(password, user?.password_hash || (await this.decoyHash()));
+      passwordFact = ok && user && user.source !== 'directory' ? 'ok' : 'wrong';
     }
 
     const restriction = user && account ? effectiveRestriction(account, user) : null;
@@ -105,6 +121,7 @@ export class SignInService {
     const facts: SignInFacts = {
       throttled: wait > 0,
       userFound: user !== undefined,
+      userDisabled: user?.disabled_at != null || disabledInDirectory,
       password: passwordFact,
       access,
       token: !token ? 'none' : token.status === 'locked' ? 'locked' : token.status === 'associated' ? 'active' : 'none',
@@ -139,6 +156,23 @@ export class SignInService {
     const outcome: SignInOutcome = { result: step.result, reason: step.reason, retryAfterSeconds: wait };
     if (user && step.result !== 'reject') outcome.user = { id: user.id, username: user.username, accountId: user.account_id };
     return outcome;
+  }
+
+  /** The directory's password check; audits and rethrows when the directory cannot be reached (fail closed). */
+  private async directoryCheck(request: SignInRequest, user: UserRow | undefined, password: string) {
+    try {
+      return await this.directories.checkSignInPassword(request.actor, request.accountId, request.username, user, password);
+    } catch (error) {
+      if (!(error instanceof ServiceError && error.code === 'service_unavailable')) throw error;
+      await this.audit.record(request.actor, {
+        action: 'signin',
+        outcome: 'error',
+        reason: 'directory_unavailable',
+        accountId: user?.account_id ?? request.accountId,
+        targetUser: request.username.slice(0, 64),
+      });
+      throw error;
+    }
   }
 
   /** Verifies a well-formed passcode and moves the counter by compare-and-set; failures count toward the lock. */

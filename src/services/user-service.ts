@@ -3,6 +3,7 @@ import type { Role } from '../core/values.js';
 import { hashPassword } from '../crypto/password-hash.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
 import { findTokenOfUser, listAssociatedTokens, unbindToken } from '../store/token-store.js';
+import { groupsOf } from '../store/directory-store.js';
 import { deleteUser, findUserByName, insertUser, listUsers, updateUser, usernameKey } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import { inTransaction } from '../store/transaction.js';
@@ -32,6 +33,8 @@ export interface UserChanges {
   displayName?: string;
   role?: Role;
   password?: string;
+  /** Disabled: every sign-in is refused (reason `user_disabled`) and the user's sessions end. */
+  disabled?: boolean;
 }
 
 export class UserService {
@@ -60,6 +63,10 @@ export class UserService {
       password_hash: await hashPassword(input.password, this.ctx.passwordCost),
       restriction: null,
       created_at: this.ctx.now(),
+      email: null,
+      dn: null,
+      disabled_at: null,
+      disabled_reason: null,
     };
     try {
       await insertUser(this.ctx.db, row);
@@ -68,7 +75,7 @@ export class UserService {
       throw error;
     }
     await this.audit.record(actor, { action: 'user.create', outcome: 'success', accountId: account.id, targetUser: input.username, reason: `role ${row.role}` });
-    return toUserView({ id: 0, ...row }, null);
+    return toUserView(row, null);
   }
 
   async list(account: AccountRow, search?: string): Promise<UserView[]> {
@@ -80,7 +87,7 @@ export class UserService {
 
   async show(account: AccountRow, username: string): Promise<UserView> {
     const user = await this.require(account, username);
-    return toUserView(user, await findTokenOfUser(this.ctx.db, user.id));
+    return { ...toUserView(user, await findTokenOfUser(this.ctx.db, user.id)), groups: await groupsOf(this.ctx.db, user.id) };
   }
 
   async update(actor: Actor, account: AccountRow, username: string, changes: UserChanges): Promise<UserView> {
@@ -89,13 +96,19 @@ export class UserService {
     if (changes.displayName !== undefined) set.display_name = changes.displayName.trim().slice(0, 200);
     if (changes.role !== undefined) set.role = changes.role;
     if (changes.password !== undefined) {
+      if (user.source === 'directory') throw new ServiceError('invalid_request', `${user.username} is a directory user: their password is the directory's`, { field: 'password' });
       validatePassword(changes.password);
       set.password_hash = await hashPassword(changes.password, this.ctx.passwordCost);
     }
+    if (changes.disabled !== undefined && changes.disabled !== (user.disabled_at !== null)) {
+      set.disabled_at = changes.disabled ? this.ctx.now() : null;
+      set.disabled_reason = changes.disabled ? `by ${actor.name}` : null;
+    }
     await updateUser(this.ctx.db, user.id, set);
-    if (set.password_hash) await deleteSessionsOfUser(this.ctx.db, user.id);
-    const fields = Object.keys(changes).filter((k) => changes[k as keyof UserChanges] !== undefined);
-    await this.audit.record(actor, { action: 'user.update', outcome: 'success', accountId: account.id, targetUser: user.username, reason: fields.join(',') });
+    if (set.password_hash || set.disabled_at) await deleteSessionsOfUser(this.ctx.db, user.id);
+    const fields = Object.keys(changes).filter((k) => k !== 'disabled' && changes[k as keyof UserChanges] !== undefined);
+    if (fields.length > 0) await this.audit.record(actor, { action: 'user.update', outcome: 'success', accountId: account.id, targetUser: user.username, reason: fields.join(',') });
+    if (set.disabled_at !== undefined) await this.audit.record(actor, { action: set.disabled_at ? 'user.disable' : 'user.enable', outcome: 'success', accountId: account.id, targetUser: user.username });
     return this.show(account, username);
   }
 

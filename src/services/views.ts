@@ -50,6 +50,12 @@ export const UserViewSchema = Type.Object({
   role: RoleSchema,
   createdAt: Type.String({ format: 'date-time' }),
   token: Type.Union([Type.Object({ serial: Type.String(), status: TokenStatusSchema }), Type.Null()]),
+  source: Type.Union([Type.Literal('local'), Type.Literal('directory')], { description: "`directory`: the account's directory checks the password" }),
+  email: Type.Union([Type.String(), Type.Null()]),
+  disabled: Type.Boolean({ description: 'A disabled user cannot sign in' }),
+  disabledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  disabledReason: Type.Union([Type.String(), Type.Null()]),
+  groups: Type.Optional(Type.Array(Type.String(), { description: 'The groups the directory gives the user (on a single user)' })),
 });
 export type UserView = Static<typeof UserViewSchema>;
 
@@ -82,12 +88,17 @@ export function toTokenView(row: TokenRow, username: string | null): TokenView {
   };
 }
 
-export function toUserView(row: UserRow, token: Pick<TokenRow, 'serial' | 'status'> | null | undefined): UserView {
+export function toUserView(row: Omit<UserRow, 'id' | 'source'> & { source?: UserRow['source'] }, token: Pick<TokenRow, 'serial' | 'status'> | null | undefined): UserView {
   return {
     username: row.username,
     displayName: row.display_name,
     role: row.role,
     createdAt: isoTime(row.created_at),
     token: token ? { serial: token.serial, status: token.status } : null,
+    source: row.source ?? 'local',
+    email: row.email ?? null,
+    disabled: row.disabled_at != null,
+    disabledAt: isoTime(row.disabled_at ?? null),
+    disabledReason: row.disabled_reason ?? null,
   };
 }

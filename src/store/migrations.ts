@@ -2,6 +2,7 @@
 // types that differ per engine come from the engine's folder (sqlite/ or postgres/).
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { ColumnTypes } from './column-types.js';
+import { directorySchema } from './migrations/0002-directory.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -146,6 +147,6 @@ function initialSchema(types: ColumnTypes): Migration {
 /** Migrations by name; names sort in the order they apply. */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial_schema': initialSchema(types) }),
+    getMigrations: () => Promise.resolve({ '0001_initial_schema': initialSchema(types), '0002_directory': directorySchema(types) }),
   };
 }

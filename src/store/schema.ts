@@ -30,6 +30,49 @@ export interface UsersTable {
   /** JSON restriction for this user, or null to use the account's. */
   restriction: string | null;
   created_at: number;
+  /** `local`: password_hash is theirs; `directory`: the account's directory checks the password (hash empty). */
+  source: Generated<'local' | 'directory'>;
+  /** A directory user's distinguished name, as the directory last gave it. */
+  dn: string | null;
+  email: string | null;
+  /** Set while the user is disabled: every sign-in is refused (reason `user_disabled`). */
+  disabled_at: number | null;
+  disabled_reason: string | null;
+}
+
+/** An account's LDAP or Active Directory server. */
+export interface DirectoriesTable {
+  id: Generated<number>;
+  account_id: number;
+  /** `ldap` (OpenLDAP, FreeIPA, …) or `ad` (Active Directory: disabled accounts by userAccountControl). */
+  kind: 'ldap' | 'ad';
+  url: string;
+  bind_dn: string;
+  /** AES-256-GCM sealed service password, the account bound in as associated data. */
+  bind_password_sealed: Uint8Array;
+  base_dn: string;
+  user_filter: string;
+  username_attribute: string;
+  display_name_attribute: string;
+  email_attribute: string;
+  group_attribute: string;
+  start_tls: number;
+  ca_pem: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The group names a directory gives a user. */
+export interface UserGroupsTable {
+  user_id: number;
+  group_name: string;
+}
+
+/** A named lease: the instance that holds it until expires_at does the work it names. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
 }
 
 export interface TokensTable {
@@ -115,6 +158,8 @@ export interface RadiusClientsTable {
   require_message_authenticator: number;
   trust_calling_station_id: number;
   created_at: number;
+  /** 1: the device checked the password itself; User-Password is the passcode alone. */
+  otp_only: Generated<number>;
 }
 
 export interface RadiusChallengesTable {
@@ -140,6 +185,9 @@ export interface Database {
   radius_clients: RadiusClientsTable;
   radius_challenges: RadiusChallengesTable;
   meta: MetaTable;
+  directories: DirectoriesTable;
+  user_groups: UserGroupsTable;
+  leases: LeasesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -151,3 +199,4 @@ export type AuditEventRow = Selectable<AuditEventsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type RadiusClientRow = Selectable<RadiusClientsTable>;
+export type DirectoryRow = Selectable<DirectoriesTable>;

@@ -7,7 +7,7 @@ export const radiusCommands: CommandGroup = {
   name: 'radius',
   summary: 'RADIUS clients (VPN gateways, firewalls)',
   usage: [
-    'radius client add NAME --ip CIDR [--secret S] [--account A] [--challenge] [--no-require-message-authenticator] [--trust-calling-station-id]   (without --secret, the secret is read from standard input)',
+    'radius client add NAME --ip CIDR [--secret S] [--account A] [--challenge] [--no-require-message-authenticator] [--trust-calling-station-id] [--otp-only]   (--otp-only: the device checks the password itself and sends the passcode alone; without --secret, the secret is read from standard input)',
     'radius client list [--account A] [--json]',
     'radius client remove NAME [--account A]',
   ],
@@ -27,6 +27,7 @@ export const radiusCommands: CommandGroup = {
             challenge: { type: 'boolean' },
             'no-require-message-authenticator': { type: 'boolean' },
             'trust-calling-station-id': { type: 'boolean' },
+            'otp-only': { type: 'boolean' },
           },
           { min: 1, max: 1, usage: this.usage[0]! },
         );
@@ -38,8 +39,9 @@ export const radiusCommands: CommandGroup = {
           challenge: values.challenge ?? false,
           requireMessageAuthenticator: !(values['no-require-message-authenticator'] ?? false),
           trustCallingStationId: values['trust-calling-station-id'] ?? false,
+          otpOnly: values['otp-only'] ?? false,
         });
-        io.out.write(`RADIUS client ${view.name} (${view.cidr}) added to account ${account.name}: ${view.challenge ? 'asks for the passcode in an Access-Challenge' : 'expects the passcode appended to the password'}\n`);
+        io.out.write(`RADIUS client ${view.name} (${view.cidr}) added to account ${account.name}: ${view.otpOnly ? 'expects the passcode alone as the password (the device checks the password)' : view.challenge ? 'asks for the passcode in an Access-Challenge' : 'expects the passcode appended to the password'}\n`);
         if (!view.requireMessageAuthenticator) io.err.write('warning: requests without Message-Authenticator are accepted from this client (open to Blast-RADIUS forgery, CVE-2024-3596)\n');
         return 0;
       }
@@ -51,7 +53,7 @@ export const radiusCommands: CommandGroup = {
           printTable(
             io,
             ['NAME', 'NETWORK', 'MODE', 'MESSAGE-AUTHENTICATOR', 'CALLING-STATION-ID', 'CREATED'],
-            list.map((c) => [c.name, c.cidr, c.challenge ? 'challenge' : 'appended', c.requireMessageAuthenticator ? 'required' : 'optional', c.trustCallingStationId ? 'trusted' : 'ignored', c.createdAt]),
+            list.map((c) => [c.name, c.cidr, c.otpOnly ? 'otp-only' : c.challenge ? 'challenge' : 'appended', c.requireMessageAuthenticator ? 'required' : 'optional', c.trustCallingStationId ? 'trusted' : 'ignored', c.createdAt]),
           );
         }
         return 0;

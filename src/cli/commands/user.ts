@@ -16,6 +16,8 @@ export const userCommands: CommandGroup = {
     'user show NAME [--account A] [--json]',
     'user passwd NAME [--account A] [--password PW]',
     'user delete NAME [--account A]',
+    'user disable NAME [--account A]     (every sign-in refused; sessions end)',
+    'user enable NAME [--account A]',
   ],
   async run({ instance, io }, args) {
     const { accounts, users } = instance.services;
@@ -48,7 +50,19 @@ export const userCommands: CommandGroup = {
         const account = await accounts.resolve(OPERATOR, values.account);
         const user = await users.show(account, positionals[0]!);
         if (values.json) printJson(io, user);
-        else printTable(io, ['FIELD', 'VALUE'], [['username', user.username], ['display name', user.displayName], ['role', user.role], ['token', user.token ? `${user.token.serial} (${user.token.status})` : 'none'], ['created', user.createdAt]]);
+        else {
+          printTable(io, ['FIELD', 'VALUE'], [
+            ['username', user.username],
+            ['display name', user.displayName],
+            ['role', user.role],
+            ['source', user.source],
+            ['email', user.email],
+            ['groups', user.groups?.join(', ') || 'none'],
+            ['status', user.disabled ? `disabled since ${user.disabledAt} (${user.disabledReason ?? 'no reason'})` : 'enabled'],
+            ['token', user.token ? `${user.token.serial} (${user.token.status})` : 'none'],
+            ['created', user.createdAt],
+          ]);
+        }
         return 0;
       }
       case 'passwd': {
@@ -64,6 +78,14 @@ export const userCommands: CommandGroup = {
         const account = await accounts.resolve(OPERATOR, values.account);
         await users.delete(OPERATOR, account, positionals[0]!);
         io.out.write(`deleted user ${positionals[0]}; their token, if any, is back in the inventory\n`);
+        return 0;
+      }
+      case 'disable':
+      case 'enable': {
+        const { values, positionals } = parse(rest, { account: { type: 'string' } }, { min: 1, max: 1, usage: this.usage[sub === 'disable' ? 5 : 6]! });
+        const account = await accounts.resolve(OPERATOR, values.account);
+        await users.update(OPERATOR, account, positionals[0]!, { disabled: sub === 'disable' });
+        io.out.write(`${sub}d user ${positionals[0]}\n`);
         return 0;
       }
       default:

@@ -10,6 +10,7 @@ import { sessionPrincipalOf } from '../../web/principal.js';
 import { readSessionCookie } from '../../web/session-cookie.js';
 import { auditRoutes } from './audit.js';
 import { authCheckRoutes } from './auth-check.js';
+import { directoryRoutes } from './directory.js';
 import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 
@@ -52,6 +53,7 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
   await app.register(userRoutes);
   await app.register(tokenRoutes);
   await app.register(auditRoutes);
+  await app.register(directoryRoutes);
   app.setNotFoundHandler(sendNotFound);
 }
 

@@ -39,6 +39,7 @@ export const UserPatchBody = Type.Object(
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
     role: Type.Optional(RoleSchema),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
+    disabled: Type.Optional(Type.Boolean({ description: 'true disables the user (every sign-in refused, sessions ended); false enables them' })),
   },
   { additionalProperties: false, description: 'Only these fields can change; anything else is refused' },
 );

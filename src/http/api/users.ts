@@ -44,7 +44,7 @@ export async function userRoutes(plain: FastifyInstance): Promise<void> {
 
   app.patch(
     '/users/:username',
-    { schema: { summary: "Change a user's display name, role or password", tags, params: UserParams, body: UserPatchBody, response: { 200: UserView, ...errors } } },
+    { schema: { summary: "Change a user's display name, role or password, or disable or enable them", tags, params: UserParams, body: UserPatchBody, response: { 200: UserView, ...errors } } },
     async (request) => users.update(actorOf(request), await adminAccount(app, request), request.params.username, request.body),
   );
 

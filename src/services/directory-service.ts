@@ -1,0 +1,326 @@
+// An account's directory (LDAP, Active Directory): its settings, a connection test, and the password check
+// and just-in-time creation of directory users at sign-in. The bind password is sealed like token secrets.
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import { isAttributeName } from '../core/ldap-escape.js';
+import { open, seal } from '../crypto/secret-box.js';
+import { DirectoryUnavailableError, LdapDirectory, type DirectoryPerson, type DirectorySettings, type PasswordCheck } from '../directory/ldap-directory.js';
+import { deleteDirectory, findDirectory, groupsOf, listDirectories, replaceGroups, saveDirectory, updateDirectoryFields } from '../store/directory-store.js';
+import type { AccountRow, DirectoryRow, UserRow } from '../store/schema.js';
+import { isUniqueViolation } from '../store/database-errors.js';
+import { inTransaction } from '../store/transaction.js';
+import { findUserByName, insertUser, usernameKey } from '../store/user-store.js';
+import type { AuditService } from './audit-service.js';
+import type { Actor, ServiceContext } from './context.js';
+import { ServiceError } from './errors.js';
+
+export type DirectoryPreset = 'openldap' | 'ad';
+
+/** Attribute names and filter each preset starts from; flags given explicitly override them. */
+export const DIRECTORY_PRESETS: Record<DirectoryPreset, { kind: DirectoryRow['kind']; userFilter: string; usernameAttribute: string; displayNameAttribute: string; emailAttribute: string; groupAttribute: string }> = {
+  openldap: { kind: 'ldap', userFilter: '(objectClass=person)', usernameAttribute: 'uid', displayNameAttribute: 'cn', emailAttribute: 'mail', groupAttribute: 'memberOf' },
+  ad: { kind: 'ad', userFilter: '(&(objectCategory=person)(objectClass=user))', usernameAttribute: 'sAMAccountName', displayNameAttribute: 'displayName', emailAttribute: 'mail', groupAttribute: 'memberOf' },
+};
+
+export interface DirectoryInput {
+  preset?: DirectoryPreset;
+  url: string;
+  bindDn: string;
+  /** Required when the account has no directory yet; left out, the stored one is kept. */
+  bindPassword?: string;
+  baseDn: string;
+  userFilter?: string;
+  usernameAttribute?: string;
+  displayNameAttribute?: string;
+  emailAttribute?: string;
+  groupAttribute?: string;
+  startTls?: boolean;
+  /** PEM of the CA that signed the directory's certificate; null or absent: the system's CAs. */
+  caPem?: string | null;
+}
+
+/** What `directory show` and the API show: never the bind password. */
+export interface DirectoryView {
+  preset: DirectoryPreset;
+  url: string;
+  bindDn: string;
+  bindPasswordSet: true;
+  baseDn: string;
+  userFilter: string;
+  usernameAttribute: string;
+  displayNameAttribute: string;
+  emailAttribute: string;
+  groupAttribute: string;
+  startTls: boolean;
+  /** The CA certificate's subject, when one is set. */
+  caSubject: string | null;
+  updatedAt: string;
+}
+
+export type DirectoryTestResult = { ok: true; usersFound: number; example: string | null } | { ok: false; error: string };
+
+function identity(accountId: number): string {
+  return `otpgate directory bind password of account ${accountId}`;
+}
+
+function toView(row: DirectoryRow): DirectoryView {
+  return {
+    preset: row.kind === 'ad' ? 'ad' : 'openldap',
+    url: row.url,
+    bindDn: row.bind_dn,
+    bindPasswordSet: true,
+    baseDn: row.base_dn,
+    userFilter: row.user_filter,
+    usernameAttribute: row.username_attribute,
+    displayNameAttribute: row.display_name_attribute,
+    emailAttribute: row.email_attribute,
+    groupAttribute: row.group_attribute,
+    startTls: row.start_tls === 1,
+    caSubject: row.ca_pem ? new X509Certificate(row.ca_pem).subject.replace(/\n/g, ', ') : null,
+    updatedAt: new Date(Number(row.updated_at)).toISOString(),
+  };
+}
+
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare.toLowerCase() === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return isIP(bare) === 6 && (bare === '::1' || /^0*:0*:0*:0*:0*:0*:0*:0*1$/.test(bare));
+}
+
+function invalid(field: string, message: string): ServiceError {
+  return new ServiceError('invalid_directory', message, { field });
+}
+
+/** A DN as configured: not empty, no control characters, a sane length. */
+function checkDn(field: string, flag: string, value: string): string {
+  const trimmed = value.trim();
+  const control = [...trimmed].some((char) => char.charCodeAt(0) < 0x20);
+  if (trimmed === '' || trimmed.length > 1000 || control || !trimmed.includes('=')) throw invalid(field, `${flag} "${value}" is not a distinguished name (e.g. dc=example,dc=org)`);
+  return trimmed;
+}
+
+/** The user filter is the administrator's: it must be one parenthesised filter with balanced parentheses. */
+function checkFilter(value: string): string {
+  const trimmed = value.trim();
+  let depth = 0;
+  let balanced = trimmed.startsWith('(') && trimmed.endsWith(')') && trimmed.length <= 1000;
+  for (let i = 0; balanced && i < trimmed.length; i++) {
+    const char = trimmed[i];
+    if (char === '\\') i += 2;
+    else if (char === '(') depth++;
+    else if (char === ')' && --depth === 0 && i !== trimmed.length - 1) balanced = false;
+    if (depth < 0) balanced = false;
+  }
+  if (!balanced || depth !== 0) throw invalid('userFilter', `--user-filter "${value}" is not one LDAP filter in parentheses (RFC 4515), e.g. (objectClass=person)`);
+  return trimmed;
+}
+
+function checkUrl(url: string, startTls: boolean): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid('url', `--url "${url}" is not a URL; use ldap://HOST:PORT or ldaps://HOST:PORT`);
+  }
+  if ((parsed.protocol !== 'ldap:' && parsed.protocol !== 'ldaps:') || parsed.hostname === '' || (parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search || parsed.username) {
+    throw invalid('url', `--url "${url}" must be ldap://HOST[:PORT] or ldaps://HOST[:PORT], nothing more`);
+  }
+  if (parsed.protocol === 'ldaps:' && startTls) throw invalid('startTls', '--start-tls is for ldap:// URLs; ldaps:// is TLS from the start');
+  // The bind password and every user's password cross this connection: never in clear over a network.
+  if (parsed.protocol === 'ldap:' && !startTls && !isLoopback(parsed.hostname)) {
+    throw invalid('url', `--url ${url}: passwords would travel in clear; use ldaps://, or ldap:// with --start-tls (plain ldap:// only to a loopback address)`);
+  }
+  return `${parsed.protocol}//${parsed.host}`;
+}
+
+function checkCa(pem: string): string {
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw invalid('caPem', 'the CA file is not a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  }
+  return pem.trim();
+}
+
+export class DirectoryService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly audit: AuditService,
+  ) {}
+
+  async show(account: AccountRow): Promise<DirectoryView> {
+    return toView(await this.require(account));
+  }
+
+  private async require(account: AccountRow): Promise<DirectoryRow> {
+    const row = await findDirectory(this.ctx.db, account.id);
+    if (!row) throw new ServiceError('directory_not_found', `account "${account.name}" has no directory; set one with \`otpgate directory set\``);
+    return row;
+  }
+
+  async set(actor: Actor, account: AccountRow, input: DirectoryInput): Promise<DirectoryView> {
+    const existing = await findDirectory(this.ctx.db, account.id);
+    const preset = DIRECTORY_PRESETS[input.preset ?? 'openldap'];
+    if (!preset) throw invalid('preset', `unknown preset "${String(input.preset)}" (openldap or ad)`);
+    const startTls = input.startTls ?? false;
+    const attributes = {
+      username_attribute: input.usernameAttribute ?? preset.usernameAttribute,
+      display_name_attribute: input.displayNameAttribute ?? preset.displayNameAttribute,
+      email_attribute: input.emailAttribute ?? preset.emailAttribute,
+      group_attribute: input.groupAttribute ?? preset.groupAttribute,
+    };
+    for (const [column, value] of Object.entries(attributes)) {
+      if (!isAttributeName(value)) throw invalid(column, `"${value}" is not an LDAP attribute name`);
+    }
+    const password = input.bindPassword;
+    if (password === undefined && !existing) throw invalid('bindPassword', 'the service bind password is required');
+    // An empty password makes a simple bind anonymous (RFC 4513 §5.1.2): never a service bind without one.
+    if (password !== undefined && (password === '' || password.length > 1024)) throw invalid('bindPassword', 'the service bind password must be 1-1024 characters');
+    const now = this.ctx.now();
+    const row = {
+      account_id: account.id,
+      kind: preset.kind,
+      url: checkUrl(input.url.trim(), startTls),
+      bind_dn: checkDn('bindDn', '--bind-dn', input.bindDn),
+      bind_password_sealed: password !== undefined ? seal(this.ctx.masterKey.keyFor('directory-secrets'), Buffer.from(password, 'utf8'), identity(account.id)) : existing!.bind_password_sealed,
+      base_dn: checkDn('baseDn', '--base-dn', input.baseDn),
+      user_filter: checkFilter(input.userFilter ?? preset.userFilter),
+      ...attributes,
+      start_tls: startTls ? 1 : 0,
+      ca_pem: input.caPem ? checkCa(input.caPem) : null,
+      created_at: existing ? Number(existing.created_at) : now,
+      updated_at: now,
+    };
+    await saveDirectory(this.ctx.db, row);
+    await this.audit.record(actor, { action: 'directory.set', outcome: 'success', accountId: account.id, reason: `${row.url}, base ${row.base_dn}${password !== undefined ? ', bind password changed' : ''}`.slice(0, 200) });
+    return this.show(account);
+  }
+
+  async remove(actor: Actor, account: AccountRow): Promise<void> {
+    if (!(await deleteDirectory(this.ctx.db, account.id))) throw new ServiceError('directory_not_found', `account "${account.name}" has no directory`);
+    // Directory users stay (with their tokens); without a directory they cannot sign in until one is set again.
+    await this.audit.record(actor, { action: 'directory.remove', outcome: 'success', accountId: account.id });
+  }
+
+  /** The LDAP connection settings of a directory row, the bind password opened. */
+  settingsOf(row: DirectoryRow): DirectorySettings {
+    return {
+      kind: row.kind,
+      url: row.url,
+      bindDn: row.bind_dn,
+      bindPassword: open(this.ctx.masterKey.keyFor('directory-secrets'), row.bind_password_sealed, identity(Number(row.account_id))).toString('utf8'),
+      baseDn: row.base_dn,
+      userFilter: row.user_filter,
+      usernameAttribute: row.username_attribute,
+      displayNameAttribute: row.display_name_attribute,
+      emailAttribute: row.email_attribute,
+      groupAttribute: row.group_attribute,
+      startTls: row.start_tls === 1,
+      caPem: row.ca_pem,
+    };
+  }
+
+  async connection(account: AccountRow): Promise<LdapDirectory> {
+    return new LdapDirectory(this.settingsOf(await this.require(account)));
+  }
+
+  /** Binds with the service account, counts the people the filter finds and names one. */
+  async test(actor: Actor, account: AccountRow): Promise<DirectoryTestResult> {
+    const directory = await this.connection(account);
+    let result: DirectoryTestResult;
+    try {
+      const people = await directory.listPeople();
+      result = { ok: true, usersFound: people.length, example: people[0]?.username ?? null };
+    } catch (error) {
+      if (!(error instanceof DirectoryUnavailableError)) throw error;
+      result = { ok: false, error: error.message };
+    }
+    await this.audit.record(actor, { action: 'directory.test', outcome: result.ok ? 'success' : 'failure', accountId: account.id, reason: result.ok ? `${result.usersFound} users` : result.error });
+    return result;
+  }
+
+  /**
+   * The password check of a sign-in, when a directory decides it: for a directory user, or for a name no
+   * user has yet in an account with a directory (a match there is created just in time). Returns null when
+   * no directory is concerned (a local user, or no directory). A directory that cannot be reached throws
+   * service_unavailable: the sign-in fails closed, nothing is decided.
+   */
+  async checkSignInPassword(actor: Actor, accountId: number | null, username: string, user: UserRow | undefined, password: string): Promise<{ check: PasswordCheck; user: UserRow | undefined } | null> {
+    if (user && user.source !== 'directory') return null;
+    const rows = user ? [await findDirectory(this.ctx.db, user.account_id)] : accountId !== null ? [await findDirectory(this.ctx.db, accountId)] : await listDirectories(this.ctx.db);
+    const directories = rows.filter((row): row is DirectoryRow => row !== undefined);
+    if (directories.length === 0) return user ? { check: { kind: 'wrong', person: null }, user } : null;
+    for (const row of directories) {
+      const ldap = new LdapDirectory(this.settingsOf(row));
+      let check: PasswordCheck;
+      try {
+        check = await ldap.checkPassword(username, password);
+      } catch (error) {
+        if (!(error instanceof DirectoryUnavailableError)) throw error;
+        throw new ServiceError('service_unavailable', `${error.message}; nothing was decided, retry later`, { directory: row.url });
+      }
+      // Without an account, the first directory that knows the name answers for it.
+      if (check.person === null && !user && directories.length > 1) continue;
+      if (check.kind !== 'ok') return { check, user };
+      const signedIn = user ? await this.refresh(actor, user, check.person) : await this.provision(actor, Number(row.account_id), check.person);
+      return { check, user: signedIn };
+    }
+    return { check: { kind: 'wrong', person: null }, user };
+  }
+
+  /** Just-in-time creation: the first successful bind of a person otpgate does not know yet. */
+  private async provision(actor: Actor, accountId: number, person: DirectoryPerson): Promise<UserRow | undefined> {
+    const row = {
+      account_id: accountId,
+      username: person.username.slice(0, 64),
+      username_key: usernameKey(person.username.slice(0, 64)),
+      display_name: (person.displayName ?? person.username).slice(0, 200),
+      role: 'user' as const,
+      // No local password: the directory checks it. An empty hash never verifies.
+      password_hash: '',
+      restriction: null,
+      created_at: this.ctx.now(),
+      source: 'directory' as const,
+      dn: person.dn.slice(0, 1000),
+      email: person.email?.slice(0, 320) ?? null,
+      disabled_at: null,
+      disabled_reason: null,
+    };
+    let created = true;
+    try {
+      await inTransaction(this.ctx.db, async (trx) => {
+        const id = await insertUser(trx, row);
+        await replaceGroups(trx, id, person.groups.map((g) => g.slice(0, 200)));
+      });
+    } catch (error) {
+      // Two first sign-ins at once: the other one created the user. A local user of that name stays theirs.
+      if (!isUniqueViolation(error)) throw error;
+      created = false;
+    }
+    const user = await findUserByName(this.ctx.db, person.username);
+    if (!user || user.source !== 'directory' || Number(user.account_id) !== accountId) return undefined;
+    if (created) await this.audit.record(actor, { action: 'user.create', outcome: 'success', accountId, targetUser: user.username, reason: `just in time from the directory (groups: ${person.groups.join(', ') || 'none'})` });
+    return user;
+  }
+
+  /** A known directory user signed in: what the directory says of them now replaces what was stored. */
+  private async refresh(actor: Actor, user: UserRow, person: DirectoryPerson): Promise<UserRow> {
+    const groups = person.groups.map((g) => g.slice(0, 200));
+    const changes = {
+      display_name: (person.displayName ?? user.display_name).slice(0, 200),
+      email: person.email?.slice(0, 320) ?? null,
+      dn: person.dn.slice(0, 1000),
+    };
+    const stored = await groupsOf(this.ctx.db, user.id);
+    const groupsChanged = stored.join('\n') !== groups.join('\n');
+    const fieldsChanged = changes.display_name !== user.display_name || changes.email !== user.email || changes.dn !== user.dn;
+    if (!groupsChanged && !fieldsChanged) return user;
+    await inTransaction(this.ctx.db, async (trx) => {
+      await updateDirectoryFields(trx, user.id, changes);
+      if (groupsChanged) await replaceGroups(trx, user.id, groups);
+    });
+    await this.audit.record(actor, { action: 'user.directory_update', outcome: 'success', accountId: user.account_id, targetUser: user.username, reason: groupsChanged ? `groups: ${groups.join(', ') || 'none'}` : 'display name or e-mail' });
+    return { ...user, ...changes };
+  }
+}
