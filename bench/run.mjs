@@ -77,12 +77,28 @@ async function startBare() {
 let planNumber = 0;
 const problems = [];
 
+/**
+ * A process's CPU time so far in ms (user + system, all its threads; /proc, Linux), or null elsewhere.
+ * CPU time per request does not depend on what else the machine runs, unlike requests per second.
+ */
+function cpuMsOf(child) {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** One load-generator run; moves each user's counter on by what it sent. */
 async function load(work, label, target, apiKey, users, { seconds = S.seconds, password } = {}) {
   const plan = join(work, `plan-${planNumber++}.json`);
   writeFileSync(plan, JSON.stringify({ url: target.url, apiKey, connections: S.connections, durationSeconds: seconds, password, users }));
   const [command, commandArgs] = onCpu(1, node, [join(root, 'bench', 'load.mjs'), plan]);
+  const cpuBefore = cpuMsOf(target.child);
   const result = await runJson(command, commandArgs, { cwd: root });
+  const cpuAfter = cpuMsOf(target.child);
+  result.serverCpuUsPerRequest = cpuBefore === null || cpuAfter === null || result.totalRequests === 0 ? null : ((cpuAfter - cpuBefore) * 1000) / result.totalRequests;
   for (const user of users) user.counter = result.counters[user.username] ?? user.counter;
   if (result.loadGeneratorCpuPercent > LOAD_GENERATOR_SATURATED_PERCENT) saturatedRounds.push(`${label}: load generator at ${result.loadGeneratorCpuPercent.toFixed(0)} % of its core`);
   if (result.other > 0 || result.errors > 0 || result.timeouts > 0) {
@@ -190,6 +206,11 @@ async function benchAcceptPath(work, setup, server) {
       },
       ratioToBare: ratioOf(rps, bareRps),
       loadGeneratorCpuPercent: summarize(rows.otpgate.map((r) => r.loadGeneratorCpuPercent)),
+      // Server CPU per request, and the bare route's over otpgate's: the throughput ratio a server bound by
+      // its own CPU would show, less sensitive to the machine's other load than req/s.
+      serverCpuUsPerRequest: summarize(rows.otpgate.map((r) => r.serverCpuUsPerRequest ?? 0)),
+      bareServerCpuUsPerRequest: summarize(rows.bare.map((r) => r.serverCpuUsPerRequest ?? 0)),
+      cpuRatioToBare: ratioOf(rows.bare.map((r) => r.serverCpuUsPerRequest ?? 0), rows.otpgate.map((r) => r.serverCpuUsPerRequest ?? 1)),
       bareLoadGeneratorCpuPercent: summarize(rows.bare.map((r) => r.loadGeneratorCpuPercent)),
     };
   } finally {
@@ -377,6 +398,7 @@ function table(results) {
           [`Accept path, otp-only, ${r.acceptPath.connections} conns (req/s)`, cell(r.acceptPath.requestsPerSecond), `${cell(r.acceptPath.ratioToBare, 2)}× bare Fastify`, '≥ 0.5×'],
           ['Accept path p50 / p99 (ms)', `${cell(r.acceptPath.p50Ms)} / ${cell(r.acceptPath.p99Ms)}`, '', 'p50 ≤ 3, p99 ≤ 10 ms'],
           ['Bare Fastify JSON POST (req/s)', cell(r.acceptPath.bare.requestsPerSecond), `p99 ${cell(r.acceptPath.bare.p99Ms)} ms`, ''],
+          ['Server CPU per request, otpgate / bare (µs)', `${cell(r.acceptPath.serverCpuUsPerRequest, 0)} / ${cell(r.acceptPath.bareServerCpuUsPerRequest, 0)}`, `${cell(r.acceptPath.cpuRatioToBare, 2)}× bare Fastify, by CPU`, '≥ 0.5×'],
           ['Load generator CPU, otpgate / bare rounds (%)', `${cell(r.acceptPath.loadGeneratorCpuPercent, 0)} / ${cell(r.acceptPath.bareLoadGeneratorCpuPercent, 0)}`, r.loadGeneratorSaturated.length ? `FLAGGED: saturated in ${r.loadGeneratorSaturated.length} rounds` : 'not saturated', '< 90 %'],
         ]
       : []),
@@ -393,6 +415,7 @@ function table(results) {
       ? [
           ['PostgreSQL accept path, 1 instance (req/s)', cell(r.postgres.requestsPerSecond), `${cell(r.postgres.ratioToBare, 2)}× bare Fastify (${cell(r.postgres.bare.requestsPerSecond)})`, ''],
           ['PostgreSQL accept p50 / p99 (ms)', `${cell(r.postgres.p50Ms)} / ${cell(r.postgres.p99Ms)}`, '', ''],
+          ['PostgreSQL server CPU per request, otpgate / bare (µs)', `${cell(r.postgres.serverCpuUsPerRequest, 0)} / ${cell(r.postgres.bareServerCpuUsPerRequest, 0)}`, `${cell(r.postgres.cpuRatioToBare, 2)}× bare Fastify, by CPU`, ''],
         ]
       : []),
     ...(r.import
