@@ -1,6 +1,6 @@
 // The HTTP server: one Fastify app serving the JSON API under /api/v1 and the console's pages.
 // It holds no rule of its own: routes parse, authenticate and call the services.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
@@ -89,7 +89,7 @@ export async function buildServer(services: Services, config: Config, options: S
     return503OnClosing: true,
     // The access log is one line per request, written when the answer is sent (below), instead of
     // Fastify's two (request received, request completed) with the request and response serialised.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // On close, drop idle keep-alive connections but let requests in flight finish (serve.ts bounds the wait).
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
