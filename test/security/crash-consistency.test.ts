@@ -20,7 +20,8 @@ import { OPERATOR } from '../../src/services/context.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { oathCodes } from '../helpers/otp.js';
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../postgres/test-database.js';
-import { importTokens, randomSecretHex } from '../store/engines.js';
+import { randomSecretHex } from '../helpers/secrets.js';
+import { importTokens } from '../store/engines.js';
 
 const KILLS = 4;
 const USERS = 32;
