@@ -57,7 +57,12 @@ const instance = autocannon({
 });
 
 settingUp = false;
+const cpuBefore = process.cpuUsage();
+const wallBefore = process.hrtime.bigint();
 const result = await instance;
+// The load generator's own CPU use over the run, in % of one core: near 100 % it, not the server, is the limit.
+const cpu = process.cpuUsage(cpuBefore);
+const cpuPercent = ((cpu.user + cpu.system) / 1000 / (Number(process.hrtime.bigint() - wallBefore) / 1e6)) * 100;
 latenciesUs.sort((a, b) => a - b);
 const percentile = (p) => (latenciesUs.length ? latenciesUs[Math.min(latenciesUs.length - 1, Math.floor((p / 100) * latenciesUs.length))] / 1000 : 0);
 console.log(
@@ -67,6 +72,7 @@ console.log(
     latencyP50Ms: percentile(50),
     latencyP99Ms: percentile(99),
     latencyMaxMs: result.latency.max,
+    loadGeneratorCpuPercent: cpuPercent,
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,

@@ -1,6 +1,6 @@
 // HOTP (RFC 4226) and TOTP (RFC 6238) code generation: pure functions over bytes.
-// node:crypto is used only for HMAC, which is a pure computation here; nothing reads a clock or a file.
-import { createHmac } from 'node:crypto';
+// node:crypto is used only for hashing, a pure computation here; nothing reads a clock or a file.
+import { hmacOfCounters, type PadHash } from './hmac-pads.js';
 
 export const HASH_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
 export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
@@ -11,7 +11,7 @@ export interface OtpParameters {
   digits: number;
 }
 
-const NODE_HASH_NAMES: Record<HashAlgorithm, string> = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
+const NODE_HASH_NAMES: Record<HashAlgorithm, PadHash> = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
 const POWERS_OF_TEN = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
 
 export function isHashAlgorithm(value: string): value is HashAlgorithm {
@@ -25,27 +25,33 @@ export function assertOtpParameters(params: OtpParameters): void {
   }
 }
 
-/**
- * The 8-byte big-endian moving factor of RFC 4226 §5.2, written into one reused buffer (the HMAC reads it
- * synchronously). Counters beyond 2^53 are not representable here.
- */
-const counterBytes = Buffer.alloc(8);
-
-function writeCounter(counter: number): Buffer {
+function assertCounter(counter: number): void {
   if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError(`counter must be a non-negative safe integer, not ${counter}`);
-  counterBytes.writeUInt32BE(Math.floor(counter / 2 ** 32), 0);
-  counterBytes.writeUInt32BE(counter >>> 0, 4);
-  return counterBytes;
 }
 
+/** HOTP(K, C) for one key and many counters: HOTP(K, C) as a number below 10^digits. */
+export type HotpOfCounter = (counter: number) => number;
+
 /**
- * HOTP(K, C) as a number below 10^digits (RFC 4226 §5.3 dynamic truncation), without the checks of
- * `assertOtpParameters`: for window searches, which check the parameters once and then call this per counter.
+ * HOTP for one key (RFC 4226 §5.3 dynamic truncation), its HMAC pad states computed once: for window
+ * searches, which try many counters of one key. The 8-byte big-endian moving factor of §5.2; counters
+ * beyond 2^53 are not representable here. Does not check the parameters (`assertOtpParameters` does).
  */
+export function hotpOf(secret: Uint8Array, params: OtpParameters): HotpOfCounter {
+  const hmac = hmacOfCounters(secret, NODE_HASH_NAMES[params.algorithm]);
+  const modulus = POWERS_OF_TEN[params.digits]!;
+  return (counter) => {
+    assertCounter(counter);
+    const mac = hmac(Math.floor(counter / 2 ** 32), counter >>> 0);
+    const offset = mac[mac.length - 1]! & 0x0f;
+    const binary = ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
+    return binary % modulus;
+  };
+}
+
+/** HOTP(K, C) as a number below 10^digits, without the checks of `assertOtpParameters`. */
 export function hotpValue(secret: Uint8Array, counter: number, params: OtpParameters): number {
-  const mac = createHmac(NODE_HASH_NAMES[params.algorithm], secret).update(writeCounter(counter)).digest();
-  const offset = mac[mac.length - 1]! & 0x0f;
-  return (mac.readUInt32BE(offset) & 0x7fffffff) % POWERS_OF_TEN[params.digits]!;
+  return hotpOf(secret, params)(counter);
 }
 
 /** HOTP(K, C) as the decimal passcode a token shows for counter C. */

@@ -1,6 +1,6 @@
 // Verification over a look-ahead window and the re-sync search. Both return the matched counter, not a
 // boolean, so replay protection, re-sync and the audit log share one fact.
-import { assertOtpParameters, hotpValue, type OtpParameters } from './hotp.js';
+import { assertOtpParameters, hotpOf, type OtpParameters } from './hotp.js';
 import { passcodeComparer } from './passcode.js';
 
 export interface CounterWindow {
@@ -23,9 +23,10 @@ export function findHotpCounter(secret: Uint8Array, passcode: string, window: Co
   assertWindow(window);
   assertOtpParameters(params);
   const matches = passcodeComparer(passcode, params.digits);
+  const hotp = hotpOf(secret, params);
   const end = window.firstCounter + window.size;
   for (let counter = window.firstCounter; counter < end; counter++) {
-    if (matches(hotpValue(secret, counter, params))) return counter;
+    if (matches(hotp(counter))) return counter;
   }
   return null;
 }
@@ -47,9 +48,10 @@ export function findConsecutiveCounters(
   const matchesFirst = passcodeComparer(first, params.digits);
   const matchesSecond = passcodeComparer(second, params.digits);
   const end = window.firstCounter + window.size;
+  const hotp = hotpOf(secret, params);
   let previousMatchedFirst = false;
   for (let counter = window.firstCounter; counter <= end; counter++) {
-    const code = hotpValue(secret, counter, params);
+    const code = hotp(counter);
     if (previousMatchedFirst && matchesSecond(code)) return counter - 1;
     previousMatchedFirst = counter < end && matchesFirst(code);
   }

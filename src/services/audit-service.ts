@@ -1,5 +1,6 @@
 // Audit: every change and every sign-in attempt, never a passcode, password or seed.
-import { AuditWriter, listAuditEvents, verifyAuditChain, type AuditQuery, type ChainReport } from '../store/audit-log.js';
+import { listAuditEvents, verifyAuditChain, type AuditEventInput, type AuditQuery, type ChainReport } from '../store/audit-log.js';
+import { AuditedWriter, type AuditedWrite, type AuditedWriteResult } from '../store/audited-writes.js';
 import type { AuditEventRow } from '../store/schema.js';
 import type { Actor, ServiceContext } from './context.js';
 import { isoTime } from './views.js';
@@ -40,18 +41,17 @@ export function toAuditView(row: AuditEventRow): AuditEventView {
 }
 
 export class AuditService {
-  readonly #writer: AuditWriter;
+  readonly #writer: AuditedWriter;
 
   constructor(private readonly ctx: ServiceContext) {
-    this.#writer = new AuditWriter(ctx.db, ctx.masterKey.keyFor('audit-chain'));
+    this.#writer = new AuditedWriter(ctx.db, ctx.masterKey.keyFor('audit-chain'));
   }
 
-  /** Resolves once the event is committed (group commit: concurrent events share one transaction). */
-  async record(actor: Actor, entry: AuditEntry): Promise<void> {
-    await this.#writer.append({
+  /** The event as stored: lengths fit the columns on every engine (PostgreSQL refuses what SQLite would keep). */
+  eventOf(actor: Actor, entry: AuditEntry, at: number): AuditEventInput {
+    return {
       accountId: entry.accountId,
-      at: this.ctx.now(),
-      // Lengths fit the columns on every engine (PostgreSQL refuses what SQLite would keep).
+      at,
       actor: actor.name.slice(0, 200),
       action: entry.action,
       targetUser: entry.targetUser?.toLowerCase().slice(0, 64) ?? null,
@@ -59,7 +59,21 @@ export class AuditService {
       clientIp: actor.clientIp?.slice(0, 64) ?? null,
       outcome: entry.outcome,
       reason: entry.reason?.slice(0, 200) ?? null,
-    });
+    };
+  }
+
+  /** Resolves once the event is committed (group commit: concurrent events share one transaction). */
+  async record(actor: Actor, entry: AuditEntry): Promise<void> {
+    const at = this.ctx.now();
+    await this.#writer.write({ at, won: { event: this.eventOf(actor, entry, at) } });
+  }
+
+  /**
+   * Writes that must commit with their event (a sign-in's counter move, fail count and back-off): one
+   * transaction, shared with the other events and units of its batch. Resolves once committed.
+   */
+  writeWithEvent(unit: AuditedWrite): Promise<AuditedWriteResult> {
+    return this.#writer.write(unit);
   }
 
   async list(query: AuditQuery): Promise<AuditEventView[]> {

@@ -2,12 +2,12 @@
 // core decide, verifies the passcode when the core asks, and records throttling, lockout and audit.
 import { evaluateRestriction } from '../core/access-rule.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
-import { decideSignIn, type SignInFacts, type SignInReason, type SignInResult } from '../core/sign-in-decision.js';
+import { decideSignIn, type PasscodeOutcome, type SignInFacts, type SignInReason, type SignInResult, type SignInStep } from '../core/sign-in-decision.js';
 import { retryAfterSeconds } from '../core/throttle.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
-import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
+import { readSignInThrottles } from '../store/throttle-store.js';
 import { findSignInSubject } from '../store/sign-in-store.js';
-import { advanceCounter, recordTokenFailure } from '../store/token-store.js';
+import type { AuditedWrite, WritePlan } from '../store/audited-writes.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
@@ -77,7 +77,7 @@ export class SignInService {
     let user: UserRow | undefined = subject?.user;
     const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
     const throttles = throttleKeys(request.accountId ?? user?.account_id ?? null, request.username, endUserIp);
-    const states = await readThrottles(this.ctx.db, throttles.map((t) => t.key), now);
+    const states = await readSignInThrottles(this.ctx.db, throttles.map((t) => t.key), now);
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
 
     let account: AccountRow | undefined = subject?.account;
@@ -130,31 +130,50 @@ export class SignInService {
     };
 
     let step = decideSignIn(facts);
+    let verification: Verification | null = null;
     if (step.kind === 'verify_passcode' && token && user && settings && passcode !== null) {
-      facts.passcodeOutcome = await this.verifyPasscode(token, user, passcode, settings.lookAheadWindow, settings.maxFailures, now);
+      verification = this.verifyPasscode(token, passcode, settings.lookAheadWindow, now);
+      facts.passcodeOutcome = verification.outcome;
       step = decideSignIn(facts);
     }
-    if (step.kind !== 'final') throw new Error('sign-in decision did not settle');
+    const decided = finalStep(step);
 
-    if (FAILED_ATTEMPTS.has(step.reason)) {
-      for (const { key, policy } of throttles) {
-        await recordThrottleFailure(this.ctx.db, key, policy, now);
-      }
-    } else if (step.result === 'accept' && (states.get(throttles[0]!.key)?.consecutiveFailures ?? 0) > 0) {
-      await clearThrottles(this.ctx.db, [throttles[0]!.key]);
-    }
-
-    await this.audit.record(request.actor, {
-      action: 'signin',
-      outcome: step.result,
-      reason: step.reason,
-      accountId: user?.account_id ?? request.accountId,
-      targetUser: request.username.slice(0, 64),
-      targetSerial: token?.serial ?? null,
+    // What the outcome writes commits with its audit event, in the batch's one transaction. A matched
+    // passcode's counter moves there by compare-and-set; when another request moved it first, the check
+    // is a replay instead, and what a replay writes is written in its place.
+    const userThrottleFailed = (states.get(throttles[0]!.key)?.consecutiveFailures ?? 0) > 0;
+    const planFor = (outcome: FinalStep, tokenFailure: boolean): WritePlan => ({
+      event: this.audit.eventOf(
+        request.actor,
+        {
+          action: 'signin',
+          outcome: outcome.result,
+          reason: outcome.reason,
+          accountId: user?.account_id ?? request.accountId,
+          targetUser: request.username.slice(0, 64),
+          targetSerial: token?.serial ?? null,
+        },
+        now,
+      ),
+      ...(tokenFailure && token && settings ? { tokenFailure: { tokenId: token.id, maxFailures: settings.maxFailures } } : {}),
+      throttleFailures: FAILED_ATTEMPTS.has(outcome.reason) ? throttles : [],
+      throttleClears: outcome.result === 'accept' && userThrottleFailed ? [throttles[0]!.key] : [],
     });
+    let lost: FinalStep | null = null;
+    let unit: AuditedWrite;
+    if (verification?.counter) {
+      // A lost compare-and-set is a duplicate of a good code (a double submit, or a race): a replay.
+      lost = finalStep(decideSignIn({ ...facts, passcodeOutcome: 'replayed' }));
+      unit = { at: now, counter: verification.counter, won: planFor(decided, false), lost: planFor(lost, false) };
+    } else {
+      unit = { at: now, won: planFor(decided, verification?.countsAsFailure ?? false) };
+    }
+    const written = await this.audit.writeWithEvent(unit);
+    const final = written.counterMoved === false && lost ? lost : decided;
+    if (written.tokenFailure?.locked && user) await endSessionsOf(this.ctx, user.id);
 
-    const outcome: SignInOutcome = { result: step.result, reason: step.reason, retryAfterSeconds: wait };
-    if (user && step.result !== 'reject') outcome.user = { id: user.id, username: user.username, accountId: user.account_id };
+    const outcome: SignInOutcome = { result: final.result, reason: final.reason, retryAfterSeconds: wait };
+    if (user && final.result !== 'reject') outcome.user = { id: user.id, username: user.username, accountId: user.account_id };
     return outcome;
   }
 
@@ -175,20 +194,35 @@ export class SignInService {
     }
   }
 
-  /** Verifies a well-formed passcode and moves the counter by compare-and-set; failures count toward the lock. */
-  private async verifyPasscode(token: TokenRow, user: UserRow, passcode: string, lookAhead: number, maxFailures: number, now: number): Promise<'matched' | 'wrong' | 'replayed'> {
+  /**
+   * Verifies a well-formed passcode. A match is settled by the counter's compare-and-set in the audited
+   * write; a wrong code (or a replay of an older one) counts toward the lock there.
+   */
+  private verifyPasscode(token: TokenRow, passcode: string, lookAhead: number, now: number): Verification {
     const secret = openTokenSecret(this.ctx.masterKey, token.serial, token.secret_sealed);
     const matched = matchPasscode(token, secret, passcode, lookAhead, now);
     // Each successful sign-in re-syncs the token (README, "How sign-in is decided"): C becomes the match + 1.
-    if (matched !== null && (await advanceCounter(this.ctx.db, token.id, Number(token.counter), matched + 1, now))) return 'matched';
-    // A lost compare-and-set, or the last accepted passcode sent again, is a duplicate of a good code (a
-    // double submit, or a race): refused as a replay, but it is no guess, so it does not count toward the
-    // lock — otherwise a burst of duplicates of one good code would lock the owner's token.
-    const distance = matched === null ? replayDistance(token, secret, passcode) : 0;
-    if (distance === 0 || distance === 1) return 'replayed';
-    const outcome = distance === null ? 'wrong' : 'replayed';
-    const failure = await recordTokenFailure(this.ctx.db, token.id, maxFailures, now);
-    if (failure?.locked) await endSessionsOf(this.ctx, user.id);
-    return outcome;
+    if (matched !== null) return { outcome: 'matched', counter: { tokenId: token.id, expected: Number(token.counter), next: matched + 1 }, countsAsFailure: false };
+    // The last accepted passcode sent again is a duplicate of a good code: refused as a replay, but it is no
+    // guess, so it does not count toward the lock — otherwise a burst of duplicates of one good code would
+    // lock the owner's token.
+    const distance = replayDistance(token, secret, passcode);
+    if (distance === 1) return { outcome: 'replayed', countsAsFailure: false };
+    return { outcome: distance === null ? 'wrong' : 'replayed', countsAsFailure: true };
   }
+}
+
+type FinalStep = Extract<SignInStep, { kind: 'final' }>;
+
+function finalStep(step: SignInStep): FinalStep {
+  if (step.kind !== 'final') throw new Error('sign-in decision did not settle');
+  return step;
+}
+
+interface Verification {
+  outcome: PasscodeOutcome;
+  /** The compare-and-set a match asks for. */
+  counter?: { tokenId: number; expected: number; next: number };
+  /** Whether the attempt counts toward the token's lock. */
+  countsAsFailure: boolean;
 }

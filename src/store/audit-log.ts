@@ -1,10 +1,10 @@
-// The append-only audit log. Each event carries a chain value: an HMAC, under a key derived from the master
-// key, of the previous event's chain value and this event's fields. Editing, deleting or reordering events
-// breaks the chain, and it cannot be recomputed without the master key (`otpgate audit verify`).
-import { createHmac } from 'node:crypto';
+// The append-only audit log's SQL: appending chained events inside a write transaction, listing, and
+// walking the chain. The chain value itself is computed in core/audit-chain.ts; events are appended in
+// batches by the audited-write queue (audited-writes.ts), never one transaction per event.
 import type { Kysely } from 'kysely';
-import { isDataRefused } from './database-errors.js';
-import { inTransaction, type Executor } from './transaction.js';
+import { chainValue, GENESIS, type ChainedFields } from '../core/audit-chain.js';
+import { statement, type RawTransaction } from './raw-statements.js';
+import type { Executor } from './transaction.js';
 import type { AuditEventRow, Database } from './schema.js';
 
 export interface AuditEventInput {
@@ -19,15 +19,9 @@ export interface AuditEventInput {
   reason?: string | null;
 }
 
-const GENESIS = 'genesis';
 const HEAD_KEY = 'audit_head';
 
-function chainValue(key: Buffer, previous: string, event: Omit<AuditEventRow, 'id' | 'chain'>): string {
-  const fields = [event.account_id, event.at, event.actor, event.action, event.target_user, event.target_serial, event.client_ip, event.outcome, event.reason];
-  return createHmac('sha256', key).update(previous).update(JSON.stringify(fields)).digest('base64url');
-}
-
-function toRow(input: AuditEventInput): Omit<AuditEventRow, 'id' | 'chain'> {
+function toFields(input: AuditEventInput): ChainedFields {
   return {
     account_id: input.accountId,
     at: input.at,
@@ -41,105 +35,46 @@ function toRow(input: AuditEventInput): Omit<AuditEventRow, 'id' | 'chain'> {
   };
 }
 
-/** Appends events in one transaction, chained in the order given. */
-export async function appendAuditEvents(db: Kysely<Database>, chainKey: Buffer, inputs: readonly AuditEventInput[]): Promise<void> {
-  if (inputs.length === 0) return;
-  const events = inputs.map(toRow);
-  await inTransaction(db, async (trx) => {
-    // The head row must exist before it can be locked: a plain insert of a missing head by two appenders at
-    // once would fail one of them, so a missing head is created as `genesis`, doing nothing if it exists.
-    await trx.insertInto('meta').values({ key: HEAD_KEY, value: GENESIS }).onConflict((oc) => oc.column('key').doNothing()).execute();
-    // Writing the head first takes the write lock (SQLite) or the row lock (PostgreSQL) before the head is
-    // read, so concurrent appenders, in this process or another, queue instead of forking the chain. Under
-    // PostgreSQL's READ COMMITTED an UPDATE that waited for the row re-reads its latest committed version,
-    // so RETURNING gives the head the previous holder committed. The transaction locks only this row,
-    // always first, so it cannot take part in a deadlock.
-    const head = await trx
-      .updateTable('meta')
-      .set((eb) => ({ value: eb.ref('value') }))
-      .where('key', '=', HEAD_KEY)
-      .returning('value')
-      .executeTakeFirstOrThrow();
-    let previous = head.value;
-    // One row per statement, in chain order: the ids are taken while the head is locked, so they follow
-    // the chain (verify walks them by id).
-    for (const event of events) {
-      const chain = chainValue(chainKey, previous, event);
-      await trx.insertInto('audit_events').values({ ...event, chain }).execute();
-      previous = chain;
-    }
-    await trx.updateTable('meta').set({ value: previous }).where('key', '=', HEAD_KEY).execute();
-  });
-}
-
-/** The most events one group commit writes; more wait for the next. */
-const MAX_BATCH = 256;
-
-interface Pending {
-  input: AuditEventInput;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
+// The head row must exist before it can be locked: a plain insert of a missing head by two appenders at
+// once would fail one of them, so a missing head is created as `genesis`, doing nothing if it exists.
+const CREATE_HEAD = statement('audit_create_head', `INSERT INTO meta (key, value) VALUES ('${HEAD_KEY}', '${GENESIS}') ON CONFLICT (key) DO NOTHING`);
+// Writing the head first takes the row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE holds the write lock
+// already) before the head is read, so appenders in other processes or instances queue instead of forking
+// the chain. Under READ COMMITTED an UPDATE that waited for the row re-reads its latest committed version,
+// so RETURNING gives the head the previous holder committed.
+const LOCK_HEAD = statement('audit_lock_head', `UPDATE meta SET value = value WHERE key = '${HEAD_KEY}' RETURNING value`);
+const INSERT_EVENT = statement(
+  'audit_insert_event',
+  'INSERT INTO audit_events (account_id, at, actor, action, target_user, target_serial, client_ip, outcome, reason, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+);
+const WRITE_HEAD = statement('audit_write_head', `UPDATE meta SET value = ? WHERE key = '${HEAD_KEY}'`);
 
 /**
- * Group commit for the audit log. `append` resolves once the transaction holding its event has committed,
- * so a caller that awaits it still answers only after its event is in the log. A batch starts at the end
- * of the event-loop turn its first event arrived in (the other requests of that turn join it), and events
- * that arrive while a batch commits go together in the next: one head lock, read and update per batch
- * instead of per event. Batches of one process run one at a time; appenders in other processes (or other instances on
- * PostgreSQL) are serialised by the head row's lock as before.
+ * Locks the chain's head for the rest of the transaction and returns it. Taken first in every write
+ * transaction that appends events: the transactions that append serialise on this one row, always locked
+ * first, so they cannot deadlock one another.
  */
-export class AuditWriter {
-  #queue: Pending[] = [];
-  #writing = false;
+export async function lockAuditHead(trx: RawTransaction): Promise<string> {
+  await trx.run(CREATE_HEAD, []);
+  const { rows } = await trx.run<{ value: string }>(LOCK_HEAD, []);
+  const head = rows[0];
+  if (!head) throw new Error('the audit head row is missing');
+  return head.value;
+}
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly chainKey: Buffer,
-  ) {}
-
-  append(input: AuditEventInput): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ input, resolve, reject });
-      if (!this.#writing) {
-        // The first event waits for the end of this turn of the event loop, so that the events of the
-        // other requests read in the same turn join its batch. Without it, on SQLite (whose driver runs
-        // each statement at once) every batch held one event: the whole check of a request, its append
-        // included, ran before the next request was even parsed.
-        this.#writing = true;
-        setImmediate(() => void this.#drain());
-      }
-    });
+/** Appends events after the locked head `previous`, chained in the order given, and moves the head. */
+export async function appendAfterHead(trx: RawTransaction, chainKey: Buffer, previous: string, inputs: readonly AuditEventInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  let head = previous;
+  // One row per statement, in chain order: the ids are taken while the head is locked, so they follow the
+  // chain (verify walks them by id).
+  for (const input of inputs) {
+    const event = toFields(input);
+    const chain = chainValue(chainKey, head, event);
+    await trx.run(INSERT_EVENT, [event.account_id, event.at, event.actor, event.action, event.target_user, event.target_serial, event.client_ip, event.outcome, event.reason, chain]);
+    head = chain;
   }
-
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, MAX_BATCH);
-        try {
-          await appendAuditEvents(this.db, this.chainKey, batch.map((p) => p.input));
-          for (const p of batch) p.resolve();
-        } catch (error) {
-          if (batch.length === 1 || !isDataRefused(error)) {
-            for (const p of batch) p.reject(error);
-            continue;
-          }
-          // One event the database refuses must not fail the others it was batched with: each is tried
-          // alone, and each caller gets its own outcome.
-          for (const p of batch) {
-            try {
-              await appendAuditEvents(this.db, this.chainKey, [p.input]);
-              p.resolve();
-            } catch (single) {
-              p.reject(single);
-            }
-          }
-        }
-      }
-    } finally {
-      this.#writing = false;
-    }
-  }
+  await trx.run(WRITE_HEAD, [head]);
 }
 
 export interface AuditQuery {

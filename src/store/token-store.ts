@@ -1,5 +1,6 @@
 // Tokens. The counter moves only by compare-and-set: an UPDATE whose WHERE names the counter the caller
 // read, so that of any number of racing requests exactly one sees one affected row.
+import { statement, type RawTransaction } from './raw-statements.js';
 import type { Executor } from './transaction.js';
 import type { NewToken, TokenRow } from './schema.js';
 
@@ -140,4 +141,26 @@ export async function unbindToken(db: Executor, tokenId: number): Promise<boolea
 /** The serial and status of every token of the account that is associated with a user. */
 export function listAssociatedTokens(db: Executor, accountId: number): Promise<{ user_id: number | null; serial: string; status: TokenRow['status'] }[]> {
   return db.selectFrom('tokens').select(['user_id', 'serial', 'status']).where('account_id', '=', accountId).where('user_id', 'is not', null).execute();
+}
+
+// The sign-in check's writes, inside the audited write's transaction (audited-writes.ts).
+const ADVANCE_COUNTER = statement(
+  'token_advance_counter',
+  "UPDATE tokens SET counter = ?, fail_count = 0, last_used_at = ? WHERE id = ? AND counter = ? AND status = 'associated'",
+);
+const RECORD_FAILURE = statement(
+  'token_record_failure',
+  "UPDATE tokens SET fail_count = fail_count + 1, status = CASE WHEN fail_count >= ? THEN 'locked' ELSE status END, locked_at = CASE WHEN fail_count >= ? THEN ? ELSE locked_at END WHERE id = ? AND status = 'associated' RETURNING fail_count, status",
+);
+
+/** advanceCounter inside a transaction: the compare-and-set that decides the one winner. */
+export async function advanceCounterIn(trx: RawTransaction, tokenId: number, expectedCounter: number, nextCounter: number, now: number): Promise<boolean> {
+  return (await trx.run(ADVANCE_COUNTER, [nextCounter, now, tokenId, expectedCounter])).changes === 1;
+}
+
+/** recordTokenFailure inside a transaction. */
+export async function recordTokenFailureIn(trx: RawTransaction, tokenId: number, maxFailures: number, now: number): Promise<{ failCount: number; locked: boolean } | null> {
+  const { rows } = await trx.run<{ fail_count: number; status: string }>(RECORD_FAILURE, [maxFailures - 1, maxFailures - 1, now, tokenId]);
+  const row = rows[0];
+  return row ? { failCount: Number(row.fail_count), locked: row.status === 'locked' } : null;
 }

@@ -2,7 +2,8 @@
 // (Debian's oathtool) on 1,000 random (secret, counter, digits, algorithm) cases.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { hmacOfCounters } from '../../src/core/hmac-pads.js';
 import { generateHotp, generateTotp, totpCounterAt, type HashAlgorithm } from '../../src/core/hotp.js';
 import { oathCodes } from '../helpers/otp.js';
 
@@ -75,5 +76,24 @@ describe('agreement with oathtool', () => {
       });
     }
     assert.equal(compared, 1000);
+  });
+});
+
+describe('HMAC from pad states prepared once per key', () => {
+  it('equals node:crypto HMAC for keys shorter than, equal to and longer than a block, and counters past 2^32', () => {
+    const counters = [0, 1, 255, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 12345, Number.MAX_SAFE_INTEGER];
+    for (const [hash, block] of [['sha1', 64], ['sha256', 64], ['sha512', 128]] as const) {
+      for (const length of [1, 20, 32, block - 1, block, block + 1, 3 * block]) {
+        const key = randomBytes(length);
+        const hmac = hmacOfCounters(key, hash);
+        for (const counter of [...counters, randomInt(2 ** 47)]) {
+          const message = Buffer.alloc(8);
+          message.writeUInt32BE(Math.floor(counter / 2 ** 32), 0);
+          message.writeUInt32BE(counter >>> 0, 4);
+          const expected = createHmac(hash, key).update(message).digest();
+          assert.deepEqual(Buffer.from(hmac(Math.floor(counter / 2 ** 32), counter >>> 0)), expected, `${hash}, ${length}-byte key, counter ${counter}`);
+        }
+      }
+    }
   });
 });

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/runtime/config.js';
 import { openInstance, type Instance } from '../../src/runtime/instance.js';
 import type { Actor } from '../../src/services/context.js';
-import { AuditWriter, listAuditEvents } from '../../src/store/audit-log.js';
+import { listAuditEvents } from '../../src/store/audit-log.js';
+import { AuditedWriter } from '../../src/store/audited-writes.js';
 import { advanceCounter, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
 import { engineCases, importTokens, type TestInstallation } from './engines.js';
 import { oathCode } from '../helpers/otp.js';
@@ -102,14 +103,14 @@ for (const engine of await engineCases()) {
 
     test('audit group commit: each append resolves after its own event is committed; a refused event fails alone', async () => {
       const db = t.services.ctx.db;
-      const writer = new AuditWriter(db, t.services.ctx.masterKey.keyFor('audit-chain'));
+      const writer = new AuditedWriter(db, t.services.ctx.masterKey.keyFor('audit-chain'));
       const event = (i: number) => ({ accountId: t.account.id, at: Date.now(), actor: 'group-commit', action: 'test.batch', outcome: 'success', reason: `batch ${i}` });
       // NOT NULL on action: the database refuses this one event.
       const refused = { ...event(-1), action: null as unknown as string };
       const seen: boolean[] = [];
       const results = await Promise.allSettled(
         [...Array.from({ length: 30 }, (_, i) => event(i)), refused, ...Array.from({ length: 30 }, (_, i) => event(30 + i))].map((input) =>
-          writer.append(input).then(async () => {
+          writer.write({ at: input.at, won: { event: input } }).then(async () => {
             // Read on another connection (PostgreSQL) or after the commit (SQLite): the event is there.
             const rows = await listAuditEvents(other.services.ctx.db, { accountId: t.account.id, limit: 1000 });
             seen.push(rows.some((r) => r.reason === input.reason && r.action === 'test.batch'));

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { ColumnTypes } from '../column-types.js';
 import type { Database } from '../schema.js';
+import { registerRawDriver } from '../raw-statements.js';
 
 export const POSTGRES_COLUMN_TYPES: ColumnTypes = {
   id: { type: 'bigserial', primaryKey: (c) => c.primaryKey() },
@@ -31,7 +32,9 @@ export function openPostgres(connectionString: string, poolSize: number): { db: 
   // pool does not listen to then: without a listener of our own the process would crash. The query itself
   // fails too, and that failure is what the caller sees (a 503).
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  registerRawDriver(db, { engine: 'postgres', pool });
+  return { db, pool };
 }
 
 /** The advisory lock keys: the first half spells "otpg". */

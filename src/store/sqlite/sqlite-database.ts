@@ -4,6 +4,7 @@ import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from
 import type { ColumnTypes } from '../column-types.js';
 import type { Database } from '../schema.js';
 import { assertUsableSqliteBinding } from './native-binding.js';
+import { registerRawDriver } from '../raw-statements.js';
 
 export const SQLITE_COLUMN_TYPES: ColumnTypes = {
   id: { type: 'integer', primaryKey: (c) => c.primaryKey().autoIncrement() },
@@ -47,5 +48,7 @@ export function openSqlite(path: string): Kysely<Database> {
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
   connection.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  registerRawDriver(db, { engine: 'sqlite', connection });
+  return db;
 }

@@ -1,0 +1,92 @@
+// Writes that commit together with their audit event. A sign-in check's counter move, fail count and
+// back-off, and the event that records it, are one unit: the units that arrive together are written in one
+// transaction (group commit, group-commit.ts), so a consumed passcode never exists without its audit event,
+// even after kill -9 or a killed connection, and every caller still answers only after its unit committed.
+import type { Kysely } from 'kysely';
+import type { ThrottlePolicy } from '../core/throttle.js';
+import { appendAfterHead, lockAuditHead, type AuditEventInput } from './audit-log.js';
+import { isDataRefused } from './database-errors.js';
+import { GroupCommit } from './group-commit.js';
+import { inRawTransaction } from './raw-statements.js';
+import type { Database } from './schema.js';
+import { clearThrottleIn, recordThrottleFailureIn } from './throttle-store.js';
+import { advanceCounterIn, recordTokenFailureIn } from './token-store.js';
+
+/** What one outcome writes beside its audit event. */
+export interface WritePlan {
+  event: AuditEventInput;
+  /** One more failed passcode on this token (locking it at maxFailures). */
+  tokenFailure?: { tokenId: number; maxFailures: number };
+  /** Keys whose back-off gets one more failure. */
+  throttleFailures?: readonly { key: string; policy: ThrottlePolicy }[];
+  /** Keys whose back-off is cleared. */
+  throttleClears?: readonly string[];
+}
+
+export interface AuditedWrite {
+  /** Epoch milliseconds of the writes (last use, lock time, back-off). */
+  at: number;
+  /**
+   * A compare-and-set of a token's counter. When it moves the counter `won` is written; when another
+   * request moved it first (in this batch, another process or another instance), `lost` is.
+   */
+  counter?: { tokenId: number; expected: number; next: number };
+  won: WritePlan;
+  lost?: WritePlan;
+}
+
+export interface AuditedWriteResult {
+  /** The compare-and-set's result; null when the unit had none. */
+  counterMoved: boolean | null;
+  /** The token's fail count after a recorded failure, or null. */
+  tokenFailure: { failCount: number; locked: boolean } | null;
+}
+
+/**
+ * Writes the units in one transaction, in order. The audit head is locked first, so the write transactions
+ * of every process and instance queue on that one row and cannot deadlock one another; under PostgreSQL's
+ * READ COMMITTED a compare-and-set that waited for a token row re-reads its committed counter, so exactly one
+ * of any number of racing units (in one batch or across instances) moves it.
+ */
+export async function commitAuditedWrites(db: Kysely<Database>, chainKey: Buffer, units: readonly AuditedWrite[]): Promise<AuditedWriteResult[]> {
+  return inRawTransaction(db, async (trx) => {
+    const head = await lockAuditHead(trx);
+    const results: AuditedWriteResult[] = [];
+    const events: AuditEventInput[] = [];
+    for (const unit of units) {
+      let counterMoved: boolean | null = null;
+      let plan = unit.won;
+      if (unit.counter) {
+        counterMoved = await advanceCounterIn(trx, unit.counter.tokenId, unit.counter.expected, unit.counter.next, unit.at);
+        if (!counterMoved) plan = unit.lost ?? unit.won;
+      }
+      const tokenFailure = plan.tokenFailure ? await recordTokenFailureIn(trx, plan.tokenFailure.tokenId, plan.tokenFailure.maxFailures, unit.at) : null;
+      for (const { key, policy } of plan.throttleFailures ?? []) await recordThrottleFailureIn(trx, key, policy, unit.at);
+      for (const key of plan.throttleClears ?? []) await clearThrottleIn(trx, key);
+      events.push(plan.event);
+      results.push({ counterMoved, tokenFailure });
+    }
+    await appendAfterHead(trx, chainKey, head, events);
+    return results;
+  });
+}
+
+/** The most units one transaction writes; more wait for the next. */
+const MAX_BATCH = 256;
+
+/**
+ * The queue in front of commitAuditedWrites: `write` resolves once the transaction holding its unit has
+ * committed. A unit the database refuses (a value too long for a column) fails alone: its batch is
+ * retried unit by unit, and each caller gets its own outcome.
+ */
+export class AuditedWriter {
+  readonly #queue: GroupCommit<AuditedWrite, AuditedWriteResult>;
+
+  constructor(db: Kysely<Database>, chainKey: Buffer) {
+    this.#queue = new GroupCommit({ commit: (units) => commitAuditedWrites(db, chainKey, units), isOneJobsFault: isDataRefused, maxBatch: MAX_BATCH });
+  }
+
+  write(unit: AuditedWrite): Promise<AuditedWriteResult> {
+    return this.#queue.submit(unit);
+  }
+}
