@@ -21,22 +21,34 @@ export interface AuditEventInput {
 const GENESIS = 'genesis';
 const HEAD_KEY = 'audit_head';
 
+/**
+ * Text as both engines will hold it: its well-formed form, a lone UTF-16 surrogate replaced by U+FFFD (what
+ * Buffer.from(text, 'utf8') makes). Left as it is, SQLite would store a lone surrogate's WTF-8 bytes (read
+ * back as three U+FFFD) and PostgreSQL one U+FFFD, and neither is what the chain value hashed, so `audit
+ * verify` would report the log broken from that event on. The entries refuse such text; this keeps the
+ * chain sound whatever reaches it (a value cut inside a surrogate pair to fit its column, say).
+ */
+function storable(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 function chainValue(key: Buffer, previous: string, event: Omit<AuditEventRow, 'id' | 'chain'>): string {
   const fields = [event.account_id, event.at, event.actor, event.action, event.target_user, event.target_serial, event.client_ip, event.outcome, event.reason];
   return createHmac('sha256', key).update(previous).update(JSON.stringify(fields)).digest('base64url');
 }
 
 function toRow(input: AuditEventInput): Omit<AuditEventRow, 'id' | 'chain'> {
+  const text = (value: string | null | undefined) => (value === null || value === undefined ? null : storable(value));
   return {
     account_id: input.accountId,
     at: input.at,
-    actor: input.actor,
-    action: input.action,
-    target_user: input.targetUser ?? null,
-    target_serial: input.targetSerial ?? null,
-    client_ip: input.clientIp ?? null,
-    outcome: input.outcome,
-    reason: input.reason ?? null,
+    actor: storable(input.actor),
+    action: storable(input.action),
+    target_user: text(input.targetUser),
+    target_serial: text(input.targetSerial),
+    client_ip: text(input.clientIp),
+    outcome: storable(input.outcome),
+    reason: text(input.reason),
   };
 }
 
