@@ -92,7 +92,7 @@ export async function buildServer(services: Services, config: Config, options: S
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     // A path parameter is refused by its route's schema (a clear 400 naming it) rather than by the router;
     // longer ones get the router's error, in the error format (frameworkErrors below).
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // Errors found before routing (a bad percent-encoding in the path, a path parameter over the limit):
     // the API's error format under /api, the console's "not found" page elsewhere.
     frameworkErrors: (error, request, reply) => void (isApiPath(request.url) ? sendError(reply, error) : renderNotFound(reply)),

@@ -94,6 +94,8 @@ export class UserService {
       validatePassword(changes.password);
       set.password_hash = await hashPassword(changes.password, this.ctx.passwordCost);
     }
+    // Nothing to change (an empty PATCH): the user as they are, nothing written.
+    if (Object.keys(set).length === 0) return this.show(account, username);
     await updateUser(this.ctx.db, user.id, set);
     if (set.password_hash) await this.ctx.db.deleteFrom('sessions').where('user_id', '=', user.id).execute();
     const fields = Object.keys(changes).filter((k) => changes[k as keyof UserChanges] !== undefined);

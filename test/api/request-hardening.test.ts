@@ -92,6 +92,12 @@ test('a PATCH changes only what its schema allows: account, counter, username an
   const changed = await patch({ role: 'admin', displayName: 'Bob B.' });
   assert.equal(changed.statusCode, 200, changed.body);
   assert.deepEqual([changed.json<{ role: string }>().role, changed.json<{ displayName: string }>().displayName], ['admin', 'Bob B.']);
+  // An empty PATCH changes nothing and answers the user as they are (the fuzzer found it answered 500).
+  const audited = (await f.services.audit.list({ accountId: f.acme.id, limit: 1000 })).length;
+  const empty = await patch({});
+  assert.equal(empty.statusCode, 200, empty.body);
+  assert.deepEqual([empty.json<{ role: string }>().role, empty.json<{ displayName: string }>().displayName], ['admin', 'Bob B.']);
+  assert.equal((await f.services.audit.list({ accountId: f.acme.id, limit: 1000 })).length, audited);
   // A token's counter has no route that sets it.
   assertError(await call(f.app, 'PATCH', `/api/v1/tokens/${f.aliceToken.serial}`, { key: f.keys.admin, body: { counter: 0 } }), 404, 'not_found');
 });

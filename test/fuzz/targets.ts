@@ -220,7 +220,7 @@ function csrfOf(html: string): string {
 }
 
 /** An admin's console session over inject: the sign-in form, its CSRF token, the session cookie. */
-async function consoleSession(f: Fixture): Promise<{ cookie: string; csrf: string }> {
+export async function consoleSession(f: Fixture): Promise<{ cookie: string; csrf: string }> {
   const jar = new Map<string, string>();
   const form = await f.app.inject({ method: 'GET', url: '/login' });
   cookiesOf(form.headers['set-cookie'], jar);

@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import { buildServer } from '../../src/http/app.js';
 import { OPERATOR } from '../../src/services/context.js';
 import { engineCases } from '../store/engines.js';
+import { makeFixture } from '../api/fixtures.js';
+import { consoleSession } from '../fuzz/targets.js';
 
 const cases = await engineCases();
 
@@ -52,3 +54,26 @@ for (const engine of cases) {
     });
   });
 }
+
+describe('well-formed text in console forms', () => {
+  it('a form field holding text that cannot be stored as given (NUL) gets a clear error page and changes nothing', async (t) => {
+    const f = await makeFixture();
+    t.after(() => f.close());
+    const session = await consoleSession(f);
+    const before = (await f.services.users.list(f.acme)).length;
+    // (A form's percent-encoded bytes that are not UTF-8, like %ED%A0%80, are kept as the literal text typed:
+    // the form parser never makes a lone surrogate. The same check as the JSON API's applies to forms.)
+    for (const [name, value] of [['displayName', 'Bo%00b'], ['password', 'long%00password']]) {
+      const response = await f.app.inject({
+        method: 'POST',
+        url: '/admin/users',
+        headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `_csrf=${encodeURIComponent(session.csrf)}&username=frank&password=a%20long%20password&role=user&${name}=${value}`,
+      });
+      assert.equal(response.statusCode, 400, `${name}=${value}: ${response.statusCode}`);
+      assert.match(String(response.headers['content-type']), /^text\/html/);
+      assert.match(response.body, new RegExp(`body\\.${name}(\\[1\\])? (is not well-formed Unicode|holds a NUL character)`));
+    }
+    assert.equal((await f.services.users.list(f.acme)).length, before, 'nothing was created');
+  });
+});
