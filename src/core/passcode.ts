@@ -7,18 +7,11 @@ export function isWellFormedPasscode(passcode: string, digits: number): boolean 
 }
 
 /**
- * Compares two passcodes in time that does not depend on where they differ. Codes of different lengths are
- * unequal; their lengths are not secret (the token's digits are public).
- */
-export function passcodesEqual(expected: string, candidate: string): boolean {
-  if (expected.length !== candidate.length) return false;
-  return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(candidate, 'latin1'));
-}
-
-/**
- * `passcodesEqual` for one candidate against many codes (a window search): the code is given as the number
- * HOTP truncation yields, written as `digits` ASCII digits into a buffer reused from call to call, and
- * compared with timingSafeEqual. Nothing is allocated per code.
+ * The passcode comparison, for one candidate against many codes (a window search), in time that does not
+ * depend on where they differ: the code is given as the number HOTP truncation yields, written as `digits`
+ * ASCII digits into a buffer reused from call to call, and compared with timingSafeEqual. Nothing is
+ * allocated per code. A candidate of another length matches nothing; lengths are not secret (the token's
+ * digits are public).
  */
 export function passcodeComparer(candidate: string, digits: number): (code: number) => boolean {
   const candidateBytes = Buffer.from(candidate, 'latin1');

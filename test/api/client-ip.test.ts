@@ -1,10 +1,10 @@
 // Property: the client address that IP rules and the audit log see is the socket's. A spoofed
 // X-Forwarded-For changes nothing unless the request comes from a trusted proxy (OTPGATE_TRUSTED_PROXIES);
 // then the rightmost address in X-Forwarded-For that is not a trusted proxy is used.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR } from '../../src/services/context.js';
-import { PASSWORD, check, makeFixture, type Fixture } from './fixtures.js';
+import { PASSWORD, check, makeFixture, type Fixture } from '../helpers/app.js';
 
 async function lastSignIn(f: Fixture): Promise<{ clientIp: string | null; outcome: string; reason: string | null }> {
   const [event] = await f.services.audit.list({ accountId: f.acme.id, username: 'bob', limit: 1 });

@@ -2,7 +2,7 @@
 // one is documented in docs/errors.md with its status. This test fails when a code used anywhere in src/
 // is not in ERROR_CODES, when a listed code is not documented (or documented with another status), and
 // when the documentation lists a code that no longer exists.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';

@@ -1,10 +1,11 @@
 // Property: wrong password, unknown user and an IP rule that says deny give byte-identical answers to
 // POST /api/v1/auth/check: the same status, the same headers (all but Date) and the same body. Only the
 // audit log tells them apart.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { PASSWORD, check, hotp, makeFixture } from './fixtures.js';
+import { PASSWORD, check, makeFixture } from '../helpers/app.js';
+import { oathCode } from '../helpers/otp.js';
 
 function shape(response: LightMyRequestResponse): { status: number; headers: Record<string, unknown>; body: string } {
   const headers = { ...response.headers };
@@ -17,7 +18,7 @@ test('wrong password, unknown user and deny are byte-identical rejects', async (
   t.after(() => f.close());
   const answers = {
     wrongPassword: await check(f.app, f.keys.check, { username: 'bob', password: 'not bobs password' }),
-    wrongPasswordWithToken: await check(f.app, f.keys.check, { username: 'alice', password: 'not her password', otp: hotp(f.aliceToken.hex, 1) }),
+    wrongPasswordWithToken: await check(f.app, f.keys.check, { username: 'alice', password: 'not her password', otp: oathCode(f.aliceToken.hex, 1) }),
     unknownUser: await check(f.app, f.keys.check, { username: 'mallory', password: PASSWORD }),
     unknownUserWithCode: await check(f.app, f.keys.check, { username: 'mallory', password: PASSWORD, otp: '123456' }),
     otherAccountsUser: await check(f.app, f.keys.check, { username: 'zed', password: PASSWORD }),
@@ -38,7 +39,7 @@ test('with an otp-only key, unknown user and deny are byte-identical too', async
   t.after(() => f.close());
   const unknown = await check(f.app, f.keys.otpOnly, { username: 'mallory', otp: '123456' });
   const denied = await check(f.app, f.keys.otpOnly, { username: 'dave', otp: '123456' });
-  const wrongCode = await check(f.app, f.keys.otpOnly, { username: 'alice', otp: hotp(f.aliceToken.hex, 40) });
+  const wrongCode = await check(f.app, f.keys.otpOnly, { username: 'alice', otp: oathCode(f.aliceToken.hex, 40) });
   assert.equal(unknown.response.body, '{"result":"reject"}');
   assert.deepEqual(shape(denied.response), shape(unknown.response));
   assert.deepEqual(shape(wrongCode.response), shape(unknown.response));

@@ -1,12 +1,15 @@
 // Property: after a whole realistic session against `otpgate serve` logging at trace level to a file
 // (OTPGATE_LOG_FILE), no token secret (hex or base32), passcode, password, API key, session cookie or
 // Authorization value used in the session appears anywhere in the log file.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PASSWORD, base32, cli, createKey, hotp, newToken, serve, testEnv } from './fixtures.js';
+import { PASSWORD, newToken, serve, testEnv } from '../helpers/app.js';
+import { oathCode } from '../helpers/otp.js';
+import { base32 } from '../helpers/secrets.js';
+import { createKey, runCli } from '../helpers/cli.js';
 
 test('a session logged at trace level leaks no secret, passcode, password or key', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'otpgate-log-'));
@@ -19,13 +22,13 @@ test('a session logged at trace level leaks no secret, passcode, password or key
   });
   const firstAdminPassword = /password \(shown only now\): (\S+)/.exec(server.stdout())?.[1];
   assert.ok(firstAdminPassword, server.stdout());
-  const adminKey = createKey(env, 'admin-app', '--scope', 'admin');
-  const checkKey = createKey(env, 'app', '--scope', 'check');
-  const otpKey = createKey(env, 'otp-app', '--scope', 'otp-only', '--client-ip');
+  const adminKey = await createKey(env, 'admin-app', '--scope', 'admin');
+  const checkKey = await createKey(env, 'app', '--scope', 'check');
+  const otpKey = await createKey(env, 'otp-app', '--scope', 'otp-only', '--client-ip');
   const tokens = [newToken('3000000000001'), newToken('3000000000002')];
   const used = { passcodes: new Set<string>(), passwords: [PASSWORD, 'a new password 2', 'wrong password 9', firstAdminPassword] };
   const code = (hex: string, counter: number) => {
-    const value = hotp(hex, counter);
+    const value = oathCode(hex, counter);
     used.passcodes.add(value);
     return value;
   };
@@ -66,7 +69,7 @@ test('a session logged at trace level leaks no secret, passcode, password or key
   assert.equal((await api('GET', '/api/v1/nowhere', adminKey, undefined, { cookie: 'otpgate_session=cookie-value-that-must-not-leak' })).status, 404);
   assert.equal((await api('POST', '/api/v1/auth/check', checkKey, { username: 'alice', password: PASSWORD, otp: 'x'.repeat(70) })).status, 400);
   // The CLI on the same database, meanwhile.
-  assert.equal(cli(env, ['check', 'alice', '--password', PASSWORD, '--otp', code(one.hex, 8)]).status, 0);
+  assert.equal((await runCli(['check', 'alice', '--password', PASSWORD, '--otp', code(one.hex, 8)], env)).code, 0);
 
   assert.equal(await server.stop(), 0);
   const log = await readFile(logFile, 'utf8');

@@ -1,8 +1,8 @@
 // Property: /api/openapi.json is an OpenAPI 3 document that lists every /api/v1 route the server has
 // (taken from the route table, so a new route without a schema entry fails here), each with its responses.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { call, makeFixture } from './fixtures.js';
+import { call, makeFixture } from '../helpers/app.js';
 
 interface OpenApi {
   openapi: string;

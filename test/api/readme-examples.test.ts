@@ -2,13 +2,15 @@
 // `otpgate apikey create app --scope check` checks a sign-in with curl, and `curl -F file=@tokens.csv` with
 // an admin key imports a seed file. The commands below are run by bash exactly as the README shows them
 // (only the port differs).
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, PASSWORD, cli, hotp, serve, testEnv } from './fixtures.js';
+import { PASSWORD, serve, testEnv } from '../helpers/app.js';
+import { oathCode } from '../helpers/otp.js';
+import { BIN, runCli } from '../helpers/cli.js';
 
 const HEX = '3132333435363738393031323334353637383930';
 
@@ -46,15 +48,15 @@ curl -s -H "Authorization: Bearer $ADMIN_KEY" -F dryRun=true -F file=@tokens.csv
   assert.equal(dry.imported, 0);
   assert.equal(dry.skipped.length, 2);
 
-  assert.equal(cli(env, ['user', 'create', 'alice', '--password', PASSWORD]).status, 0);
-  assert.equal(cli(env, ['token', 'associate', 'alice', '0000000000001', hotp(HEX, 0)]).status, 0);
+  assert.equal((await runCli(['user', 'create', 'alice', '--password', PASSWORD], env)).code, 0);
+  assert.equal((await runCli(['token', 'associate', 'alice', '0000000000001', oathCode(HEX, 0)], env)).code, 0);
 
   // The README: create the key once, then check with curl.
   const key = bash('otpgate apikey create app --scope check | tail -n 1', env, dir).trim();
   assert.match(key, /^otpg_[A-Za-z0-9_-]{43}$/);
   const curlCheck = (body: string) =>
     bash(`curl -s -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '${body}' ${base}/api/v1/auth/check`, { ...env, KEY: key }, dir);
-  const code = hotp(HEX, 1);
+  const code = oathCode(HEX, 1);
   assert.equal(curlCheck(`{"username":"alice","password":"${PASSWORD}","otp":"${code}"}`), '{"result":"accept"}');
   assert.equal(curlCheck(`{"username":"alice","password":"${PASSWORD}","otp":"${code}"}`), '{"result":"reject"}', 'the same code again is a replay');
   assert.equal(curlCheck(`{"username":"alice","password":"${PASSWORD}"}`), '{"result":"otp_required"}');

@@ -2,10 +2,10 @@
 // a wrong Content-Type (415), an unknown route (404), a PATCH with fields outside its schema (400), a
 // request without a valid key (401), a key without the route's scope (403); clientIp only from a key made
 // with --client-ip (400 client_ip_not_allowed, never silently used). Every refusal has the error format.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { test } from 'node:test';
-import { PASSWORD, call, check, makeFixture } from './fixtures.js';
+import { PASSWORD, call, check, makeFixture } from '../helpers/app.js';
 
 function assertError(response: { statusCode: number; body: string; headers: Record<string, unknown> }, status: number, code: string): void {
   assert.equal(response.statusCode, status, response.body);

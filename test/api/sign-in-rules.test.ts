@@ -3,16 +3,17 @@
 // a used code is refused; require_otp without a token asks to enroll (or rejects when self-association is
 // off); deny rejects; a locked token answers locked; an otp-only key checks passcode and IP rules without
 // a password.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OPERATOR } from '../../src/services/context.js';
-import { PASSWORD, check, hotp, makeFixture } from './fixtures.js';
+import { PASSWORD, check, makeFixture } from '../helpers/app.js';
+import { oathCode } from '../helpers/otp.js';
 
 test('a user with a token needs a passcode: otp_required, then accept with the next code', async (t) => {
   const f = await makeFixture();
   t.after(() => f.close());
   assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD })).body, { result: 'otp_required' });
-  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) })).body, { result: 'accept' });
+  assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) })).body, { result: 'accept' });
   // Without a token and without a rule, the password alone signs in.
   assert.deepEqual((await check(f.app, f.keys.check, { username: 'bob', password: PASSWORD })).body, { result: 'accept' });
 });
@@ -22,11 +23,11 @@ test('look-ahead window: C+9 is accepted, C+10 is not; a success moves C past th
   t.after(() => f.close());
   const hex = f.aliceToken.hex;
   // C = 1 after association. C + 10 = 11 is outside [1, 11).
-  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 11) })).body.result, 'reject');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 11) })).body.result, 'reject');
   // C + 9 = 10 is the last counter inside the window.
-  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 10) })).body.result, 'accept');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 10) })).body.result, 'accept');
   // Now C = 11: the code that was one step too far is now the first of the window.
-  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 11) })).body.result, 'accept');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 11) })).body.result, 'accept');
   const token = await f.services.tokens.show(f.acme, f.aliceToken.serial);
   assert.equal(token.counter, 12);
   assert.equal(token.failCount, 0, 'a success resets the fail count');
@@ -36,11 +37,11 @@ test('replay: a code already used, or any code below C, is refused', async (t) =
   const f = await makeFixture();
   t.after(() => f.close());
   const hex = f.aliceToken.hex;
-  const code = hotp(hex, 3);
+  const code = oathCode(hex, 3);
   assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: code })).body.result, 'accept');
   assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: code })).body.result, 'reject');
-  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 2) })).body.result, 'reject');
-  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 0) })).body.result, 'reject', 'the association code is used up');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 2) })).body.result, 'reject');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 0) })).body.result, 'reject', 'the association code is used up');
   const events = await f.services.audit.list({ accountId: f.acme.id, username: 'alice', outcome: 'reject' });
   assert.deepEqual(events.map((e) => e.reason), ['passcode_replayed', 'passcode_replayed', 'passcode_replayed']);
 });
@@ -54,7 +55,7 @@ test('a malformed passcode is refused without touching the counter', async (t) =
   assert.equal((await f.services.tokens.show(f.acme, f.aliceToken.serial)).counter, 1);
   // Four failures in a row start the user's back-off; wait it out, then the next code still works.
   f.clock.advance(5);
-  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) })).body.result, 'accept');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) })).body.result, 'accept');
 });
 
 test('require_otp without a token: enroll_required; reject when self-association is off', async (t) => {
@@ -87,7 +88,7 @@ test('a rule for the client address decides: require_otp, deny, allow by longest
   assert.equal(await from('192.0.2.1'), 'reject');
   // deny refuses whatever the credentials, also for a user with a token and a right code.
   await f.services.restrictions.setForUser(OPERATOR, f.acme, 'alice', { rules: [], default: 'deny' });
-  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) })).body.result, 'reject');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) })).body.result, 'reject');
   assert.equal((await f.services.tokens.show(f.acme, f.aliceToken.serial)).counter, 1, 'a denied sign-in does not use the code');
   // dave's default is deny.
   assert.equal((await check(f.app, f.keys.check, { username: 'dave', password: PASSWORD })).body.result, 'reject');
@@ -99,11 +100,11 @@ test('a locked token answers locked (after the right password), and a wrong pass
   await f.services.accounts.updateSettings(OPERATOR, f.acme, { maxFailures: 2 });
   const hex = f.aliceToken.hex;
   for (const counter of [50, 60]) {
-    assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, counter) })).body.result, 'reject');
+    assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, counter) })).body.result, 'reject');
   }
   assert.equal((await f.services.tokens.show(f.acme, f.aliceToken.serial)).status, 'locked');
   assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD })).body.result, 'locked');
-  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(hex, 1) })).body.result, 'locked', 'even the right code');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(hex, 1) })).body.result, 'locked', 'even the right code');
   assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: 'not her password' })).body.result, 'reject');
 });
 
@@ -112,9 +113,9 @@ test('an otp-only key: no password, yet the passcode and the IP rules are enforc
   t.after(() => f.close());
   const key = f.keys.otpOnly;
   assert.equal((await check(f.app, key, { username: 'alice' })).body.result, 'otp_required');
-  assert.equal((await check(f.app, key, { username: 'alice', otp: hotp(f.aliceToken.hex, 30) })).body.result, 'reject');
-  assert.equal((await check(f.app, key, { username: 'alice', otp: hotp(f.aliceToken.hex, 1) })).body.result, 'accept');
-  assert.equal((await check(f.app, key, { username: 'alice', otp: hotp(f.aliceToken.hex, 1) })).body.result, 'reject', 'replay');
+  assert.equal((await check(f.app, key, { username: 'alice', otp: oathCode(f.aliceToken.hex, 30) })).body.result, 'reject');
+  assert.equal((await check(f.app, key, { username: 'alice', otp: oathCode(f.aliceToken.hex, 1) })).body.result, 'accept');
+  assert.equal((await check(f.app, key, { username: 'alice', otp: oathCode(f.aliceToken.hex, 1) })).body.result, 'reject', 'replay');
   assert.equal((await check(f.app, key, { username: 'dave' })).body.result, 'reject', 'deny');
   assert.equal((await check(f.app, key, { username: 'carol' })).body.result, 'enroll_required');
   assert.equal((await check(f.app, key, { username: 'nobody' })).body.result, 'reject');

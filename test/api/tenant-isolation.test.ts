@@ -3,12 +3,13 @@
 // editing this test: with an admin key of account B (globex), every route that names a user or a token of
 // account A (acme) answers 404 and changes nothing, and no listing of B ever shows A's users, tokens or
 // audit events.
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { OPERATOR } from '../../src/services/context.js';
-import { PASSWORD, call, check, hotp, makeFixture, type Fixture } from './fixtures.js';
+import { PASSWORD, call, check, makeFixture, type Fixture } from '../helpers/app.js';
+import { oathCode } from '../helpers/otp.js';
 
 /** A's names, filled into the route parameters. */
 function fillings(f: Fixture): Record<string, string[]> {
@@ -69,12 +70,12 @@ test("B cannot associate A's inventory token to its own user, nor sign in A's us
   t.after(() => f.close());
   await f.services.users.create(OPERATOR, f.globex, { username: 'yuri', password: PASSWORD });
   const spare = f.spare[0]!;
-  const associate = await call(f.app, 'POST', '/api/v1/users/yuri/token', { key: f.keys.adminB, body: { serial: spare.serial, otp: hotp(spare.hex, 0) } });
+  const associate = await call(f.app, 'POST', '/api/v1/users/yuri/token', { key: f.keys.adminB, body: { serial: spare.serial, otp: oathCode(spare.hex, 0) } });
   assert.equal(associate.statusCode, 404, associate.body);
   assert.equal(associate.json<{ error: { code: string } }>().error.code, 'token_not_found');
   assert.equal((await f.services.tokens.show(f.acme, spare.serial)).status, 'available');
   // globex's application checking acme's alice with her real password and code: reject, code unused.
-  assert.deepEqual((await check(f.app, f.keys.checkB, { username: 'alice', password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) })).body, { result: 'reject' });
+  assert.deepEqual((await check(f.app, f.keys.checkB, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) })).body, { result: 'reject' });
   assert.equal((await f.services.tokens.show(f.acme, f.aliceToken.serial)).counter, 1);
   // That attempt is in globex's audit log, not acme's.
   assert.equal((await f.services.audit.list({ accountId: f.acme.id, username: 'alice' })).filter((e) => e.action === 'signin').length, 0);
@@ -84,7 +85,7 @@ test("no listing of account B shows account A's users, tokens or audit events", 
   const f = await makeFixture();
   t.after(() => f.close());
   // Some activity in A, so that its audit log has sign-ins and changes.
-  await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: hotp(f.aliceToken.hex, 1) });
+  await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) });
   await check(f.app, f.keys.check, { username: 'bob', password: 'wrong password' });
   await call(f.app, 'POST', '/api/v1/users', { key: f.keys.admin, body: { username: 'erin', password: PASSWORD } });
   // And in B, so that its listings are not empty.

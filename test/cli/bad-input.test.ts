@@ -4,12 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { makeTempDir, randomSecretHex, testEnv, writeFile, PASSWORD } from '../helpers/installation.js';
+import { makeTempDir, testEnv, writeFile, PASSWORD } from '../helpers/installation.js';
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 describe('command line bad input', () => {
   const dir = makeTempDir();

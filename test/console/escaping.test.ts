@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { OPERATOR } from '../../src/services/context.js';
-import { hotp, randomSecretHex, screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 const MARKUP = '<img src=x onerror=alert(1)>';
 const QUOTED = `"><script>alert(2)</script>'`;
@@ -19,7 +21,7 @@ before(async () => {
   const secretHex = randomSecretHex();
   await fx.importTokens([{ serial: '3000000000001', secretHex }]);
   userPassword = await fx.createUser('xss', { displayName: MARKUP });
-  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'xss', '3000000000001', hotp(secretHex, 0));
+  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'xss', '3000000000001', oathCode(secretHex, 0));
   await fx.instance.services.restrictions.setForUser(OPERATOR, fx.account, 'xss', { rules: [{ cidr: '10.0.0.0/8', action: 'allow', note: MARKUP }, { cidr: '10.1.0.0/16', action: 'deny', note: QUOTED }], default: 'allow' });
   const context = await fx.newContext();
   page = await fx.signIn(context, 'admin', fx.adminPassword);

@@ -1,6 +1,5 @@
 // Test fixture for the console: a real otpgate server on an ephemeral port over a fresh SQLite file,
 // a headless chromium driven by playwright-core, oathtool for passcodes, and screenshots of every page.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,15 +30,6 @@ export interface ConsoleFixture {
 }
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-/** The passcode for a counter, from Debian's oathtool (not from our own HOTP code). */
-export function hotp(secretHex: string, counter: number): string {
-  return execFileSync('oathtool', ['--hotp', '-c', String(counter), secretHex], { encoding: 'utf8' }).trim();
-}
-
-export function randomSecretHex(): string {
-  return Buffer.from(Array.from({ length: 20 }, () => Math.floor(Math.random() * 256))).toString('hex');
-}
 
 /** Saves a full-page screenshot as test-output/screenshots/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {

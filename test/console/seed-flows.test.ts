@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { OPERATOR } from '../../src/services/context.js';
-import { hotp, randomSecretHex, screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 let fx: ConsoleFixture;
 let page: Page;
@@ -74,7 +76,7 @@ test('associate: Serial number and OTP code, Submit; the token is listed as assi
   await page.getByRole('link', { name: 'Associate OTP token' }).click();
 
   // A code far outside the association window is refused, and never shown back.
-  const wrong = hotp(token.secretHex, 500);
+  const wrong = oathCode(token.secretHex, 500);
   await page.getByLabel('Serial number').fill('1000000-000001');
   await page.getByLabel('OTP code').fill(wrong);
   await page.getByRole('button', { name: 'Submit' }).click();
@@ -85,7 +87,7 @@ test('associate: Serial number and OTP code, Submit; the token is listed as assi
   await screenshot(page, 'admin-token-associate-error');
 
   await page.getByLabel('Serial number').fill(token.serial);
-  await page.getByLabel('OTP code').fill(hotp(token.secretHex, 3));
+  await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 3));
   await page.getByRole('button', { name: 'Submit' }).click();
   assert.equal(new URL(page.url()).pathname, '/admin/users/dana/access');
   assert.equal(await page.locator('#token-status').innerText(), 'Assigned');
@@ -105,15 +107,15 @@ test('re-sync: two consecutive passcodes from an out-of-sync token, Save', async
   await page.goto('/admin/users/dana/access');
   await page.getByRole('link', { name: 'Re-sync token' }).click();
   // Two codes that are not consecutive are refused, and the counter stays.
-  await page.getByLabel('First passcode').fill(hotp(token.secretHex, 60));
-  await page.getByLabel('Second passcode').fill(hotp(token.secretHex, 62));
+  await page.getByLabel('First passcode').fill(oathCode(token.secretHex, 60));
+  await page.getByLabel('Second passcode').fill(oathCode(token.secretHex, 62));
   await page.getByRole('button', { name: 'Save' }).click();
   assert.match(await page.getByRole('alert').innerText(), /not consecutive/);
   assert.equal((await fx.instance.services.tokens.ofUser(await account(), 'dana')).counter, 4);
   await screenshot(page, 'admin-token-resync-error');
 
-  await page.getByLabel('First passcode').fill(hotp(token.secretHex, 60));
-  await page.getByLabel('Second passcode').fill(hotp(token.secretHex, 61));
+  await page.getByLabel('First passcode').fill(oathCode(token.secretHex, 60));
+  await page.getByLabel('Second passcode').fill(oathCode(token.secretHex, 61));
   await page.getByRole('button', { name: 'Save' }).click();
   assert.equal(new URL(page.url()).pathname, '/admin/users/dana/access');
   assert.match(await page.getByRole('status').innerText(), /re-synced/);
@@ -162,9 +164,9 @@ test('settings: maxFailures saved from the settings page; out-of-range values ar
 test('unlock: a token locked by wrong passcodes shows Locked and the Unlock button; unlocking clears it', async () => {
   const token = tokens[1]!;
   const services = fx.instance.services;
-  await services.tokens.associate(OPERATOR, await account(), 'dana', token.serial, hotp(token.secretHex, 0));
+  await services.tokens.associate(OPERATOR, await account(), 'dana', token.serial, oathCode(token.secretHex, 0));
   for (let i = 0; i < 3; i++) {
-    await services.signIn.check({ accountId: null, username: 'dana', password: null, passcode: hotp(token.secretHex, 900 + i), actor: { name: 'test', accountId: null, clientIp: `198.51.100.${i + 1}` } });
+    await services.signIn.check({ accountId: null, username: 'dana', password: null, passcode: oathCode(token.secretHex, 900 + i), actor: { name: 'test', accountId: null, clientIp: `198.51.100.${i + 1}` } });
   }
   assert.equal((await services.tokens.ofUser(await account(), 'dana')).status, 'locked');
   await page.goto('/admin/users/dana/access');

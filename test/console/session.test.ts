@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { OPERATOR } from '../../src/services/context.js';
-import { hotp, randomSecretHex, startConsole, type ConsoleFixture } from './fixtures.js';
+import { startConsole, type ConsoleFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 let fx: ConsoleFixture;
 const secretHex = randomSecretHex();
@@ -14,7 +16,7 @@ before(async () => {
   fx = await startConsole();
   await fx.importTokens([{ serial: '5000000000001', secretHex }]);
   password = await fx.createUser('sam');
-  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'sam', '5000000000001', hotp(secretHex, 0));
+  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'sam', '5000000000001', oathCode(secretHex, 0));
 });
 after(async () => fx?.close());
 
@@ -35,7 +37,7 @@ test('cookie flags, and a new session id after each step; the old ones no longer
   assert.notEqual(half.value, 'planted-by-an-attacker-0123456789', 'a planted id is never adopted');
   assert.equal(await accountStatus(half.value), 303, 'the half session is not a signed-in session');
 
-  await page.getByLabel('OTP code').fill(hotp(secretHex, 1));
+  await page.getByLabel('OTP code').fill(oathCode(secretHex, 1));
   await page.getByRole('button', { name: 'Submit' }).click();
   assert.equal(new URL(page.url()).pathname, '/account');
   const full = (await context.cookies()).find((c) => c.name === 'otpgate_session')!;

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { OPERATOR } from '../../src/services/context.js';
-import { hotp, randomSecretHex, screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 let fx: ConsoleFixture;
 const tokens = Array.from({ length: 4 }, (_, i) => ({ serial: `200000000000${i}`, secretHex: randomSecretHex() }));
@@ -65,13 +67,13 @@ test('required but no token: associate at sign-in, then signed in; next time the
   await screenshot(page, 'login-associate');
 
   await page.getByLabel('Serial number').fill('9999999999999');
-  await page.getByLabel('OTP code').fill(hotp(token.secretHex, 0));
+  await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 0));
   await page.getByRole('button', { name: 'Submit' }).click();
   assert.match(await page.locator('#serial-error').innerText(), /no token 9999999999999/);
   await screenshot(page, 'login-associate-error');
 
   await page.getByLabel('Serial number').fill(token.serial);
-  await page.getByLabel('OTP code').fill(hotp(token.secretHex, 0));
+  await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 0));
   await page.getByRole('button', { name: 'Submit' }).click();
   assert.equal(path(page), '/account');
   assert.match(await page.locator('main').innerText(), /Assigned[\s\S]*2000000000000/);
@@ -87,7 +89,7 @@ test('required but no token: associate at sign-in, then signed in; next time the
   page = await passwordStep(context, 'gina', password);
   assert.equal(path(page), '/login/passcode');
   await screenshot(page, 'login-passcode');
-  const code = hotp(token.secretHex, 1);
+  const code = oathCode(token.secretHex, 1);
   await page.getByLabel('OTP code').fill(code);
   await page.getByRole('button', { name: 'Submit' }).click();
   assert.equal(path(page), '/account');
@@ -124,11 +126,11 @@ test('self-association off: the user is told to ask the administrator', async ()
 test('wrong passcodes lock the token: the page says so and to contact an administrator; the password step then says locked', async () => {
   const token = tokens[1]!;
   const password = await fx.createUser('ivan');
-  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'ivan', token.serial, hotp(token.secretHex, 0));
+  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'ivan', token.serial, oathCode(token.secretHex, 0));
   const context = await fx.newContext();
   let page = await passwordStep(context, 'ivan', password);
   for (let i = 0; i < 3; i++) {
-    await page.getByLabel('OTP code').fill(hotp(token.secretHex, 700 + i));
+    await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 700 + i));
     await page.getByRole('button', { name: 'Submit' }).click();
   }
   assert.match(await page.locator('h1').innerText(), /Token locked/);
@@ -145,17 +147,17 @@ test("disassociating or locking a user's token ends that user's console sessions
   const services = fx.instance.services;
   for (const [name, token] of [['kim', tokens[2]!], ['lee', tokens[3]!]] as const) {
     const password = await fx.createUser(name);
-    await services.tokens.associate(OPERATOR, fx.account, name, token.serial, hotp(token.secretHex, 0));
+    await services.tokens.associate(OPERATOR, fx.account, name, token.serial, oathCode(token.secretHex, 0));
     const context = await fx.newContext();
     const page = await passwordStep(context, name, password);
-    await page.getByLabel('OTP code').fill(hotp(token.secretHex, 1));
+    await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 1));
     await page.getByRole('button', { name: 'Submit' }).click();
     assert.equal(await isSignedIn(context), true);
     if (name === 'kim') {
       await services.tokens.disassociate(OPERATOR, fx.account, name);
     } else {
       for (let i = 0; i < 3; i++) {
-        await services.signIn.check({ accountId: null, username: name, password: null, passcode: hotp(token.secretHex, 800 + i), actor: { name: 'test', accountId: null, clientIp: null } });
+        await services.signIn.check({ accountId: null, username: name, password: null, passcode: oathCode(token.secretHex, 800 + i), actor: { name: 'test', accountId: null, clientIp: null } });
       }
       assert.equal((await services.tokens.ofUser(fx.account, name)).status, 'locked');
     }

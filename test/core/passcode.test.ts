@@ -2,23 +2,38 @@
 // the way a person types them and validated.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isWellFormedPasscode, passcodesEqual } from '../../src/core/passcode.js';
+import { isWellFormedPasscode, passcodeComparer } from '../../src/core/passcode.js';
 import { normalizeSerial } from '../../src/core/serial.js';
 
-describe('passcodesEqual (constant-time comparison)', () => {
-  it('is true only for identical codes', () => {
-    assert.equal(passcodesEqual('123456', '123456'), true);
-    assert.equal(passcodesEqual('123456', '123457'), false);
-    assert.equal(passcodesEqual('123456', '023456'), false);
+describe('passcodeComparer (the constant-time comparison every passcode check uses)', () => {
+  it('is true only for the identical code', () => {
+    assert.equal(passcodeComparer('123456', 6)(123456), true);
+    assert.equal(passcodeComparer('123457', 6)(123456), false);
+    assert.equal(passcodeComparer('023456', 6)(123456), false);
+    assert.equal(passcodeComparer('12345678', 8)(12345678), true);
+    assert.equal(passcodeComparer('12345678', 8)(12345679), false);
+  });
+
+  it('writes a small code with its leading zeros', () => {
+    assert.equal(passcodeComparer('023456', 6)(23456), true);
+    assert.equal(passcodeComparer('000000', 6)(0), true);
+    assert.equal(passcodeComparer('23456', 6)(23456), false);
+  });
+
+  it('can be called again and again (the buffer it reuses keeps no earlier code)', () => {
+    const matches = passcodeComparer('755224', 6);
+    assert.deepEqual([111111, 755224, 755225, 755224, 0].map(matches), [false, true, false, true, false]);
   });
 
   it('treats codes of different lengths as unequal without throwing (timingSafeEqual would throw)', () => {
-    assert.equal(passcodesEqual('123456', '1234567'), false);
-    assert.equal(passcodesEqual('123456', ''), false);
+    assert.equal(passcodeComparer('1234567', 6)(123456), false);
+    assert.equal(passcodeComparer('', 6)(0), false);
+    assert.equal(passcodeComparer('123456', 8)(123456), false);
   });
 
   it('does not confuse non-ASCII input with digits', () => {
-    assert.equal(passcodesEqual('123456', '１２３４５６'), false);
+    assert.equal(passcodeComparer('１２３４５６', 6)(123456), false);
+    assert.equal(passcodeComparer('é23456', 6)(123456), false);
   });
 });
 

@@ -18,7 +18,7 @@ import { readPskc } from '../../src/import/pskc/index.js';
 import { decodePacket, HEADER_LENGTH } from '../../src/radius/radius-packet.js';
 import { unhideUserPassword, hideUserPassword } from '../../src/radius/radius-auth.js';
 import { ERROR_CODES, type ErrorCode } from '../../src/services/errors.js';
-import { makeFixture, PASSWORD, type Fixture } from '../api/fixtures.js';
+import { makeFixture, PASSWORD, type Fixture } from '../helpers/app.js';
 
 export interface Target {
   name: string;

@@ -8,6 +8,7 @@ import { initInstance, openInstance, type Instance } from '../../src/runtime/ins
 import { OPERATOR, type Actor } from '../../src/services/context.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { randomSecretHex } from './secrets.js';
 
 /** A clock the test moves by hand; services read it through ServiceContext.now. */
 export class TestClock {
@@ -80,14 +81,6 @@ export function writeFile(dir: string, name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
-}
-
-/** The RFC 4226 App. D secret, "12345678901234567890". */
-export const RFC_SECRET_HEX = Buffer.from('12345678901234567890').toString('hex');
-
-/** A random 20-byte secret as hex. */
-export function randomSecretHex(): string {
-  return Buffer.from(Array.from({ length: 20 }, () => Math.floor(Math.random() * 256))).toString('hex');
 }
 
 export const PASSWORD = 'correct horse battery';

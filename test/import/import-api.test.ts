@@ -13,7 +13,9 @@ import type { Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
 import { CORPUS } from './pskc-helpers.js';
-import { csv2pskc, envFor, hotpCode, openTestInstance, randomSeedRows, tempDir, tokenRows, USER_PASSWORD } from './import-fixtures.js';
+import { csv2pskc, envFor, openTestInstance, tempDir, tokenRows, USER_PASSWORD } from './import-fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSeedRows } from '../helpers/secrets.js';
 
 const temp = tempDir('otpgate-import-api-');
 const limitEnv = { OTPGATE_IMPORT_LIMIT_MB: '1' };
@@ -62,7 +64,7 @@ describe('POST /api/v1/tokens/import', () => {
     assert.deepEqual((await tokenRows(instance)).map((t) => t.serial), rows.map((r) => r.serial).sort());
     const row = rows[1]!;
     await instance.services.users.create(OPERATOR, account, { username: 'api-user', password: USER_PASSWORD, role: 'user' });
-    await instance.services.tokens.associate(OPERATOR, account, 'api-user', row.serial, hotpCode(row.secretHex, row.counter, 6));
+    await instance.services.tokens.associate(OPERATOR, account, 'api-user', row.serial, oathCode(row.secretHex, row.counter, 6));
 
     const again = await upload(file, 'api.pskcxml', { psk });
     assert.equal(again.status, 200);

@@ -11,12 +11,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CORPUS } from './pskc-helpers.js';
-import { BIN, csv2pskc, envFor, hotpCode, randomSeedRows, runCli, tempDir, USER_PASSWORD, writeSeedCsv, type SeedRow } from './import-fixtures.js';
+import { csv2pskc, envFor, tempDir, USER_PASSWORD, writeSeedCsv } from './import-fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSeedRows, type SeedRow } from '../helpers/secrets.js';
+import { BIN, runCli } from '../helpers/cli.js';
 
 const temp = tempDir('otpgate-import-cli-');
 after(() => temp.remove());
 const env = envFor(join(temp.dir, 'data'));
-const cli = (...args: string[]) => runCli(env, args);
+const cli = (...args: string[]) => runCli(args, env);
 
 let users = 0;
 /** Creates a fresh user and associates the token with oathtool's code at `counter`. */
@@ -24,7 +27,7 @@ async function associateAt(row: SeedRow, counter: number, secretHex = row.secret
   const username = `u${++users}`;
   const created = await cli('user', 'create', username, '--password', USER_PASSWORD);
   assert.equal(created.code, 0, created.stderr);
-  return cli('token', 'associate', username, row.serial, hotpCode(secretHex, counter, 6));
+  return cli('token', 'associate', username, row.serial, oathCode(secretHex, counter, 6));
 }
 
 async function tokenCount(): Promise<number> {

@@ -5,14 +5,16 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { envFor, randomSeedRows, runCli, tempDir, writeSeedCsv, type SeedRow } from './import-fixtures.js';
+import { envFor, tempDir, writeSeedCsv } from './import-fixtures.js';
+import { randomSeedRows, type SeedRow } from '../helpers/secrets.js';
+import { runCli } from '../helpers/cli.js';
 
 const temp = tempDir('otpgate-import-race-');
 const dataDir = join(temp.dir, 'data');
 const env = envFor(dataDir);
 
 before(async () => {
-  const init = await runCli(env, ['init']);
+  const init = await runCli(['init'], env);
   assert.equal(init.code, 0, init.stderr);
 });
 after(() => temp.remove());
@@ -34,8 +36,8 @@ describe('two overlapping imports at once', () => {
       const first: SeedRow[] = rows.slice(0, 4000);
       const second: SeedRow[] = rows.slice(2000);
       const [a, b] = await Promise.all([
-        runCli(env, ['token', 'import', writeSeedCsv(temp.dir, `race${round}-a`, first)]),
-        runCli(env, ['token', 'import', writeSeedCsv(temp.dir, `race${round}-b`, second)]),
+        runCli(['token', 'import', writeSeedCsv(temp.dir, `race${round}-a`, first)], env),
+        runCli(['token', 'import', writeSeedCsv(temp.dir, `race${round}-b`, second)], env),
       ]);
       t.diagnostic(`exit ${a.code}: ${(a.stdout || a.stderr).trim()} | exit ${b.code}: ${(b.stdout || b.stderr).trim()}`);
       const stored = storedSerials();

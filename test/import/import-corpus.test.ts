@@ -11,8 +11,9 @@ import { after, describe, it } from 'node:test';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { ImportRequest } from '../../src/services/import-service.js';
-import { hotpCode, openTestInstance, tempDir, tokenRows, totpCode, USER_PASSWORD } from './import-fixtures.js';
+import { openTestInstance, tempDir, tokenRows, USER_PASSWORD } from './import-fixtures.js';
 import { CORPUS, type Decrypt, manifest, NOW, type OracleKey } from './pskc-helpers.js';
+import { oathCode, oathTotpCode, type Algorithm } from '../helpers/otp.js';
 
 // The keys (1-based, in file order) that must be imported at NOW; every other key of an accepted file is
 // skipped (PIN and OCRA keys, vendor algorithms, no secret or no Algorithm, expired, short secrets, unknown
@@ -77,9 +78,9 @@ async function refusal(promise: Promise<unknown>): Promise<ServiceError> {
   assert.fail('expected the file to be refused');
 }
 
-function hashOf(oracle: OracleKey): 'sha1' | 'sha256' | 'sha512' {
+function hashOf(oracle: OracleKey): Algorithm {
   const suite = (oracle.algorithm_suite ?? '').toLowerCase();
-  return suite.includes('sha512') ? 'sha512' : suite.includes('sha256') ? 'sha256' : 'sha1';
+  return suite.includes('sha512') ? 'SHA512' : suite.includes('sha256') ? 'SHA256' : 'SHA1';
 }
 
 describe('the PSKC corpus through the import service (real SQLite, oathtool codes)', () => {
@@ -124,13 +125,13 @@ describe('the PSKC corpus through the import service (real SQLite, oathtool code
             if (totp) {
               const step = oracle.time_interval ?? 30;
               assert.equal(shown.periodInSeconds, step, `${serial} time step`);
-              const code = totpCode(oracle.secret_hex!, NOW, step, digits, hashOf(oracle));
+              const code = oathTotpCode(oracle.secret_hex!, NOW, step, digits, hashOf(oracle));
               const token = await services.tokens.associate(OPERATOR, inst.account, username, serial, code);
               assert.equal(token.username, username);
             } else {
               const counter = BigInt(oracle.counter ?? 0);
               assert.equal(String(shown.counter), counter.toString(), `${serial} counter`);
-              const code = hotpCode(oracle.secret_hex!, counter, digits);
+              const code = oathCode(oracle.secret_hex!, counter, digits);
               const token = await services.tokens.associate(OPERATOR, inst.account, username, serial, code);
               assert.equal(String(token.counter), (counter + 1n).toString(), `${serial}: the counter moves past the code`);
             }

@@ -1,16 +1,15 @@
-// Shared helpers for the import integration tests: data directories, the real CLI, oathtool codes,
-// seed files written by Debian's csv2pskc, and the token rows as stored.
-import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+// Shared helpers for the import integration tests: data directories, seed files written by Debian's
+// csv2pskc, and the token rows as stored.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import type { SeedRow } from '../helpers/secrets.js';
 
-export const BIN = resolve('bin/otpgate.js');
 export const USER_PASSWORD = 'Correct-horse-battery-9';
 
 export function tempDir(prefix: string): { dir: string; remove(): void } {
@@ -30,53 +29,9 @@ export async function openTestInstance(dataDir: string, now?: Date, extra: Recor
   return { instance, account };
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `otpgate` command (the built dist/) in its own process. */
-export function runCli(env: NodeJS.ProcessEnv, args: string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      done({ code, stdout, stderr });
-    });
-  });
-}
-
-export function hotpCode(secretHex: string, counter: number | bigint | string, digits: number): string {
-  return execFileSync('oathtool', ['--hotp', '-c', String(counter), '-d', String(digits), secretHex], { encoding: 'utf8' }).trim();
-}
-
-export function totpCode(secretHex: string, now: Date, stepSeconds: number, digits: number, hash: 'sha1' | 'sha256' | 'sha512'): string {
-  const when = now.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  return execFileSync('oathtool', [`--totp=${hash}`, '-s', `${stepSeconds}s`, '-N', when, '-d', String(digits), secretHex], { encoding: 'utf8' }).trim();
-}
-
 /** Every stored token row (all columns), by serial. */
 export async function tokenRows(instance: Instance) {
   return instance.database.db.selectFrom('tokens').selectAll().orderBy('serial').execute();
-}
-
-export interface SeedRow {
-  serial: string;
-  secretHex: string;
-  counter: number;
-}
-
-/** Random 13-digit serials, random 20-byte secrets and random counters. */
-export function randomSeedRows(count: number): SeedRow[] {
-  const seen = new Set<string>();
-  const rows: SeedRow[] = [];
-  while (rows.length < count) {
-    const serial = `${randomInt(1, 10)}${String(randomInt(0, 1e12)).padStart(12, '0')}`;
-    if (seen.has(serial)) continue;
-    seen.add(serial);
-    rows.push({ serial, secretHex: randomBytes(20).toString('hex'), counter: randomInt(0, 2 ** 40) });
-  }
-  return rows;
 }
 
 /** A PSKC file written by Debian's csv2pskc (python-pskc): `extra` adds e.g. ['--secret', HEX] or ['--password', PW]. */

@@ -6,9 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { OPERATOR } from '../../src/services/context.js';
-import { hotpCode, importTokens, randomSecretHex } from '../store/engines.js';
+import { importTokens } from '../store/engines.js';
 import { request, startCluster, type Cluster } from './fixture.js';
 import { POSTGRES_ADMIN_URL, postgresSkipReason } from './test-database.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 const skip = await postgresSkipReason();
 
@@ -77,7 +79,7 @@ describe('a database that goes away', { skip }, () => {
     secret = randomSecretHex();
     await importTokens(services, account, [{ serial: 'DOWN0001', secretHex: secret }]);
     await services.users.create(OPERATOR, account, { username: 'patient', password: 'patient-password' });
-    await services.tokens.associate(OPERATOR, account, 'patient', 'DOWN0001', hotpCode(secret, 0));
+    await services.tokens.associate(OPERATOR, account, 'patient', 'DOWN0001', oathCode(secret, 0));
   });
   after(async () => {
     await cluster?.close();
@@ -89,10 +91,10 @@ describe('a database that goes away', { skip }, () => {
 
   test('503 service_unavailable while PostgreSQL is unreachable, and recovery without a restart', async () => {
     assert.equal((await request(`${url}/healthz`)).status, 200);
-    assert.deepEqual((await check(hotpCode(secret, 1))).body, { result: 'accept' });
+    assert.deepEqual((await check(oathCode(secret, 1))).body, { result: 'accept' });
 
     await proxy.stop();
-    const next = hotpCode(secret, 2);
+    const next = oathCode(secret, 2);
     for (let i = 0; i < 3; i++) {
       const down = await check(next);
       assert.equal(down.status, 503, JSON.stringify(down.body));
@@ -121,7 +123,7 @@ describe('a database that goes away', { skip }, () => {
   });
 
   test('cut while requests are in flight: each ends in a decision or a 503, at most one accept, the process survives', async () => {
-    const code = hotpCode(secret, 3);
+    const code = oathCode(secret, 3);
     const inFlight = Array.from({ length: 30 }, () => check(code));
     await new Promise((resolve) => setTimeout(resolve, 30));
     await proxy.stop();
@@ -145,6 +147,6 @@ describe('a database that goes away', { skip }, () => {
     await services.tokens.unlock(OPERATOR, await services.accounts.resolve(OPERATOR), 'DOWN0001');
     // Whether or not the cut came before the winner's commit, the code after the stored counter signs in.
     const counter = (await services.tokens.show(await services.accounts.resolve(OPERATOR), 'DOWN0001')).counter;
-    assert.deepEqual((await check(hotpCode(secret, counter))).body, { result: 'accept' });
+    assert.deepEqual((await check(oathCode(secret, counter))).body, { result: 'accept' });
   });
 });

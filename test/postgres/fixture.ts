@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/runtime/config.js';
 import { openInstance, type Instance } from '../../src/runtime/instance.js';
+import { BIN } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
-
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'otpgate.js');
 
 export interface Server {
   url: string;

@@ -6,9 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
 import { findUserByName } from '../../src/store/user-store.js';
-import { hotpCode, importTokens, randomSecretHex } from '../store/engines.js';
+import { importTokens } from '../store/engines.js';
 import { request, startCluster, type Cluster } from './fixture.js';
 import { postgresSkipReason } from './test-database.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 const skip = await postgresSkipReason();
 
@@ -37,7 +39,7 @@ describe('several instances on one PostgreSQL database', { skip }, () => {
     const secret = randomSecretHex();
     await importTokens(services, account, [{ serial, secretHex: secret }]);
     await services.users.create(OPERATOR, account, { username, password: `${username}-password` });
-    await services.tokens.associate(OPERATOR, account, username, serial, hotpCode(secret, 0));
+    await services.tokens.associate(OPERATOR, account, username, serial, oathCode(secret, 0));
     return secret;
   }
 
@@ -56,7 +58,7 @@ describe('several instances on one PostgreSQL database', { skip }, () => {
 
   test('100 concurrent checks of one valid passcode spread over both instances: exactly one accept', async () => {
     const secret = await userWithToken('racer', 'MULTI001');
-    const code = hotpCode(secret, 1);
+    const code = oathCode(secret, 1);
     const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => check(i % 2 === 0 ? a : b, 'racer', code)));
     const results = responses.map((r) => (r.status === 200 ? (r.body as { result: string }).result : `http ${r.status}`));
     assert.equal(results.filter((r) => r === 'accept').length, 1, JSON.stringify(results));
@@ -72,10 +74,10 @@ describe('several instances on one PostgreSQL database', { skip }, () => {
     const account = await services.accounts.resolve(OPERATOR);
     await services.accounts.updateSettings(OPERATOR, account, { maxFailures: 3 });
     const secret = await userWithToken('victim', 'MULTI002');
-    const wrong = hotpCode(secret, 900);
+    const wrong = oathCode(secret, 900);
     const burst = await Promise.all([check(a, 'victim', wrong), check(a, 'victim', wrong), check(a, 'victim', wrong)]);
     assert.deepEqual(burst.map((r) => (r.body as { result: string }).result), ['reject', 'reject', 'reject']);
-    const onB = await check(b, 'victim', hotpCode(secret, 1));
+    const onB = await check(b, 'victim', oathCode(secret, 1));
     assert.equal(onB.status, 200);
     assert.equal((onB.body as { result: string }).result, 'locked');
     assert.equal((await services.tokens.show(account, 'MULTI002')).status, 'locked');

@@ -73,6 +73,8 @@ function contains(cidr: string, address: string): number | null {
 
 export interface TestServer {
   port: number;
+  /** Datagrams the server has looked up a client for (every request that got past decoding). */
+  datagrams(): number;
   calls: RadiusSignInRequest[];
   logs: object[];
   challenges: InMemoryChallengeStore;
@@ -87,11 +89,13 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const calls: RadiusSignInRequest[] = [];
   const logs: object[] = [];
+  let datagrams = 0;
   const clock = { now: 1_700_000_000_000 };
   const random = (bytes: number): Buffer => randomBytes(bytes);
   const challenges = new InMemoryChallengeStore({ now: () => clock.now, random });
   const deps: RadiusDeps = {
     findClient: (sourceIp) => {
+      datagrams++;
       const matches = clients
         .map((candidate) => ({ candidate, prefix: contains(candidate.cidr, sourceIp) }))
         .filter((match) => match.prefix !== null)
@@ -108,7 +112,7 @@ export async function startTestServer(
     log: (event) => logs.push(event),
   };
   const server = await startRadiusServer(deps, { host: '127.0.0.1', port: 0 });
-  return { port: server.port, calls, logs, challenges, clock, close: () => server.close() };
+  return { port: server.port, datagrams: () => datagrams, calls, logs, challenges, clock, close: () => server.close() };
 }
 
 export interface RequestSpec {
@@ -156,8 +160,10 @@ export function accessRequest(spec: RequestSpec): Buffer {
 export interface RawClient {
   /** Sends one datagram and resolves with the reply, or null if none came within `waitMs`. */
   exchange(packet: Buffer, port: number, waitMs?: number): Promise<Buffer | null>;
-  /** Collects every datagram that arrives within `waitMs`. */
+  /** Collects every datagram that arrives within `waitMs` (for silence: how long to listen for nothing). */
   collect(send: () => void, waitMs: number): Promise<Buffer[]>;
+  /** Starts listening now; resolves with the first `count` datagrams, or rejects after `timeoutMs` (default 30 s). */
+  receive(count: number, timeoutMs?: number): Promise<Buffer[]>;
   send(packet: Buffer, port: number): void;
   close(): Promise<void>;
 }
@@ -181,9 +187,26 @@ export async function rawClient(bindAddress = '127.0.0.1'): Promise<RawClient> {
   const send = (packet: Buffer, port: number): void => {
     socket.send(packet, port, '127.0.0.1');
   };
+  const receive = (count: number, timeoutMs = 30_000): Promise<Buffer[]> =>
+    new Promise((resolve, reject) => {
+      const received: Buffer[] = [];
+      const timer = setTimeout(() => {
+        socket.off('message', onMessage);
+        reject(new Error(`received ${received.length} of ${count} datagrams in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onMessage = (message: Buffer): void => {
+        received.push(message);
+        if (received.length < count) return;
+        clearTimeout(timer);
+        socket.off('message', onMessage);
+        resolve(received);
+      };
+      socket.on('message', onMessage);
+    });
   return {
     send,
     collect,
+    receive,
     exchange: (packet, port, waitMs = 1500) =>
       new Promise((resolve) => {
         const timer = setTimeout(() => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createInstallation, type Installation } from './e2e-fixture.js';
+import { createInstallation, type Installation } from '../helpers/radius-e2e.js';
 
 const SECRET = 'cli-test-secret-which-is-long-enough';
 

@@ -4,21 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { PacketCode } from '../../src/radius/radius-packet.js';
-import {
-  addRadiusClient,
-  addUsersWithTokens,
-  createInstallation,
-  hotp,
-  RADIUS_SECRET,
-  signInEvents,
-  startServe,
-  tokenState,
-  type Installation,
-  type RunningServer,
-  type UserWithToken,
-} from './e2e-fixture.js';
-import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+import { RADIUS_SECRET, startRadiusE2e, type RadiusE2e, signInEvents, tokenState, type Installation, type RunningServer, type UserWithToken } from '../helpers/radius-e2e.js';
+import { createKey } from '../helpers/cli.js';
+import { accessRequest, decodeReply, type RawClient } from './fixture.js';
+import { oathCode } from '../helpers/otp.js';
 
+let e2e: RadiusE2e | undefined;
 let installation: Installation;
 let server: RunningServer;
 let users: UserWithToken[];
@@ -26,21 +17,17 @@ let client: RawClient;
 let apiKey: string;
 
 before(async () => {
-  installation = await createInstallation();
-  users = await addUsersWithTokens(installation, ['judy', 'kim', 'liam']);
-  await addRadiusClient(installation, 'vpn', '127.0.0.1/32');
-  const created = await installation.cli(['apikey', 'create', 'app', '--scope', 'check']);
-  assert.equal(created.code, 0, created.stderr);
-  apiKey = created.stdout.trim().split('\n').at(-1)!;
-  server = await startServe(installation);
-  client = await rawClient('127.0.0.1');
+  e2e = await startRadiusE2e({
+    users: ['judy', 'kim', 'liam'],
+    prepare: async (setUp) => {
+      apiKey = await createKey(setUp.env, 'app', '--scope', 'check');
+    },
+  });
+  ({ installation, server, users } = e2e);
+  client = await e2e.client('127.0.0.1');
 });
 
-after(async () => {
-  await client?.close();
-  await server?.stop();
-  await installation?.remove();
-});
+after(() => e2e?.close());
 
 async function apiCheck(username: string, password: string, otp: string): Promise<string> {
   const response = await fetch(`${server.httpUrl}/api/v1/auth/check`, {
@@ -58,7 +45,7 @@ async function radius(user: UserWithToken, passcode: string): Promise<number> {
 
 test('a passcode used over RADIUS is a replay at /api/v1/auth/check', async () => {
   const judy = users[0]!;
-  const code = await hotp(judy.secretHex, 1);
+  const code = oathCode(judy.secretHex, 1);
   assert.equal(await radius(judy, code), PacketCode.AccessAccept);
   assert.equal(await apiCheck(judy.username, judy.password, code), 'reject');
   const events = await signInEvents(installation, judy.username);
@@ -69,7 +56,7 @@ test('a passcode used over RADIUS is a replay at /api/v1/auth/check', async () =
 
 test('a passcode used at /api/v1/auth/check is a replay over RADIUS', async () => {
   const kim = users[1]!;
-  const code = await hotp(kim.secretHex, 1);
+  const code = oathCode(kim.secretHex, 1);
   assert.equal(await apiCheck(kim.username, kim.password, code), 'accept');
   assert.equal(await radius(kim, code), PacketCode.AccessReject);
   assert.equal((await signInEvents(installation, kim.username))[0]?.reason, 'passcode_replayed');
@@ -77,7 +64,7 @@ test('a passcode used at /api/v1/auth/check is a replay over RADIUS', async () =
 
 test('wrong passcodes from both channels add to one fail count', async () => {
   const liam = users[2]!;
-  const good = await hotp(liam.secretHex, 1);
+  const good = oathCode(liam.secretHex, 1);
   const wrong = good === '123123' ? '321321' : '123123';
   assert.equal(await radius(liam, wrong), PacketCode.AccessReject);
   assert.equal(await apiCheck(liam.username, liam.password, wrong), 'reject');

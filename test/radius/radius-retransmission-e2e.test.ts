@@ -5,43 +5,27 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { PacketCode } from '../../src/radius/radius-packet.js';
-import {
-  addRadiusClient,
-  addUsersWithTokens,
-  createInstallation,
-  hotp,
-  RADIUS_SECRET,
-  signInEvents,
-  startServe,
-  tokenState,
-  type Installation,
-  type RunningServer,
-  type UserWithToken,
-} from './e2e-fixture.js';
-import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+import { RADIUS_SECRET, signInEvents, startRadiusE2e, tokenState, type Installation, type RadiusE2e, type RunningServer, type UserWithToken } from '../helpers/radius-e2e.js';
+import { accessRequest, decodeReply, type RawClient } from './fixture.js';
+import { oathCode } from '../helpers/otp.js';
 
+let e2e: RadiusE2e | undefined;
 let installation: Installation;
 let server: RunningServer;
 let users: UserWithToken[];
 let client: RawClient;
 
 before(async () => {
-  installation = await createInstallation();
-  users = await addUsersWithTokens(installation, ['gina', 'hank', 'ivan']);
-  await addRadiusClient(installation, 'vpn', '127.0.0.1/32');
-  server = await startServe(installation);
-  client = await rawClient('127.0.0.1');
+  e2e = await startRadiusE2e({ users: ['gina', 'hank', 'ivan'] });
+  ({ installation, server, users } = e2e);
+  client = await e2e.client('127.0.0.1');
 });
 
-after(async () => {
-  await client?.close();
-  await server?.stop();
-  await installation?.remove();
-});
+after(() => e2e?.close());
 
 test('a retransmission after the reply gets the identical reply and no second verification', async () => {
   const gina = users[0]!;
-  const request = accessRequest({ secret: RADIUS_SECRET, identifier: 7, username: gina.username, password: `${gina.password}${await hotp(gina.secretHex, 1)}` });
+  const request = accessRequest({ secret: RADIUS_SECRET, identifier: 7, username: gina.username, password: `${gina.password}${oathCode(gina.secretHex, 1)}` });
   const first = await client.exchange(request, server.radiusPort, 5000);
   const second = await client.exchange(Buffer.from(request), server.radiusPort, 5000);
   assert.equal(decodeReply(first).code, PacketCode.AccessAccept);
@@ -54,11 +38,11 @@ test('a retransmission after the reply gets the identical reply and no second ve
 
 test('two copies sent back to back (the first still in flight) get two identical replies from one verification', async () => {
   const hank = users[1]!;
-  const request = accessRequest({ secret: RADIUS_SECRET, identifier: 8, username: hank.username, password: `${hank.password}${await hotp(hank.secretHex, 1)}` });
-  const replies = await client.collect(() => {
-    client.send(request, server.radiusPort);
-    client.send(request, server.radiusPort);
-  }, 4000);
+  const request = accessRequest({ secret: RADIUS_SECRET, identifier: 8, username: hank.username, password: `${hank.password}${oathCode(hank.secretHex, 1)}` });
+  const received = client.receive(2);
+  client.send(request, server.radiusPort);
+  client.send(request, server.radiusPort);
+  const replies = await received;
   assert.equal(replies.length, 2);
   assert.ok(replies[0]!.equals(replies[1]!), 'both replies are the same bytes');
   assert.equal(decodeReply(replies[0]!).code, PacketCode.AccessAccept);
@@ -68,7 +52,7 @@ test('two copies sent back to back (the first still in flight) get two identical
 
 test('a retransmitted wrong passcode counts once toward the lock', async () => {
   const ivan = users[2]!;
-  const good = await hotp(ivan.secretHex, 1);
+  const good = oathCode(ivan.secretHex, 1);
   const request = accessRequest({ secret: RADIUS_SECRET, identifier: 9, username: ivan.username, password: `${ivan.password}${good === '999999' ? '888888' : '999999'}` });
   const first = await client.exchange(request, server.radiusPort, 5000);
   const second = await client.exchange(request, server.radiusPort, 5000);

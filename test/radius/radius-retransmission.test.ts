@@ -3,7 +3,7 @@
 // also when the duplicate arrives while the first is still being processed (it waits for that result).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { RadiusSignInResponse } from '../../src/radius/radius-server.js';
+import { waitFor } from '../helpers/wait.js';
 import { accessRequest, client, fakeSignIn, rawClient, startTestServer, type RawClient } from './fixture.js';
 
 let raw: RawClient;
@@ -30,21 +30,29 @@ test('identical bytes sent twice: one sign-in, two byte-identical replies', asyn
 });
 
 test('a duplicate that arrives while the first is still in sign-in waits for the same result', async () => {
+  // The sign-in is held until the test lets it go, so the duplicate surely arrives while it runs.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
   const server = await startTestServer([client()], {
-    signIn: (request) =>
-      new Promise<RadiusSignInResponse>((resolve) => setTimeout(() => resolve(fakeSignIn(request)), 200)),
+    signIn: async (request) => {
+      await held;
+      return fakeSignIn(request);
+    },
   });
   try {
     const request = accessRequest({ username: 'alice', password: 'correct horse000000' });
-    const replies = await raw.collect(() => {
-      raw.send(request, server.port);
-      setTimeout(() => raw.send(request, server.port), 50);
-    }, 700);
-    assert.equal(replies.length, 2);
-    assert.equal(replies[0]?.[0], 3);
-    assert.deepEqual(replies[1], replies[0]);
+    const replies = raw.receive(2);
+    raw.send(request, server.port);
+    await waitFor('the first sign-in to start', () => server.calls.length === 1);
+    raw.send(request, server.port);
+    await waitFor('the duplicate to reach the server', () => server.datagrams() === 2);
+    release();
+    const [first, second] = await replies;
+    assert.equal(first?.[0], 3);
+    assert.deepEqual(second, first);
     assert.equal(server.calls.length, 1);
   } finally {
+    release();
     await server.close();
   }
 });

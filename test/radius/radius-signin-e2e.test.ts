@@ -10,51 +10,40 @@ import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { verifyReplyMessageAuthenticator, verifyResponseAuthenticator } from '../../src/radius/radius-auth.js';
 import { AttributeType, attributesOf, PacketCode } from '../../src/radius/radius-packet.js';
-import {
-  addRadiusClient,
-  addUsersWithTokens,
-  createInstallation,
-  hotp,
-  RADIUS_SECRET,
-  signInEvents,
-  startServe,
-  tokenState,
-  type Installation,
-  type RunningServer,
-  type UserWithToken,
-} from './e2e-fixture.js';
-import { accessRequest, decodeReply, rawClient, type RawClient } from './fixture.js';
+import { RADIUS_SECRET, signInEvents, startRadiusE2e, tokenState, type Installation, type RadiusE2e, type RunningServer, type UserWithToken } from '../helpers/radius-e2e.js';
+import { accessRequest, decodeReply, type RawClient } from './fixture.js';
+import { oathCode } from '../helpers/otp.js';
 
+// Each test signs in its own user(s), so the tests run alone or in any order.
+let e2e: RadiusE2e | undefined;
 let installation: Installation;
 let server: RunningServer;
 let users: Record<string, UserWithToken>;
-const clients: RawClient[] = [];
 
 before(async () => {
-  installation = await createInstallation();
-  const created = await addUsersWithTokens(installation, ['alice', 'bob', 'carol', 'dave', 'erin', 'fay']);
-  users = Object.fromEntries(created.map((u) => [u.username, u]));
-  // PAP devices on 127.0.0.1; two challenge devices on their own addresses.
-  await addRadiusClient(installation, 'vpn-pap', '127.0.0.1/32');
-  await addRadiusClient(installation, 'vpn-challenge', '127.0.0.2/32', { challenge: true });
-  await addRadiusClient(installation, 'vpn-other', '127.0.0.3/32', { challenge: true });
-  await addRadiusClient(installation, 'vpn-trusting', '127.0.0.4/32', { trustCallingStationId: true });
-  // fay may not sign in from 198.51.100.0/24 (say, a country she never travels to).
-  const restricted = await installation.cli(['restriction', 'set', 'fay', '--default', 'allow', '--rule', '198.51.100.0/24=deny']);
-  assert.equal(restricted.code, 0, restricted.stderr);
-  server = await startServe(installation);
+  e2e = await startRadiusE2e({
+    users: ['alice', 'bob', 'carol', 'dave', 'erin', 'fay', 'gus', 'hal'],
+    // PAP devices on 127.0.0.1; two challenge devices on their own addresses.
+    clients: [
+      { name: 'vpn-pap', cidr: '127.0.0.1/32' },
+      { name: 'vpn-challenge', cidr: '127.0.0.2/32', options: { challenge: true } },
+      { name: 'vpn-other', cidr: '127.0.0.3/32', options: { challenge: true } },
+      { name: 'vpn-trusting', cidr: '127.0.0.4/32', options: { trustCallingStationId: true } },
+    ],
+    prepare: async (setUp) => {
+      // fay may not sign in from 198.51.100.0/24 (say, a country she never travels to).
+      const restricted = await setUp.cli(['restriction', 'set', 'fay', '--default', 'allow', '--rule', '198.51.100.0/24=deny']);
+      assert.equal(restricted.code, 0, restricted.stderr);
+    },
+  });
+  ({ installation, server } = e2e);
+  users = Object.fromEntries(e2e.users.map((u) => [u.username, u]));
 });
 
-after(async () => {
-  for (const client of clients) await client.close();
-  await server?.stop();
-  await installation?.remove();
-});
+after(() => e2e?.close());
 
-async function clientOn(address: string): Promise<RawClient> {
-  const client = await rawClient(address);
-  clients.push(client);
-  return client;
+function clientOn(address: string): Promise<RawClient> {
+  return e2e!.client(address);
 }
 
 function user(name: string): UserWithToken {
@@ -75,7 +64,7 @@ function radclient(attributes: string[]): Promise<string | null> {
 
 test('radclient: password with the passcode appended is accepted and moves the counter', async () => {
   const alice = user('alice');
-  const code = await hotp(alice.secretHex, 1);
+  const code = oathCode(alice.secretHex, 1);
   const received = await radclient([`User-Name = "alice"`, `User-Password = "${alice.password}${code}"`, 'Message-Authenticator = 0x00']);
   assert.equal(received, 'Access-Accept');
   const state = await tokenState(installation, alice.serial);
@@ -90,7 +79,7 @@ test('radclient: password with the passcode appended is accepted and moves the c
 test('raw client: the Access-Accept carries a valid Message-Authenticator as its first attribute', async () => {
   const bob = user('bob');
   const client = await clientOn('127.0.0.1');
-  const request = accessRequest({ secret: RADIUS_SECRET, username: 'bob', password: `${bob.password}${await hotp(bob.secretHex, 1)}` });
+  const request = accessRequest({ secret: RADIUS_SECRET, username: 'bob', password: `${bob.password}${oathCode(bob.secretHex, 1)}` });
   const replyBytes = await client.exchange(request, server.radiusPort, 5000);
   const reply = decodeReply(replyBytes);
   assert.equal(reply.code, PacketCode.AccessAccept);
@@ -104,7 +93,7 @@ test('raw client: the Access-Accept carries a valid Message-Authenticator as its
 
 test('a wrong passcode is rejected and adds to the token fail count', async () => {
   const carol = user('carol');
-  const good = await hotp(carol.secretHex, 1);
+  const good = oathCode(carol.secretHex, 1);
   const wrong = good === '000000' ? '111111' : '000000';
   const received = await radclient([`User-Name = "carol"`, `User-Password = "${carol.password}${wrong}"`, 'Message-Authenticator = 0x00']);
   assert.equal(received, 'Access-Reject');
@@ -116,7 +105,7 @@ test('a wrong passcode is rejected and adds to the token fail count', async () =
 
 test('a passcode that was accepted once is rejected when replayed', async () => {
   const dave = user('dave');
-  const code = await hotp(dave.secretHex, 1);
+  const code = oathCode(dave.secretHex, 1);
   const attributes = [`User-Name = "dave"`, `User-Password = "${dave.password}${code}"`, 'Message-Authenticator = 0x00'];
   assert.equal(await radclient(attributes), 'Access-Accept');
   // A new request (new Identifier and authenticator) with the same passcode: not a retransmission, a replay.
@@ -135,57 +124,57 @@ test('challenge client: the password gets an Access-Challenge with a State; the 
   assert.ok(state && state.length >= 16, 'the challenge carries a State of at least 16 octets');
   assert.equal((await tokenState(installation, erin.serial)).counter, 1, 'the password step does not touch the token');
 
-  const code = await hotp(erin.secretHex, 1);
+  const code = oathCode(erin.secretHex, 1);
   const stateAttribute = { type: AttributeType.State, value: state };
   const second = decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: code, attributes: [stateAttribute] }), server.radiusPort, 5000));
   assert.equal(second.code, PacketCode.AccessAccept);
   assert.equal((await tokenState(installation, erin.serial)).counter, 2);
 
   // The same State again, with the next valid passcode: the State is spent.
-  const next = await hotp(erin.secretHex, 2);
+  const next = oathCode(erin.secretHex, 2);
   const reused = decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: next, attributes: [stateAttribute] }), server.radiusPort, 5000));
   assert.equal(reused.code, PacketCode.AccessReject);
   assert.equal((await tokenState(installation, erin.serial)).counter, 2, 'a reused State never reaches the token');
 });
 
 test('a State is bound to its user and its client: presented by another, it is rejected', async () => {
-  const erin = user('erin');
-  const alice = user('alice');
+  const gus = user('gus');
+  const hal = user('hal');
   const challenger = await clientOn('127.0.0.2');
   const other = await clientOn('127.0.0.3');
 
-  // A State issued to erin, presented with alice's name and alice's valid passcode.
-  const forErin = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
-  assert.equal(forErin.code, PacketCode.AccessChallenge);
-  const erinState = { type: AttributeType.State, value: attributesOf(forErin, AttributeType.State)[0]! };
-  const aliceCode = await hotp(alice.secretHex, 2);
-  const asAlice = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'alice', password: aliceCode, attributes: [erinState] }), server.radiusPort, 5000));
-  assert.equal(asAlice.code, PacketCode.AccessReject);
-  // A State presented once for the wrong user is spent: erin cannot use it either.
-  const erinCode = await hotp(erin.secretHex, 2);
-  const late = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [erinState] }), server.radiusPort, 5000));
+  // A State issued to gus, presented with hal's name and hal's valid passcode.
+  const forGus = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gus.password }), server.radiusPort, 5000));
+  assert.equal(forGus.code, PacketCode.AccessChallenge);
+  const gusState = { type: AttributeType.State, value: attributesOf(forGus, AttributeType.State)[0]! };
+  const halCode = oathCode(hal.secretHex, 1);
+  const asHal = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'hal', password: halCode, attributes: [gusState] }), server.radiusPort, 5000));
+  assert.equal(asHal.code, PacketCode.AccessReject);
+  // A State presented once for the wrong user is spent: gus cannot use it either.
+  const gusCode = oathCode(gus.secretHex, 1);
+  const late = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gusCode, attributes: [gusState] }), server.radiusPort, 5000));
   assert.equal(late.code, PacketCode.AccessReject);
 
   // A State issued through one client, presented through another.
-  const again = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
+  const again = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gus.password }), server.radiusPort, 5000));
   const stateAgain = { type: AttributeType.State, value: attributesOf(again, AttributeType.State)[0]! };
-  const elsewhere = decodeReply(await other.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [stateAgain] }), server.radiusPort, 5000));
+  const elsewhere = decodeReply(await other.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gusCode, attributes: [stateAgain] }), server.radiusPort, 5000));
   assert.equal(elsewhere.code, PacketCode.AccessReject);
 
-  const erinToken = await tokenState(installation, erin.serial);
-  assert.equal(erinToken.counter, 2, "erin's passcode was never verified with a foreign State");
-  assert.equal((await tokenState(installation, alice.serial)).counter, 2, "alice's passcode was never verified with erin's State");
+  const gusToken = await tokenState(installation, gus.serial);
+  assert.equal(gusToken.counter, 1, "gus's passcode was never verified with a foreign State");
+  assert.equal((await tokenState(installation, hal.serial)).counter, 1, "hal's passcode was never verified with gus's State");
   // And the passcode that was never consumed still works through a fresh challenge.
-  const fresh = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erin.password }), server.radiusPort, 5000));
+  const fresh = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gus.password }), server.radiusPort, 5000));
   const freshState = { type: AttributeType.State, value: attributesOf(fresh, AttributeType.State)[0]! };
-  const ok = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'erin', password: erinCode, attributes: [freshState] }), server.radiusPort, 5000));
+  const ok = decodeReply(await challenger.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'gus', password: gusCode, attributes: [freshState] }), server.radiusPort, 5000));
   assert.equal(ok.code, PacketCode.AccessAccept);
 });
 
 test("Calling-Station-Id decides the IP rules only for a client trusted to report it", async () => {
   const fay = user('fay');
   const callingStation = { type: AttributeType.CallingStationId, value: Buffer.from('198.51.100.7') };
-  const code = await hotp(fay.secretHex, 1);
+  const code = oathCode(fay.secretHex, 1);
   const request = (client: string) => accessRequest({ secret: RADIUS_SECRET, username: 'fay', password: `${fay.password}${code}`, attributes: [callingStation], identifier: client === 'trusting' ? 1 : 2 });
 
   // The trusting client reports an address in the denied network: reject, and the audit shows that address.

@@ -10,18 +10,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import pg from 'pg';
 import { DatabaseChallengeStore } from '../../src/radius/database-challenge-store.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
+import { createTestDatabase, postgresSkipReason } from '../postgres/test-database.js';
 
 const SECRET = 'store-test-secret-0123456789';
 const OPTIONS = { challenge: false, requireMessageAuthenticator: true, trustCallingStationId: false };
 
 interface Backend {
   name: string;
+  /** Why this backend cannot run here (PostgreSQL unreachable outside CI), or false. */
+  skip: string | false;
   open(): Promise<{ instance: Instance; clock: { now: number }; cleanup(): Promise<void> }>;
 }
 
@@ -34,6 +36,7 @@ async function openWith(env: NodeJS.ProcessEnv, cleanup: () => Promise<void>) {
 const backends: Backend[] = [
   {
     name: 'SQLite',
+    skip: false,
     async open() {
       const dir = await mkdtemp(join(tmpdir(), 'otpgate-radius-store-'));
       return openWith({ OTPGATE_DATA_DIR: dir }, () => rm(dir, { recursive: true, force: true }));
@@ -41,18 +44,13 @@ const backends: Backend[] = [
   },
   {
     name: 'PostgreSQL',
+    // A fresh database on the server OTPGATE_TEST_POSTGRES_URL names, like every other PostgreSQL test.
+    skip: await postgresSkipReason(),
     async open() {
       const dir = await mkdtemp(join(tmpdir(), 'otpgate-radius-store-'));
-      const database = `otpgate_radius_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-      await admin.connect();
-      await admin.query(`create database ${database}`);
-      await admin.end();
-      return openWith({ OTPGATE_DATA_DIR: dir, OTPGATE_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}` }, async () => {
-        const drop = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-        await drop.connect();
-        await drop.query(`drop database if exists ${database} with (force)`);
-        await drop.end();
+      const database = await createTestDatabase();
+      return openWith({ OTPGATE_DATA_DIR: dir, OTPGATE_DATABASE_URL: database.url }, async () => {
+        await database.drop();
         await rm(dir, { recursive: true, force: true });
       });
     },
@@ -60,7 +58,7 @@ const backends: Backend[] = [
 ];
 
 for (const backend of backends) {
-  describe(backend.name, async () => {
+  describe(backend.name, { skip: backend.skip }, async () => {
     const opened = await backend.open();
     const { instance, clock } = opened;
     after(() => opened.cleanup());
@@ -124,9 +122,10 @@ for (const backend of backends) {
     test("one tenant cannot remove or list another tenant's client", async () => {
       const other = await services.accounts.create(OPERATOR, `other-${backend.name.toLowerCase()}`);
       const own = await services.accounts.resolve(OPERATOR);
-      await assert.rejects(services.radiusClients.remove(OPERATOR, other, 'wide'), (e: unknown) => e instanceof ServiceError && e.code === 'radius_client_not_found');
+      await services.radiusClients.add(OPERATOR, own, 'tenant-own', '192.0.2.77', `${SECRET}-own`, OPTIONS);
+      await assert.rejects(services.radiusClients.remove(OPERATOR, other, 'tenant-own'), (e: unknown) => e instanceof ServiceError && e.code === 'radius_client_not_found');
       assert.deepEqual(await services.radiusClients.list(other), []);
-      assert.ok((await services.radiusClients.list(own)).some((c) => c.name === 'wide'));
+      assert.ok((await services.radiusClients.list(own)).some((c) => c.name === 'tenant-own'));
     });
   });
 }

@@ -4,8 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, randomSecretHex, testEnv, writeFile } from '../helpers/installation.js';
+import { makeTempDir, testEnv, writeFile } from '../helpers/installation.js';
 import { runCli } from '../helpers/cli.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 const COMMANDS = [['token', 'list'], ['token', 'list', '--json'], ['user', 'list'], ['account', 'list'], ['audit', 'list'], ['audit', 'verify'], ['check', 'admin', '--password', 'whatever1']];
 

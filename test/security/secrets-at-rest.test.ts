@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { makeTempDir, randomSecretHex, testEnv, writeFile, PASSWORD } from '../helpers/installation.js';
+import { makeTempDir, testEnv, writeFile, PASSWORD } from '../helpers/installation.js';
 import { runCli } from '../helpers/cli.js';
 import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 function base32(bytes: Buffer): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

@@ -5,8 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
-import { importCsv, makeInstallation, PASSWORD, randomSecretHex, type Installation } from '../helpers/installation.js';
+import { importCsv, makeInstallation, PASSWORD, type Installation } from '../helpers/installation.js';
 import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 describe('self-association back-off', () => {
   let inst: Installation;

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { buildServer } from '../../src/http/app.js';
 import { OPERATOR } from '../../src/services/context.js';
 import { engineCases } from '../store/engines.js';
-import { makeFixture } from '../api/fixtures.js';
+import { makeFixture } from '../helpers/app.js';
 import { consoleSession } from '../fuzz/targets.js';
 
 const cases = await engineCases();

@@ -5,8 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
-import { auditEvents, importCsv, makeInstallation, PASSWORD, randomSecretHex, tokenOf, type Installation } from '../helpers/installation.js';
+import { auditEvents, importCsv, makeInstallation, PASSWORD, tokenOf, type Installation } from '../helpers/installation.js';
 import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 function refusedWith(code: string, message?: RegExp) {
   return (error: unknown) => {

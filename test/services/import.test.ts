@@ -4,9 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, randomSecretHex, testEnv, writeFile, PASSWORD } from '../helpers/installation.js';
+import { makeTempDir, testEnv, writeFile, PASSWORD } from '../helpers/installation.js';
 import { runCli } from '../helpers/cli.js';
 import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 describe('CSV import through the command line', () => {
   const dir = makeTempDir();

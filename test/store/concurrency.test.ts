@@ -10,7 +10,9 @@ import { openInstance, type Instance } from '../../src/runtime/instance.js';
 import type { Actor } from '../../src/services/context.js';
 import { AuditWriter, listAuditEvents } from '../../src/store/audit-log.js';
 import { advanceCounter, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
-import { engineCases, hotpCode, importTokens, randomSecretHex, type TestInstallation } from './engines.js';
+import { engineCases, importTokens, type TestInstallation } from './engines.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 const actor: Actor = { name: 'test', accountId: null, clientIp: null };
 
@@ -51,10 +53,10 @@ for (const engine of await engineCases()) {
       const secret = randomSecretHex();
       await importTokens(t.services, t.account, [{ serial: 'RACE0001', secretHex: secret }]);
       await t.services.users.create(actor, t.account, { username: 'racer', password: 'racer-password' });
-      await t.services.tokens.associate(actor, t.account, 'racer', 'RACE0001', hotpCode(secret, 0));
+      await t.services.tokens.associate(actor, t.account, 'racer', 'RACE0001', oathCode(secret, 0));
       // The 49 losers count as replays; a lock must not get in the way of counting them.
       await t.services.accounts.updateSettings(actor, t.account, { maxFailures: 100 });
-      const code = hotpCode(secret, 1);
+      const code = oathCode(secret, 1);
       const instances = [t.services, other.services];
       const outcomes = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>

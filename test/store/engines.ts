@@ -1,8 +1,6 @@
 // The store and service contract runs once per engine: a SQLite file in a temp dir, and a fresh
 // PostgreSQL database. Each case opens a real installation through initInstance, as `otpgate init` does.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/runtime/config.js';
@@ -69,11 +67,6 @@ export async function engineCases(): Promise<EngineCase[]> {
   ];
 }
 
-/** The HOTP code of a hex secret at a counter, from Debian's oathtool (an implementation not ours). */
-export function hotpCode(secretHex: string, counter: number, digits = 6): string {
-  return execFileSync('oathtool', ['--hotp', '-d', String(digits), '-c', String(counter), secretHex], { encoding: 'utf8' }).trim();
-}
-
 export interface SeedToken {
   serial: string;
   secretHex: string;
@@ -85,11 +78,6 @@ export async function importTokens(services: Services, account: AccountRow, toke
   const csv = tokens.map((t) => `${t.serial},${t.secretHex},hotp,6,${t.counter ?? 0}`).join('\n');
   const report = await services.imports.import(OPERATOR, account, { input: inputOf(csv), format: 'csv' });
   if (report.imported !== tokens.length) throw new Error(`imported ${report.imported} of ${tokens.length}: ${JSON.stringify(report.skipped)}`);
-}
-
-/** A random 20-byte (160-bit) secret, as RFC 4226 §4 recommends. */
-export function randomSecretHex(): string {
-  return randomBytes(20).toString('hex');
 }
 
 /** A file's content as the stream of chunks the import service reads. */

@@ -10,7 +10,9 @@ import { findUserByName } from '../../src/store/user-store.js';
 import { clearThrottles, readThrottles, writeThrottle } from '../../src/store/throttle-store.js';
 import { userThrottleKey } from '../../src/services/throttle-keys.js';
 import type { ImportedKey } from '../../src/import/imported-key.js';
-import { engineCases, hotpCode, importTokens, inputOf, randomSecretHex, type TestInstallation } from './engines.js';
+import { engineCases, importTokens, inputOf, type TestInstallation } from './engines.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 const admin: Actor = { name: 'test', accountId: null, clientIp: '192.0.2.10' };
 
@@ -57,7 +59,7 @@ for (const engine of await engineCases()) {
       assert.equal((await tokens.show(t.account, 'CRUD0001')).status, 'available');
 
       await t.services.users.create(admin, t.account, { username: 'carol', password: 'carol-password' });
-      const associated = await tokens.associate(admin, t.account, 'carol', 'CRUD0001', hotpCode(secret, 0));
+      const associated = await tokens.associate(admin, t.account, 'carol', 'CRUD0001', oathCode(secret, 0));
       assert.equal(associated.status, 'associated');
       assert.equal(associated.username, 'carol');
       assert.equal(associated.counter, 1);
@@ -84,7 +86,7 @@ for (const engine of await engineCases()) {
       clock = 1_767_225_600_123;
       await importTokens(t.services, t.account, [{ serial: 'BIG00001', secretHex: secret, counter: bigCounter }]);
       await t.services.users.create(admin, t.account, { username: 'dave', password: 'dave-password' });
-      await t.services.tokens.associate(admin, t.account, 'dave', 'BIG00001', hotpCode(secret, bigCounter + 2));
+      await t.services.tokens.associate(admin, t.account, 'dave', 'BIG00001', oathCode(secret, bigCounter + 2));
 
       const row = await findTokenBySerial(t.services.ctx.db, 'BIG00001');
       assert.ok(row);
@@ -95,7 +97,7 @@ for (const engine of await engineCases()) {
       assert.equal(row.created_at, clock);
       assert.equal(row.associated_at, clock);
 
-      const outcome = await t.services.signIn.check({ accountId: t.account.id, username: 'dave', password: 'dave-password', passcode: hotpCode(secret, bigCounter + 3), actor: admin });
+      const outcome = await t.services.signIn.check({ accountId: t.account.id, username: 'dave', password: 'dave-password', passcode: oathCode(secret, bigCounter + 3), actor: admin });
       assert.equal(outcome.result, 'accept');
       assert.equal((await findTokenBySerial(t.services.ctx.db, 'BIG00001'))?.counter, bigCounter + 4);
 
@@ -111,13 +113,13 @@ for (const engine of await engineCases()) {
       const secret = randomSecretHex();
       await importTokens(t.services, t.account, [{ serial: 'LOCK0001', secretHex: secret }]);
       await t.services.users.create(admin, t.account, { username: 'erin', password: 'erin-password' });
-      await t.services.tokens.associate(admin, t.account, 'erin', 'LOCK0001', hotpCode(secret, 0));
+      await t.services.tokens.associate(admin, t.account, 'erin', 'LOCK0001', oathCode(secret, 0));
       await t.services.accounts.updateSettings(admin, t.account, { maxFailures: 3 });
       const account = await t.services.accounts.byId(t.account.id);
       const check = (passcode: string) =>
         t.services.signIn.check({ accountId: account.id, username: 'erin', password: 'erin-password', passcode, actor: { ...admin, clientIp: null } });
 
-      const wrong = hotpCode(secret, 500);
+      const wrong = oathCode(secret, 500);
       assert.equal((await check(wrong)).result, 'reject');
       assert.equal((await check(wrong)).result, 'reject');
       assert.equal((await t.services.tokens.show(account, 'LOCK0001')).failCount, 2);
@@ -126,10 +128,10 @@ for (const engine of await engineCases()) {
       assert.equal(locked.status, 'locked');
       assert.equal(locked.failCount, 3);
       assert.ok(locked.lockedAt);
-      assert.equal((await check(hotpCode(secret, 1))).result, 'locked');
+      assert.equal((await check(oathCode(secret, 1))).result, 'locked');
 
       await t.services.tokens.unlock(admin, account, 'LOCK0001');
-      assert.equal((await check(hotpCode(secret, 1))).result, 'accept');
+      assert.equal((await check(oathCode(secret, 1))).result, 'accept');
       assert.equal((await t.services.tokens.show(account, 'LOCK0001')).failCount, 0);
       await t.services.accounts.updateSettings(admin, account, { maxFailures: 10 });
       t.account = await t.services.accounts.byId(t.account.id);

@@ -1,8 +1,7 @@
-// Test fixture, not product code: a real installation in a temp directory (SQLite file, master key), the
+// The API app fixture, not product code: a real installation in a temp directory (SQLite file, master key), the
 // real services and the real Fastify app, two accounts with users, tokens and API keys, a clock the test
 // moves, and passcodes from Debian's oathtool.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +13,11 @@ import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { BIN } from './cli.js';
+import { oathCode } from './otp.js';
+import { randomSecretHex } from './secrets.js';
 
 export const PASSWORD = 'correct horse battery';
-
-/** A code from oathtool: the reference implementation, not ours. */
-export function hotp(hex: string, counter: number, digits = 6): string {
-  return execFileSync('oathtool', ['--hotp', '-d', String(digits), '-c', String(counter), hex], { encoding: 'utf8' }).trim();
-}
 
 export interface SeedToken {
   serial: string;
@@ -28,17 +25,7 @@ export interface SeedToken {
 }
 
 export function newToken(serial: string): SeedToken {
-  return { serial, hex: randomBytes(20).toString('hex') };
-}
-
-/** RFC 4648 base32 of a hex secret (how authenticator apps and some seed files show it). */
-export function base32(hex: string): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const byte of Buffer.from(hex, 'hex')) bits += byte.toString(2).padStart(8, '0');
-  let out = '';
-  for (let i = 0; i < bits.length; i += 5) out += alphabet[parseInt(bits.slice(i, i + 5).padEnd(5, '0'), 2)];
-  return out;
+  return { serial, hex: randomSecretHex() };
 }
 
 export interface Clock {
@@ -119,8 +106,8 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
     const zedToken = newToken('2000000000001');
     await services.imports.import(OPERATOR, acme, { input: once(csvOf([aliceToken, ...spare])), format: 'csv' });
     await services.imports.import(OPERATOR, globex, { input: once(csvOf([zedToken])), format: 'csv' });
-    await services.tokens.associate(OPERATOR, acme, 'alice', aliceToken.serial, hotp(aliceToken.hex, 0));
-    await services.tokens.associate(OPERATOR, globex, 'zed', zedToken.serial, hotp(zedToken.hex, 0));
+    await services.tokens.associate(OPERATOR, acme, 'alice', aliceToken.serial, oathCode(aliceToken.hex, 0));
+    await services.tokens.associate(OPERATOR, globex, 'zed', zedToken.serial, oathCode(zedToken.hex, 0));
 
     const key = async (account: AccountRow, name: string, scopes: string[], allowClientIp = false) =>
       (await services.apiKeys.create(OPERATOR, account, name, scopes, allowClientIp)).key;
@@ -189,26 +176,6 @@ export async function check(app: App, key: string, body: Record<string, unknown>
 
 // ---- real processes -------------------------------------------------------------------------------------
 
-export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'otpgate.js');
-
-/** Runs `otpgate ARGS` to completion. */
-export function cli(env: Record<string, string>, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  try {
-    const stdout = execFileSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'] });
-    return { status: 0, stdout, stderr: '' };
-  } catch (error) {
-    const e = error as { status: number; stdout: string; stderr: string };
-    return { status: e.status, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-/** The last line of `otpgate apikey create`: the key. */
-export function createKey(env: Record<string, string>, name: string, ...flags: string[]): string {
-  const result = cli(env, ['apikey', 'create', name, ...flags]);
-  if (result.status !== 0) throw new Error(`apikey create failed: ${result.stderr}`);
-  return result.stdout.trim().split('\n').at(-1)!;
-}
-
 export interface Served {
   child: ChildProcess;
   url: string;
@@ -228,7 +195,7 @@ export async function serve(env: Record<string, string>): Promise<Served> {
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out} ${err}`)), 15000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s: ${out} ${err}`)), 60_000);
     const look = () => {
       const match = /otpgate listening on (http:\/\/\S+?)(,|\s)/.exec(out);
       if (match?.[1]) {

@@ -1,27 +1,23 @@
-// Test fixture, not product code: a real otpgate installation in a temp directory (set up through the
-// services in this process), a real `node bin/otpgate.js serve` with RADIUS on an ephemeral UDP port, the
-// command line run as a child process, and passcodes from Debian's oathtool. Needs `npm run build` first.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// The RADIUS end-to-end fixture: a real otpgate installation in a temp directory (set up through the
+// services in this process), a real `node bin/otpgate.js serve` with RADIUS on an ephemeral UDP port, raw
+// UDP clients on loopback addresses, the command line run as a child process, and passcodes from Debian's
+// oathtool. startRadiusE2e puts them together the way every RADIUS end-to-end test file needs them.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, openInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { RadiusClientOptions } from '../../src/services/radius-client-service.js';
+import { rawClient, type RawClient } from '../radius/fixture.js';
+import { BIN, runCli, type CliResult } from './cli.js';
+import { oathCode } from './otp.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/otpgate.js');
 
 export const RADIUS_SECRET = 'e2e-shared-secret-0123456789';
 export const PASSWORD_SUFFIX = ' password';
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 export interface UserWithToken {
   username: string;
@@ -57,14 +53,7 @@ export async function createInstallation(): Promise<Installation> {
   return {
     dir,
     env,
-    cli: (args, input) =>
-      new Promise((done) => {
-        const child = execFile(process.execPath, [BIN, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-          done({ code, stdout, stderr });
-        });
-        child.stdin?.end(input ?? '');
-      }),
+    cli: (args, input) => runCli(args, env, input ?? '', dir),
     async withInstance(work) {
       const instance = await openInstance(loadConfig(env));
       try {
@@ -92,7 +81,7 @@ export async function addUsersWithTokens(installation: Installation, usernames: 
     await services.imports.import(OPERATOR, account, { input: Readable.from([csv]), format: 'csv' });
     for (const user of users) {
       await services.users.create(OPERATOR, account, { username: user.username, password: user.password, role: 'user', displayName: user.username });
-      await services.tokens.associate(OPERATOR, account, user.username, user.serial, await hotp(user.secretHex, 0));
+      await services.tokens.associate(OPERATOR, account, user.username, user.serial, oathCode(user.secretHex, 0));
     }
     return users;
   });
@@ -107,13 +96,6 @@ export async function addRadiusClient(installation: Installation, name: string, 
       trustCallingStationId: false,
       ...options,
     });
-  });
-}
-
-/** HOTP(secret, counter) from oathtool, the way an administrator would compute it. */
-export function hotp(secretHex: string, counter: number): Promise<string> {
-  return new Promise((done, fail) => {
-    execFile('oathtool', ['--hotp', '-c', String(counter), secretHex], (error, stdout) => (error ? fail(new Error(`oathtool failed: ${error.message}`)) : done(stdout.trim())));
   });
 }
 
@@ -179,4 +161,56 @@ export async function signInEvents(installation: Installation, username: string)
   const result = await installation.cli(['audit', 'list', '--user', username, '--json', '--limit', '1000']);
   if (result.code !== 0) throw new Error(`audit list failed: ${result.stderr}`);
   return (JSON.parse(result.stdout) as AuditEvent[]).filter((e) => e.action === 'signin');
+}
+
+export interface RadiusE2e {
+  installation: Installation;
+  server: RunningServer;
+  /** The users, in the order asked for, each with a token at C = 1. */
+  users: UserWithToken[];
+  /** A raw UDP client bound to `address` (a loopback address), closed by close(). */
+  client(address?: string): Promise<RawClient>;
+  /** Closes the clients, stops the server and removes the installation, whatever was set up. */
+  close(): Promise<void>;
+}
+
+export interface RadiusE2eOptions {
+  users: string[];
+  /** RADIUS clients to add (default: one PAP client `vpn` for 127.0.0.1). */
+  clients?: { name: string; cidr: string; options?: Partial<RadiusClientOptions> }[];
+  /** More set-up on the installation before the server starts (the CLI works on it then). */
+  prepare?(installation: Installation): Promise<void>;
+}
+
+/** An installation with users, tokens and RADIUS clients, and `otpgate serve` running on it. */
+export async function startRadiusE2e(options: RadiusE2eOptions): Promise<RadiusE2e> {
+  const installation = await createInstallation();
+  const clients: RawClient[] = [];
+  let server: RunningServer | undefined;
+  const close = async (): Promise<void> => {
+    for (const client of clients) await client.close();
+    await server?.stop();
+    await installation.remove();
+  };
+  try {
+    const users = await addUsersWithTokens(installation, options.users);
+    for (const client of options.clients ?? [{ name: 'vpn', cidr: '127.0.0.1/32' }]) await addRadiusClient(installation, client.name, client.cidr, client.options);
+    await options.prepare?.(installation);
+    server = await startServe(installation);
+    const running = server;
+    return {
+      installation,
+      server: running,
+      users,
+      async client(address = '127.0.0.1') {
+        const client = await rawClient(address);
+        clients.push(client);
+        return client;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
