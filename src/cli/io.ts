@@ -1,6 +1,7 @@
 // Command-line plumbing: usage errors, output as tables or JSON, prompts, progress on a terminal.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createInterface } from 'node:readline';
+import { textProblem } from '../core/text.js';
 
 /** Bad usage: exit code 2. */
 export class UsageError extends Error {
@@ -16,6 +17,70 @@ export interface CommandIo {
 export const processIo: CommandIo = { out: process.stdout, err: process.stderr, input: process.stdin };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Refuses arguments that are not text to store as given: a lone surrogate or a NUL (see core/text.ts), or
+ * U+FFFD, which is what Node makes of bytes that are not UTF-8. The message names the option, never echoes
+ * the value (it may be a password).
+ */
+export function refuseIllFormedArguments(argv: readonly string[]): void {
+  argv.forEach((arg, i) => {
+    const problem = textProblem(arg) ?? (arg.includes('\uFFFD') ? 'is not valid UTF-8 text (it holds U+FFFD, which bytes that are not UTF-8 become)' : null);
+    if (problem === null) return;
+    const previous = i > 0 ? argv[i - 1] : undefined;
+    const what = previous?.startsWith('--') && !previous.includes('=') ? `the value of ${previous}` : `argument ${i + 1}`;
+    throw new UsageError(`${what} ${problem}`);
+  });
+}
+
+/** A line read from standard input: strict UTF-8, and text that can be stored as given. */
+function checkedLine(bytes: Buffer): string {
+  let line: string;
+  try {
+    line = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError('standard input is not valid UTF-8 text');
+  }
+  const problem = textProblem(line);
+  if (problem !== null) throw new UsageError(`the line read from standard input ${problem}`);
+  return line;
+}
+
+/** The first line of a pipe as bytes (without its line ending), or null when it ends before any byte. */
+function readLineBytes(input: NodeJS.ReadableStream): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const stop = () => {
+      input.removeListener('data', onData);
+      input.removeListener('end', onEnd);
+      input.removeListener('error', onError);
+      input.pause();
+    };
+    const finish = (line: Buffer | null) => {
+      stop();
+      resolve(line === null ? null : line.at(-1) === 0x0d ? line.subarray(0, -1) : line);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      const end = bytes.indexOf(0x0a);
+      if (end < 0) {
+        chunks.push(bytes);
+        return;
+      }
+      chunks.push(bytes.subarray(0, end));
+      finish(Buffer.concat(chunks));
+    };
+    const onEnd = () => finish(chunks.length > 0 ? Buffer.concat(chunks) : null);
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    input.on('data', onData);
+    input.on('end', onEnd);
+    input.on('error', onError);
+    input.resume();
+  });
+}
 
 /** node:util parseArgs, with unknown options and missing values reported as usage errors. */
 export function parse<O extends Options>(args: string[], options: O, positionals: { min: number; max: number; usage: string }) {
@@ -53,11 +118,22 @@ export async function readSecretLine(io: CommandIo, prompt: string): Promise<str
     input.resume();
     return new Promise((resolve, reject) => {
       let text = '';
+      const decoder = new TextDecoder('utf-8', { fatal: true });
       const onData = (chunk: Buffer) => {
-        for (const char of chunk.toString('utf8')) {
+        let typed: string;
+        try {
+          typed = decoder.decode(chunk, { stream: true });
+        } catch {
+          done();
+          reject(new UsageError('the terminal sent text that is not valid UTF-8'));
+          return;
+        }
+        for (const char of typed) {
           if (char === '\r' || char === '\n') {
             done();
-            resolve(text);
+            const problem = textProblem(text);
+            if (problem === null) resolve(text);
+            else reject(new UsageError(`the line typed ${problem}`));
             return;
           }
           if (char === '\u0003') {
@@ -78,12 +154,9 @@ export async function readSecretLine(io: CommandIo, prompt: string): Promise<str
       input.on('data', onData);
     });
   }
-  const lines = createInterface({ input, terminal: false });
-  for await (const line of lines) {
-    lines.close();
-    return line;
-  }
-  throw new UsageError('expected a password on standard input (or pass --password)');
+  const line = await readLineBytes(input);
+  if (line === null) throw new UsageError('expected a password on standard input (or pass --password)');
+  return checkedLine(line);
 }
 
 /** Asks yes/no on a terminal. */

@@ -15,7 +15,7 @@ import { radiusCommands } from './commands/radius.js';
 import { restrictionCommands } from './commands/restriction.js';
 import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
-import { parse, processIo, UsageError, type CommandIo } from './io.js';
+import { parse, processIo, refuseIllFormedArguments, UsageError, type CommandIo } from './io.js';
 
 const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands];
 
@@ -91,6 +91,7 @@ export async function main(argv: string[], io: CommandIo = processIo, env: NodeJ
   const [name, ...args] = argv;
   let instance: Instance | undefined;
   try {
+    refuseIllFormedArguments(argv);
     if (!name || name === '--help' || name === '-h' || name === 'help') {
       (name ? io.out : io.err).write(`${help()}\n`);
       return name ? 0 : 2;

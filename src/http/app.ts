@@ -12,6 +12,9 @@ import '../web/principal.js';
 import { apiPlugin, sendNotFound } from './api/index.js';
 import { canonicalIp } from './client-ip.js';
 import { sendError } from './errors.js';
+import { renderNotFound } from '../console/message-pages.js';
+import { findTextProblem } from '../core/text.js';
+import { ServiceError } from '../services/errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,6 +58,12 @@ export const REDACTED_PATHS = [
   '*.key',
 ];
 
+/** Paths that answer in the API's JSON error format. */
+function isApiPath(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return path === '/api' || path.startsWith('/api/');
+}
+
 export interface ServerOptions {
   /** pino options, or false for no logging (tests). A file destination comes from OTPGATE_LOG_FILE. */
   logger?: LoggerOptions | false;
@@ -82,7 +91,15 @@ export async function buildServer(services: Services, config: Config, options: S
     // X-Forwarded-For that is not a trusted proxy (proxy-addr's rule). Without trusted proxies the
     // header is ignored entirely.
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // No type coercion: a field of the wrong type (["frank"] for "frank", "1" for 1) is refused, never
+    // converted. The API's numeric query parameters are converted explicitly (api/index.ts).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    // A path parameter is refused by its route's schema (a clear 400 naming it) rather than by the router;
+    // longer ones get the router's error, in the error format (frameworkErrors below).
+    routerOptions: { maxParamLength: 1024 },
+    // Errors found before routing (a bad percent-encoding in the path, a path parameter over the limit):
+    // the API's error format under /api, the console's "not found" page elsewhere.
+    frameworkErrors: (error, request, reply) => void (isApiPath(request.url) ? sendError(reply, error) : renderNotFound(reply)),
     return503OnClosing: true,
     // The access log is one line per request, written when the answer is sent (below), instead of
     // Fastify's two (request received, request completed) with the request and response serialised.
@@ -129,6 +146,33 @@ export async function buildServer(services: Services, config: Config, options: S
   // During a database outage, a request that did not fail with 503 may be the first sign of recovery.
   app.addHook('onResponse', async (request, reply) => {
     if (services.health.outage && reply.statusCode !== 503) services.health.settled(request.log);
+  });
+
+  // JSON bodies must be UTF-8: invalid bytes are refused, not replaced with U+FFFD. The text is then parsed
+  // by Fastify's own JSON parser (which refuses __proto__ and constructor.prototype keys).
+  const parseJsonText = app.getDefaultJsonParser('error', 'error');
+  const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+    } catch {
+      done(new ServiceError('invalid_request', 'the body is not valid UTF-8'), undefined);
+      return;
+    }
+    void parseJsonText(request, text, done);
+  });
+  // Every string a request carries (path parameters, query, JSON or form body, keys included) must be text
+  // that can be stored as given; see core/text.ts.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const found = findTextProblem(request.params, 'params') ?? findTextProblem(request.query, 'querystring') ?? findTextProblem(request.body, 'body');
+    if (found === null) {
+      done();
+      return;
+    }
+    const field = /^(?:params|querystring|body)\.([^.[]+)/.exec(found.path)?.[1];
+    done(new ServiceError('invalid_request', `${found.path} ${found.problem}; nothing was done`, field ? { field } : undefined));
   });
 
   await app.register(apiPlugin, { prefix: '/api/v1' });

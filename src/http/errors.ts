@@ -25,6 +25,10 @@ export function toErrorBody(error: unknown, request: FastifyRequest): { status: 
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return make('unsupported_media_type', `Content-Type ${String(request.headers['content-type'] ?? '(none)')} is not accepted here`);
+    case 'FST_ERR_BAD_URL':
+      return make('invalid_request', `the path ${JSON.stringify(request.url.split('?')[0] ?? '')} is not valid: a percent-encoding is malformed or not UTF-8`);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return make('uri_too_long', 'a path parameter is over the length limit');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

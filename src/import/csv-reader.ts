@@ -1,12 +1,11 @@
 // The OATH CSV seed layout that LinOTP and privacyIDEA read:
 //   serial, secret (hex), type (hotp|totp, default hotp), digits (default 6), counter or time step, algorithm
 // one token a line, `#` comment lines. Any malformed line refuses the whole file, named by its number.
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import { isHashAlgorithm } from '../core/hotp.js';
 import { normalizeSerial } from '../core/serial.js';
 import { SeedFileError, type ImportedKey, type ReadResult, type SkippedKey } from './imported-key.js';
 import { checkSecretLength, refuseDuplicateSerials } from './key-rules.js';
+import { isWellFormedText } from '../core/text.js';
 
 export interface CsvOptions {
   allowShortSecrets?: boolean;
@@ -14,6 +13,50 @@ export interface CsvOptions {
 }
 
 const MAX_LINE_LENGTH = 4096;
+/** A line's bytes are refused beyond this, before it is decoded (a UTF-8 character is at most 4 bytes). */
+const MAX_LINE_BYTES = 4 * MAX_LINE_LENGTH;
+
+const NOT_UTF8 = 'the line is not valid UTF-8 text';
+
+/**
+ * The file's lines, numbered from 1, each decoded as strict UTF-8: a line holding bytes that are not UTF-8
+ * refuses the file, named by its number, instead of being read with U+FFFD in their place. Lines end at
+ * LF, CRLF or a lone CR. Text chunks (from callers in the process) must be well-formed Unicode.
+ */
+async function* numberedLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<{ text: string; number: number }> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let number = 0;
+  function* split(bytes: Buffer): Generator<{ text: string; number: number }> {
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      throw new SeedFileError('not_csv', NOT_UTF8, `line ${number + 1}`);
+    }
+    // Inside one LF-ended piece: a trailing CR is part of CRLF; any other CR ends a line of its own.
+    for (const line of (text.endsWith('\r') ? text.slice(0, -1) : text).split('\r')) yield { text: line, number: ++number };
+  }
+  for await (const chunk of input) {
+    if (typeof chunk === 'string' && !isWellFormedText(chunk)) {
+      const before = chunk.slice(0, chunk.search(/\p{Cs}/u));
+      throw new SeedFileError('not_csv', NOT_UTF8, `line ${number + before.split('\n').length}`);
+    }
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    for (let end = bytes.indexOf(0x0a); end >= 0; end = bytes.indexOf(0x0a)) {
+      pending.push(bytes.subarray(0, end));
+      yield* split(Buffer.concat(pending));
+      pending = [];
+      pendingBytes = 0;
+      bytes = bytes.subarray(end + 1);
+    }
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    if (pendingBytes > MAX_LINE_BYTES) throw new SeedFileError('resource_limit', `the line is over ${MAX_LINE_LENGTH} characters`, `line ${number + 1}`);
+  }
+  if (pendingBytes > 0) yield* split(Buffer.concat(pending));
+}
 
 function splitFields(line: string): string[] {
   return line.split(',').map((field) => field.trim().replace(/^"(.*)"$/, '$1').trim());
@@ -55,10 +98,7 @@ function parseLine(fields: string[], source: string): ImportedKey {
 export async function readCsv(input: AsyncIterable<Buffer | string>, options: CsvOptions = {}): Promise<ReadResult> {
   const keys: ImportedKey[] = [];
   const skipped: SkippedKey[] = [];
-  const lines = createInterface({ input: Readable.from(input, { objectMode: false }), crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const raw of lines) {
-    lineNumber++;
+  for await (const { text: raw, number: lineNumber } of numberedLines(input)) {
     const source = `line ${lineNumber}`;
     if (raw.length > MAX_LINE_LENGTH) throw new SeedFileError('resource_limit', `the line is over ${MAX_LINE_LENGTH} characters`, source);
     const line = (lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   token_not_available: { status: 409, summary: 'The token is associated with another user, locked or retired.' },
   user_has_token: { status: 409, summary: 'The user already has a token; disassociate it first.' },
   conflict: { status: 409, summary: 'The token changed while the request ran (for instance a sign-in used the same passcode); retry.' },
+  uri_too_long: { status: 414, summary: 'The path is over the length limit.' },
   payload_too_large: { status: 413, summary: 'The request body is over the size limit.' },
   unsupported_media_type: { status: 415, summary: 'The Content-Type is not one the route accepts.' },
   too_many_attempts: { status: 429, summary: 'Too many failed sign-ins for this user or address; retry after Retry-After seconds.' },

@@ -104,6 +104,8 @@ export class UserService {
       set.disabled_at = changes.disabled ? this.ctx.now() : null;
       set.disabled_reason = changes.disabled ? `by ${actor.name}` : null;
     }
+    // Nothing to change (an empty PATCH): the user as they are, nothing written.
+    if (Object.keys(set).length === 0) return this.show(account, username);
     await updateUser(this.ctx.db, user.id, set);
     if (set.password_hash || set.disabled_at) await deleteSessionsOfUser(this.ctx.db, user.id);
     const fields = Object.keys(changes).filter((k) => k !== 'disabled' && changes[k as keyof UserChanges] !== undefined);

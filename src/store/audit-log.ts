@@ -21,17 +21,29 @@ export interface AuditEventInput {
 
 const HEAD_KEY = 'audit_head';
 
+/**
+ * Text as both engines will hold it: its well-formed form, a lone UTF-16 surrogate replaced by U+FFFD (what
+ * Buffer.from(text, 'utf8') makes). Left as it is, SQLite would store a lone surrogate's WTF-8 bytes (read
+ * back as three U+FFFD) and PostgreSQL one U+FFFD, and neither is what the chain value hashed, so `audit
+ * verify` would report the log broken from that event on. The entries refuse such text; this keeps the
+ * chain sound whatever reaches it (a value cut inside a surrogate pair to fit its column, say).
+ */
+function storable(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 function toFields(input: AuditEventInput): ChainedFields {
+  const text = (value: string | null | undefined) => (value === null || value === undefined ? null : storable(value));
   return {
     account_id: input.accountId,
     at: input.at,
-    actor: input.actor,
-    action: input.action,
-    target_user: input.targetUser ?? null,
-    target_serial: input.targetSerial ?? null,
-    client_ip: input.clientIp ?? null,
-    outcome: input.outcome,
-    reason: input.reason ?? null,
+    actor: storable(input.actor),
+    action: storable(input.action),
+    target_user: text(input.targetUser),
+    target_serial: text(input.targetSerial),
+    client_ip: text(input.clientIp),
+    outcome: storable(input.outcome),
+    reason: text(input.reason),
   };
 }
 

@@ -40,10 +40,15 @@ export function actorOf(request: FastifyRequest, clientIp: string | null = reque
     : { name: `user:${principal.username}`, accountId: principal.accountId, clientIp };
 }
 
+/** The refusal of a request without a valid API key or console session. */
+export function unauthenticated(): ServiceError {
+  return new ServiceError('unauthorized', 'send an API key as "Authorization: Bearer <key>", or sign in to the console');
+}
+
 /** The principal, which must hold one of the scopes (a console session of an admin counts as `admin`). */
 export function requireScope(request: FastifyRequest, ...scopes: ApiKeyScope[]): Principal {
   const principal = request.principal;
-  if (!principal) throw new ServiceError('unauthorized', 'send an API key as "Authorization: Bearer <key>", or sign in to the console');
+  if (!principal) throw unauthenticated();
   const held: ApiKeyScope[] = principal.kind === 'apikey' ? principal.scopes : principal.role === 'admin' ? ['admin'] : [];
   if (!scopes.some((s) => held.includes(s))) throw new ServiceError('insufficient_scope', `this route needs an API key with scope ${scopes.join(' or ')}`);
   return principal;

@@ -92,6 +92,12 @@ test('a PATCH changes only what its schema allows: account, counter, username an
   const changed = await patch({ role: 'admin', displayName: 'Bob B.' });
   assert.equal(changed.statusCode, 200, changed.body);
   assert.deepEqual([changed.json<{ role: string }>().role, changed.json<{ displayName: string }>().displayName], ['admin', 'Bob B.']);
+  // An empty PATCH changes nothing and answers the user as they are (the fuzzer found it answered 500).
+  const audited = (await f.services.audit.list({ accountId: f.acme.id, limit: 1000 })).length;
+  const empty = await patch({});
+  assert.equal(empty.statusCode, 200, empty.body);
+  assert.deepEqual([empty.json<{ role: string }>().role, empty.json<{ displayName: string }>().displayName], ['admin', 'Bob B.']);
+  assert.equal((await f.services.audit.list({ accountId: f.acme.id, limit: 1000 })).length, audited);
   // A token's counter has no route that sets it.
   assertError(await call(f.app, 'PATCH', `/api/v1/tokens/${f.aliceToken.serial}`, { key: f.keys.admin, body: { counter: 0 } }), 404, 'not_found');
 });
@@ -145,4 +151,62 @@ test('clientIp from a key without --client-ip is refused (400), never silently u
   const bad = await check(f.app, f.keys.clientIp, { username: 'bob', password: PASSWORD, clientIp: 'not-an-address' });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error?.code, 'invalid_request');
+});
+
+test('no type coercion: a field of the wrong type is 400, never converted (["frank"] is not "frank")', async (t) => {
+  const f = await makeFixture();
+  t.after(() => f.close());
+  assertError(await call(f.app, 'POST', '/api/v1/auth/check', { key: f.keys.check, body: { username: ['bob'], password: [PASSWORD] } }), 400, 'invalid_request');
+  assertError(await call(f.app, 'POST', '/api/v1/auth/check', { key: f.keys.check, body: { username: 'bob', password: PASSWORD, otp: 123456 } }), 400, 'invalid_request');
+  assertError(await call(f.app, 'POST', '/api/v1/auth/check', { key: f.keys.check, body: { username: 'bob', password: true } }), 400, 'invalid_request');
+  assertError(await call(f.app, 'PATCH', '/api/v1/users/dave', { key: f.keys.admin, body: { role: ['admin'] } }), 400, 'invalid_request');
+  assertError(await call(f.app, 'POST', '/api/v1/users', { key: f.keys.admin, body: { username: ['frank'], password: [PASSWORD] } }), 400, 'invalid_request');
+  assertError(await call(f.app, 'PUT', '/api/v1/users/bob/restrictions', { key: f.keys.admin, body: { rules: { cidr: '10.0.0.0/8', action: 'allow' }, default: 'deny' } }), 400, 'invalid_request');
+  assert.equal((await f.services.users.show(f.acme, 'dave')).role, 'user');
+  assert.equal((await f.services.users.list(f.acme)).length, 5, 'nothing was created');
+  // Numeric query parameters are still read from the querystring; repeated or non-numeric ones are refused.
+  const page = await call(f.app, 'GET', '/api/v1/tokens?limit=1&offset=1', { key: f.keys.admin });
+  assert.equal(page.statusCode, 200, page.body);
+  assert.equal(page.json<{ tokens: unknown[] }>().tokens.length, 1);
+  assertError(await call(f.app, 'GET', '/api/v1/tokens?limit=1&limit=2', { key: f.keys.admin }), 400, 'invalid_request');
+  assertError(await call(f.app, 'GET', '/api/v1/tokens?limit=one', { key: f.keys.admin }), 400, 'invalid_request');
+  assertError(await call(f.app, 'GET', '/api/v1/audit?before=1.5', { key: f.keys.admin }), 400, 'invalid_request');
+  assertError(await call(f.app, 'GET', '/api/v1/users?q=a&q=b', { key: f.keys.admin }), 400, 'invalid_request');
+});
+
+test("the framework's own errors answer in the error format: a long path parameter, a bad percent-encoding", async (t) => {
+  const f = await makeFixture();
+  t.after(() => f.close());
+  for (const key of [f.keys.admin, undefined]) {
+    assertError(await call(f.app, 'GET', `/api/v1/users/${'a'.repeat(5000)}`, { key }), 414, 'uri_too_long');
+    assertError(await call(f.app, 'GET', '/api/v1/users/%zz', { key }), 400, 'invalid_request');
+    assertError(await call(f.app, 'GET', '/api/v1/tokens/%E0%A4%A', { key }), 400, 'invalid_request');
+  }
+  // A parameter a little over its schema's length is the schema's 400, naming it.
+  const long = await call(f.app, 'GET', `/api/v1/users/${'a'.repeat(500)}`, { key: f.keys.admin });
+  assertError(long, 400, 'invalid_request');
+  assert.match(long.json<{ error: { message: string } }>().error.message, /username/);
+  // Unknown methods, bad bodies of every kind.
+  assertError(await call(f.app, 'PROPFIND', '/api/v1/users', { key: f.keys.admin }), 404, 'not_found');
+  assertError(await call(f.app, 'POST', '/api/v1/users', { key: f.keys.admin, body: '' }), 400, 'invalid_request');
+  assertError(await call(f.app, 'POST', '/api/v1/users', { key: f.keys.admin, body: '{"__proto__":{"role":"admin"},"username":"eve","password":"x"}' }), 400, 'invalid_request');
+  // The console answers its own "not found" page, not the API's format.
+  const page = await call(f.app, 'GET', '/admin/users/%zz');
+  assert.equal(page.statusCode, 404);
+  assert.match(String(page.headers['content-type']), /^text\/html/);
+});
+
+test('authentication comes first: without a valid key every API route is 401, whatever the body', async (t) => {
+  const f = await makeFixture();
+  t.after(() => f.close());
+  const big = JSON.stringify({ username: 'eve', password: 'x'.repeat(3 * 1024 * 1024) });
+  for (const headers of [{}, { authorization: 'Bearer otpg_not-a-key' }, { authorization: 'Basic eDp5' }] as Record<string, string>[]) {
+    assertError(await call(f.app, 'POST', '/api/v1/users', { body: {}, headers }), 401, 'unauthorized');
+    assertError(await call(f.app, 'POST', '/api/v1/users', { body: big, headers }), 401, 'unauthorized');
+    assertError(await call(f.app, 'POST', '/api/v1/users', { body: '{"username":', headers }), 401, 'unauthorized');
+    assertError(await call(f.app, 'POST', '/api/v1/auth/check', { body: { username: ['x'] }, headers }), 401, 'unauthorized');
+    assertError(await call(f.app, 'POST', '/api/v1/users', { body: 'a=b', headers: { ...headers, 'content-type': 'text/plain' } }), 401, 'unauthorized');
+    assertError(await call(f.app, 'GET', '/api/v1/tokens?limit=zero', { headers }), 401, 'unauthorized');
+  }
+  assert.equal((await f.services.users.list(f.acme)).length, 5);
 });

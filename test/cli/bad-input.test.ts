@@ -5,7 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { makeTempDir, testEnv, writeFile, PASSWORD } from '../helpers/installation.js';
-import { runCli } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 
@@ -95,3 +98,62 @@ describe('command line bad input', () => {
     assert.deepEqual([no.code, no.stdout.trim()], [1, 'reject']);
   });
 });
+
+describe('command line text that cannot be stored as given', () => {
+  const dir = makeTempDir();
+  const env = testEnv(dir);
+  before(async () => {
+    assert.equal((await runCli(['init'], env)).code, 0);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('an argument that is not UTF-8 exits 2, naming the option and not echoing the value', async () => {
+    // The shell passes the raw bytes (0xff is never UTF-8); Node reads them as U+FFFD.
+    const raw = (script: string) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn('bash', ['-c', script], { env: { PATH: process.env.PATH, ...env, OTPGATE_BIN: BIN } });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+    const name = await raw(`"${process.execPath}" "$OTPGATE_BIN" user create $'al\\xffice' --password 'a long password'`);
+    assert.equal(name.code, 2, name.stderr);
+    assert.match(name.stderr, /argument 3 is not valid UTF-8/);
+    const password = await raw(`"${process.execPath}" "$OTPGATE_BIN" user create alice --password $'pass\\xffword long'`);
+    assert.equal(password.code, 2, password.stderr);
+    assert.match(password.stderr, /the value of --password is not valid UTF-8/);
+    assert.doesNotMatch(password.stderr, /pass.word long/);
+    assert.equal((await runCli(['user', 'list', '--json'], env)).stdout.includes('alice'), false, 'nothing was created');
+  });
+
+  it('a password on standard input that is not UTF-8 (or holds NUL) exits 2', async () => {
+    const bytes = await runCliBytes(['user', 'create', 'alice'], env, Buffer.from([0x70, 0x61, 0x73, 0x73, 0xc3, 0x28, 0x6c, 0x6f, 0x6e, 0x67, 0x65, 0x72, 0x0a]));
+    assert.equal(bytes.code, 2, bytes.stderr);
+    assert.match(bytes.stderr, /standard input is not valid UTF-8/);
+    const nul = await runCliBytes(['user', 'create', 'alice'], env, Buffer.from('long pass\u0000word\n'));
+    assert.equal(nul.code, 2, nul.stderr);
+    assert.match(nul.stderr, /NUL/);
+    // The same line as valid UTF-8 is a password.
+    const ok = await runCliBytes(['user', 'create', 'alice'], env, Buffer.from('pässwörd long enough\n'));
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('in-process callers: a lone surrogate in an argument exits 2', async () => {
+    const err: string[] = [];
+    const io = { out: new PassThrough(), err: new PassThrough(), input: new PassThrough() };
+    io.err.on('data', (d: Buffer) => err.push(d.toString()));
+    assert.equal(await main(['user', 'create', 'bo\ud800b', '--password', 'a long password'], io, env), 2);
+    assert.match(err.join(''), /argument 3 is not well-formed Unicode/);
+  });
+});
+
+function runCliBytes(args: string[], env: NodeJS.ProcessEnv, stdin: Buffer): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+    child.stdin.end(stdin);
+  });
+}

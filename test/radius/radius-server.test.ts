@@ -4,7 +4,7 @@
 // sign-in is the device's address unless the client is trusted to report the user's in Calling-Station-Id.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { verifyReplyMessageAuthenticator, verifyResponseAuthenticator } from '../../src/radius/radius-auth.js';
+import { hideUserPassword, verifyReplyMessageAuthenticator, verifyResponseAuthenticator } from '../../src/radius/radius-auth.js';
 import { AttributeType, attributesOf } from '../../src/radius/radius-packet.js';
 import { REJECT_MESSAGE } from '../../src/radius/radius-server.js';
 import { accessRequest, client, decodeReply, rawClient, SECRET, startTestServer, type RawClient } from './fixture.js';
@@ -174,6 +174,25 @@ test('a sign-in service failure gives no reply, and the retransmission is tried 
     assert.equal(await raw.exchange(request, server.port, 300), null);
     assert.equal((await raw.exchange(request, server.port))?.[0], 2);
     assert.equal(server.calls.length, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a User-Name or User-Password that is not UTF-8 (a lone surrogate in CESU-8, 0xff) is dropped, never decoded to U+FFFD and checked', async () => {
+  const server = await startTestServer([client()]);
+  try {
+    for (const bytes of [[0x61, 0x6c, 0xed, 0xa0, 0x80], [0x61, 0xff], [0xc3, 0x28]]) {
+      const badName = accessRequest({ password: 'correct horse123456', attributes: [{ type: AttributeType.UserName, value: Buffer.from(bytes) }] });
+      assert.equal(await raw.exchange(badName, server.port, 300), null);
+    }
+    // The same refusal for a password: the hidden value is built from raw bytes.
+    const authenticator = Buffer.alloc(16, 7);
+    const hidden = hideUserPassword(Buffer.from([0x70, 0x77, 0xed, 0xb0, 0x80]), Buffer.from(SECRET), authenticator);
+    const badPassword = accessRequest({ username: 'alice', authenticator, attributes: [{ type: AttributeType.UserPassword, value: hidden }] });
+    assert.equal(await raw.exchange(badPassword, server.port, 300), null);
+    assert.equal(server.calls.length, 0, 'sign-in was never asked');
+    assert.ok(server.logs.some((log) => (log as { reason?: string }).reason === 'malformed'));
   } finally {
     await server.close();
   }

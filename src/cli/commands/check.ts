@@ -1,4 +1,5 @@
 // otpgate check USER --password PW [--otp CODE] [--ip ADDR]: the sign-in rules, as POST /auth/check runs them.
+// Prints the result (accept, reject, otp_required, enroll_required, locked) or `throttled (retry in N s)`.
 import { parseAddress } from '../../core/access-rule.js';
 import { parse, printJson, UsageError } from '../io.js';
 import type { CommandGroup } from './command.js';
@@ -6,7 +7,7 @@ import type { CommandGroup } from './command.js';
 export const checkCommand: CommandGroup = {
   name: 'check',
   summary: 'run the sign-in rules for a user (exit 0 only on accept)',
-  usage: ['check USER --password PW [--otp CODE] [--ip ADDR] [--json]    (without --ip no rule matches: the default action applies)'],
+  usage: ['check USER --password PW [--otp CODE] [--ip ADDR] [--json]    (prints the result, or `throttled (retry in N s)`; without --ip no rule matches: the default action applies)'],
   async run({ instance, io }, args) {
     const { values, positionals } = parse(args, { password: { type: 'string' }, otp: { type: 'string' }, ip: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage[0]! });
     if (values.password === undefined) throw new UsageError('--password is required');
@@ -18,6 +19,12 @@ export const checkCommand: CommandGroup = {
       passcode: values.otp ?? null,
       actor: { name: 'cli', accountId: null, clientIp: values.ip ?? null },
     });
+    // A back-off is not a wrong passcode: like the API's 429 it says so, and when to try again.
+    if (outcome.reason === 'throttled') {
+      if (values.json) printJson(io, { result: 'throttled', retryAfterSeconds: outcome.retryAfterSeconds });
+      else io.out.write(`throttled (retry in ${outcome.retryAfterSeconds} s)\n`);
+      return 1;
+    }
     if (values.json) printJson(io, { result: outcome.result });
     else io.out.write(`${outcome.result}\n`);
     return outcome.result === 'accept' ? 0 : 1;

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../../services/errors.js';
 import { csrfTokensEqual } from '../../services/session-service.js';
 import { sendError } from '../errors.js';
-import { sessionPrincipalOf } from '../../web/principal.js';
+import { sessionPrincipalOf, unauthenticated } from '../../web/principal.js';
 import { readSessionCookie } from '../../web/session-cookie.js';
 import { auditRoutes } from './audit.js';
 import { authCheckRoutes } from './auth-check.js';
@@ -16,6 +16,21 @@ import { userRoutes } from './users.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * The API's numeric query parameters (`limit`, `offset`, `before`) arrive as text: those the route's schema
+ * declares integers are converted here, explicitly, since the validator converts nothing (a body's field of
+ * the wrong type is refused). A value that is not a whole number stays text, and the schema refuses it.
+ */
+function convertIntegerQuery(request: FastifyRequest): void {
+  const properties = (request.routeOptions.schema?.querystring as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties;
+  const query = request.query as Record<string, unknown> | undefined;
+  if (!properties || !query) return;
+  for (const [name, schema] of Object.entries(properties)) {
+    const value = query[name];
+    if (schema.type === 'integer' && typeof value === 'string' && /^-?[0-9]{1,15}$/.test(value)) query[name] = Number(value);
+  }
+}
+
 export async function apiPlugin(app: FastifyInstance): Promise<void> {
   const services = app.otpgate;
   const secureCookies = app.otpgateConfig.secureCookies;
@@ -24,10 +39,18 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
     if (authorization !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       const principal = match?.[1] ? await services.apiKeys.authenticate(match[1]) : null;
-      if (principal) request.principal = { kind: 'apikey', ...principal };
+      if (!principal) throw unauthenticated();
+      request.principal = { kind: 'apikey', ...principal };
       return;
     }
     request.principal = await sessionPrincipalOf(services, readSessionCookie(request, secureCookies));
+    // Authentication comes first, before the body is read or validated: without a valid key (or console
+    // session) every route is 401, whatever the body, its size or its type.
+    if (!request.principal) throw unauthenticated();
+  });
+  app.addHook('preValidation', (request, _reply, done) => {
+    convertIntegerQuery(request);
+    done();
   });
   app.addHook('preHandler', (request, _reply, done) => {
     const principal = request.principal;

@@ -1,4 +1,6 @@
 // The embedded engine: one SQLite file in WAL mode, shared safely by the server and CLI processes.
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { ColumnTypes } from '../column-types.js';
@@ -39,8 +41,29 @@ function withStatementCache(connection: SQLite.Database): SqliteDatabase {
   };
 }
 
+/** Sets the mode when group or others may access the file or directory; a file of another owner is left as it is. */
+function tighten(path: string, mode: number): void {
+  try {
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, mode);
+  } catch {
+    // Missing (no -wal yet), or not ours to change: opening it reports what matters.
+  }
+}
+
+/**
+ * The database holds the sealed secrets, password hashes and the audit log: owner only, as the master key.
+ * The file is created 0600 before SQLite opens it, since SQLite gives its -wal and -shm files the main
+ * file's mode; files and a data directory from before are tightened (files 0600, directory 0700).
+ */
+function ownerOnly(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  tighten(dirname(path), 0o700);
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) tighten(file, 0o600);
+}
+
 export function openSqlite(path: string): Kysely<Database> {
   assertUsableSqliteBinding();
+  ownerOnly(path);
   const connection = new SQLite(path);
   // WAL lets readers run beside one writer; busy_timeout makes a writer wait for another process's
   // transaction instead of failing at once.

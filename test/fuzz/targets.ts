@@ -1,0 +1,436 @@
+// Property-based targets over every parser and entry point (fast-check): the JSON API's routes, the
+// console's forms, the CSV and PSKC readers, the RADIUS packet decoder and the command line. Each target
+// generates valid inputs, mutations of them (a field dropped, of the wrong type, a lone surrogate, an
+// unknown field, huge) and plain random ones, and checks the property the entry promises: a clear refusal
+// (a 4xx in the error format with a documented code, exit 1 or 2, a SeedFileError) or a correct result,
+// never a crash or a 500, and no write when a request is refused before it reaches the service.
+// test/fuzz/properties.test.ts runs a few hundred cases per target in `npm test`; scripts/fuzz.mjs runs
+// 10^5 per target (`npm run fuzz`).
+import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import fc from 'fast-check';
+import { main } from '../../src/cli/main.js';
+import { SeedFileError } from '../../src/import/imported-key.js';
+import { readCsv } from '../../src/import/csv-reader.js';
+import { readPskc } from '../../src/import/pskc/index.js';
+import { decodePacket, HEADER_LENGTH } from '../../src/radius/radius-packet.js';
+import { unhideUserPassword, hideUserPassword } from '../../src/radius/radius-auth.js';
+import { ERROR_CODES, type ErrorCode } from '../../src/services/errors.js';
+import { makeFixture, PASSWORD, type Fixture } from '../helpers/app.js';
+
+export interface Target {
+  name: string;
+  /** Builds what the cases run against, and the property over it. */
+  start: () => Promise<{ property: fc.IAsyncPropertyWithHooks<[unknown]> | fc.IAsyncProperty<[unknown]>; close(): Promise<void> }>;
+}
+
+// ---- shared arbitraries -----------------------------------------------------------------------------------
+
+/** Strings an attacker would try: any Unicode, lone surrogates, NUL, very long, JSON-ish, SQL-ish. */
+const hostileString: fc.Arbitrary<string> = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'grapheme' }),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('\ud800', 'a\udfff', '\u0000', 'é', '%zz', "' OR 1=1 --", '<script>', '__proto__', 'constructor', '../../etc', '0', '-1', '1e309', 'x'.repeat(300)),
+  fc.string({ minLength: 1000, maxLength: 3000 }),
+);
+
+/** Any JSON value, including strings with lone surrogates. */
+const anyJson: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue(), hostileString, fc.array(hostileString, { maxLength: 3 }), fc.dictionary(hostileString, hostileString, { maxKeys: 3 }));
+
+type Body = Record<string, unknown>;
+
+/** A valid body, or one mutation of it: a field dropped, replaced by any value, wrapped in an array, one added. */
+function mutated(valid: fc.Arbitrary<Body>): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { weight: 3, arbitrary: valid },
+    {
+      weight: 6,
+      arbitrary: fc.tuple(valid, fc.nat(), anyJson, fc.constantFrom('drop', 'replace', 'wrap', 'add', 'surrogate', 'number')).map(([body, index, value, how]) => {
+        const keys = Object.keys(body);
+        const key = keys.length > 0 ? keys[index % keys.length]! : 'field';
+        const copy: Body = { ...body };
+        if (how === 'drop') delete copy[key];
+        else if (how === 'replace') copy[key] = value;
+        else if (how === 'wrap') copy[key] = [copy[key]];
+        else if (how === 'surrogate') copy[key] = `${typeof copy[key] === 'string' ? copy[key] : ''}\ud800`;
+        else if (how === 'number') copy[key] = index;
+        else copy[typeof value === 'string' && value.length < 40 ? value : 'extra'] = value;
+        return copy;
+      }),
+    },
+    { weight: 1, arbitrary: anyJson },
+  );
+}
+
+/** A raw body: JSON text of a value, or text, or bytes (invalid UTF-8 included). */
+function rawBody(value: fc.Arbitrary<unknown>): fc.Arbitrary<string | Buffer> {
+  return fc.oneof(
+    { weight: 8, arbitrary: value.map((v) => JSON.stringify(v) ?? 'null') },
+    { weight: 1, arbitrary: fc.string() },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)) },
+  );
+}
+
+const digits = (n: number) => fc.stringMatching(new RegExp(`^[0-9]{${n}}$`));
+const passcode = fc.oneof(digits(6), digits(8), hostileString);
+const username = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('alice', 'bob', 'carol', 'dave', 'nobody', 'zed', 'ALICE') }, { weight: 1, arbitrary: hostileString });
+const action = fc.oneof(fc.constantFrom('allow', 'require_otp', 'deny'), hostileString);
+const cidr = fc.oneof(fc.ipV4().map((ip) => `${ip}/24`), fc.ipV6().map((ip) => `${ip}/64`), fc.ipV4(), hostileString);
+
+// ---- JSON API ---------------------------------------------------------------------------------------------
+
+interface ApiCase {
+  method: string;
+  url: string;
+  key: 'admin' | 'check' | 'otpOnly' | 'clientIp' | 'adminB' | 'none' | 'bad';
+  contentType: string;
+  body: string | Buffer | undefined;
+}
+
+/** Codes answered before a service runs, or by a service before it writes anything. */
+const NO_WRITE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['invalid_request', 'unauthorized', 'insufficient_scope', 'not_found', 'uri_too_long', 'payload_too_large', 'unsupported_media_type', 'client_ip_not_allowed', 'invalid_username', 'weak_password', 'invalid_restriction', 'user_not_found', 'user_exists']);
+
+const pathSegment = fc.oneof({ weight: 5, arbitrary: username }, { weight: 1, arbitrary: fc.string({ maxLength: 1200 }) }).map((s) => encodeURIComponent(wellFormed(s)));
+
+/** The well-formed form of a string (a path or form is bytes: a lone surrogate cannot be sent as itself). */
+function wellFormed(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
+function apiCases(serials: string[]): fc.Arbitrary<ApiCase> {
+  const serial = fc.oneof(fc.constantFrom(...serials), hostileString);
+  const query = (params: Record<string, fc.Arbitrary<string>>) =>
+    fc.record(params, { requiredKeys: [] }).map((record) => {
+      const search = new URLSearchParams();
+      for (const [k, v] of Object.entries(record)) search.append(k, wellFormed(v as string));
+      const text = search.toString();
+      return text ? `?${text}` : '';
+    });
+  const anyText = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('1', '0', '-5', '1000000', 'true', '1.5', '2026-01-01', 'associated'));
+  const routes: fc.Arbitrary<{ method: string; url: string; body?: unknown }>[] = [
+    fc.record({ username, password: fc.oneof(fc.constant(PASSWORD), hostileString), otp: passcode, clientIp: fc.oneof(fc.ipV4(), hostileString) }, { requiredKeys: ['username'] })
+      .chain((b) => mutated(fc.constant(b)))
+      .map((body) => ({ method: 'POST', url: '/api/v1/auth/check', body })),
+    fc.tuple(pathSegment, query({ q: anyText })).map(([, q]) => ({ method: 'GET', url: `/api/v1/users${q}` })),
+    mutated(fc.record({ username: fc.oneof(fc.constantFrom('eve', 'frank', 'gina', 'hal', 'ivy'), hostileString), password: fc.oneof(fc.constant(PASSWORD), hostileString), displayName: hostileString, role: fc.constantFrom('admin', 'user') }, { requiredKeys: ['username', 'password'] })).map((body) => ({ method: 'POST', url: '/api/v1/users', body })),
+    pathSegment.map((u) => ({ method: 'GET', url: `/api/v1/users/${u}` })),
+    fc.tuple(pathSegment, mutated(fc.record({ displayName: hostileString, role: fc.constantFrom('admin', 'user'), password: hostileString }, { requiredKeys: [] }))).map(([u, body]) => ({ method: 'PATCH', url: `/api/v1/users/${u}`, body })),
+    fc.constantFrom('eve', 'frank', 'gina', 'hal', 'ivy', 'nobody').map((u) => ({ method: 'DELETE', url: `/api/v1/users/${u}` })),
+    pathSegment.map((u) => ({ method: 'GET', url: `/api/v1/users/${u}/token` })),
+    fc.tuple(pathSegment, mutated(fc.record({ serial, otp: passcode }))).map(([u, body]) => ({ method: 'POST', url: `/api/v1/users/${u}/token`, body })),
+    fc.tuple(pathSegment, mutated(fc.record({ otp1: passcode, otp2: passcode }))).map(([u, body]) => ({ method: 'POST', url: `/api/v1/users/${u}/token/resync`, body })),
+    fc.constantFrom('bob', 'carol', 'nobody').map((u) => ({ method: 'DELETE', url: `/api/v1/users/${u}/token` })),
+    pathSegment.map((u) => ({ method: 'GET', url: `/api/v1/users/${u}/restrictions` })),
+    fc
+      .tuple(pathSegment, mutated(fc.record({ rules: fc.array(fc.record({ cidr, action, note: hostileString }, { requiredKeys: ['cidr', 'action'] }), { maxLength: 4 }), default: action })))
+      .map(([u, body]) => ({ method: 'PUT', url: `/api/v1/users/${u}/restrictions`, body })),
+    query({ status: anyText, q: anyText, limit: anyText, offset: anyText }).map((q) => ({ method: 'GET', url: `/api/v1/tokens${q}` })),
+    serial.map((s) => ({ method: 'GET', url: `/api/v1/tokens/${encodeURIComponent(wellFormed(s))}` })),
+    serial.map((s) => ({ method: 'POST', url: `/api/v1/tokens/${encodeURIComponent(wellFormed(s))}/unlock` })),
+    query({ user: anyText, from: anyText, to: anyText, outcome: anyText, limit: anyText, before: anyText }).map((q) => ({ method: 'GET', url: `/api/v1/audit${q}` })),
+    fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD'), fc.string({ maxLength: 40 })).map(([method, path]) => ({ method, url: `/api/v1/${wellFormed(path).replace(/[?#\s]/g, '')}` })),
+  ];
+  return fc.record({
+    route: fc.oneof(...routes),
+    key: fc.oneof({ weight: 8, arbitrary: fc.constant('admin' as const) }, { weight: 4, arbitrary: fc.constantFrom('check' as const, 'otpOnly' as const, 'clientIp' as const) }, { weight: 1, arbitrary: fc.constantFrom('adminB' as const, 'none' as const, 'bad' as const) }),
+    contentType: fc.oneof({ weight: 10, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/json; charset=latin1', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded') }),
+    raw: fc.oneof({ weight: 10, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: rawBody(anyJson) }),
+  }).map(({ route, key, contentType, raw }) => ({
+    method: route.method,
+    url: route.url,
+    key,
+    contentType,
+    body: raw ?? (route.body === undefined ? undefined : (JSON.stringify(route.body) ?? 'null')),
+  }));
+}
+
+/** What a refused request must leave as it was: users, tokens, accounts, keys, and the audit log's length. */
+async function fingerprint(f: Fixture): Promise<string> {
+  const db = f.instance.database.db;
+  const [users, tokens, accounts, keys, audit] = await Promise.all([
+    db.selectFrom('users').selectAll().orderBy('id').execute(),
+    db.selectFrom('tokens').selectAll().orderBy('id').execute(),
+    db.selectFrom('accounts').selectAll().orderBy('id').execute(),
+    db.selectFrom('api_keys').select(['id', 'name', 'scopes']).orderBy('id').execute(),
+    db.selectFrom('audit_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return JSON.stringify({ users, tokens, accounts, keys, audit: Number(audit.n) }, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : Buffer.isBuffer(v) ? v.toString('hex') : v));
+}
+
+/** An error answer: JSON in the error format, a documented code, the code's status. */
+function assertErrorFormat(status: number, contentType: unknown, text: string): ErrorCode {
+  assert.match(String(contentType), /^application\/json/, `${status} ${text.slice(0, 200)}`);
+  const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+  const code = body.error?.code;
+  assert.ok(typeof code === 'string' && code in ERROR_CODES, `undocumented error ${text.slice(0, 200)}`);
+  assert.equal(ERROR_CODES[code as ErrorCode].status, status, text.slice(0, 200));
+  assert.ok(typeof body.error?.message === 'string' && body.error.message.length > 0);
+  return code as ErrorCode;
+}
+
+export const apiTarget: Target = {
+  name: 'api-json-bodies',
+  async start() {
+    const f = await makeFixture();
+    const keys: Record<ApiCase['key'], string | undefined> = { ...f.keys, none: undefined, bad: 'otpg_not-a-key' };
+    const serials = [f.aliceToken.serial, ...f.spare.map((t) => t.serial), f.zedToken.serial];
+    const property = fc.asyncProperty(apiCases(serials), async (c: ApiCase) => {
+      const before = await fingerprint(f);
+      const headers: Record<string, string> = {};
+      const key = keys[c.key];
+      if (key !== undefined) headers.authorization = `Bearer ${key}`;
+      if (c.body !== undefined) headers['content-type'] = c.contentType;
+      const response = await f.app.inject({ method: c.method as 'GET', url: c.url, headers, ...(c.body !== undefined ? { payload: c.body } : {}) });
+      assert.ok(response.statusCode < 500, `${c.method} ${c.url} answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
+      if (c.method === 'HEAD' || response.statusCode === 204) return;
+      if (response.statusCode >= 400) {
+        const code = assertErrorFormat(response.statusCode, response.headers['content-type'], response.body);
+        if (NO_WRITE.has(code)) assert.equal(await fingerprint(f), before, `${code} on ${c.method} ${c.url} changed the database`);
+      } else {
+        assert.match(String(response.headers['content-type']), /^application\/json/);
+        const body = JSON.parse(response.body) as Record<string, unknown>;
+        if (c.url === '/api/v1/auth/check') assert.ok(['accept', 'reject', 'otp_required', 'enroll_required', 'locked'].includes(body.result as string));
+      }
+    }) as unknown as fc.IAsyncProperty<[unknown]>;
+    return { property, close: () => f.close() };
+  },
+};
+
+// ---- console forms ----------------------------------------------------------------------------------------
+
+function cookiesOf(setCookie: string | string[] | undefined, jar: Map<string, string>): void {
+  for (const line of [setCookie ?? []].flat()) {
+    const [pair] = line.split(';');
+    const eq = pair!.indexOf('=');
+    jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+  }
+}
+
+function cookieHeader(jar: Map<string, string>): string {
+  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+}
+
+function csrfOf(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  assert.ok(match, 'no CSRF field on the page');
+  return match[1]!;
+}
+
+/** An admin's console session over inject: the sign-in form, its CSRF token, the session cookie. */
+export async function consoleSession(f: Fixture): Promise<{ cookie: string; csrf: string }> {
+  const jar = new Map<string, string>();
+  const form = await f.app.inject({ method: 'GET', url: '/login' });
+  cookiesOf(form.headers['set-cookie'], jar);
+  const signIn = await f.app.inject({
+    method: 'POST',
+    url: '/login',
+    headers: { cookie: cookieHeader(jar), 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _csrf: csrfOf(form.body), username: 'admin-acme', password: PASSWORD }).toString(),
+  });
+  assert.equal(signIn.statusCode, 303, signIn.body);
+  cookiesOf(signIn.headers['set-cookie'], jar);
+  const page = await f.app.inject({ method: 'GET', url: '/admin/users', headers: { cookie: cookieHeader(jar) } });
+  assert.equal(page.statusCode, 200, page.body.slice(0, 300));
+  return { cookie: cookieHeader(jar), csrf: csrfOf(page.body) };
+}
+
+interface FormCase {
+  url: string;
+  fields: [string, string][];
+  csrf: 'valid' | 'missing' | 'wrong';
+  raw: string | null;
+}
+
+export const consoleTarget: Target = {
+  name: 'console-forms',
+  async start() {
+    const f = await makeFixture();
+    // The admin whose session posts the forms must stay an admin, with no rule requiring a passcode.
+    const session = await consoleSession(f);
+    const user = fc.constantFrom('alice', 'bob', 'carol', 'dave', 'nobody', 'zed');
+    const url = fc.oneof(
+      fc.constantFrom('/admin/settings', '/admin/users', '/admin/users/restrictions', '/login', '/login/passcode', '/login/associate'),
+      user.chain((u) => fc.constantFrom(`/admin/users/${u}`, `/admin/users/${u}/restrictions`, `/admin/users/${u}/restrictions/remove`, `/admin/users/${u}/token/associate`, `/admin/users/${u}/token/resync`, `/admin/users/${u}/token/disassociate`, `/admin/users/${u}/token/unlock`)),
+    );
+    const fieldName = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'displayName', 'role', 'serial', 'otp', 'otp1', 'otp2', 'default', 'users', 'rules[0].cidr', 'rules[0].action', 'rules[0].note', 'rules[1].cidr', 'rules[0].remove', 'lookAheadWindow', 'associateWindow', 'syncWindow', 'maxFailures', 'selfAssociation', 'confirm') },
+      { weight: 1, arbitrary: hostileString },
+    );
+    const fieldValue = fc.oneof(fc.constantFrom('admin', 'user', 'allow', 'deny', 'require_otp', '10.0.0.0/8', '1000000000002', '0', '20', '101', 'on', 'off', 'bob', PASSWORD), digits(6), hostileString);
+    const cases: fc.Arbitrary<FormCase> = fc.record({
+      url,
+      // The console's own admin must keep its role and its session: its name is never a target of a change.
+      fields: fc.array(fc.tuple(fieldName, fieldValue), { maxLength: 8 }).map((fields) => fields.filter(([name, value]) => !(name === 'users' && value === 'admin-acme'))),
+      csrf: fc.oneof({ weight: 8, arbitrary: fc.constant('valid' as const) }, { weight: 1, arbitrary: fc.constantFrom('missing' as const, 'wrong' as const) }),
+      raw: fc.oneof({ weight: 10, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.string({ maxLength: 300 }) }),
+    });
+    const property = fc.asyncProperty(cases, async (c: FormCase) => {
+      const before = await fingerprint(f);
+      const form = new URLSearchParams();
+      if (c.csrf !== 'missing') form.append('_csrf', c.csrf === 'valid' ? session.csrf : 'not-the-token');
+      for (const [name, value] of c.fields) form.append(wellFormed(name), wellFormed(value));
+      // A lone surrogate percent-encoded as the bytes a WTF-8 encoder would send.
+      const payload = c.raw ?? form.toString().replace(/%EF%BF%BD/g, '%ED%A0%80');
+      const response = await f.app.inject({ method: 'POST', url: c.url, headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload });
+      assert.ok(response.statusCode < 500, `POST ${c.url} answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
+      if (response.statusCode !== 303) assert.match(String(response.headers['content-type']), /^text\/html/);
+      if (c.csrf !== 'valid') assert.equal(await fingerprint(f), before, `POST ${c.url} without its CSRF token changed the database`);
+    }) as unknown as fc.IAsyncProperty<[unknown]>;
+    return { property, close: () => f.close() };
+  },
+};
+
+// ---- seed files -------------------------------------------------------------------------------------------
+
+const CSV_SECRET = '3132333435363738393031323334353637383930';
+
+/** Mutations of bytes: flip, delete, insert, duplicate, truncate. */
+function mutatedBytes(seed: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
+  return fc.tuple(seed, fc.array(fc.tuple(fc.constantFrom('flip', 'delete', 'insert', 'truncate', 'duplicate'), fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 })).map(([bytes, edits]) => {
+    let out = Buffer.from(bytes);
+    for (const [how, at, byte] of edits) {
+      const i = out.length === 0 ? 0 : at % out.length;
+      if (how === 'flip' && out.length > 0) out[i] = byte;
+      else if (how === 'delete') out = Buffer.concat([out.subarray(0, i), out.subarray(i + 1)]);
+      else if (how === 'insert') out = Buffer.concat([out.subarray(0, i), Buffer.from([byte]), out.subarray(i)]);
+      else if (how === 'truncate') out = out.subarray(0, i);
+      else out = Buffer.concat([out.subarray(0, i), out.subarray(i, i + 64), out.subarray(i)]);
+    }
+    return out;
+  });
+}
+
+/** Splits bytes into 1–4 chunks, as a stream would deliver them. */
+function chunked(bytes: Buffer, cut: number[]): Buffer[] {
+  const points = [...new Set(cut.map((c) => (bytes.length === 0 ? 0 : c % bytes.length)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const point of points) {
+    chunks.push(bytes.subarray(from, point));
+    from = point;
+  }
+  chunks.push(bytes.subarray(from));
+  return chunks.filter((c) => c.length > 0);
+}
+
+async function expectReadOrRefusal(read: () => Promise<{ keys: unknown[]; skipped: unknown[] }>): Promise<void> {
+  try {
+    const result = await read();
+    assert.ok(Array.isArray(result.keys) && Array.isArray(result.skipped));
+  } catch (error) {
+    assert.ok(error instanceof SeedFileError, `not a SeedFileError: ${error instanceof Error ? error.stack : String(error)}`);
+    assert.ok(error.category.length > 0 && error.message.length > 0);
+  }
+}
+
+export const csvTarget: Target = {
+  name: 'csv-reader',
+  start() {
+    const line = fc.tuple(fc.oneof(fc.stringMatching(/^[0-9]{6,13}$/), fc.string({ maxLength: 20 })), fc.oneof(fc.constant(CSV_SECRET), fc.stringMatching(/^[0-9a-fA-F]{0,50}$/)), fc.constantFrom('', 'hotp', 'totp', 'x'), fc.constantFrom('', '6', '8', '9'), fc.oneof(fc.constant(''), fc.nat().map(String)), fc.constantFrom('', 'sha1', 'sha256', 'md5')).map((fields) => fields.join(','));
+    const file = fc.array(fc.oneof(line, fc.constant('# comment'), fc.constant(''), fc.string({ maxLength: 30 })), { maxLength: 8 }).chain((lines) => fc.constantFrom('\n', '\r\n', '\r').map((eol) => Buffer.from(lines.join(eol))));
+    const input = fc.tuple(fc.oneof({ weight: 3, arbitrary: mutatedBytes(file) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) }), fc.array(fc.nat(), { maxLength: 3 }));
+    const property = fc.asyncProperty(input, async ([bytes, cut]) => {
+      await expectReadOrRefusal(() => readCsv(Readable.from(chunked(bytes, cut))));
+    }) as unknown as fc.IAsyncProperty<[unknown]>;
+    return Promise.resolve({ property, close: () => Promise.resolve() });
+  },
+};
+
+/** The corpus's readable PSKC files (plain and encrypted), as mutation seeds. */
+function pskcSeeds(): Buffer[] {
+  const corpus = process.env.OTPGATE_TEST_CORPUS ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'testdata', 'pskc');
+  const files: Buffer[] = [];
+  for (const dir of readdirSync(corpus, { withFileTypes: true })) {
+    if (!dir.isDirectory() || dir.name === 'hostile') continue;
+    for (const name of readdirSync(join(corpus, dir.name))) {
+      if (!/\.(pskcxml|xml)$/.test(name)) continue;
+      const bytes = readFileSync(join(corpus, dir.name, name));
+      if (bytes.length < 64 * 1024) files.push(bytes);
+    }
+  }
+  assert.ok(files.length > 5, `PSKC corpus not found under ${corpus}`);
+  return files;
+}
+
+export const pskcTarget: Target = {
+  name: 'pskc-reader',
+  start() {
+    const seeds = pskcSeeds();
+    const credentials = fc.constantFrom({}, { psk: Buffer.from('12345678901234567890123456789012', 'hex') }, { password: 'qwerty' });
+    const input = fc.tuple(mutatedBytes(fc.constantFrom(...seeds)), fc.array(fc.nat(), { maxLength: 3 }), credentials);
+    const property = fc.asyncProperty(input, async ([bytes, cut, creds]) => {
+      await expectReadOrRefusal(() => readPskc(Readable.from(chunked(bytes, cut)), creds, { now: new Date('2026-11-28T12:00:00Z') }));
+    }) as unknown as fc.IAsyncProperty<[unknown]>;
+    return Promise.resolve({ property, close: () => Promise.resolve() });
+  },
+};
+
+// ---- RADIUS -----------------------------------------------------------------------------------------------
+
+export const radiusTarget: Target = {
+  name: 'radius-decoder',
+  start() {
+    const secret = Buffer.from('s3cret-radius');
+    const attribute = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 40 })).map(([type, value]) => Buffer.concat([Buffer.from([type, value.length + 2]), value]));
+    const valid = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.array(attribute, { maxLength: 6 })).map(([code, id, authenticator, attributes]) => {
+      const body = Buffer.concat(attributes);
+      const header = Buffer.alloc(HEADER_LENGTH);
+      header.writeUInt8(code, 0);
+      header.writeUInt8(id, 1);
+      header.writeUInt16BE(HEADER_LENGTH + body.length, 2);
+      Buffer.from(authenticator).copy(header, 4);
+      return Buffer.concat([header, body]);
+    });
+    const datagram = fc.oneof({ weight: 3, arbitrary: mutatedBytes(valid) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 4200 }).map((b) => Buffer.from(b)) });
+    const property = fc.asyncProperty(datagram, fc.uint8Array({ maxLength: 140 }), (bytes: Buffer, hidden: Uint8Array) => {
+      const packet = decodePacket(bytes);
+      if (packet !== null) {
+        // A decoded packet's attributes fill it exactly, within its Length.
+        const length = bytes.readUInt16BE(2);
+        assert.equal(packet.raw.length, length);
+        assert.equal(HEADER_LENGTH + packet.attributes.reduce((sum, a) => sum + a.value.length + 2, 0), length);
+        // User-Password: hiding what unhiding gives is the identity, or unhiding refuses the value.
+        const plain = unhideUserPassword(Buffer.from(hidden), secret, packet.authenticator);
+        if (plain !== null) assert.deepEqual(unhideUserPassword(hideUserPassword(plain, secret, packet.authenticator), secret, packet.authenticator), plain);
+      }
+      return Promise.resolve();
+    }) as unknown as fc.IAsyncProperty<[unknown]>;
+    return Promise.resolve({ property, close: () => Promise.resolve() });
+  },
+};
+
+// ---- command line -----------------------------------------------------------------------------------------
+
+export const cliTarget: Target = {
+  name: 'cli-arguments',
+  async start() {
+    const f = await makeFixture();
+    const env = { OTPGATE_DATA_DIR: f.config.dataDir, OTPGATE_SCRYPT_LOG2N: '10' };
+    const word = fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom('list', 'show', 'create', 'remove', 'set', 'settings', 'associate', 'resync', 'unlock', 'passwd', 'verify', 'client', 'add', '--json', '--account', 'acme', 'globex', 'alice', 'bob', '--password', PASSWORD, '--otp', '123456', '--ip', '10.0.0.1', '--scope', 'check', '--default', 'deny', '--rule', '10.0.0.0/8=allow', '--max-failures', '5', '--yes', '--help', '1000000000002') },
+      { weight: 2, arbitrary: hostileString },
+    );
+    const argv = fc.tuple(fc.constantFrom('account', 'user', 'token', 'restriction', 'check', 'apikey', 'radius', 'audit', 'nonsense', '--help'), fc.array(word, { maxLength: 7 })).map(([command, rest]) => [command, ...rest]);
+    const property = fc.asyncProperty(argv, async (args: string[]) => {
+      // Never remove the fixture's own things wholesale: deletions and disassociations are allowed, the
+      // installation must stay usable for the next case. (`serve`, `init` and `migrate` are not run.)
+      const out = new PassThrough();
+      const err = new PassThrough();
+      const input = new PassThrough();
+      input.end('');
+      let stderr = '';
+      err.on('data', (d: Buffer) => (stderr += d.toString()));
+      out.resume();
+      const code = await main(args, { out, err, input }, env);
+      assert.ok(code === 0 || code === 1 || code === 2, `exit ${code}`);
+      assert.doesNotMatch(stderr, /TypeError|ReferenceError|RangeError|SyntaxError|Cannot read propert|is not a function|undefined/, `${JSON.stringify(args)}: ${stderr}`);
+      if (code === 1 && stderr !== '') assert.match(stderr, /^otpgate: |^(reject|locked|throttled)/m);
+    }) as unknown as fc.IAsyncProperty<[unknown]>;
+    return { property, close: () => f.close() };
+  },
+};
+
+export const TARGETS: Target[] = [apiTarget, consoleTarget, csvTarget, pskcTarget, radiusTarget, cliTarget];
