@@ -35,6 +35,8 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
   const services = app.otpgate;
   const secureCookies = app.otpgateConfig.secureCookies;
   app.addHook('onRequest', async (request) => {
+    // A path that is no route is 404 whoever asks (the route table is public in the OpenAPI document).
+    if (request.is404) return;
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
