@@ -29,7 +29,9 @@ const HEAD_KEY = 'audit_head';
  * chain sound whatever reaches it (a value cut inside a surrogate pair to fit its column, say).
  */
 function storable(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
+  // A value that is not text (a caller's bug) goes to the database as it is, to be refused there as one
+  // event's fault, not thrown here where it would fail the whole batch it was grouped with.
+  return typeof text === 'string' ? Buffer.from(text, 'utf8').toString('utf8') : text;
 }
 
 function toFields(input: AuditEventInput): ChainedFields {
