@@ -1,6 +1,7 @@
 // The database's tables as Kysely sees them. Times are epoch milliseconds; booleans are 0/1 integers, so
 // the same queries run on SQLite and PostgreSQL.
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ChainedFields } from '../core/audit-chain.js';
 import type { HashAlgorithm } from '../core/hotp.js';
 import type { TokenStatus } from '../core/token-status.js';
 import type { Role, TokenType } from '../core/values.js';
@@ -101,17 +102,9 @@ export interface TokensTable {
   created_at: number;
 }
 
-export interface AuditEventsTable {
+/** An audit event's row: the fields its chain value covers (core/audit-chain.ts), its id and its chain value. */
+export interface AuditEventsTable extends ChainedFields {
   id: Generated<number>;
-  account_id: number | null;
-  at: number;
-  actor: string;
-  action: string;
-  target_user: string | null;
-  target_serial: string | null;
-  client_ip: string | null;
-  outcome: string;
-  reason: string | null;
   /** HMAC over the previous event's chain value and this event's fields (audit verify walks it). */
   chain: string;
 }
