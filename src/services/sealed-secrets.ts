@@ -1,4 +1,4 @@
-// Secrets at rest (token seeds, RADIUS shared secrets): sealed under a key derived from the master key for
+// Secrets at rest (token seeds, RADIUS shared secrets, webhook signing secrets): sealed under a key derived from the master key for
 // their kind, with their owner (a token's serial, a RADIUS client's name) as associated data, so a sealed
 // value moved onto another row does not open.
 import type { MasterKey } from '../crypto/master-key.js';
@@ -7,6 +7,8 @@ import { open, seal, SecretBoxError } from '../crypto/secret-box.js';
 const KINDS = {
   token: { purpose: 'token-secrets', identity: (serial: string) => `otpgate token ${serial}`, noun: 'token' },
   radiusClient: { purpose: 'radius-secrets', identity: (name: string) => `otpgate radius client ${name}`, noun: 'RADIUS client' },
+  // The owner is `accountId/name`: webhook names are unique per account only.
+  webhook: { purpose: 'webhook-secrets', identity: (owner: string) => `otpgate webhook ${owner}`, noun: 'webhook' },
 } as const;
 
 export type SecretKind = keyof typeof KINDS;
