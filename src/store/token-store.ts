@@ -1,5 +1,6 @@
 // Tokens. The counter moves only by compare-and-set: an UPDATE whose WHERE names the counter the caller
 // read, so that of any number of racing requests exactly one sees one affected row.
+import { sql } from 'kysely';
 import { statement, type RawTransaction } from './raw-statements.js';
 import type { Executor } from './transaction.js';
 import type { NewToken, TokenRow } from './schema.js';
@@ -78,7 +79,8 @@ export function listTokensSealedAs(
   return db
     .selectFrom('tokens')
     .select(['id', 'account_id', 'serial', 'secret_sealed', 'seal_version'])
-    .where('seal_version', '=', version)
+    // The version as a literal, not a bound value: only then can SQLite use the partial index on version 1.
+    .where('seal_version', '=', sql.lit(version))
     .where('id', '>', afterId)
     .orderBy('id')
     .limit(limit)
