@@ -17,7 +17,9 @@ const LEGACY_INDEX = 'tokens_legacy_seal';
 /**
  * SQLite cannot drop a column's UNIQUE constraint: the table is rebuilt (the documented procedure: create the
  * new table, copy, drop the old, rename), in one transaction so that a crash leaves the old table or the new.
- * Nothing references tokens, so the foreign keys need no care; its own indexes are made again.
+ * Nothing references tokens, so the foreign keys need no care; its own indexes are made again. The columns
+ * are 0001's, written out again on purpose: a migration is a snapshot of its moment, not shared code that a
+ * later edit could change under databases it already ran on.
  */
 async function rebuildSqliteTokens(db: Kysely<unknown>, types: ColumnTypes, perAccount: boolean): Promise<void> {
   const columns = await db.introspection.getTables().then((tables) => tables.find((t) => t.name === 'tokens')?.columns.map((c) => c.name) ?? []);
