@@ -26,7 +26,7 @@ import type { DeliveryStatus, WebhookRow } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
 import type { Account, Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
-import { openSecret, sealSecret } from './sealed-secrets.js';
+import { openWebhookSecret, sealWebhookSecret } from './sealed-secrets.js';
 import { isoTime } from './views.js';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -161,7 +161,7 @@ export class NotificationService {
       name: input.name,
       url: url.href,
       events: storedEventFilter(events),
-      secretSealed: sealSecret(this.ctx.masterKey, 'webhook', `${account.id}/${input.name}`, Buffer.from(secret, 'utf8')),
+      secretSealed: sealWebhookSecret(this.ctx.masterKey, account.id, input.name, Buffer.from(secret, 'utf8')),
       createdAt: now,
     });
     if (!added) throw new ServiceError('webhook_exists', `the account has a webhook named ${input.name} already`);
@@ -210,7 +210,7 @@ export class NotificationService {
   private async attempt(delivery: DueDelivery): Promise<DeliveryStatus> {
     let result: SendResult;
     try {
-      const secret = openSecret(this.ctx.masterKey, 'webhook', `${delivery.accountId}/${delivery.webhookName}`, delivery.secretSealed);
+      const secret = openWebhookSecret(this.ctx.masterKey, delivery.accountId, delivery.webhookName, delivery.secretSealed);
       const body = notificationBody(delivery);
       const signature = signatureHeader(secret, Math.floor(this.ctx.now() / 1000), body);
       result = await sendWebhook(delivery.url, body, { 'otpgate-signature': signature, 'otpgate-event': delivery.notification.type }, this.settings.allowPrivate);

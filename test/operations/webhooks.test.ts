@@ -94,14 +94,7 @@ for (const engine of await engineCases()) {
 
     before(async () => {
       await receiver.start();
-      process.env.OTPGATE_WEBHOOK_ALLOW_PRIVATE = 'true';
-      process.env.OTPGATE_WEBHOOK_RETRY_SECONDS = '1';
-      try {
-        installation = await engine.start();
-      } finally {
-        delete process.env.OTPGATE_WEBHOOK_ALLOW_PRIVATE;
-        delete process.env.OTPGATE_WEBHOOK_RETRY_SECONDS;
-      }
+      installation = await engine.start({ env: { OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'true', OTPGATE_WEBHOOK_RETRY_SECONDS: '1' } });
       services = installation.services;
       account = installation.account;
       other = await services.accounts.create(OPERATOR, 'other');
