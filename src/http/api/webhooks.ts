@@ -23,7 +23,7 @@ const WebhookBody = Type.Object(
     name: Name,
     url: Type.String({ minLength: 1, maxLength: 2000, description: 'https:// (http:// and private addresses only where OTPGATE_WEBHOOK_ALLOW_PRIVATE=true)' }),
     events: Type.Optional(Type.Array(EventType, { maxItems: NOTIFICATION_TYPES.length, description: 'Left out: every event' })),
-    secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, writeOnly: true, description: 'Left out: one is generated and returned this once' })),
+    signingSecret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, writeOnly: true, description: 'Left out: one is generated and returned this once' })),
   },
   { additionalProperties: false },
 );
@@ -59,10 +59,14 @@ export function webhookRoutes(plain: FastifyInstance, _options: unknown, done: (
         summary: 'Add a webhook; the answer holds its signing secret, shown this once',
         tags,
         body: WebhookBody,
-        response: { 201: Type.Object({ webhook: WebhookView, secret: Type.String() }), ...errors },
+        response: { 201: Type.Object({ webhook: WebhookView, signingSecret: Type.String({ description: 'Shown only in this answer' }) }), ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await notifications.addWebhook(actorOf(request), await adminAccount(app, request), request.body)),
+    async (request, reply) => {
+      const { signingSecret, ...rest } = request.body;
+      const added = await notifications.addWebhook(actorOf(request), await adminAccount(app, request), { ...rest, ...(signingSecret !== undefined ? { secret: signingSecret } : {}) });
+      return reply.status(201).send({ webhook: added.webhook, signingSecret: added.secret });
+    },
   );
 
   app.delete('/webhooks/:name', { schema: { summary: 'Remove a webhook (its pending deliveries are dropped)', tags, params: Type.Object({ name: Name }), response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
