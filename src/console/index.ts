@@ -18,6 +18,7 @@ import { guardAdminScope } from './admin-guard.js';
 import { auditPages } from './audit-pages.js';
 import { renderMessage, renderNotFound } from './message-pages.js';
 import { STYLESHEET } from './render.js';
+import { healthPages } from './health-pages.js';
 import { settingsPages } from './settings-pages.js';
 import { signInPages } from './sign-in-pages.js';
 import { tokenPages } from './token-pages.js';
@@ -81,6 +82,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
       await admin.register(tokenPages);
       await admin.register(auditPages);
       await admin.register(settingsPages);
+      await admin.register(healthPages);
     },
     { prefix: '/admin' },
   );

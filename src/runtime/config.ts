@@ -26,6 +26,8 @@ export interface Config {
   /** `serve` syncs every account's directory this often (once across instances); 0 never. */
   directorySyncMinutes: number;
   webhooks: WebhookSettings;
+  /** OTPGATE_METRICS_TOKEN: GET /metrics answers only with it; unset, there is no /metrics. */
+  metricsToken: string | undefined;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -71,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', 128, 1, 4096) * 1024 * 1024,
     migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',
     directorySyncMinutes: integer(env, 'OTPGATE_DIRECTORY_SYNC_MINUTES', 60, 0, 10080),
+    metricsToken: env.OTPGATE_METRICS_TOKEN || undefined,
     webhooks: {
       allowPrivate: boolean(env, 'OTPGATE_WEBHOOK_ALLOW_PRIVATE', false),
       firstRetryMs: integer(env, 'OTPGATE_WEBHOOK_RETRY_SECONDS', 30, 1, 3600) * 1000,

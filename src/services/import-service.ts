@@ -8,6 +8,7 @@ import { existingSerials, insertTokens } from '../store/token-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import { inTransaction } from '../store/transaction.js';
 import type { AccountRow, NewToken } from '../store/schema.js';
+import type { Metrics } from './metrics.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
@@ -89,6 +90,7 @@ export class ImportService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
+    private readonly metrics?: Metrics,
   ) {
     this.#readers.set('csv', (input, request, _now, onKeys) => readCsv(input, { allowShortSecrets: request.allowShortSecrets ?? false, onProgress: onKeys }));
     this.#readers.set('pskc', (input, request, now, onKeys) =>
@@ -177,6 +179,7 @@ export class ImportService {
     for (const key of fresh) key.secret.fill(0);
     const report: ImportReport = { format, dryRun, read, imported: fresh.length, skipped, rejected: 0 };
     progress('done', read, report.imported, skipped.length);
+    if (!dryRun) this.metrics?.tokensImported(report.imported);
     await this.audit.record(actor, {
       action: dryRun ? 'token.import_dry_run' : 'token.import',
       outcome: 'success',

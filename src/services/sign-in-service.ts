@@ -12,6 +12,7 @@ import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
+import type { Metrics, SignInChannel } from './metrics.js';
 import type { DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
 import { matchPasscode, replayDistance } from './passcode-match.js';
@@ -41,6 +42,8 @@ export interface SignInRequest {
    * Default true.
    */
   clientIpIsEndUser?: boolean;
+  /** Which front end asked (metrics); default `api`. */
+  channel?: SignInChannel;
 }
 
 export interface SignInOutcome {
@@ -62,6 +65,7 @@ export class SignInService {
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
     private readonly directories: DirectoryService,
+    private readonly metrics: Metrics,
   ) {}
 
   private decoyHash(): Promise<string> {
@@ -69,7 +73,20 @@ export class SignInService {
     return this.#decoyHash;
   }
 
+  /** Decides one sign-in (and counts it in the metrics by channel and result, `error` when it threw). */
   async check(request: SignInRequest): Promise<SignInOutcome> {
+    const started = performance.now();
+    let result = 'error';
+    try {
+      const outcome = await this.decide(request);
+      result = outcome.reason === 'throttled' ? 'throttled' : outcome.result;
+      return outcome;
+    } finally {
+      this.metrics.signInChecked(request.channel ?? 'api', result, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async decide(request: SignInRequest): Promise<SignInOutcome> {
     const now = this.ctx.now();
     // The user, their account and their token in one query; a user of another account is no user here.
     let subject = await findSignInSubject(this.ctx.db, request.username);

@@ -140,6 +140,19 @@ export function listAuditEvents(db: Executor, query: AuditQuery): Promise<AuditE
   return select.orderBy('id', 'desc').limit(query.limit ?? 100).execute();
 }
 
+/** An account's sign-in events since a time, counted by outcome (the console's health panel). */
+export async function countSignInsByOutcome(db: Executor, accountId: number, since: number): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select(['outcome', (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('account_id', '=', accountId)
+    .where('action', '=', 'signin')
+    .where('at', '>=', since)
+    .groupBy('outcome')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.outcome, Number(r.n)]));
+}
+
 export interface ChainReport {
   events: number;
   /** The first event whose chain value does not match, or null when the whole log verifies. */

@@ -210,8 +210,10 @@ export async function listDeliveries(db: Executor, accountId: number, webhookNam
   }));
 }
 
-/** Deliveries not yet delivered or given up, across accounts (a metric, the health panel). */
-export async function countPendingDeliveries(db: Executor): Promise<number> {
-  const row = await db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number | string>().as('n')).where('status', '=', 'pending').executeTakeFirst();
+/** Deliveries not yet delivered nor given up: of one account (the health panel), or of all (a metric). */
+export async function countPendingDeliveries(db: Executor, accountId?: number): Promise<number> {
+  let query = db.selectFrom('webhook_deliveries as d').select((eb) => eb.fn.countAll<number | string>().as('n')).where('d.status', '=', 'pending');
+  if (accountId !== undefined) query = query.innerJoin('webhooks as w', 'w.id', 'd.webhook_id').where('w.account_id', '=', accountId);
+  const row = await query.executeTakeFirst();
   return Number(row?.n ?? 0);
 }
