@@ -2,6 +2,7 @@
 // otpgate's own tests import this file and run it against real deliveries.
 //
 //   Otpgate-Signature: t=1764590000,v1=5f2c…   (v1 = HMAC-SHA256(secret, t + "." + raw body), hex)
+import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** How old a delivery's timestamp may be (and how far in the future), in seconds. */

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import { storedEventFilter, type NotificationType } from '../core/notifications.js';
 import { rawDriverOf, runRaw, statement, type RawTransaction } from './raw-statements.js';
 import type { Database, DeliveryStatus, WebhookRow } from './schema.js';
-import type { Executor } from './transaction.js';
+import { inTransaction, type Executor } from './transaction.js';
 
 // ── Webhooks ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -216,4 +216,127 @@ export async function countPendingDeliveries(db: Executor, accountId?: number): 
   if (accountId !== undefined) query = query.innerJoin('webhooks as w', 'w.id', 'd.webhook_id').where('w.account_id', '=', accountId);
   const row = await query.executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+// ── E-mail ──────────────────────────────────────────────────────────────────────────────────────────────
+
+const EMAIL_CURSOR = 'email_cursor';
+
+/** A notification to be mailed, with the addresses it goes to. */
+export interface NotificationToMail {
+  id: number;
+  type: string;
+  /** The user concerned's address, if they have one. */
+  userEmail: string | null;
+  /** The account's administrators' addresses. */
+  adminEmails: string[];
+}
+
+/**
+ * Turns the notifications written since the last call into pending e-mails, one per recipient that
+ * `recipientsOf` chooses, in one transaction that moves the cursor by compare-and-set (two instances doing it
+ * at once: one wins, the other's transaction changes nothing). The first call only sets the cursor to the
+ * latest notification: e-mail starts with the notifications written after SMTP was configured.
+ */
+export async function enqueueEmails(db: Kysely<Database>, now: number, limit: number, recipientsOf: (n: NotificationToMail) => string[]): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    const cursor = await trx.selectFrom('meta').select('value').where('key', '=', EMAIL_CURSOR).executeTakeFirst();
+    if (!cursor) {
+      const latest = await trx.selectFrom('notifications').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+      await trx.insertInto('meta').values({ key: EMAIL_CURSOR, value: String(Number(latest?.id ?? 0)) }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      return 0;
+    }
+    const after = Number(cursor.value);
+    const rows = await trx
+      .selectFrom('notifications as n')
+      .leftJoin('users as u', (join) => join.onRef('u.account_id', '=', 'n.account_id').onRef('u.username_key', '=', 'n.username'))
+      .select(['n.id', 'n.type', 'n.account_id', 'u.email'])
+      .where('n.id', '>', after)
+      .orderBy('n.id')
+      .limit(limit)
+      .execute();
+    if (rows.length === 0) return 0;
+    const admins = new Map<number, string[]>();
+    let queued = 0;
+    for (const row of rows) {
+      const accountId = Number(row.account_id);
+      if (!admins.has(accountId)) {
+        const found = await trx.selectFrom('users').select('email').where('account_id', '=', accountId).where('role', '=', 'admin').where('email', 'is not', null).where('disabled_at', 'is', null).execute();
+        admins.set(accountId, found.map((a) => a.email).filter((e): e is string => Boolean(e)));
+      }
+      const recipients = [...new Set(recipientsOf({ id: Number(row.id), type: row.type, userEmail: row.email ?? null, adminEmails: admins.get(accountId)! }))];
+      for (const recipient of recipients) {
+        await trx.insertInto('email_deliveries').values({ notification_id: Number(row.id), recipient, status: 'pending', attempts: 0, next_attempt_at: now, created_at: now }).execute();
+        queued++;
+      }
+    }
+    const moved = await trx.updateTable('meta').set({ value: String(Number(rows.at(-1)!.id)) }).where('key', '=', EMAIL_CURSOR).where('value', '=', cursor.value).executeTakeFirst();
+    // Another instance moved the cursor first and queued these: undo ours.
+    if (Number(moved.numUpdatedRows) !== 1) throw new CursorMoved();
+    return queued;
+  }).catch((error: unknown) => {
+    if (error instanceof CursorMoved) return 0;
+    throw error;
+  });
+}
+
+class CursorMoved extends Error {}
+
+/** A claimed e-mail with what writing it needs. */
+export interface DueEmail {
+  id: number;
+  attempts: number;
+  createdAt: number;
+  recipient: string;
+  notification: DueDelivery['notification'];
+}
+
+const DUE_EMAIL = "status = 'pending' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)";
+const CLAIM_EMAIL_SQLITE = statement('email_claim_sqlite', `UPDATE email_deliveries SET claimed_until = ? WHERE id IN (SELECT id FROM email_deliveries WHERE ${DUE_EMAIL} ORDER BY id LIMIT ?) RETURNING id`);
+const CLAIM_EMAIL_POSTGRES = statement(
+  'email_claim_postgres',
+  `UPDATE email_deliveries SET claimed_until = ? WHERE id IN (SELECT id FROM email_deliveries WHERE ${DUE_EMAIL} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING id`,
+);
+
+/** Claims up to `limit` due e-mails until `now + claimMs` (one worker per e-mail, as for webhooks). */
+export async function claimDueEmails(db: Kysely<Database>, now: number, claimMs: number, limit: number): Promise<DueEmail[]> {
+  const claim = rawDriverOf(db).engine === 'postgres' ? CLAIM_EMAIL_POSTGRES : CLAIM_EMAIL_SQLITE;
+  const { rows } = await runRaw<{ id: number | string }>(db, claim, [now + claimMs, now, now, limit]);
+  if (rows.length === 0) return [];
+  const found = await db
+    .selectFrom('email_deliveries as e')
+    .innerJoin('notifications as n', 'n.id', 'e.notification_id')
+    .select(['e.id', 'e.attempts', 'e.created_at', 'e.recipient', 'n.id as notification_id', 'n.type', 'n.at', 'n.account_name', 'n.username', 'n.serial', 'n.actor', 'n.client_ip'])
+    .where('e.id', 'in', rows.map((r) => Number(r.id)))
+    .orderBy('e.id')
+    .execute();
+  return found.map((r) => ({
+    id: Number(r.id),
+    attempts: Number(r.attempts),
+    createdAt: Number(r.created_at),
+    recipient: r.recipient,
+    notification: { id: Number(r.notification_id), type: r.type, at: Number(r.at), accountName: r.account_name, username: r.username, serial: r.serial, actor: r.actor, clientIp: r.client_ip },
+  }));
+}
+
+/** Records one attempt of a claimed e-mail and releases the claim. */
+export async function recordEmailAttempt(db: Executor, id: number, now: number, result: { error: string | null; nextAttemptAt: number | null }): Promise<void> {
+  const status: DeliveryStatus = result.error === null ? 'delivered' : result.nextAttemptAt === null ? 'failed' : 'pending';
+  await db
+    .updateTable('email_deliveries')
+    .set((eb) => ({
+      status,
+      attempts: eb('attempts', '+', 1),
+      claimed_until: null,
+      last_error: result.error === null ? null : result.error.slice(0, 200),
+      next_attempt_at: result.nextAttemptAt ?? now,
+      delivered_at: status === 'delivered' ? now : null,
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+/** The e-mails of one notification's recipients (tests, support). */
+export function listEmailDeliveries(db: Executor, limit: number): Promise<{ id: number; recipient: string; status: DeliveryStatus; attempts: number; last_error: string | null }[]> {
+  return db.selectFrom('email_deliveries').select(['id', 'recipient', 'status', 'attempts', 'last_error']).orderBy('id', 'desc').limit(limit).execute();
 }

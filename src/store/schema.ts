@@ -112,6 +112,20 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** One notification mailed to one recipient. */
+export interface EmailDeliveriesTable {
+  id: Generated<number>;
+  notification_id: number;
+  recipient: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
 /** A named lease: the instance that holds it until expires_at does the work it names. */
 export interface LeasesTable {
   name: string;
@@ -232,6 +246,7 @@ export interface Database {
   webhooks: WebhooksTable;
   notifications: NotificationsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  email_deliveries: EmailDeliveriesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

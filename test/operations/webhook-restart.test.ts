@@ -14,15 +14,14 @@ import { serve, testEnv, type Served } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { waitFor } from '../helpers/wait.js';
-// @ts-expect-error -- a plain .mjs example for receivers, without type declarations
-import { verifyWebhook } from '../../docs/examples/verify-webhook.mjs';
+import { verifyWebhook, type OtpgateEvent } from '../../docs/examples/verify-webhook.mjs';
 
 const SECRET = 'restart-test-secret-0123456789';
 let dir: string;
 let receiver: Server;
 let receiverUrl: string;
 let failing = true;
-const received: { type: string; user: string }[] = [];
+const received: OtpgateEvent[] = [];
 let attemptsSeen = 0;
 let adminKey: string;
 const token = { serial: '7100000000001', hex: randomSecretHex() };
@@ -63,14 +62,22 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+interface ApiJson {
+  error?: { code: string };
+  signingSecret?: string;
+  webhooks?: { name: string }[];
+  deliveries?: { attempts: number; status: string; lastStatus: number | null }[];
+  status?: string;
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: ApiJson }> {
   const response = await fetch(`${server!.url}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
+  return { status: response.status, json: (text ? JSON.parse(text) : {}) as ApiJson };
 }
 
 test('a delivery pending when the server is killed is delivered after the restart', async () => {
@@ -78,17 +85,17 @@ test('a delivery pending when the server is killed is delivered after the restar
   const added = await api('POST', '/webhooks', { name: 'ops', url: receiverUrl, events: ['token.associated'], signingSecret: SECRET });
   assert.equal(added.status, 201, JSON.stringify(added.json));
   assert.equal(added.json.signingSecret, SECRET);
-  assert.equal((await api('POST', '/webhooks', { name: 'ops', url: receiverUrl })).json.error.code, 'webhook_exists');
+  assert.equal((await api('POST', '/webhooks', { name: 'ops', url: receiverUrl })).json.error?.code, 'webhook_exists');
   assert.equal((await api('POST', '/webhooks', { name: 'bad', url: receiverUrl, events: ['nope'] })).status, 400);
   const listed = await api('GET', '/webhooks');
-  assert.deepEqual(listed.json.webhooks.map((w: { name: string }) => w.name), ['ops']);
+  assert.deepEqual(listed.json.webhooks!.map((w) => w.name), ['ops']);
   assert.ok(!JSON.stringify(listed.json).includes(SECRET));
 
   const associated = await api('POST', '/users/rita/token', { serial: token.serial, otp: oathCode(token.hex, 0) });
   assert.equal(associated.json.status, 'associated', JSON.stringify(associated.json));
   // The worker tries, the receiver fails: the delivery stays pending with its error.
-  await waitFor('a failed attempt', async () => (await api('GET', '/webhooks/deliveries?webhook=ops')).json.deliveries[0]?.attempts >= 1);
-  const pending = (await api('GET', '/webhooks/deliveries')).json.deliveries[0];
+  await waitFor('a failed attempt', async () => ((await api('GET', '/webhooks/deliveries?webhook=ops')).json.deliveries?.[0]?.attempts ?? 0) >= 1);
+  const pending = (await api('GET', '/webhooks/deliveries')).json.deliveries![0]!;
   assert.equal(pending.status, 'pending');
   assert.equal(pending.lastStatus, 503);
 
@@ -101,8 +108,8 @@ test('a delivery pending when the server is killed is delivered after the restar
   assert.ok(attemptsSeen > before);
   assert.equal(received[0]!.type, 'token.associated');
   assert.equal(received[0]!.user, 'rita');
-  const delivered = (await api('GET', '/webhooks/deliveries?webhook=ops')).json.deliveries[0];
+  const delivered = (await api('GET', '/webhooks/deliveries?webhook=ops')).json.deliveries![0]!;
   assert.equal(delivered.status, 'delivered');
   assert.equal((await api('DELETE', '/webhooks/ops')).status, 204);
-  assert.equal((await api('DELETE', '/webhooks/ops')).json.error.code, 'webhook_not_found');
+  assert.equal((await api('DELETE', '/webhooks/ops')).json.error?.code, 'webhook_not_found');
 });

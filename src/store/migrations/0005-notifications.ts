@@ -1,5 +1,6 @@
-// Notifications (webhooks): the account's webhooks, the notifications written with their audit events, and
-// one delivery per notification and webhook, tried until it succeeds or 24 hours have passed.
+// Notifications: the account's webhooks, the notifications written with their audit events, one delivery
+// per notification and webhook, and one e-mail per notification and recipient, each tried until it succeeds
+// or 24 hours have passed.
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { ColumnTypes } from '../column-types.js';
 
@@ -51,8 +52,24 @@ export function notificationSchema(types: ColumnTypes): Migration {
         .execute();
       await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
       await db.schema.createIndex('webhook_deliveries_webhook').on('webhook_deliveries').column('webhook_id').execute();
+
+      await db.schema
+        .createTable('email_deliveries')
+        .addColumn('id', types.id.type, types.id.primaryKey)
+        .addColumn('notification_id', types.bigint, (c) => c.notNull().references('notifications.id').onDelete('cascade'))
+        .addColumn('recipient', 'varchar(320)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', types.bigint, (c) => c.notNull())
+        .addColumn('claimed_until', types.bigint)
+        .addColumn('last_error', 'varchar(200)')
+        .addColumn('created_at', types.bigint, (c) => c.notNull())
+        .addColumn('delivered_at', types.bigint)
+        .execute();
+      await db.schema.createIndex('email_deliveries_due').on('email_deliveries').columns(['status', 'next_attempt_at']).execute();
     },
     async down(db: Kysely<unknown>) {
+      await sql`drop table if exists email_deliveries`.execute(db);
       await sql`drop table if exists webhook_deliveries`.execute(db);
       await sql`drop table if exists notifications`.execute(db);
       await sql`drop table if exists webhooks`.execute(db);
