@@ -676,7 +676,7 @@ export class PskcDocumentReader {
       const cipher = decodeBase64(cipherText, `${what} CipherValue`, key.source);
       const mac = value.macText === null ? null : decodeBase64(value.macText, `${what} ValueMAC`, key.source);
       this.decryptor ??= new PskcDecryptor(this.encryption, this.credentials);
-      bytes = this.decryptor.decrypt(value.algorithm, cipher, mac, key.source);
+      bytes = this.decryptor.decrypt(value.algorithm, cipher, mac, key.source, this.pkg?.serial ?? null);
     } else if (value.legacyText !== null) {
       if (field === 'secret') bytes = decodeBase64(value.legacyText, what, key.source);
       else plainInteger = decodePlainInteger(value.legacyText, what, key.source);
