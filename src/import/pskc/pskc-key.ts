@@ -5,7 +5,7 @@ import { HASH_ALGORITHMS, type HashAlgorithm } from '../../core/hotp.js';
 import { normalizeSerial } from '../../core/serial.js';
 import type { ImportedKey, SkippedKey } from '../imported-key.js';
 import { keyAlgorithmKind } from './pskc-algorithms.js';
-import type { PskcKeyRecord } from './pskc-document.js';
+import type { PskcKeyRecord } from './pskc-record.js';
 
 export interface UsableKey {
   key: ImportedKey;
