@@ -22,36 +22,21 @@ export const DIRECTORY_PRESETS: Record<DirectoryPreset, { kind: DirectoryRow['ki
   ad: { kind: 'ad', userFilter: '(&(objectCategory=person)(objectClass=user))', usernameAttribute: 'sAMAccountName', displayNameAttribute: 'displayName', emailAttribute: 'mail', groupAttribute: 'memberOf' },
 };
 
-export interface DirectoryInput {
+/** The settings of a directory that are attribute names, the filter and TLS: a preset gives them defaults. */
+type SearchSettings = Pick<DirectorySettings, 'userFilter' | 'usernameAttribute' | 'displayNameAttribute' | 'emailAttribute' | 'groupAttribute' | 'startTls'>;
+
+export interface DirectoryInput extends Pick<DirectorySettings, 'url' | 'bindDn' | 'baseDn'>, Partial<SearchSettings> {
   preset?: DirectoryPreset;
-  url: string;
-  bindDn: string;
   /** Required when the account has no directory yet; left out, the stored one is kept. */
   bindPassword?: string;
-  baseDn: string;
-  userFilter?: string;
-  usernameAttribute?: string;
-  displayNameAttribute?: string;
-  emailAttribute?: string;
-  groupAttribute?: string;
-  startTls?: boolean;
   /** PEM of the CA that signed the directory's certificate; null or absent: the system's CAs. */
   caPem?: string | null;
 }
 
 /** What `directory show` and the API show: never the bind password. */
-export interface DirectoryView {
+export interface DirectoryView extends Pick<DirectorySettings, 'url' | 'bindDn' | 'baseDn'>, SearchSettings {
   preset: DirectoryPreset;
-  url: string;
-  bindDn: string;
   bindPasswordSet: true;
-  baseDn: string;
-  userFilter: string;
-  usernameAttribute: string;
-  displayNameAttribute: string;
-  emailAttribute: string;
-  groupAttribute: string;
-  startTls: boolean;
   /** The CA certificate's subject, when one is set. */
   caSubject: string | null;
   updatedAt: string;
@@ -63,12 +48,11 @@ function identity(accountId: number): string {
   return `otpgate directory bind password of account ${accountId}`;
 }
 
-function toView(row: DirectoryRow): DirectoryView {
+/** What a row holds, by the names the API and the LDAP client give it (the bind password stays sealed). */
+function fieldsOf(row: DirectoryRow): Pick<DirectorySettings, 'url' | 'bindDn' | 'baseDn'> & SearchSettings {
   return {
-    preset: row.kind === 'ad' ? 'ad' : 'openldap',
     url: row.url,
     bindDn: row.bind_dn,
-    bindPasswordSet: true,
     baseDn: row.base_dn,
     userFilter: row.user_filter,
     usernameAttribute: row.username_attribute,
@@ -76,6 +60,17 @@ function toView(row: DirectoryRow): DirectoryView {
     emailAttribute: row.email_attribute,
     groupAttribute: row.group_attribute,
     startTls: row.start_tls === 1,
+  };
+}
+
+function toView(row: DirectoryRow): DirectoryView {
+  const { url, bindDn, ...rest } = fieldsOf(row);
+  return {
+    preset: row.kind === 'ad' ? 'ad' : 'openldap',
+    url,
+    bindDn,
+    bindPasswordSet: true,
+    ...rest,
     caSubject: row.ca_pem ? new X509Certificate(row.ca_pem).subject.replace(/\n/g, ', ') : null,
     updatedAt: new Date(Number(row.updated_at)).toISOString(),
   };
@@ -205,18 +200,13 @@ export class DirectoryService {
 
   /** The LDAP connection settings of a directory row, the bind password opened. */
   settingsOf(row: DirectoryRow): DirectorySettings {
+    const { url, bindDn, ...rest } = fieldsOf(row);
     return {
       kind: row.kind,
-      url: row.url,
-      bindDn: row.bind_dn,
+      url,
+      bindDn,
       bindPassword: open(this.ctx.masterKey.keyFor('directory-secrets'), row.bind_password_sealed, identity(Number(row.account_id))).toString('utf8'),
-      baseDn: row.base_dn,
-      userFilter: row.user_filter,
-      usernameAttribute: row.username_attribute,
-      displayNameAttribute: row.display_name_attribute,
-      emailAttribute: row.email_attribute,
-      groupAttribute: row.group_attribute,
-      startTls: row.start_tls === 1,
+      ...rest,
       caPem: row.ca_pem,
     };
   }
