@@ -54,6 +54,8 @@ export interface DirectoryView {
   startTls: boolean;
   /** The CA certificate's subject, when one is set. */
   caSubject: string | null;
+  /** The CA certificate itself (PEM; public, not a secret), or null for the system's CAs. */
+  caPem: string | null;
   updatedAt: string;
 }
 
@@ -77,6 +79,7 @@ function toView(row: DirectoryRow): DirectoryView {
     groupAttribute: row.group_attribute,
     startTls: row.start_tls === 1,
     caSubject: row.ca_pem ? new X509Certificate(row.ca_pem).subject.replace(/\n/g, ', ') : null,
+    caPem: row.ca_pem,
     updatedAt: new Date(Number(row.updated_at)).toISOString(),
   };
 }
@@ -171,7 +174,8 @@ export class DirectoryService {
       group_attribute: input.groupAttribute ?? preset.groupAttribute,
     };
     for (const [column, value] of Object.entries(attributes)) {
-      if (!isAttributeName(value)) throw invalid(column, `"${value}" is not an LDAP attribute name`);
+      // The field as the API and the console name it: username_attribute → usernameAttribute.
+      if (!isAttributeName(value)) throw invalid(column.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), `"${value}" is not an LDAP attribute name`);
     }
     const password = input.bindPassword;
     if (password === undefined && !existing) throw invalid('bindPassword', 'the service bind password is required');
