@@ -199,18 +199,20 @@ export class LdapDirectory {
    * (RFC 4513 §5.1.2, "unauthenticated").
    */
   async checkPassword(username: string, password: string): Promise<PasswordCheck> {
-    const person = await this.findPerson(username);
-    if (person === null || password === '') return { kind: 'wrong', person };
-    const client = await this.connect();
-    try {
-      await client.bind(person.dn, password);
-      return { kind: 'ok', person };
-    } catch (error) {
-      if (error instanceof InvalidCredentialsError) return { kind: 'wrong', person };
-      throw this.unavailable('the bind as the user failed', error);
-    } finally {
-      await client.unbind().catch(() => undefined);
-    }
+    // One connection per check: the search under the service bind, then a bind as the person on the same
+    // connection (a bind replaces the connection's identity), then it is closed — never reused, so no later
+    // operation can run as the person, or unbound after a silent reconnect.
+    return this.asService(async (client) => {
+      const person = await this.findOn(client, username);
+      if (person === null || password === '') return { kind: 'wrong', person };
+      try {
+        await client.bind(person.dn, password);
+        return { kind: 'ok', person };
+      } catch (error) {
+        if (error instanceof InvalidCredentialsError) return { kind: 'wrong', person };
+        throw this.unavailable('the bind as the user failed', error);
+      }
+    });
   }
 
   /**

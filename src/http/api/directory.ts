@@ -60,7 +60,7 @@ const SyncBody = Type.Object(
     dryRun: Type.Optional(Type.Boolean({ description: 'Plan only: nothing is applied' })),
     force: Type.Optional(Type.Boolean({ description: 'Apply even a plan that disables more than 10 users and 10% of the directory users' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'A JSON object: `{}` plans and applies' },
 );
 
 const Names = Type.Array(Type.String());
@@ -127,13 +127,13 @@ export function directoryRoutes(plain: FastifyInstance, _options: unknown, done:
       schema: {
         summary: 'Plan a sync with the directory and apply it (dryRun: plan only); over the safety limit nothing is applied unless force',
         tags,
-        body: Type.Optional(SyncBody),
+        body: SyncBody,
         response: { 200: SyncReportView, ...errors },
       },
     },
     async (request) => {
-      const body = request.body ?? {};
-      const report = await directorySync.sync(actorOf(request), await adminAccount(app, request), { dryRun: body.dryRun ?? false, force: body.force ?? false });
+      const { dryRun = false, force = false } = request.body;
+      const report = await directorySync.sync(actorOf(request), await adminAccount(app, request), { dryRun, force });
       const { plan } = report;
       // Internal user ids and DNs of people to create stay inside; the rest is what the command prints.
       return {
