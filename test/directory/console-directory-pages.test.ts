@@ -114,8 +114,12 @@ describe('the console: directory, groups and the restriction that applies', () =
   });
 
   test("groups: listed with their users; a group's restriction is set, shown on its users' pages and enforced at the console's sign-in", async () => {
+    // Another account's group restriction is not this account's: not listed, not shown by name.
+    await f.services.restrictions.setForGroup({ name: 'test', accountId: null, clientIp: null }, f.globex, 'globex-only', { rules: [], default: 'deny' });
     const groups = await get('/admin/groups');
     assert.match(groups.body, /VPN-Users<\/a><\/td>\s*<td>1<\/td>/);
+    assert.ok(!groups.body.includes('globex-only'));
+    assert.match((await get('/admin/groups/restriction?group=globex-only')).body, /has no restriction yet/);
     const details = await get('/admin/users/vic');
     assert.match(details.body, /id="user-groups">VPN-Users</);
     assert.match(details.body, /id="restriction-applies">none: every address is allowed/);
