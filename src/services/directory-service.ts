@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { isAttributeName } from '../core/ldap-escape.js';
 import { open, seal } from '../crypto/secret-box.js';
 import { DirectoryUnavailableError, LdapDirectory, type DirectoryPerson, type DirectorySettings, type PasswordCheck } from '../directory/ldap-directory.js';
+import { ServiceConnectionPool } from '../directory/service-connection-pool.js';
 import { deleteDirectory, findDirectory, groupsOf, listDirectories, replaceGroups, saveDirectory, updateDirectoryFields } from '../store/directory-store.js';
 import type { AccountRow, DirectoryRow, UserRow } from '../store/schema.js';
 import { isUniqueViolation } from '../store/database-errors.js';
@@ -147,10 +148,18 @@ function checkCa(pem: string): string {
 }
 
 export class DirectoryService {
+  /** Service-bound LDAP connections kept between sign-ins (per directory's settings). */
+  readonly #pool = new ServiceConnectionPool();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
   ) {}
+
+  /** Closes the connections kept for sign-ins (the instance's close). */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
 
   async show(account: AccountRow): Promise<DirectoryView> {
     return toView(await this.require(account));
@@ -256,7 +265,7 @@ export class DirectoryService {
     const directories = rows.filter((row): row is DirectoryRow => row !== undefined);
     if (directories.length === 0) return user ? { check: { kind: 'wrong', person: null }, user } : null;
     for (const row of directories) {
-      const ldap = new LdapDirectory(this.settingsOf(row));
+      const ldap = new LdapDirectory(this.settingsOf(row), undefined, this.#pool);
       let check: PasswordCheck;
       try {
         check = await ldap.checkPassword(username, password);
