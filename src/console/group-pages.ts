@@ -23,7 +23,8 @@ export async function groupPages(app: FastifyInstance): Promise<void> {
     try {
       saved = await restrictions.showForGroup(account, group);
     } catch (error) {
-      if (!(error instanceof ServiceError && error.code === 'group_restriction_not_found')) throw error;
+      // No restriction yet, or a name that cannot be one (the save says why).
+      if (!(error instanceof ServiceError && (error.code === 'group_restriction_not_found' || error.code === 'invalid_request'))) throw error;
     }
     const members = saved?.members ?? (await restrictions.listGroups(account)).find((g) => g.group.toLowerCase() === group.trim().toLowerCase())?.members ?? 0;
     const rows = form ? form.rows : rowsOf(saved?.rules ?? []);
@@ -63,7 +64,8 @@ export async function groupPages(app: FastifyInstance): Promise<void> {
     } catch (error) {
       const { message, fieldErrors } = formError(error);
       if (group.trim() === '') return seeOther(reply, '/admin/groups');
-      return editor(request, reply, group, { rows, default: input.default, errors: fieldErrors, error: message }, 400);
+      // The group's name has no field of its own on this page: its error is the message.
+      return editor(request, reply, group, { rows, default: input.default, errors: fieldErrors, error: fieldErrors.group ?? message }, 400);
     }
     return seeOther(reply, `${restrictionPath(saved.group)}&done=group_restriction`);
   });
