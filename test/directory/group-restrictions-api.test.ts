@@ -83,8 +83,10 @@ describe('group restrictions over the API, with directory users from slapd', () 
     assert.equal(await signIn('vic', '10.20.9.9'), 'accept');
   });
 
-  test('the account-wide restriction applies only to users with neither their own nor a group restriction', async () => {
-    await f.services.restrictions.setForAccount(OPERATOR, f.acme, { rules: [], default: 'require_otp' });
+  test('the account-wide restriction (PUT /account/restrictions) applies only to users with neither their own nor a group restriction', async () => {
+    const put = await call(f.app, 'PUT', '/api/v1/account/restrictions', { key: f.keys.admin, body: { rules: [], default: 'require_otp' } });
+    assert.deepEqual(put.json(), { rules: [], default: 'require_otp', source: 'account', groups: [] });
+    assert.equal((await call(f.app, 'GET', '/api/v1/account/restrictions', { key: f.keys.adminB })).json<{ source: string }>().source, 'none', "not the other account's");
     try {
       // nina is in staff, which has no restriction: the account's applies.
       assert.equal(await signIn('nina', '10.20.1.1'), 'enroll_required');
@@ -92,7 +94,8 @@ describe('group restrictions over the API, with directory users from slapd', () 
       // vic's group restriction still applies, not the account's.
       assert.equal(await signIn('vic', '10.20.1.1'), 'accept');
     } finally {
-      await f.services.restrictions.setForAccount(OPERATOR, f.acme, null);
+      const removed = await call(f.app, 'DELETE', '/api/v1/account/restrictions', { key: f.keys.admin });
+      assert.equal(removed.json<{ source: string }>().source, 'none');
     }
   });
 

@@ -1,10 +1,11 @@
-// Directory groups and their IP restrictions: GET /groups, GET|PUT|DELETE /groups/{group}/restrictions.
-// Admin scope; own account only. A user's own restriction comes before their groups'.
+// Directory groups and their IP restrictions (GET /groups, GET|PUT|DELETE /groups/{group}/restrictions), and
+// the account-wide restriction (GET|PUT|DELETE /account/restrictions). Admin scope; own account only. A user's
+// own restriction comes first, then their groups', then the account-wide one.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { actorOf } from '../../web/principal.js';
-import { ErrorResponse, GroupParams, GroupRestrictionView, GroupView, RestrictionBody } from './schemas.js';
+import { ErrorResponse, GroupParams, GroupRestrictionView, GroupView, RestrictionBody, RestrictionView } from './schemas.js';
 import { adminAccount } from './users.js';
 
 const errors = { '4xx': ErrorResponse };
@@ -38,6 +39,24 @@ export async function groupRoutes(plain: FastifyInstance): Promise<void> {
       },
     },
     async (request) => restrictions.setForGroup(actorOf(request), await adminAccount(app, request), request.params.group, request.body),
+  );
+
+  app.get(
+    '/account/restrictions',
+    { schema: { summary: "The account-wide IP restriction (for users with neither their own nor a group's); source `none` when there is none", tags: ['account'], response: { 200: RestrictionView, ...errors } } },
+    async (request) => restrictions.showForAccount(await adminAccount(app, request)),
+  );
+
+  app.put(
+    '/account/restrictions',
+    { schema: { summary: 'Set the account-wide IP rules and default action', tags: ['account'], body: RestrictionBody, response: { 200: RestrictionView, ...errors } } },
+    async (request) => restrictions.setForAccount(actorOf(request), await adminAccount(app, request), request.body),
+  );
+
+  app.delete(
+    '/account/restrictions',
+    { schema: { summary: 'Remove the account-wide restriction (then users with no other get none: everything allowed)', tags: ['account'], response: { 200: RestrictionView, ...errors } } },
+    async (request) => restrictions.setForAccount(actorOf(request), await adminAccount(app, request), null),
   );
 
   app.delete(
