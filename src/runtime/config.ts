@@ -1,6 +1,7 @@
 // Configuration from environment variables (the README lists each one).
 import { resolve, join } from 'node:path';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from '../crypto/password-hash.js';
+import type { WebhookSettings } from '../services/notification-service.js';
 
 export interface Config {
   dataDir: string;
@@ -24,6 +25,7 @@ export interface Config {
   migrateOnStart: boolean;
   /** `serve` syncs every account's directory this often (once across instances); 0 never. */
   directorySyncMinutes: number;
+  webhooks: WebhookSettings;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -32,6 +34,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
   return value;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (text !== 'true' && text !== 'false') throw new Error(`${name} must be true or false, not "${text}"`);
+  return text === 'true';
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -62,5 +71,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', 128, 1, 4096) * 1024 * 1024,
     migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',
     directorySyncMinutes: integer(env, 'OTPGATE_DIRECTORY_SYNC_MINUTES', 60, 0, 10080),
+    webhooks: {
+      allowPrivate: boolean(env, 'OTPGATE_WEBHOOK_ALLOW_PRIVATE', false),
+      firstRetryMs: integer(env, 'OTPGATE_WEBHOOK_RETRY_SECONDS', 30, 1, 3600) * 1000,
+    },
   };
 }

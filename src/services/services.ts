@@ -7,6 +7,7 @@ import { HealthService } from './health-service.js';
 import { DirectoryService } from './directory-service.js';
 import { DirectorySyncService } from './directory-sync-service.js';
 import { ImportService } from './import-service.js';
+import { NotificationService } from './notification-service.js';
 import { RadiusChallengeService } from './radius-challenge-service.js';
 import { RadiusClientService } from './radius-client-service.js';
 import { RestrictionService } from './restriction-service.js';
@@ -31,6 +32,7 @@ export interface Services {
   health: HealthService;
   directories: DirectoryService;
   directorySync: DirectorySyncService;
+  notifications: NotificationService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -53,5 +55,6 @@ export function createServices(ctx: ServiceContext): Services {
     health: new HealthService(ctx),
     directories,
     directorySync: new DirectorySyncService(ctx, directories, audit),
+    notifications: new NotificationService(ctx, audit, ctx.webhooks),
   };
 }

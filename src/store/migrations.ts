@@ -5,6 +5,7 @@ import type { ColumnTypes } from './column-types.js';
 import { directorySchema } from './migrations/0002-directory.js';
 import { serialPerAccount } from './migrations/0003-serial-per-account.js';
 import { groupRestrictionSchema } from './migrations/0004-group-restrictions.js';
+import { notificationSchema } from './migrations/0005-notifications.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -155,6 +156,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0002_directory': directorySchema(types),
         '0003_serial_per_account': serialPerAccount(types),
         '0004_group_restrictions': groupRestrictionSchema(types),
+        '0005_notifications': notificationSchema(types),
       }),
   };
 }
