@@ -18,6 +18,7 @@ function fillings(f: Fixture): Record<string, string[]> {
   return {
     username: ['alice', 'bob', 'ALICE'],
     serial: [f.aliceToken.serial, f.spare[0]!.serial],
+    name: ['a-hook', 'A-HOOK'],
   };
 }
 
@@ -37,12 +38,15 @@ async function snapshot(f: Fixture): Promise<string> {
   const tokens = await f.services.tokens.list(f.acme);
   const restrictions = await Promise.all(users.map((u) => f.services.restrictions.showForUser(f.acme, u.username)));
   const groups = await f.services.restrictions.listGroups(f.acme);
-  return JSON.stringify({ users, tokens, restrictions, groups });
+  const webhooks = await f.services.notifications.listWebhooks(f.acme);
+  return JSON.stringify({ users, tokens, restrictions, groups, webhooks });
 }
 
 test("every route naming account A's user or token answers 404 to account B's admin key and changes nothing", async (t) => {
-  const f = await makeFixture();
+  const f = await makeFixture({ env: { OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'true' } });
   t.after(() => f.close());
+  // A webhook of A's (nothing is delivered: the delivery worker runs only under serve).
+  await f.services.notifications.addWebhook(OPERATOR, f.acme, { name: 'a-hook', url: 'http://127.0.0.1:9/hook' });
   // A group restriction of A's: B's calls on a group of the same name reach B's own (next test), never A's.
   await f.services.restrictions.setForGroup(OPERATOR, f.acme, 'vpn-a', { rules: [{ cidr: '10.0.0.0/8', action: 'allow' }], default: 'deny' });
   // Every API route with a parameter (the console's pages take a session, not a key: their own test covers
@@ -59,7 +63,7 @@ test("every route naming account A's user or token answers 404 to account B's ad
       assert.equal(response.statusCode, 404, `${route.method} ${url} answered ${response.statusCode} ${response.body}`);
       if (route.method !== 'HEAD') {
         const code = response.json<{ error: { code: string } }>().error.code;
-        assert.ok(['user_not_found', 'token_not_found'].includes(code), `${route.method} ${url}: ${code}`);
+        assert.ok(['user_not_found', 'token_not_found', 'webhook_not_found'].includes(code), `${route.method} ${url}: ${code}`);
         assert.doesNotMatch(response.body, /acme/, 'the message does not name the other account');
       }
     }
