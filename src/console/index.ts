@@ -16,6 +16,8 @@ import { sessionPrincipalOf } from '../web/principal.js';
 import { readSessionCookie } from '../web/session-cookie.js';
 import { guardAdminScope } from './admin-guard.js';
 import { auditPages } from './audit-pages.js';
+import { directoryPages } from './directory-pages.js';
+import { groupPages } from './group-pages.js';
 import { renderMessage, renderNotFound } from './message-pages.js';
 import { STYLESHEET } from './render.js';
 import { healthPages } from './health-pages.js';
@@ -82,6 +84,8 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
       await admin.register(tokenPages);
       await admin.register(auditPages);
       await admin.register(settingsPages);
+      await admin.register(directoryPages);
+      await admin.register(groupPages);
       await admin.register(healthPages);
     },
     { prefix: '/admin' },

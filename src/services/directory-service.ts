@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { isAttributeName } from '../core/ldap-escape.js';
 import { open, seal } from '../crypto/secret-box.js';
 import { DirectoryUnavailableError, LdapDirectory, type DirectoryPerson, type DirectorySettings, type PasswordCheck } from '../directory/ldap-directory.js';
+import { ServiceConnectionPool } from '../directory/service-connection-pool.js';
 import { deleteDirectory, findDirectory, groupsOf, listDirectories, replaceGroups, saveDirectory, updateDirectoryFields } from '../store/directory-store.js';
 import type { AccountRow, DirectoryRow, UserRow } from '../store/schema.js';
 import { isUniqueViolation } from '../store/database-errors.js';
@@ -39,6 +40,8 @@ export interface DirectoryView extends Pick<DirectorySettings, 'url' | 'bindDn' 
   bindPasswordSet: true;
   /** The CA certificate's subject, when one is set. */
   caSubject: string | null;
+  /** The CA certificate itself (PEM; public, not a secret), or null for the system's CAs. */
+  caPem: string | null;
   updatedAt: string;
 }
 
@@ -72,6 +75,7 @@ function toView(row: DirectoryRow): DirectoryView {
     bindPasswordSet: true,
     ...rest,
     caSubject: row.ca_pem ? new X509Certificate(row.ca_pem).subject.replace(/\n/g, ', ') : null,
+    caPem: row.ca_pem,
     updatedAt: new Date(Number(row.updated_at)).toISOString(),
   };
 }
@@ -139,10 +143,18 @@ function checkCa(pem: string): string {
 }
 
 export class DirectoryService {
+  /** Service-bound LDAP connections kept between sign-ins (per directory's settings). */
+  readonly #pool = new ServiceConnectionPool();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
   ) {}
+
+  /** Closes the connections kept for sign-ins (the instance's close). */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
 
   async show(account: AccountRow): Promise<DirectoryView> {
     return toView(await this.require(account));
@@ -166,7 +178,8 @@ export class DirectoryService {
       group_attribute: input.groupAttribute ?? preset.groupAttribute,
     };
     for (const [column, value] of Object.entries(attributes)) {
-      if (!isAttributeName(value)) throw invalid(column, `"${value}" is not an LDAP attribute name`);
+      // The field as the API and the console name it: username_attribute → usernameAttribute.
+      if (!isAttributeName(value)) throw invalid(column.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), `"${value}" is not an LDAP attribute name`);
     }
     const password = input.bindPassword;
     if (password === undefined && !existing) throw invalid('bindPassword', 'the service bind password is required');
@@ -242,7 +255,7 @@ export class DirectoryService {
     const directories = rows.filter((row): row is DirectoryRow => row !== undefined);
     if (directories.length === 0) return user ? { check: { kind: 'wrong', person: null }, user } : null;
     for (const row of directories) {
-      const ldap = new LdapDirectory(this.settingsOf(row));
+      const ldap = new LdapDirectory(this.settingsOf(row), undefined, this.#pool);
       let check: PasswordCheck;
       try {
         check = await ldap.checkPassword(username, password);
