@@ -1,6 +1,7 @@
 // Configuration from environment variables (the README lists each one).
 import { resolve, join } from 'node:path';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from '../crypto/password-hash.js';
+import { DEFAULT_IMPORT_LIMIT_MB } from '../import/import-limit.js';
 import type { WebhookSettings } from '../services/notification-service.js';
 
 export interface Config {
@@ -20,7 +21,7 @@ export interface Config {
   radiusHost: string;
   /** Secure, __Host- cookies; off only for plain-HTTP local use. */
   secureCookies: boolean;
-  /** Largest accepted import upload, bytes. */
+  /** The largest seed file an import reads (CLI) or accepts (API and console uploads), bytes. */
   importLimitBytes: number;
   migrateOnStart: boolean;
   /** `serve` syncs every account's directory this often (once across instances); 0 never. */
@@ -70,7 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     radiusPort: radius === undefined || radius === '' ? undefined : integer(env, 'OTPGATE_RADIUS_PORT', 1812, 0, 65535),
     radiusHost: env.OTPGATE_RADIUS_HOST || host,
     secureCookies: (env.OTPGATE_SECURE_COOKIES ?? 'false') === 'true',
-    importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', 128, 1, 4096) * 1024 * 1024,
+    importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', DEFAULT_IMPORT_LIMIT_MB, 1, 4096) * 1024 * 1024,
     migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',
     directorySyncMinutes: integer(env, 'OTPGATE_DIRECTORY_SYNC_MINUTES', 60, 0, 10080),
     metricsToken: env.OTPGATE_METRICS_TOKEN || undefined,

@@ -34,7 +34,11 @@ function openHandle(config: Config): DatabaseHandle {
 
 function build(config: Config, database: DatabaseHandle, masterKey: MasterKey, now: () => number): Instance {
   const services = createServices({ db: database.db, masterKey, now, passwordCost: config.passwordCost, webhooks: config.webhooks });
-  return { config, database, services, close: () => database.close() };
+  const close = async () => {
+    await services.directories.close();
+    await database.close();
+  };
+  return { config, database, services, close };
 }
 
 /**

@@ -35,6 +35,8 @@ export interface ImportRequest {
   password?: string;
   dryRun?: boolean;
   allowShortSecrets?: boolean;
+  /** The largest file read (the configured OTPGATE_IMPORT_LIMIT_MB); default DEFAULT_IMPORT_LIMIT_BYTES. */
+  maxBytes?: number;
   onProgress?: (progress: ImportProgress) => void;
 }
 
@@ -50,9 +52,6 @@ export interface ImportReport {
   /** Refused files raise import_refused instead; a report always means the file was accepted. */
   rejected: number;
 }
-
-/** Largest PSKC file read (a 100,000-key encrypted file is about 130 MB). */
-const PSKC_MAX_BYTES = 1024 * 1024 * 1024;
 
 const WRONG_CREDENTIALS = new Set(['decryption_failed', 'bad_mac']);
 const WRONG_CREDENTIALS_MESSAGE = 'cannot decrypt: the key or password is wrong, or the file is damaged';
@@ -92,14 +91,13 @@ export class ImportService {
     private readonly audit: AuditService,
     private readonly metrics?: Metrics,
   ) {
-    this.#readers.set('csv', (input, request, _now, onKeys) => readCsv(input, { allowShortSecrets: request.allowShortSecrets ?? false, onProgress: onKeys }));
+    const maxBytes = (request: ImportRequest) => (request.maxBytes === undefined ? {} : { maxBytes: request.maxBytes });
+    this.#readers.set('csv', (input, request, _now, onKeys) => readCsv(input, { allowShortSecrets: request.allowShortSecrets ?? false, ...maxBytes(request), onProgress: onKeys }));
     this.#readers.set('pskc', (input, request, now, onKeys) =>
       readPskc(
         input,
         { ...(request.psk ? { psk: parseHexKey(request.psk) } : {}), ...(request.password ? { password: request.password } : {}) },
-        // Memory is bounded by the streaming parse; the size limit only stops absurd inputs (the HTTP
-        // upload has its own, smaller limit).
-        { now, allowShortSecrets: request.allowShortSecrets ?? false, maxBytes: PSKC_MAX_BYTES, onProgress: onKeys },
+        { now, allowShortSecrets: request.allowShortSecrets ?? false, ...maxBytes(request), onProgress: onKeys },
       ),
     );
   }

@@ -16,7 +16,7 @@ import type { Metrics, SignInChannel } from './metrics.js';
 import type { DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
 import { matchPasscode, replayDistance } from './passcode-match.js';
-import { effectiveRestriction } from './restriction-service.js';
+import { restrictionOfUser } from './restriction-service.js';
 import { endSessionsOf } from './token-service.js';
 import { throttleKeys } from './throttle-keys.js';
 import { openTokenSecret } from './sealed-secrets.js';
@@ -98,6 +98,7 @@ export class SignInService {
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
 
     let account: AccountRow | undefined = subject?.account;
+    let accountHasGroupRestrictions = subject?.accountHasGroupRestrictions ?? false;
     // A throttled attempt does not look at the token at all (as if it had not been read).
     const token: TokenRow | undefined = wait === 0 ? subject?.token : undefined;
 
@@ -125,6 +126,7 @@ export class SignInService {
         const created = await findSignInSubject(this.ctx.db, byDirectory.user.username);
         user = created?.user;
         account = created?.account;
+        accountHasGroupRestrictions = created?.accountHasGroupRestrictions ?? false;
       }
     } else if (wait === 0 && password !== null) {
       // An unknown user costs the same hash as a known one, so timing does not tell them apart.
@@ -132,7 +134,8 @@ export class SignInService {
       passwordFact = ok && user && user.source !== 'directory' ? 'ok' : 'wrong';
     }
 
-    const restriction = user && account ? effectiveRestriction(account, user) : null;
+    // Own restriction, else the groups' (read only when the account has any), else the account's (core precedence).
+    const restriction = user && account ? (await restrictionOfUser(this.ctx.db, account, user, accountHasGroupRestrictions)).restriction : null;
     const access = restriction ? evaluateRestriction(restriction, request.actor.clientIp).action : 'allow';
     const settings = account ? settingsOf(account) : null;
     const facts: SignInFacts = {

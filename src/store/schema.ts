@@ -69,6 +69,19 @@ export interface UserGroupsTable {
   group_name: string;
 }
 
+/** An IP restriction for the users of one directory group (their own restriction still comes first). */
+export interface GroupRestrictionsTable {
+  id: Generated<number>;
+  account_id: number;
+  /** As the administrator gave it; matched against users' groups in lower case (group_key). */
+  group_name: string;
+  group_key: string;
+  /** JSON `{"rules": [...], "default": "..."}`. */
+  restriction: string;
+  created_at: number;
+  updated_at: number;
+}
+
 /** A webhook: where an account's notifications are POSTed, signed with its sealed secret. */
 export interface WebhooksTable {
   id: Generated<number>;
@@ -243,6 +256,7 @@ export interface Database {
   directories: DirectoriesTable;
   user_groups: UserGroupsTable;
   leases: LeasesTable;
+  group_restrictions: GroupRestrictionsTable;
   webhooks: WebhooksTable;
   notifications: NotificationsTable;
   webhook_deliveries: WebhookDeliveriesTable;
@@ -259,4 +273,5 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type RadiusClientRow = Selectable<RadiusClientsTable>;
 export type DirectoryRow = Selectable<DirectoriesTable>;
+export type GroupRestrictionRow = Selectable<GroupRestrictionsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;

@@ -66,6 +66,7 @@ export const tokenCommands: CommandGroup = {
             ...(values.password !== undefined ? { password: values.password } : {}),
             dryRun: values['dry-run'] ?? false,
             allowShortSecrets: values['allow-short-secrets'] ?? false,
+            maxBytes: instance.config.importLimitBytes,
             onProgress: (p) => progress.update(`${p.phase}: ${p.keysRead} keys read, ${p.imported} written, ${p.skipped} skipped`),
           })
           .finally(() => progress.done());
