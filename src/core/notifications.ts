@@ -108,3 +108,49 @@ export function isPublicAddress(text: string): boolean {
     return network.kind() === address.kind() && address.match([network, bits]);
   });
 }
+
+/** Who is mailed a notification: the user concerned, and for a lost token or a lock-out the administrators too. */
+export function mailRecipients(type: string, userEmail: string | null, adminEmails: readonly string[]): string[] {
+  const toAdmins = type === 'token.lost_reported' || type === 'signin.locked_out';
+  return [...(userEmail ? [userEmail] : []), ...(toAdmins ? adminEmails : [])];
+}
+
+/** What a notification says to a person (plain text; never a passcode, password or secret). */
+export interface MailFields {
+  type: string;
+  occurredAt: string;
+  account: string;
+  user: string | null;
+  serial: string | null;
+  clientIp: string | null;
+}
+
+const MAIL_SUBJECTS: Record<NotificationType, string> = {
+  'token.associated': 'A token was associated with your account',
+  'token.disassociated': 'A token was removed from your account',
+  'token.locked': 'Your token was locked after failed passcodes',
+  'token.disabled': 'Your token was disabled',
+  'token.retired': 'Your token was retired',
+  'token.lost_reported': 'A token was reported lost',
+  'temp_code.issued': 'A temporary sign-in code was issued for your account',
+  'user.self_associated': 'You associated a token with your account',
+  'signin.locked_out': 'A sign-in was refused: the token is locked',
+};
+
+export function mailOf(fields: MailFields): { subject: string; text: string } {
+  const subject = `otpgate: ${isNotificationType(fields.type) ? MAIL_SUBJECTS[fields.type] : fields.type}`;
+  const lines = [
+    `${subject.slice('otpgate: '.length)}.`,
+    '',
+    `When:     ${fields.occurredAt}`,
+    `Account:  ${fields.account}`,
+    ...(fields.user ? [`User:     ${fields.user}`] : []),
+    ...(fields.serial ? [`Token:    ${fields.serial}`] : []),
+    ...(fields.clientIp ? [`From:     ${fields.clientIp}`] : []),
+    '',
+    'If this was not you or your administrator, tell your administrator at once.',
+    '',
+    `(event ${fields.type})`,
+  ];
+  return { subject, text: `${lines.join('\n')}\n` };
+}

@@ -2,7 +2,7 @@
 import { resolve, join } from 'node:path';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from '../crypto/password-hash.js';
 import { DEFAULT_IMPORT_LIMIT_MB } from '../import/import-limit.js';
-import type { WebhookSettings } from '../services/notification-service.js';
+import type { NotificationSettings } from '../services/notification-service.js';
 
 export interface Config {
   dataDir: string;
@@ -26,7 +26,7 @@ export interface Config {
   migrateOnStart: boolean;
   /** `serve` syncs every account's directory this often (once across instances); 0 never. */
   directorySyncMinutes: number;
-  webhooks: WebhookSettings;
+  notify: NotificationSettings;
   /** OTPGATE_METRICS_TOKEN: GET /metrics answers only with it; unset, there is no /metrics. */
   metricsToken: string | undefined;
 }
@@ -44,6 +44,20 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (text === undefined || text === '') return fallback;
   if (text !== 'true' && text !== 'false') throw new Error(`${name} must be true or false, not "${text}"`);
   return text === 'true';
+}
+
+function notifySettings(env: NodeJS.ProcessEnv): NotificationSettings {
+  const smtpUrl = env.OTPGATE_SMTP_URL || undefined;
+  const mailFrom = env.OTPGATE_MAIL_FROM || undefined;
+  if (smtpUrl !== undefined) {
+    if (!/^smtps?:\/\/[^/]/.test(smtpUrl)) throw new Error('OTPGATE_SMTP_URL must be an smtp:// (STARTTLS when the server offers it) or smtps:// URL');
+    if (mailFrom === undefined || !/^[^\s@<>]+@[^\s@<>]+$/.test(mailFrom)) throw new Error('OTPGATE_MAIL_FROM must be the sender address (name@domain) when OTPGATE_SMTP_URL is set');
+  }
+  return {
+    allowPrivate: boolean(env, 'OTPGATE_WEBHOOK_ALLOW_PRIVATE', false),
+    firstRetryMs: integer(env, 'OTPGATE_WEBHOOK_RETRY_SECONDS', 30, 1, 3600) * 1000,
+    ...(smtpUrl !== undefined && mailFrom !== undefined ? { mail: { url: smtpUrl, from: mailFrom } } : {}),
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -75,9 +89,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',
     directorySyncMinutes: integer(env, 'OTPGATE_DIRECTORY_SYNC_MINUTES', 60, 0, 10080),
     metricsToken: env.OTPGATE_METRICS_TOKEN || undefined,
-    webhooks: {
-      allowPrivate: boolean(env, 'OTPGATE_WEBHOOK_ALLOW_PRIVATE', false),
-      firstRetryMs: integer(env, 'OTPGATE_WEBHOOK_RETRY_SECONDS', 30, 1, 3600) * 1000,
-    },
+    notify: notifySettings(env),
   };
 }

@@ -1,4 +1,4 @@
-// The delivery worker of `serve`: every second it sends the webhook deliveries that are due (new ones, and
+// The delivery worker of `serve`: every second it sends the webhook deliveries and e-mails that are due (new ones, and
 // failed ones whose wait is over). Several instances each run one; a delivery is claimed by exactly one.
 // It runs beside the request path and never delays a sign-in: a notification was committed with its audit
 // event, and sending it is this worker's work alone.
@@ -35,6 +35,7 @@ export function startDeliveryWorker(services: Services, log: DeliveryLog, pollMs
       stopped = true;
       clearInterval(timer);
       await round;
+      services.notifications.close();
     },
   };
 }

@@ -33,7 +33,7 @@ function openHandle(config: Config): DatabaseHandle {
 }
 
 function build(config: Config, database: DatabaseHandle, masterKey: MasterKey, now: () => number): Instance {
-  const services = createServices({ db: database.db, masterKey, now, passwordCost: config.passwordCost, webhooks: config.webhooks });
+  const services = createServices({ db: database.db, masterKey, now, passwordCost: config.passwordCost, notify: config.notify });
   const close = async () => {
     await services.directories.close();
     await database.close();

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import {
   isNotificationType,
   NOTIFICATION_TYPES,
+  mailOf,
+  mailRecipients,
   nextAttemptAt,
   parseStoredEventFilter,
   signatureHeader,
@@ -12,15 +14,20 @@ import {
   type EventFilter,
   type NotificationType,
 } from '../core/notifications.js';
+import { MailSender } from '../notify/mail-sender.js';
 import { checkWebhookHost, sendWebhook, type SendResult } from '../notify/webhook-sender.js';
 import {
   claimDueDeliveries,
+  claimDueEmails,
   deleteWebhook,
+  enqueueEmails,
   insertWebhook,
   listDeliveries,
   listWebhooks,
   recordDeliveryAttempt,
+  recordEmailAttempt,
   type DueDelivery,
+  type DueEmail,
 } from '../store/notification-store.js';
 import type { DeliveryStatus, WebhookRow } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
@@ -38,11 +45,13 @@ const CLAIM_BATCH = 20;
 /** A claim outlives the attempt's timeout, so no other worker sends the same delivery meanwhile. */
 const CLAIM_MS = 30_000;
 
-export interface WebhookSettings {
+export interface NotificationSettings {
   /** OTPGATE_WEBHOOK_ALLOW_PRIVATE: an operator's setting, never an account's. */
   allowPrivate: boolean;
   /** The first wait after a failed attempt; each next one doubles (OTPGATE_WEBHOOK_RETRY_SECONDS). */
   firstRetryMs: number;
+  /** OTPGATE_SMTP_URL and OTPGATE_MAIL_FROM; without them no e-mail is sent. */
+  mail?: { url: string; from: string };
 }
 
 export interface WebhookView {
@@ -131,11 +140,20 @@ export interface DeliveryRound {
 }
 
 export class NotificationService {
+  readonly #mail: MailSender | null;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
-    private readonly settings: WebhookSettings,
-  ) {}
+    private readonly settings: NotificationSettings,
+  ) {
+    this.#mail = settings.mail ? new MailSender(settings.mail.url, settings.mail.from) : null;
+  }
+
+  /** Closes the SMTP connections (at shutdown). */
+  close(): void {
+    this.#mail?.close();
+  }
 
   /**
    * Adds a webhook. Without `secret` one is generated; either way the secret is returned this once (it is
@@ -204,7 +222,31 @@ export class NotificationService {
   async deliverDue(): Promise<DeliveryRound> {
     const claimed = await claimDueDeliveries(this.ctx.db, this.ctx.now(), CLAIM_MS, CLAIM_BATCH);
     const results = await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
-    return { claimed: claimed.length, delivered: results.filter((r) => r === 'delivered').length, failed: results.filter((r) => r === 'failed').length };
+    const mailed = await this.mailDue();
+    const all = [...results, ...mailed];
+    return { claimed: all.length, delivered: all.filter((r) => r === 'delivered').length, failed: all.filter((r) => r === 'failed').length };
+  }
+
+  /**
+   * With SMTP configured: queues an e-mail per recipient for the notifications written since the last round
+   * (the user concerned; the administrators too for a lost token or a lock-out), then sends the due ones.
+   */
+  private async mailDue(): Promise<DeliveryStatus[]> {
+    const mail = this.#mail;
+    if (mail === null) return [];
+    await enqueueEmails(this.ctx.db, this.ctx.now(), 100, (n) => mailRecipients(n.type, n.userEmail, n.adminEmails));
+    const claimed = await claimDueEmails(this.ctx.db, this.ctx.now(), CLAIM_MS, CLAIM_BATCH);
+    return Promise.all(claimed.map((email) => this.mailOne(mail, email)));
+  }
+
+  private async mailOne(mail: MailSender, email: DueEmail): Promise<DeliveryStatus> {
+    const n = email.notification;
+    const { subject, text } = mailOf({ type: n.type, occurredAt: isoTime(n.at), account: n.accountName, user: n.username, serial: n.serial, clientIp: n.clientIp });
+    const { error } = await mail.send(email.recipient, subject, text);
+    const now = this.ctx.now();
+    const next = error === null ? null : nextAttemptAt(email.createdAt, email.attempts + 1, now, this.settings.firstRetryMs);
+    await recordEmailAttempt(this.ctx.db, email.id, now, { error, nextAttemptAt: next });
+    return error === null ? 'delivered' : next === null ? 'failed' : 'pending';
   }
 
   private async attempt(delivery: DueDelivery): Promise<DeliveryStatus> {

@@ -58,7 +58,7 @@ export function createServices(ctx: ServiceContext): Services {
     health: new HealthService(ctx, metrics),
     directories,
     directorySync: new DirectorySyncService(ctx, directories, audit),
-    notifications: new NotificationService(ctx, audit, ctx.webhooks),
+    notifications: new NotificationService(ctx, audit, ctx.notify),
     metrics,
   };
 }

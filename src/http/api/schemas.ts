@@ -31,6 +31,7 @@ export const NewUserBody = Type.Object(
     password: Type.String({ minLength: 1, maxLength: 1024, writeOnly: true }),
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
     role: Type.Optional(RoleSchema),
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()], { description: 'Where notifications for the user are mailed' })),
   },
   { additionalProperties: false },
 );
@@ -40,6 +41,7 @@ export const UserPatchBody = Type.Object(
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
     role: Type.Optional(RoleSchema),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()], { description: 'null removes it; a directory user\'s is the directory\'s' })),
     disabled: Type.Optional(Type.Boolean({ description: 'true disables the user (every sign-in refused, sessions ended); false enables them' })),
   },
   { additionalProperties: false, description: 'Only these fields can change; anything else is refused' },
