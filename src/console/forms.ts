@@ -119,6 +119,7 @@ const STATUS_LABELS: Record<TokenStatus, string> = {
   available: 'Available',
   associated: 'Assigned',
   locked: 'Locked',
+  disabled: 'Disabled',
   retired: 'Retired',
 };
 

@@ -41,6 +41,14 @@ export function notificationOf(event: NotifiableEvent): NotificationType | null 
       return event.outcome === 'success' ? 'token.disassociated' : null;
     case 'token.lock':
       return 'token.locked';
+    case 'token.disable':
+      return event.outcome === 'success' ? 'token.disabled' : null;
+    case 'token.retire':
+      return event.outcome === 'success' ? 'token.retired' : null;
+    case 'token.report_lost':
+      return event.outcome === 'success' ? 'token.lost_reported' : null;
+    case 'temp_code.issue':
+      return event.outcome === 'success' ? 'temp_code.issued' : null;
     case 'signin':
       if (event.outcome === 'accept' && event.reason === 'token_associated') return 'user.self_associated';
       if (event.outcome === 'locked') return 'signin.locked_out';

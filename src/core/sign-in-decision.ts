@@ -13,6 +13,10 @@ export const SIGN_IN_REASONS = [
   'wrong_password',
   'denied_by_rule',
   'token_locked',
+  /** The user's token is disabled (by an administrator, or reported lost): no passcode from it is accepted. */
+  'token_disabled',
+  /** The user's token is outside its validity dates: treated as disabled. */
+  'token_expired',
   'passcode_missing',
   'passcode_malformed',
   'passcode_wrong',
@@ -36,7 +40,8 @@ export interface SignInFacts {
   /** `not_checked` when the caller verifies passwords itself (an `otp-only` API key). */
   password: 'ok' | 'wrong' | 'not_checked';
   access: AccessAction;
-  token: 'none' | 'active' | 'locked';
+  /** `disabled`: disabled by an administrator or reported lost; `expired`: outside its validity dates. */
+  token: 'none' | 'active' | 'locked' | 'disabled' | 'expired';
   /** What the caller sent: nothing, something that is not the token's digits, or a well-formed code. */
   passcode: 'absent' | 'malformed' | 'well_formed';
   /** The verification's outcome, once the service has verified a well-formed passcode. */
@@ -59,6 +64,11 @@ export function decideSignIn(facts: SignInFacts): SignInStep {
   if (facts.password === 'wrong') return final('reject', 'wrong_password');
   if (facts.access === 'deny') return final('reject', 'denied_by_rule');
   if (facts.token === 'locked') return final('locked', 'token_locked');
+  if (facts.token === 'disabled' || facts.token === 'expired') {
+    // Still the user's token, so a passcode is still asked for; none from it is accepted.
+    if (facts.passcode === 'absent') return final('otp_required', 'passcode_missing');
+    return final('reject', facts.token === 'disabled' ? 'token_disabled' : 'token_expired');
+  }
   if (facts.token === 'active') {
     // A user with a token needs a passcode at every sign-in, whatever the IP rule says.
     if (facts.passcode === 'absent') return final('otp_required', 'passcode_missing');

@@ -23,6 +23,9 @@ export interface ImportedKey {
   model?: string;
   issuer?: string;
   friendlyName?: string;
+  /** PSKC: the key's validity dates (StartDate/ExpiryDate of its Policy and DeviceInfo), kept on the token. */
+  validFrom?: Date;
+  validUntil?: Date;
   /** Where the key stands in its file, for messages: `line 4`, `key 3 (Id 12345678)`. */
   source: string;
 }

@@ -161,6 +161,8 @@ export class ImportService {
         issuer: key.issuer ?? null,
         friendly_name: key.friendlyName ?? null,
         created_at: now,
+        valid_from: key.validFrom?.getTime() ?? null,
+        valid_until: key.validUntil?.getTime() ?? null,
       }));
       try {
         await inTransaction(this.ctx.db, async (trx) => {

@@ -17,7 +17,7 @@ import type { DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
 import { matchPasscode, replayDistance } from './passcode-match.js';
 import { restrictionOfUser } from './restriction-service.js';
-import { endSessionsOf } from './token-service.js';
+import { endSessionsOf, isTokenOutsideValidity } from './token-service.js';
 import { throttleKeys } from './throttle-keys.js';
 import { openTokenSecret } from './sealed-secrets.js';
 
@@ -144,7 +144,7 @@ export class SignInService {
       userDisabled: user?.disabled_at != null || disabledInDirectory,
       password: passwordFact,
       access,
-      token: !token ? 'none' : token.status === 'locked' ? 'locked' : token.status === 'associated' ? 'active' : 'none',
+      token: tokenFact(token, now),
       passcode: passcode === null || passcode === '' ? 'absent' : token && isWellFormedPasscode(passcode, token.digits) ? 'well_formed' : 'malformed',
       selfAssociation: settings?.selfAssociation ?? false,
     };
@@ -233,6 +233,22 @@ export class SignInService {
 }
 
 type FinalStep = Extract<SignInStep, { kind: 'final' }>;
+
+/** The user's token as the decision sees it: disabled, then outside its validity dates, then locked. */
+function tokenFact(token: TokenRow | undefined, now: number): SignInFacts['token'] {
+  if (!token) return 'none';
+  switch (token.status) {
+    case 'disabled':
+      return 'disabled';
+    case 'associated':
+    case 'locked':
+      if (isTokenOutsideValidity(token, now)) return 'expired';
+      return token.status === 'locked' ? 'locked' : 'active';
+    case 'available':
+    case 'retired':
+      return 'none';
+  }
+}
 
 function finalStep(step: SignInStep): FinalStep {
   if (step.kind !== 'final') throw new Error('sign-in decision did not settle');

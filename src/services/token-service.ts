@@ -3,12 +3,15 @@
 import { SecretBoxError } from '../crypto/secret-box.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
+import { isOutsideValidity, isRetireReason, RETIRE_REASONS } from '../core/token-status.js';
 import type { SignInReason } from '../core/sign-in-decision.js';
 import { NO_FAILURES, USER_THROTTLE, retryAfterSeconds } from '../core/throttle.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
 import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
 import {
   bindToken,
+  disableToken,
+  enableToken,
   findTokenBySerial,
   findTokenOfUser,
   listTokens,
@@ -16,6 +19,8 @@ import {
   recordTokenFailure,
   resealTokenSecret,
   resyncCounter,
+  retireToken,
+  setTokenValidity,
   unbindToken,
   unlockToken,
 } from '../store/token-store.js';
@@ -46,6 +51,12 @@ export function requirePasscode(passcode: string, digits: number, field = 'otp')
   if (!isWellFormedPasscode(passcode, digits)) {
     throw new ServiceError('invalid_passcode', `${field} must be exactly ${digits} digits`, { field });
   }
+}
+
+/** Whether `now` is outside the token's validity dates (PostgreSQL gives the bigint columns as text). */
+export function isTokenOutsideValidity(token: Pick<TokenRow, 'valid_from' | 'valid_until'>, now: number): boolean {
+  const time = (value: number | null) => (value === null ? null : Number(value));
+  return isOutsideValidity(time(token.valid_from), time(token.valid_until), now);
 }
 
 /** Ends a user's console sessions: after a disassociation or a lock, they must sign in again. */
@@ -152,6 +163,9 @@ export class TokenService {
     if (token.status !== 'available') {
       return refuse(new ServiceError('token_not_available', `token ${serial} is ${token.status === 'retired' ? 'retired' : 'already associated with a user'}`), `token ${token.status}`);
     }
+    if (isTokenOutsideValidity(token, this.ctx.now())) {
+      return refuse(new ServiceError('token_not_available', `token ${serial} is outside its validity dates`), 'token outside its validity dates');
+    }
     requirePasscode(passcode, token.digits);
     const matched = matchPasscode(token, this.secretOf(token), passcode, settingsOf(account).associateWindow, this.ctx.now());
     if (matched === null) {
@@ -203,6 +217,7 @@ export class TokenService {
   async resync(actor: Actor, account: AccountRow, username: string, first: string, second: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
     const token = await this.requireTokenOf(account, user);
+    if (token.status === 'disabled') throw new ServiceError('token_not_available', `token ${token.serial} is disabled; enable it first`);
     requirePasscode(first, token.digits, 'otp1');
     requirePasscode(second, token.digits, 'otp2');
     if (token.type !== 'hotp') throw new ServiceError('invalid_request', `token ${token.serial} is time-based (TOTP); it does not need a re-sync`);
@@ -236,10 +251,79 @@ export class TokenService {
     return this.show(account, token.serial);
   }
 
+  /** Disable: the token stays the user's (OTP is still required) but accepts no passcode until enabled. */
+  async disable(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView> {
+    return this.changeState(actor, account, serialInput, 'token.disable', disableToken, (token) => `token ${token.serial} is not associated with a user (it is ${token.status})`);
+  }
+
+  /** Enable: a disabled token accepts passcodes again. */
+  async enable(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView> {
+    return this.changeState(actor, account, serialInput, 'token.enable', enableToken, (token) => `token ${token.serial} is not disabled (it is ${token.status})`);
+  }
+
+  /**
+   * Retire: disassociates the token and takes it out of service for good (lost, broken, returned); it is
+   * never associated again and stays listed. The user's sessions end.
+   */
+  async retire(actor: Actor, account: AccountRow, serialInput: string, reasonInput: string): Promise<TokenView> {
+    if (!isRetireReason(reasonInput)) throw new ServiceError('invalid_request', `reason must be one of ${RETIRE_REASONS.join(', ')}`, { field: 'reason' });
+    const reason = reasonInput;
+    return this.changeState(actor, account, serialInput, 'token.retire', (db, id) => retireToken(db, id, reason, this.ctx.now()), (token) => `token ${token.serial} is already retired`, reason);
+  }
+
+  /** One audited change of a token's state by compare-and-set; `refusal` says why it did not apply. */
+  private async changeState(
+    actor: Actor,
+    account: AccountRow,
+    serialInput: string,
+    action: 'token.disable' | 'token.enable' | 'token.retire',
+    change: (db: ServiceContext['db'], tokenId: number) => Promise<boolean>,
+    refusal: (token: TokenRow) => string,
+    reason?: string,
+  ): Promise<TokenView> {
+    const token = await this.require(account, serialInput);
+    const user = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
+    const event = { action, accountId: account.id, targetUser: user?.username ?? null, targetSerial: token.serial };
+    if (!(await change(this.ctx.db, token.id))) {
+      await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });
+      throw new ServiceError('token_not_available', refusal(token));
+    }
+    if (user && action !== 'token.enable') await endSessionsOf(this.ctx, user.id);
+    await this.audit.record(actor, { ...event, outcome: 'success', reason: reason ?? null });
+    return this.show(account, token.serial);
+  }
+
+  /** Sets a token's validity dates (null: open-ended); outside them it is treated as disabled (token_expired). */
+  async setValidity(actor: Actor, account: AccountRow, serialInput: string, dates: { validFrom?: string | null; validUntil?: string | null }): Promise<TokenView> {
+    const token = await this.require(account, serialInput);
+    const time = (field: 'validFrom' | 'validUntil', current: number | null): number | null => {
+      const value = dates[field];
+      if (value === undefined) return current === null ? null : Number(current);
+      if (value === null) return null;
+      const ms = Date.parse(value);
+      if (!Number.isFinite(ms)) throw new ServiceError('invalid_request', `${field} must be a date and time (ISO 8601), or null`, { field });
+      return ms;
+    };
+    const validFrom = time('validFrom', token.valid_from);
+    const validUntil = time('validUntil', token.valid_until);
+    if (validFrom !== null && validUntil !== null && validUntil <= validFrom) throw new ServiceError('invalid_request', 'validUntil must be after validFrom', { field: 'validUntil' });
+    await setTokenValidity(this.ctx.db, token.id, validFrom, validUntil);
+    const describe = (ms: number | null) => (ms === null ? 'open' : new Date(ms).toISOString());
+    await this.audit.record(actor, {
+      action: 'token.set_validity',
+      outcome: 'success',
+      reason: `valid from ${describe(validFrom)} until ${describe(validUntil)}`,
+      accountId: account.id,
+      targetSerial: token.serial,
+    });
+    return this.show(account, token.serial);
+  }
+
   /** Unlock: clears the lock, the fail count and the user's back-off. */
   async unlock(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView> {
     const token = await this.require(account, serialInput);
     if (token.user_id === null) throw new ServiceError('token_not_available', `token ${token.serial} is not associated with a user`);
+    if (token.status === 'disabled') throw new ServiceError('token_not_available', `token ${token.serial} is disabled; enable it instead`);
     await unlockToken(this.ctx.db, token.id);
     const user = await findUserById(this.ctx.db, token.user_id);
     if (user) await clearThrottles(this.ctx.db, [userThrottleKey(account.id, user.username)]);

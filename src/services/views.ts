@@ -2,7 +2,7 @@
 // defined once, as a TypeBox schema: its TypeScript type derives from it, the API validates and documents
 // its answers with it (http/api/schemas.ts), and the value sets come from core/.
 import { Type, type SchemaOptions, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
-import { TOKEN_STATUSES } from '../core/token-status.js';
+import { RETIRE_REASONS, TOKEN_STATUSES } from '../core/token-status.js';
 import { ROLES, TOKEN_TYPES } from '../core/values.js';
 import type { TokenRow, UserRow } from '../store/schema.js';
 
@@ -39,6 +39,10 @@ export const TokenViewSchema = Type.Object(
     issuer: nullable(Type.String()),
     friendlyName: nullable(Type.String()),
     createdAt: Type.String({ format: 'date-time' }),
+    validFrom: nullable(Type.String({ format: 'date-time', description: 'Before it the token is treated as disabled (reason token_expired)' })),
+    validUntil: nullable(Type.String({ format: 'date-time', description: 'From it on the token is treated as disabled (reason token_expired)' })),
+    retiredAt: nullable(Type.String({ format: 'date-time' })),
+    retiredReason: Type.Union([oneOf(RETIRE_REASONS), Type.Null()]),
   },
   { description: 'A token; never its secret' },
 );
@@ -85,6 +89,10 @@ export function toTokenView(row: TokenRow, username: string | null): TokenView {
     issuer: row.issuer,
     friendlyName: row.friendly_name,
     createdAt: isoTime(row.created_at),
+    validFrom: isoTime(row.valid_from),
+    validUntil: isoTime(row.valid_until),
+    retiredAt: isoTime(row.retired_at),
+    retiredReason: row.retired_reason,
   };
 }
 

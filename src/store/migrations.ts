@@ -6,6 +6,7 @@ import { directorySchema } from './migrations/0002-directory.js';
 import { serialPerAccount } from './migrations/0003-serial-per-account.js';
 import { groupRestrictionSchema } from './migrations/0004-group-restrictions.js';
 import { notificationSchema } from './migrations/0005-notifications.js';
+import { tokenLifeSchema } from './migrations/0006-token-life.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -157,6 +158,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0003_serial_per_account': serialPerAccount(types),
         '0004_group_restrictions': groupRestrictionSchema(types),
         '0005_notifications': notificationSchema(types),
+        '0006_token_life': tokenLifeSchema(types),
       }),
   };
 }

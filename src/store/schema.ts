@@ -3,7 +3,7 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
 import type { ChainedFields } from '../core/audit-chain.js';
 import type { HashAlgorithm } from '../core/hotp.js';
-import type { TokenStatus } from '../core/token-status.js';
+import type { RetireReason, TokenStatus } from '../core/token-status.js';
 import type { Role, TokenType } from '../core/values.js';
 
 export interface AccountsTable {
@@ -175,6 +175,22 @@ export interface TokensTable {
   issuer: string | null;
   friendly_name: string | null;
   created_at: number;
+  /** Validity dates (the seed file's, or set by an administrator): outside them the token is treated as disabled. */
+  valid_from: number | null;
+  valid_until: number | null;
+  retired_at: number | null;
+  /** lost | broken | returned | other (core/token-status.ts RETIRE_REASONS). */
+  retired_reason: RetireReason | null;
+}
+
+/** A user's temporary code (at most one): only its keyed hash, the uses left and when it ends. */
+export interface TempCodesTable {
+  user_id: number;
+  account_id: number;
+  code_hash: string;
+  uses_left: number;
+  expires_at: number;
+  created_at: number;
 }
 
 /** An audit event's row: the fields its chain value covers (core/audit-chain.ts), its id and its chain value. */
@@ -261,6 +277,7 @@ export interface Database {
   notifications: NotificationsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   email_deliveries: EmailDeliveriesTable;
+  temp_codes: TempCodesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -275,3 +292,4 @@ export type RadiusClientRow = Selectable<RadiusClientsTable>;
 export type DirectoryRow = Selectable<DirectoriesTable>;
 export type GroupRestrictionRow = Selectable<GroupRestrictionsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
+export type TempCodeRow = Selectable<TempCodesTable>;

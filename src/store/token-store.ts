@@ -176,9 +176,45 @@ export async function unbindToken(db: Executor, tokenId: number): Promise<boolea
     .updateTable('tokens')
     .set({ user_id: null, status: 'available', fail_count: 0, locked_at: null, associated_at: null })
     .where('id', '=', tokenId)
-    .where('status', 'in', ['associated', 'locked'])
+    .where('status', 'in', ['associated', 'locked', 'disabled'])
     .executeTakeFirst();
   return affected(result);
+}
+
+/** A user's token stops accepting passcodes (it stays theirs). False when it is not associated or locked. */
+export async function disableToken(db: Executor, tokenId: number): Promise<boolean> {
+  const result = await db.updateTable('tokens').set({ status: 'disabled' }).where('id', '=', tokenId).where('status', 'in', ['associated', 'locked']).executeTakeFirst();
+  return affected(result);
+}
+
+/** A disabled token accepts passcodes again, its fail count cleared. False when it is not disabled. */
+export async function enableToken(db: Executor, tokenId: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ status: 'associated', fail_count: 0, locked_at: null })
+    .where('id', '=', tokenId)
+    .where('status', '=', 'disabled')
+    .executeTakeFirst();
+  return affected(result);
+}
+
+/**
+ * Takes a token out of service for good: no user, status retired. A sign-in verifying one of its passcodes
+ * meanwhile loses its counter's compare-and-set (which requires `associated`). False when already retired.
+ */
+export async function retireToken(db: Executor, tokenId: number, reason: NonNullable<TokenRow['retired_reason']>, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ status: 'retired', user_id: null, fail_count: 0, locked_at: null, associated_at: null, retired_at: now, retired_reason: reason })
+    .where('id', '=', tokenId)
+    .where('status', '!=', 'retired')
+    .executeTakeFirst();
+  return affected(result);
+}
+
+/** Sets a token's validity dates (epoch ms; null is open-ended). */
+export async function setTokenValidity(db: Executor, tokenId: number, validFrom: number | null, validUntil: number | null): Promise<void> {
+  await db.updateTable('tokens').set({ valid_from: validFrom, valid_until: validUntil }).where('id', '=', tokenId).execute();
 }
 
 /** The serial and status of every token of the account that is associated with a user. */

@@ -31,6 +31,15 @@ describe('decideSignIn', () => {
     assert.equal((decide({ token: 'locked', password: 'wrong' }) as { result: string }).result, 'reject');
   });
 
+  it('still asks for a passcode with a disabled or expired token, and accepts none from it', () => {
+    for (const [token, reason] of [['disabled', 'token_disabled'], ['expired', 'token_expired']] as const) {
+      assert.deepEqual(decide({ token }), { kind: 'final', result: 'otp_required', reason: 'passcode_missing' });
+      assert.deepEqual(decide({ token, access: 'allow', passcode: 'well_formed' }), { kind: 'final', result: 'reject', reason });
+      assert.deepEqual(decide({ token, passcode: 'malformed' }), { kind: 'final', result: 'reject', reason });
+      assert.equal((decide({ token, password: 'wrong', passcode: 'well_formed' }) as { reason: string }).reason, 'wrong_password');
+    }
+  });
+
   it('rejects a malformed passcode without asking for verification', () => {
     assert.deepEqual(decide({ token: 'active', passcode: 'malformed' }), { kind: 'final', result: 'reject', reason: 'passcode_malformed' });
   });

@@ -255,5 +255,21 @@ for (const engine of await engineCases()) {
       await assert.rejects(services.notifications.removeWebhook(OPERATOR, other, 'all'), rejectsWith('webhook_not_found'));
       assert.deepEqual((await services.notifications.listWebhooks(account)).map((w) => w.name), ['all']);
     });
+
+    test('disabling and retiring a token reach the webhook as token.disabled and token.retired; enabling is no notification', async () => {
+      receiver.accepted = [];
+      const token = tokens[5]!;
+      await services.users.create(OPERATOR, account, { username: 'wh-fay', password: 'correct horse battery', role: 'user' });
+      await services.tokens.associate(OPERATOR, account, 'wh-fay', token.serial, oathCode(token.secretHex, 0));
+      await services.tokens.disable(OPERATOR, account, token.serial);
+      await services.tokens.enable(OPERATOR, account, token.serial);
+      await services.tokens.retire(OPERATOR, account, token.serial, 'lost');
+      await deliverUntil(services, 'the disable and the retire delivered', () => receiver.of('token.disabled').length === 1 && receiver.of('token.retired').length === 1);
+      for (const type of ['token.disabled', 'token.retired']) {
+        const { event } = receiver.of(type)[0]!;
+        assert.deepEqual([event.user, event.serial, event.actor], ['wh-fay', token.serial, 'cli'], type);
+      }
+      assert.deepEqual(receiver.accepted.map((r) => r.event.type).filter((t) => t !== 'token.associated').sort(), ['token.disabled', 'token.retired'], 'no notification for the enable');
+    });
   });
 }

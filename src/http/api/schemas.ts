@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { ACCESS_ACTIONS } from '../../core/access-rule.js';
 import { RESTRICTION_SOURCES } from '../../core/restriction-precedence.js';
 import { SIGN_IN_RESULTS } from '../../core/sign-in-decision.js';
+import { RETIRE_REASONS } from '../../core/token-status.js';
 import { oneOf, RoleSchema, TokenStatusSchema, TokenViewSchema, UserViewSchema } from '../../services/views.js';
 
 const nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -13,6 +14,7 @@ export const Username = Type.String({ minLength: 1, maxLength: 64, description: 
 export const Passcode = Type.String({ minLength: 1, maxLength: 16, description: "The token's passcode: exactly its number of digits" });
 export const Action = oneOf(ACCESS_ACTIONS);
 export const TokenStatus = TokenStatusSchema;
+export const RetireReason = oneOf(RETIRE_REASONS, { description: 'Why the token is retired' });
 
 export const ErrorResponse = Type.Object(
   { error: Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: true }) },

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../../services/errors.js';
 import { readImportUpload, registerImportUploads } from '../../web/import-upload.js';
 import { actorOf } from '../../web/principal.js';
-import { ErrorResponse, ImportReport, SerialParams, TokenStatus, TokenView } from './schemas.js';
+import { ErrorResponse, ImportReport, RetireReason, SerialParams, TokenStatus, TokenView } from './schemas.js';
 import { adminAccount } from './users.js';
 
 const errors = { '4xx': ErrorResponse };
@@ -41,6 +41,52 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
     '/tokens/:serial/unlock',
     { schema: { summary: 'Unlock a token: clears the lock, the fail count and the back-off', tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
     async (request) => tokens.unlock(actorOf(request), await adminAccount(app, request), request.params.serial),
+  );
+
+  app.post(
+    '/tokens/:serial/disable',
+    { schema: { summary: "Disable a user's token: it stays theirs (OTP is still required) but accepts no passcode", tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
+    async (request) => tokens.disable(actorOf(request), await adminAccount(app, request), request.params.serial),
+  );
+
+  app.post(
+    '/tokens/:serial/enable',
+    { schema: { summary: 'Enable a disabled token', tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
+    async (request) => tokens.enable(actorOf(request), await adminAccount(app, request), request.params.serial),
+  );
+
+  app.post(
+    '/tokens/:serial/retire',
+    {
+      schema: {
+        summary: 'Retire a token for good: disassociated, never associated again, kept listed',
+        tags,
+        params: SerialParams,
+        body: Type.Object({ reason: RetireReason }, { additionalProperties: false }),
+        response: { 200: TokenView, ...errors },
+      },
+    },
+    async (request) => tokens.retire(actorOf(request), await adminAccount(app, request), request.params.serial, request.body.reason),
+  );
+
+  app.patch(
+    '/tokens/:serial',
+    {
+      schema: {
+        summary: "Set a token's validity dates (null: open-ended); outside them it is treated as disabled",
+        tags,
+        params: SerialParams,
+        body: Type.Object(
+          {
+            validFrom: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+            validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: TokenView, ...errors },
+      },
+    },
+    async (request) => tokens.setValidity(actorOf(request), await adminAccount(app, request), request.params.serial, request.body),
   );
 
   await app.register(async (scope) => {

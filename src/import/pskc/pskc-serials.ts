@@ -61,6 +61,9 @@ export function settleKeys(usable: UsableKey[], skipped: Array<{ index: number; 
     for (const entry of group) {
       const problem = validityProblem(entry, nowTime);
       if (problem === null) {
+        // The dates stay with the token: it is refused at sign-in once they have passed (reason token_expired).
+        if (entry.validFrom !== null) entry.key.validFrom = entry.validFrom;
+        if (entry.validUntil !== null) entry.key.validUntil = entry.validUntil;
         imported.push({ index: entry.index, key: entry.key });
       } else {
         const reason = current === undefined ? problem : `${problem}; superseded by ${current.key.source}, valid now`;
