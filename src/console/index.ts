@@ -24,6 +24,7 @@ import { healthPages } from './health-pages.js';
 import { settingsPages } from './settings-pages.js';
 import { signInPages } from './sign-in-pages.js';
 import { tokenPages } from './token-pages.js';
+import { tokenStatePages } from './token-state-pages.js';
 import { userPages } from './user-pages.js';
 
 const FORM_BODY_LIMIT = 256 * 1024;
@@ -82,6 +83,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
       admin.get('/', (_request, reply) => reply.status(303).header('location', '/admin/users').send());
       await admin.register(userPages);
       await admin.register(tokenPages);
+      await admin.register(tokenStatePages);
       await admin.register(auditPages);
       await admin.register(settingsPages);
       await admin.register(directoryPages);

@@ -30,7 +30,7 @@ export const ERROR_CODES = {
   user_exists: { status: 409, summary: 'A user of that name exists (usernames are unique across the installation, ignoring case).' },
   webhook_exists: { status: 409, summary: 'The account has a webhook of that name.' },
   radius_client_exists: { status: 409, summary: 'A RADIUS client of that name exists.' },
-  token_not_available: { status: 409, summary: 'The token is associated with another user, locked or retired.' },
+  token_not_available: { status: 409, summary: 'The token is associated with another user, locked, disabled, retired or outside its validity dates, or already in the state asked for.' },
   user_has_token: { status: 409, summary: 'The user already has a token; disassociate it first.' },
   conflict: { status: 409, summary: 'The token changed while the request ran (for instance a sign-in used the same passcode); retry.' },
   uri_too_long: { status: 414, summary: 'The path is over the length limit.' },

@@ -1,0 +1,79 @@
+// A user's token beyond the seed's operations: disable and retire (each after a confirmation page, like
+// disassociate) and enable, from the user's Access Restrictions tab.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RETIRE_REASONS } from '../core/token-status.js';
+import { ServiceError } from '../services/errors.js';
+import type { TokenView, UserView } from '../services/views.js';
+import { adminOf } from './admin-guard.js';
+import { field, formOf } from './forms.js';
+import { renderPage, seeOther } from './render.js';
+
+type UserParams = { Params: { username: string } };
+
+/** What each reason means, as the retire page offers it (the compiler checks every reason has one). */
+const RETIRE_REASON_LABELS: Record<(typeof RETIRE_REASONS)[number], string> = {
+  lost: 'Lost (or stolen)',
+  broken: 'Broken',
+  returned: 'Returned (the user left, or no longer needs it)',
+  other: 'Other',
+};
+
+function accessPath(username: string, done?: string): string {
+  return `/admin/users/${encodeURIComponent(username)}/access${done ? `?done=${done}` : ''}`;
+}
+
+export async function tokenStatePages(app: FastifyInstance): Promise<void> {
+  const { users, tokens } = app.otpgate;
+
+  /** The user and their token; without a token, back to the user's page. */
+  async function withToken(request: FastifyRequest<UserParams>, reply: FastifyReply, show: (user: UserView, token: TokenView) => Promise<FastifyReply> | FastifyReply) {
+    const { account } = adminOf(request);
+    const user = await users.show(account, request.params.username);
+    let token: TokenView;
+    try {
+      token = await tokens.ofUser(account, user.username);
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'token_not_found') return seeOther(reply, accessPath(user.username));
+      throw error;
+    }
+    return show(user, token);
+  }
+
+  const confirmPage = (reply: FastifyReply, view: 'disable' | 'retire', user: UserView, token: TokenView, error: string | null = null, status = 200) =>
+    renderPage(
+      reply,
+      './token-confirm',
+      { title: view === 'disable' ? 'Disable token' : 'Retire token', view, user, token, error, reasons: Object.entries(RETIRE_REASON_LABELS) },
+      status,
+    );
+
+  app.get<UserParams>('/users/:username/token/disable', (request, reply) => withToken(request, reply, (user, token) => confirmPage(reply, 'disable', user, token)));
+
+  app.post<UserParams>('/users/:username/token/disable', (request, reply) =>
+    withToken(request, reply, async (user, token) => {
+      const { account, actor } = adminOf(request);
+      await tokens.disable(actor, account, token.serial);
+      return seeOther(reply, accessPath(user.username, 'token_disabled'));
+    }),
+  );
+
+  app.post<UserParams>('/users/:username/token/enable', (request, reply) =>
+    withToken(request, reply, async (user, token) => {
+      const { account, actor } = adminOf(request);
+      await tokens.enable(actor, account, token.serial);
+      return seeOther(reply, accessPath(user.username, 'token_enabled'));
+    }),
+  );
+
+  app.get<UserParams>('/users/:username/token/retire', (request, reply) => withToken(request, reply, (user, token) => confirmPage(reply, 'retire', user, token)));
+
+  app.post<UserParams>('/users/:username/token/retire', (request, reply) =>
+    withToken(request, reply, async (user, token) => {
+      const { account, actor } = adminOf(request);
+      const reason = field(formOf(request), 'reason');
+      if (!(RETIRE_REASONS as readonly string[]).includes(reason)) return confirmPage(reply, 'retire', user, token, 'Choose why the token is retired.', 400);
+      await tokens.retire(actor, account, token.serial, reason);
+      return seeOther(reply, accessPath(user.username, 'token_retired'));
+    }),
+  );
+}

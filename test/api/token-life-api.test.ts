@@ -1,0 +1,75 @@
+// The token-state routes of the API: POST /tokens/{serial}/disable|enable|retire and PATCH /tokens/{serial}
+// (validity dates), and what /auth/check answers for a disabled, expired or retired token.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, check, makeFixture, PASSWORD, type Fixture } from '../helpers/app.js';
+import { oathCode } from '../helpers/otp.js';
+
+let f: Fixture;
+before(async () => {
+  f = await makeFixture();
+});
+after(() => f.close());
+
+const errorCode = (body: string) => (JSON.parse(body) as { error: { code: string } }).error.code;
+
+test('disable: /auth/check still asks for a passcode and refuses the right one; enable lets it in again', async () => {
+  const serial = f.aliceToken.serial;
+  const disabled = await call(f.app, 'POST', `/api/v1/tokens/${serial}/disable`, { key: f.keys.admin });
+  assert.equal(disabled.statusCode, 200, disabled.body);
+  assert.deepEqual([disabled.json<{ status: string }>().status, disabled.json<{ username: string }>().username], ['disabled', 'alice']);
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD })).body.result, 'otp_required');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) })).body.result, 'reject');
+  const again = await call(f.app, 'POST', `/api/v1/tokens/${serial}/disable`, { key: f.keys.admin });
+  assert.deepEqual([again.statusCode, errorCode(again.body)], [409, 'token_not_available']);
+  const enabled = await call(f.app, 'POST', `/api/v1/tokens/${serial}/enable`, { key: f.keys.admin });
+  assert.equal(enabled.json<{ status: string }>().status, 'associated');
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) })).body.result, 'accept');
+});
+
+test('PATCH validity: a passed validUntil refuses the passcode; null reopens it; a bad date is invalid_request', async () => {
+  const serial = f.aliceToken.serial;
+  const past = new Date(f.clock.now - 1000).toISOString();
+  const patched = await call(f.app, 'PATCH', `/api/v1/tokens/${serial}`, { key: f.keys.admin, body: { validUntil: past } });
+  assert.equal(patched.statusCode, 200, patched.body);
+  assert.equal(patched.json<{ validUntil: string }>().validUntil, past);
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 2) })).body.result, 'reject');
+  const bad = await call(f.app, 'PATCH', `/api/v1/tokens/${serial}`, { key: f.keys.admin, body: { validUntil: 'soon' } });
+  assert.deepEqual([bad.statusCode, errorCode(bad.body)], [400, 'invalid_request']);
+  const unknownField = await call(f.app, 'PATCH', `/api/v1/tokens/${serial}`, { key: f.keys.admin, body: { status: 'available' } });
+  assert.equal(unknownField.statusCode, 400, 'only the validity dates can be set');
+  await call(f.app, 'PATCH', `/api/v1/tokens/${serial}`, { key: f.keys.admin, body: { validUntil: null } });
+  assert.equal((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 2) })).body.result, 'accept');
+});
+
+test('retire takes a reason, disassociates, and the serial can never be associated again', async () => {
+  const serial = f.aliceToken.serial;
+  const noReason = await call(f.app, 'POST', `/api/v1/tokens/${serial}/retire`, { key: f.keys.admin, body: {} });
+  assert.deepEqual([noReason.statusCode, errorCode(noReason.body)], [400, 'invalid_request']);
+  const badReason = await call(f.app, 'POST', `/api/v1/tokens/${serial}/retire`, { key: f.keys.admin, body: { reason: 'eaten' } });
+  assert.equal(badReason.statusCode, 400);
+  const retired = await call(f.app, 'POST', `/api/v1/tokens/${serial}/retire`, { key: f.keys.admin, body: { reason: 'broken' } });
+  assert.equal(retired.statusCode, 200, retired.body);
+  assert.deepEqual(
+    (({ status, username, retiredReason }) => [status, username, retiredReason])(retired.json<{ status: string; username: null; retiredReason: string }>()),
+    ['retired', null, 'broken'],
+  );
+  assert.equal((await call(f.app, 'GET', '/api/v1/users/alice', { key: f.keys.admin })).json<{ token: null }>().token, null);
+  const associate = await call(f.app, 'POST', '/api/v1/users/alice/token', { key: f.keys.admin, body: { serial, otp: oathCode(f.aliceToken.hex, 3) } });
+  assert.deepEqual([associate.statusCode, errorCode(associate.body)], [409, 'token_not_available']);
+  const listed = await call(f.app, 'GET', '/api/v1/tokens?status=retired', { key: f.keys.admin });
+  assert.deepEqual(listed.json<{ tokens: { serial: string }[] }>().tokens.map((t) => t.serial), [serial]);
+});
+
+test('the state routes need the admin scope, and a token of another account is not found', async () => {
+  const serial = f.spare[0]!.serial;
+  for (const path of ['disable', 'enable']) {
+    const response = await call(f.app, 'POST', `/api/v1/tokens/${serial}/${path}`, { key: f.keys.check });
+    assert.deepEqual([response.statusCode, errorCode(response.body)], [403, 'insufficient_scope']);
+  }
+  const foreign = await call(f.app, 'POST', `/api/v1/tokens/${f.zedToken.serial}/disable`, { key: f.keys.admin });
+  assert.deepEqual([foreign.statusCode, errorCode(foreign.body)], [404, 'token_not_found']);
+  // An inventory token has no user to disable it for.
+  const inventory = await call(f.app, 'POST', `/api/v1/tokens/${serial}/disable`, { key: f.keys.admin });
+  assert.deepEqual([inventory.statusCode, errorCode(inventory.body)], [409, 'token_not_available']);
+});
