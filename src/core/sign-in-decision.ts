@@ -25,12 +25,17 @@ export const SIGN_IN_REASONS = [
   'no_token_self_association_off',
   'password_only',
   'passcode_accepted',
+  /** A temporary code (issued by an administrator for a forgotten or lost token) signed the user in. */
+  'temp_code_accepted',
+  /** A temporary code's shape (10 digits), but not the user's live code: wrong, used up, expired or revoked. */
+  'temp_code_wrong',
   /** A user completed the sign-in by associating a token themselves (the association proves possession). */
   'token_associated',
 ] as const;
 export type SignInReason = (typeof SIGN_IN_REASONS)[number];
 
 export type PasscodeOutcome = 'matched' | 'wrong' | 'replayed';
+export type TempCodeOutcome = 'matched' | 'wrong';
 
 export interface SignInFacts {
   throttled: boolean;
@@ -42,8 +47,15 @@ export interface SignInFacts {
   access: AccessAction;
   /** `disabled`: disabled by an administrator or reported lost; `expired`: outside its validity dates. */
   token: 'none' | 'active' | 'locked' | 'disabled' | 'expired';
-  /** What the caller sent: nothing, something that is not the token's digits, or a well-formed code. */
-  passcode: 'absent' | 'malformed' | 'well_formed';
+  /**
+   * What the caller sent: nothing, something that is not the token's digits, a well-formed code, or a
+   * temporary code's shape (10 digits, which no token has).
+   */
+  passcode: 'absent' | 'malformed' | 'well_formed' | 'temp_code';
+  /** Whether the user has a live temporary code (uses left, not expired). */
+  tempCode?: 'none' | 'live';
+  /** The temporary code's check, once the service has made it. */
+  tempCodeOutcome?: TempCodeOutcome;
   /** The verification's outcome, once the service has verified a well-formed passcode. */
   passcodeOutcome?: PasscodeOutcome;
   selfAssociation: boolean;
@@ -51,7 +63,8 @@ export interface SignInFacts {
 
 export type SignInStep =
   | { kind: 'final'; result: SignInResult; reason: SignInReason }
-  | { kind: 'verify_passcode' };
+  | { kind: 'verify_passcode' }
+  | { kind: 'verify_temp_code' };
 
 const final = (result: SignInResult, reason: SignInReason): SignInStep => ({ kind: 'final', result, reason });
 
@@ -64,6 +77,13 @@ export function decideSignIn(facts: SignInFacts): SignInStep {
   if (facts.password === 'wrong') return final('reject', 'wrong_password');
   if (facts.access === 'deny') return final('reject', 'denied_by_rule');
   if (facts.token === 'locked') return final('locked', 'token_locked');
+  // A temporary code signs in wherever a passcode is asked for: with a token (disabled or expired too) or
+  // without one, even where a restriction requires OTP. A locked token stays locked. Ten digits from a user
+  // with neither a token nor a live code are no attempt at anything, as any passcode from them is not.
+  if (facts.passcode === 'temp_code' && (facts.tempCode === 'live' || facts.token !== 'none')) {
+    if (facts.tempCode === 'live' && facts.tempCodeOutcome === undefined) return { kind: 'verify_temp_code' };
+    return facts.tempCodeOutcome === 'matched' ? final('accept', 'temp_code_accepted') : final('reject', 'temp_code_wrong');
+  }
   if (facts.token === 'disabled' || facts.token === 'expired') {
     // Still the user's token, so a passcode is still asked for; none from it is accepted.
     if (facts.passcode === 'absent') return final('otp_required', 'passcode_missing');
@@ -85,6 +105,8 @@ export function decideSignIn(facts: SignInFacts): SignInStep {
     }
   }
   if (facts.access === 'require_otp') {
+    // A user with a live temporary code is asked for it instead of being asked to associate a token.
+    if (facts.tempCode === 'live') return final('otp_required', 'passcode_missing');
     return facts.selfAssociation ? final('enroll_required', 'enroll_required') : final('reject', 'no_token_self_association_off');
   }
   return final('accept', 'password_only');

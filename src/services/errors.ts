@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   api_key_not_found: { status: 404, summary: 'No such API key in the account.' },
   directory_not_found: { status: 404, summary: 'The account has no directory.' },
   group_restriction_not_found: { status: 404, summary: 'The group has no restriction in your account.' },
+  temp_code_not_found: { status: 404, summary: 'The user has no temporary code (never issued, revoked, or ended by their token).' },
   webhook_not_found: { status: 404, summary: 'No such webhook in the account.' },
   radius_client_not_found: { status: 404, summary: 'No such RADIUS client.' },
   account_exists: { status: 409, summary: 'An account of that name exists.' },

@@ -14,6 +14,7 @@ import { RadiusClientService } from './radius-client-service.js';
 import { RestrictionService } from './restriction-service.js';
 import { SessionService } from './session-service.js';
 import { SignInService } from './sign-in-service.js';
+import { TempCodeService } from './temp-code-service.js';
 import { TokenService } from './token-service.js';
 import { UserService } from './user-service.js';
 
@@ -23,6 +24,7 @@ export interface Services {
   accounts: AccountService;
   users: UserService;
   tokens: TokenService;
+  tempCodes: TempCodeService;
   restrictions: RestrictionService;
   signIn: SignInService;
   imports: ImportService;
@@ -48,6 +50,7 @@ export function createServices(ctx: ServiceContext): Services {
     accounts: new AccountService(ctx, audit),
     users,
     tokens: new TokenService(ctx, users, audit),
+    tempCodes: new TempCodeService(ctx, users, audit),
     restrictions: new RestrictionService(ctx, users, audit),
     signIn: new SignInService(ctx, audit, directories, metrics),
     imports: new ImportService(ctx, audit, metrics),

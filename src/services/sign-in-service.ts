@@ -7,6 +7,8 @@ import { retryAfterSeconds } from '../core/throttle.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
 import { readSignInThrottles } from '../store/throttle-store.js';
 import { findSignInSubject } from '../store/sign-in-store.js';
+import { findTempCode } from '../store/temp-code-store.js';
+import { isTempCodeLive, isTempCodeShaped, tempCodeMatches, TEMP_CODE_DIGITS } from '../core/temp-code.js';
 import type { AuditedWrite, WritePlan } from '../store/audited-writes.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
@@ -56,7 +58,7 @@ export interface SignInOutcome {
 }
 
 /** Reasons that count as a failed attempt for the back-off. A deny or a missing passcode is not a guess. */
-const FAILED_ATTEMPTS = new Set<SignInReason>(['unknown_user', 'wrong_password', 'passcode_malformed', 'passcode_wrong', 'passcode_replayed']);
+const FAILED_ATTEMPTS = new Set<SignInReason>(['unknown_user', 'wrong_password', 'passcode_malformed', 'passcode_wrong', 'passcode_replayed', 'temp_code_wrong']);
 
 export class SignInService {
   #decoyHash: Promise<string> | null = null;
@@ -102,11 +104,17 @@ export class SignInService {
     // A throttled attempt does not look at the token at all (as if it had not been read).
     const token: TokenRow | undefined = wait === 0 ? subject?.token : undefined;
 
+    // A temporary code is read only when the user has one with uses left (the subject query says so).
+    const tempCode = wait === 0 && subject?.hasTempCode ? await findTempCode(this.ctx.db, subject.user.id) : undefined;
+    const tempCodeLive = tempCode !== undefined && isTempCodeLive(tempCode, now);
+
     let password = request.password;
     let passcode = request.passcode;
     if (request.passcodeAppended && password !== null) {
-      // Without a token the whole string is the password; with one, its last `digits` characters are the passcode.
-      const digits = token && token.status !== 'available' ? token.digits : 0;
+      // Without a token the whole string is the password; with one, its last `digits` characters are the
+      // passcode. While the user has a live temporary code, 10 trailing digits are taken as that code.
+      const tempCodeAppended = tempCodeLive && password.length > TEMP_CODE_DIGITS && isTempCodeShaped(password.slice(-TEMP_CODE_DIGITS));
+      const digits = tempCodeAppended ? TEMP_CODE_DIGITS : token && token.status !== 'available' ? token.digits : 0;
       if (digits > 0 && password.length > digits) {
         passcode = password.slice(-digits);
         password = password.slice(0, -digits);
@@ -145,16 +153,23 @@ export class SignInService {
       password: passwordFact,
       access,
       token: tokenFact(token, now),
-      passcode: passcode === null || passcode === '' ? 'absent' : token && isWellFormedPasscode(passcode, token.digits) ? 'well_formed' : 'malformed',
+      passcode: passcodeFact(passcode, token),
+      tempCode: tempCodeLive ? 'live' : 'none',
       selfAssociation: settings?.selfAssociation ?? false,
     };
 
     let step = decideSignIn(facts);
     let verification: Verification | null = null;
+    let tempCodeUse: AuditedWrite['tempCodeUse'];
     if (step.kind === 'verify_passcode' && token && user && settings && passcode !== null) {
       verification = this.verifyPasscode(token, passcode, settings.lookAheadWindow, now);
       facts.passcodeOutcome = verification.outcome;
       step = decideSignIn(facts);
+    } else if (step.kind === 'verify_temp_code' && tempCode && passcode !== null) {
+      const matched = tempCodeMatches(this.ctx.masterKey.keyFor('temp-codes'), tempCode.user_id, passcode, tempCode.code_hash);
+      facts.tempCodeOutcome = matched ? 'matched' : 'wrong';
+      step = decideSignIn(facts);
+      if (matched) tempCodeUse = { userId: tempCode.user_id, codeHash: tempCode.code_hash, expectedUses: tempCode.uses_left };
     }
     const decided = finalStep(step);
 
@@ -178,6 +193,19 @@ export class SignInService {
       ...(tokenFailure && token && settings ? { tokenFailure: { tokenId: token.id, maxFailures: settings.maxFailures } } : {}),
       throttleFailures: FAILED_ATTEMPTS.has(outcome.reason) ? throttles : [],
       throttleClears: outcome.result === 'accept' && userThrottleFailed ? [throttles[0]!.key] : [],
+      // The real token used again ends a temporary code (audited as its revocation).
+      ...(outcome.reason === 'passcode_accepted' && subject?.hasTempCode && user
+        ? {
+            tempCodeEnd: {
+              userId: user.id,
+              event: this.audit.eventOf(
+                request.actor,
+                { action: 'temp_code.revoke', outcome: 'success', reason: "ended by the token's next successful sign-in", accountId: user.account_id, targetUser: user.username, targetSerial: token?.serial ?? null },
+                now,
+              ),
+            },
+          }
+        : {}),
     });
     let lost: FinalStep | null = null;
     let unit: AuditedWrite;
@@ -185,8 +213,13 @@ export class SignInService {
       // A lost compare-and-set is a duplicate of a good code (a double submit, or a race): a replay.
       lost = finalStep(decideSignIn({ ...facts, passcodeOutcome: 'replayed' }));
       unit = { at: now, counter: verification.counter, won: planFor(decided, false), lost: planFor(lost, false) };
+    } else if (tempCodeUse) {
+      // A lost compare-and-set on the uses: another sign-in took the code's last use first.
+      lost = finalStep(decideSignIn({ ...facts, tempCodeOutcome: 'wrong' }));
+      unit = { at: now, tempCodeUse, won: planFor(decided, false), lost: planFor(lost, false) };
     } else {
-      unit = { at: now, won: planFor(decided, verification?.countsAsFailure ?? false) };
+      // A wrong temporary code counts toward the token's lock as a wrong passcode does.
+      unit = { at: now, won: planFor(decided, (verification?.countsAsFailure ?? false) || decided.reason === 'temp_code_wrong') };
     }
     const written = await this.audit.writeWithEvent(unit);
     const final = written.counterMoved === false && lost ? lost : decided;
@@ -233,6 +266,13 @@ export class SignInService {
 }
 
 type FinalStep = Extract<SignInStep, { kind: 'final' }>;
+
+/** What the caller sent, as the decision sees it: 10 digits are a temporary code's shape (no token has 10). */
+function passcodeFact(passcode: string | null, token: TokenRow | undefined): SignInFacts['passcode'] {
+  if (passcode === null || passcode === '') return 'absent';
+  if (isTempCodeShaped(passcode)) return 'temp_code';
+  return token && isWellFormedPasscode(passcode, token.digits) ? 'well_formed' : 'malformed';
+}
 
 /** The user's token as the decision sees it: disabled, then outside its validity dates, then locked. */
 function tokenFact(token: TokenRow | undefined, now: number): SignInFacts['token'] {

@@ -10,6 +10,7 @@ import { GroupCommit } from './group-commit.js';
 import { inRawTransaction } from './raw-statements.js';
 import type { Database } from './schema.js';
 import { clearThrottleIn, recordThrottleFailureIn } from './throttle-store.js';
+import { endTempCodeIn, useTempCodeIn } from './temp-code-store.js';
 import { advanceCounterIn, recordTokenFailureIn } from './token-store.js';
 
 /** What one outcome writes beside its audit event. */
@@ -21,6 +22,8 @@ export interface WritePlan {
   throttleFailures?: readonly { key: string; policy: ThrottlePolicy }[];
   /** Keys whose back-off is cleared. */
   throttleClears?: readonly string[];
+  /** The user's temporary code ends (their real token signed in); `event` is written when there was one. */
+  tempCodeEnd?: { userId: number; event: AuditEventInput };
 }
 
 export interface AuditedWrite {
@@ -31,12 +34,14 @@ export interface AuditedWrite {
    * request moved it first (in this batch, another process or another instance), `lost` is.
    */
   counter?: { tokenId: number; expected: number; next: number };
+  /** One use of a temporary code, by compare-and-set on its uses left; `won` and `lost` as for `counter`. */
+  tempCodeUse?: { userId: number; codeHash: string; expectedUses: number };
   won: WritePlan;
   lost?: WritePlan;
 }
 
 export interface AuditedWriteResult {
-  /** The compare-and-set's result; null when the unit had none. */
+  /** The compare-and-set's result (the counter's or the temporary code's); null when the unit had none. */
   counterMoved: boolean | null;
   /** The token's fail count after a recorded failure, or null. */
   tokenFailure: { failCount: number; locked: boolean } | null;
@@ -59,11 +64,16 @@ export async function commitAuditedWrites(db: Kysely<Database>, chainKey: Buffer
       if (unit.counter) {
         counterMoved = await advanceCounterIn(trx, unit.counter.tokenId, unit.counter.expected, unit.counter.next, unit.at);
         if (!counterMoved) plan = unit.lost ?? unit.won;
+      } else if (unit.tempCodeUse) {
+        const use = unit.tempCodeUse;
+        counterMoved = await useTempCodeIn(trx, use.userId, use.codeHash, use.expectedUses, unit.at);
+        if (!counterMoved) plan = unit.lost ?? unit.won;
       }
       const tokenFailure = plan.tokenFailure ? await recordTokenFailureIn(trx, plan.tokenFailure.tokenId, plan.tokenFailure.maxFailures, unit.at) : null;
       for (const { key, policy } of plan.throttleFailures ?? []) await recordThrottleFailureIn(trx, key, policy, unit.at);
       for (const key of plan.throttleClears ?? []) await clearThrottleIn(trx, key);
       events.push(plan.event);
+      if (plan.tempCodeEnd && (await endTempCodeIn(trx, plan.tempCodeEnd.userId))) events.push(plan.tempCodeEnd.event);
       // The failure that locked the token is an event of its own (and the token.locked notification).
       if (tokenFailure?.locked) events.push({ ...plan.event, action: 'token.lock', outcome: 'success', reason: `locked after ${tokenFailure.failCount} failed passcodes` });
       results.push({ counterMoved, tokenFailure });

@@ -30,6 +30,8 @@ export interface SignInSubject {
   token: TokenRow | undefined;
   /** Whether the account has any group restriction (only then are the user's groups read at sign-in). */
   accountHasGroupRestrictions: boolean;
+  /** Whether the user has a temporary code with uses left (only then is it read at sign-in). */
+  hasTempCode: boolean;
 }
 
 /** The columns of one table out of the joined row (the aliased names, prefix + column, computed once). */
@@ -52,6 +54,7 @@ function subjectQuery(db: Kysely<Database>, key: string) {
     .leftJoin('tokens', 'tokens.user_id', 'users.id')
     .select([...userColumns.map((c) => sql.ref(`users.${c}`).as(c)), ...accountColumns.map((c) => sql.ref(`accounts.${c}`).as(`a__${c}`)), ...tokenColumns.map((c) => sql.ref(`tokens.${c}`).as(`t__${c}`)),
       (eb) => eb.exists(eb.selectFrom('group_restrictions').select(sql.lit(1).as('one')).whereRef('group_restrictions.account_id', '=', 'users.account_id')).as('x__group_restrictions'),
+      (eb) => eb.exists(eb.selectFrom('temp_codes').select(sql.lit(1).as('one')).whereRef('temp_codes.user_id', '=', 'users.id').where('temp_codes.uses_left', '>', sql.lit(0))).as('x__temp_code'),
     ])
     .where('users.username_key', '=', key);
 }
@@ -75,6 +78,6 @@ export async function findSignInSubject(db: Kysely<Database>, username: string):
   if (!row) return undefined;
   const token = row.t__id === null || row.t__id === undefined ? undefined : pickToken(row);
   // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
-  const flag = row.x__group_restrictions;
-  return { user: pickUser(row), account: pickAccount(row), token, accountHasGroupRestrictions: flag === true || Number(flag) === 1 };
+  const flag = (value: unknown) => value === true || Number(value) === 1;
+  return { user: pickUser(row), account: pickAccount(row), token, accountHasGroupRestrictions: flag(row.x__group_restrictions), hasTempCode: flag(row.x__temp_code) };
 }

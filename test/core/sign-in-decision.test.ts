@@ -40,6 +40,21 @@ describe('decideSignIn', () => {
     }
   });
 
+  it('checks a temporary code wherever a passcode is asked for, but not past a lock; asks for it instead of enrolment', () => {
+    const verify = { kind: 'verify_temp_code' };
+    assert.deepEqual(decide({ token: 'active', passcode: 'temp_code', tempCode: 'live' }), verify);
+    assert.deepEqual(decide({ token: 'disabled', passcode: 'temp_code', tempCode: 'live' }), verify);
+    assert.deepEqual(decide({ token: 'none', access: 'require_otp', passcode: 'temp_code', tempCode: 'live' }), verify);
+    assert.deepEqual(decide({ token: 'none', access: 'require_otp', passcode: 'temp_code', tempCode: 'live', tempCodeOutcome: 'matched' }), { kind: 'final', result: 'accept', reason: 'temp_code_accepted' });
+    assert.deepEqual(decide({ token: 'active', passcode: 'temp_code', tempCode: 'live', tempCodeOutcome: 'wrong' }), { kind: 'final', result: 'reject', reason: 'temp_code_wrong' });
+    assert.deepEqual(decide({ token: 'active', passcode: 'temp_code', tempCode: 'none' }), { kind: 'final', result: 'reject', reason: 'temp_code_wrong' });
+    assert.equal((decide({ token: 'locked', passcode: 'temp_code', tempCode: 'live' }) as { result: string }).result, 'locked');
+    assert.equal((decide({ access: 'deny', passcode: 'temp_code', tempCode: 'live' }) as { reason: string }).reason, 'denied_by_rule');
+    assert.deepEqual(decide({ access: 'require_otp', tempCode: 'live' }), { kind: 'final', result: 'otp_required', reason: 'passcode_missing' });
+    // Ten digits from a user with neither a token nor a live code are no attempt.
+    assert.deepEqual(decide({ access: 'require_otp', passcode: 'temp_code', tempCode: 'none' }), { kind: 'final', result: 'enroll_required', reason: 'enroll_required' });
+  });
+
   it('rejects a malformed passcode without asking for verification', () => {
     assert.deepEqual(decide({ token: 'active', passcode: 'malformed' }), { kind: 'final', result: 'reject', reason: 'passcode_malformed' });
   });

@@ -13,6 +13,7 @@ import { authCheckRoutes } from './auth-check.js';
 import { directoryRoutes } from './directory.js';
 import { groupRoutes } from './groups.js';
 import { webhookRoutes } from './webhooks.js';
+import { tempCodeRoutes } from './temp-codes.js';
 import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 
@@ -79,6 +80,7 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
   await app.register(authCheckRoutes);
   await app.register(userRoutes);
   await app.register(tokenRoutes);
+  await app.register(tempCodeRoutes);
   await app.register(auditRoutes);
   await app.register(directoryRoutes);
   await app.register(groupRoutes);

@@ -1,0 +1,81 @@
+// Temporary codes (README, "A token's life at the help desk"): issued by an administrator for a user who
+// forgot or lost their token, shown once, stored only as a keyed hash; they sign in wherever a passcode is
+// asked for (the sign-in service checks them) until their uses or hours run out, they are revoked, or the
+// user's real token signs in again.
+import { randomInt } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import { isTempCodeLive, tempCodeHash, TEMP_CODE_DIGITS, TEMP_CODE_LIMITS } from '../core/temp-code.js';
+import { deleteTempCode, findTempCode, putTempCode } from '../store/temp-code-store.js';
+import type { AccountRow } from '../store/schema.js';
+import type { AuditService } from './audit-service.js';
+import type { Actor, ServiceContext } from './context.js';
+import { ServiceError } from './errors.js';
+import type { UserService } from './user-service.js';
+import { isoTime } from './views.js';
+
+export const TempCodeViewSchema = Type.Object(
+  {
+    usesLeft: Type.Integer(),
+    expiresAt: Type.String({ format: 'date-time' }),
+    createdAt: Type.String({ format: 'date-time' }),
+    live: Type.Boolean({ description: 'Whether it still signs in (uses left and not expired)' }),
+  },
+  { description: "A user's temporary code; never the code itself" },
+);
+export type TempCodeView = Static<typeof TempCodeViewSchema>;
+
+export interface IssuedTempCode {
+  /** The code: shown this once, never stored. */
+  code: string;
+  usesLeft: number;
+  expiresAt: string;
+}
+
+function limit(value: number | undefined, fallback: number, max: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new ServiceError('invalid_request', `${field} must be a whole number from 1 to ${max}`, { field });
+  return value;
+}
+
+export class TempCodeService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly users: UserService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Issues a code for the user (replacing the one they had): 1 use and 8 hours unless told, at most 10 and 72. */
+  async issue(actor: Actor, account: AccountRow, username: string, options: { uses?: number; hours?: number } = {}): Promise<IssuedTempCode> {
+    const uses = limit(options.uses, TEMP_CODE_LIMITS.defaultUses, TEMP_CODE_LIMITS.maxUses, 'uses');
+    const hours = limit(options.hours, TEMP_CODE_LIMITS.defaultHours, TEMP_CODE_LIMITS.maxHours, 'hours');
+    const user = await this.users.require(account, username);
+    const code = String(randomInt(0, 10 ** TEMP_CODE_DIGITS)).padStart(TEMP_CODE_DIGITS, '0');
+    const now = this.ctx.now();
+    const expiresAt = now + hours * 3_600_000;
+    await putTempCode(this.ctx.db, {
+      user_id: user.id,
+      account_id: account.id,
+      code_hash: tempCodeHash(this.ctx.masterKey.keyFor('temp-codes'), user.id, code),
+      uses_left: uses,
+      expires_at: expiresAt,
+      created_at: now,
+    });
+    await this.audit.record(actor, { action: 'temp_code.issue', outcome: 'success', reason: `${uses} use${uses === 1 ? '' : 's'}, ${hours} h`, accountId: account.id, targetUser: user.username });
+    return { code, usesLeft: uses, expiresAt: isoTime(expiresAt) };
+  }
+
+  /** The user's code (uses left, expiry), or null when they have none. */
+  async show(account: AccountRow, username: string): Promise<TempCodeView | null> {
+    const user = await this.users.require(account, username);
+    const row = await findTempCode(this.ctx.db, user.id);
+    if (!row) return null;
+    return { usesLeft: row.uses_left, expiresAt: isoTime(row.expires_at), createdAt: isoTime(row.created_at), live: isTempCodeLive(row, this.ctx.now()) };
+  }
+
+  /** Revokes the user's code. */
+  async revoke(actor: Actor, account: AccountRow, username: string): Promise<void> {
+    const user = await this.users.require(account, username);
+    if (!(await deleteTempCode(this.ctx.db, user.id))) throw new ServiceError('temp_code_not_found', `user "${user.username}" has no temporary code`);
+    await this.audit.record(actor, { action: 'temp_code.revoke', outcome: 'success', accountId: account.id, targetUser: user.username });
+  }
+}
