@@ -1,5 +1,6 @@
 // Test fixture, not product code: a RADIUS server wired to a tiny in-memory user table that stands in for
 // the sign-in service, and a raw UDP client that builds Access-Requests byte by byte.
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import type ipaddr from 'ipaddr.js';
@@ -230,4 +231,19 @@ export function decodeReply(reply: Buffer | null): RadiusPacket {
   const packet = decodePacket(reply);
   if (packet === null) throw new Error('reply does not decode');
   return packet;
+}
+
+/** Runs radclient once with the given attribute list; returns what it printed. */
+export function radclient(port: number, attributes: string[], secret = SECRET): Promise<string> {
+  return new Promise((resolve) => {
+    const child = execFile('radclient', ['-x', '-r', '1', '-t', '2', `127.0.0.1:${port}`, 'auth', secret], (_error, stdout, stderr) => {
+      // radclient exits 1 on an Access-Reject too; the printed exchange is what the tests read.
+      resolve(`${stdout}\n${stderr}`);
+    });
+    child.stdin?.end(`${attributes.join('\n')}\n`);
+  });
+}
+
+export function receivedCode(output: string): string | null {
+  return /Received (Access-\w+) Id/.exec(output)?.[1] ?? null;
 }

@@ -4,12 +4,11 @@
 // Message-Authenticator; a relay between the two records the replies so that the tests can also check the
 // bytes themselves (Message-Authenticator first, HMAC valid).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { after, before, test } from 'node:test';
 import { verifyReplyMessageAuthenticator, verifyResponseAuthenticator } from '../../src/radius/radius-auth.js';
 import { AttributeType, attributesOf, decodePacket } from '../../src/radius/radius-packet.js';
-import { client, SECRET, startTestServer, type TestServer } from './fixture.js';
+import { client, radclient, receivedCode, SECRET, startTestServer, type TestServer } from './fixture.js';
 
 interface Exchange {
   request: Buffer;
@@ -42,21 +41,6 @@ async function startRelay(serverPort: number): Promise<{ port: number; exchanges
       await new Promise<void>((resolve) => back.close(() => resolve()));
     },
   };
-}
-
-/** Runs radclient once with the given attribute list; returns what it printed. */
-function radclient(port: number, attributes: string[], secret = SECRET): Promise<string> {
-  return new Promise((resolve) => {
-    const child = execFile('radclient', ['-x', '-r', '1', '-t', '2', `127.0.0.1:${port}`, 'auth', secret], (_error, stdout, stderr) => {
-      // radclient exits 1 on an Access-Reject too; the printed exchange is what the tests read.
-      resolve(`${stdout}\n${stderr}`);
-    });
-    child.stdin?.end(`${attributes.join('\n')}\n`);
-  });
-}
-
-function receivedCode(output: string): string | null {
-  return /Received (Access-\w+) Id/.exec(output)?.[1] ?? null;
 }
 
 function assertSignedReply({ request, reply }: Exchange): void {
