@@ -23,6 +23,7 @@ const NOTICES: Record<string, string> = {
   token_disabled: 'The token is disabled: no passcode from it is accepted until it is enabled.',
   token_enabled: 'The token is enabled.',
   token_retired: 'The token is retired and out of service for good.',
+  temp_code_revoked: 'The temporary code is revoked.',
   restrictions: 'The access restriction is saved.',
   restriction_removed: "The user's own restriction is removed; the account's applies.",
   bulk: 'The access restriction is applied to the selected users.',

@@ -1,12 +1,12 @@
 // A user's token beyond the seed's operations: disable and retire (each after a confirmation page, like
-// disassociate) and enable, from the user's Access Restrictions tab.
+// disassociate), enable, and the temporary code (issue, shown once; revoke), from the user's Access Restrictions tab.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RETIRE_REASONS } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
 import { field, formOf } from './forms.js';
-import { renderPage, seeOther } from './render.js';
+import { formatTime, renderPage, seeOther } from './render.js';
 
 type UserParams = { Params: { username: string } };
 
@@ -23,7 +23,7 @@ function accessPath(username: string, done?: string): string {
 }
 
 export async function tokenStatePages(app: FastifyInstance): Promise<void> {
-  const { users, tokens } = app.otpgate;
+  const { users, tokens, tempCodes } = app.otpgate;
 
   /** The user and their token; without a token, back to the user's page. */
   async function withToken(request: FastifyRequest<UserParams>, reply: FastifyReply, show: (user: UserView, token: TokenView) => Promise<FastifyReply> | FastifyReply) {
@@ -64,6 +64,32 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
       return seeOther(reply, accessPath(user.username, 'token_enabled'));
     }),
   );
+
+  // ---- Temporary code: issued on a POST whose answer shows it once (no redirect: it is never stored) ----
+  app.post<UserParams>('/users/:username/temp-code', async (request, reply) => {
+    const { account, actor } = adminOf(request);
+    const user = await users.show(account, request.params.username);
+    const body = formOf(request);
+    const number = (name: string) => (field(body, name).trim() === '' ? undefined : Number(field(body, name)));
+    try {
+      const issued = await tempCodes.issue(actor, account, user.username, { uses: number('uses'), hours: number('hours') });
+      return renderPage(reply, './temp-code', { title: 'Temporary code', user, issued, error: null, formatTime });
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.code !== 'invalid_request') throw error;
+      return renderPage(reply, './temp-code', { title: 'Temporary code', user, issued: null, error: error.message, formatTime }, 400);
+    }
+  });
+
+  app.post<UserParams>('/users/:username/temp-code/revoke', async (request, reply) => {
+    const { account, actor } = adminOf(request);
+    const user = await users.show(account, request.params.username);
+    try {
+      await tempCodes.revoke(actor, account, user.username);
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.code !== 'temp_code_not_found') throw error;
+    }
+    return seeOther(reply, accessPath(user.username, 'temp_code_revoked'));
+  });
 
   app.get<UserParams>('/users/:username/token/retire', (request, reply) => withToken(request, reply, (user, token) => confirmPage(reply, 'retire', user, token)));
 

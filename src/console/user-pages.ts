@@ -135,6 +135,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         title: `${user.username}: Access Restrictions`,
         user,
         token: await tokenOf(request, user.username),
+        tempCode: await app.otpgate.tempCodes.show(account, user.username),
         restrictionSource: restriction.source,
         restrictionWhy: describeSource(restriction),
         restrictionGroups: restriction.groups,

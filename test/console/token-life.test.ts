@@ -1,5 +1,6 @@
 // A token's life in the console, in a real browser: disable (after a confirmation page that changes
-// nothing), enable, and retire (a reason is required) from a user's Access Restrictions tab.
+// nothing), enable, and retire (a reason is required) from a user's Access Restrictions tab; a temporary
+// code issued there (shown once) signs the user in at the console's passcode step, and can be revoked.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -70,6 +71,35 @@ test('the pages post with the CSRF token: a forged POST without it changes nothi
   const response = await page.request.post('/admin/users/lena/token/disable', { form: { _csrf: 'wrong' } });
   assert.equal(response.status(), 403);
   assert.equal((await fx.instance.services.tokens.ofUser(fx.account, 'lena')).status, 'associated');
+});
+
+test('a temporary code issued in the console signs the user in (no token, OTP required); revoking it ends it', async () => {
+  await fx.createUser('omar', { displayName: 'Omar Little' });
+  await fx.instance.services.restrictions.setForUser(OPERATOR, fx.account, 'omar', { rules: [], default: 'require_otp' });
+  await page.goto('/admin/users/omar/access');
+  await page.getByLabel('Uses').fill('2');
+  await page.getByLabel('Hours').fill('4');
+  await page.getByRole('button', { name: 'Issue temporary code' }).click();
+  const code = (await page.locator('#temp-code-value').innerText()).trim();
+  assert.match(code, /^[0-9]{10}$/);
+  await screenshot(page, 'admin-temp-code-issued');
+  await page.goto('/admin/users/omar/access');
+  assert.match(await page.locator('#temp-code').innerText(), /2 uses left/);
+  assert.ok(!(await page.content()).includes(code), 'the code is never shown again');
+
+  const userPage = await fx.signIn(await fx.newContext(), 'omar', 'pw-omar-long-enough');
+  assert.equal(new URL(userPage.url()).pathname, '/login/passcode', 'asked for the code, not to associate a token');
+  await userPage.getByLabel('OTP code').fill(code);
+  await userPage.getByRole('button', { name: 'Submit' }).click();
+  assert.equal(new URL(userPage.url()).pathname, '/account');
+
+  await page.goto('/admin/users/omar/access');
+  assert.match(await page.locator('#temp-code').innerText(), /1 use left/);
+  await page.getByRole('button', { name: 'Revoke temporary code' }).click();
+  assert.match(await page.locator('main').innerText(), /The temporary code is revoked/);
+  assert.equal(await fx.instance.services.tempCodes.show(fx.account, 'omar'), null);
+  const again = await fx.signIn(await fx.newContext(), 'omar', 'pw-omar-long-enough');
+  assert.equal(new URL(again.url()).pathname, '/login/associate', 'without a code they are asked to associate a token');
 });
 
 const another = { serial: '4400000000002', secretHex: randomSecretHex() };
