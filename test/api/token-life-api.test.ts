@@ -73,3 +73,28 @@ test('the state routes need the admin scope, and a token of another account is n
   const inventory = await call(f.app, 'POST', `/api/v1/tokens/${serial}/disable`, { key: f.keys.admin });
   assert.deepEqual([inventory.statusCode, errorCode(inventory.body)], [409, 'token_not_available']);
 });
+
+test('temp-code routes: issued once with the code, shown without it, revoked; another account answers user_not_found', async () => {
+  const issued = await call(f.app, 'POST', '/api/v1/users/bob/temp-code', { key: f.keys.admin, body: { uses: 2 } });
+  assert.equal(issued.statusCode, 201, issued.body);
+  const { code, usesLeft } = issued.json<{ code: string; usesLeft: number }>();
+  assert.match(code, /^[0-9]{10}$/);
+  assert.equal(usesLeft, 2);
+  const shown = await call(f.app, 'GET', '/api/v1/users/bob/temp-code', { key: f.keys.admin });
+  assert.equal(shown.json<{ usesLeft: number }>().usesLeft, 2);
+  assert.ok(!shown.body.includes(code));
+  const tooMany = await call(f.app, 'POST', '/api/v1/users/bob/temp-code', { key: f.keys.admin, body: { uses: 11 } });
+  assert.deepEqual([tooMany.statusCode, errorCode(tooMany.body)], [400, 'invalid_request']);
+  const foreign = await call(f.app, 'POST', '/api/v1/users/bob/temp-code', { key: f.keys.adminB, body: {} });
+  assert.deepEqual([foreign.statusCode, errorCode(foreign.body)], [404, 'user_not_found']);
+  const checkScope = await call(f.app, 'POST', '/api/v1/users/bob/temp-code', { key: f.keys.check, body: {} });
+  assert.equal(checkScope.statusCode, 403);
+  // carol has no token and a require_otp restriction: the code signs her in at /auth/check.
+  const carol = (await call(f.app, 'POST', '/api/v1/users/carol/temp-code', { key: f.keys.admin, body: {} })).json<{ code: string }>().code;
+  assert.equal((await check(f.app, f.keys.check, { username: 'carol', password: PASSWORD })).body.result, 'otp_required');
+  assert.equal((await check(f.app, f.keys.check, { username: 'carol', password: PASSWORD, otp: carol })).body.result, 'accept');
+  assert.equal((await check(f.app, f.keys.check, { username: 'carol', password: PASSWORD, otp: carol })).body.result, 'enroll_required', 'its one use is spent');
+  assert.equal((await call(f.app, 'DELETE', '/api/v1/users/bob/temp-code', { key: f.keys.admin })).statusCode, 204);
+  const gone = await call(f.app, 'DELETE', '/api/v1/users/bob/temp-code', { key: f.keys.admin });
+  assert.deepEqual([gone.statusCode, errorCode(gone.body)], [404, 'temp_code_not_found']);
+});
