@@ -1,11 +1,12 @@
 // A user's token beyond the seed's operations: disable and retire (each after a confirmation page, like
-// disassociate), enable, and the temporary code (issue, shown once; revoke), from the user's Access Restrictions tab.
+// disassociate), enable, and the temporary code (issue, shown once; revoke), from the user's Access Restrictions
+// tab; and a token's own page with its history.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RETIRE_REASONS } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
-import { field, formOf } from './forms.js';
+import { field, formOf, statusLabel } from './forms.js';
 import { formatTime, renderPage, seeOther } from './render.js';
 
 type UserParams = { Params: { username: string } };
@@ -46,6 +47,26 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
       { title: view === 'disable' ? 'Disable token' : 'Retire token', view, user, token, error, reasons: Object.entries(RETIRE_REASON_LABELS) },
       status,
     );
+
+  // ---- A token's page: its facts and its history from the audit log ----
+  app.get<{ Params: { serial: string } }>('/tokens/:serial', async (request, reply) => {
+    const { account } = adminOf(request);
+    const query = request.query as Record<string, unknown>;
+    const signIns = query.signins === '1';
+    const before = typeof query.before === 'string' && /^[0-9]{1,15}$/.test(query.before) ? Number(query.before) : undefined;
+    const token = await tokens.show(account, request.params.serial);
+    const history = await tokens.history(account, token.serial, { signIns, limit: 100, ...(before !== undefined ? { before } : {}) });
+    const older = history.nextBefore === null ? null : new URLSearchParams({ ...(signIns ? { signins: '1' } : {}), before: String(history.nextBefore) });
+    return renderPage(reply, './token', {
+      title: `Token ${token.serial}`,
+      token,
+      history,
+      signIns,
+      olderHref: older ? `/admin/tokens/${encodeURIComponent(token.serial)}?${older.toString()}` : null,
+      statusLabel,
+      formatTime,
+    });
+  });
 
   app.get<UserParams>('/users/:username/token/disable', (request, reply) => withToken(request, reply, (user, token) => confirmPage(reply, 'disable', user, token)));
 

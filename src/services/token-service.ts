@@ -25,18 +25,28 @@ import {
   unlockToken,
 } from '../store/token-store.js';
 import { inTransaction } from '../store/transaction.js';
+import { listTokenEvents } from '../store/audit-log.js';
 import { findUserById } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
-import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { matchConsecutivePasscodes, matchPasscode } from './passcode-match.js';
 import { userThrottleKey } from './throttle-keys.js';
 import { LEGACY_TOKEN_SEAL_VERSION, openTokenSecret, sealTokenSecret, TOKEN_SEAL_VERSION } from './sealed-secrets.js';
 import type { UserService } from './user-service.js';
-import { toTokenView, type TokenView } from './views.js';
+import { isoTime, toTokenView, type TokenView } from './views.js';
+import { toAuditView, type AuditEventView, type AuditService } from './audit-service.js';
+
+/** A token's history: its import time and the audit events that name it, newest first. */
+export interface TokenHistory {
+  serial: string;
+  importedAt: string;
+  events: AuditEventView[];
+  /** Where the next page starts (`before`), or null when this page reaches the oldest event. */
+  nextBefore: number | null;
+}
 
 /** Refusals of a self-association that count as a failed attempt (a wrong guess of serial or code). */
 const SELF_ASSOCIATION_GUESSES = new Set<string>(['passcode_not_accepted', 'token_not_found', 'token_not_available', 'invalid_passcode', 'invalid_serial']);
@@ -317,6 +327,25 @@ export class TokenService {
       targetSerial: token.serial,
     });
     return this.show(account, token.serial);
+  }
+
+  /**
+   * A token's history from the audit log, newest first: association, re-sync, lock, unlock, disable, enable,
+   * retire, validity, disassociation (and, with `signIns`, every sign-in that named it); the import is the
+   * token's own creation time, last in the list once the events before it have all been read.
+   */
+  async history(account: AccountRow, serialInput: string, options: { signIns?: boolean; limit?: number; before?: number } = {}): Promise<TokenHistory> {
+    const token = await this.require(account, serialInput);
+    const limit = options.limit ?? 100;
+    const rows = await listTokenEvents(this.ctx.db, account.id, token.serial, { signIns: options.signIns ?? false, limit: limit + 1, ...(options.before !== undefined ? { before: options.before } : {}) });
+    const events = rows.slice(0, limit).map(toAuditView);
+    const complete = rows.length <= limit;
+    return {
+      serial: token.serial,
+      importedAt: isoTime(token.created_at),
+      events,
+      nextBefore: complete ? null : (events.at(-1)?.id ?? null),
+    };
   }
 
   /** Unlock: clears the lock, the fail count and the user's back-off. */

@@ -140,6 +140,14 @@ export function listAuditEvents(db: Executor, query: AuditQuery): Promise<AuditE
   return select.orderBy('id', 'desc').limit(query.limit ?? 100).execute();
 }
 
+/** The events naming one token of an account, newest first; without `signIns`, its sign-ins are left out. */
+export function listTokenEvents(db: Executor, accountId: number, serial: string, options: { signIns: boolean; limit: number; before?: number }): Promise<AuditEventRow[]> {
+  let select = db.selectFrom('audit_events').selectAll().where('account_id', '=', accountId).where('target_serial', '=', serial);
+  if (!options.signIns) select = select.where('action', '!=', 'signin');
+  if (options.before !== undefined) select = select.where('id', '<', options.before);
+  return select.orderBy('id', 'desc').limit(options.limit).execute();
+}
+
 /** An account's sign-in events since a time, counted by outcome (the console's health panel). */
 export async function countSignInsByOutcome(db: Executor, accountId: number, since: number): Promise<Record<string, number>> {
   const rows = await db

@@ -98,3 +98,18 @@ test('temp-code routes: issued once with the code, shown without it, revoked; an
   const gone = await call(f.app, 'DELETE', '/api/v1/users/bob/temp-code', { key: f.keys.admin });
   assert.deepEqual([gone.statusCode, errorCode(gone.body)], [404, 'temp_code_not_found']);
 });
+
+test("GET /tokens/{serial}/history: the token's events; another account's key gets token_not_found", async () => {
+  const serial = f.aliceToken.serial;
+  const response = await call(f.app, 'GET', `/api/v1/tokens/${serial}/history`, { key: f.keys.admin });
+  assert.equal(response.statusCode, 200, response.body);
+  const body = response.json<{ serial: string; events: { action: string }[]; nextBefore: number | null }>();
+  assert.equal(body.serial, serial);
+  // Newest first: the refused association after the retire, back to the fixture's association.
+  assert.deepEqual(body.events.map((e) => e.action), ['token.associate', 'token.retire', 'token.set_validity', 'token.set_validity', 'token.enable', 'token.disable', 'token.disable', 'token.associate']);
+  const withSignIns = await call(f.app, 'GET', `/api/v1/tokens/${serial}/history?signIns=true&limit=2`, { key: f.keys.admin });
+  assert.equal(withSignIns.json<{ events: unknown[] }>().events.length, 2);
+  assert.notEqual(withSignIns.json<{ nextBefore: number | null }>().nextBefore, null);
+  const foreign = await call(f.app, 'GET', `/api/v1/tokens/${serial}/history`, { key: f.keys.adminB });
+  assert.deepEqual([foreign.statusCode, errorCode(foreign.body)], [404, 'token_not_found']);
+});

@@ -64,6 +64,12 @@ test('retire needs a reason, then the user has no token and the serial is listed
   assert.deepEqual([view.status, view.retiredReason, view.username], ['retired', 'lost', null]);
   await page.goto('/admin/tokens?status=retired');
   assert.match(await page.locator('tbody').innerText(), /4400000000001\s+Retired/);
+  // The token's page: its history, newest first, ending with the import.
+  await page.getByRole('link', { name: '4400000000001' }).click();
+  assert.equal(new URL(page.url()).pathname, '/admin/tokens/4400000000001');
+  const rows = (await page.locator('#token-history tbody tr').allInnerTexts()).map((row) => row.split('\t')[2]);
+  assert.deepEqual(rows, ['token.retire', 'token.enable', 'token.disable', 'token.associate', 'token.import']);
+  await screenshot(page, 'admin-token-history');
 });
 
 test('the pages post with the CSRF token: a forged POST without it changes nothing', async () => {

@@ -163,6 +163,34 @@ for (const engine of await engineCases()) {
       assert.deepEqual([(await check('tl-pia', oathCode(secretHex, 1))).reason], ['token_expired']);
     });
 
+    test("a token's history: its events newest first, sign-ins only when asked, paged, the import last", async () => {
+      const history = await services.tokens.history(account, dis.serial);
+      assert.deepEqual(
+        history.events.map((e) => `${e.action}:${e.outcome}`),
+        [
+          'token.disassociate:success',
+          'token.disable:success',
+          'token.enable:failure',
+          'token.enable:success',
+          'token.associate:failure', // tl-sam's try while it was disabled
+          'token.disable:failure',
+          'token.disable:success',
+          'token.associate:success',
+        ],
+      );
+      assert.equal(history.nextBefore, null);
+      assert.ok(Date.parse(history.importedAt) <= Date.parse(history.events.at(-1)!.at));
+      const withSignIns = await services.tokens.history(account, dis.serial, { signIns: true });
+      assert.ok(withSignIns.events.some((e) => e.action === 'signin' && e.reason === 'token_disabled'));
+      const page = await services.tokens.history(account, dis.serial, { limit: 3 });
+      assert.equal(page.events.length, 3);
+      assert.ok(page.nextBefore !== null);
+      const rest = await services.tokens.history(account, dis.serial, { limit: 100, before: page.nextBefore });
+      assert.deepEqual([...page.events, ...rest.events].map((e) => e.id), history.events.map((e) => e.id));
+      const other = await services.accounts.create(OPERATOR, 'history-other');
+      await assert.rejects(services.tokens.history(other, dis.serial), refusedWith('token_not_found'));
+    });
+
     test('the audit chain is whole after all of it', async () => {
       assert.equal((await services.audit.verify()).brokenAt, null);
     });

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../../services/errors.js';
 import { readImportUpload, registerImportUploads } from '../../web/import-upload.js';
 import { actorOf } from '../../web/principal.js';
-import { ErrorResponse, ImportReport, RetireReason, SerialParams, TokenStatus, TokenView } from './schemas.js';
+import { AuditEvent, ErrorResponse, ImportReport, RetireReason, SerialParams, TokenStatus, TokenView } from './schemas.js';
 import { adminAccount } from './users.js';
 
 const errors = { '4xx': ErrorResponse };
@@ -35,6 +35,30 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
 
   app.get('/tokens/:serial', { schema: { summary: 'Show a token', tags, params: SerialParams, response: { 200: TokenView, ...errors } } }, async (request) =>
     tokens.show(await adminAccount(app, request), request.params.serial),
+  );
+
+  app.get(
+    '/tokens/:serial/history',
+    {
+      schema: {
+        summary: "A token's history from the audit log, newest first (association, re-sync, lock, unlock, disable, retire, …)",
+        tags,
+        params: SerialParams,
+        querystring: Type.Object({
+          signIns: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'Include the sign-ins that named it (default false)' })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          before: Type.Optional(Type.Integer({ minimum: 1, description: 'Events older than this id (the previous page’s nextBefore)' })),
+        }),
+        response: {
+          200: Type.Object({ serial: Type.String(), importedAt: Type.String({ format: 'date-time' }), events: Type.Array(AuditEvent), nextBefore: Type.Union([Type.Integer(), Type.Null()]) }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { signIns, limit, before } = request.query;
+      return tokens.history(await adminAccount(app, request), request.params.serial, { signIns: signIns === 'true', ...(limit !== undefined ? { limit } : {}), ...(before !== undefined ? { before } : {}) });
+    },
   );
 
   app.post(

@@ -10,6 +10,8 @@ export function tokenLifeSchema(types: ColumnTypes): Migration {
       await db.schema.alterTable('tokens').addColumn('valid_until', types.bigint).execute();
       await db.schema.alterTable('tokens').addColumn('retired_at', types.bigint).execute();
       await db.schema.alterTable('tokens').addColumn('retired_reason', 'varchar(16)').execute();
+      // A token's history (token show, the console's token page) is read by its serial.
+      await db.schema.createIndex('audit_account_serial').on('audit_events').columns(['account_id', 'target_serial', 'id']).execute();
 
       await db.schema
         .createTable('temp_codes')
@@ -26,6 +28,7 @@ export function tokenLifeSchema(types: ColumnTypes): Migration {
     },
     async down(db: Kysely<unknown>) {
       await sql`drop table if exists temp_codes`.execute(db);
+      await db.schema.dropIndex('audit_account_serial').execute();
       for (const column of ['valid_from', 'valid_until', 'retired_at', 'retired_reason']) {
         await db.schema.alterTable('tokens').dropColumn(column).execute();
       }
