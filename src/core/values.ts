@@ -2,7 +2,8 @@
 // API's TypeBox schemas and the console's labels derive from it. (Hash algorithms: core/hotp.ts; token
 // statuses: core/token-status.ts; sign-in results: core/sign-in-decision.ts.)
 
-export const ROLES = ['admin', 'user'] as const;
+/** `helpdesk`: lists and views users and tokens, and runs the token operations of a help desk (README). */
+export const ROLES = ['admin', 'helpdesk', 'user'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const TOKEN_TYPES = ['hotp', 'totp'] as const;

@@ -8,7 +8,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { isoTime } from './views.js';
 
-export const API_KEY_SCOPES = ['admin', 'check', 'otp-only'] as const;
+export const API_KEY_SCOPES = ['admin', 'helpdesk', 'check', 'otp-only'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 const KEY_PREFIX = 'otpg_';
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -64,7 +64,7 @@ export class ApiKeyService {
     if (!NAME.test(name)) throw new ServiceError('invalid_request', `API key name "${name}" must be 1-100 of letters, digits and . _ -`);
     const wanted = scopes.length === 0 ? ['check'] : [...new Set(scopes)];
     const unknown = wanted.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
-    if (unknown.length > 0) throw new ServiceError('invalid_request', `unknown scope ${unknown.join(', ')} (admin, check, otp-only)`);
+    if (unknown.length > 0) throw new ServiceError('invalid_request', `unknown scope ${unknown.join(', ')} (${API_KEY_SCOPES.join(', ')})`);
     if ((await listApiKeys(this.ctx.db, account.id)).some((k) => k.name === name)) {
       throw new ServiceError('invalid_request', `an API key named "${name}" already exists in account "${account.name}"`);
     }

@@ -45,11 +45,17 @@ export function unauthenticated(): ServiceError {
   return new ServiceError('unauthorized', 'send an API key as "Authorization: Bearer <key>", or sign in to the console');
 }
 
-/** The principal, which must hold one of the scopes (a console session of an admin counts as `admin`). */
+/** The scopes a principal holds: a key's own; a console session of an admin or help-desk user holds its role. */
+export function scopesOf(principal: Principal): ApiKeyScope[] {
+  if (principal.kind === 'apikey') return principal.scopes;
+  return principal.role === 'admin' ? ['admin'] : principal.role === 'helpdesk' ? ['helpdesk'] : [];
+}
+
+/** The principal, which must hold one of the scopes. */
 export function requireScope(request: FastifyRequest, ...scopes: ApiKeyScope[]): Principal {
   const principal = request.principal;
   if (!principal) throw unauthenticated();
-  const held: ApiKeyScope[] = principal.kind === 'apikey' ? principal.scopes : principal.role === 'admin' ? ['admin'] : [];
+  const held = scopesOf(principal);
   if (!scopes.some((s) => held.includes(s))) throw new ServiceError('insufficient_scope', `this route needs an API key with scope ${scopes.join(' or ')}`);
   return principal;
 }

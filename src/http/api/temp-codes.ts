@@ -1,4 +1,5 @@
-// A user's temporary code: issue (the code is in this answer only), show (never the code), revoke. Admin scope; own account only.
+// A user's temporary code: issue (the code is in this answer only), show (never the code), revoke. Admin or
+// help-desk scope; own account only.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -7,7 +8,7 @@ import { ServiceError } from '../../services/errors.js';
 import { TempCodeViewSchema } from '../../services/temp-code-service.js';
 import { actorOf } from '../../web/principal.js';
 import { ErrorResponse, UserParams } from './schemas.js';
-import { adminAccount } from './users.js';
+import { HELPDESK, helpdeskAccount } from './users.js';
 
 const errors = { '4xx': ErrorResponse };
 
@@ -19,6 +20,7 @@ export async function tempCodeRoutes(plain: FastifyInstance): Promise<void> {
   app.post(
     '/users/:username/temp-code',
     {
+      ...HELPDESK,
       schema: {
         summary: 'Issue a temporary code for a forgotten or lost token (replaces the one the user had)',
         description: 'The 10-digit code is in this answer only; otpgate keeps only its keyed hash. It signs in wherever a passcode is asked for.',
@@ -35,16 +37,16 @@ export async function tempCodeRoutes(plain: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const issued = await tempCodes.issue(actorOf(request), await adminAccount(app, request), request.params.username, request.body ?? {});
+      const issued = await tempCodes.issue(actorOf(request), await helpdeskAccount(app, request), request.params.username, request.body ?? {});
       return reply.status(201).send(issued);
     },
   );
 
   app.get(
     '/users/:username/temp-code',
-    { schema: { summary: "The user's temporary code (uses left, expiry; never the code)", tags, params: UserParams, response: { 200: TempCodeViewSchema, ...errors } } },
+    { ...HELPDESK, schema: { summary: "The user's temporary code (uses left, expiry; never the code)", tags, params: UserParams, response: { 200: TempCodeViewSchema, ...errors } } },
     async (request) => {
-      const view = await tempCodes.show(await adminAccount(app, request), request.params.username);
+      const view = await tempCodes.show(await helpdeskAccount(app, request), request.params.username);
       if (view) return view;
       throw new ServiceError('temp_code_not_found', `user "${request.params.username}" has no temporary code`);
     },
@@ -52,9 +54,9 @@ export async function tempCodeRoutes(plain: FastifyInstance): Promise<void> {
 
   app.delete(
     '/users/:username/temp-code',
-    { schema: { summary: "Revoke the user's temporary code", tags, params: UserParams, response: { 204: Type.Null(), ...errors } } },
+    { ...HELPDESK, schema: { summary: "Revoke the user's temporary code", tags, params: UserParams, response: { 204: Type.Null(), ...errors } } },
     async (request, reply) => {
-      await tempCodes.revoke(actorOf(request), await adminAccount(app, request), request.params.username);
+      await tempCodes.revoke(actorOf(request), await helpdeskAccount(app, request), request.params.username);
       return reply.status(204).send(null);
     },
   );

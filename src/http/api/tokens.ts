@@ -6,7 +6,7 @@ import { ServiceError } from '../../services/errors.js';
 import { readImportUpload, registerImportUploads } from '../../web/import-upload.js';
 import { actorOf } from '../../web/principal.js';
 import { AuditEvent, ErrorResponse, ImportReport, RetireReason, SerialParams, TokenStatus, TokenView } from './schemas.js';
-import { adminAccount } from './users.js';
+import { adminAccount, HELPDESK, helpdeskAccount } from './users.js';
 
 const errors = { '4xx': ErrorResponse };
 
@@ -18,6 +18,7 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
   app.get(
     '/tokens',
     {
+      ...HELPDESK,
       schema: {
         summary: 'The inventory',
         tags,
@@ -30,16 +31,17 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
         response: { 200: Type.Object({ tokens: Type.Array(TokenView) }), ...errors },
       },
     },
-    async (request) => ({ tokens: await tokens.list(await adminAccount(app, request), request.query) }),
+    async (request) => ({ tokens: await tokens.list(await helpdeskAccount(app, request), request.query) }),
   );
 
-  app.get('/tokens/:serial', { schema: { summary: 'Show a token', tags, params: SerialParams, response: { 200: TokenView, ...errors } } }, async (request) =>
-    tokens.show(await adminAccount(app, request), request.params.serial),
+  app.get('/tokens/:serial', { ...HELPDESK, schema: { summary: 'Show a token', tags, params: SerialParams, response: { 200: TokenView, ...errors } } }, async (request) =>
+    tokens.show(await helpdeskAccount(app, request), request.params.serial),
   );
 
   app.get(
     '/tokens/:serial/history',
     {
+      ...HELPDESK,
       schema: {
         summary: "A token's history from the audit log, newest first (association, re-sync, lock, unlock, disable, retire, …)",
         tags,
@@ -57,26 +59,26 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { signIns, limit, before } = request.query;
-      return tokens.history(await adminAccount(app, request), request.params.serial, { signIns: signIns === 'true', ...(limit !== undefined ? { limit } : {}), ...(before !== undefined ? { before } : {}) });
+      return tokens.history(await helpdeskAccount(app, request), request.params.serial, { signIns: signIns === 'true', ...(limit !== undefined ? { limit } : {}), ...(before !== undefined ? { before } : {}) });
     },
   );
 
   app.post(
     '/tokens/:serial/unlock',
-    { schema: { summary: 'Unlock a token: clears the lock, the fail count and the back-off', tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
-    async (request) => tokens.unlock(actorOf(request), await adminAccount(app, request), request.params.serial),
+    { ...HELPDESK, schema: { summary: 'Unlock a token: clears the lock, the fail count and the back-off', tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
+    async (request) => tokens.unlock(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
   );
 
   app.post(
     '/tokens/:serial/disable',
-    { schema: { summary: "Disable a user's token: it stays theirs (OTP is still required) but accepts no passcode", tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
-    async (request) => tokens.disable(actorOf(request), await adminAccount(app, request), request.params.serial),
+    { ...HELPDESK, schema: { summary: "Disable a user's token: it stays theirs (OTP is still required) but accepts no passcode", tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
+    async (request) => tokens.disable(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
   );
 
   app.post(
     '/tokens/:serial/enable',
-    { schema: { summary: 'Enable a disabled token', tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
-    async (request) => tokens.enable(actorOf(request), await adminAccount(app, request), request.params.serial),
+    { ...HELPDESK, schema: { summary: 'Enable a disabled token', tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
+    async (request) => tokens.enable(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
   );
 
   app.post(
