@@ -1,5 +1,5 @@
-// What every /admin page checks first: a full session of an admin (else the sign-in page, or for a plain
-// user a 404 that shows no admin data), and for a POST the session's CSRF token.
+// What every /admin page checks first: a full session of an admin, or of a help-desk user on a help-desk
+// page (else the sign-in page, or a 404 that shows no admin data), and for a POST the session's CSRF token.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../web/principal.js';
 import type { Account, Actor } from '../services/context.js';
@@ -24,13 +24,44 @@ export function adminOf(request: FastifyRequest): AdminRequestContext {
   return request.admin;
 }
 
+/**
+ * The pages a help-desk user may use (README, "Roles"): users and tokens listed and viewed, associate,
+ * re-sync, unlock, disable, enable, disassociate and temporary codes. Every other /admin page answers them
+ * as it answers a plain user (404): closed by default, so a page added later is not theirs until listed here.
+ */
+const HELPDESK_PAGES = new Set([
+  'GET /admin/users',
+  'GET /admin/users/:username',
+  'GET /admin/users/:username/access',
+  'GET /admin/users/:username/token/associate',
+  'POST /admin/users/:username/token/associate',
+  'GET /admin/users/:username/token/resync',
+  'POST /admin/users/:username/token/resync',
+  'GET /admin/users/:username/token/disassociate',
+  'POST /admin/users/:username/token/disassociate',
+  'POST /admin/users/:username/token/unlock',
+  'GET /admin/users/:username/token/disable',
+  'POST /admin/users/:username/token/disable',
+  'POST /admin/users/:username/token/enable',
+  'POST /admin/users/:username/temp-code',
+  'POST /admin/users/:username/temp-code/revoke',
+  'GET /admin/tokens',
+  'GET /admin/tokens/:serial',
+]);
+
+/** Whether a console role may use the page this request is for. */
+export function mayUsePage(role: string, method: string, routeUrl: string | undefined): boolean {
+  if (role === 'admin') return true;
+  return role === 'helpdesk' && HELPDESK_PAGES.has(`${method === 'HEAD' ? 'GET' : method} ${routeUrl ?? ''}`);
+}
+
 /** Registers the guard on an /admin scope. Multipart posts check their CSRF field in the handler. */
 export function guardAdminScope(app: FastifyInstance): void {
   app.decorateRequest('admin', null);
   app.addHook('preHandler', async (request, reply) => {
     const principal = sessionPrincipal(request);
     if (!principal) return seeOther(reply, '/login');
-    if (principal.role !== 'admin') return renderNotFound(reply);
+    if (!mayUsePage(principal.role, request.method, request.routeOptions.url)) return renderNotFound(reply);
     if (request.method === 'POST' && !request.isMultipart() && !hasSessionCsrf(formOf(request), principal.csrfToken)) return refuseCsrf(reply);
     request.admin = { account: await app.otpgate.accounts.byId(principal.accountId), actor: actorOf(request), csrfToken: principal.csrfToken };
   });

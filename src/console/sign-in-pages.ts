@@ -16,7 +16,7 @@ function preSessionCookieName(secure: boolean): string {
 }
 
 export function homeOf(role: Role): string {
-  return role === 'admin' ? '/admin/users' : '/account';
+  return role === 'admin' || role === 'helpdesk' ? '/admin/users' : '/account';
 }
 
 export async function signInPages(app: FastifyInstance): Promise<void> {
