@@ -15,6 +15,7 @@ import { registerImportUploads } from '../web/import-upload.js';
 import { sessionPrincipalOf } from '../web/principal.js';
 import { readSessionCookie } from '../web/session-cookie.js';
 import { guardAdminScope } from './admin-guard.js';
+import { accountPages } from './account-pages.js';
 import { auditPages } from './audit-pages.js';
 import { directoryPages } from './directory-pages.js';
 import { groupPages } from './group-pages.js';
@@ -76,6 +77,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
   app.get('/console.css', (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET));
 
   await app.register(signInPages);
+  await app.register(accountPages);
   await app.register(
     async (admin) => {
       await registerImportUploads(admin, config.importLimitBytes);

@@ -24,6 +24,7 @@ const NOTICES: Record<string, string> = {
   token_enabled: 'The token is enabled.',
   token_retired: 'The token is retired and out of service for good.',
   temp_code_revoked: 'The temporary code is revoked.',
+  reported_lost: 'Your token is reported lost and disabled; your administrators are told.',
   restrictions: 'The access restriction is saved.',
   restriction_removed: "The user's own restriction is removed; the account's applies.",
   bulk: 'The access restriction is applied to the selected users.',

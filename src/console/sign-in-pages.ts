@@ -201,6 +201,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const account = await accounts.byId(principal.accountId);
     const user = await users.show(account, principal.username);
     const token = user.token ? await tokens.ofUser(account, principal.username) : null;
-    return renderPage(reply, './account', { title: 'My account', user, token, statusLabel, formatTime });
+    const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
+    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, formatTime });
   });
 }

@@ -281,6 +281,23 @@ export class TokenService {
     return this.changeState(actor, account, serialInput, 'token.retire', (db, id) => retireToken(db, id, reason, this.ctx.now()), (token) => `token ${token.serial} is already retired`, reason);
   }
 
+  /**
+   * A user reports their own token lost: it is disabled at once (no passcode from it is accepted; a
+   * temporary code from an administrator still signs them in) and the administrators are notified
+   * (`token.lost_reported`). Their current session stays: it is theirs.
+   */
+  async reportLost(actor: Actor, account: AccountRow, username: string): Promise<TokenView> {
+    const user = await this.users.require(account, username);
+    const token = await this.requireTokenOf(account, user);
+    const event = { action: 'token.report_lost', accountId: account.id, targetUser: user.username, targetSerial: token.serial };
+    if (!(await disableToken(this.ctx.db, token.id))) {
+      await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });
+      throw new ServiceError('token_not_available', `token ${token.serial} is ${token.status} already`);
+    }
+    await this.audit.record(actor, { ...event, outcome: 'success', reason: 'reported lost by its user' });
+    return this.show(account, token.serial);
+  }
+
   /** One audited change of a token's state by compare-and-set; `refusal` says why it did not apply. */
   private async changeState(
     actor: Actor,

@@ -124,6 +124,8 @@ export interface AuditQuery {
   from?: number;
   to?: number;
   outcome?: string;
+  /** Only events of this action (`signin`, …). */
+  action?: string;
   limit?: number;
   /** Events with an id below this one (paging newest first). */
   before?: number;
@@ -136,6 +138,7 @@ export function listAuditEvents(db: Executor, query: AuditQuery): Promise<AuditE
   if (query.from !== undefined) select = select.where('at', '>=', query.from);
   if (query.to !== undefined) select = select.where('at', '<', query.to);
   if (query.outcome) select = select.where('outcome', '=', query.outcome);
+  if (query.action) select = select.where('action', '=', query.action);
   if (query.before !== undefined) select = select.where('id', '<', query.before);
   return select.orderBy('id', 'desc').limit(query.limit ?? 100).execute();
 }

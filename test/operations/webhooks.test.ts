@@ -256,20 +256,25 @@ for (const engine of await engineCases()) {
       assert.deepEqual((await services.notifications.listWebhooks(account)).map((w) => w.name), ['all']);
     });
 
-    test('disabling and retiring a token reach the webhook as token.disabled and token.retired; enabling is no notification', async () => {
+    test('disable, report lost, a temporary code and retire reach the webhook (token.disabled, token.lost_reported, temp_code.issued, token.retired); enabling is no notification', async () => {
       receiver.accepted = [];
       const token = tokens[5]!;
       await services.users.create(OPERATOR, account, { username: 'wh-fay', password: 'correct horse battery', role: 'user' });
       await services.tokens.associate(OPERATOR, account, 'wh-fay', token.serial, oathCode(token.secretHex, 0));
       await services.tokens.disable(OPERATOR, account, token.serial);
       await services.tokens.enable(OPERATOR, account, token.serial);
+      await services.tokens.reportLost({ name: 'user:wh-fay', accountId: account.id, clientIp: '192.0.2.9' }, account, 'wh-fay');
+      const issued = await services.tempCodes.issue(OPERATOR, account, 'wh-fay');
       await services.tokens.retire(OPERATOR, account, token.serial, 'lost');
-      await deliverUntil(services, 'the disable and the retire delivered', () => receiver.of('token.disabled').length === 1 && receiver.of('token.retired').length === 1);
+      const types = ['token.disabled', 'token.lost_reported', 'temp_code.issued', 'token.retired'];
+      await deliverUntil(services, 'the four delivered', () => types.every((type) => receiver.of(type).length === 1));
+      assert.equal(receiver.of('token.lost_reported')[0]!.event.actor, 'user:wh-fay');
+      assert.ok(!receiver.accepted.some((r) => r.raw.includes(issued.code)), 'a temporary code is never in a notification');
       for (const type of ['token.disabled', 'token.retired']) {
         const { event } = receiver.of(type)[0]!;
         assert.deepEqual([event.user, event.serial, event.actor], ['wh-fay', token.serial, 'cli'], type);
       }
-      assert.deepEqual(receiver.accepted.map((r) => r.event.type).filter((t) => t !== 'token.associated').sort(), ['token.disabled', 'token.retired'], 'no notification for the enable');
+      assert.deepEqual(receiver.accepted.map((r) => r.event.type).filter((t) => t !== 'token.associated').sort(), [...types].sort(), 'no notification for the enable');
     });
   });
 }

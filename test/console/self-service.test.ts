@@ -1,0 +1,69 @@
+// Self-service on /account, in a real browser: a signed-in user sees their last sign-ins, re-syncs their own
+// token with two consecutive passcodes, and reports it lost (after a confirmation page): it is disabled, the
+// `token.lost_reported` notification is written (for the administrators), and its passcodes stop working.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { OPERATOR } from '../../src/services/context.js';
+import { screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
+
+let fx: ConsoleFixture;
+let page: Page;
+let password = '';
+const token = { serial: '4600000000001', secretHex: randomSecretHex() };
+
+before(async () => {
+  fx = await startConsole();
+  await fx.importTokens([token]);
+  password = await fx.createUser('sven', { displayName: 'Sven Nordin' });
+  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'sven', token.serial, oathCode(token.secretHex, 0));
+  page = await (await fx.newContext()).newPage();
+  await page.goto('/login');
+  await page.getByLabel('Username').fill('sven');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 1));
+  await page.getByRole('button', { name: 'Submit' }).click();
+  assert.equal(new URL(page.url()).pathname, '/account');
+});
+after(async () => fx?.close());
+
+test('the account page lists the last sign-ins', async () => {
+  const rows = await page.locator('#my-sign-ins tbody tr').allInnerTexts();
+  assert.equal(rows.length, 2, rows.join('\n'));
+  assert.match(rows[0]!, /user:sven\s+accept/, 'the passcode step, in the half-signed-in session');
+  assert.match(rows[1]!, /console\s+otp_required/);
+});
+
+test('re-sync with two consecutive passcodes far ahead moves the counter; a wrong pair is refused', async () => {
+  await page.getByLabel('First passcode').fill(oathCode(token.secretHex, 300));
+  await page.getByLabel('Second passcode').fill(oathCode(token.secretHex, 302));
+  await page.getByRole('button', { name: 'Re-sync token' }).click();
+  assert.match(await page.locator('.error-box').innerText(), /not consecutive/);
+  await page.goto('/account');
+  await page.getByLabel('First passcode').fill(oathCode(token.secretHex, 300));
+  await page.getByLabel('Second passcode').fill(oathCode(token.secretHex, 301));
+  await page.getByRole('button', { name: 'Re-sync token' }).click();
+  assert.match(await page.locator('main').innerText(), /The token is re-synced/);
+  assert.equal((await fx.instance.services.tokens.show(fx.account, token.serial)).counter, 302);
+  const resync = (await fx.instance.services.audit.list({ accountId: fx.account.id, username: 'sven', limit: 10 })).find((e) => e.action === 'token.resync' && e.outcome === 'success');
+  assert.equal(resync?.actor, 'user:sven');
+});
+
+test('report lost asks first, then disables the token and notifies; its passcodes are refused', async () => {
+  await page.getByRole('link', { name: 'Report token lost' }).click();
+  assert.equal((await fx.instance.services.tokens.show(fx.account, token.serial)).status, 'associated', 'the confirmation page changes nothing');
+  await screenshot(page, 'account-report-lost');
+  await page.getByRole('button', { name: 'Report token lost' }).click();
+  assert.match(await page.locator('main').innerText(), /reported lost and disabled/);
+  assert.equal((await fx.instance.services.tokens.show(fx.account, token.serial)).status, 'disabled');
+  const notifications = await fx.instance.database.db.selectFrom('notifications').select(['type', 'username', 'serial']).where('type', '=', 'token.lost_reported').execute();
+  assert.deepEqual(notifications, [{ type: 'token.lost_reported', username: 'sven', serial: token.serial }]);
+  const outcome = await fx.instance.services.signIn.check({ accountId: null, username: 'sven', password, passcode: oathCode(token.secretHex, 302), actor: { name: 'test', accountId: null, clientIp: null } });
+  assert.equal(outcome.reason, 'token_disabled');
+  // A forged report without the CSRF token is refused.
+  const forged = await page.request.post('/account/token/lost', { form: { _csrf: 'nope' } });
+  assert.equal(forged.status(), 403);
+});
