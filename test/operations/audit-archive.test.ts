@@ -69,11 +69,11 @@ for (const engine of await engineCases()) {
       const rest = await services.audit.verify();
       assert.equal(rest.brokenAt, null);
       assert.ok(rest.headMatches);
-      assert.equal(rest.events, all - cut1!.events - cut2!.events, 'what remains verifies from the anchor');
+      assert.equal(rest.events, all - cut1.events - cut2.events, 'what remains verifies from the anchor');
       const whole = await services.audit.verifyWithArchives([first.lines(), second.lines()]);
       assert.equal(whole.brokenAt, null);
       assert.equal(whole.events, all);
-      assert.equal(whole.archived, cut1!.events + cut2!.events);
+      assert.equal(whole.archived, cut1.events + cut2.events);
 
       await assert.rejects(services.audit.verifyWithArchives([second.lines()]), /does not follow the start of the log/);
       await assert.rejects(services.audit.verifyWithArchives([second.lines(), first.lines()]), /does not follow/);
