@@ -13,6 +13,7 @@ import { authCheckRoutes } from './auth-check.js';
 import { directoryRoutes } from './directory.js';
 import { groupRoutes } from './groups.js';
 import { webhookRoutes } from './webhooks.js';
+import { reportRoutes } from './reports.js';
 import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 
@@ -84,6 +85,7 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
   await app.register(directoryRoutes);
   await app.register(groupRoutes);
   await app.register(webhookRoutes);
+  await app.register(reportRoutes);
   app.setNotFoundHandler(sendNotFound);
 }
 
