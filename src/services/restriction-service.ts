@@ -1,5 +1,5 @@
 // IP access restrictions per user and per account. Validation lives in the core; this stores and reads.
-import { UNRESTRICTED, validateRestriction, type AccessRestriction } from '../core/access-rule.js';
+import { restrictionFieldLabel, UNRESTRICTED, validateRestriction, type AccessRestriction } from '../core/access-rule.js';
 import { updateAccount } from '../store/account-store.js';
 import { updateUser } from '../store/user-store.js';
 import type { AccountRow, UserRow } from '../store/schema.js';
@@ -45,7 +45,7 @@ export class RestrictionService {
     const { restriction, errors } = validateRestriction(input);
     const fields = Object.keys(errors);
     if (fields.length > 0) {
-      throw new ServiceError('invalid_restriction', fields.map((f) => `${f}: ${errors[f]}`).join('; '), { fields: errors });
+      throw new ServiceError('invalid_restriction', fields.map((f) => `${restrictionFieldLabel(f)}: ${errors[f]}`).join('; '), { fields: errors });
     }
     return restriction;
   }
