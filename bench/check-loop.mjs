@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../dist/runtime/config.js';
 import { initInstance } from '../dist/runtime/instance.js';
 import { OPERATOR } from '../dist/services/context.js';
-import { sealTokenSecret } from '../dist/services/sealed-secrets.js';
+import { sealTokenSecret, TOKEN_SEAL_VERSION } from '../dist/services/sealed-secrets.js';
 import { hotp } from './common.mjs';
 
 const checks = Number(process.argv[2] ?? 20000);
@@ -22,7 +22,7 @@ try {
   for (let i = 0; i < 100; i++) {
     const secret = randomBytes(20);
     const serial = `L${i}`;
-    await ctx.db.insertInto('tokens').values({ account_id: account.id, serial, type: 'hotp', algorithm: 'SHA1', digits: 6, counter: 0, period_in_seconds: null, time_offset_in_seconds: 0, secret_sealed: sealTokenSecret(ctx.masterKey, serial, secret), status: 'available', fail_count: 0, created_at: Date.now() }).execute();
+    await ctx.db.insertInto('tokens').values({ account_id: account.id, serial, type: 'hotp', algorithm: 'SHA1', digits: 6, counter: 0, period_in_seconds: null, time_offset_in_seconds: 0, secret_sealed: sealTokenSecret(ctx.masterKey, account.id, serial, secret), seal_version: TOKEN_SEAL_VERSION, status: 'available', fail_count: 0, created_at: Date.now() }).execute();
     await users.create(OPERATOR, account, { username: `u${i}`, password: 'loop-password-1', role: 'user' });
     await tokens.associate(OPERATOR, account, `u${i}`, serial, hotp(secret, 0));
     people.push({ username: `u${i}`, secret, counter: 1 });

@@ -1,12 +1,12 @@
 // Adds tokens straight into a copy of an installation's SQLite file until it holds TOTAL, each with its own
-// random secret sealed under the installation's master key as the product seals it (AES-256-GCM, the serial
-// bound in). One prepared INSERT in one transaction. Prints one JSON line.
+// random secret sealed under the installation's master key as the product seals it (AES-256-GCM, the account
+// and serial bound in). One prepared INSERT in one transaction. Prints one JSON line.
 //   node bench/seed-tokens.mjs DATA_DIR TOTAL
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readMasterKeyFile } from '../dist/crypto/master-key.js';
-import { sealTokenSecret } from '../dist/services/sealed-secrets.js';
+import { sealTokenSecret, TOKEN_SEAL_VERSION } from '../dist/services/sealed-secrets.js';
 
 const [dataDir, totalText] = process.argv.slice(2);
 const started = process.hrtime.bigint();
@@ -17,14 +17,14 @@ db.pragma('synchronous = NORMAL');
 const { accountId } = db.prepare("SELECT id AS accountId FROM accounts WHERE name = 'default'").get();
 const existing = db.prepare('SELECT count(*) AS n FROM tokens').get().n;
 const insert = db.prepare(
-  `INSERT INTO tokens (account_id, serial, type, algorithm, digits, counter, period_in_seconds, time_offset_in_seconds, secret_sealed, status, fail_count, manufacturer, created_at)
-   VALUES (?, ?, 'hotp', 'SHA1', 6, 0, NULL, 0, ?, 'available', 0, 'Bench', ?)`,
+  `INSERT INTO tokens (account_id, serial, type, algorithm, digits, counter, period_in_seconds, time_offset_in_seconds, secret_sealed, seal_version, status, fail_count, manufacturer, created_at)
+   VALUES (?, ?, 'hotp', 'SHA1', 6, 0, NULL, 0, ?, ?, 'available', 0, 'Bench', ?)`,
 );
 const now = Date.now();
 const add = db.transaction((from, to) => {
   for (let i = from; i < to; i++) {
     const serial = `S${String(i).padStart(12, '0')}`;
-    insert.run(accountId, serial, sealTokenSecret(masterKey, serial, randomBytes(20)), now);
+    insert.run(accountId, serial, sealTokenSecret(masterKey, accountId, serial, randomBytes(20)), TOKEN_SEAL_VERSION, now);
   }
 });
 const total = Number(totalText);

@@ -55,7 +55,11 @@ export async function openInstance(config: Config, options: { migrate?: boolean;
       throw new MasterKeyError(`the master key ${config.keyFile} is not the key this database was created with; token secrets cannot be read. Restore the right key (OTPGATE_KEY_FILE) — nothing was changed`);
     }
     if (options.migrate ?? true) await database.migrate();
-    return build(config, database, masterKey, options.now ?? Date.now);
+    const instance = build(config, database, masterKey, options.now ?? Date.now);
+    // Token secrets sealed before serials became unique per account are re-sealed with their account: the
+    // migration cannot, it runs without the master key (docs/security.md, "Sealed secrets").
+    await instance.services.tokens.resealLegacySecrets();
+    return instance;
   } catch (error) {
     await database.close();
     throw error;

@@ -11,7 +11,7 @@ import type { AccountRow, NewToken } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
-import { sealTokenSecret } from './sealed-secrets.js';
+import { sealTokenSecret, TOKEN_SEAL_VERSION } from './sealed-secrets.js';
 
 export const IMPORT_FORMATS = ['csv', 'pskc'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -127,7 +127,7 @@ export class ImportService {
       throw new ServiceError('import_refused', `${request.fileName ? `${request.fileName}: ` : ''}${message}; nothing was imported`, { category: error.category, record: error.record ?? null });
     }
 
-    const known = await existingSerials(this.ctx.db, result.keys.map((k) => k.serial));
+    const known = await existingSerials(this.ctx.db, account.id, result.keys.map((k) => k.serial));
     const fresh: ImportedKey[] = [];
     const skipped: SkippedKey[] = [...result.skipped];
     for (const key of result.keys) {
@@ -148,7 +148,8 @@ export class ImportService {
         counter: key.counter,
         period_in_seconds: key.periodInSeconds,
         time_offset_in_seconds: key.timeOffsetInSeconds,
-        secret_sealed: sealTokenSecret(this.ctx.masterKey, key.serial, key.secret),
+        secret_sealed: sealTokenSecret(this.ctx.masterKey, account.id, key.serial, key.secret),
+        seal_version: TOKEN_SEAL_VERSION,
         status: 'available',
         user_id: null,
         fail_count: 0,

@@ -13,7 +13,7 @@ import { isUniqueViolation } from '../store/database-errors.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
-import { openSecret, sealSecret } from './sealed-secrets.js';
+import { openRadiusClientSecret, sealRadiusClientSecret } from './sealed-secrets.js';
 import { isoTime } from './views.js';
 
 /**
@@ -104,7 +104,7 @@ export class RadiusClientService {
       account_id: account.id,
       name,
       cidr: network.cidr,
-      secret_sealed: sealSecret(this.ctx.masterKey, 'radiusClient', name, Buffer.from(secret, 'utf8')),
+      secret_sealed: sealRadiusClientSecret(this.ctx.masterKey, name, Buffer.from(secret, 'utf8')),
       challenge: options.challenge ? 1 : 0,
       require_message_authenticator: options.requireMessageAuthenticator ? 1 : 0,
       trust_calling_station_id: options.trustCallingStationId ? 1 : 0,
@@ -146,7 +146,7 @@ export class RadiusClientService {
       accountId: Number(row.account_id),
       name: row.name,
       cidr: row.cidr,
-      secret: openSecret(this.ctx.masterKey, 'radiusClient', row.name, row.secret_sealed).toString('utf8'),
+      secret: openRadiusClientSecret(this.ctx.masterKey, row.name, row.secret_sealed).toString('utf8'),
       challenge: row.challenge === 1,
       requireMessageAuthenticator: row.require_message_authenticator === 1,
       trustCallingStationId: row.trust_calling_station_id === 1,

@@ -1,34 +1,68 @@
 // Secrets at rest (token seeds, RADIUS shared secrets): sealed under a key derived from the master key for
-// their kind, with their owner (a token's serial, a RADIUS client's name) as associated data, so a sealed
-// value moved onto another row does not open.
+// their kind, with their owner as associated data, so a sealed value moved onto another row does not open.
+// A RADIUS client's owner is its name; a token's is its account and its serial (seal version 2). Tokens
+// sealed before serials became unique per account (migration 0003) name the serial alone (seal version 1):
+// they still open, and opening an instance re-seals them (TokenService.resealLegacySecrets).
 import type { MasterKey } from '../crypto/master-key.js';
 import { open, seal, SecretBoxError } from '../crypto/secret-box.js';
 
 const KINDS = {
-  token: { purpose: 'token-secrets', identity: (serial: string) => `otpgate token ${serial}`, noun: 'token' },
-  radiusClient: { purpose: 'radius-secrets', identity: (name: string) => `otpgate radius client ${name}`, noun: 'RADIUS client' },
+  token: { purpose: 'token-secrets', noun: 'token' },
+  radiusClient: { purpose: 'radius-secrets', noun: 'RADIUS client' },
 } as const;
 
 export type SecretKind = keyof typeof KINDS;
 
-export function sealSecret(masterKey: MasterKey, kind: SecretKind, owner: string, secret: Buffer): Buffer {
-  return seal(masterKey.keyFor(KINDS[kind].purpose), secret, KINDS[kind].identity(owner));
+/** The seal version every token secret is sealed with now: the account and the serial as associated data. */
+export const TOKEN_SEAL_VERSION = 2;
+/** Before migration 0003: the serial alone. */
+export const LEGACY_TOKEN_SEAL_VERSION = 1;
+
+/** What a sealed token secret belongs to: the row's account, serial and seal version. */
+export interface TokenSealOwner {
+  account_id: number;
+  serial: string;
+  seal_version: number;
 }
 
-export function openSecret(masterKey: MasterKey, kind: SecretKind, owner: string, sealed: Uint8Array): Buffer {
+function tokenAssociatedData(owner: TokenSealOwner): string {
+  if (owner.seal_version === TOKEN_SEAL_VERSION) return `otpgate token v2 account ${owner.account_id} serial ${owner.serial}`;
+  if (owner.seal_version === LEGACY_TOKEN_SEAL_VERSION) return `otpgate token ${owner.serial}`;
+  throw new SecretBoxError(`the secret of token ${owner.serial} has an unknown seal version ${owner.seal_version}; nothing was decided`);
+}
+
+function radiusClientAssociatedData(name: string): string {
+  return `otpgate radius client ${name}`;
+}
+
+function sealAs(masterKey: MasterKey, kind: SecretKind, associatedData: string, secret: Buffer): Buffer {
+  return seal(masterKey.keyFor(KINDS[kind].purpose), secret, associatedData);
+}
+
+function openAs(masterKey: MasterKey, kind: SecretKind, associatedData: string, ownerName: string, sealed: Uint8Array): Buffer {
   try {
-    return open(masterKey.keyFor(KINDS[kind].purpose), sealed, KINDS[kind].identity(owner));
+    return open(masterKey.keyFor(KINDS[kind].purpose), sealed, associatedData);
   } catch (error) {
     if (!(error instanceof SecretBoxError)) throw error;
     // Name the owner: an operator must find the altered (or foreign) row, and nothing is decided for it.
-    throw new SecretBoxError(`the secret of ${KINDS[kind].noun} ${owner} does not open under this master key: its row was altered or copied from another ${KINDS[kind].noun} or installation; nothing was decided`);
+    throw new SecretBoxError(`the secret of ${KINDS[kind].noun} ${ownerName} does not open under this master key: its row was altered or copied from another row or installation; nothing was decided`);
   }
 }
 
-export function sealTokenSecret(masterKey: MasterKey, serial: string, secret: Buffer): Buffer {
-  return sealSecret(masterKey, 'token', serial, secret);
+export function sealRadiusClientSecret(masterKey: MasterKey, name: string, secret: Buffer): Buffer {
+  return sealAs(masterKey, 'radiusClient', radiusClientAssociatedData(name), secret);
 }
 
-export function openTokenSecret(masterKey: MasterKey, serial: string, sealed: Uint8Array): Buffer {
-  return openSecret(masterKey, 'token', serial, sealed);
+export function openRadiusClientSecret(masterKey: MasterKey, name: string, sealed: Uint8Array): Buffer {
+  return openAs(masterKey, 'radiusClient', radiusClientAssociatedData(name), name, sealed);
+}
+
+/** Seals a token's secret for this account's serial, at TOKEN_SEAL_VERSION (store it in seal_version). */
+export function sealTokenSecret(masterKey: MasterKey, accountId: number, serial: string, secret: Buffer): Buffer {
+  return sealAs(masterKey, 'token', tokenAssociatedData({ account_id: accountId, serial, seal_version: TOKEN_SEAL_VERSION }), secret);
+}
+
+/** Opens a token row's secret with the associated data of the row's seal version. */
+export function openTokenSecret(masterKey: MasterKey, token: TokenSealOwner & { secret_sealed: Uint8Array }): Buffer {
+  return openAs(masterKey, 'token', tokenAssociatedData(token), `${token.serial} (account id ${token.account_id})`, token.secret_sealed);
 }

@@ -199,7 +199,7 @@ export class SignInService {
    * write; a wrong code (or a replay of an older one) counts toward the lock there.
    */
   private verifyPasscode(token: TokenRow, passcode: string, lookAhead: number, now: number): Verification {
-    const secret = openTokenSecret(this.ctx.masterKey, token.serial, token.secret_sealed);
+    const secret = openTokenSecret(this.ctx.masterKey, token);
     const matched = matchPasscode(token, secret, passcode, lookAhead, now);
     // Each successful sign-in re-syncs the token (README, "How sign-in is decided"): C becomes the match + 1.
     if (matched !== null) return { outcome: 'matched', counter: { tokenId: token.id, expected: Number(token.counter), next: matched + 1 }, countsAsFailure: false };

@@ -1,5 +1,6 @@
 // The three token operations (README, "The seed's three operations": associate, re-sync, disassociate) and
 // unlock, within one account.
+import { SecretBoxError } from '../crypto/secret-box.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
 import type { SignInReason } from '../core/sign-in-decision.js';
@@ -11,11 +12,14 @@ import {
   findTokenBySerial,
   findTokenOfUser,
   listTokens,
+  listTokensSealedAs,
   recordTokenFailure,
+  resealTokenSecret,
   resyncCounter,
   unbindToken,
   unlockToken,
 } from '../store/token-store.js';
+import { inTransaction } from '../store/transaction.js';
 import { findUserById } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
@@ -25,7 +29,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { matchConsecutivePasscodes, matchPasscode } from './passcode-match.js';
 import { userThrottleKey } from './throttle-keys.js';
-import { openTokenSecret } from './sealed-secrets.js';
+import { LEGACY_TOKEN_SEAL_VERSION, openTokenSecret, sealTokenSecret, TOKEN_SEAL_VERSION } from './sealed-secrets.js';
 import type { UserService } from './user-service.js';
 import { toTokenView, type TokenView } from './views.js';
 
@@ -57,14 +61,47 @@ export class TokenService {
   ) {}
 
   private secretOf(token: TokenRow): Buffer {
-    return openTokenSecret(this.ctx.masterKey, token.serial, token.secret_sealed);
+    return openTokenSecret(this.ctx.masterKey, token);
+  }
+
+  /**
+   * Re-seals the secrets still sealed with the serial alone (seal version 1: rows from before serials became
+   * unique per account, migration 0003) with their account and serial; opening an instance runs it. A row
+   * that does not open is left as it is (its sign-ins fail loudly, naming it), so one altered row cannot
+   * keep the installation from starting. Returns how many it re-sealed.
+   */
+  async resealLegacySecrets(): Promise<number> {
+    let resealed = 0;
+    for (let afterId = 0; ; ) {
+      const rows = await listTokensSealedAs(this.ctx.db, LEGACY_TOKEN_SEAL_VERSION, afterId, 500);
+      if (rows.length === 0) return resealed;
+      afterId = rows.at(-1)!.id;
+      const sealed = rows.flatMap((row) => {
+        let secret: Buffer;
+        try {
+          secret = openTokenSecret(this.ctx.masterKey, row);
+        } catch (error) {
+          if (error instanceof SecretBoxError) return [];
+          throw error;
+        }
+        const box = sealTokenSecret(this.ctx.masterKey, row.account_id, row.serial, secret);
+        secret.fill(0);
+        return [{ id: row.id, box }];
+      });
+      // Compare-and-set on the version: instances opening together each re-seal a row at most once.
+      resealed += await inTransaction(this.ctx.db, async (trx) => {
+        let count = 0;
+        for (const { id, box } of sealed) if (await resealTokenSecret(trx, id, LEGACY_TOKEN_SEAL_VERSION, box, TOKEN_SEAL_VERSION)) count++;
+        return count;
+      });
+    }
   }
 
   /** A token of this account by serial; tokens of other accounts do not exist here (404, never 403). */
   async require(account: AccountRow, serialInput: string): Promise<TokenRow> {
     const serial = requireSerial(serialInput);
-    const token = await findTokenBySerial(this.ctx.db, serial);
-    if (!token || token.account_id !== account.id) throw new ServiceError('token_not_found', `no token ${serial} in account "${account.name}"`);
+    const token = await findTokenBySerial(this.ctx.db, account.id, serial);
+    if (!token) throw new ServiceError('token_not_found', `no token ${serial} in account "${account.name}"`);
     return token;
   }
 
@@ -111,11 +148,8 @@ export class TokenService {
     if (await findTokenOfUser(this.ctx.db, user.id)) {
       return refuse(new ServiceError('user_has_token', `user "${user.username}" already has a token; disassociate it first`), 'user already has a token');
     }
-    const token = await findTokenBySerial(this.ctx.db, serial);
-    if (!token) return refuse(new ServiceError('token_not_found', `no token ${serial} in the inventory`), 'unknown serial');
-    if (token.account_id !== account.id) {
-      return refuse(new ServiceError('token_not_found', `no token ${serial} in account "${account.name}"`), 'token belongs to another account');
-    }
+    const token = await findTokenBySerial(this.ctx.db, account.id, serial);
+    if (!token) return refuse(new ServiceError('token_not_found', `no token ${serial} in account "${account.name}"`), 'unknown serial');
     if (token.status !== 'available') {
       // An administrator is told whom the token is with (a user of this account only); a user associating
       // their own token is not told who holds the serial they typed.

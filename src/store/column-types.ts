@@ -7,4 +7,9 @@ export interface ColumnTypes {
   /** 64-bit integers: epoch milliseconds and counters. */
   bigint: ColumnDataType;
   bytes: ColumnDataType;
+  /**
+   * The engine, for the rare step that differs in more than a type: SQLite cannot drop a column's UNIQUE
+   * constraint, so a migration that drops one rebuilds the table there (0003).
+   */
+  engine: 'sqlite' | 'postgres';
 }

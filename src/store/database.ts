@@ -10,8 +10,11 @@ export type Engine = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   engine: Engine;
-  /** Applies pending migrations; returns the names applied. Instances starting together take turns. */
-  migrate(): Promise<string[]>;
+  /**
+   * Applies pending migrations (up to and including `target`, when given: a test builds an older schema
+   * so); returns the names applied. Instances starting together take turns.
+   */
+  migrate(target?: string): Promise<string[]>;
   /** The names of the migrations already applied, oldest first. */
   appliedMigrations(): Promise<string[]>;
   /** True when the schema has been created (used to tell a fresh data directory from an existing one). */
@@ -51,9 +54,9 @@ export function openDatabase(config: DatabaseConfig): DatabaseHandle {
     engine,
     // Kysely takes its own lock around the migrations, but not around creating its bookkeeping tables,
     // which two instances starting on an empty PostgreSQL database would otherwise race to create.
-    migrate: () =>
+    migrate: (target) =>
       exclusive(LOCKS.migrate, async () => {
-        const { error, results } = await migrator.migrateToLatest();
+        const { error, results } = await (target === undefined ? migrator.migrateToLatest() : migrator.migrateTo(target));
         if (error) throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`);
         return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
       }),

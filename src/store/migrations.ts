@@ -3,6 +3,7 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { ColumnTypes } from './column-types.js';
 import { directorySchema } from './migrations/0002-directory.js';
+import { serialPerAccount } from './migrations/0003-serial-per-account.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -147,6 +148,6 @@ function initialSchema(types: ColumnTypes): Migration {
 /** Migrations by name; names sort in the order they apply. */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial_schema': initialSchema(types), '0002_directory': directorySchema(types) }),
+    getMigrations: () => Promise.resolve({ '0001_initial_schema': initialSchema(types), '0002_directory': directorySchema(types), '0003_serial_per_account': serialPerAccount(types) }),
   };
 }

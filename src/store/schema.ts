@@ -87,8 +87,13 @@ export interface TokensTable {
   counter: number;
   period_in_seconds: number | null;
   time_offset_in_seconds: number;
-  /** AES-256-GCM sealed secret, the serial bound in as associated data. */
+  /** AES-256-GCM sealed secret, its owner bound in as associated data (see seal_version). */
   secret_sealed: Uint8Array;
+  /**
+   * What secret_sealed's associated data names: 1, the serial alone (rows from before migration 0003, re-sealed
+   * when an instance opens); 2, the account and the serial (services/sealed-secrets.ts).
+   */
+  seal_version: number;
   status: TokenStatus;
   user_id: number | null;
   fail_count: number;

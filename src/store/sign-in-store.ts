@@ -11,7 +11,7 @@ const ACCOUNT_COLUMNS: Record<keyof AccountRow, true> = {
 };
 const TOKEN_COLUMNS: Record<keyof TokenRow, true> = {
   id: true, account_id: true, serial: true, type: true, algorithm: true, digits: true, counter: true, period_in_seconds: true,
-  time_offset_in_seconds: true, secret_sealed: true, status: true, user_id: true, fail_count: true, locked_at: true,
+  time_offset_in_seconds: true, secret_sealed: true, seal_version: true, status: true, user_id: true, fail_count: true, locked_at: true,
   last_used_at: true, associated_at: true, manufacturer: true, model: true, issuer: true, friendly_name: true, created_at: true,
 };
 const USER_COLUMNS: Record<keyof UserRow, true> = {

@@ -1,11 +1,13 @@
 // Tokens. The counter moves only by compare-and-set: an UPDATE whose WHERE names the counter the caller
 // read, so that of any number of racing requests exactly one sees one affected row.
+import { sql } from 'kysely';
 import { statement, type RawTransaction } from './raw-statements.js';
 import type { Executor } from './transaction.js';
 import type { NewToken, TokenRow } from './schema.js';
 
-export function findTokenBySerial(db: Executor, serial: string): Promise<TokenRow | undefined> {
-  return db.selectFrom('tokens').selectAll().where('serial', '=', serial).executeTakeFirst();
+/** The account's token of this serial: serials are unique per account, and another account's do not exist here. */
+export function findTokenBySerial(db: Executor, accountId: number, serial: string): Promise<TokenRow | undefined> {
+  return db.selectFrom('tokens').selectAll().where('account_id', '=', accountId).where('serial', '=', serial).executeTakeFirst();
 }
 
 export function findTokenOfUser(db: Executor, userId: number): Promise<TokenRow | undefined> {
@@ -52,13 +54,48 @@ export async function insertTokens(db: Executor, rows: NewToken[]): Promise<void
   }
 }
 
-export async function existingSerials(db: Executor, serials: string[]): Promise<Set<string>> {
+/** Which of these serials the account already has (another account's serials are not looked at). */
+export async function existingSerials(db: Executor, accountId: number, serials: string[]): Promise<Set<string>> {
   const found = new Set<string>();
   for (let start = 0; start < serials.length; start += 500) {
-    const rows = await db.selectFrom('tokens').select('serial').where('serial', 'in', serials.slice(start, start + 500)).execute();
+    const rows = await db
+      .selectFrom('tokens')
+      .select('serial')
+      .where('account_id', '=', accountId)
+      .where('serial', 'in', serials.slice(start, start + 500))
+      .execute();
     for (const row of rows) found.add(row.serial);
   }
   return found;
+}
+
+/** A page of the tokens whose sealed secret has seal version `version`, by id after `afterId`. */
+export function listTokensSealedAs(
+  db: Executor,
+  version: number,
+  afterId: number,
+  limit: number,
+): Promise<Pick<TokenRow, 'id' | 'account_id' | 'serial' | 'secret_sealed' | 'seal_version'>[]> {
+  return db
+    .selectFrom('tokens')
+    .select(['id', 'account_id', 'serial', 'secret_sealed', 'seal_version'])
+    // The version as a literal, not a bound value: only then can SQLite use the partial index on version 1.
+    .where('seal_version', '=', sql.lit(version))
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/** Replaces a sealed secret of seal version `fromVersion`; false when another instance did it first. */
+export async function resealTokenSecret(db: Executor, tokenId: number, fromVersion: number, sealed: Uint8Array, toVersion: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ secret_sealed: sealed, seal_version: toVersion })
+    .where('id', '=', tokenId)
+    .where('seal_version', '=', fromVersion)
+    .executeTakeFirst();
+  return affected(result);
 }
 
 function affected(result: { numUpdatedRows: bigint }): boolean {

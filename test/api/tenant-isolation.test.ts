@@ -2,7 +2,8 @@
 // route table (every route registered, through an onRoute hook), so a route added later is covered without
 // editing this test: with an admin key of account B (globex), every route that names a user or a token of
 // account A (acme) answers 404 and changes nothing, and no listing of B ever shows A's users, tokens or
-// audit events.
+// audit events. Serials are unique per account: B importing a serial that A holds gets its own token, and
+// is told nothing about A's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
@@ -10,6 +11,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { OPERATOR } from '../../src/services/context.js';
 import { PASSWORD, call, check, makeFixture, type Fixture } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 
 /** A's names, filled into the route parameters. */
 function fillings(f: Fixture): Record<string, string[]> {
@@ -108,4 +110,31 @@ test("no listing of account B shows account A's users, tokens or audit events", 
   assert.ok(own.json<{ events: unknown[] }>().events.length > 0);
   const theirs = await call(f.app, 'GET', '/api/v1/users', { key: f.keys.adminB });
   assert.deepEqual(theirs.json<{ users: { username: string }[] }>().users.map((u) => u.username), ['zed']);
+});
+
+test("B imports a serial that A holds: it is B's own token, and neither account sees or changes the other's", async (t) => {
+  const f = await makeFixture();
+  t.after(() => f.close());
+  const spare = f.spare[0]!;
+  const hex = randomSecretHex();
+  const importAs = (key: string, csv: string) => {
+    const boundary = 'seed-boundary';
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="seed.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`;
+    return call(f.app, 'POST', '/api/v1/tokens/import', { key, body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  };
+  const before = await snapshot(f);
+  const imported = await importAs(f.keys.adminB, `${spare.serial},${hex}\n${f.aliceToken.serial},${randomSecretHex()}\n`);
+  assert.equal(imported.statusCode, 200, imported.body);
+  const report = imported.json<{ imported: number; skipped: unknown[] }>();
+  assert.deepEqual([report.imported, report.skipped], [2, []], 'nothing of A is reported as "already in the inventory"');
+  assert.equal(await snapshot(f), before, "A's users and tokens are unchanged");
+  // B's token of that serial is B's, with B's secret: B's user associates it with B's code.
+  await f.services.users.create(OPERATOR, f.globex, { username: 'yuri', password: PASSWORD });
+  const associate = await call(f.app, 'POST', '/api/v1/users/yuri/token', { key: f.keys.adminB, body: { serial: spare.serial, otp: oathCode(hex, 0) } });
+  assert.equal(associate.statusCode, 201, associate.body);
+  assert.equal((await call(f.app, 'GET', `/api/v1/tokens/${spare.serial}`, { key: f.keys.admin })).json<{ status: string }>().status, 'available');
+  assert.equal((await call(f.app, 'GET', `/api/v1/tokens/${spare.serial}`, { key: f.keys.adminB })).json<{ username: string }>().username, 'yuri');
+  // A re-importing its own serial is told it has it; B's copy plays no part.
+  const again = await importAs(f.keys.admin, `${spare.serial},${randomSecretHex()}\n`);
+  assert.deepEqual(again.json<{ imported: number; skipped: { serial: string }[] }>().skipped.map((s) => s.serial), [spare.serial]);
 });

@@ -1,6 +1,6 @@
 // Property: no token seed is readable in the data directory. After importing, associating, signing in and
 // re-syncing, no file there (the .db, -wal, -shm, the key) holds any seed as hex, base32 or raw bytes;
-// and a sealed seed is bound to its serial: moved onto another token's row it does not open, and the
+// and a sealed seed is bound to its account and serial: moved onto another token's row it does not open, and the
 // check fails loudly (an error, exit 1, no sign-in result) instead of silently rejecting.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -76,9 +76,9 @@ describe('associate', () => {
     assert.equal(await lastReason('bob'), 'unknown serial');
   });
 
-  it("answers a token of another account as not found, but audits why", async () => {
+  it("answers a token of another account as not found, and audits it as an unknown serial", async () => {
     await assert.rejects(associate('bob', '3333333333333', oathCode(otherSecret, 0)), refusedWith('token_not_found'));
-    assert.equal(await lastReason('bob'), 'token belongs to another account');
+    assert.equal(await lastReason('bob'), 'unknown serial', "account A's audit log does not learn that the serial exists elsewhere");
     const other = await inst.services.accounts.resolve(OPERATOR, 'other');
     assert.equal((await inst.services.tokens.show(other, '3333333333333')).status, 'available');
   });

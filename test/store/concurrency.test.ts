@@ -39,14 +39,14 @@ for (const engine of await engineCases()) {
     test('compare-and-set: of 50 concurrent attempts to move the counter from C, exactly one succeeds', async () => {
       await importTokens(t.services, t.account, [{ serial: 'CAS00001', secretHex: randomSecretHex(), counter: 40 }]);
       await t.services.users.create(actor, t.account, { username: 'cas', password: 'cas-password' });
-      const token = await findTokenBySerial(t.services.ctx.db, 'CAS00001');
+      const token = await findTokenBySerial(t.services.ctx.db, t.account.id, 'CAS00001');
       assert.ok(token);
       const user = await t.services.ctx.db.selectFrom('users').select('id').where('username_key', '=', 'cas').executeTakeFirstOrThrow();
       await t.services.ctx.db.updateTable('tokens').set({ status: 'associated', user_id: user.id }).where('id', '=', token.id).execute();
       const dbs = [t.services.ctx.db, other.services.ctx.db];
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => advanceCounter(dbs[i % 2]!, token.id, 40, 41 + (i % 7), Date.now())));
       assert.equal(results.filter(Boolean).length, 1);
-      const after = await findTokenBySerial(t.services.ctx.db, 'CAS00001');
+      const after = await findTokenBySerial(t.services.ctx.db, t.account.id, 'CAS00001');
       assert.ok(after && after.counter >= 41 && after.counter <= 47);
     });
 
@@ -66,23 +66,23 @@ for (const engine of await engineCases()) {
       );
       assert.equal(outcomes.filter((o) => o.result === 'accept').length, 1);
       assert.ok(outcomes.every((o) => o.result === 'accept' || (o.result === 'reject' && (o.reason === 'passcode_replayed' || o.reason === 'throttled'))));
-      assert.equal((await findTokenBySerial(t.services.ctx.db, 'RACE0001'))?.counter, 2);
+      assert.equal((await findTokenBySerial(t.services.ctx.db, t.account.id, 'RACE0001'))?.counter, 2);
     });
 
     test('failures are counted atomically: 30 concurrent failures add exactly 30, and the lock falls at maxFailures', async () => {
       await importTokens(t.services, t.account, [{ serial: 'FAIL0001', secretHex: randomSecretHex() }]);
-      const token = await findTokenBySerial(t.services.ctx.db, 'FAIL0001');
+      const token = await findTokenBySerial(t.services.ctx.db, t.account.id, 'FAIL0001');
       assert.ok(token);
       await t.services.ctx.db.updateTable('tokens').set({ status: 'associated' }).where('id', '=', token.id).execute();
       const dbs = [t.services.ctx.db, other.services.ctx.db];
       const results = await Promise.all(Array.from({ length: 30 }, (_, i) => recordTokenFailure(dbs[i % 2]!, token.id, 100, Date.now())));
       assert.deepEqual(results.map((r) => r?.failCount).sort((a, b) => (a ?? 0) - (b ?? 0)), Array.from({ length: 30 }, (_, i) => i + 1));
-      assert.equal((await findTokenBySerial(t.services.ctx.db, 'FAIL0001'))?.fail_count, 30);
+      assert.equal((await findTokenBySerial(t.services.ctx.db, t.account.id, 'FAIL0001'))?.fail_count, 30);
 
       const lockRace = await Promise.all(Array.from({ length: 20 }, (_, i) => recordTokenFailure(dbs[i % 2]!, token.id, 35, Date.now())));
       assert.equal(lockRace.filter((r) => r?.locked).length, 1, 'exactly one failure locks the token');
       assert.equal(lockRace.filter((r) => r === null).length, 15, 'failures after the lock are not counted: the token is no longer associated');
-      const locked = await findTokenBySerial(t.services.ctx.db, 'FAIL0001');
+      const locked = await findTokenBySerial(t.services.ctx.db, t.account.id, 'FAIL0001');
       assert.equal(locked?.status, 'locked');
       assert.equal(locked?.fail_count, 35);
     });

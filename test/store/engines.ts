@@ -1,10 +1,12 @@
 // The store and service contract runs once per engine: a SQLite file in a temp dir, and a fresh
 // PostgreSQL database. Each case opens a real installation through initInstance, as `otpgate init` does.
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/runtime/config.js';
-import { initInstance, type Instance } from '../../src/runtime/instance.js';
+import { initInstance, openInstance, type Instance } from '../../src/runtime/instance.js';
+import { openDatabase } from '../../src/store/database.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
 import type { Services } from '../../src/services/services.js';
@@ -16,7 +18,12 @@ export interface EngineCase {
   engine: EngineName;
   /** A reason to skip (PostgreSQL unreachable outside CI), or false. */
   skip: string | false;
-  start(): Promise<TestInstallation>;
+  /** A new installation; with `schemaAt`, its schema stops at that migration (an older otpgate's database). */
+  start(options?: StartOptions): Promise<TestInstallation>;
+}
+
+export interface StartOptions {
+  schemaAt?: string;
 }
 
 export interface TestInstallation {
@@ -25,39 +32,54 @@ export interface TestInstallation {
   account: AccountRow;
   /** The environment the installation was opened with (for a second instance on the same database). */
   env: NodeJS.ProcessEnv;
+  /** Closes the instance and opens the installation again, as the next command or start does (migrating). */
+  reopen(): Promise<void>;
   close(): Promise<void>;
 }
 
-async function startInstallation(databaseUrl: string | undefined, dropDatabase: () => Promise<void>): Promise<TestInstallation> {
+async function startInstallation(databaseUrl: string | undefined, dropDatabase: () => Promise<void>, options: StartOptions = {}): Promise<TestInstallation> {
   const dir = await mkdtemp(join(tmpdir(), 'otpgate-store-'));
   const env: NodeJS.ProcessEnv = { OTPGATE_DATA_DIR: join(dir, 'data'), OTPGATE_SCRYPT_LOG2N: '10', OTPGATE_DB_POOL_SIZE: '10' };
   if (databaseUrl) env.OTPGATE_DATABASE_URL = databaseUrl;
-  const { instance } = await initInstance(loadConfig(env));
+  const config = loadConfig(env);
+  if (options.schemaAt !== undefined) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const database = openDatabase({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+    await database.migrate(options.schemaAt);
+    await database.close();
+  }
+  const { instance } = await initInstance(config, { migrate: options.schemaAt === undefined });
   const account = await instance.services.accounts.resolve(OPERATOR);
-  return {
+  const installation: TestInstallation = {
     instance,
     services: instance.services,
     account,
     env,
+    async reopen() {
+      await installation.instance.close();
+      installation.instance = await openInstance(loadConfig(env));
+      installation.services = installation.instance.services;
+    },
     async close() {
-      await instance.close();
+      await installation.instance.close();
       await dropDatabase();
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return installation;
 }
 
 export async function engineCases(): Promise<EngineCase[]> {
   const postgresSkip = await postgresSkipReason();
   return [
-    { engine: 'sqlite', skip: false, start: () => startInstallation(undefined, () => Promise.resolve()) },
+    { engine: 'sqlite', skip: false, start: (options) => startInstallation(undefined, () => Promise.resolve(), options) },
     {
       engine: 'postgres',
       skip: postgresSkip,
-      async start() {
+      async start(options) {
         const database = await createTestDatabase();
         try {
-          return await startInstallation(database.url, () => database.drop());
+          return await startInstallation(database.url, () => database.drop(), options);
         } catch (error) {
           await database.drop();
           throw error;

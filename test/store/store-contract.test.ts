@@ -88,7 +88,7 @@ for (const engine of await engineCases()) {
       await t.services.users.create(admin, t.account, { username: 'dave', password: 'dave-password' });
       await t.services.tokens.associate(admin, t.account, 'dave', 'BIG00001', oathCode(secret, bigCounter + 2));
 
-      const row = await findTokenBySerial(t.services.ctx.db, 'BIG00001');
+      const row = await findTokenBySerial(t.services.ctx.db, t.account.id, 'BIG00001');
       assert.ok(row);
       for (const [field, value] of Object.entries({ id: row.id, counter: row.counter, created_at: row.created_at, associated_at: row.associated_at, user_id: row.user_id, account_id: row.account_id })) {
         assert.equal(typeof value, 'number', `${field} is read back as a number`);
@@ -99,7 +99,7 @@ for (const engine of await engineCases()) {
 
       const outcome = await t.services.signIn.check({ accountId: t.account.id, username: 'dave', password: 'dave-password', passcode: oathCode(secret, bigCounter + 3), actor: admin });
       assert.equal(outcome.result, 'accept');
-      assert.equal((await findTokenBySerial(t.services.ctx.db, 'BIG00001'))?.counter, bigCounter + 4);
+      assert.equal((await findTokenBySerial(t.services.ctx.db, t.account.id, 'BIG00001'))?.counter, bigCounter + 4);
 
       const counts = await countTokensByStatus(t.services.ctx.db, t.account.id);
       assert.equal(typeof counts.associated, 'number');
@@ -233,7 +233,7 @@ for (const engine of await engineCases()) {
         (e: unknown) => e instanceof ServiceError && e.code === 'import_refused' && e.details?.category === 'duplicate_serial',
       );
       assert.equal(await countTokens(), beforeCount);
-      assert.equal(await findTokenBySerial(db, 'ALL00000'), undefined);
+      assert.equal(await findTokenBySerial(db, t.account.id, 'ALL00000'), undefined);
 
       // A malformed CSV line refuses the whole file before anything is written.
       await assert.rejects(

@@ -10,6 +10,7 @@ export const POSTGRES_COLUMN_TYPES: ColumnTypes = {
   id: { type: 'bigserial', primaryKey: (c) => c.primaryKey() },
   bigint: 'bigint',
   bytes: 'bytea',
+  engine: 'postgres',
 };
 
 // Epoch milliseconds and counters fit in a double exactly (below 2^53); read int8 as a number.

@@ -12,6 +12,7 @@ export const SQLITE_COLUMN_TYPES: ColumnTypes = {
   id: { type: 'integer', primaryKey: (c) => c.primaryKey().autoIncrement() },
   bigint: 'integer',
   bytes: 'blob',
+  engine: 'sqlite',
 };
 
 /** Statements kept prepared; the hot path uses about a dozen distinct ones. */
