@@ -91,14 +91,18 @@ function program(io: CommandIo, env: NodeJS.ProcessEnv, cli: Cli, setCode: (code
     .description('apply pending schema migrations (SQLite or OTPGATE_DATABASE_URL) and print them')
     .action(async () => setCode(await migrate(loadConfig(env), io)));
   for (const group of GROUPS) group(root, cli);
-  hintEachCommand(root, 'otpgate');
+  hintEachCommand(root);
   return root;
 }
 
 /** After a usage error, each command points at its own help. */
-function hintEachCommand(command: Command, path: string): void {
-  command.showHelpAfterError(`(run "${path} --help" for usage)`);
-  for (const sub of command.commands) hintEachCommand(sub, `${path} ${sub.name()}`);
+function hintEachCommand(command: Command): void {
+  command.showHelpAfterError(usageHint(command));
+  for (const sub of command.commands) hintEachCommand(sub);
+}
+
+function usageHint(command: Command): string {
+  return `(run "${fullName(command)} --help" for usage)`;
 }
 
 /**
@@ -110,8 +114,7 @@ function helpTopic(root: Command, topics: string[], io: CommandIo): number {
   for (const topic of topics) {
     const sub = command.commands.find((c) => c.name() === topic || c.aliases().includes(topic));
     if (!sub) {
-      const where = commandPath(command);
-      io.err.write(`otpgate: no command "${[where, topic].filter(Boolean).join(' ')}"\n(run "${['otpgate', where].filter(Boolean).join(' ')} --help" for the commands)\n`);
+      io.err.write(`otpgate: no command "${`${fullName(command)} ${topic}`.replace(/^otpgate /, '')}"\n(run "${fullName(command)} --help" for the commands)\n`);
       return 2;
     }
     command = sub;
@@ -120,16 +123,18 @@ function helpTopic(root: Command, topics: string[], io: CommandIo): number {
   return 0;
 }
 
-/** The command's names after `otpgate` ('' for otpgate itself). */
-function commandPath(command: Command): string {
+/** `otpgate token associate` for that command. */
+function fullName(command: Command): string {
   const names: string[] = [];
-  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 
 export async function main(argv: string[], io: CommandIo = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let instance: Instance | undefined;
   let code = 0;
+  /** The command whose action runs, for the hint after a usage error found by the action itself. */
+  let running: Command | undefined;
   const setCode = (value: number) => {
     code = value;
   };
@@ -138,6 +143,8 @@ export async function main(argv: string[], io: CommandIo = processIo, env: NodeJ
     action:
       (run) =>
       async (...args) => {
+        // commander passes the command last, after the arguments and the options.
+        running = args.at(-1) as Command;
         instance = await openInstance(loadConfig(env));
         code = await run({ instance, io }, ...args);
       },
@@ -154,7 +161,9 @@ export async function main(argv: string[], io: CommandIo = processIo, env: NodeJ
     // A usage error exits 2; a refused operation (ServiceError, a seed file's or the master key's error) and
     // anything else exit 1.
     io.err.write(`otpgate: ${error instanceof Error ? error.message : String(error)}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    if (!(error instanceof UsageError)) return 1;
+    if (running) io.err.write(`${usageHint(running)}\n`);
+    return 2;
   } finally {
     await instance?.close();
   }
