@@ -1,4 +1,5 @@
 // otpgate account create NAME | list | settings
+import { Option } from 'commander';
 import { OPERATOR } from '../../services/context.js';
 import type { AccountSettings } from '../../services/account-settings.js';
 import { toAccountView } from '../../services/account-service.js';
@@ -11,7 +12,7 @@ interface SettingsOptions {
   associateWindow?: string;
   syncWindow?: string;
   maxFailures?: string;
-  selfAssociation?: string;
+  selfAssociation?: 'on' | 'off';
   json?: boolean;
 }
 
@@ -48,7 +49,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
     .option('--associate-window <n>', 'passcodes looked ahead when associating')
     .option('--sync-window <n>', 'passcodes looked ahead when re-syncing')
     .option('--max-failures <n>', 'wrong passcodes in a row that lock a token')
-    .option('--self-association <on|off>', 'whether users may associate a token themselves')
+    .addOption(new Option('--self-association <on|off>', 'whether users may associate a token themselves').choices(['on', 'off']))
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: SettingsOptions) => {
@@ -62,10 +63,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
           if (!/^[0-9]+$/.test(text)) throw new UsageError(`--${flag} takes a whole number`);
           changes[field] = Number(text);
         }
-        if (options.selfAssociation !== undefined) {
-          if (!['on', 'off'].includes(options.selfAssociation)) throw new UsageError('--self-association takes on or off');
-          changes.selfAssociation = options.selfAssociation === 'on';
-        }
+        if (options.selfAssociation !== undefined) changes.selfAssociation = options.selfAssociation === 'on';
         const settings = Object.keys(changes).length > 0 ? await accounts.updateSettings(OPERATOR, resolved, changes) : toAccountView(resolved).settings;
         if (options.json) printJson(io, settings);
         else printTable(io, ['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]: [string, number | boolean]) => [k, typeof v === 'boolean' ? (v ? 'on' : 'off') : v]));
