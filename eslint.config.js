@@ -19,7 +19,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'docs/examples/*.mjs'] }, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
@@ -51,7 +51,7 @@ export default tseslint.config(
   ),
   layer(['src/store/**/*.ts'], ['fastify', '@fastify/*', 'eta', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*'], 'store/ knows no service or adapter (docs/architecture.md)'),
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', 'docs/examples/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests use as independent peers: oathtool (codes), pskc-utils (csv2pskc),
 # freeradius-utils (radclient), chromium (browser tests), nginx (load-balancer test), slapd and ldap-utils
-# (directory tests: each starts its own slapd in a temporary directory). Skips what is there.
+# (directory tests: each starts its own slapd in a temporary directory), python3-aiosmtpd (a real SMTP
+# server for the e-mail tests). Skips what is there.
 set -euo pipefail
-packages=(oathtool pskc-utils freeradius-utils chromium nginx-light slapd ldap-utils)
+packages=(oathtool pskc-utils freeradius-utils chromium nginx-light slapd ldap-utils python3-aiosmtpd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -9,15 +9,18 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
-import fastifyMultipart from '@fastify/multipart';
 import { ServiceError } from '../services/errors.js';
 import { isDatabaseUnavailable } from '../services/health-service.js';
+import { registerImportUploads } from '../web/import-upload.js';
 import { sessionPrincipalOf } from '../web/principal.js';
 import { readSessionCookie } from '../web/session-cookie.js';
 import { guardAdminScope } from './admin-guard.js';
 import { auditPages } from './audit-pages.js';
+import { directoryPages } from './directory-pages.js';
+import { groupPages } from './group-pages.js';
 import { renderMessage, renderNotFound } from './message-pages.js';
 import { STYLESHEET } from './render.js';
+import { healthPages } from './health-pages.js';
 import { settingsPages } from './settings-pages.js';
 import { signInPages } from './sign-in-pages.js';
 import { tokenPages } from './token-pages.js';
@@ -74,13 +77,16 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
   await app.register(signInPages);
   await app.register(
     async (admin) => {
-      await admin.register(fastifyMultipart, { limits: { fileSize: config.importLimitBytes, files: 1, fields: 10, fieldSize: 4096, parts: 12 }, throwFileSizeLimit: true });
+      await registerImportUploads(admin, config.importLimitBytes);
       guardAdminScope(admin);
       admin.get('/', (_request, reply) => reply.status(303).header('location', '/admin/users').send());
       await admin.register(userPages);
       await admin.register(tokenPages);
       await admin.register(auditPages);
       await admin.register(settingsPages);
+      await admin.register(directoryPages);
+      await admin.register(groupPages);
+      await admin.register(healthPages);
     },
     { prefix: '/admin' },
   );

@@ -28,6 +28,10 @@ const NOTICES: Record<string, string> = {
   disabled: 'The user is disabled: every sign-in is refused.',
   enabled: 'The user is enabled.',
   settings: 'The settings are saved.',
+  directory_set: 'The directory is saved.',
+  directory_removed: 'The directory is removed; its users stay and cannot sign in until one is set again.',
+  group_restriction: "The group's access restriction is saved.",
+  group_restriction_removed: "The group's access restriction is removed.",
   signed_out: 'You are signed out.',
 };
 

@@ -90,7 +90,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const username = field(body, 'username').trim().slice(0, 64);
     const password = field(body, 'password');
     if (username === '' || password === '') return loginForm(request, reply, { username, error: 'Enter your username and password.' }, 400);
-    const outcome = await signIn.check({ accountId: null, username, password, passcode: null, actor: { name: 'console', accountId: null, clientIp: request.clientIp } });
+    const outcome = await signIn.check({ accountId: null, username, password, passcode: null, actor: { name: 'console', accountId: null, clientIp: request.clientIp }, channel: 'console' });
     switch (outcome.result) {
       case 'accept': {
         const session = await advance(request, reply, outcome.user!, 'full');
@@ -128,7 +128,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const passcode = field(body, 'otp').replace(/\s+/g, '');
     if (passcode === '') return again('Enter the passcode your token shows.', 400);
     // The half session proves the password step, so the password is not asked again (password: null).
-    const outcome = await signIn.check({ accountId: session.user.account_id, username: session.user.username, password: null, passcode, actor: userActor(request, session) });
+    const outcome = await signIn.check({ accountId: session.user.account_id, username: session.user.username, password: null, passcode, actor: userActor(request, session), channel: 'console' });
     switch (outcome.result) {
       case 'accept': {
         const full = await advance(request, reply, outcome.user!, 'full');

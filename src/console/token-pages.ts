@@ -2,12 +2,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTokenStatus, TOKEN_STATUSES } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
-import { IMPORT_FORMATS, type ImportFormat, type ImportReport } from '../services/import-service.js';
+import type { ImportReport } from '../services/import-service.js';
 import { csrfTokensEqual } from '../services/session-service.js';
 import { adminOf } from './admin-guard.js';
 import { statusLabel } from './forms.js';
 import { formatTime, renderPage } from './render.js';
 import { refuseCsrf } from './message-pages.js';
+import { type ImportUpload, readImportUpload } from '../web/import-upload.js';
 
 const PAGE_SIZE = 200;
 
@@ -47,35 +48,14 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
   app.post('/tokens/import', { bodyLimit: app.otpgateConfig.importLimitBytes }, async (request, reply) => {
     const { account, actor, csrfToken } = adminOf(request);
     if (!request.isMultipart()) return inventoryPage(request, reply, { importError: 'Send the seed file with the import form.' }, 415);
-    const form: Record<string, string> = {};
-    let report: ImportReport | null = null;
+    let upload: ImportUpload<ImportReport>;
     try {
-      for await (const part of request.parts()) {
-        if (part.type === 'field') {
-          form[part.fieldname] = String(part.value);
-          continue;
-        }
+      upload = await readImportUpload(request, {
+        limitBytes: app.otpgateConfig.importLimitBytes,
         // The form puts _csrf before the file, so it is known before a byte of the file is read.
-        if (!csrfTokensEqual(csrfToken, form._csrf)) return refuseCsrf(reply);
-        if (part.fieldname !== 'file' || report !== null) {
-          await part.toBuffer();
-          continue;
-        }
-        if (!part.filename) {
-          await part.toBuffer();
-          break;
-        }
-        const format = form.format ?? '';
-        if (format !== '' && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new ServiceError('invalid_request', 'the format must be PSKC or CSV');
-        report = await imports.import(actor, account, {
-          input: part.file,
-          fileName: part.filename,
-          ...(format ? { format: format as ImportFormat } : {}),
-          ...(form.psk ? { psk: form.psk } : {}),
-          ...(form.password ? { password: form.password } : {}),
-          dryRun: form.dryRun === 'true',
-        });
-      }
+        admit: (fields) => csrfTokensEqual(csrfToken, fields._csrf),
+        run: (importRequest) => imports.import(actor, account, importRequest),
+      });
     } catch (error) {
       if (!(error instanceof ServiceError)) {
         const code = (error as { code?: unknown }).code;
@@ -84,8 +64,8 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
       }
       return inventoryPage(request, reply, { importError: error.message }, error.status);
     }
-    if (!csrfTokensEqual(csrfToken, form._csrf)) return refuseCsrf(reply);
-    if (!report) return inventoryPage(request, reply, { importError: 'Choose a seed file to import.' }, 400);
-    return inventoryPage(request, reply, { report });
+    if (upload.outcome === 'refused' || !csrfTokensEqual(csrfToken, upload.fields._csrf)) return refuseCsrf(reply);
+    if (upload.outcome === 'no_file') return inventoryPage(request, reply, { importError: 'Choose a seed file to import.' }, 400);
+    return inventoryPage(request, reply, { report: upload.result });
   });
 }

@@ -1,6 +1,7 @@
 // /admin/users: find and select users, apply one restriction to several, create a user, and a user's page
 // with its Details and Access Restrictions tabs (the seed's associate, re-sync, disassociate, unlock).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeSource } from '../core/restriction-precedence.js';
 import { ServiceError } from '../services/errors.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
@@ -93,18 +94,21 @@ export async function userPages(app: FastifyInstance): Promise<void> {
   });
 
   // ---- Details tab ----
-  app.get<UserParams>('/users/:username', async (request, reply) => {
-    const user = await users.show(adminOf(request).account, request.params.username);
-    return renderPage(reply, './user-details', { title: user.username, user, form: { displayName: user.displayName }, error: null, formatTime });
-  });
+  /** The Details tab: the user's facts, their groups and which restriction applies to them, and why. */
+  async function detailsPage(request: FastifyRequest<UserParams>, reply: FastifyReply, form: { displayName: string } | null, error: string | null, status = 200) {
+    const { account } = adminOf(request);
+    const user = await users.show(account, request.params.username);
+    const restriction = await restrictions.showForUser(account, user.username);
+    return renderPage(reply, './user-details', { title: user.username, user, restrictionWhy: describeSource(restriction), form: form ?? { displayName: user.displayName }, error, formatTime }, status);
+  }
+
+  app.get<UserParams>('/users/:username', (request, reply) => detailsPage(request, reply, null, null));
 
   app.post<UserParams>('/users/:username', async (request, reply) => {
     const { account, actor } = adminOf(request);
     const displayName = field(formOf(request), 'displayName');
     const user = await users.show(account, request.params.username);
-    if (displayName.trim() === '') {
-      return renderPage(reply, './user-details', { title: user.username, user, form: { displayName }, error: 'Enter a display name.', formatTime }, 400);
-    }
+    if (displayName.trim() === '') return detailsPage(request, reply, { displayName }, 'Enter a display name.', 400);
     await users.update(actor, account, user.username, { displayName });
     return seeOther(reply, `${userPath(user.username)}?done=updated`);
   });
@@ -132,6 +136,9 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         user,
         token: await tokenOf(request, user.username),
         restrictionSource: restriction.source,
+        restrictionWhy: describeSource(restriction),
+        restrictionGroups: restriction.groups,
+        groups: user.groups ?? [],
         rows: [...rows, ...blankRows()],
         defaultAction: form ? form.default : restriction.default,
         ruleErrors: form?.errors ?? {},

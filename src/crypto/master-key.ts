@@ -7,7 +7,7 @@ export class MasterKeyError extends Error {
   override name = 'MasterKeyError';
 }
 
-export type KeyPurpose = 'token-secrets' | 'audit-chain' | 'radius-secrets' | 'directory-secrets' | 'key-check' | 'console-csrf';
+export type KeyPurpose = 'token-secrets' | 'audit-chain' | 'radius-secrets' | 'directory-secrets' | 'webhook-secrets' | 'key-check' | 'console-csrf';
 
 export class MasterKey {
   readonly #keys = new Map<KeyPurpose, Buffer>();

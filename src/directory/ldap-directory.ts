@@ -3,7 +3,9 @@
 // into a filter is escaped (RFC 4515) and any failure to reach or read the directory is one error type,
 // so that callers fail closed.
 import { Client, InvalidCredentialsError, SizeLimitExceededError, type Entry } from 'ldapts';
+import { createHash } from 'node:crypto';
 import { equalityFilter, firstRdnValue } from '../core/ldap-escape.js';
+import type { ServiceConnectionPool } from './service-connection-pool.js';
 
 export interface DirectorySettings {
   kind: 'ldap' | 'ad';
@@ -72,10 +74,17 @@ function attribute(entry: Entry, name: string): Entry[string] | undefined {
 }
 
 export class LdapDirectory {
+  /** The pool's key: the settings, hashed (they hold the bind password). Changed settings, other connections. */
+  private readonly poolKey: string;
+
   constructor(
     private readonly settings: DirectorySettings,
     private readonly timeoutMs = DIRECTORY_TIMEOUT_MS,
-  ) {}
+    /** Service-bound connections kept between password checks; null: one connection per check. */
+    private readonly pool: ServiceConnectionPool | null = null,
+  ) {
+    this.poolKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+  }
 
   private describe(): string {
     return `the directory ${this.settings.url}`;
@@ -102,17 +111,21 @@ export class LdapDirectory {
     return new DirectoryUnavailableError(`${this.describe()} cannot be used: ${what}: ${detail}`);
   }
 
-  /** Runs `work` on a connection bound as the service account, then closes it. */
+  /** Binds a connection as the service account: never anonymously (an empty password would be, RFC 4513 §5.1.2). */
+  private async bindService(client: Client): Promise<void> {
+    if (this.settings.bindPassword === '') throw new DirectoryUnavailableError(`${this.describe()} has no service bind password`);
+    try {
+      await client.bind(this.settings.bindDn, this.settings.bindPassword);
+    } catch (error) {
+      throw this.unavailable('the service bind was refused', error);
+    }
+  }
+
+  /** Runs `work` on a new connection bound as the service account, then closes it. */
   private async asService<T>(work: (client: Client) => Promise<T>): Promise<T> {
     const client = await this.connect();
     try {
-      // Never an anonymous bind: an empty service password would be one (RFC 4513 §5.1.2).
-      if (this.settings.bindPassword === '') throw new DirectoryUnavailableError(`${this.describe()} has no service bind password`);
-      try {
-        await client.bind(this.settings.bindDn, this.settings.bindPassword);
-      } catch (error) {
-        throw this.unavailable('the service bind was refused', error);
-      }
+      await this.bindService(client);
       return await work(client);
     } catch (error) {
       if (error instanceof DirectoryUnavailableError) throw error;
@@ -199,18 +212,71 @@ export class LdapDirectory {
    * (RFC 4513 §5.1.2, "unauthenticated").
    */
   async checkPassword(username: string, password: string): Promise<PasswordCheck> {
-    const person = await this.findPerson(username);
-    if (person === null || password === '') return { kind: 'wrong', person };
+    const pooled = this.pool?.take(this.poolKey);
+    if (pooled) {
+      try {
+        return await this.checkOn(pooled, username, password);
+      } catch (error) {
+        // A kept connection the server has closed meanwhile: the answer comes from a new one.
+        if (!(error instanceof DirectoryUnavailableError)) throw error;
+      }
+    }
     const client = await this.connect();
     try {
-      await client.bind(person.dn, password);
-      return { kind: 'ok', person };
+      await this.bindService(client);
     } catch (error) {
-      if (error instanceof InvalidCredentialsError) return { kind: 'wrong', person };
-      throw this.unavailable('the bind as the user failed', error);
-    } finally {
       await client.unbind().catch(() => undefined);
+      throw error;
     }
+    return this.checkOn(client, username, password);
+  }
+
+  /**
+   * The check on one connection bound as the service account: the search, then a bind as the person on the
+   * same connection (a bind replaces its identity). Afterwards the connection is bound as the service
+   * account again and kept for the next check (with a pool), or closed: it never serves anyone as the person.
+   */
+  private async checkOn(client: Client, username: string, password: string): Promise<PasswordCheck> {
+    let reusable = false;
+    try {
+      let person: DirectoryPerson | null;
+      try {
+        person = await this.findOn(client, username);
+      } catch (error) {
+        throw this.unavailable('a search failed', error);
+      }
+      // ldapts reconnects a dropped connection unbound: a search that ran so proves nothing.
+      if (!client.isBound) throw new DirectoryUnavailableError(`${this.describe()} cannot be used: the connection was lost during the search`);
+      if (person === null || password === '') {
+        reusable = true;
+        return { kind: 'wrong', person };
+      }
+      try {
+        await client.bind(person.dn, password);
+        reusable = true;
+        return { kind: 'ok', person };
+      } catch (error) {
+        if (!(error instanceof InvalidCredentialsError)) throw this.unavailable('the bind as the user failed', error);
+        reusable = true;
+        return { kind: 'wrong', person };
+      }
+    } finally {
+      await this.release(client, reusable);
+    }
+  }
+
+  /** Back to the pool bound as the service account, or closed. */
+  private async release(client: Client, reusable: boolean): Promise<void> {
+    if (this.pool && reusable) {
+      try {
+        await this.bindService(client);
+        this.pool.give(this.poolKey, client);
+        return;
+      } catch {
+        // Not bound as the service account: closed below.
+      }
+    }
+    await client.unbind().catch(() => undefined);
   }
 
   /**

@@ -1,6 +1,7 @@
 // The HTTP server: one Fastify app that registers two plugins, each in its own encapsulated context: the
 // JSON API under /api/v1 (http/api) and the console's pages (console/). The root holds only what both share:
 // logging, the client address, the services, the OpenAPI document and /healthz. No rule lives here.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -58,6 +59,12 @@ export const REDACTED_PATHS = [
   '*.psk',
   '*.key',
 ];
+
+/** Two secrets compared in constant time (their SHA-256 digests, so that lengths do not show either). */
+function secretsEqual(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
 
 /** Paths that answer in the API's JSON error format. */
 function isApiPath(url: string): boolean {
@@ -190,6 +197,18 @@ export async function buildServer(services: Services, config: Config, options: S
     if (await services.health.check(reply.log)) return { status: 'ok', database: 'reachable' };
     return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
   });
+  // Prometheus metrics, only with OTPGATE_METRICS_TOKEN set, and only for a caller that presents it.
+  const metricsToken = config.metricsToken;
+  if (metricsToken !== undefined) {
+    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+      const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (given === undefined || !secretsEqual(given, metricsToken)) {
+        return reply.status(401).header('www-authenticate', 'Bearer').send({ error: { code: 'unauthorized', message: 'send Authorization: Bearer $OTPGATE_METRICS_TOKEN' } });
+      }
+      const { contentType, body } = await services.metrics.scrape();
+      return reply.type(contentType).send(body);
+    });
+  }
   // /api/... paths that are no route get the API's JSON error; every other path the console's page.
   await app.register(async (api) => api.setNotFoundHandler(sendNotFound), { prefix: '/api' });
   await app.register(consolePlugin);

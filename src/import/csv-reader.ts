@@ -4,11 +4,14 @@
 import { isHashAlgorithm } from '../core/hotp.js';
 import { normalizeSerial } from '../core/serial.js';
 import { SeedFileError, type ImportedKey, type ReadResult, type SkippedKey } from './imported-key.js';
+import { ImportSize } from './import-limit.js';
 import { checkSecretLength, refuseDuplicateSerials } from './key-rules.js';
 import { isWellFormedText } from '../core/text.js';
 
 export interface CsvOptions {
   allowShortSecrets?: boolean;
+  /** Default DEFAULT_IMPORT_LIMIT_BYTES (128 MiB); larger input is refused with SeedFileError('resource_limit'). */
+  maxBytes?: number;
   onProgress?: (keysRead: number) => void;
 }
 
@@ -23,7 +26,7 @@ const NOT_UTF8 = 'the line is not valid UTF-8 text';
  * refuses the file, named by its number, instead of being read with U+FFFD in their place. Lines end at
  * LF, CRLF or a lone CR. Text chunks (from callers in the process) must be well-formed Unicode.
  */
-async function* numberedLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<{ text: string; number: number }> {
+async function* numberedLines(input: AsyncIterable<Buffer | string>, size: ImportSize): AsyncGenerator<{ text: string; number: number }> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -39,6 +42,7 @@ async function* numberedLines(input: AsyncIterable<Buffer | string>): AsyncGener
     for (const line of (text.endsWith('\r') ? text.slice(0, -1) : text).split('\r')) yield { text: line, number: ++number };
   }
   for await (const chunk of input) {
+    size.add(chunk);
     if (typeof chunk === 'string' && !isWellFormedText(chunk)) {
       const before = chunk.slice(0, chunk.search(/\p{Cs}/u));
       throw new SeedFileError('not_csv', NOT_UTF8, `line ${number + before.split('\n').length}`);
@@ -104,7 +108,7 @@ function parseLine(fields: string[], source: string): ImportedKey {
 export async function readCsv(input: AsyncIterable<Buffer | string>, options: CsvOptions = {}): Promise<ReadResult> {
   const keys: ImportedKey[] = [];
   const skipped: SkippedKey[] = [];
-  for await (const { text: raw, number: lineNumber } of numberedLines(input)) {
+  for await (const { text: raw, number: lineNumber } of numberedLines(input, new ImportSize(options.maxBytes))) {
     const source = `line ${lineNumber}`;
     if (raw.length > MAX_LINE_LENGTH) throw new SeedFileError('resource_limit', `the line is over ${MAX_LINE_LENGTH} characters`, source);
     const line = (lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();

@@ -10,7 +10,7 @@ import { startRadiusServer, type RadiusDeps, type RadiusServer, type RadiusSignI
 /** The sign-in request a RADIUS request stands for; the actor's clientIp is the address the server chose. */
 export function toSignInRequest(request: RadiusSignInRequest): SignInRequest {
   const actor = { name: request.actor, accountId: request.accountId, clientIp: request.clientIp };
-  const common = { accountId: request.accountId, username: request.username, actor, clientIpIsEndUser: request.clientIpIsEndUser };
+  const common = { accountId: request.accountId, username: request.username, actor, clientIpIsEndUser: request.clientIpIsEndUser, channel: 'radius' as const };
   switch (request.mode) {
     case 'password_with_appended_passcode':
       // PAP from a device that cannot do challenges: the user typed the passcode right after the password.

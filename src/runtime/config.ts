@@ -1,6 +1,8 @@
 // Configuration from environment variables (the README lists each one).
 import { resolve, join } from 'node:path';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from '../crypto/password-hash.js';
+import { DEFAULT_IMPORT_LIMIT_MB } from '../import/import-limit.js';
+import type { NotificationSettings } from '../services/notification-service.js';
 
 export interface Config {
   dataDir: string;
@@ -21,11 +23,14 @@ export interface Config {
   radiusHost: string;
   /** Secure, __Host- cookies; off only for plain-HTTP local use. */
   secureCookies: boolean;
-  /** Largest accepted import upload, bytes. */
+  /** The largest seed file an import reads (CLI) or accepts (API and console uploads), bytes. */
   importLimitBytes: number;
   migrateOnStart: boolean;
   /** `serve` syncs every account's directory this often (once across instances); 0 never. */
   directorySyncMinutes: number;
+  notify: NotificationSettings;
+  /** OTPGATE_METRICS_TOKEN: GET /metrics answers only with it; unset, there is no /metrics. */
+  metricsToken: string | undefined;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -40,6 +45,27 @@ function logFormatFrom(text: string | undefined): Config['logFormat'] {
   if (text === undefined || text === '' || text === 'auto') return undefined;
   if (text === 'json' || text === 'text') return text;
   throw new Error(`OTPGATE_LOG_FORMAT must be json, text or auto, not "${text}"`);
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (text !== 'true' && text !== 'false') throw new Error(`${name} must be true or false, not "${text}"`);
+  return text === 'true';
+}
+
+function notifySettings(env: NodeJS.ProcessEnv): NotificationSettings {
+  const smtpUrl = env.OTPGATE_SMTP_URL || undefined;
+  const mailFrom = env.OTPGATE_MAIL_FROM || undefined;
+  if (smtpUrl !== undefined) {
+    if (!/^smtps?:\/\/[^/]/.test(smtpUrl)) throw new Error('OTPGATE_SMTP_URL must be an smtp:// (STARTTLS when the server offers it) or smtps:// URL');
+    if (mailFrom === undefined || !/^[^\s@<>]+@[^\s@<>]+$/.test(mailFrom)) throw new Error('OTPGATE_MAIL_FROM must be the sender address (name@domain) when OTPGATE_SMTP_URL is set');
+  }
+  return {
+    allowPrivate: boolean(env, 'OTPGATE_WEBHOOK_ALLOW_PRIVATE', false),
+    firstRetryMs: integer(env, 'OTPGATE_WEBHOOK_RETRY_SECONDS', 30, 1, 3600) * 1000,
+    ...(smtpUrl !== undefined && mailFrom !== undefined ? { mail: { url: smtpUrl, from: mailFrom } } : {}),
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -68,8 +94,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     radiusPort: radius === undefined || radius === '' ? undefined : integer(env, 'OTPGATE_RADIUS_PORT', 1812, 0, 65535),
     radiusHost: env.OTPGATE_RADIUS_HOST || host,
     secureCookies: (env.OTPGATE_SECURE_COOKIES ?? 'false') === 'true',
-    importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', 128, 1, 4096) * 1024 * 1024,
+    importLimitBytes: integer(env, 'OTPGATE_IMPORT_LIMIT_MB', DEFAULT_IMPORT_LIMIT_MB, 1, 4096) * 1024 * 1024,
     migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',
     directorySyncMinutes: integer(env, 'OTPGATE_DIRECTORY_SYNC_MINUTES', 60, 0, 10080),
+    metricsToken: env.OTPGATE_METRICS_TOKEN || undefined,
+    notify: notifySettings(env),
   };
 }

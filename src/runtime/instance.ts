@@ -33,8 +33,12 @@ function openHandle(config: Config): DatabaseHandle {
 }
 
 function build(config: Config, database: DatabaseHandle, masterKey: MasterKey, now: () => number): Instance {
-  const services = createServices({ db: database.db, masterKey, now, passwordCost: config.passwordCost });
-  return { config, database, services, close: () => database.close() };
+  const services = createServices({ db: database.db, masterKey, now, passwordCost: config.passwordCost, notify: config.notify });
+  const close = async () => {
+    await services.directories.close();
+    await database.close();
+  };
+  return { config, database, services, close };
 }
 
 /**

@@ -8,6 +8,7 @@ import { isIPv6 } from 'node:net';
 import { startRadius } from '../radius/radius-adapter.js';
 import type { RadiusServer } from '../radius/radius-server.js';
 import { buildServer, type App } from '../http/app.js';
+import { startDeliveryWorker } from './delivery-worker.js';
 import { scheduleDirectorySync } from './directory-sync-schedule.js';
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
@@ -62,6 +63,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   const sweep = setInterval(() => void instance.services.sessions.sweep().catch(() => undefined), 10 * 60 * 1000);
   sweep.unref();
   const directorySync = scheduleDirectorySync(instance.services, config.directorySyncMinutes, app.log);
+  const deliveries = startDeliveryWorker(instance.services, app.log);
   // The signal handlers are in place before "listening" is printed: a supervisor may send SIGTERM as soon
   // as it reads that line, and without a handler the signal would kill the process outright.
   const stopped = new Promise<number>((resolve) => {
@@ -77,6 +79,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       cutOff.unref();
       void (radius?.close() ?? Promise.resolve())
         .then(() => app.close())
+        .then(() => deliveries.stop())
         .then(() => clearTimeout(cutOff))
         .then(() => instance.close())
         .then(() => resolve(0), (error: unknown) => {

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { MasterKey } from '../crypto/master-key.js';
 import type { ScryptCost } from '../crypto/password-hash.js';
 import type { AccountRow, Database } from '../store/schema.js';
+import type { NotificationSettings } from './notification-service.js';
 
 /** An account as services hand it to adapters (they pass it back; they never read rows themselves). */
 export type Account = AccountRow;
@@ -13,6 +14,8 @@ export interface ServiceContext {
   /** Epoch milliseconds. Tests pass a clock they control. */
   now: () => number;
   passwordCost: ScryptCost;
+  /** Where webhooks may connect and how failed deliveries are retried (the operator's settings). */
+  notify: NotificationSettings;
 }
 
 /**

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { isAttributeName } from '../core/ldap-escape.js';
 import { open, seal } from '../crypto/secret-box.js';
 import { DirectoryUnavailableError, LdapDirectory, type DirectoryPerson, type DirectorySettings, type PasswordCheck } from '../directory/ldap-directory.js';
+import { ServiceConnectionPool } from '../directory/service-connection-pool.js';
 import { deleteDirectory, findDirectory, groupsOf, listDirectories, replaceGroups, saveDirectory, updateDirectoryFields } from '../store/directory-store.js';
 import type { AccountRow, DirectoryRow, UserRow } from '../store/schema.js';
 import { isUniqueViolation } from '../store/database-errors.js';
@@ -22,38 +23,25 @@ export const DIRECTORY_PRESETS: Record<DirectoryPreset, { kind: DirectoryRow['ki
   ad: { kind: 'ad', userFilter: '(&(objectCategory=person)(objectClass=user))', usernameAttribute: 'sAMAccountName', displayNameAttribute: 'displayName', emailAttribute: 'mail', groupAttribute: 'memberOf' },
 };
 
-export interface DirectoryInput {
+/** The settings of a directory that are attribute names, the filter and TLS: a preset gives them defaults. */
+type SearchSettings = Pick<DirectorySettings, 'userFilter' | 'usernameAttribute' | 'displayNameAttribute' | 'emailAttribute' | 'groupAttribute' | 'startTls'>;
+
+export interface DirectoryInput extends Pick<DirectorySettings, 'url' | 'bindDn' | 'baseDn'>, Partial<SearchSettings> {
   preset?: DirectoryPreset;
-  url: string;
-  bindDn: string;
   /** Required when the account has no directory yet; left out, the stored one is kept. */
   bindPassword?: string;
-  baseDn: string;
-  userFilter?: string;
-  usernameAttribute?: string;
-  displayNameAttribute?: string;
-  emailAttribute?: string;
-  groupAttribute?: string;
-  startTls?: boolean;
   /** PEM of the CA that signed the directory's certificate; null or absent: the system's CAs. */
   caPem?: string | null;
 }
 
 /** What `directory show` and the API show: never the bind password. */
-export interface DirectoryView {
+export interface DirectoryView extends Pick<DirectorySettings, 'url' | 'bindDn' | 'baseDn'>, SearchSettings {
   preset: DirectoryPreset;
-  url: string;
-  bindDn: string;
   bindPasswordSet: true;
-  baseDn: string;
-  userFilter: string;
-  usernameAttribute: string;
-  displayNameAttribute: string;
-  emailAttribute: string;
-  groupAttribute: string;
-  startTls: boolean;
   /** The CA certificate's subject, when one is set. */
   caSubject: string | null;
+  /** The CA certificate itself (PEM; public, not a secret), or null for the system's CAs. */
+  caPem: string | null;
   updatedAt: string;
 }
 
@@ -63,12 +51,11 @@ function identity(accountId: number): string {
   return `otpgate directory bind password of account ${accountId}`;
 }
 
-function toView(row: DirectoryRow): DirectoryView {
+/** What a row holds, by the names the API and the LDAP client give it (the bind password stays sealed). */
+function fieldsOf(row: DirectoryRow): Pick<DirectorySettings, 'url' | 'bindDn' | 'baseDn'> & SearchSettings {
   return {
-    preset: row.kind === 'ad' ? 'ad' : 'openldap',
     url: row.url,
     bindDn: row.bind_dn,
-    bindPasswordSet: true,
     baseDn: row.base_dn,
     userFilter: row.user_filter,
     usernameAttribute: row.username_attribute,
@@ -76,7 +63,19 @@ function toView(row: DirectoryRow): DirectoryView {
     emailAttribute: row.email_attribute,
     groupAttribute: row.group_attribute,
     startTls: row.start_tls === 1,
+  };
+}
+
+function toView(row: DirectoryRow): DirectoryView {
+  const { url, bindDn, ...rest } = fieldsOf(row);
+  return {
+    preset: row.kind === 'ad' ? 'ad' : 'openldap',
+    url,
+    bindDn,
+    bindPasswordSet: true,
+    ...rest,
     caSubject: row.ca_pem ? new X509Certificate(row.ca_pem).subject.replace(/\n/g, ', ') : null,
+    caPem: row.ca_pem,
     updatedAt: new Date(Number(row.updated_at)).toISOString(),
   };
 }
@@ -144,10 +143,18 @@ function checkCa(pem: string): string {
 }
 
 export class DirectoryService {
+  /** Service-bound LDAP connections kept between sign-ins (per directory's settings). */
+  readonly #pool = new ServiceConnectionPool();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
   ) {}
+
+  /** Closes the connections kept for sign-ins (the instance's close). */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
 
   async show(account: AccountRow): Promise<DirectoryView> {
     return toView(await this.require(account));
@@ -171,7 +178,8 @@ export class DirectoryService {
       group_attribute: input.groupAttribute ?? preset.groupAttribute,
     };
     for (const [column, value] of Object.entries(attributes)) {
-      if (!isAttributeName(value)) throw invalid(column, `"${value}" is not an LDAP attribute name`);
+      // The field as the API and the console name it: username_attribute → usernameAttribute.
+      if (!isAttributeName(value)) throw invalid(column.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), `"${value}" is not an LDAP attribute name`);
     }
     const password = input.bindPassword;
     if (password === undefined && !existing) throw invalid('bindPassword', 'the service bind password is required');
@@ -205,18 +213,13 @@ export class DirectoryService {
 
   /** The LDAP connection settings of a directory row, the bind password opened. */
   settingsOf(row: DirectoryRow): DirectorySettings {
+    const { url, bindDn, ...rest } = fieldsOf(row);
     return {
       kind: row.kind,
-      url: row.url,
-      bindDn: row.bind_dn,
+      url,
+      bindDn,
       bindPassword: open(this.ctx.masterKey.keyFor('directory-secrets'), row.bind_password_sealed, identity(Number(row.account_id))).toString('utf8'),
-      baseDn: row.base_dn,
-      userFilter: row.user_filter,
-      usernameAttribute: row.username_attribute,
-      displayNameAttribute: row.display_name_attribute,
-      emailAttribute: row.email_attribute,
-      groupAttribute: row.group_attribute,
-      startTls: row.start_tls === 1,
+      ...rest,
       caPem: row.ca_pem,
     };
   }
@@ -252,7 +255,7 @@ export class DirectoryService {
     const directories = rows.filter((row): row is DirectoryRow => row !== undefined);
     if (directories.length === 0) return user ? { check: { kind: 'wrong', person: null }, user } : null;
     for (const row of directories) {
-      const ldap = new LdapDirectory(this.settingsOf(row));
+      const ldap = new LdapDirectory(this.settingsOf(row), undefined, this.#pool);
       let check: PasswordCheck;
       try {
         check = await ldap.checkPassword(username, password);

@@ -1,8 +1,12 @@
 // Whether the database can be reached, and an outage logged once when it starts and once when it ends
 // instead of a stack trace per request: while the database is away every request fails the same way.
 import { isDatabaseUnavailable } from '../store/database-errors.js';
+import { countSignInsByOutcome } from '../store/audit-log.js';
 import { pingDatabase } from '../store/meta-store.js';
-import type { ServiceContext } from './context.js';
+import { countPendingDeliveries } from '../store/notification-store.js';
+import { countTokensByStatus } from '../store/token-store.js';
+import type { Account, ServiceContext } from './context.js';
+import type { Metrics } from './metrics.js';
 
 export { isDatabaseUnavailable };
 
@@ -21,10 +25,23 @@ export class HealthService {
   #lastProbe = 0;
   #probing = false;
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly metrics?: Metrics,
+  ) {}
 
   get outage(): boolean {
     return this.#outageSince !== null;
+  }
+
+  /** The console's health panel for one account: sign-ins by result in the last hour, locked tokens, pending deliveries. */
+  async summary(account: Account): Promise<{ signInsLastHour: Record<string, number>; lockedTokens: number; pendingDeliveries: number }> {
+    const [signInsLastHour, byStatus, pendingDeliveries] = await Promise.all([
+      countSignInsByOutcome(this.ctx.db, account.id, this.ctx.now() - 60 * 60 * 1000),
+      countTokensByStatus(this.ctx.db, account.id),
+      countPendingDeliveries(this.ctx.db, account.id),
+    ]);
+    return { signInsLastHour, lockedTokens: byStatus.locked ?? 0, pendingDeliveries };
   }
 
   /** /healthz: true when the database answers. Its outcome starts or ends an outage like any request's. */
@@ -42,6 +59,7 @@ export class HealthService {
   /** A request failed because the database is unavailable: the first such failure starts the outage. */
   failed(log: OutageLogger, error: unknown): void {
     this.#failedRequests++;
+    this.metrics?.databaseUnavailable();
     if (this.#outageSince !== null) return;
     this.#outageSince = this.ctx.now();
     log.error({ err: error }, 'database unavailable: answering 503 until it is reachable again');

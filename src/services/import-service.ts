@@ -8,6 +8,7 @@ import { existingSerials, insertTokens } from '../store/token-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import { inTransaction } from '../store/transaction.js';
 import type { AccountRow, NewToken } from '../store/schema.js';
+import type { Metrics } from './metrics.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
@@ -34,6 +35,8 @@ export interface ImportRequest {
   password?: string;
   dryRun?: boolean;
   allowShortSecrets?: boolean;
+  /** The largest file read (the configured OTPGATE_IMPORT_LIMIT_MB); default DEFAULT_IMPORT_LIMIT_BYTES. */
+  maxBytes?: number;
   onProgress?: (progress: ImportProgress) => void;
 }
 
@@ -49,9 +52,6 @@ export interface ImportReport {
   /** Refused files raise import_refused instead; a report always means the file was accepted. */
   rejected: number;
 }
-
-/** Largest PSKC file read (a 100,000-key encrypted file is about 130 MB). */
-const PSKC_MAX_BYTES = 1024 * 1024 * 1024;
 
 const WRONG_CREDENTIALS = new Set(['decryption_failed', 'bad_mac']);
 const WRONG_CREDENTIALS_MESSAGE = 'cannot decrypt: the key or password is wrong, or the file is damaged';
@@ -89,15 +89,15 @@ export class ImportService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
+    private readonly metrics?: Metrics,
   ) {
-    this.#readers.set('csv', (input, request, _now, onKeys) => readCsv(input, { allowShortSecrets: request.allowShortSecrets ?? false, onProgress: onKeys }));
+    const maxBytes = (request: ImportRequest) => (request.maxBytes === undefined ? {} : { maxBytes: request.maxBytes });
+    this.#readers.set('csv', (input, request, _now, onKeys) => readCsv(input, { allowShortSecrets: request.allowShortSecrets ?? false, ...maxBytes(request), onProgress: onKeys }));
     this.#readers.set('pskc', (input, request, now, onKeys) =>
       readPskc(
         input,
         { ...(request.psk ? { psk: parseHexKey(request.psk) } : {}), ...(request.password ? { password: request.password } : {}) },
-        // Memory is bounded by the streaming parse; the size limit only stops absurd inputs (the HTTP
-        // upload has its own, smaller limit).
-        { now, allowShortSecrets: request.allowShortSecrets ?? false, maxBytes: PSKC_MAX_BYTES, onProgress: onKeys },
+        { now, allowShortSecrets: request.allowShortSecrets ?? false, ...maxBytes(request), onProgress: onKeys },
       ),
     );
   }
@@ -177,6 +177,7 @@ export class ImportService {
     for (const key of fresh) key.secret.fill(0);
     const report: ImportReport = { format, dryRun, read, imported: fresh.length, skipped, rejected: 0 };
     progress('done', read, report.imported, skipped.length);
+    if (!dryRun) this.metrics?.tokensImported(report.imported);
     await this.audit.record(actor, {
       action: dryRun ? 'token.import_dry_run' : 'token.import',
       outcome: 'success',

@@ -1,4 +1,4 @@
-// Secrets at rest (token seeds, RADIUS shared secrets): sealed under a key derived from the master key for
+// Secrets at rest (token seeds, RADIUS shared secrets, webhook signing secrets): sealed under a key derived from the master key for
 // their kind, with their owner as associated data, so a sealed value moved onto another row does not open.
 // A RADIUS client's owner is its name; a token's is its account and its serial (seal version 2). Tokens
 // sealed before serials became unique per account (migration 0003) name the serial alone (seal version 1):
@@ -9,6 +9,7 @@ import { open, seal, SecretBoxError } from '../crypto/secret-box.js';
 const KINDS = {
   token: { purpose: 'token-secrets', noun: 'token' },
   radiusClient: { purpose: 'radius-secrets', noun: 'RADIUS client' },
+  webhook: { purpose: 'webhook-secrets', noun: 'webhook' },
 } as const;
 
 export type SecretKind = keyof typeof KINDS;
@@ -65,4 +66,17 @@ export function sealTokenSecret(masterKey: MasterKey, accountId: number, serial:
 /** Opens a token row's secret with the associated data of the row's seal version. */
 export function openTokenSecret(masterKey: MasterKey, token: TokenSealOwner & { secret_sealed: Uint8Array }): Buffer {
   return openAs(masterKey, 'token', tokenAssociatedData(token), `${token.serial} (account id ${token.account_id})`, token.secret_sealed);
+}
+
+// A webhook's name is unique within its account only: its owner is the account id and the name.
+function webhookAssociatedData(accountId: number, name: string): string {
+  return `otpgate webhook account ${accountId} name ${name}`;
+}
+
+export function sealWebhookSecret(masterKey: MasterKey, accountId: number, name: string, secret: Buffer): Buffer {
+  return sealAs(masterKey, 'webhook', webhookAssociatedData(accountId, name), secret);
+}
+
+export function openWebhookSecret(masterKey: MasterKey, accountId: number, name: string, sealed: Uint8Array): Buffer {
+  return openAs(masterKey, 'webhook', webhookAssociatedData(accountId, name), `${name} (account id ${accountId})`, sealed);
 }

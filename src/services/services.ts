@@ -7,6 +7,8 @@ import { HealthService } from './health-service.js';
 import { DirectoryService } from './directory-service.js';
 import { DirectorySyncService } from './directory-sync-service.js';
 import { ImportService } from './import-service.js';
+import { Metrics } from './metrics.js';
+import { NotificationService } from './notification-service.js';
 import { RadiusChallengeService } from './radius-challenge-service.js';
 import { RadiusClientService } from './radius-client-service.js';
 import { RestrictionService } from './restriction-service.js';
@@ -31,12 +33,15 @@ export interface Services {
   health: HealthService;
   directories: DirectoryService;
   directorySync: DirectorySyncService;
+  notifications: NotificationService;
+  metrics: Metrics;
 }
 
 export function createServices(ctx: ServiceContext): Services {
   const audit = new AuditService(ctx);
   const users = new UserService(ctx, audit);
   const directories = new DirectoryService(ctx, audit);
+  const metrics = new Metrics(ctx);
   return {
     ctx,
     audit,
@@ -44,14 +49,16 @@ export function createServices(ctx: ServiceContext): Services {
     users,
     tokens: new TokenService(ctx, users, audit),
     restrictions: new RestrictionService(ctx, users, audit),
-    signIn: new SignInService(ctx, audit, directories),
-    imports: new ImportService(ctx, audit),
+    signIn: new SignInService(ctx, audit, directories, metrics),
+    imports: new ImportService(ctx, audit, metrics),
     apiKeys: new ApiKeyService(ctx, audit),
     sessions: new SessionService(ctx),
     radiusClients: new RadiusClientService(ctx, audit),
     radiusChallenges: new RadiusChallengeService(ctx),
-    health: new HealthService(ctx),
+    health: new HealthService(ctx, metrics),
     directories,
     directorySync: new DirectorySyncService(ctx, directories, audit),
+    notifications: new NotificationService(ctx, audit, ctx.notify),
+    metrics,
   };
 }

@@ -12,10 +12,11 @@ import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
+import type { Metrics, SignInChannel } from './metrics.js';
 import type { DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
 import { matchPasscode, replayDistance } from './passcode-match.js';
-import { effectiveRestriction } from './restriction-service.js';
+import { restrictionOfUser } from './restriction-service.js';
 import { endSessionsOf } from './token-service.js';
 import { throttleKeys } from './throttle-keys.js';
 import { openTokenSecret } from './sealed-secrets.js';
@@ -41,6 +42,8 @@ export interface SignInRequest {
    * Default true.
    */
   clientIpIsEndUser?: boolean;
+  /** Which front end asked (metrics); default `api`. */
+  channel?: SignInChannel;
 }
 
 export interface SignInOutcome {
@@ -62,6 +65,7 @@ export class SignInService {
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
     private readonly directories: DirectoryService,
+    private readonly metrics: Metrics,
   ) {}
 
   private decoyHash(): Promise<string> {
@@ -69,7 +73,20 @@ export class SignInService {
     return this.#decoyHash;
   }
 
+  /** Decides one sign-in (and counts it in the metrics by channel and result, `error` when it threw). */
   async check(request: SignInRequest): Promise<SignInOutcome> {
+    const started = performance.now();
+    let result = 'error';
+    try {
+      const outcome = await this.decide(request);
+      result = outcome.reason === 'throttled' ? 'throttled' : outcome.result;
+      return outcome;
+    } finally {
+      this.metrics.signInChecked(request.channel ?? 'api', result, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async decide(request: SignInRequest): Promise<SignInOutcome> {
     const now = this.ctx.now();
     // The user, their account and their token in one query; a user of another account is no user here.
     let subject = await findSignInSubject(this.ctx.db, request.username);
@@ -81,6 +98,7 @@ export class SignInService {
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
 
     let account: AccountRow | undefined = subject?.account;
+    let accountHasGroupRestrictions = subject?.accountHasGroupRestrictions ?? false;
     // A throttled attempt does not look at the token at all (as if it had not been read).
     const token: TokenRow | undefined = wait === 0 ? subject?.token : undefined;
 
@@ -108,6 +126,7 @@ export class SignInService {
         const created = await findSignInSubject(this.ctx.db, byDirectory.user.username);
         user = created?.user;
         account = created?.account;
+        accountHasGroupRestrictions = created?.accountHasGroupRestrictions ?? false;
       }
     } else if (wait === 0 && password !== null) {
       // An unknown user costs the same hash as a known one, so timing does not tell them apart.
@@ -115,7 +134,8 @@ export class SignInService {
       passwordFact = ok && user && user.source !== 'directory' ? 'ok' : 'wrong';
     }
 
-    const restriction = user && account ? effectiveRestriction(account, user) : null;
+    // Own restriction, else the groups' (read only when the account has any), else the account's (core precedence).
+    const restriction = user && account ? (await restrictionOfUser(this.ctx.db, account, user, accountHasGroupRestrictions)).restriction : null;
     const access = restriction ? evaluateRestriction(restriction, request.actor.clientIp).action : 'allow';
     const settings = account ? settingsOf(account) : null;
     const facts: SignInFacts = {

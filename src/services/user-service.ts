@@ -27,14 +27,26 @@ export interface NewUserInput {
   password: string;
   role?: Role;
   displayName?: string;
+  /** Where notifications for this user are mailed (README, "Webhooks" and e-mail). */
+  email?: string | null;
 }
 
 export interface UserChanges {
   displayName?: string;
   role?: Role;
   password?: string;
+  /** null removes it. A directory user's address is the directory's. */
+  email?: string | null;
   /** Disabled: every sign-in is refused (reason `user_disabled`) and the user's sessions end. */
   disabled?: boolean;
+}
+
+/** An e-mail address as stored: trimmed, one @, no spaces or angle brackets, at most 320 characters. */
+function checkedEmail(email: string | null | undefined): string | null {
+  if (email === undefined || email === null || email.trim() === '') return null;
+  const trimmed = email.trim();
+  if (trimmed.length > 320 || !/^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(trimmed)) throw new ServiceError('invalid_request', `"${trimmed.slice(0, 100)}" is not an e-mail address`, { field: 'email' });
+  return trimmed;
 }
 
 export class UserService {
@@ -63,7 +75,7 @@ export class UserService {
       password_hash: await hashPassword(input.password, this.ctx.passwordCost),
       restriction: null,
       created_at: this.ctx.now(),
-      email: null,
+      email: checkedEmail(input.email),
       dn: null,
       disabled_at: null,
       disabled_reason: null,
@@ -95,6 +107,10 @@ export class UserService {
     const set: Parameters<typeof updateUser>[2] = {};
     if (changes.displayName !== undefined) set.display_name = changes.displayName.trim().slice(0, 200);
     if (changes.role !== undefined) set.role = changes.role;
+    if (changes.email !== undefined) {
+      if (user.source === 'directory') throw new ServiceError('invalid_request', `${user.username} is a directory user: their e-mail address is the directory's`, { field: 'email' });
+      set.email = checkedEmail(changes.email);
+    }
     if (changes.password !== undefined) {
       if (user.source === 'directory') throw new ServiceError('invalid_request', `${user.username} is a directory user: their password is the directory's`, { field: 'password' });
       validatePassword(changes.password);

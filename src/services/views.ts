@@ -1,7 +1,7 @@
 // What adapters show of users and tokens: camelCase, never a secret or a password hash. Each shape is
 // defined once, as a TypeBox schema: its TypeScript type derives from it, the API validates and documents
 // its answers with it (http/api/schemas.ts), and the value sets come from core/.
-import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Type, type SchemaOptions, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import { TOKEN_STATUSES } from '../core/token-status.js';
 import { ROLES, TOKEN_TYPES } from '../core/values.js';
 import type { TokenRow, UserRow } from '../store/schema.js';
@@ -9,9 +9,9 @@ import type { TokenRow, UserRow } from '../store/schema.js';
 type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K] & string> };
 
 /** A schema accepting exactly the strings of a value set (its type is the set's union type). */
-export function oneOf<const T extends readonly [string, ...string[]]>(values: T): TUnion<Literals<T>> {
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T, options?: SchemaOptions): TUnion<Literals<T>> {
   const schemas: TSchema[] = values.map((value) => Type.Literal(value));
-  return Type.Union(schemas) as TUnion<Literals<T>>;
+  return Type.Union(schemas, options) as TUnion<Literals<T>>;
 }
 
 const nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(schema: T) => Type.Union([schema, Type.Null()]);

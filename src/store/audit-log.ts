@@ -3,6 +3,8 @@
 // batches by the audited-write queue (audited-writes.ts), never one transaction per event.
 import type { Kysely } from 'kysely';
 import { chainValue, GENESIS, type ChainedFields } from '../core/audit-chain.js';
+import { notificationOf } from '../core/notifications.js';
+import { recordNotificationIn } from './notification-store.js';
 import { statement, type RawTransaction } from './raw-statements.js';
 import type { Executor } from './transaction.js';
 import type { AuditEventRow, Database } from './schema.js';
@@ -61,6 +63,11 @@ const INSERT_EVENT = statement(
   'audit_insert_event',
   'INSERT INTO audit_events (account_id, at, actor, action, target_user, target_serial, client_ip, outcome, reason, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
 );
+// An event that is a notification (core/notifications.ts) needs its id for the notification's row.
+const INSERT_EVENT_RETURNING_ID = statement(
+  'audit_insert_event_id',
+  'INSERT INTO audit_events (account_id, at, actor, action, target_user, target_serial, client_ip, outcome, reason, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+);
 const WRITE_HEAD = statement('audit_write_head', `UPDATE meta SET value = ? WHERE key = '${HEAD_KEY}'`);
 
 /**
@@ -76,7 +83,10 @@ export async function lockAuditHead(trx: RawTransaction): Promise<string> {
   return head.value;
 }
 
-/** Appends events after the locked head `previous`, chained in the order given, and moves the head. */
+/**
+ * Appends events after the locked head `previous`, chained in the order given, and moves the head. An event
+ * that is a notification gets its notification row and pending deliveries in the same transaction.
+ */
 export async function appendAfterHead(trx: RawTransaction, chainKey: Buffer, previous: string, inputs: readonly AuditEventInput[]): Promise<void> {
   if (inputs.length === 0) return;
   let head = previous;
@@ -85,7 +95,24 @@ export async function appendAfterHead(trx: RawTransaction, chainKey: Buffer, pre
   for (const input of inputs) {
     const event = toFields(input);
     const chain = chainValue(chainKey, head, event);
-    await trx.run(INSERT_EVENT, [event.account_id, event.at, event.actor, event.action, event.target_user, event.target_serial, event.client_ip, event.outcome, event.reason, chain]);
+    const values = [event.account_id, event.at, event.actor, event.action, event.target_user, event.target_serial, event.client_ip, event.outcome, event.reason, chain];
+    const type = event.account_id === null ? null : notificationOf(event);
+    if (type === null || event.account_id === null) {
+      await trx.run(INSERT_EVENT, values);
+    } else {
+      const { rows } = await trx.run<{ id: number | string }>(INSERT_EVENT_RETURNING_ID, values);
+      const auditEventId = Number(rows[0]?.id);
+      await recordNotificationIn(trx, {
+        accountId: event.account_id,
+        auditEventId,
+        type,
+        at: event.at,
+        username: event.target_user,
+        serial: event.target_serial,
+        actor: event.actor,
+        clientIp: event.client_ip,
+      });
+    }
     head = chain;
   }
   await trx.run(WRITE_HEAD, [head]);
@@ -111,6 +138,19 @@ export function listAuditEvents(db: Executor, query: AuditQuery): Promise<AuditE
   if (query.outcome) select = select.where('outcome', '=', query.outcome);
   if (query.before !== undefined) select = select.where('id', '<', query.before);
   return select.orderBy('id', 'desc').limit(query.limit ?? 100).execute();
+}
+
+/** An account's sign-in events since a time, counted by outcome (the console's health panel). */
+export async function countSignInsByOutcome(db: Executor, accountId: number, since: number): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select(['outcome', (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('account_id', '=', accountId)
+    .where('action', '=', 'signin')
+    .where('at', '>=', since)
+    .groupBy('outcome')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.outcome, Number(r.n)]));
 }
 
 export interface ChainReport {

@@ -64,6 +64,8 @@ export async function commitAuditedWrites(db: Kysely<Database>, chainKey: Buffer
       for (const { key, policy } of plan.throttleFailures ?? []) await recordThrottleFailureIn(trx, key, policy, unit.at);
       for (const key of plan.throttleClears ?? []) await clearThrottleIn(trx, key);
       events.push(plan.event);
+      // The failure that locked the token is an event of its own (and the token.locked notification).
+      if (tokenFailure?.locked) events.push({ ...plan.event, action: 'token.lock', outcome: 'success', reason: `locked after ${tokenFailure.failCount} failed passcodes` });
       results.push({ counterMoved, tokenFailure });
     }
     await appendAfterHead(trx, chainKey, head, events);

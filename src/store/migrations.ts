@@ -4,6 +4,8 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
 import type { ColumnTypes } from './column-types.js';
 import { directorySchema } from './migrations/0002-directory.js';
 import { serialPerAccount } from './migrations/0003-serial-per-account.js';
+import { groupRestrictionSchema } from './migrations/0004-group-restrictions.js';
+import { notificationSchema } from './migrations/0005-notifications.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -148,6 +150,13 @@ function initialSchema(types: ColumnTypes): Migration {
 /** Migrations by name; names sort in the order they apply. */
 export function migrationProvider(types: ColumnTypes): MigrationProvider {
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial_schema': initialSchema(types), '0002_directory': directorySchema(types), '0003_serial_per_account': serialPerAccount(types) }),
+    getMigrations: () =>
+      Promise.resolve({
+        '0001_initial_schema': initialSchema(types),
+        '0002_directory': directorySchema(types),
+        '0003_serial_per_account': serialPerAccount(types),
+        '0004_group_restrictions': groupRestrictionSchema(types),
+        '0005_notifications': notificationSchema(types),
+      }),
   };
 }

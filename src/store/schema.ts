@@ -69,6 +69,76 @@ export interface UserGroupsTable {
   group_name: string;
 }
 
+/** An IP restriction for the users of one directory group (their own restriction still comes first). */
+export interface GroupRestrictionsTable {
+  id: Generated<number>;
+  account_id: number;
+  /** As the administrator gave it; matched against users' groups in lower case (group_key). */
+  group_name: string;
+  group_key: string;
+  /** JSON `{"rules": [...], "default": "..."}`. */
+  restriction: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A webhook: where an account's notifications are POSTed, signed with its sealed secret. */
+export interface WebhooksTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  url: string;
+  /** '*' or the types between commas (core/notifications.ts storedEventFilter). */
+  events: string;
+  secret_sealed: Uint8Array;
+  created_at: number;
+}
+
+/** A notification, written in the transaction of the audit event it tells of. */
+export interface NotificationsTable {
+  id: Generated<number>;
+  account_id: number;
+  audit_event_id: number;
+  type: string;
+  at: number;
+  account_name: string;
+  username: string | null;
+  serial: string | null;
+  actor: string;
+  client_ip: string | null;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One notification to one webhook. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  notification_id: number;
+  webhook_id: number;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+/** One notification mailed to one recipient. */
+export interface EmailDeliveriesTable {
+  id: Generated<number>;
+  notification_id: number;
+  recipient: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
 /** A named lease: the instance that holds it until expires_at does the work it names. */
 export interface LeasesTable {
   name: string;
@@ -186,6 +256,11 @@ export interface Database {
   directories: DirectoriesTable;
   user_groups: UserGroupsTable;
   leases: LeasesTable;
+  group_restrictions: GroupRestrictionsTable;
+  webhooks: WebhooksTable;
+  notifications: NotificationsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  email_deliveries: EmailDeliveriesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -198,3 +273,5 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type RadiusClientRow = Selectable<RadiusClientsTable>;
 export type DirectoryRow = Selectable<DirectoriesTable>;
+export type GroupRestrictionRow = Selectable<GroupRestrictionsTable>;
+export type WebhookRow = Selectable<WebhooksTable>;

@@ -27,6 +27,8 @@ export interface SignInSubject {
   account: AccountRow;
   /** The user's token (one per user, unique user_id), if any. */
   token: TokenRow | undefined;
+  /** Whether the account has any group restriction (only then are the user's groups read at sign-in). */
+  accountHasGroupRestrictions: boolean;
 }
 
 /** The columns of one table out of the joined row (the aliased names, prefix + column, computed once). */
@@ -47,7 +49,9 @@ function subjectQuery(db: Kysely<Database>, key: string) {
     .selectFrom('users')
     .innerJoin('accounts', 'accounts.id', 'users.account_id')
     .leftJoin('tokens', 'tokens.user_id', 'users.id')
-    .select([...userColumns.map((c) => sql.ref(`users.${c}`).as(c)), ...accountColumns.map((c) => sql.ref(`accounts.${c}`).as(`a__${c}`)), ...tokenColumns.map((c) => sql.ref(`tokens.${c}`).as(`t__${c}`))])
+    .select([...userColumns.map((c) => sql.ref(`users.${c}`).as(c)), ...accountColumns.map((c) => sql.ref(`accounts.${c}`).as(`a__${c}`)), ...tokenColumns.map((c) => sql.ref(`tokens.${c}`).as(`t__${c}`)),
+      (eb) => eb.exists(eb.selectFrom('group_restrictions').select(sql.lit(1).as('one')).whereRef('group_restrictions.account_id', '=', 'users.account_id')).as('x__group_restrictions'),
+    ])
     .where('users.username_key', '=', key);
 }
 
@@ -69,5 +73,7 @@ export async function findSignInSubject(db: Kysely<Database>, username: string):
   const row = (await runRaw<Record<string, unknown>>(db, query, [key])).rows[0];
   if (!row) return undefined;
   const token = row.t__id === null || row.t__id === undefined ? undefined : pickToken(row);
-  return { user: pickUser(row), account: pickAccount(row), token };
+  // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
+  const flag = row.x__group_restrictions;
+  return { user: pickUser(row), account: pickAccount(row), token, accountHasGroupRestrictions: flag === true || Number(flag) === 1 };
 }

@@ -47,6 +47,12 @@ export async function countTokensByStatus(db: Executor, accountId: number): Prom
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
 }
 
+/** Locked tokens of every account (a metric). */
+export async function countLockedTokens(db: Executor): Promise<number> {
+  const row = await db.selectFrom('tokens').select((eb) => eb.fn.countAll<number | string>().as('n')).where('status', '=', 'locked').executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 export async function insertTokens(db: Executor, rows: NewToken[]): Promise<void> {
   // Batches keep each statement under SQLite's bound-parameter limit.
   for (let start = 0; start < rows.length; start += 500) {

@@ -40,7 +40,7 @@ export async function insertUser(db: Executor, row: NewUser): Promise<number> {
   return Number(inserted.id);
 }
 
-export async function updateUser(db: Executor, id: number, changes: Partial<Pick<UserRow, 'display_name' | 'role' | 'password_hash' | 'restriction' | 'disabled_at' | 'disabled_reason'>>): Promise<void> {
+export async function updateUser(db: Executor, id: number, changes: Partial<Pick<UserRow, 'display_name' | 'role' | 'password_hash' | 'restriction' | 'disabled_at' | 'disabled_reason' | 'email'>>): Promise<void> {
   await db.updateTable('users').set(changes).where('id', '=', id).execute();
 }
 

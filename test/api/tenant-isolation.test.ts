@@ -18,6 +18,7 @@ function fillings(f: Fixture): Record<string, string[]> {
   return {
     username: ['alice', 'bob', 'ALICE'],
     serial: [f.aliceToken.serial, f.spare[0]!.serial],
+    name: ['a-hook', 'A-HOOK'],
   };
 }
 
@@ -36,14 +37,21 @@ async function snapshot(f: Fixture): Promise<string> {
   const users = await f.services.users.list(f.acme);
   const tokens = await f.services.tokens.list(f.acme);
   const restrictions = await Promise.all(users.map((u) => f.services.restrictions.showForUser(f.acme, u.username)));
-  return JSON.stringify({ users, tokens, restrictions });
+  const groups = await f.services.restrictions.listGroups(f.acme);
+  const webhooks = await f.services.notifications.listWebhooks(f.acme);
+  return JSON.stringify({ users, tokens, restrictions, groups, webhooks });
 }
 
 test("every route naming account A's user or token answers 404 to account B's admin key and changes nothing", async (t) => {
-  const f = await makeFixture();
+  const f = await makeFixture({ env: { OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'true' } });
   t.after(() => f.close());
-  // Every API route with a parameter (the console's pages take a session, not a key: their own test covers them).
-  const routes = f.app.otpgateRoutes.filter((r) => r.url.startsWith('/api/') && r.url.includes(':'));
+  // A webhook of A's (nothing is delivered: the delivery worker runs only under serve).
+  await f.services.notifications.addWebhook(OPERATOR, f.acme, { name: 'a-hook', url: 'http://127.0.0.1:9/hook' });
+  // A group restriction of A's: B's calls on a group of the same name reach B's own (next test), never A's.
+  await f.services.restrictions.setForGroup(OPERATOR, f.acme, 'vpn-a', { rules: [{ cidr: '10.0.0.0/8', action: 'allow' }], default: 'deny' });
+  // Every API route with a parameter (the console's pages take a session, not a key: their own test covers
+  // them). Group names are each account's own namespace: the next test covers those routes.
+  const routes = f.app.otpgateRoutes.filter((r) => r.url.startsWith('/api/') && r.url.includes(':') && !r.url.includes(':group'));
   assert.ok(routes.length >= 10, `found ${routes.length} routes with parameters`);
   const before = await snapshot(f);
   let calls = 0;
@@ -55,7 +63,7 @@ test("every route naming account A's user or token answers 404 to account B's ad
       assert.equal(response.statusCode, 404, `${route.method} ${url} answered ${response.statusCode} ${response.body}`);
       if (route.method !== 'HEAD') {
         const code = response.json<{ error: { code: string } }>().error.code;
-        assert.ok(['user_not_found', 'token_not_found'].includes(code), `${route.method} ${url}: ${code}`);
+        assert.ok(['user_not_found', 'token_not_found', 'webhook_not_found'].includes(code), `${route.method} ${url}: ${code}`);
         assert.doesNotMatch(response.body, /acme/, 'the message does not name the other account');
       }
     }
@@ -65,6 +73,28 @@ test("every route naming account A's user or token answers 404 to account B's ad
   // And A's own key on the same routes reaches its data (the 404s above were not for some other reason).
   assert.equal((await call(f.app, 'GET', '/api/v1/users/alice/token', { key: f.keys.admin })).statusCode, 200);
   assert.equal((await call(f.app, 'GET', `/api/v1/tokens/${f.spare[0]!.serial}`, { key: f.keys.admin })).statusCode, 200);
+});
+
+test("a group name is each account's own: B neither reads, changes nor removes A's group restriction of that name", async (t) => {
+  const f = await makeFixture();
+  t.after(() => f.close());
+  const rulesOfA = { rules: [{ cidr: '10.0.0.0/8', action: 'allow' }], default: 'deny' };
+  assert.equal((await call(f.app, 'PUT', '/api/v1/groups/vpn-a/restrictions', { key: f.keys.admin, body: rulesOfA })).statusCode, 200);
+  const before = await snapshot(f);
+  for (const method of ['GET', 'DELETE']) {
+    const response = await call(f.app, method, '/api/v1/groups/VPN-A/restrictions', { key: f.keys.adminB });
+    assert.equal(response.statusCode, 404, `${method}: ${response.body}`);
+    assert.equal(response.json<{ error: { code: string } }>().error.code, 'group_restriction_not_found');
+    assert.doesNotMatch(response.body, /acme|10\.0\.0\.0/);
+  }
+  // B's PUT of the same name makes B's own restriction; A's is untouched and still A's.
+  const put = await call(f.app, 'PUT', '/api/v1/groups/vpn-a/restrictions', { key: f.keys.adminB, body: { rules: [], default: 'allow' } });
+  assert.equal(put.statusCode, 200, put.body);
+  assert.equal(await snapshot(f), before, "account A's group restriction is unchanged");
+  const ofA = await call(f.app, 'GET', '/api/v1/groups/vpn-a/restrictions', { key: f.keys.admin });
+  assert.deepEqual(ofA.json<{ rules: unknown; default: string }>().rules, rulesOfA.rules);
+  assert.equal((await call(f.app, 'DELETE', '/api/v1/groups/vpn-a/restrictions', { key: f.keys.adminB })).statusCode, 204);
+  assert.equal((await call(f.app, 'GET', '/api/v1/groups/vpn-a/restrictions', { key: f.keys.admin })).statusCode, 200);
 });
 
 test("B cannot associate A's inventory token to its own user, nor sign in A's user", async (t) => {
@@ -90,6 +120,7 @@ test("no listing of account B shows account A's users, tokens or audit events", 
   await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) });
   await check(f.app, f.keys.check, { username: 'bob', password: 'wrong password' });
   await call(f.app, 'POST', '/api/v1/users', { key: f.keys.admin, body: { username: 'erin', password: PASSWORD } });
+  await f.services.restrictions.setForGroup(OPERATOR, f.acme, 'acme-vpn', { rules: [], default: 'deny' });
   // And in B, so that its listings are not empty.
   await check(f.app, f.keys.checkB, { username: 'zed', password: PASSWORD });
 

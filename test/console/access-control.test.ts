@@ -75,7 +75,7 @@ test('a plain user gets a 404 for every admin page and POST, with no admin data'
   const page = await fx.signIn(context, 'pete', password);
   assert.equal(new URL(page.url()).pathname, '/account');
   assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0, 'no admin links');
-  for (const url of ['/admin', '/admin/users', '/admin/users/nora/access', '/admin/tokens', '/admin/audit', '/admin/settings']) {
+  for (const url of ['/admin', '/admin/users', '/admin/users/nora/access', '/admin/tokens', '/admin/audit', '/admin/settings', '/admin/directory', '/admin/groups', '/admin/groups/restriction?group=staff']) {
     const response = await page.goto(url);
     assert.equal(response!.status(), 404, url);
     const text = await page.locator('main').innerText();

@@ -2,6 +2,7 @@
 // device checked the password itself) sends the passcode alone as User-Password: the passcode and the IP
 // rules are still enforced, a password is not a passcode. A directory user signs in over PAP with their
 // directory password and passcode; when the directory is down, RADIUS sends no reply at all (fail closed).
+// A directory group's restriction applies over RADIUS too.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -95,4 +96,15 @@ test('PAP: a directory user signs in with directory password + passcode; the dir
   } finally {
     await client.close();
   }
+});
+
+test("a directory group's restriction applies over RADIUS as well: set by the CLI while serve runs, then cleared", async () => {
+  const set = await installation.cli(['restriction', 'set', '--group', 'VPN-USERS', '--default', 'deny', '--rule', '10.0.0.0/8=allow']);
+  assert.equal(set.code, 0, set.stderr);
+  const code = oathCode(dora.secretHex, 3);
+  // The device's address (127.0.0.1) is outside the group's allowed network: refused before the passcode is looked at.
+  assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Reject');
+  assert.equal((await signInEvents(installation, 'dora'))[0]?.reason, 'denied_by_rule');
+  assert.equal((await installation.cli(['restriction', 'clear', '--group', 'vpn-users', '--yes'])).code, 0);
+  assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Accept');
 });

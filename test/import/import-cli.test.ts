@@ -140,6 +140,20 @@ describe('otpgate token import (CLI)', () => {
     assert.notEqual(associated.code, 0, 'a key before the bad line must not have been imported');
   });
 
+  it('a file over OTPGATE_IMPORT_LIMIT_MB is refused whole, CSV and PSKC alike: exit 1, nothing imported', async () => {
+    // About 2 MB of valid keys: without the limit every one would import.
+    const rows = randomSeedRows(30_000);
+    const csv = writeSeedCsv(temp.dir, 'over-limit', rows);
+    const pskc = csv2pskc(temp.dir, 'over-limit', rows.slice(0, 3_000));
+    const before = await tokenCount();
+    for (const file of [csv, pskc]) {
+      const result = await runCli(['token', 'import', file], { ...env, OTPGATE_IMPORT_LIMIT_MB: '1' });
+      assert.equal(result.code, 1, file);
+      assert.match(result.stderr, /larger than the import limit of 1048576 bytes \(OTPGATE_IMPORT_LIMIT_MB\); nothing was imported/, file);
+    }
+    assert.equal(await tokenCount(), before);
+  });
+
   it('a CSV that leaves nothing to import exits 0 with the skip reasons', async () => {
     const known = plainRows[0]!;
     const short = randomSeedRows(1)[0]!;

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PskcCredentials } from '../../src/import/pskc/index.js';
-import { type PskcKeyRecord, PskcDocumentReader } from '../../src/import/pskc/pskc-document.js';
+import { PskcDocumentReader } from '../../src/import/pskc/pskc-document.js';
+import type { PskcKeyRecord } from '../../src/import/pskc/pskc-record.js';
 
 /**
  * The shared PSKC corpus: `shared/` stands beside the repository (`../shared` from its root), on a

@@ -37,10 +37,10 @@ describe('migrate and first start on PostgreSQL', { skip }, () => {
   test('migrate applies the pending migrations and prints them; a second run has nothing to apply', () => {
     const first = otpgate(['migrate']);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /^applied 0001_initial_schema\napplied 0002_directory\napplied 0003_serial_per_account\nPostgreSQL is now at 0003_serial_per_account\n$/);
+    assert.match(first.stdout, /^applied 0001_initial_schema\napplied 0002_directory\napplied 0003_serial_per_account\napplied 0004_group_restrictions\napplied 0005_notifications\nPostgreSQL is now at 0005_notifications\n$/);
     const second = otpgate(['migrate']);
     assert.equal(second.status, 0, second.stderr);
-    assert.match(second.stdout, /^nothing to apply: PostgreSQL is up to date \(3 migrations, latest 0003_serial_per_account\)\n$/);
+    assert.match(second.stdout, /^nothing to apply: PostgreSQL is up to date \(5 migrations, latest 0005_notifications\)\n$/);
   });
 
   test('serve initialises the migrated, empty database once; a restart does not initialise again', async () => {

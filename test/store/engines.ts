@@ -24,6 +24,8 @@ export interface EngineCase {
 
 export interface StartOptions {
   schemaAt?: string;
+  /** More environment for the installation (settings such as OTPGATE_WEBHOOK_ALLOW_PRIVATE). */
+  env?: Record<string, string>;
 }
 
 export interface TestInstallation {
@@ -39,7 +41,7 @@ export interface TestInstallation {
 
 async function startInstallation(databaseUrl: string | undefined, dropDatabase: () => Promise<void>, options: StartOptions = {}): Promise<TestInstallation> {
   const dir = await mkdtemp(join(tmpdir(), 'otpgate-store-'));
-  const env: NodeJS.ProcessEnv = { OTPGATE_DATA_DIR: join(dir, 'data'), OTPGATE_SCRYPT_LOG2N: '10', OTPGATE_DB_POOL_SIZE: '10' };
+  const env: NodeJS.ProcessEnv = { OTPGATE_DATA_DIR: join(dir, 'data'), OTPGATE_SCRYPT_LOG2N: '10', OTPGATE_DB_POOL_SIZE: '10', ...options.env };
   if (databaseUrl) env.OTPGATE_DATABASE_URL = databaseUrl;
   const config = loadConfig(env);
   if (options.schemaAt !== undefined) {

@@ -68,6 +68,7 @@ export const tokenCommands: CommandGroup = (program, cli) => {
             ...(options.password !== undefined ? { password: options.password } : {}),
             dryRun: options.dryRun ?? false,
             allowShortSecrets: options.allowShortSecrets ?? false,
+            maxBytes: instance.config.importLimitBytes,
             onProgress: (p) => progress.update(`${p.phase}: ${p.keysRead} keys read, ${p.imported} written, ${p.skipped} skipped`),
           })
           .finally(() => progress.done());

@@ -47,6 +47,7 @@ export async function authCheckRoutes(plain: FastifyInstance): Promise<void> {
         // The caller's own address is the application's, shared by all its users: only an address the
         // application passes as clientIp is an end user's, with a back-off of its own.
         clientIpIsEndUser: clientIp !== undefined,
+        channel: 'api',
       });
       if (outcome.reason === 'throttled') {
         throw new ServiceError('too_many_attempts', 'too many failed attempts; retry later', { retryAfterSeconds: outcome.retryAfterSeconds });

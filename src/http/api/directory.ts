@@ -1,4 +1,5 @@
-// The account's directory (LDAP, Active Directory): GET|PUT|DELETE /directory, POST /directory/test. Admin scope.
+// The account's directory (LDAP, Active Directory): GET|PUT|DELETE /directory, POST /directory/test and
+// /directory/sync. Admin scope.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -41,6 +42,7 @@ const DirectoryView = Type.Object(
     groupAttribute: Type.String(),
     startTls: Type.Boolean(),
     caSubject: Type.Union([Type.String(), Type.Null()]),
+    caPem: Type.Union([Type.String(), Type.Null()], { description: 'The CA certificate (PEM), or null for the system CAs' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
   { description: 'The directory; never its bind password' },
@@ -53,11 +55,41 @@ const TestResult = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
+const SyncBody = Type.Object(
+  {
+    dryRun: Type.Optional(Type.Boolean({ description: 'Plan only: nothing is applied' })),
+    force: Type.Optional(Type.Boolean({ description: 'Apply even a plan that disables more than 10 users and 10% of the directory users' })),
+  },
+  { additionalProperties: false, description: 'A JSON object: `{}` plans and applies' },
+);
+
+const Names = Type.Array(Type.String());
+const SyncReportView = Type.Object(
+  {
+    applied: Type.Boolean({ description: 'True when the plan was applied (all of it, in one transaction)' }),
+    refused: Type.Union([Type.String(), Type.Null()], { description: 'Why nothing was applied (the safety limit), or null' }),
+    plan: Type.Object({
+      create: Type.Array(Type.Object({ username: Type.String(), displayName: Type.Union([Type.String(), Type.Null()]), email: Type.Union([Type.String(), Type.Null()]), groups: Names })),
+      update: Type.Array(
+        Type.Object({
+          username: Type.String(),
+          changes: Type.Object({ displayName: Type.Optional(Type.String()), email: Type.Optional(Type.Union([Type.String(), Type.Null()])), groups: Type.Optional(Names), dn: Type.Optional(Type.String()) }),
+        }),
+      ),
+      disable: Type.Array(Type.Object({ username: Type.String(), reason: Type.Union([Type.Literal('gone_from_directory'), Type.Literal('disabled_in_directory')]) })),
+      enable: Type.Array(Type.Object({ username: Type.String() })),
+      skipped: Type.Array(Type.Object({ username: Type.String(), reason: Type.String() })),
+      directoryUsers: Type.Integer({ description: "The account's directory users before the sync" }),
+    }),
+  },
+  { description: 'What the sync planned, and whether it was applied' },
+);
+
 const errors = { '4xx': ErrorResponse };
 
 export function directoryRoutes(plain: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
-  const { directories } = app.otpgate;
+  const { directories, directorySync } = app.otpgate;
   const tags = ['directory'];
 
   app.get(
@@ -87,6 +119,36 @@ export function directoryRoutes(plain: FastifyInstance, _options: unknown, done:
     '/directory/test',
     { schema: { summary: 'Bind with the service account, count the users the filter finds and name one', tags, response: { 200: TestResult, ...errors } } },
     async (request) => directories.test(actorOf(request), await adminAccount(app, request)),
+  );
+
+  app.post(
+    '/directory/sync',
+    {
+      schema: {
+        summary: 'Plan a sync with the directory and apply it (dryRun: plan only); over the safety limit nothing is applied unless force',
+        tags,
+        body: SyncBody,
+        response: { 200: SyncReportView, ...errors },
+      },
+    },
+    async (request) => {
+      const { dryRun = false, force = false } = request.body;
+      const report = await directorySync.sync(actorOf(request), await adminAccount(app, request), { dryRun, force });
+      const { plan } = report;
+      // Internal user ids and DNs of people to create stay inside; the rest is what the command prints.
+      return {
+        applied: report.applied,
+        refused: report.refused,
+        plan: {
+          create: plan.create.map((p) => ({ username: p.username, displayName: p.displayName, email: p.email, groups: p.groups })),
+          update: plan.update.map((u) => ({ username: u.username, changes: u.changes })),
+          disable: plan.disable.map((d) => ({ username: d.username, reason: d.reason })),
+          enable: plan.enable.map((e) => ({ username: e.username })),
+          skipped: plan.skipped,
+          directoryUsers: plan.directoryUsers,
+        },
+      };
+    },
   );
   done();
 }

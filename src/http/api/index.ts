@@ -11,6 +11,8 @@ import { readSessionCookie } from '../../web/session-cookie.js';
 import { auditRoutes } from './audit.js';
 import { authCheckRoutes } from './auth-check.js';
 import { directoryRoutes } from './directory.js';
+import { groupRoutes } from './groups.js';
+import { webhookRoutes } from './webhooks.js';
 import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 
@@ -79,6 +81,8 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
   await app.register(tokenRoutes);
   await app.register(auditRoutes);
   await app.register(directoryRoutes);
+  await app.register(groupRoutes);
+  await app.register(webhookRoutes);
   app.setNotFoundHandler(sendNotFound);
 }
 

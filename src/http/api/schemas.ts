@@ -3,6 +3,7 @@
 // only used here.
 import { Type } from '@sinclair/typebox';
 import { ACCESS_ACTIONS } from '../../core/access-rule.js';
+import { RESTRICTION_SOURCES } from '../../core/restriction-precedence.js';
 import { SIGN_IN_RESULTS } from '../../core/sign-in-decision.js';
 import { oneOf, RoleSchema, TokenStatusSchema, TokenViewSchema, UserViewSchema } from '../../services/views.js';
 
@@ -30,6 +31,7 @@ export const NewUserBody = Type.Object(
     password: Type.String({ minLength: 1, maxLength: 1024, writeOnly: true }),
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
     role: Type.Optional(RoleSchema),
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()], { description: 'Where notifications for the user are mailed' })),
   },
   { additionalProperties: false },
 );
@@ -39,6 +41,7 @@ export const UserPatchBody = Type.Object(
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
     role: Type.Optional(RoleSchema),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, writeOnly: true })),
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()], { description: 'null removes it; a directory user\'s is the directory\'s' })),
     disabled: Type.Optional(Type.Boolean({ description: 'true disables the user (every sign-in refused, sessions ended); false enables them' })),
   },
   { additionalProperties: false, description: 'Only these fields can change; anything else is refused' },
@@ -55,7 +58,22 @@ export const RestrictionBody = Type.Object({ rules: Type.Array(Rule, { maxItems:
 export const RestrictionView = Type.Object({
   rules: Type.Array(Rule),
   default: Action,
-  source: Type.Union([Type.Literal('user'), Type.Literal('account'), Type.Literal('none')]),
+  source: oneOf(RESTRICTION_SOURCES, { description: "Why it applies: the user's own, their groups' (`groups`), the account-wide one, or none (everything allowed)" }),
+  groups: Type.Array(Type.String(), { description: "With source `group`: the user's groups whose restrictions apply; with several, `rules` is their combination (for each address the strictest action wins)" }),
+});
+
+export const GroupParams = Type.Object({ group: Type.String({ minLength: 1, maxLength: 200, description: 'A group name as the directory gives it (compared ignoring case)' }) });
+export const GroupRestrictionView = Type.Object({
+  group: Type.String(),
+  rules: Type.Array(Rule),
+  default: Action,
+  members: Type.Integer({ description: "The account's users that carry the group now" }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export const GroupView = Type.Object({
+  group: Type.String(),
+  members: Type.Integer(),
+  restriction: Type.Union([Type.Object({ rules: Type.Array(Rule), default: Action }), Type.Null()]),
 });
 
 export const CheckBody = Type.Object(

@@ -80,7 +80,7 @@ export async function userRoutes(plain: FastifyInstance): Promise<void> {
 
   app.get(
     '/users/:username/restrictions',
-    { schema: { summary: "The IP restriction in force for the user (their own, else the account's)", tags, params: UserParams, response: { 200: RestrictionView, ...errors } } },
+    { schema: { summary: "The IP restriction in force for the user and why: their own, else their groups', else the account's", tags, params: UserParams, response: { 200: RestrictionView, ...errors } } },
     async (request) => restrictions.showForUser(await adminAccount(app, request), request.params.username),
   );
 

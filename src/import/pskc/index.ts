@@ -1,2 +1,2 @@
 // The PSKC (RFC 6030) seed-file reader. Callers need only readPskc and its option types.
-export { readPskc, DEFAULT_MAX_BYTES, type PskcCredentials, type PskcOptions } from './pskc-reader.js';
+export { readPskc, type PskcCredentials, type PskcOptions } from './pskc-reader.js';

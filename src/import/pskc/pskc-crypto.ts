@@ -145,6 +145,8 @@ export class PskcDecryptor {
   private encryptionKey: Buffer | null = null;
   private macKeyBytes: Buffer | null = null;
   private macHash: string | null = null;
+  /** Values whose ValueMAC matched: once there is one, the credentials are known to be right. */
+  private verifiedValues = 0;
   private readonly cipherCache = new Map<string, CipherSpec | null>();
 
   constructor(
@@ -156,19 +158,41 @@ export class PskcDecryptor {
    * The plaintext of an EncryptedValue. `algorithm` is its EncryptionMethod (else the container's);
    * `mac` its ValueMAC, checked first as RFC 6030 §6.1.1 asks.
    */
-  decrypt(algorithm: string | null, cipherValue: Buffer, mac: Buffer | null, record: string): Buffer {
+  decrypt(algorithm: string | null, cipherValue: Buffer, mac: Buffer | null, record: string, serial: string | null = null): Buffer {
     const spec = this.cipher(algorithm ?? this.encryption.algorithm, record);
     const key = this.key(record);
     if (mac === null) return this.run(spec, key, cipherValue, record);
     const hash = this.hash(record);
     const macKey = this.macKey(record);
     // RFC 6030 §6.1.1: the MAC covers IV‖ciphertext, i.e. the CipherValue as written.
-    if (macMatches(hash, macKey, cipherValue, mac)) return this.run(spec, key, cipherValue, record);
-    // A wrong key usually fails here already (bad padding or key-wrap check): report it generically.
-    const plaintext = this.run(spec, key, cipherValue, record);
+    if (macMatches(hash, macKey, cipherValue, mac)) return this.verified(this.run(spec, key, cipherValue, record));
+    let plaintext: Buffer;
+    try {
+      // A wrong key usually fails here already (bad padding or key-wrap check): report it generically.
+      plaintext = this.run(spec, key, cipherValue, record);
+    } catch (error) {
+      throw this.damaged(record, serial) ?? error;
+    }
     // Older drafts (and ActivIdentity's files) MAC the plaintext instead.
-    if (macMatches(hash, macKey, plaintext, mac)) return plaintext;
-    throw new SeedFileError('bad_mac', 'the ValueMAC does not match: the value was altered, or the key is wrong', record);
+    if (macMatches(hash, macKey, plaintext, mac)) return this.verified(plaintext);
+    throw this.damaged(record, serial) ?? new SeedFileError('bad_mac', 'the ValueMAC does not match: the value was altered, or the key is wrong', record);
+  }
+
+  private verified(plaintext: Buffer): Buffer {
+    this.verifiedValues += 1;
+    return plaintext;
+  }
+
+  /**
+   * A value that fails its MAC after others verified under the same MAC key: the key is right, so this
+   * value was altered or damaged, and the refusal can name it (#11). Before any value verified, a failure
+   * cannot be told from a wrong key, and the caller keeps the generic answer.
+   */
+  private damaged(record: string, serial: string | null): SeedFileError | null {
+    if (this.verifiedValues === 0) return null;
+    const which = serial === null ? 'this value' : `the value of serial ${serial}`;
+    const before = this.verifiedValues === 1 ? 'the value before it verified' : `the ${this.verifiedValues} values before it verified`;
+    return new SeedFileError('damaged_value', `${which} does not match its ValueMAC, although ${before} under the same key: it was altered or damaged`, record);
   }
 
   private run(spec: CipherSpec, key: Buffer, data: Buffer, record: string): Buffer {

@@ -4,8 +4,9 @@
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../../core/hotp.js';
 import { normalizeSerial } from '../../core/serial.js';
 import type { ImportedKey, SkippedKey } from '../imported-key.js';
+import { shortSecretReason } from '../key-rules.js';
 import { keyAlgorithmKind } from './pskc-algorithms.js';
-import type { PskcKeyRecord } from './pskc-document.js';
+import type { PskcKeyRecord } from './pskc-record.js';
 
 export interface UsableKey {
   key: ImportedKey;
@@ -18,8 +19,6 @@ export interface UsableKey {
 
 export type KeyVerdict = { usable: UsableKey } | { skipped: SkippedKey };
 
-// RFC 4226 §4 R6: the shared secret should be at least 128 bits.
-const MIN_SECRET_BYTES = 16;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 // PIN usage modes in which the PIN becomes part of the passcode the server would have to check.
 const PIN_IN_PASSCODE_MODES = new Set(['prepend', 'append', 'algorithmic']);
@@ -91,12 +90,8 @@ export function judgeKey(record: PskcKeyRecord, allowShortSecrets: boolean): Key
     if (time < -MAX_SAFE || time > MAX_SAFE) return skip(`time origin ${time} is out of range`);
     timeOffsetInSeconds = Number(time);
   }
-  if (record.secret.length < MIN_SECRET_BYTES && !allowShortSecrets) {
-    return skip(
-      `secret is ${record.secret.length * 8} bits, shorter than the 128 bits RFC 4226 §4 requires; ` +
-        'import with the allowShortSecrets option to accept it',
-    );
-  }
+  const short = shortSecretReason(record.secret.length, allowShortSecrets);
+  if (short !== null) return skip(short);
 
   const key: ImportedKey = {
     serial,

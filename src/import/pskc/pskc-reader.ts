@@ -1,6 +1,7 @@
 // readPskc: the public entry point of the PSKC (RFC 6030) seed-file reader. It streams the input through
 // the document reader, judges each key as it arrives, and settles dates and shared serials at the end.
 // No file or network access happens here: the caller hands in the bytes and the clock (options.now).
+import { ImportSize } from '../import-limit.js';
 import { type ReadResult, SeedFileError, type SkippedKey } from '../imported-key.js';
 import type { PskcCredentials } from './pskc-crypto.js';
 import { PskcDocumentReader } from './pskc-document.js';
@@ -14,13 +15,12 @@ export interface PskcOptions {
   now: Date;
   /** Secrets shorter than 128 bits are skipped with a reason unless true. */
   allowShortSecrets?: boolean;
-  /** Default 64 MiB; larger input is refused with SeedFileError('resource_limit'). */
+  /** Default DEFAULT_IMPORT_LIMIT_BYTES (128 MiB); larger input is refused with SeedFileError('resource_limit'). */
   maxBytes?: number;
   /** Called with the number of keys read so far, every PROGRESS_INTERVAL keys and at the end. */
   onProgress?: (keysRead: number) => void;
 }
 
-export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const PROGRESS_INTERVAL = 1000;
 
 /**
@@ -28,7 +28,7 @@ const PROGRESS_INTERVAL = 1000;
  * SeedFileError when the file as a whole must be refused (README, "Seed files").
  */
 export async function readPskc(input: AsyncIterable<Buffer | string>, credentials: PskcCredentials, options: PskcOptions): Promise<ReadResult> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const size = new ImportSize(options.maxBytes);
   const allowShortSecrets = options.allowShortSecrets ?? false;
   const onProgress = options.onProgress;
   const usable: UsableKey[] = [];
@@ -43,13 +43,9 @@ export async function readPskc(input: AsyncIterable<Buffer | string>, credential
   });
   // fatal: invalid UTF-8 is a malformed file, not something to replace silently. The decoder drops a BOM.
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  let bytesRead = 0;
   let first = true;
   for await (const chunk of input) {
-    bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    if (bytesRead > maxBytes) {
-      throw new SeedFileError('resource_limit', `the file is larger than the ${maxBytes}-byte limit`);
-    }
+    size.add(chunk);
     let text = typeof chunk === 'string' ? chunk : decodeUtf8(decoder, chunk);
     if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (text.length > 0) first = false;
