@@ -8,6 +8,9 @@ import { initInstance, migrateDatabase, openInstance, type Instance } from '../r
 import { accountCommands } from './commands/account.js';
 import { apiKeyCommands } from './commands/apikey.js';
 import { auditCommands } from './commands/audit.js';
+import { backupCommands } from './commands/backup.js';
+import { reportCommands } from './commands/report.js';
+import { webhookCommands } from './commands/webhook.js';
 import { checkCommand } from './commands/check.js';
 import { directoryCommands } from './commands/directory.js';
 import type { Cli, CommandGroup } from './commands/command.js';
@@ -17,7 +20,7 @@ import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
 import { processIo, refuseIllFormedArguments, UsageError, type CommandIo } from './io.js';
 
-const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands];
+const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands, webhookCommands, reportCommands, backupCommands];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -140,6 +143,8 @@ export async function main(argv: string[], io: CommandIo = processIo, env: NodeJ
   };
   const cli: Cli = {
     io,
+    env,
+    setCode,
     action:
       (run) =>
       async (...args) => {

@@ -23,6 +23,7 @@ export const checkCommand: CommandGroup = (program, cli) => {
           password: options.password,
           passcode: options.otp ?? null,
           actor: { name: 'cli', accountId: null, clientIp: options.ip ?? null },
+          channel: 'cli',
         });
         // A back-off is not a wrong passcode: like the API's 429 it says so, and when to try again.
         if (outcome.reason === 'throttled') {

@@ -15,6 +15,10 @@ export interface Cli {
   io: CommandIo;
   /** An action over the opened installation; its result is the process's exit code. */
   action<A extends unknown[]>(run: (ctx: CommandContext, ...args: A) => Promise<number>): (...args: A) => Promise<void>;
+  /** The environment the configuration comes from (for a command that works without an open installation). */
+  env: NodeJS.ProcessEnv;
+  /** Sets the exit code of a command that works without an open installation. */
+  setCode(code: number): void;
 }
 
 /** A command group (`token`, `user`, …) adds its command and subcommands to the program. */
