@@ -13,7 +13,7 @@ after(async () => f?.close());
 
 const get = async (url: string) => {
   const response = await call(f.app, 'GET', url, { key: f.keys.admin });
-  return { status: response.statusCode, json: response.json() as { tokens?: { serial: string; username: string | null }[]; users?: { username: string }[]; error?: { code: string } } };
+  return { status: response.statusCode, json: response.json<{ tokens?: { serial: string; username: string | null }[]; users?: { username: string }[]; error?: { code: string } }>() };
 };
 
 test('unused tokens: listed after N days without a sign-in, gone once the token signs someone in', async () => {
