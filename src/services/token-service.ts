@@ -30,6 +30,7 @@ import { findUserById } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
+import { associateBulk, type BulkReport } from './bulk-associate.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { matchConsecutivePasscodes, matchPasscode } from './passcode-match.js';
@@ -196,6 +197,11 @@ export class TokenService {
     if (!bound) return refuse(new ServiceError('conflict', `token ${serial} changed meanwhile; try again`), 'lost race');
     await this.audit.record(actor, { action: 'token.associate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: serial });
     return this.ofUser(account, user.username);
+  }
+
+  /** Many associations from one CSV file (`username,serial[,otp]`): all or none (bulk-associate.ts). */
+  async associateBulk(actor: Actor, account: AccountRow, csv: string, options: { dryRun: boolean }): Promise<BulkReport> {
+    return associateBulk(this.ctx, this.audit, actor, account, csv, options);
   }
 
   /**

@@ -191,6 +191,19 @@ for (const engine of await engineCases()) {
       await assert.rejects(services.tokens.history(other, dis.serial), refusedWith('token_not_found'));
     });
 
+    test('associate-bulk: all lines or none, the bad line named; a line without a passcode is unproven', async () => {
+      const bulk = Array.from({ length: 3 }, (_, i) => ({ serial: `66300000000${10 + i}`, secretHex: randomSecretHex() }));
+      await importTokens(services, account, bulk);
+      for (const name of ['tl-b0', 'tl-b1', 'tl-b2']) await services.users.create(OPERATOR, account, { username: name, password: PASSWORD, role: 'user' });
+      const lines = [`tl-b0,${bulk[0]!.serial},${oathCode(bulk[0]!.secretHex, 0)}`, `tl-b1,${bulk[1]!.serial}`, `tl-b2,${bulk[2]!.serial},${oathCode(bulk[2]!.secretHex, 50)}`];
+      await assert.rejects(services.tokens.associateBulk(OPERATOR, account, lines.join('\n'), { dryRun: false }), (error: unknown) => error instanceof ServiceError && /^line 3: /.test(error.message));
+      assert.deepEqual((await services.tokens.list(account, { q: '663' })).map((t) => t.status), ['available', 'available', 'available'], 'nothing associated');
+      lines[2] = `tl-b2,${bulk[2]!.serial},${oathCode(bulk[2]!.secretHex, 3)}`;
+      const report = await services.tokens.associateBulk(OPERATOR, account, lines.join('\n'), { dryRun: false });
+      assert.deepEqual(report.associated.map((a) => a.proven), [true, false, true]);
+      assert.deepEqual((await services.tokens.list(account, { q: '663' })).map((t) => [t.status, t.username, t.counter]), [['associated', 'tl-b0', 1], ['associated', 'tl-b1', 0], ['associated', 'tl-b2', 4]]);
+    });
+
     test('the audit chain is whole after all of it', async () => {
       assert.equal((await services.audit.verify()).brokenAt, null);
     });

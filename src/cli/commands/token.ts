@@ -1,4 +1,4 @@
-// otpgate token import|list|show|associate|resync|disassociate|unlock
+// otpgate token import|list|show|associate|resync|disassociate|unlock (and token-life.ts's commands)
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
 import { IMPORT_FORMATS, type ImportFormat, type ImportReport } from '../../services/import-service.js';
@@ -7,6 +7,7 @@ import type { TokenView } from '../../services/views.js';
 import { Option } from 'commander';
 import { printJson, printTable, progressLine, UsageError, type CommandIo } from '../io.js';
 import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
+import { printHistory, tokenLifeCommands } from './token-life.js';
 
 function printToken(io: CommandIo, token: TokenView): void {
   printTable(io, ['FIELD', 'VALUE'], [
@@ -21,6 +22,9 @@ function printToken(io: CommandIo, token: TokenView): void {
     ['locked at', token.lockedAt],
     ['manufacturer', token.manufacturer],
     ['model', token.model],
+    ['valid from', token.validFrom],
+    ['valid until', token.validUntil],
+    ['retired', token.retiredAt === null ? null : `${token.retiredAt} (${token.retiredReason ?? 'no reason'})`],
   ]);
 }
 
@@ -94,15 +98,20 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     );
   token
     .command('show')
-    .description('show one token')
+    .description('show one token and its history')
     .argument('<serial>', "the token's serial number")
     .option(...ACCOUNT_OPTION)
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { account?: string; json?: boolean }) => {
-        const shown = await instance.services.tokens.show(await instance.services.accounts.resolve(OPERATOR, options.account), serial);
-        if (options.json) printJson(io, shown);
-        else printToken(io, shown);
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const shown = await instance.services.tokens.show(account, serial);
+        const history = await instance.services.tokens.history(account, serial);
+        if (options.json) printJson(io, { ...shown, history: history.events });
+        else {
+          printToken(io, shown);
+          printHistory(io, history);
+        }
         return 0;
       }),
     );
@@ -163,4 +172,5 @@ export const tokenCommands: CommandGroup = (program, cli) => {
         return 0;
       }),
     );
+  tokenLifeCommands(token, cli);
 };
