@@ -11,6 +11,7 @@ import {
   bindToken,
   findTokenBySerial,
   findTokenOfUser,
+  countTokens,
   listTokens,
   listTokensSealedAs,
   recordTokenFailure,
@@ -51,6 +52,22 @@ export function requirePasscode(passcode: string, digits: number, field = 'otp')
 /** Ends a user's console sessions: after a disassociation or a lock, they must sign in again. */
 export async function endSessionsOf(ctx: ServiceContext, userId: number): Promise<void> {
   await deleteSessionsOfUser(ctx.db, userId);
+}
+
+export interface TokenQuery {
+  status?: TokenRow['status'];
+  /** The serial's start. */
+  q?: string;
+  limit?: number;
+  offset?: number;
+}
+
+function tokenFilter(account: AccountRow, query: TokenQuery): { accountId: number; status?: TokenRow['status']; serialPrefix?: string } {
+  return {
+    accountId: account.id,
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.q ? { serialPrefix: normalizeSerial(query.q) ?? query.q.trim() } : {}),
+  };
 }
 
 export class TokenService {
@@ -111,15 +128,18 @@ export class TokenService {
     return token;
   }
 
-  async list(account: AccountRow, query: { status?: TokenRow['status']; q?: string; limit?: number; offset?: number } = {}): Promise<TokenView[]> {
+  async list(account: AccountRow, query: TokenQuery = {}): Promise<TokenView[]> {
     const rows = await listTokens(this.ctx.db, {
-      accountId: account.id,
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.q ? { serialPrefix: normalizeSerial(query.q) ?? query.q.trim() } : {}),
+      ...tokenFilter(account, query),
       ...(query.limit !== undefined ? { limit: query.limit } : {}),
       ...(query.offset !== undefined ? { offset: query.offset } : {}),
     });
     return rows.map((row) => toTokenView(row, row.username));
+  }
+
+  /** How many tokens of the account match the filter (the list's total). */
+  count(account: AccountRow, query: Omit<TokenQuery, 'limit' | 'offset'> = {}): Promise<number> {
+    return countTokens(this.ctx.db, tokenFilter(account, query));
   }
 
   async show(account: AccountRow, serialInput: string): Promise<TokenView> {
