@@ -49,6 +49,8 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
       },
     },
     strictTransportSecurity: config.secureCookies,
+    // The Referer within the site only: a form sent after its session expired returns to its page after sign-in.
+    referrerPolicy: { policy: 'same-origin' },
   });
   await app.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
 
