@@ -8,7 +8,7 @@ import { csrfTokensEqual } from '../services/session-service.js';
 import { adminOf } from './admin-guard.js';
 import { statusLabel } from './forms.js';
 import { offsetOf, pagerOf } from './pager.js';
-import { formatTime, renderPage } from './render.js';
+import { formatTime, renderPage, sentence } from './render.js';
 import { refuseCsrf } from './message-pages.js';
 import { type ImportUpload, readImportUpload } from '../web/import-upload.js';
 
@@ -65,7 +65,7 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
         if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_ERR_CTP_BODY_TOO_LARGE') return inventoryPage(request, reply, { importError: 'The file is over the size limit; nothing was imported.' }, 413);
         throw error;
       }
-      return inventoryPage(request, reply, { importError: error.message }, error.status);
+      return inventoryPage(request, reply, { importError: sentence(error.message) }, error.status);
     }
     if (upload.outcome === 'refused' || !csrfTokensEqual(csrfToken, upload.fields._csrf)) return refuseCsrf(reply);
     if (upload.outcome === 'no_file') return inventoryPage(request, reply, { importError: 'Choose a seed file to import.' }, 400);
