@@ -1,5 +1,4 @@
-// Command-line plumbing: usage errors, output as tables or JSON, prompts, progress on a terminal.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+// Command-line plumbing (commander parses the arguments, main.ts): usage errors, output as tables or JSON, prompts, progress on a terminal.
 import { createInterface } from 'node:readline';
 import { textProblem } from '../core/text.js';
 
@@ -15,8 +14,6 @@ export interface CommandIo {
 }
 
 export const processIo: CommandIo = { out: process.stdout, err: process.stderr, input: process.stdin };
-
-type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * Refuses arguments that are not text to store as given: a lone surrogate or a NUL (see core/text.ts), or
@@ -80,19 +77,6 @@ function readLineBytes(input: NodeJS.ReadableStream): Promise<Buffer | null> {
     input.on('error', onError);
     input.resume();
   });
-}
-
-/** node:util parseArgs, with unknown options and missing values reported as usage errors. */
-export function parse<O extends Options>(args: string[], options: O, positionals: { min: number; max: number; usage: string }) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\nusage: ${positionals.usage}`);
-  }
-  const count = parsed.positionals.length;
-  if (count < positionals.min || count > positionals.max) throw new UsageError(`usage: ${positionals.usage}`);
-  return parsed;
 }
 
 export function printJson(io: CommandIo, value: unknown): void {

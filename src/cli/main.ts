@@ -1,75 +1,31 @@
-// The otpgate command line: parses arguments, calls the services, sets the exit code.
-// 0 success (for `check`: accept), 1 a refused operation or any other result, 2 bad usage.
-import { MasterKeyError } from '../crypto/master-key.js';
-import { SeedFileError } from '../import/imported-key.js';
+// The otpgate command line: commander parses the arguments and answers --help, `help TOPIC` and --version;
+// the actions call the services. Exit codes: 0 success (for `check`: accept), 1 a refused operation or any
+// other result, 2 bad usage (commander's errors, and UsageError from an action).
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../runtime/config.js';
 import { initInstance, migrateDatabase, openInstance, type Instance } from '../runtime/instance.js';
-import { ServiceError } from '../services/errors.js';
 import { accountCommands } from './commands/account.js';
 import { apiKeyCommands } from './commands/apikey.js';
 import { auditCommands } from './commands/audit.js';
+import { backupCommands } from './commands/backup.js';
+import { reportCommands } from './commands/report.js';
+import { webhookCommands } from './commands/webhook.js';
 import { checkCommand } from './commands/check.js';
 import { directoryCommands } from './commands/directory.js';
-import { UsageErrorFor, type CommandGroup } from './commands/command.js';
+import type { Cli, CommandGroup } from './commands/command.js';
 import { radiusCommands } from './commands/radius.js';
 import { restrictionCommands } from './commands/restriction.js';
 import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
-import { parse, processIo, refuseIllFormedArguments, UsageError, type CommandIo } from './io.js';
+import { processIo, refuseIllFormedArguments, UsageError, type CommandIo } from './io.js';
 
-const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands];
+const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands, webhookCommands, reportCommands, backupCommands];
 
-/** Commands that manage their own process (a server) instead of running once. */
-export interface ExtraCommand {
-  name: string;
-  summary: string;
-  usage: string[];
-  run(config: Config, args: string[], io: CommandIo): Promise<number>;
-}
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const extraCommands: ExtraCommand[] = [
-  {
-    name: 'serve',
-    summary: 'run the HTTP server (and RADIUS when configured)',
-    usage: ['serve    run the server; a fresh data directory is initialised first (the first admin is printed once)'],
-    async run(config, args, io) {
-      parse(args, {}, { min: 0, max: 0, usage: 'serve' });
-      // Loaded only here, so that other commands do not pay for the web framework's start-up.
-      const { serve } = await import('../runtime/serve.js');
-      return serve(config, io);
-    },
-  },
-  {
-    name: 'migrate',
-    summary: 'apply pending database migrations',
-    usage: ['migrate  apply pending schema migrations (SQLite or OTPGATE_DATABASE_URL) and print them'],
-    async run(config, args, io) {
-      parse(args, {}, { min: 0, max: 0, usage: 'migrate' });
-      const { applied, current } = await migrateDatabase(config);
-      const where = config.databaseUrl ? 'PostgreSQL' : config.sqlitePath;
-      for (const name of applied) io.out.write(`applied ${name}\n`);
-      io.out.write(
-        applied.length === 0
-          ? `nothing to apply: ${where} is up to date (${current.length} migration${current.length === 1 ? '' : 's'}, latest ${current.at(-1) ?? 'none'})\n`
-          : `${where} is now at ${current.at(-1) ?? 'none'}\n`,
-      );
-      return 0;
-    },
-  },
-];
-
-function help(): string {
-  const lines = ['usage: otpgate COMMAND ...', '', 'commands:'];
-  lines.push('  init [--admin NAME]    create the database, the master key, the account "default" and its first admin');
-  for (const command of extraCommands) lines.push(...command.usage.map((u) => `  ${u}`));
-  for (const group of GROUPS) lines.push(...group.usage.map((u) => `  ${u}`));
-  lines.push('', 'Configuration comes from OTPGATE_* environment variables (see README.md).');
-  return lines.join('\n');
-}
-
-async function init(config: Config, args: string[], io: CommandIo): Promise<number> {
-  const { values } = parse(args, { admin: { type: 'string' } }, { min: 0, max: 0, usage: 'init [--admin NAME]' });
-  const { instance, result } = await initInstance(config, values.admin ? { adminName: values.admin } : {});
+async function init(config: Config, adminName: string | undefined, io: CommandIo): Promise<number> {
+  const { instance, result } = await initInstance(config, adminName ? { adminName } : {});
   await instance.close();
   if (!result.firstAdmin) {
     io.out.write(`already initialised (${config.databaseUrl ? 'PostgreSQL' : config.sqlitePath}); nothing changed\n`);
@@ -87,35 +43,132 @@ async function init(config: Config, args: string[], io: CommandIo): Promise<numb
   return 0;
 }
 
-export async function main(argv: string[], io: CommandIo = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [name, ...args] = argv;
-  let instance: Instance | undefined;
-  try {
-    refuseIllFormedArguments(argv);
-    if (!name || name === '--help' || name === '-h' || name === 'help') {
-      (name ? io.out : io.err).write(`${help()}\n`);
-      return name ? 0 : 2;
-    }
-    const config = loadConfig(env);
-    if (name === 'init') return await init(config, args, io);
-    const extra = extraCommands.find((c) => c.name === name);
-    if (extra) return await extra.run(config, args, io);
-    const group = GROUPS.find((g) => g.name === name);
-    if (!group) throw new UsageError(`unknown command "${name}"\n\n${help()}`);
-    if (args[0] === '--help' || args[0] === '-h') throw new UsageErrorFor(group);
-    instance = await openInstance(config);
-    return await group.run({ instance, io }, args);
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof UsageErrorFor) {
-      io.err.write(`${error.message}\n`);
+async function migrate(config: Config, io: CommandIo): Promise<number> {
+  const { applied, current } = await migrateDatabase(config);
+  const where = config.databaseUrl ? 'PostgreSQL' : config.sqlitePath;
+  for (const name of applied) io.out.write(`applied ${name}\n`);
+  io.out.write(
+    applied.length === 0
+      ? `nothing to apply: ${where} is up to date (${current.length} migration${current.length === 1 ? '' : 's'}, latest ${current.at(-1) ?? 'none'})\n`
+      : `${where} is now at ${current.at(-1) ?? 'none'}\n`,
+  );
+  return 0;
+}
+
+/** The whole command tree, built anew for each run (main may be called many times in one process). */
+function program(io: CommandIo, env: NodeJS.ProcessEnv, cli: Cli, setCode: (code: number) => void): Command {
+  const root = new Command('otpgate')
+    .description('otpgate: hardware OTP tokens (HOTP), their users, access restrictions and sign-in')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .helpCommand('help [command]', 'show the help of a command')
+    // Settings made here are inherited by every command added below.
+    .exitOverride()
+    .enablePositionalOptions()
+    .configureOutput({
+      writeOut: (text) => io.out.write(text),
+      writeErr: (text) => io.err.write(text),
+      outputError: (text, write) => write(text.replace(/^error: /, 'otpgate: ')),
+    })
+    .addHelpText(
+      'after',
+      '\nEvery command answers --help (or: otpgate help COMMAND [SUBCOMMAND]). Without --account a command acts on the account "default".\n' +
+        'Exit codes: 0 success (for check: accept), 1 a refused operation or any other result, 2 bad usage.\n' +
+        'Configuration comes from OTPGATE_* environment variables (see README.md).\n',
+    );
+  root
+    .command('init')
+    .description('create the database, the master key, the account "default" and its first admin (its password is printed once)')
+    .option('--admin <name>', 'the first admin\'s user name (default: "admin")')
+    .action(async (options: { admin?: string }) => setCode(await init(loadConfig(env), options.admin, io)));
+  root
+    .command('serve')
+    .description('run the HTTP server (and RADIUS when configured); a fresh data directory is initialised first')
+    .action(async () => {
+      // Loaded only here, so that other commands do not pay for the web framework's start-up.
+      const { serve } = await import('../runtime/serve.js');
+      setCode(await serve(loadConfig(env), io));
+    });
+  root
+    .command('migrate')
+    .description('apply pending schema migrations (SQLite or OTPGATE_DATABASE_URL) and print them')
+    .action(async () => setCode(await migrate(loadConfig(env), io)));
+  for (const group of GROUPS) group(root, cli);
+  hintEachCommand(root);
+  return root;
+}
+
+/** After a usage error, each command points at its own help. */
+function hintEachCommand(command: Command): void {
+  command.showHelpAfterError(usageHint(command));
+  for (const sub of command.commands) hintEachCommand(sub);
+}
+
+function usageHint(command: Command): string {
+  return `(run "${fullName(command)} --help" for usage)`;
+}
+
+/**
+ * `otpgate help TOPIC...`: the help of `otpgate TOPIC...` (commander's own help command takes one topic, and
+ * answers an unknown one with the general help and exit 0).
+ */
+function helpTopic(root: Command, topics: string[], io: CommandIo): number {
+  let command = root;
+  for (const topic of topics) {
+    const sub = command.commands.find((c) => c.name() === topic || c.aliases().includes(topic));
+    if (!sub) {
+      io.err.write(`otpgate: no command "${`${fullName(command)} ${topic}`.replace(/^otpgate /, '')}"\n(run "${fullName(command)} --help" for the commands)\n`);
       return 2;
     }
-    if (error instanceof ServiceError || error instanceof MasterKeyError || error instanceof SeedFileError) {
-      io.err.write(`otpgate: ${error.message}\n`);
-      return 1;
-    }
+    command = sub;
+  }
+  command.outputHelp();
+  return 0;
+}
+
+/** `otpgate token associate` for that command. */
+function fullName(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+export async function main(argv: string[], io: CommandIo = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let instance: Instance | undefined;
+  let code = 0;
+  /** The command whose action runs, for the hint after a usage error found by the action itself. */
+  let running: Command | undefined;
+  const setCode = (value: number) => {
+    code = value;
+  };
+  const cli: Cli = {
+    io,
+    env,
+    setCode,
+    action:
+      (run) =>
+      async (...args) => {
+        // commander passes the command last, after the arguments and the options.
+        running = args.at(-1) as Command;
+        instance = await openInstance(loadConfig(env));
+        code = await run({ instance, io }, ...args);
+      },
+  };
+  try {
+    refuseIllFormedArguments(argv);
+    const root = program(io, env, cli, setCode);
+    if (argv[0] === 'help' && argv.length > 1) return helpTopic(root, argv.slice(1), io);
+    await root.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    // commander has printed its message (or the help, or the version) already.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    // A usage error exits 2; a refused operation (ServiceError, a seed file's or the master key's error) and
+    // anything else exit 1.
     io.err.write(`otpgate: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    if (!(error instanceof UsageError)) return 1;
+    if (running) io.err.write(`${usageHint(running)}\n`);
+    return 2;
   } finally {
     await instance?.close();
   }

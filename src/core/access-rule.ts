@@ -127,6 +127,16 @@ export function validateRestriction(input: { rules: { cidr: string; action: stri
   return { restriction: { rules, default: defaultAction }, errors };
 }
 
+/**
+ * A field key of `validateRestriction`'s errors as people count rules, from 1: `rules[1].cidr` is "rule 2
+ * (network)". The keys stay as they are (the API's `details.fields`, the console's form fields).
+ */
+export function restrictionFieldLabel(key: string): string {
+  const match = /^rules\[(\d+)\]\.(cidr|action)$/.exec(key);
+  if (!match) return key === 'default' ? 'default action' : key;
+  return `rule ${Number(match[1]) + 1} (${match[2] === 'cidr' ? 'network' : 'action'})`;
+}
+
 export interface AccessDecision {
   action: AccessAction;
   /** The rule that decided, or null when the default action applied. */

@@ -15,6 +15,7 @@ import { canonicalIp } from './client-ip.js';
 import { sendError } from './errors.js';
 import { renderNotFound } from '../console/message-pages.js';
 import { findTextProblem } from '../core/text.js';
+import { textLogStream } from './text-log.js';
 import { ServiceError } from '../services/errors.js';
 
 declare module 'fastify' {
@@ -71,8 +72,13 @@ function isApiPath(url: string): boolean {
   return path === '/api' || path.startsWith('/api/');
 }
 
+/** How the log on standard output is written: as configured, else text on a terminal and JSON otherwise. */
+export function logFormat(config: Config): 'json' | 'text' {
+  return config.logFormat ?? (process.stdout.isTTY ? 'text' : 'json');
+}
+
 export interface ServerOptions {
-  /** pino options, or false for no logging (tests). A file destination comes from OTPGATE_LOG_FILE. */
+  /** pino options, or false for no logging (tests). A file destination comes from OTPGATE_LOG_FILE, the format on standard output from OTPGATE_LOG_FORMAT. */
   logger?: LoggerOptions | false;
 }
 
@@ -86,9 +92,12 @@ export async function buildServer(services: Services, config: Config, options: S
           // To a file through pino's worker thread; to standard output asynchronously (a synchronous write
           // per access-log line cost the request thread about 5 % of its time under load). pino flushes
           // what is pending when the process exits.
+          // On a terminal (unless OTPGATE_LOG_FORMAT=json) the same entries as short text lines (text-log.ts).
           ...(config.logFile
             ? { transport: { target: 'pino/file', options: { destination: config.logFile, mkdir: true } } }
-            : { stream: destination({ dest: 1, sync: false }) }),
+            : logFormat(config) === 'text'
+              ? { stream: textLogStream(destination({ dest: 1, sync: false })) }
+              : { stream: destination({ dest: 1, sync: false }) }),
           ...options.logger,
         };
   const app = Fastify({

@@ -69,6 +69,12 @@ function splitFields(line: string): string[] {
 function parseLine(fields: string[], source: string): ImportedKey {
   const [serialText = '', secretText = '', typeText = '', digitsText = '', counterText = '', algorithmText = ''] = fields;
   if (fields.length > 6) throw new SeedFileError('invalid_structure', `expected at most 6 columns, found ${fields.length}`, source);
+  // A spreadsheet saved with a semicolon (or tab) as the list separator: one column holding them all.
+  if (fields.length === 1 && /[;\t]/.test(serialText)) {
+    throw new SeedFileError('invalid_structure', `the columns must be comma-separated (this line uses ${serialText.includes(';') ? 'semicolons' : 'tabs'})`, source);
+  }
+  if (serialText === '') throw new SeedFileError('invalid_value', 'missing serial (column 1)', source);
+  if (secretText === '') throw new SeedFileError('invalid_value', 'missing secret (column 2)', source);
   const serial = normalizeSerial(serialText);
   if (!serial) throw new SeedFileError('invalid_value', `serial "${serialText}" is not 1-64 of A-Z a-z 0-9 - _`, source);
   const hex = secretText.replace(/\s+/g, '');

@@ -16,6 +16,8 @@ export interface Config {
   passwordCost: ScryptCost;
   logLevel: string;
   logFile: string | undefined;
+  /** The log on standard output: JSON lines, or short text lines; undefined: text on a terminal, else JSON. */
+  logFormat: 'json' | 'text' | undefined;
   /** UDP port for RADIUS; undefined (OTPGATE_RADIUS_PORT unset) leaves RADIUS off. */
   radiusPort: number | undefined;
   radiusHost: string;
@@ -37,6 +39,12 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
   return value;
+}
+
+function logFormatFrom(text: string | undefined): Config['logFormat'] {
+  if (text === undefined || text === '' || text === 'auto') return undefined;
+  if (text === 'json' || text === 'text') return text;
+  throw new Error(`OTPGATE_LOG_FORMAT must be json, text or auto, not "${text}"`);
 }
 
 function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -82,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordCost: { ...DEFAULT_SCRYPT_COST, N: 2 ** scryptLog2 },
     logLevel: env.OTPGATE_LOG_LEVEL ?? 'info',
     logFile: env.OTPGATE_LOG_FILE || undefined,
+    logFormat: logFormatFrom(env.OTPGATE_LOG_FORMAT),
     radiusPort: radius === undefined || radius === '' ? undefined : integer(env, 'OTPGATE_RADIUS_PORT', 1812, 0, 65535),
     radiusHost: env.OTPGATE_RADIUS_HOST || host,
     secureCookies: (env.OTPGATE_SECURE_COOKIES ?? 'false') === 'true',

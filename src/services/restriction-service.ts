@@ -1,6 +1,6 @@
 // IP access restrictions per user, per directory group and per account. Validation and precedence live in
 // the core (access-rule.ts, restriction-precedence.ts); this stores, reads and gathers the facts.
-import { validateRestriction, type AccessRestriction } from '../core/access-rule.js';
+import { restrictionFieldLabel, validateRestriction, type AccessRestriction } from '../core/access-rule.js';
 import { applicableRestriction, type ApplicableRestriction, type RestrictionSource } from '../core/restriction-precedence.js';
 import { updateAccount } from '../store/account-store.js';
 import { groupsOf } from '../store/directory-store.js';
@@ -84,7 +84,7 @@ export class RestrictionService {
     const { restriction, errors } = validateRestriction(input);
     const fields = Object.keys(errors);
     if (fields.length > 0) {
-      throw new ServiceError('invalid_restriction', fields.map((f) => `${f}: ${errors[f]}`).join('; '), { fields: errors });
+      throw new ServiceError('invalid_restriction', fields.map((f) => `${restrictionFieldLabel(f)}: ${errors[f]}`).join('; '), { fields: errors });
     }
     return restriction;
   }

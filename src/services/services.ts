@@ -9,6 +9,7 @@ import { DirectorySyncService } from './directory-sync-service.js';
 import { ImportService } from './import-service.js';
 import { Metrics } from './metrics.js';
 import { NotificationService } from './notification-service.js';
+import { ReportService } from './report-service.js';
 import { RadiusChallengeService } from './radius-challenge-service.js';
 import { RadiusClientService } from './radius-client-service.js';
 import { RestrictionService } from './restriction-service.js';
@@ -35,6 +36,7 @@ export interface Services {
   directorySync: DirectorySyncService;
   notifications: NotificationService;
   metrics: Metrics;
+  reports: ReportService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -60,5 +62,6 @@ export function createServices(ctx: ServiceContext): Services {
     directorySync: new DirectorySyncService(ctx, directories, audit),
     notifications: new NotificationService(ctx, audit, ctx.notify),
     metrics,
+    reports: new ReportService(ctx),
   };
 }

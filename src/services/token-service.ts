@@ -156,8 +156,9 @@ export class TokenService {
   /**
    * Associate (README: a serial number and one passcode): the token must be available in this account and
    * the passcode one of its next codes; the counter moves past it, so the same code cannot sign in later.
+   * `revealHolder`: a refusal for a token already associated names its user (false for self-association).
    */
-  async associate(actor: Actor, account: AccountRow, username: string, serialInput: string, passcode: string): Promise<TokenView> {
+  async associate(actor: Actor, account: AccountRow, username: string, serialInput: string, passcode: string, revealHolder = true): Promise<TokenView> {
     const user = await this.users.require(account, username);
     const serial = requireSerial(serialInput);
     const refuse = async (error: ServiceError, reason: string): Promise<never> => {
@@ -170,7 +171,11 @@ export class TokenService {
     const token = await findTokenBySerial(this.ctx.db, account.id, serial);
     if (!token) return refuse(new ServiceError('token_not_found', `no token ${serial} in account "${account.name}"`), 'unknown serial');
     if (token.status !== 'available') {
-      return refuse(new ServiceError('token_not_available', `token ${serial} is ${token.status === 'retired' ? 'retired' : 'already associated with a user'}`), `token ${token.status}`);
+      // An administrator is told whom the token is with (a user of this account only); a user associating
+      // their own token is not told who holds the serial they typed.
+      const holder = token.user_id === null || !revealHolder ? undefined : await findUserById(this.ctx.db, token.user_id);
+      const withWhom = holder && holder.account_id === account.id ? `"${holder.username}"${token.status === 'locked' ? ' (locked)' : ''}` : 'a user';
+      return refuse(new ServiceError('token_not_available', `token ${serial} is ${token.status === 'retired' ? 'retired' : `already associated with ${withWhom}`}`), `token ${token.status}`);
     }
     requirePasscode(passcode, token.digits);
     const matched = matchPasscode(token, this.secretOf(token), passcode, settingsOf(account).associateWindow, this.ctx.now());
@@ -207,7 +212,7 @@ export class TokenService {
     if (wait > 0) throw new ServiceError('too_many_attempts', `too many failed attempts; try again in ${wait} s`, { retryAfterSeconds: wait });
     let view: TokenView;
     try {
-      view = await this.associate(actor, account, username, serialInput, passcode);
+      view = await this.associate(actor, account, username, serialInput, passcode, false);
     } catch (error) {
       if (error instanceof ServiceError && SELF_ASSOCIATION_GUESSES.has(error.code)) await recordThrottleFailure(this.ctx.db, key, USER_THROTTLE, now);
       throw error;

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { chainValue, GENESIS, type ChainedFields } from '../core/audit-chain.js';
 import { notificationOf } from '../core/notifications.js';
 import { recordNotificationIn } from './notification-store.js';
-import { statement, type RawTransaction } from './raw-statements.js';
+import { inRawTransaction, statement, type RawTransaction } from './raw-statements.js';
 import type { Executor } from './transaction.js';
 import type { AuditEventRow, Database } from './schema.js';
 
@@ -162,9 +162,11 @@ export interface ChainReport {
 }
 
 export async function verifyAuditChain(db: Kysely<Database>, chainKey: Buffer, onProgress?: (events: number) => void): Promise<ChainReport> {
-  let previous = GENESIS;
+  // After an archive the log starts at its anchor: the last archived event's id and chain value.
+  const anchor = await readAuditAnchor(db);
+  let previous = anchor?.chain ?? GENESIS;
   let events = 0;
-  let lastId = 0;
+  let lastId = anchor?.id ?? 0;
   for (;;) {
     const page = await db.selectFrom('audit_events').selectAll().where('id', '>', lastId).orderBy('id').limit(5000).execute();
     if (page.length === 0) break;
@@ -180,3 +182,69 @@ export async function verifyAuditChain(db: Kysely<Database>, chainKey: Buffer, o
   const head = await db.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirst();
   return { events, brokenAt: null, headMatches: (head?.value ?? GENESIS) === previous };
 }
+
+// ── Export and archive ──────────────────────────────────────────────────────────────────────────────────
+
+const ANCHOR_KEY = 'audit_anchor';
+
+/** Where the log starts after an archive: the last archived event's id and chain value. */
+export interface AuditAnchor {
+  id: number;
+  chain: string;
+}
+
+export async function readAuditAnchor(db: Executor): Promise<AuditAnchor | null> {
+  const row = await db.selectFrom('meta').select('value').where('key', '=', ANCHOR_KEY).executeTakeFirst();
+  if (!row) return null;
+  const parsed = JSON.parse(row.value) as AuditAnchor;
+  return { id: Number(parsed.id), chain: String(parsed.chain) };
+}
+
+/** Events in id order (oldest first) after `afterId`, one page: what export and archive walk. */
+export function auditEventsAfter(db: Executor, query: Omit<AuditQuery, 'before' | 'limit'>, afterId: number, limit: number): Promise<AuditEventRow[]> {
+  let select = db.selectFrom('audit_events').selectAll().where('id', '>', afterId);
+  if (query.accountId !== null) select = select.where('account_id', '=', query.accountId);
+  if (query.username) select = select.where('target_user', '=', query.username.toLowerCase());
+  if (query.from !== undefined) select = select.where('at', '>=', query.from);
+  if (query.to !== undefined) select = select.where('at', '<', query.to);
+  if (query.outcome) select = select.where('outcome', '=', query.outcome);
+  return select.orderBy('id').limit(limit).execute();
+}
+
+/**
+ * The archive's cut: the longest run of events from the start of the log whose times are all before
+ * `before` (the chain is in id order, and an event's time is when its check ran, so a later id can carry
+ * an earlier time: the cut stops at the first event at or after `before`). Null when there is nothing to cut.
+ */
+export async function archiveCut(db: Executor, before: number): Promise<{ from: AuditAnchor | null; lastId: number; events: number } | null> {
+  const anchor = await readAuditAnchor(db);
+  const startId = anchor?.id ?? 0;
+  const first = await db.selectFrom('audit_events').select((eb) => eb.fn.min('id').as('id')).where('id', '>', startId).where('at', '>=', before).executeTakeFirst();
+  const stop = first?.id === null || first?.id === undefined ? null : Number(first.id);
+  let last = db.selectFrom('audit_events').select([(eb) => eb.fn.max('id').as('id'), (eb) => eb.fn.countAll<number | string>().as('n')]).where('id', '>', startId);
+  if (stop !== null) last = last.where('id', '<', stop);
+  const row = await last.executeTakeFirst();
+  if (!row || row.id === null || Number(row.n) === 0) return null;
+  return { from: anchor, lastId: Number(row.id), events: Number(row.n) };
+}
+
+/**
+ * Deletes the archived events (ids after the anchor up to `lastId`) and moves the anchor to the last one,
+ * in one transaction that holds the audit head, so no two archives interleave. Refused (false) when the
+ * anchor moved since the cut was read (another archive ran): nothing is deleted then.
+ */
+export async function deleteArchivedEvents(db: Kysely<Database>, expectedFrom: AuditAnchor | null, last: AuditAnchor): Promise<boolean> {
+  return inRawTransaction(db, async (trx) => {
+    await lockAuditHead(trx);
+    const { rows } = await trx.run<{ value: string }>(READ_ANCHOR, []);
+    const current = rows[0] ? (JSON.parse(rows[0].value) as AuditAnchor) : null;
+    if ((current?.id ?? 0) !== (expectedFrom?.id ?? 0)) return false;
+    await trx.run(DELETE_ARCHIVED, [expectedFrom?.id ?? 0, last.id]);
+    await trx.run(WRITE_ANCHOR, [JSON.stringify(last)]);
+    return true;
+  });
+}
+
+const READ_ANCHOR = statement('audit_read_anchor', `SELECT value FROM meta WHERE key = '${ANCHOR_KEY}'`);
+const DELETE_ARCHIVED = statement('audit_delete_archived', 'DELETE FROM audit_events WHERE id > ? AND id <= ?');
+const WRITE_ANCHOR = statement('audit_write_anchor', `INSERT INTO meta (key, value) VALUES ('${ANCHOR_KEY}', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);

@@ -211,3 +211,22 @@ export async function recordTokenFailureIn(trx: RawTransaction, tokenId: number,
   const row = rows[0];
   return row ? { failCount: Number(row.fail_count), locked: row.status === 'locked' } : null;
 }
+
+/**
+ * Tokens of the account in users' hands (associated or locked) that have not signed anyone in since `since`:
+ * never used and associated before it, or last used before it. Oldest use first.
+ */
+export function listUnusedTokens(db: Executor, accountId: number, since: number): Promise<(TokenRow & { username: string | null })[]> {
+  return db
+    .selectFrom('tokens')
+    .leftJoin('users', 'users.id', 'tokens.user_id')
+    .selectAll('tokens')
+    .select('users.username')
+    .where('tokens.account_id', '=', accountId)
+    .where('tokens.status', 'in', ['associated', 'locked'])
+    .where((eb) => eb.or([eb('tokens.last_used_at', '<', since), eb.and([eb('tokens.last_used_at', 'is', null), eb('tokens.associated_at', '<', since)])]))
+    .orderBy('tokens.last_used_at')
+    .orderBy('tokens.serial')
+    .limit(10_000)
+    .execute();
+}

@@ -57,3 +57,15 @@ export async function updateUser(db: Executor, id: number, changes: Partial<Pick
 export async function deleteUser(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('users').where('id', '=', id).execute();
 }
+
+/** The account's users who have no token, by name. */
+export function listUsersWithoutToken(db: Executor, accountId: number): Promise<UserRow[]> {
+  return db
+    .selectFrom('users')
+    .selectAll('users')
+    .where('users.account_id', '=', accountId)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('tokens').select('tokens.id').whereRef('tokens.user_id', '=', 'users.id'))))
+    .orderBy('users.username_key')
+    .limit(10_000)
+    .execute();
+}

@@ -78,7 +78,7 @@ describe('command line bad input', () => {
   it('an invalid CIDR is refused when saved (exit 1, the rule named)', async () => {
     const result = await cli('restriction', 'set', 'alice', '--default', 'allow', '--rule', '10.0.0.0/33=deny');
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /rules\[0\]\.cidr/);
+    assert.match(result.stderr, /rule 1 \(network\)/);
   });
 
   it('token disassociate without a terminal and without --yes exits 2 and changes nothing', async () => {

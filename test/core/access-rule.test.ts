@@ -2,7 +2,7 @@
 // matches no rule gets the default, and invalid CIDRs are refused with the field named.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateRestriction, parseCidr, validateRestriction, type AccessRestriction } from '../../src/core/access-rule.js';
+import { evaluateRestriction, parseCidr, restrictionFieldLabel, validateRestriction, type AccessRestriction } from '../../src/core/access-rule.js';
 
 const restriction: AccessRestriction = {
   default: 'deny',
@@ -72,5 +72,12 @@ describe('parseCidr / validateRestriction', () => {
     assert.ok(errors['default']);
     assert.ok(errors['rules[1].cidr']);
     assert.ok(errors['rules[2].action']);
+  });
+
+  it('names the fields as people count rules, from 1 (the keys stay 0-based)', () => {
+    const { errors } = validateRestriction({ default: 'allow', rules: [{ cidr: '10.0.0.0/8', action: 'allow' }, { cidr: '10.0.0.0/8', action: 'deny' }, { cidr: '192.0.2.0/24', action: 'maybe' }] });
+    assert.deepEqual(Object.keys(errors).map(restrictionFieldLabel), ['rule 2 (network)', 'rule 3 (action)']);
+    assert.match(errors['rules[1].cidr']!, /already used by rule 1/);
+    assert.equal(restrictionFieldLabel('default'), 'default action');
   });
 });

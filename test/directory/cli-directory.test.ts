@@ -51,7 +51,7 @@ describe('otpgate restriction --group and check, with a directory', () => {
     const both = await cli('restriction', 'show', 'gwen', '--group', 'field-staff');
     assert.equal(both.code, 2);
     assert.match(both.stderr, /name a USER, or pass --group G or --account-wide/);
-    const cleared = await cli('restriction', 'clear', '--group', 'Field-Staff');
+    const cleared = await cli('restriction', 'clear', '--group', 'Field-Staff', '--yes');
     assert.equal(cleared.code, 0, cleared.stderr);
     assert.match(cleared.stdout, /group Field-Staff has no restriction now/);
     const again = await cli('restriction', 'clear', '--group', 'field-staff');

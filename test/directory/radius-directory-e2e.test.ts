@@ -105,6 +105,6 @@ test("a directory group's restriction applies over RADIUS as well: set by the CL
   // The device's address (127.0.0.1) is outside the group's allowed network: refused before the passcode is looked at.
   assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Reject');
   assert.equal((await signInEvents(installation, 'dora'))[0]?.reason, 'denied_by_rule');
-  assert.equal((await installation.cli(['restriction', 'clear', '--group', 'vpn-users'])).code, 0);
+  assert.equal((await installation.cli(['restriction', 'clear', '--group', 'vpn-users', '--yes'])).code, 0);
   assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Accept');
 });

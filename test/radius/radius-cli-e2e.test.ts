@@ -84,7 +84,10 @@ test('add, list and remove; the secret is neither shown nor stored in clear', as
   const actions = (JSON.parse(audit.stdout) as { action: string }[]).map((e) => e.action);
   assert.ok(actions.includes('radius_client.add'));
 
-  const removed = await installation.cli(['radius', 'client', 'remove', 'asa']);
+  const unconfirmed = await installation.cli(['radius', 'client', 'remove', 'asa']);
+  assert.equal(unconfirmed.code, 2, 'without a terminal, removing needs --yes');
+  assert.match(unconfirmed.stderr, /--yes/);
+  const removed = await installation.cli(['radius', 'client', 'remove', 'asa', '--yes']);
   assert.equal(removed.code, 0, removed.stderr);
   assert.deepEqual((await listClients()).map((c) => c.name), ['ovpn']);
   const again = await installation.cli(['radius', 'client', 'remove', 'asa']);

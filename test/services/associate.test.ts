@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
+import { toAccountView } from '../../src/services/account-service.js';
 import { auditEvents, importCsv, makeInstallation, PASSWORD, tokenOf, type Installation } from '../helpers/installation.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
@@ -52,10 +53,22 @@ describe('associate', () => {
     assert.equal(await lastReason('alice'), 'user already has a token');
   });
 
-  it('refuses a token already associated with someone else', async () => {
-    await assert.rejects(associate('bob', '1111111111111', oathCode(secret, 20)), refusedWith('token_not_available'));
+  it('refuses a token already associated with someone else, naming them to an administrator only', async () => {
+    await assert.rejects(associate('bob', '1111111111111', oathCode(secret, 20)), refusedWith('token_not_available', /token 1111111111111 is already associated with "alice"/));
     assert.equal(await lastReason('bob'), 'token associated');
     assert.equal((await tokenOf(inst, 'alice')).counter, 20);
+    // A user associating their own token is not told who holds the serial they typed.
+    const before = toAccountView(inst.account).settings;
+    await inst.services.accounts.updateSettings(OPERATOR, inst.account, { selfAssociation: true });
+    try {
+      const open = await inst.services.accounts.resolve(OPERATOR, inst.account.name);
+      await assert.rejects(
+        inst.services.tokens.selfAssociate({ name: 'user:bob', accountId: open.id, clientIp: '192.0.2.5' }, open, 'bob', '1111111111111', oathCode(secret, 20)),
+        (error: unknown) => refusedWith('token_not_available', /already associated with a user/)(error) && !(error as Error).message.includes('alice'),
+      );
+    } finally {
+      await inst.services.accounts.updateSettings(OPERATOR, inst.account, before);
+    }
   });
 
   it('refuses an unknown serial', async () => {

@@ -1,42 +1,55 @@
 // otpgate apikey create|list|remove
 import { OPERATOR } from '../../services/context.js';
-import { parse, printJson, printTable } from '../io.js';
-import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
+import { printJson, printTable } from '../io.js';
+import { ACCOUNT_OPTION, confirmed, JSON_OPTION, repeatable, YES_OPTION, type CommandGroup } from './command.js';
 
-export const apiKeyCommands: CommandGroup = {
-  name: 'apikey',
-  summary: 'API keys for applications',
-  usage: [
-    'apikey create NAME [--account A] [--scope admin|check|otp-only]... [--client-ip]   (prints the key once, alone on the last line)',
-    'apikey list [--account A] [--json]',
-    'apikey remove NAME [--account A]',
-  ],
-  async run({ instance, io }, args) {
-    const { accounts, apiKeys } = instance.services;
-    const { sub, rest } = subcommand(args, this);
-    switch (sub) {
-      case 'create': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' }, scope: { type: 'string', multiple: true }, 'client-ip': { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage[0]! });
-        const account = await accounts.resolve(OPERATOR, values.account);
-        const { key, view } = await apiKeys.create(OPERATOR, account, positionals[0]!, values.scope ?? [], values['client-ip'] ?? false);
+export const apiKeyCommands: CommandGroup = (program, cli) => {
+  const apikey = program.command('apikey').description('API keys for applications');
+  apikey
+    .command('create')
+    .description('create an API key; it is printed once, alone on the last line')
+    .argument('<name>', "the key's name")
+    .option(...ACCOUNT_OPTION)
+    .option('--scope <scope>', 'admin, check or otp-only (repeat for several; default: check)', repeatable)
+    .option('--client-ip', 'the key may pass clientIp (for a trusted proxy)')
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: { account?: string; scope?: string[]; clientIp?: boolean }) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const { key, view } = await instance.services.apiKeys.create(OPERATOR, account, name, options.scope ?? [], options.clientIp ?? false);
         io.out.write(`API key ${view.name} for account ${account.name}, scopes ${view.scopes.join(', ')}${view.allowClientIp ? ', may pass clientIp' : ''}.\nStore it now: it is not shown again.\n${key}\n`);
         return 0;
-      }
-      case 'list': {
-        const { values } = parse(rest, { account: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage[1]! });
-        const list = await apiKeys.list(await accounts.resolve(OPERATOR, values.account));
-        if (values.json) printJson(io, list);
+      }),
+    );
+  apikey
+    .command('list')
+    .description("list an account's API keys (never the keys themselves)")
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
+        const list = await instance.services.apiKeys.list(await instance.services.accounts.resolve(OPERATOR, options.account));
+        if (options.json) printJson(io, list);
         else printTable(io, ['NAME', 'SCOPES', 'CLIENT-IP', 'CREATED'], list.map((k) => [k.name, k.scopes.join(','), k.allowClientIp ? 'yes' : 'no', k.createdAt]));
         return 0;
-      }
-      case 'remove': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' } }, { min: 1, max: 1, usage: this.usage[2]! });
-        await apiKeys.remove(OPERATOR, await accounts.resolve(OPERATOR, values.account), positionals[0]!);
-        io.out.write(`removed API key ${positionals[0]}\n`);
+      }),
+    );
+  apikey
+    .command('remove')
+    .alias('revoke')
+    .description('revoke an API key: applications using it are refused at once (asks first)')
+    .argument('<name>', "the key's name")
+    .option(...ACCOUNT_OPTION)
+    .option(...YES_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: { account?: string; yes?: boolean }) => {
+        const { accounts, apiKeys } = instance.services;
+        const account = await accounts.resolve(OPERATOR, options.account);
+        // An unknown name is refused by the service without asking.
+        const known = (await apiKeys.list(account)).some((k) => k.name === name);
+        if (known && !(await confirmed(io, options.yes, 'revoking an API key', `Revoke API key ${name} of account ${account.name}? Applications using it are refused from now on.`))) return 1;
+        await apiKeys.remove(OPERATOR, account, name);
+        io.out.write(`removed API key ${name}\n`);
         return 0;
-      }
-      default:
-        throw new UsageErrorFor(this);
-    }
-  },
+      }),
+    );
 };

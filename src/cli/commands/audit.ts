@@ -1,6 +1,8 @@
-// otpgate audit list|verify
-import { parse, printJson, printTable, progressLine, UsageError } from '../io.js';
-import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
+// otpgate audit list|verify|export|archive
+import { closeSync, createReadStream, existsSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { printJson, printTable, progressLine, UsageError } from '../io.js';
+import { ACCOUNT_OPTION, JSON_OPTION, repeatable, type CommandGroup } from './command.js';
 
 function time(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
@@ -9,40 +11,57 @@ function time(text: string | undefined, flag: string): number | undefined {
   return ms;
 }
 
-export const auditCommands: CommandGroup = {
-  name: 'audit',
-  summary: 'the audit log',
-  usage: ['audit list [--account A] [--user U] [--from TIME] [--to TIME] [--outcome O] [--limit N] [--json]', 'audit verify'],
-  async run({ instance, io }, args) {
-    const { accounts, audit } = instance.services;
-    const { sub, rest } = subcommand(args, this);
-    switch (sub) {
-      case 'list': {
-        const { values } = parse(
-          rest,
-          { account: { type: 'string' }, user: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, outcome: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
-          { min: 0, max: 0, usage: this.usage[0]! },
-        );
-        if (values.limit !== undefined && !/^[0-9]{1,6}$/.test(values.limit)) throw new UsageError('--limit takes a whole number');
-        const account = await accounts.resolve({ name: 'cli', accountId: null, clientIp: null }, values.account);
-        const from = time(values.from, 'from');
-        const to = time(values.to, 'to');
-        const events = await audit.list({
+interface ListOptions {
+  account?: string;
+  user?: string;
+  from?: string;
+  to?: string;
+  outcome?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+export const auditCommands: CommandGroup = (program, cli) => {
+  const audit = program.command('audit').description('the audit log');
+  audit
+    .command('list')
+    .description("list an account's audit events, newest first")
+    .option(...ACCOUNT_OPTION)
+    .option('--user <name>', "only this user's events")
+    .option('--from <time>', 'only events at or after this date or time')
+    .option('--to <time>', 'only events before this date or time')
+    .option('--outcome <outcome>', 'only events with this outcome (success, failure, …)')
+    .option('--limit <n>', 'at most this many events', '100')
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: ListOptions) => {
+        if (options.limit !== undefined && !/^[0-9]{1,6}$/.test(options.limit)) throw new UsageError('--limit takes a whole number');
+        const account = await instance.services.accounts.resolve({ name: 'cli', accountId: null, clientIp: null }, options.account);
+        const from = time(options.from, 'from');
+        const to = time(options.to, 'to');
+        const events = await instance.services.audit.list({
           accountId: account.id,
-          ...(values.user ? { username: values.user } : {}),
+          ...(options.user ? { username: options.user } : {}),
           ...(from !== undefined ? { from } : {}),
           ...(to !== undefined ? { to } : {}),
-          ...(values.outcome ? { outcome: values.outcome } : {}),
-          limit: values.limit ? Number(values.limit) : 100,
+          ...(options.outcome ? { outcome: options.outcome } : {}),
+          limit: options.limit ? Number(options.limit) : 100,
         });
-        if (values.json) printJson(io, events);
+        if (options.json) printJson(io, events);
         else printTable(io, ['TIME', 'ACTOR', 'ACTION', 'USER', 'SERIAL', 'CLIENT IP', 'OUTCOME', 'REASON'], events.map((e) => [e.at, e.actor, e.action, e.user, e.serial, e.clientIp, e.outcome, e.reason]));
         return 0;
-      }
-      case 'verify': {
-        parse(rest, {}, { min: 0, max: 0, usage: this.usage[1]! });
+      }),
+    );
+  audit
+    .command('verify')
+    .description("verify the audit log's HMAC chain: exit 1 when an event was changed, removed or reordered")
+    .option('--archive <file>', 'verify this archive first (repeat, oldest first, to verify the whole history)', repeatable)
+    .action(
+      cli.action(async ({ instance, io }, options: { archive?: string[] }) => {
+        for (const file of options.archive ?? []) if (!existsSync(file)) throw new UsageError(`--archive ${file}: no such file`);
+        const archives = (options.archive ?? []).map((file) => createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity }));
         const progress = progressLine(io);
-        const report = await audit.verify((n) => progress.update(`${n} events verified`)).finally(() => progress.done());
+        const report = await instance.services.audit.verifyWithArchives(archives, (n) => progress.update(`${n} events verified`)).finally(() => progress.done());
         if (report.brokenAt !== null) {
           io.out.write(`audit log BROKEN at event ${report.brokenAt}: it was changed, or events before it were removed (${report.events} events verified before it)\n`);
           return 1;
@@ -51,11 +70,66 @@ export const auditCommands: CommandGroup = {
           io.out.write(`audit log BROKEN: its last events were removed (${report.events} events verify)\n`);
           return 1;
         }
-        io.out.write(`audit log intact: ${report.events} events verified\n`);
+        io.out.write(`audit log intact: ${report.events} events verified${report.archived > 0 ? ` (${report.archived} of them from ${options.archive!.length} archive${options.archive!.length === 1 ? '' : 's'})` : ''}\n`);
         return 0;
-      }
-      default:
-        throw new UsageErrorFor(this);
-    }
-  },
+      }),
+    );
+  audit
+    .command('export')
+    .description("write an account's audit events, oldest first, as CSV or JSON Lines (to standard output, or --out FILE)")
+    .requiredOption('--format <format>', 'csv or jsonl')
+    .option(...ACCOUNT_OPTION)
+    .option('--user <name>', "only this user's events")
+    .option('--from <time>', 'only events at or after this date or time')
+    .option('--to <time>', 'only events before this date or time')
+    .option('--outcome <outcome>', 'only events with this outcome')
+    .option('--out <file>', 'write to this file (mode 0600) instead of standard output')
+    .action(
+      cli.action(async ({ instance, io }, options: ListOptions & { format: string; out?: string }) => {
+        if (options.format !== 'csv' && options.format !== 'jsonl') throw new UsageError('--format is csv or jsonl');
+        const account = await instance.services.accounts.resolve({ name: 'cli', accountId: null, clientIp: null }, options.account);
+        const from = time(options.from, 'from');
+        const to = time(options.to, 'to');
+        const fd = options.out !== undefined ? openSync(options.out, 'w', 0o600) : null;
+        try {
+          const count = await instance.services.audit.export(
+            { accountId: account.id, ...(options.user ? { username: options.user } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(options.outcome ? { outcome: options.outcome } : {}) },
+            options.format,
+            (chunk) => (fd !== null ? void writeSync(fd, chunk) : void io.out.write(chunk)),
+          );
+          if (fd !== null) io.out.write(`exported ${count} events to ${options.out}\n`);
+        } finally {
+          if (fd !== null) closeSync(fd);
+        }
+        return 0;
+      }),
+    );
+  audit
+    .command('archive')
+    .description('move the events before TIME (all accounts) into a JSON Lines file, then delete them from the log; audit verify still holds for what remains, and with --archive for the whole')
+    .requiredOption('--before <time>', 'archive the events before this date or time')
+    .requiredOption('--out <file>', 'the archive to write (must not exist; mode 0600)')
+    .action(
+      cli.action(async ({ instance, io }, options: { before: string; out: string }) => {
+        const before = time(options.before, 'before')!;
+        if (existsSync(options.out)) throw new UsageError(`--out ${options.out} exists: an archive is never overwritten`);
+        const fd = openSync(options.out, 'wx', 0o600);
+        let result;
+        try {
+          result = await instance.services.audit.archive(before, {
+            write: async (chunk) => void writeSync(fd, chunk),
+            // The events are deleted only once their archive is on disk.
+            finish: async () => fsyncSync(fd),
+          });
+        } finally {
+          closeSync(fd);
+        }
+        if (result === null) {
+          unlinkSync(options.out);
+          io.out.write(`no events before ${new Date(before).toISOString()} to archive; nothing changed\n`);
+        }
+        else io.out.write(`archived ${result.events} events (ids ${result.firstId}-${result.lastId}) to ${options.out} and removed them from the log; keep the archive: audit verify --archive ${options.out} verifies the whole history\n`);
+        return 0;
+      }),
+    );
 };

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
 import type { DirectoryView } from '../../services/directory-service.js';
 import type { SyncReport } from '../../services/directory-sync-service.js';
-import { parse, printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
-import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
+import { Option } from 'commander';
+import { printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
+import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 
 function printDirectory(io: CommandIo, view: DirectoryView): void {
   printTable(io, ['SETTING', 'VALUE'], [
@@ -49,101 +50,127 @@ function readText(path: string, what: string): string {
   }
 }
 
-export const directoryCommands: CommandGroup = {
-  name: 'directory',
-  summary: "the account's LDAP or Active Directory",
-  usage: [
-    'directory set --url ldap://H:P|ldaps://H:P --bind-dn DN --base-dn DN [--bind-password-file F] (else standard input) [--preset openldap|ad] [--user-filter F] [--username-attribute A] [--display-name-attribute A] [--email-attribute A] [--group-attribute A] [--start-tls] [--ca-file PEM] [--account A]',
-    'directory show [--account A] [--json]',
-    'directory test [--account A] [--json]     (binds, counts the users the filter finds, names one; exit 1 with the reason)',
-    'directory remove [--account A]',
-    'directory sync [--account A] [--dry-run] [--force] [--json]   (create, update, disable users from the directory; never deletes, never touches a token)',
-  ],
-  async run({ instance, io }, args) {
-    const { accounts, directories } = instance.services;
-    const { sub, rest } = subcommand(args, this);
-    switch (sub) {
-      case 'set': {
-        const { values } = parse(
-          rest,
-          {
-            account: { type: 'string' },
-            preset: { type: 'string' },
-            url: { type: 'string' },
-            'bind-dn': { type: 'string' },
-            'bind-password-file': { type: 'string' },
-            'base-dn': { type: 'string' },
-            'user-filter': { type: 'string' },
-            'username-attribute': { type: 'string' },
-            'display-name-attribute': { type: 'string' },
-            'email-attribute': { type: 'string' },
-            'group-attribute': { type: 'string' },
-            'start-tls': { type: 'boolean' },
-            'ca-file': { type: 'string' },
-            json: { type: 'boolean' },
-          },
-          { min: 0, max: 0, usage: this.usage[0]! },
-        );
-        for (const required of ['url', 'bind-dn', 'base-dn'] as const) {
-          if (values[required] === undefined) throw new UsageError(`--${required} is required\nusage: otpgate ${this.usage[0]!}`);
-        }
-        if (values.preset !== undefined && values.preset !== 'openldap' && values.preset !== 'ad') throw new UsageError('--preset takes openldap or ad');
-        const account = await accounts.resolve(OPERATOR, values.account);
+interface SetOptions {
+  account?: string;
+  preset?: 'openldap' | 'ad';
+  url: string;
+  bindDn: string;
+  bindPasswordFile?: string;
+  baseDn: string;
+  userFilter?: string;
+  usernameAttribute?: string;
+  displayNameAttribute?: string;
+  emailAttribute?: string;
+  groupAttribute?: string;
+  startTls?: boolean;
+  caFile?: string;
+  json?: boolean;
+}
+
+export const directoryCommands: CommandGroup = (program, cli) => {
+  const directory = program.command('directory').description("the account's LDAP or Active Directory");
+  directory
+    .command('set')
+    .description("set (or replace) the account's directory; the bind password is read from --bind-password-file, else from standard input")
+    .requiredOption('--url <url>', 'ldap://HOST:PORT or ldaps://HOST:PORT')
+    .requiredOption('--bind-dn <dn>', 'the service account that searches')
+    .requiredOption('--base-dn <dn>', 'where users are searched')
+    .option('--bind-password-file <file>', "a file holding the service account's password")
+    .addOption(new Option('--preset <preset>', 'defaults for the filter and attributes').choices(['openldap', 'ad']))
+    .option('--user-filter <filter>', 'the LDAP filter that finds users')
+    .option('--username-attribute <attribute>', 'the attribute holding the user name')
+    .option('--display-name-attribute <attribute>', 'the attribute holding the display name')
+    .option('--email-attribute <attribute>', 'the attribute holding the e-mail address')
+    .option('--group-attribute <attribute>', "the attribute listing a user's groups")
+    .option('--start-tls', 'upgrade an ldap:// connection with StartTLS')
+    .option('--ca-file <pem>', 'the CA certificate(s) to trust (else the system CAs)')
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: SetOptions) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
         // A password on the command line lands in the shell history and `ps`; a file or standard input does not.
-        const bindPassword = values['bind-password-file'] !== undefined ? readText(values['bind-password-file'], 'the bind password file').replace(/\r?\n$/, '') : await readSecretLine(io, 'Bind password: ');
-        const view = await directories.set(OPERATOR, account, {
-          url: values.url!,
-          bindDn: values['bind-dn']!,
-          baseDn: values['base-dn']!,
+        const bindPassword = options.bindPasswordFile !== undefined ? readText(options.bindPasswordFile, 'the bind password file').replace(/\r?\n$/, '') : await readSecretLine(io, 'Bind password: ');
+        const view = await instance.services.directories.set(OPERATOR, account, {
+          url: options.url,
+          bindDn: options.bindDn,
+          baseDn: options.baseDn,
           bindPassword,
-          ...(values.preset ? { preset: values.preset } : {}),
-          ...(values['user-filter'] !== undefined ? { userFilter: values['user-filter'] } : {}),
-          ...(values['username-attribute'] !== undefined ? { usernameAttribute: values['username-attribute'] } : {}),
-          ...(values['display-name-attribute'] !== undefined ? { displayNameAttribute: values['display-name-attribute'] } : {}),
-          ...(values['email-attribute'] !== undefined ? { emailAttribute: values['email-attribute'] } : {}),
-          ...(values['group-attribute'] !== undefined ? { groupAttribute: values['group-attribute'] } : {}),
-          startTls: values['start-tls'] ?? false,
-          caPem: values['ca-file'] !== undefined ? readText(values['ca-file'], 'the CA file') : null,
+          ...(options.preset ? { preset: options.preset } : {}),
+          ...(options.userFilter !== undefined ? { userFilter: options.userFilter } : {}),
+          ...(options.usernameAttribute !== undefined ? { usernameAttribute: options.usernameAttribute } : {}),
+          ...(options.displayNameAttribute !== undefined ? { displayNameAttribute: options.displayNameAttribute } : {}),
+          ...(options.emailAttribute !== undefined ? { emailAttribute: options.emailAttribute } : {}),
+          ...(options.groupAttribute !== undefined ? { groupAttribute: options.groupAttribute } : {}),
+          startTls: options.startTls ?? false,
+          caPem: options.caFile !== undefined ? readText(options.caFile, 'the CA file') : null,
         });
-        if (values.json) printJson(io, view);
+        if (options.json) printJson(io, view);
         else {
           io.out.write(`directory of account ${account.name} set\n`);
           printDirectory(io, view);
         }
         return 0;
-      }
-      case 'show': {
-        const { values } = parse(rest, { account: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage[1]! });
-        const view = await directories.show(await accounts.resolve(OPERATOR, values.account));
-        if (values.json) printJson(io, view);
+      }),
+    );
+  directory
+    .command('show')
+    .description("show the account's directory settings (never the bind password)")
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
+        const view = await instance.services.directories.show(await instance.services.accounts.resolve(OPERATOR, options.account));
+        if (options.json) printJson(io, view);
         else printDirectory(io, view);
         return 0;
-      }
-      case 'test': {
-        const { values } = parse(rest, { account: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage[2]! });
-        const result = await directories.test(OPERATOR, await accounts.resolve(OPERATOR, values.account));
-        if (values.json) printJson(io, result);
+      }),
+    );
+  directory
+    .command('test')
+    .description('bind, count the users the filter finds and name one; exit 1 with the reason when it fails')
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
+        const result = await instance.services.directories.test(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account));
+        if (options.json) printJson(io, result);
         else if (result.ok) io.out.write(`ok: the service bind works; the user filter finds ${result.usersFound} user${result.usersFound === 1 ? '' : 's'}${result.example ? `, for example ${result.example}` : ''}\n`);
         else io.err.write(`otpgate: directory test failed: ${result.error}\n`);
         return result.ok ? 0 : 1;
-      }
-      case 'remove': {
-        const { values } = parse(rest, { account: { type: 'string' } }, { min: 0, max: 0, usage: this.usage[3]! });
-        const account = await accounts.resolve(OPERATOR, values.account);
+      }),
+    );
+  directory
+    .command('remove')
+    .description("remove the account's directory; its users stay, unable to sign in until one is set again (asks first)")
+    .option(...ACCOUNT_OPTION)
+    .option(...YES_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: { account?: string; yes?: boolean }) => {
+        const { accounts, directories } = instance.services;
+        const account = await accounts.resolve(OPERATOR, options.account);
+        const view = await directories.show(account);
+        const question = `Remove the directory ${view.url} of account ${account.name}? Its users stay, but cannot sign in until a directory is set again.`;
+        if (!(await confirmed(io, options.yes, 'removing a directory', question))) return 1;
         await directories.remove(OPERATOR, account);
         io.out.write(`removed the directory of account ${account.name}; its directory users stay (disabled from signing in until a directory is set again)\n`);
         return 0;
-      }
-      case 'sync': {
-        const { values } = parse(rest, { account: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage[4]! });
-        const account = await accounts.resolve(OPERATOR, values.account);
-        const report = await instance.services.directorySync.sync(OPERATOR, account, { dryRun: values['dry-run'] ?? false, force: values.force ?? false });
-        if (values.json) printJson(io, report);
-        else printSyncReport(io, report, values['dry-run'] ?? false);
+      }),
+    );
+  directory
+    .command('sync')
+    .description('create, update and disable users from the directory; never deletes, never touches a token')
+    .option(...ACCOUNT_OPTION)
+    .option('--dry-run', 'print what would change, change nothing')
+    .option('--force', 'apply even when it would disable a large share of the directory users')
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: { account?: string; dryRun?: boolean; force?: boolean; json?: boolean }) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const report = await instance.services.directorySync.sync(OPERATOR, account, { dryRun: options.dryRun ?? false, force: options.force ?? false });
+        if (options.json) printJson(io, report);
+        else printSyncReport(io, report, options.dryRun ?? false);
         return report.refused ? 1 : 0;
-      }
-      default:
-        throw new UsageErrorFor(this);
-    }
-  },
+      }),
+    );
 };

@@ -1,54 +1,56 @@
 // otpgate radius client add|list|remove
 import { OPERATOR } from '../../services/context.js';
-import { parse, printJson, printTable, readSecretLine, UsageError } from '../io.js';
-import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
+import { printJson, printTable, readSecretLine } from '../io.js';
+import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 
-export const radiusCommands: CommandGroup = {
-  name: 'radius',
-  summary: 'RADIUS clients (VPN gateways, firewalls)',
-  usage: [
-    'radius client add NAME --ip CIDR [--secret S] [--account A] [--challenge] [--no-require-message-authenticator] [--trust-calling-station-id] [--otp-only]   (--otp-only: the device checks the password itself and sends the passcode alone; without --secret, the secret is read from standard input)',
-    'radius client list [--account A] [--json]',
-    'radius client remove NAME [--account A]',
-  ],
-  async run({ instance, io }, args) {
-    const { accounts, radiusClients } = instance.services;
-    const { sub: object, rest: afterObject } = subcommand(args, this);
-    if (object !== 'client') throw new UsageErrorFor(this);
-    const { sub, rest } = subcommand(afterObject, this);
-    switch (sub) {
-      case 'add': {
-        const { values, positionals } = parse(
-          rest,
-          {
-            ip: { type: 'string' },
-            secret: { type: 'string' },
-            account: { type: 'string' },
-            challenge: { type: 'boolean' },
-            'no-require-message-authenticator': { type: 'boolean' },
-            'trust-calling-station-id': { type: 'boolean' },
-            'otp-only': { type: 'boolean' },
-          },
-          { min: 1, max: 1, usage: this.usage[0]! },
-        );
-        if (values.ip === undefined) throw new UsageError(`--ip CIDR is required\nusage: ${this.usage[0]!}`);
-        const account = await accounts.resolve(OPERATOR, values.account);
+interface AddOptions {
+  ip: string;
+  secret?: string;
+  account?: string;
+  challenge?: boolean;
+  requireMessageAuthenticator: boolean;
+  trustCallingStationId?: boolean;
+  otpOnly?: boolean;
+}
+
+export const radiusCommands: CommandGroup = (program, cli) => {
+  const client = program.command('radius').description('RADIUS clients (VPN gateways, firewalls)').command('client').description('the RADIUS clients of an account');
+  client
+    .command('add')
+    .description('add a RADIUS client: a device (network) that may send Access-Requests, and its shared secret')
+    .argument('<name>', "the client's name")
+    .requiredOption('--ip <cidr>', 'the address or network the requests come from')
+    .option('--secret <secret>', 'the shared secret (else it is read from standard input, hidden on a terminal)')
+    .option(...ACCOUNT_OPTION)
+    .option('--challenge', 'ask for the passcode in an Access-Challenge (else it is appended to the password)')
+    .option('--no-require-message-authenticator', 'accept requests without Message-Authenticator (open to Blast-RADIUS, CVE-2024-3596)')
+    .option('--trust-calling-station-id', "use the request's Calling-Station-Id as the client address for the access rules")
+    .option('--otp-only', 'the device checks the password itself and sends the passcode alone')
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: AddOptions) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
         // A secret on the command line lands in the shell history and `ps`; standard input does not.
-        const secret = values.secret ?? (await readSecretLine(io, 'Shared secret: '));
-        const view = await radiusClients.add(OPERATOR, account, positionals[0]!, values.ip, secret, {
-          challenge: values.challenge ?? false,
-          requireMessageAuthenticator: !(values['no-require-message-authenticator'] ?? false),
-          trustCallingStationId: values['trust-calling-station-id'] ?? false,
-          otpOnly: values['otp-only'] ?? false,
+        const secret = options.secret ?? (await readSecretLine(io, 'Shared secret: '));
+        const view = await instance.services.radiusClients.add(OPERATOR, account, name, options.ip, secret, {
+          challenge: options.challenge ?? false,
+          requireMessageAuthenticator: options.requireMessageAuthenticator,
+          trustCallingStationId: options.trustCallingStationId ?? false,
+          otpOnly: options.otpOnly ?? false,
         });
         io.out.write(`RADIUS client ${view.name} (${view.cidr}) added to account ${account.name}: ${view.otpOnly ? 'expects the passcode alone as the password (the device checks the password)' : view.challenge ? 'asks for the passcode in an Access-Challenge' : 'expects the passcode appended to the password'}\n`);
         if (!view.requireMessageAuthenticator) io.err.write('warning: requests without Message-Authenticator are accepted from this client (open to Blast-RADIUS forgery, CVE-2024-3596)\n');
         return 0;
-      }
-      case 'list': {
-        const { values } = parse(rest, { account: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage[1]! });
-        const list = await radiusClients.list(await accounts.resolve(OPERATOR, values.account));
-        if (values.json) printJson(io, list);
+      }),
+    );
+  client
+    .command('list')
+    .description("list an account's RADIUS clients (never their secrets)")
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
+        const list = await instance.services.radiusClients.list(await instance.services.accounts.resolve(OPERATOR, options.account));
+        if (options.json) printJson(io, list);
         else {
           printTable(
             io,
@@ -57,15 +59,24 @@ export const radiusCommands: CommandGroup = {
           );
         }
         return 0;
-      }
-      case 'remove': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' } }, { min: 1, max: 1, usage: this.usage[2]! });
-        await radiusClients.remove(OPERATOR, await accounts.resolve(OPERATOR, values.account), positionals[0]!);
-        io.out.write(`removed RADIUS client ${positionals[0]}\n`);
+      }),
+    );
+  client
+    .command('remove')
+    .description('remove a RADIUS client: its requests are dropped from then on (asks first)')
+    .argument('<name>', "the client's name")
+    .option(...ACCOUNT_OPTION)
+    .option(...YES_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: { account?: string; yes?: boolean }) => {
+        const { accounts, radiusClients } = instance.services;
+        const account = await accounts.resolve(OPERATOR, options.account);
+        // An unknown name is refused by the service without asking.
+        const known = (await radiusClients.list(account)).some((c) => c.name === name);
+        if (known && !(await confirmed(io, options.yes, 'removing a RADIUS client', `Remove RADIUS client ${name} of account ${account.name}? Its requests are dropped from then on.`))) return 1;
+        await radiusClients.remove(OPERATOR, account, name);
+        io.out.write(`removed RADIUS client ${name}\n`);
         return 0;
-      }
-      default:
-        throw new UsageErrorFor(this);
-    }
-  },
+      }),
+    );
 };

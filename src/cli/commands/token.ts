@@ -2,10 +2,11 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
 import { IMPORT_FORMATS, type ImportFormat, type ImportReport } from '../../services/import-service.js';
-import { isTokenStatus, TOKEN_STATUSES } from '../../core/token-status.js';
+import { TOKEN_STATUSES, type TokenStatus } from '../../core/token-status.js';
 import type { TokenView } from '../../services/views.js';
-import { confirm, parse, printJson, printTable, progressLine, UsageError, type CommandIo } from '../io.js';
-import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
+import { Option } from 'commander';
+import { printJson, printTable, progressLine, UsageError, type CommandIo } from '../io.js';
+import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 
 function printToken(io: CommandIo, token: TokenView): void {
   printTable(io, ['FIELD', 'VALUE'], [
@@ -29,105 +30,137 @@ function printReport(io: CommandIo, report: ImportReport, file: string): void {
   for (const skip of report.skipped) io.out.write(`  skipped ${skip.serial ?? '(no serial)'} (${skip.source}): ${skip.reason}\n`);
 }
 
-export const tokenCommands: CommandGroup = {
-  name: 'token',
-  summary: 'the token inventory and the seed operations',
-  usage: [
-    'token import FILE [--format pskc|csv] [--psk HEX | --password PW] [--account A] [--dry-run] [--allow-short-secrets] [--json]',
-    `token list [--status ${TOKEN_STATUSES.join('|')}] [--account A] [--json]`,
-    'token show SERIAL [--account A] [--json]',
-    'token associate USER SERIAL OTP [--account A]',
-    'token resync USER OTP1 OTP2 [--account A]',
-    'token disassociate USER [--account A] [--yes]',
-    'token unlock SERIAL [--account A]',
-  ],
-  async run({ instance, io }, args) {
-    const { accounts, tokens, imports } = instance.services;
-    const { sub, rest } = subcommand(args, this);
-    switch (sub) {
-      case 'import': {
-        const { values, positionals } = parse(
-          rest,
-          { format: { type: 'string' }, psk: { type: 'string' }, password: { type: 'string' }, account: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'allow-short-secrets': { type: 'boolean' }, json: { type: 'boolean' } },
-          { min: 1, max: 1, usage: this.usage[0]! },
-        );
-        const file = positionals[0]!;
-        if (values.format !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(values.format)) throw new UsageError('--format takes pskc or csv');
-        if (values.psk !== undefined && values.password !== undefined) throw new UsageError('give either --psk or --password, not both');
+interface ImportOptions {
+  format?: ImportFormat;
+  psk?: string;
+  password?: string;
+  account?: string;
+  dryRun?: boolean;
+  allowShortSecrets?: boolean;
+  json?: boolean;
+}
+
+export const tokenCommands: CommandGroup = (program, cli) => {
+  const token = program.command('token').description('the token inventory and the seed operations');
+  token
+    .command('import')
+    .description('import a vendor\'s seed file (PSKC, RFC 6030, or OATH CSV) into the inventory')
+    .argument('<file>', 'the seed file')
+    .addOption(new Option('--format <format>', 'the file\'s format (default: from its content)').choices(IMPORT_FORMATS))
+    .option('--psk <hex>', 'the pre-shared key of an encrypted PSKC file')
+    .option('--password <password>', 'the password of an encrypted PSKC file')
+    .option(...ACCOUNT_OPTION)
+    .option('--dry-run', 'read and check everything, write nothing')
+    .option('--allow-short-secrets', 'import secrets under 128 bits too')
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, file: string, options: ImportOptions) => {
+        if (options.psk !== undefined && options.password !== undefined) throw new UsageError('give either --psk or --password, not both');
         if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`no such file: ${file}`);
-        const account = await accounts.resolve(OPERATOR, values.account);
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
         const progress = progressLine(io);
-        const report = await imports
+        const report = await instance.services.imports
           .import(OPERATOR, account, {
             input: createReadStream(file),
             fileName: file,
-            ...(values.format ? { format: values.format as ImportFormat } : {}),
-            ...(values.psk !== undefined ? { psk: values.psk } : {}),
-            ...(values.password !== undefined ? { password: values.password } : {}),
-            dryRun: values['dry-run'] ?? false,
-            allowShortSecrets: values['allow-short-secrets'] ?? false,
+            ...(options.format ? { format: options.format } : {}),
+            ...(options.psk !== undefined ? { psk: options.psk } : {}),
+            ...(options.password !== undefined ? { password: options.password } : {}),
+            dryRun: options.dryRun ?? false,
+            allowShortSecrets: options.allowShortSecrets ?? false,
             maxBytes: instance.config.importLimitBytes,
             onProgress: (p) => progress.update(`${p.phase}: ${p.keysRead} keys read, ${p.imported} written, ${p.skipped} skipped`),
           })
           .finally(() => progress.done());
-        if (values.json) printJson(io, report);
+        if (options.json) printJson(io, report);
         else printReport(io, report, file);
         return 0;
-      }
-      case 'list': {
-        const { values } = parse(rest, { status: { type: 'string' }, account: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage[1]! });
-        const status = values.status;
-        if (status !== undefined && !isTokenStatus(status)) throw new UsageError(`--status takes ${TOKEN_STATUSES.join(', ')}`);
-        const account = await accounts.resolve(OPERATOR, values.account);
-        const list = await tokens.list(account, status ? { status, limit: 1_000_000 } : { limit: 1_000_000 });
-        if (values.json) printJson(io, list);
+      }),
+    );
+  token
+    .command('list')
+    .description('list the tokens of an account')
+    .addOption(new Option('--status <status>', 'only tokens in this status').choices(TOKEN_STATUSES))
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: { status?: TokenStatus; account?: string; json?: boolean }) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const list = await instance.services.tokens.list(account, options.status ? { status: options.status, limit: 1_000_000 } : { limit: 1_000_000 });
+        if (options.json) printJson(io, list);
         else printTable(io, ['SERIAL', 'STATUS', 'USER', 'TYPE', 'DIGITS', 'FAILS', 'LAST USED'], list.map((t) => [t.serial, t.status, t.username, t.type, t.digits, t.failCount, t.lastUsedAt]));
         return 0;
-      }
-      case 'show': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage[2]! });
-        const token = await tokens.show(await accounts.resolve(OPERATOR, values.account), positionals[0]!);
-        if (values.json) printJson(io, token);
-        else printToken(io, token);
+      }),
+    );
+  token
+    .command('show')
+    .description('show one token')
+    .argument('<serial>', "the token's serial number")
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, serial: string, options: { account?: string; json?: boolean }) => {
+        const shown = await instance.services.tokens.show(await instance.services.accounts.resolve(OPERATOR, options.account), serial);
+        if (options.json) printJson(io, shown);
+        else printToken(io, shown);
         return 0;
-      }
-      case 'associate': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' } }, { min: 3, max: 3, usage: this.usage[3]! });
-        const [user, serial, otp] = positionals as [string, string, string];
-        const token = await tokens.associate(OPERATOR, await accounts.resolve(OPERATOR, values.account), user, serial, otp);
-        io.out.write(`token ${token.serial} is now associated with ${token.username}\n`);
+      }),
+    );
+  token
+    .command('associate')
+    .description('associate a token with a user, proven by one passcode from it')
+    .argument('<user>', 'the user')
+    .argument('<serial>', "the token's serial number")
+    .argument('<otp>', 'a passcode the token shows now')
+    .option(...ACCOUNT_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, user: string, serial: string, otp: string, options: { account?: string }) => {
+        const associated = await instance.services.tokens.associate(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account), user, serial, otp);
+        io.out.write(`token ${associated.serial} is now associated with ${associated.username}\n`);
         return 0;
-      }
-      case 'resync': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' } }, { min: 3, max: 3, usage: this.usage[4]! });
-        const [user, first, second] = positionals as [string, string, string];
-        const token = await tokens.resync(OPERATOR, await accounts.resolve(OPERATOR, values.account), user, first, second);
-        io.out.write(`token ${token.serial} of ${token.username} is re-synced (next counter ${token.counter})\n`);
+      }),
+    );
+  token
+    .command('resync')
+    .description("re-sync a user's token that drifted, with two consecutive passcodes")
+    .argument('<user>', 'the user')
+    .argument('<otp1>', 'a passcode')
+    .argument('<otp2>', 'the next passcode')
+    .option(...ACCOUNT_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, user: string, first: string, second: string, options: { account?: string }) => {
+        const synced = await instance.services.tokens.resync(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account), user, first, second);
+        io.out.write(`token ${synced.serial} of ${synced.username} is re-synced (next counter ${synced.counter})\n`);
         return 0;
-      }
-      case 'disassociate': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' }, yes: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage[5]! });
-        const account = await accounts.resolve(OPERATOR, values.account);
-        const current = await tokens.ofUser(account, positionals[0]!);
-        if (!values.yes) {
-          if (!io.input.isTTY) throw new UsageError('disassociating needs confirmation: run it on a terminal, or pass --yes');
-          if (!(await confirm(io, `Disassociate token ${current.serial} from ${current.username}? They will no longer need a passcode to sign in.`))) {
-            io.err.write('nothing changed\n');
-            return 1;
-          }
-        }
-        const token = await tokens.disassociate(OPERATOR, account, positionals[0]!);
-        io.out.write(`token ${token.serial} is disassociated from ${positionals[0]} and back in the inventory\n`);
+      }),
+    );
+  token
+    .command('disassociate')
+    .description("take a user's token back into the inventory (asks first)")
+    .argument('<user>', 'the user')
+    .option(...ACCOUNT_OPTION)
+    .option(...YES_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, user: string, options: { account?: string; yes?: boolean }) => {
+        const { accounts, tokens } = instance.services;
+        const account = await accounts.resolve(OPERATOR, options.account);
+        const current = await tokens.ofUser(account, user);
+        if (!(await confirmed(io, options.yes, 'disassociating', `Disassociate token ${current.serial} from ${current.username}? They will no longer need a passcode to sign in.`))) return 1;
+        const disassociated = await tokens.disassociate(OPERATOR, account, user);
+        io.out.write(`token ${disassociated.serial} is disassociated from ${user} and back in the inventory\n`);
         return 0;
-      }
-      case 'unlock': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' } }, { min: 1, max: 1, usage: this.usage[6]! });
-        const token = await tokens.unlock(OPERATOR, await accounts.resolve(OPERATOR, values.account), positionals[0]!);
-        io.out.write(`token ${token.serial} is unlocked\n`);
+      }),
+    );
+  token
+    .command('unlock')
+    .description('unlock a token locked by wrong passcodes (and clear the back-off)')
+    .argument('<serial>', "the token's serial number")
+    .option(...ACCOUNT_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, serial: string, options: { account?: string }) => {
+        const unlocked = await instance.services.tokens.unlock(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account), serial);
+        io.out.write(`token ${unlocked.serial} is unlocked\n`);
         return 0;
-      }
-      default:
-        throw new UsageErrorFor(this);
-    }
-  },
+      }),
+    );
 };

@@ -1,95 +1,131 @@
-// otpgate user create|list|show|passwd|delete
+// otpgate user create|list|show|passwd|delete|disable|enable
+import { Option } from 'commander';
 import { OPERATOR } from '../../services/context.js';
-import { parse, printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
-import { subcommand, UsageErrorFor, type CommandGroup } from './command.js';
+import { printJson, printTable, readSecretLine, type CommandIo } from '../io.js';
+import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 
 async function passwordFrom(io: CommandIo, given: string | undefined): Promise<string> {
   return given ?? (await readSecretLine(io, 'Password: '));
 }
 
-export const userCommands: CommandGroup = {
-  name: 'user',
-  summary: 'users of an account',
-  usage: [
-    'user create NAME [--role admin|user] [--display-name TEXT] [--account A] [--password PW]   (else the password is read from standard input)',
-    'user list [--account A] [--search TEXT] [--json]',
-    'user show NAME [--account A] [--json]',
-    'user passwd NAME [--account A] [--password PW]',
-    'user delete NAME [--account A]',
-    'user disable NAME [--account A]     (every sign-in refused; sessions end)',
-    'user enable NAME [--account A]',
-  ],
-  async run({ instance, io }, args) {
-    const { accounts, users } = instance.services;
-    const { sub, rest } = subcommand(args, this);
-    switch (sub) {
-      case 'create': {
-        const { values, positionals } = parse(rest, { role: { type: 'string' }, 'display-name': { type: 'string' }, account: { type: 'string' }, password: { type: 'string' } }, { min: 1, max: 1, usage: this.usage[0]! });
-        if (values.role !== undefined && values.role !== 'admin' && values.role !== 'user') throw new UsageError('--role takes admin or user');
-        const account = await accounts.resolve(OPERATOR, values.account);
-        const password = await passwordFrom(io, values.password);
-        const user = await users.create(OPERATOR, account, {
-          username: positionals[0]!,
+const PASSWORD_OPTION = ['--password <password>', 'the password (else it is read from standard input, hidden on a terminal)'] as const;
+
+export const userCommands: CommandGroup = (program, cli) => {
+  const user = program.command('user').description('users of an account');
+  user
+    .command('create')
+    .description('create a user')
+    .argument('<name>', 'the user name')
+    .addOption(new Option('--role <role>', 'the role').choices(['admin', 'user']).default('user'))
+    .option('--display-name <text>', 'the name shown in the console')
+    .option(...ACCOUNT_OPTION)
+    .option(...PASSWORD_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: { role: 'admin' | 'user'; displayName?: string; account?: string; password?: string }) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const password = await passwordFrom(io, options.password);
+        const created = await instance.services.users.create(OPERATOR, account, {
+          username: name,
           password,
-          role: values.role ?? 'user',
-          ...(values['display-name'] !== undefined ? { displayName: values['display-name'] } : {}),
+          role: options.role,
+          ...(options.displayName !== undefined ? { displayName: options.displayName } : {}),
         });
-        io.out.write(`created ${user.role} ${user.username} in account ${account.name}\n`);
+        io.out.write(`created ${created.role} ${created.username} in account ${account.name}\n`);
         return 0;
-      }
-      case 'list': {
-        const { values } = parse(rest, { account: { type: 'string' }, search: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage[1]! });
-        const account = await accounts.resolve(OPERATOR, values.account);
-        const list = await users.list(account, values.search);
-        if (values.json) printJson(io, list);
+      }),
+    );
+  user
+    .command('list')
+    .description('list the users of an account, with their tokens')
+    .option(...ACCOUNT_OPTION)
+    .option('--search <text>', 'only users whose name contains this')
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: { account?: string; search?: string; json?: boolean }) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const list = await instance.services.users.list(account, options.search);
+        if (options.json) printJson(io, list);
         else printTable(io, ['USERNAME', 'DISPLAY NAME', 'ROLE', 'TOKEN', 'TOKEN STATUS'], list.map((u) => [u.username, u.displayName, u.role, u.token?.serial, u.token?.status]));
         return 0;
-      }
-      case 'show': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage[2]! });
-        const account = await accounts.resolve(OPERATOR, values.account);
-        const user = await users.show(account, positionals[0]!);
-        if (values.json) printJson(io, user);
+      }),
+    );
+  user
+    .command('show')
+    .description('show one user')
+    .argument('<name>', 'the user name')
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: { account?: string; json?: boolean }) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const shown = await instance.services.users.show(account, name);
+        if (options.json) printJson(io, shown);
         else {
           printTable(io, ['FIELD', 'VALUE'], [
-            ['username', user.username],
-            ['display name', user.displayName],
-            ['role', user.role],
-            ['source', user.source],
-            ['email', user.email],
-            ['groups', user.groups?.join(', ') || 'none'],
-            ['status', user.disabled ? `disabled since ${user.disabledAt} (${user.disabledReason ?? 'no reason'})` : 'enabled'],
-            ['token', user.token ? `${user.token.serial} (${user.token.status})` : 'none'],
-            ['created', user.createdAt],
+            ['username', shown.username],
+            ['display name', shown.displayName],
+            ['role', shown.role],
+            ['source', shown.source],
+            ['email', shown.email],
+            ['groups', shown.groups?.join(', ') || 'none'],
+            ['status', shown.disabled ? `disabled since ${shown.disabledAt} (${shown.disabledReason ?? 'no reason'})` : 'enabled'],
+            ['token', shown.token ? `${shown.token.serial} (${shown.token.status})` : 'none'],
+            ['created', shown.createdAt],
           ]);
         }
         return 0;
-      }
-      case 'passwd': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' }, password: { type: 'string' } }, { min: 1, max: 1, usage: this.usage[3]! });
-        const account = await accounts.resolve(OPERATOR, values.account);
-        await users.require(account, positionals[0]!);
-        await users.update(OPERATOR, account, positionals[0]!, { password: await passwordFrom(io, values.password) });
-        io.out.write(`password changed for ${positionals[0]}\n`);
+      }),
+    );
+  user
+    .command('passwd')
+    .description("set a user's password")
+    .argument('<name>', 'the user name')
+    .option(...ACCOUNT_OPTION)
+    .option(...PASSWORD_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: { account?: string; password?: string }) => {
+        const { accounts, users } = instance.services;
+        const account = await accounts.resolve(OPERATOR, options.account);
+        await users.require(account, name);
+        await users.update(OPERATOR, account, name, { password: await passwordFrom(io, options.password) });
+        io.out.write(`password changed for ${name}\n`);
         return 0;
-      }
-      case 'delete': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' } }, { min: 1, max: 1, usage: this.usage[4]! });
-        const account = await accounts.resolve(OPERATOR, values.account);
-        await users.delete(OPERATOR, account, positionals[0]!);
-        io.out.write(`deleted user ${positionals[0]}; their token, if any, is back in the inventory\n`);
+      }),
+    );
+  user
+    .command('delete')
+    .description('delete a user; their token, if any, goes back to the inventory (asks first)')
+    .argument('<name>', 'the user name')
+    .option(...ACCOUNT_OPTION)
+    .option(...YES_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: { account?: string; yes?: boolean }) => {
+        const { accounts, users } = instance.services;
+        const account = await accounts.resolve(OPERATOR, options.account);
+        const shown = await users.show(account, name);
+        const question = `Delete user ${shown.username} of account ${account.name}${shown.token ? ` (their token ${shown.token.serial} goes back to the inventory)` : ''}?`;
+        if (!(await confirmed(io, options.yes, 'deleting a user', question))) return 1;
+        await users.delete(OPERATOR, account, name);
+        io.out.write(`deleted user ${name}; their token, if any, is back in the inventory\n`);
         return 0;
-      }
-      case 'disable':
-      case 'enable': {
-        const { values, positionals } = parse(rest, { account: { type: 'string' } }, { min: 1, max: 1, usage: this.usage[sub === 'disable' ? 5 : 6]! });
-        const account = await accounts.resolve(OPERATOR, values.account);
-        await users.update(OPERATOR, account, positionals[0]!, { disabled: sub === 'disable' });
-        io.out.write(`${sub}d user ${positionals[0]}\n`);
-        return 0;
-      }
-      default:
-        throw new UsageErrorFor(this);
-    }
-  },
+      }),
+    );
+  for (const [sub, description] of [
+    ['disable', 'refuse every sign-in of a user; their sessions end'],
+    ['enable', 'let a disabled user sign in again'],
+  ] as const) {
+    user
+      .command(sub)
+      .description(description)
+      .argument('<name>', 'the user name')
+      .option(...ACCOUNT_OPTION)
+      .action(
+        cli.action(async ({ instance, io }, name: string, options: { account?: string }) => {
+          const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+          await instance.services.users.update(OPERATOR, account, name, { disabled: sub === 'disable' });
+          io.out.write(`${sub}d user ${name}\n`);
+          return 0;
+        }),
+      );
+  }
 };

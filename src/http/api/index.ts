@@ -8,11 +8,12 @@ import { csrfTokensEqual } from '../../services/session-service.js';
 import { sendError } from '../errors.js';
 import { sessionPrincipalOf, unauthenticated } from '../../web/principal.js';
 import { readSessionCookie } from '../../web/session-cookie.js';
-import { auditRoutes } from './audit.js';
+import { auditExportRoutes, auditRoutes } from './audit.js';
 import { authCheckRoutes } from './auth-check.js';
 import { directoryRoutes } from './directory.js';
 import { groupRoutes } from './groups.js';
 import { webhookRoutes } from './webhooks.js';
+import { reportRoutes } from './reports.js';
 import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 
@@ -80,9 +81,11 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
   await app.register(userRoutes);
   await app.register(tokenRoutes);
   await app.register(auditRoutes);
+  await app.register(auditExportRoutes);
   await app.register(directoryRoutes);
   await app.register(groupRoutes);
   await app.register(webhookRoutes);
+  await app.register(reportRoutes);
   app.setNotFoundHandler(sendNotFound);
 }
 

@@ -1,0 +1,36 @@
+// otpgate backup FILE, otpgate restore FILE (SQLite; PostgreSQL: pg_dump and pg_restore, README).
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../../runtime/config.js';
+import { backupDatabase, restoreDatabase } from '../../runtime/backup.js';
+import { progressLine } from '../io.js';
+import { confirmed, YES_OPTION, type CommandGroup } from './command.js';
+
+export const backupCommands: CommandGroup = (program, cli) => {
+  program
+    .command('backup')
+    .description('write a consistent copy of the SQLite database to FILE (mode 0600) while the server runs; back up the master key separately')
+    .argument('<file>', 'the copy to write')
+    .action(
+      cli.action(async ({ instance, io }, file: string) => {
+        const progress = progressLine(io);
+        const { pages } = await backupDatabase(instance, file, (done, total) => progress.update(`${done} of ${total} pages`)).finally(() => progress.done());
+        io.out.write(`backed up ${instance.config.sqlitePath} to ${file} (${pages} pages); the master key ${instance.config.keyFile} is not in it: keep a copy of it elsewhere\n`);
+        return 0;
+      }),
+    );
+  program
+    .command('restore')
+    .description('replace the SQLite database with a backup, after checking it is sound and sealed under the master key in use (stop the server first; asks first when a database exists)')
+    .argument('<file>', 'the backup to restore')
+    .option(...YES_OPTION)
+    .action(async (file: string, options: { yes?: boolean }) => {
+      const config = loadConfig(cli.env);
+      if (existsSync(config.sqlitePath) && !(await confirmed(cli.io, options.yes, 'restoring over a database', `Replace ${config.sqlitePath} with ${file}? Everything since that backup is lost. The server must be stopped.`))) {
+        cli.setCode(1);
+        return;
+      }
+      await restoreDatabase(config, file);
+      cli.io.out.write(`restored ${file} into ${config.sqlitePath}\n`);
+      cli.setCode(0);
+    });
+};
