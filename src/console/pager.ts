@@ -19,14 +19,17 @@ export function offsetOf(request: FastifyRequest): number {
   return Number.isSafeInteger(value) ? Math.max(0, Math.min(MAX_OFFSET, value)) : 0;
 }
 
+/** `?a=1&b=2` of the non-empty filters ('' when none). */
+export function filterQueryOf(filters: Record<string, string>, offset = 0): string {
+  const params = new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== ''));
+  if (offset > 0) params.set('offset', String(offset));
+  const query = params.toString();
+  return query ? `?${query}` : '';
+}
+
 /** `filters` are the page's query parameters other than the offset (empty values are left out). */
 export function pagerOf(path: string, filters: Record<string, string>, offset: number, pageSize: number, shown: number, total: number): Pager {
-  const href = (at: number) => {
-    const params = new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== ''));
-    if (at > 0) params.set('offset', String(at));
-    const query = params.toString();
-    return query ? `${path}?${query}` : path;
-  };
+  const href = (at: number) => `${path}${filterQueryOf(filters, at)}`;
   return {
     from: shown === 0 ? 0 : offset + 1,
     to: offset + shown,

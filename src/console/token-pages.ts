@@ -7,7 +7,7 @@ import type { ImportReport } from '../services/import-service.js';
 import { csrfTokensEqual } from '../services/session-service.js';
 import { adminOf } from './admin-guard.js';
 import { statusLabel } from './forms.js';
-import { offsetOf, pagerOf } from './pager.js';
+import { filterQueryOf, offsetOf, pagerOf } from './pager.js';
 import { formatTime, renderPage, sentence } from './render.js';
 import { refuseCsrf } from './message-pages.js';
 import { type ImportUpload, readImportUpload } from '../web/import-upload.js';
@@ -32,6 +32,8 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
         title: 'Tokens',
         tokens: list,
         pager: pagerOf('/admin/tokens', { status: statusFilter, q }, offset, PAGE_SIZE, list.length, total),
+        // The import posts with the list's filters, so that its answer shows the same list.
+        filterQuery: filterQueryOf({ status: statusFilter, q }),
         statuses: TOKEN_STATUSES,
         status: statusFilter,
         q,

@@ -209,6 +209,14 @@ test('tokens: paged with a total, the filter kept by Previous/Next, the import b
   assert.equal(await page.getByLabel('Status').inputValue(), 'available');
   await page.getByRole('link', { name: 'Previous' }).first().click();
   assert.equal(new URL(page.url()).searchParams.get('status'), 'available');
+  // An import from the filtered list answers with the same list.
+  await page.locator('summary', { hasText: 'Import seed file' }).click();
+  await page.getByLabel('Seed file').setInputFiles({ name: 'one.csv', mimeType: 'text/csv', buffer: Buffer.from(`7200000000000,${randomSecretHex()}\n`) });
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  assert.match(await page.locator('#import-report').innerText(), /imported 1/);
+  assert.equal(await page.getByLabel('Status').inputValue(), 'available', 'the filter is kept across the import');
+  assert.match(await page.locator('.pager-count').first().innerText(), /^1–100 of 134$/);
+  await page.goto('/admin/tokens?status=available');
   await atBothWidths(page, 'first-hour-tokens', async () => {
     await page.locator('summary', { hasText: 'Import seed file' }).click();
     assert.equal(await page.getByLabel('Seed file').isVisible(), true);
