@@ -465,3 +465,22 @@ test('self-association: a half-signed-in user gets one neutral answer whether th
   assert.doesNotMatch(answers[0]!.text, /administrator|associated with a user|no token/i, 'no admin wording on an end-user page');
   await atBothWidths(p, 'first-hour-self-association-neutral', async () => undefined);
 });
+
+test('the new forms need their CSRF token, and a plain user cannot reach the admin ones', async () => {
+  const password = await fx.createUser('frank');
+  const context = await fx.newContext();
+  await fx.signIn(context, 'frank', password);
+  const cookie = `otpgate_session=${(await context.cookies()).find((c) => c.name === 'otpgate_session')!.value}`;
+  const post = (url: string, fields: Record<string, string>) =>
+    fx.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+  const noCsrf = await post('/account/password', { current: password, new: 'franks-new-password', confirm: 'franks-new-password' });
+  assert.equal(noCsrf.statusCode, 403);
+  const check = await fx.instance.services.signIn.check({ accountId: null, username: 'frank', password, passcode: null, actor: OPERATOR });
+  assert.equal(check.result, 'accept', 'the password is unchanged');
+  for (const url of ['/admin/users/alice/delete', '/admin/users/alice/role', '/admin/users/alice/password', '/admin/restriction']) {
+    const response = await post(url, { role: 'admin', confirm: 'yes', password: 'whatever-long', default: 'deny' });
+    assert.equal(response.statusCode, 404, url);
+  }
+  assert.equal((await fx.instance.services.users.show(fx.account, 'alice')).role, 'user');
+  assert.equal(fx.instance.services.restrictions.showForAccount(await fx.instance.services.accounts.byId(fx.account.id)).source, 'none');
+});
