@@ -37,7 +37,7 @@ export function hasSessionCsrf(body: FormBody, sessionToken: string): boolean {
  * enters a passcode (SPEC: the passcode is needed when the user has a token or the rule requires one).
  */
 export const ACTION_LABEL: Record<AccessAction, string> = {
-  allow: 'Allow (passcode only if the user has a token)',
+  allow: 'Allow (passcode for token users)',
   require_otp: 'Passcode required',
   deny: 'Deny sign-in',
 };

@@ -57,7 +57,7 @@ test('restriction actions are named by what they do; the account-wide restrictio
   assert.equal(path(page), '/admin/restriction');
   assert.match(await page.locator('#account-restriction-summary').innerText(), /^none/);
   const labels = await page.getByLabel('Default action (addresses that match no rule)').locator('option').allInnerTexts();
-  assert.deepEqual(labels, ['Allow (passcode only if the user has a token)', 'Passcode required', 'Deny sign-in']);
+  assert.deepEqual(labels, ['Allow (passcode for token users)', 'Passcode required', 'Deny sign-in']);
   assert.ok(!labels.some((l) => /password only/i.test(l)), 'no "password only" for an action that still asks a token user for a passcode');
 
   await page.getByLabel('Network of rule 1').fill('10.0.0.0/8');
@@ -70,7 +70,7 @@ test('restriction actions are named by what they do; the account-wide restrictio
   assert.equal(saved.default, 'require_otp');
   assert.deepEqual(saved.rules.map((r) => [r.cidr, r.action]), [['10.0.0.0/8', 'allow']]);
   await atBothWidths(page, 'first-hour-account-restriction', async () => {
-    assert.match(await page.locator('#account-restriction-summary').innerText(), /10\.0\.0\.0\/8: Allow \(passcode only if the user has a token\); any other address: Passcode required/);
+    assert.match(await page.locator('#account-restriction-summary').innerText(), /10\.0\.0\.0\/8: Allow \(passcode for token users\); any other address: Passcode required/);
   });
 
   await page.goto('/admin/users/alice/access');
@@ -437,6 +437,8 @@ test('no select cuts off its options, at desktop or phone width', async () => {
         return out;
       });
       assert.deepEqual(cut, [], `${url} at ${width}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${url} at ${width}: no sideways scrolling (${overflow} px)`);
     });
   }
 });
