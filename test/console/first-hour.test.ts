@@ -486,3 +486,13 @@ test('the new forms need their CSRF token, and a plain user cannot reach the adm
   assert.equal((await fx.instance.services.users.show(fx.account, 'alice')).role, 'user');
   assert.equal(fx.instance.services.restrictions.showForAccount(await fx.instance.services.accounts.byId(fx.account.id)).source, 'none');
 });
+
+test('the confirmation pages escape what they show', async () => {
+  const hostile = '<img src=x onerror=alert(1)>"\'';
+  await fx.createUser('gina', { displayName: hostile });
+  const cookie = `otpgate_session=${(await admin.cookies()).find((c) => c.name === 'otpgate_session')!.value}`;
+  const response = await fx.app.inject({ url: '/admin/users/gina/delete', headers: { cookie } });
+  assert.equal(response.statusCode, 200);
+  assert.ok(!response.body.includes('<img src=x'), 'the display name is not markup');
+  assert.match(response.body, /Delete &lt;img src=x onerror=alert\(1\)&gt;/);
+});
