@@ -34,6 +34,7 @@ const NOTICES: Record<string, string> = {
   disabled: 'The user is disabled: every sign-in is refused.',
   enabled: 'The user is enabled.',
   settings: 'The settings are saved.',
+  webhook_removed: 'The webhook is removed.',
   directory_set: 'The directory is saved.',
   directory_removed: 'The directory is removed; its users stay and cannot sign in until one is set again.',
   group_restriction: "The group's access restriction is saved.",

@@ -7,13 +7,46 @@ export class MasterKeyError extends Error {
   override name = 'MasterKeyError';
 }
 
-export type KeyPurpose = 'token-secrets' | 'audit-chain' | 'radius-secrets' | 'directory-secrets' | 'webhook-secrets' | 'key-check' | 'console-csrf';
+export type KeyPurpose = 'token-secrets' | 'audit-chain' | 'audit-chain-seal' | 'radius-secrets' | 'directory-secrets' | 'webhook-secrets' | 'key-check' | 'console-csrf';
 
 export class MasterKey {
   readonly #keys = new Map<KeyPurpose, Buffer>();
+  #material: Buffer;
 
-  constructor(private readonly material: Buffer) {
+  /** `source`: the file the key was read from, read again by reloadIfReplaced (a rotation replaces it). */
+  constructor(
+    material: Buffer,
+    readonly source: string | null = null,
+  ) {
     if (material.length !== 32) throw new MasterKeyError('the master key must be 32 bytes');
+    this.#material = material;
+  }
+
+  private get material(): Buffer {
+    return this.#material;
+  }
+
+  /**
+   * After `otpgate key rotate` (in another process) the data is sealed under the key now in the source
+   * file: reads it again and, when it holds another valid key, uses that one from now on. True when the key
+   * changed. A missing or unreadable file changes nothing.
+   */
+  reloadIfReplaced(): boolean {
+    if (this.source === null) return false;
+    let next: MasterKey;
+    try {
+      next = readMasterKeyFile(this.source);
+    } catch {
+      return false;
+    }
+    if (next.#material.equals(this.#material)) return false;
+    this.#material = next.#material;
+    this.#keys.clear();
+    return true;
+  }
+
+  sameAs(other: MasterKey): boolean {
+    return this.#material.length === other.#material.length && timingSafeEqual(this.#material, other.#material);
   }
 
   /** A 32-byte key for one purpose (RFC 5869 HKDF-SHA256, the purpose as `info`). */
@@ -43,7 +76,7 @@ export function createMasterKeyFile(path: string): MasterKey {
   if (existsSync(path)) throw new MasterKeyError(`refusing to overwrite the existing master key ${path}`);
   const material = randomBytes(32);
   writeFileSync(path, `${material.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  return new MasterKey(material);
+  return new MasterKey(material, path);
 }
 
 export function readMasterKeyFile(path: string): MasterKey {
@@ -56,5 +89,5 @@ export function readMasterKeyFile(path: string): MasterKey {
   }
   const material = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
   if (material.length !== 32) throw new MasterKeyError(`the master key ${path} is not 32 base64-encoded bytes`);
-  return new MasterKey(material);
+  return new MasterKey(material, path);
 }

@@ -1,5 +1,9 @@
 // Sends one plain-text e-mail through the installation's SMTP server (nodemailer): smtps:// is TLS from the
-// start; smtp:// upgrades with STARTTLS when the server offers it. A failure comes back as text, never thrown.
+// start; smtp:// must upgrade with STARTTLS unless the server is on this host (a loopback address), so that
+// mail and credentials never cross a network in clear. The server's certificate is checked (against
+// OTPGATE_SMTP_CA_FILE when given). A failure comes back as text, never thrown.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { createTransport, type Transporter } from 'nodemailer';
 
 /** No answer from the SMTP server within this time is a failed attempt. */
@@ -8,14 +12,16 @@ const MAIL_TIMEOUT_MS = 10_000;
 export class MailSender {
   readonly #transport: Transporter;
 
-  constructor(
-    url: string,
-    private readonly from: string,
-  ) {
-    const smtp = new URL(url);
+  private readonly from: string;
+
+  constructor(settings: { url: string; from: string; caFile?: string }) {
+    this.from = settings.from;
+    const smtp = new URL(settings.url);
     const secure = smtp.protocol === 'smtps:';
+    const host = smtp.hostname.startsWith('[') ? smtp.hostname.slice(1, -1) : smtp.hostname;
+    const loopback = host === 'localhost' || (isIP(host) !== 0 && /^(127\.|::1$|::ffff:127\.)/.test(host));
     this.#transport = createTransport({
-      host: smtp.hostname.startsWith('[') ? smtp.hostname.slice(1, -1) : smtp.hostname,
+      host,
       port: smtp.port ? Number(smtp.port) : secure ? 465 : 587,
       secure,
       ...(smtp.username ? { auth: { user: decodeURIComponent(smtp.username), pass: decodeURIComponent(smtp.password) } } : {}),
@@ -24,6 +30,8 @@ export class MailSender {
       socketTimeout: MAIL_TIMEOUT_MS,
       disableFileAccess: true,
       disableUrlAccess: true,
+      requireTLS: !secure && !loopback,
+      tls: { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(settings.caFile ? { ca: readFileSync(settings.caFile, 'utf8') } : {}) },
     });
   }
 

@@ -64,7 +64,7 @@ function notifySettings(env: NodeJS.ProcessEnv): NotificationSettings {
   return {
     allowPrivate: boolean(env, 'OTPGATE_WEBHOOK_ALLOW_PRIVATE', false),
     firstRetryMs: integer(env, 'OTPGATE_WEBHOOK_RETRY_SECONDS', 30, 1, 3600) * 1000,
-    ...(smtpUrl !== undefined && mailFrom !== undefined ? { mail: { url: smtpUrl, from: mailFrom } } : {}),
+    ...(smtpUrl !== undefined && mailFrom !== undefined ? { mail: { url: smtpUrl, from: mailFrom, ...(env.OTPGATE_SMTP_CA_FILE ? { caFile: env.OTPGATE_SMTP_CA_FILE } : {}) } } : {}),
   };
 }
 

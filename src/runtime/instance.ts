@@ -10,6 +10,7 @@ import { DEFAULT_ACCOUNT } from '../services/account-service.js';
 import { OPERATOR } from '../services/context.js';
 import { ServiceError } from '../services/errors.js';
 import { createServices, type Services } from '../services/services.js';
+import { openAuditChainKey } from '../services/sealed-secrets.js';
 import type { Config } from './config.js';
 
 export interface Instance {
@@ -25,15 +26,23 @@ export interface InitResult {
   firstAdmin?: { username: string; password: string };
 }
 
-const KEY_CHECK = 'master_key_check';
+export const KEY_CHECK = 'master_key_check';
+export const AUDIT_CHAIN_KEY = 'audit_chain_key';
 
 function openHandle(config: Config): DatabaseHandle {
   if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   return openDatabase({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, poolSize: config.poolSize });
 }
 
-function build(config: Config, database: DatabaseHandle, masterKey: MasterKey, now: () => number): Instance {
-  const services = createServices({ db: database.db, masterKey, now, passwordCost: config.passwordCost, notify: config.notify });
+/** The audit chain's key: kept sealed in the database since a key rotation, else derived from the master key. */
+async function auditChainKeyOf(database: DatabaseHandle, masterKey: MasterKey): Promise<Buffer> {
+  const sealed = await readMeta(database.db, AUDIT_CHAIN_KEY);
+  return sealed === undefined ? masterKey.keyFor('audit-chain') : openAuditChainKey(masterKey, Buffer.from(sealed, 'base64'));
+}
+
+async function build(config: Config, database: DatabaseHandle, masterKey: MasterKey, now: () => number): Promise<Instance> {
+  const auditChainKey = await auditChainKeyOf(database, masterKey);
+  const services = createServices({ db: database.db, masterKey, auditChainKey, now, passwordCost: config.passwordCost, notify: config.notify });
   const close = async () => {
     await services.directories.close();
     await database.close();
@@ -59,7 +68,7 @@ export async function openInstance(config: Config, options: { migrate?: boolean;
       throw new MasterKeyError(`the master key ${config.keyFile} is not the key this database was created with; token secrets cannot be read. Restore the right key (OTPGATE_KEY_FILE) — nothing was changed`);
     }
     if (options.migrate ?? true) await database.migrate();
-    const instance = build(config, database, masterKey, options.now ?? Date.now);
+    const instance = await build(config, database, masterKey, options.now ?? Date.now);
     // Token secrets sealed before serials became unique per account are re-sealed with their account: the
     // migration cannot, it runs without the master key (docs/security.md, "Sealed secrets").
     await instance.services.tokens.resealLegacySecrets();
@@ -95,7 +104,7 @@ export async function initInstance(config: Config, options: InitOptions = {}): P
       // With PostgreSQL the data directory holds only the key file, and may not exist yet.
       if (!existsSync(config.keyFile)) mkdirSync(dirname(config.keyFile), { recursive: true, mode: 0o700 });
       const masterKey = existsSync(config.keyFile) ? readMasterKeyFile(config.keyFile) : createMasterKeyFile(config.keyFile);
-      instance = build(config, database, masterKey, options.now ?? Date.now);
+      instance = await build(config, database, masterKey, options.now ?? Date.now);
       const { services } = instance;
       // The key check is written last: it is what marks the installation as initialised. If a start is cut
       // short before it, the next start finds the account (and the admin, whose password was never shown)

@@ -56,7 +56,7 @@ export class AuditService {
   readonly #writer: AuditedWriter;
 
   constructor(private readonly ctx: ServiceContext) {
-    this.#writer = new AuditedWriter(ctx.db, ctx.masterKey.keyFor('audit-chain'));
+    this.#writer = new AuditedWriter(ctx.db, ctx.auditChainKey);
   }
 
   /** The event as stored: lengths fit the columns on every engine (PostgreSQL refuses what SQLite would keep). */
@@ -93,7 +93,7 @@ export class AuditService {
   }
 
   verify(onProgress?: (events: number) => void): Promise<ChainReport> {
-    return verifyAuditChain(this.ctx.db, this.ctx.masterKey.keyFor('audit-chain'), onProgress);
+    return verifyAuditChain(this.ctx.db, this.ctx.auditChainKey, onProgress);
   }
 
   /**
@@ -150,7 +150,7 @@ export class AuditService {
    * the one before it (the first follows the start of the log), and the last must end at the log's anchor.
    */
   async verifyWithArchives(archives: AsyncIterable<string>[], onProgress?: (events: number) => void): Promise<ChainReport & { archived: number }> {
-    const key = this.ctx.masterKey.keyFor('audit-chain');
+    const key = this.ctx.auditChainKey;
     let previous = GENESIS;
     let lastId = 0;
     let archived = 0;

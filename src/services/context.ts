@@ -11,6 +11,8 @@ export type Account = AccountRow;
 export interface ServiceContext {
   db: Kysely<Database>;
   masterKey: MasterKey;
+  /** The audit chain's HMAC key (derived from the master key, or kept sealed since a key rotation). */
+  auditChainKey: Buffer;
   /** Epoch milliseconds. Tests pass a clock they control. */
   now: () => number;
   passwordCost: ScryptCost;

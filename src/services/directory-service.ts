@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isAttributeName } from '../core/ldap-escape.js';
-import { open, seal } from '../crypto/secret-box.js';
+import { openDirectoryPassword, sealDirectoryPassword } from './sealed-secrets.js';
 import { DirectoryUnavailableError, LdapDirectory, type DirectoryPerson, type DirectorySettings, type PasswordCheck } from '../directory/ldap-directory.js';
 import { ServiceConnectionPool } from '../directory/service-connection-pool.js';
 import { deleteDirectory, findDirectory, groupsOf, listDirectories, replaceGroups, saveDirectory, updateDirectoryFields } from '../store/directory-store.js';
@@ -46,10 +46,6 @@ export interface DirectoryView extends Pick<DirectorySettings, 'url' | 'bindDn' 
 }
 
 export type DirectoryTestResult = { ok: true; usersFound: number; example: string | null } | { ok: false; error: string };
-
-function identity(accountId: number): string {
-  return `otpgate directory bind password of account ${accountId}`;
-}
 
 /** What a row holds, by the names the API and the LDAP client give it (the bind password stays sealed). */
 function fieldsOf(row: DirectoryRow): Pick<DirectorySettings, 'url' | 'bindDn' | 'baseDn'> & SearchSettings {
@@ -191,7 +187,7 @@ export class DirectoryService {
       kind: preset.kind,
       url: checkUrl(input.url.trim(), startTls),
       bind_dn: checkDn('bindDn', '--bind-dn', input.bindDn),
-      bind_password_sealed: password !== undefined ? seal(this.ctx.masterKey.keyFor('directory-secrets'), Buffer.from(password, 'utf8'), identity(account.id)) : existing!.bind_password_sealed,
+      bind_password_sealed: password !== undefined ? sealDirectoryPassword(this.ctx.masterKey, account.id, Buffer.from(password, 'utf8')) : existing!.bind_password_sealed,
       base_dn: checkDn('baseDn', '--base-dn', input.baseDn),
       user_filter: checkFilter(input.userFilter ?? preset.userFilter),
       ...attributes,
@@ -218,7 +214,7 @@ export class DirectoryService {
       kind: row.kind,
       url,
       bindDn,
-      bindPassword: open(this.ctx.masterKey.keyFor('directory-secrets'), row.bind_password_sealed, identity(Number(row.account_id))).toString('utf8'),
+      bindPassword: openDirectoryPassword(this.ctx.masterKey, Number(row.account_id), row.bind_password_sealed).toString('utf8'),
       ...rest,
       caPem: row.ca_pem,
     };

@@ -51,7 +51,7 @@ export interface NotificationSettings {
   /** The first wait after a failed attempt; each next one doubles (OTPGATE_WEBHOOK_RETRY_SECONDS). */
   firstRetryMs: number;
   /** OTPGATE_SMTP_URL and OTPGATE_MAIL_FROM; without them no e-mail is sent. */
-  mail?: { url: string; from: string };
+  mail?: { url: string; from: string; caFile?: string };
 }
 
 export interface WebhookView {
@@ -147,7 +147,7 @@ export class NotificationService {
     private readonly audit: AuditService,
     private readonly settings: NotificationSettings,
   ) {
-    this.#mail = settings.mail ? new MailSender(settings.mail.url, settings.mail.from) : null;
+    this.#mail = settings.mail ? new MailSender(settings.mail) : null;
   }
 
   /** Closes the SMTP connections (at shutdown). */

@@ -10,6 +10,8 @@ const KINDS = {
   token: { purpose: 'token-secrets', noun: 'token' },
   radiusClient: { purpose: 'radius-secrets', noun: 'RADIUS client' },
   webhook: { purpose: 'webhook-secrets', noun: 'webhook' },
+  directory: { purpose: 'directory-secrets', noun: 'directory of account' },
+  auditChain: { purpose: 'audit-chain-seal', noun: 'audit log' },
 } as const;
 
 export type SecretKind = keyof typeof KINDS;
@@ -45,6 +47,8 @@ function openAs(masterKey: MasterKey, kind: SecretKind, associatedData: string, 
     return open(masterKey.keyFor(KINDS[kind].purpose), sealed, associatedData);
   } catch (error) {
     if (!(error instanceof SecretBoxError)) throw error;
+    // `otpgate key rotate` in another process re-sealed the data and replaced the key file: take the new key.
+    if (masterKey.reloadIfReplaced()) return openAs(masterKey, kind, associatedData, ownerName, sealed);
     // Name the owner: an operator must find the altered (or foreign) row, and nothing is decided for it.
     throw new SecretBoxError(`the secret of ${KINDS[kind].noun} ${ownerName} does not open under this master key: its row was altered or copied from another row or installation; nothing was decided`);
   }
@@ -79,4 +83,30 @@ export function sealWebhookSecret(masterKey: MasterKey, accountId: number, name:
 
 export function openWebhookSecret(masterKey: MasterKey, accountId: number, name: string, sealed: Uint8Array): Buffer {
   return openAs(masterKey, 'webhook', webhookAssociatedData(accountId, name), `${name} (account id ${accountId})`, sealed);
+}
+
+// A directory's service bind password, bound to its account (one directory per account).
+function directoryAssociatedData(accountId: number): string {
+  return `otpgate directory bind password of account ${accountId}`;
+}
+
+export function sealDirectoryPassword(masterKey: MasterKey, accountId: number, password: Buffer): Buffer {
+  return sealAs(masterKey, 'directory', directoryAssociatedData(accountId), password);
+}
+
+export function openDirectoryPassword(masterKey: MasterKey, accountId: number, sealed: Uint8Array): Buffer {
+  return openAs(masterKey, 'directory', directoryAssociatedData(accountId), String(accountId), sealed);
+}
+
+/**
+ * The audit chain's HMAC key. An installation starts with one derived from its master key; the first key
+ * rotation stores that key sealed under the new master key (and each later rotation re-seals it), so the
+ * chain written so far still verifies and goes on unbroken.
+ */
+export function sealAuditChainKey(masterKey: MasterKey, chainKey: Buffer): Buffer {
+  return sealAs(masterKey, 'auditChain', 'otpgate audit chain key', chainKey);
+}
+
+export function openAuditChainKey(masterKey: MasterKey, sealed: Uint8Array): Buffer {
+  return openAs(masterKey, 'auditChain', 'otpgate audit chain key', 'chain key', sealed);
 }

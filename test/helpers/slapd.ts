@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { escapeDnValue } from '../../src/core/ldap-escape.js';
+import { makeTestCertificates } from './tls.js';
 
 const run = promisify(execFile);
 
@@ -70,13 +71,6 @@ attributetype ( 1.3.6.1.4.1.4203.666.11.99.3 NAME 'objectCategory' EQUALITY case
 objectclass ( 1.3.6.1.4.1.4203.666.11.99.4 NAME 'user' SUP inetOrgPerson STRUCTURAL MAY ( sAMAccountName $ userAccountControl $ objectCategory ) )
 `;
 
-async function makeCertificates(dir: string): Promise<void> {
-  const at = (name: string) => join(dir, name);
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=otpgate test CA', '-keyout', at('ca.key'), '-out', at('ca.pem'), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', at('server.key'), '-out', at('server.csr')]);
-  writeFileSync(at('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  await run('openssl', ['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', at('server.ext'), '-out', at('server.pem')]);
-}
 
 function slapdConf(dir: string, ad: boolean): string {
   return [
@@ -113,7 +107,7 @@ function slapdConf(dir: string, ad: boolean): string {
 export async function startSlapd(options: { ad?: boolean } = {}): Promise<Slapd> {
   const dir = mkdtempSync(join(tmpdir(), 'otpgate-slapd-'));
   mkdirSync(join(dir, 'db'));
-  await makeCertificates(dir);
+  await makeTestCertificates(dir);
   if (options.ad) writeFileSync(join(dir, 'ad.schema'), AD_SCHEMA);
   writeFileSync(join(dir, 'slapd.conf'), slapdConf(dir, options.ad ?? false));
   const port = await freePort();

@@ -106,4 +106,28 @@ describe('console health panel', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'health-panel-phone');
   });
+
+  test('webhooks are added (secret shown once) and removed (after a confirmation) from the Health page', async () => {
+    const context = await c.newContext();
+    const page = await c.signIn(context, 'admin', c.adminPassword);
+    await page.goto('/admin/health');
+    await page.getByLabel('Name', { exact: true }).fill('siem');
+    await page.getByLabel('URL').fill('https://127.0.0.1/hook');
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /correct the field/);
+    assert.match((await page.locator('.field-error').textContent()) ?? '', /not a public address/);
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'siem', 'what was typed is kept');
+    await page.getByLabel('URL').fill('https://93.184.216.34/hook');
+    await page.getByLabel('token.locked').check();
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    const secret = (await page.getByLabel('Signing secret').textContent())?.trim() ?? '';
+    assert.match(secret, /^whsec_[0-9a-f]{64}$/);
+    await page.getByRole('link', { name: 'Done' }).click();
+    assert.ok(!(await page.content()).includes(secret), 'the secret is shown only once');
+    assert.equal(await page.locator('tr', { hasText: 'siem' }).locator('td').nth(2).textContent(), 'token.locked');
+    await page.locator('tr', { hasText: 'siem' }).getByRole('link', { name: 'Remove' }).click();
+    await page.getByRole('button', { name: 'Remove webhook' }).click();
+    assert.match((await page.getByRole('status').textContent()) ?? '', /webhook is removed/);
+    assert.deepEqual(await c.instance.services.notifications.listWebhooks(c.account), []);
+  });
 });

@@ -1,0 +1,108 @@
+// `otpgate key rotate` while a real server answers sign-ins: every answer stays `accept` (the server takes
+// the new key by itself), every sealed secret opens under the new key only, the audit log still verifies,
+// and the old key (kept, renamed) no longer opens the installation.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/runtime/config.js';
+import { openInstance } from '../../src/runtime/instance.js';
+import { OPERATOR } from '../../src/services/context.js';
+import { createKey, runCli } from '../helpers/cli.js';
+import { serve, testEnv, type Served } from '../helpers/app.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
+
+let root: string;
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let server: Served | undefined;
+const users = Array.from({ length: 3 }, (_, i) => ({ name: `kr${i}`, serial: `740000000000${i}`, hex: randomSecretHex() }));
+const RADIUS_SECRET = 'radius-secret-of-enough-length-1';
+const WEBHOOK_SECRET = 'webhook-secret-of-enough-length';
+
+const cli = (args: string[], e: NodeJS.ProcessEnv = env) => runCli(args, e);
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'otpgate-rotate-'));
+  dataDir = join(root, 'data');
+  env = testEnv(dataDir, { OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'true' });
+  assert.equal((await cli(['init'])).code, 0);
+  const csv = join(root, 'tokens.csv');
+  writeFileSync(csv, users.map((u) => `${u.serial},${u.hex}`).join('\n') + '\n');
+  assert.equal((await cli(['token', 'import', csv])).code, 0);
+  for (const u of users) {
+    assert.equal((await cli(['user', 'create', u.name, '--password', 'correct horse battery'])).code, 0);
+    assert.equal((await cli(['token', 'associate', u.name, u.serial, oathCode(u.hex, 0)])).code, 0);
+  }
+  assert.equal((await cli(['radius', 'client', 'add', 'vpn', '--ip', '192.0.2.1/32', '--secret', RADIUS_SECRET])).code, 0);
+  const secretFile = join(root, 'webhook.secret');
+  writeFileSync(secretFile, WEBHOOK_SECRET, { mode: 0o600 });
+  assert.equal((await cli(['webhook', 'add', 'ops', '--url', 'http://127.0.0.1:9/hook', '--secret-file', secretFile])).code, 0);
+});
+
+after(async () => {
+  if (server) await server.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+test('rotating under sign-in load: no sign-in fails, every secret opens under the new key only, the audit log verifies', async () => {
+  const key = await createKey(env, 'load', '--scope', 'otp-only');
+  server = await serve(env as Record<string, string>);
+  let stop = false;
+  const counters = new Map(users.map((u) => [u.name, 1]));
+  const results: string[] = [];
+  const load = Promise.all(
+    users.map(async (u) => {
+      while (!stop) {
+        const c = counters.get(u.name)!;
+        const response = await fetch(`${server!.url}/api/v1/auth/check`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: u.name, otp: oathCode(u.hex, c) }) });
+        results.push(response.status === 200 ? ((await response.json()) as { result: string }).result : `HTTP ${response.status}`);
+        counters.set(u.name, c + 1);
+      }
+    }),
+  );
+  const newKeyFile = join(root, 'new.key');
+  writeFileSync(newKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const before = results.length;
+  const rotated = await cli(['key', 'rotate', '--new-key-file', newKeyFile]);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.match(rotated.stdout, /re-sealed 3 token secrets, 1 RADIUS secrets, 0 directory passwords and 1 webhook secrets/);
+  // Sign-ins after the rotation, on the running server.
+  const after = results.length;
+  while (results.length < after + 15) await new Promise((resolve) => setTimeout(resolve, 20));
+  stop = true;
+  await load;
+  assert.ok(before > 0 && results.length > after, 'sign-ins ran before and after the rotation');
+  assert.deepEqual([...new Set(results)], ['accept'], 'every sign-in was accepted, during and after the rotation');
+  await server.stop();
+  server = undefined;
+
+  assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
+  const kept = readdirSync(dataDir).filter((name) => name.startsWith('master.key.before-'));
+  assert.equal(kept.length, 1, 'the old key is kept, renamed');
+
+  const verify = await cli(['audit', 'verify']);
+  assert.equal(verify.code, 0, verify.stdout);
+  // Every kind of secret opens under the new key.
+  const instance = await openInstance(loadConfig(env));
+  try {
+    const radius = await instance.services.radiusClients.findForAddress('192.0.2.1');
+    assert.equal(radius?.secret, RADIUS_SECRET);
+    const u = users[0]!;
+    const outcome = await instance.services.signIn.check({ accountId: null, username: u.name, password: null, passcode: oathCode(u.hex, counters.get(u.name)! + 1), actor: OPERATOR });
+    assert.equal(outcome.result, 'accept');
+  } finally {
+    await instance.close();
+  }
+  // The old key opens nothing any more.
+  const withOldKey = await cli(['token', 'list'], { ...env, OTPGATE_KEY_FILE: join(dataDir, kept[0]!) });
+  assert.equal(withOldKey.code, 1);
+  assert.match(withOldKey.stderr, /not the key this database was created with/);
+  // Rotating to the key in use is refused.
+  assert.equal((await cli(['key', 'rotate', '--new-key-file', join(dataDir, 'master.key')])).code, 1);
+});
