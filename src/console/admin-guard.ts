@@ -4,12 +4,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../web/principal.js';
 import type { Account, Actor } from '../services/context.js';
 import { formOf, hasSessionCsrf } from './forms.js';
-import { seeOther, sessionPrincipal } from './render.js';
+import { sessionPrincipal } from './render.js';
 import { refuseCsrf, renderNotFound } from './message-pages.js';
+import { sendToSignIn } from './return-to.js';
 
 export interface AdminRequestContext {
   account: Account;
   actor: Actor;
+  /** The signed-in administrator's own username (their own role and account are not changed from the list). */
+  actorUsername: string;
   csrfToken: string;
 }
 
@@ -60,9 +63,9 @@ export function guardAdminScope(app: FastifyInstance): void {
   app.decorateRequest('admin', null);
   app.addHook('preHandler', async (request, reply) => {
     const principal = sessionPrincipal(request);
-    if (!principal) return seeOther(reply, '/login');
+    if (!principal) return sendToSignIn(request, reply, app.otpgate.sessions, app.otpgateConfig.secureCookies);
     if (!mayUsePage(principal.role, request.method, request.routeOptions.url)) return renderNotFound(reply);
     if (request.method === 'POST' && !request.isMultipart() && !hasSessionCsrf(formOf(request), principal.csrfToken)) return refuseCsrf(reply);
-    request.admin = { account: await app.otpgate.accounts.byId(principal.accountId), actor: actorOf(request), csrfToken: principal.csrfToken };
+    request.admin = { account: await app.otpgate.accounts.byId(principal.accountId), actor: actorOf(request), actorUsername: principal.username, csrfToken: principal.csrfToken };
   });
 }

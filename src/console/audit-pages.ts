@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { SIGN_IN_RESULTS } from '../core/sign-in-decision.js';
 import { OPERATION_OUTCOMES } from '../core/values.js';
 import { adminOf } from './admin-guard.js';
-import { formatTime, renderPage } from './render.js';
+import { describeAuditReason } from '../core/audit-reasons.js';
+import { formatSeconds, renderPage } from './render.js';
 
 const PAGE_SIZE = 100;
 const OUTCOMES: readonly string[] = [...SIGN_IN_RESULTS, ...OPERATION_OUTCOMES];
@@ -44,6 +45,6 @@ export async function auditPages(app: FastifyInstance): Promise<void> {
           });
     const last = events.at(-1);
     const older = last && events.length === PAGE_SIZE ? new URLSearchParams({ ...filters, before: String(last.id) }).toString() : null;
-    return renderPage(reply, './audit', { title: 'Audit log', filters, fieldErrors, events, outcomes: OUTCOMES, olderHref: older ? `/admin/audit?${older}` : null, formatTime }, Object.keys(fieldErrors).length > 0 ? 400 : 200);
+    return renderPage(reply, './audit', { title: 'Audit log', filters, fieldErrors, events, outcomes: OUTCOMES, olderHref: older ? `/admin/audit?${older}` : null, formatSeconds, describeAuditReason }, Object.keys(fieldErrors).length > 0 ? 400 : 200);
   });
 }

@@ -7,7 +7,7 @@ import type { SyncReport } from '../services/directory-sync-service.js';
 import { ServiceError } from '../services/errors.js';
 import { adminOf } from './admin-guard.js';
 import { field, formError, formOf, type FormBody } from './forms.js';
-import { formatTime, renderPage, seeOther } from './render.js';
+import { formatTime, renderPage, seeOther, sentence } from './render.js';
 
 /** The form's text fields, in order, with their labels and hints. */
 const TEXT_FIELDS = [
@@ -150,7 +150,7 @@ export async function directoryPages(app: FastifyInstance): Promise<void> {
       return await page(request, reply, { sync: { report, dryRun } });
     } catch (error) {
       if (!(error instanceof ServiceError) || error.code === 'directory_not_found') throw error;
-      return page(request, reply, { syncError: error.message }, error.status);
+      return page(request, reply, { syncError: sentence(error.message) }, error.status);
     }
   });
 }

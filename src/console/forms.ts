@@ -3,9 +3,11 @@
 import type { FastifyRequest } from 'fastify';
 import { ACCESS_ACTIONS, type AccessAction } from '../core/access-rule.js';
 import type { TokenStatus } from '../core/token-status.js';
+import { ROLES, type Role } from '../core/values.js';
 import { ServiceError } from '../services/errors.js';
 import type { RestrictionInput } from '../services/restriction-service.js';
 import { csrfTokensEqual } from '../services/session-service.js';
+import { sentence } from './render.js';
 
 export type FormBody = Record<string, string | string[] | undefined>;
 
@@ -30,13 +32,24 @@ export function hasSessionCsrf(body: FormBody, sessionToken: string): boolean {
   return csrfTokensEqual(sessionToken, field(body, '_csrf'));
 }
 
-const ACTION_LABEL: Record<AccessAction, string> = {
-  allow: 'Allow (password only)',
-  require_otp: 'Require OTP token',
-  deny: 'Deny',
+/**
+ * Each action named by what it does at sign-in. `allow` adds no requirement: a user with a token still
+ * enters a passcode (SPEC: the passcode is needed when the user has a token or the rule requires one).
+ */
+export const ACTION_LABEL: Record<AccessAction, string> = {
+  allow: 'Allow (passcode for token users)',
+  require_otp: 'Passcode required',
+  deny: 'Deny sign-in',
 };
 /** The rules editor's choices, in the order core/ lists the actions. */
 export const ACTION_LABELS: [AccessAction, string][] = ACCESS_ACTIONS.map((action) => [action, ACTION_LABEL[action]]);
+
+/** A restriction in one line, for the read-only summary above an editor: its default and its rules. */
+export function summarizeRestriction(restriction: { rules: { cidr: string; action: AccessAction }[]; default: AccessAction }): string {
+  const rules = restriction.rules.map((rule) => `${rule.cidr}: ${ACTION_LABEL[rule.action]}`);
+  const others = `${rules.length === 0 ? 'every address' : 'any other address'}: ${ACTION_LABEL[restriction.default]}`;
+  return [...rules, others].join('; ');
+}
 
 export interface RuleRow {
   cidr: string;
@@ -83,23 +96,26 @@ export function formError(error: unknown): { message: string; fieldErrors: Recor
   if (!(error instanceof ServiceError)) throw error;
   const details = error.details ?? {};
   const fieldErrors: Record<string, string> = {};
-  if (details.fields && typeof details.fields === 'object') Object.assign(fieldErrors, details.fields as Record<string, string>);
-  if (typeof details.field === 'string') fieldErrors[details.field] = error.message;
+  const text = sentence(error.message);
+  if (details.fields && typeof details.fields === 'object') {
+    for (const [name, message] of Object.entries(details.fields as Record<string, string>)) fieldErrors[name] = sentence(message);
+  }
+  if (typeof details.field === 'string') fieldErrors[details.field] = text;
   switch (error.code) {
     case 'invalid_serial':
     case 'token_not_found':
     case 'token_not_available':
-      fieldErrors.serial ??= error.message;
+      fieldErrors.serial ??= text;
       break;
     case 'passcode_not_accepted':
-      fieldErrors.otp ??= error.message;
+      fieldErrors.otp ??= text;
       break;
     case 'invalid_username':
     case 'user_exists':
-      fieldErrors.username ??= error.message;
+      fieldErrors.username ??= text;
       break;
     case 'weak_password':
-      fieldErrors.password ??= error.message;
+      fieldErrors.password ??= text;
       break;
     default:
       break;
@@ -108,9 +124,9 @@ export function formError(error: unknown): { message: string; fieldErrors: Recor
   const message =
     error.code === 'invalid_restriction'
       ? 'The access restriction was not saved: correct the fields marked below.'
-      : Object.values(fieldErrors).includes(error.message)
+      : Object.values(fieldErrors).includes(text)
         ? 'Nothing was changed: correct the field marked below.'
-        : error.message;
+        : text;
   return { message, fieldErrors };
 }
 
@@ -125,4 +141,28 @@ const STATUS_LABELS: Record<TokenStatus, string> = {
 
 export function statusLabel(status: TokenStatus): string {
   return STATUS_LABELS[status];
+}
+
+/** Every role needs a label: the compiler says so when core/values.ts gains one. */
+const ROLE_LABEL: Record<Role, string> = {
+  admin: 'Administrator',
+  helpdesk: 'Help desk',
+  user: 'User',
+};
+export const ROLE_LABELS: [Role, string][] = ROLES.map((role) => [role, ROLE_LABEL[role]]);
+
+export function roleLabel(role: Role): string {
+  return ROLE_LABEL[role];
+}
+
+export function roleOf(text: string): Role | null {
+  return (ROLES as readonly string[]).includes(text) ? (text as Role) : null;
+}
+
+/** Several refusals of one form (each field checked on its own) as one message and the fields they name. */
+export function formErrors(errors: unknown[]): { message: string; fieldErrors: Record<string, string> } {
+  if (errors.length === 1) return formError(errors[0]);
+  const fieldErrors: Record<string, string> = {};
+  for (const error of errors) Object.assign(fieldErrors, formError(error).fieldErrors);
+  return { message: 'Nothing was changed: correct the fields marked below.', fieldErrors };
 }

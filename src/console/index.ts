@@ -20,7 +20,8 @@ import { auditPages } from './audit-pages.js';
 import { directoryPages } from './directory-pages.js';
 import { groupPages } from './group-pages.js';
 import { renderMessage, renderNotFound } from './message-pages.js';
-import { STYLESHEET } from './render.js';
+import { restrictionPages } from './restriction-pages.js';
+import { FAVICON, sentence, STYLESHEET } from './render.js';
 import { healthPages } from './health-pages.js';
 import { settingsPages } from './settings-pages.js';
 import { signInPages } from './sign-in-pages.js';
@@ -50,6 +51,8 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
       },
     },
     strictTransportSecurity: config.secureCookies,
+    // The Referer within the site only: a form sent after its session expired returns to its page after sign-in.
+    referrerPolicy: { policy: 'same-origin' },
   });
   await app.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
 
@@ -59,8 +62,10 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ServiceError) {
+      // An admin page's unknown user or token says which (a plain user never reaches an admin page's service).
+      if (error.code === 'user_not_found') return renderMessage(reply, 404, 'No such user', [sentence(error.message)], { href: '/admin/users', label: 'Users' });
       if (error.status === 404) return renderNotFound(reply);
-      return renderMessage(reply, error.status, 'Not done', [error.message], { href: '/', label: 'Home' });
+      return renderMessage(reply, error.status, 'Not done', [sentence(error.message)], { href: '/', label: 'Home' });
     }
     if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return renderMessage(reply, 413, 'Too large', ['The form is over the size limit. Nothing was changed.']);
     if (error.statusCode === 415) return renderMessage(reply, 415, 'Not accepted', ['Send this form from the console page.']);
@@ -74,6 +79,9 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
   });
   app.setNotFoundHandler((_request, reply) => renderNotFound(reply));
 
+  for (const path of ['/favicon.ico', '/favicon.svg']) {
+    app.get(path, (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON));
+  }
   app.get('/console.css', (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET));
 
   await app.register(signInPages);
@@ -90,6 +98,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
       await admin.register(settingsPages);
       await admin.register(directoryPages);
       await admin.register(groupPages);
+      await admin.register(restrictionPages);
       await admin.register(healthPages);
     },
     { prefix: '/admin' },

@@ -13,6 +13,8 @@ export const VIEWS_DIR = fileURLToPath(new URL('../../src/console/views/', impor
 const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, cache: true, autoTrim: [false, 'nl'] });
 
 export const STYLESHEET = readFileSync(new URL('console.css', `file://${VIEWS_DIR}`), 'utf8');
+/** The console's icon (a padlock), served as /favicon.svg and at the /favicon.ico browsers ask for unprompted. */
+export const FAVICON = readFileSync(new URL('favicon.svg', `file://${VIEWS_DIR}`), 'utf8');
 
 /** Fixed messages shown after a redirect (`?done=`): never text a user typed. */
 const NOTICES: Record<string, string> = {
@@ -30,6 +32,10 @@ const NOTICES: Record<string, string> = {
   bulk: 'The access restriction is applied to the selected users.',
   created: 'The user is created.',
   updated: 'The user is saved.',
+  password_reset: "The user's password is changed, and their open sessions have ended. Tell them the new password.",
+  role_changed: "The user's role is changed.",
+  deleted: 'The user is deleted.',
+  password_changed: 'Your password is changed, and your sessions have ended: sign in with the new password.',
   disabled: 'The user is disabled: every sign-in is refused.',
   enabled: 'The user is enabled.',
   settings: 'The settings are saved.',
@@ -38,6 +44,8 @@ const NOTICES: Record<string, string> = {
   directory_removed: 'The directory is removed; its users stay and cannot sign in until one is set again.',
   group_restriction: "The group's access restriction is saved.",
   group_restriction_removed: "The group's access restriction is removed.",
+  account_restriction: 'The account-wide restriction is saved.',
+  account_restriction_removed: 'The account-wide restriction is removed: users with no restriction of their own or of a group may sign in from any address.',
   signed_out: 'You are signed out.',
 };
 
@@ -46,7 +54,13 @@ export function sessionPrincipal(request: FastifyRequest): Extract<Principal, { 
 }
 
 export function noticeOf(request: FastifyRequest): string | null {
-  const done = (request.query as Record<string, unknown> | undefined)?.done;
+  const query = request.query as Record<string, unknown> | undefined;
+  const done = query?.done;
+  // The bulk change says how many users it changed: a number, never text from the URL.
+  if (done === 'bulk' && typeof query?.n === 'string' && /^\d{1,6}$/.test(query.n)) {
+    const n = Number(query.n);
+    return `The access restriction of ${n} user${n === 1 ? ' is' : 's is'} replaced.`;
+  }
   return typeof done === 'string' ? (NOTICES[done] ?? null) : null;
 }
 
@@ -66,4 +80,19 @@ export function seeOther(reply: FastifyReply, location: string): FastifyReply {
 
 export function formatTime(iso: string | null): string {
   return iso === null ? '—' : `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** An audit time to the second, as one unbroken piece: "2026-12-01 13:45:07" (UTC, said in the column head). */
+export function formatSeconds(iso: string): string {
+  return iso.slice(0, 19).replace('T', ' ');
+}
+
+/** A service's message (written lower case, for the API and the log) as a sentence on a page. */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '') return trimmed;
+  // An identifier first (maxFailures, rules[0].cidr) keeps its spelling; a plain word gets its capital.
+  const firstWord = /^[^\s:;,]+/.exec(trimmed)?.[0] ?? '';
+  const capital = /^[a-z]+$/.test(firstWord) ? trimmed.charAt(0).toUpperCase() + trimmed.slice(1) : trimmed;
+  return /[.!?:)]$/.test(capital) ? capital : `${capital}.`;
 }

@@ -6,18 +6,35 @@ import type { Actor } from '../services/context.js';
 import { ServiceError } from '../services/errors.js';
 import type { Session } from '../services/session-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
+import { actorOf, consoleActorName, type SessionPrincipal } from '../web/principal.js';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
-import { field, formError, formOf, hasSessionCsrf, statusLabel } from './forms.js';
+import { field, formError, formOf, hasSessionCsrf, roleLabel, statusLabel } from './forms.js';
 import { refuseCsrf, renderMessage } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sessionPrincipal } from './render.js';
+import { nextQuery, safeReturnPath, sendToSignIn } from './return-to.js';
 
 function preSessionCookieName(secure: boolean): string {
   return secure ? '__Host-otpgate_presession' : 'otpgate_presession';
 }
 
+const NEUTRAL_ASSOCIATION_ERRORS = new Set<string>(['token_not_found', 'token_not_available', 'passcode_not_accepted']);
+const NEUTRAL_ASSOCIATION_MESSAGE =
+  'That serial number and passcode do not match a token you can associate. Check the serial number on the back of the token, press the token and enter the new passcode.';
+
 export function homeOf(role: Role): string {
   return role === 'admin' || role === 'helpdesk' ? '/admin/users' : '/account';
 }
+
+/** After a sign-in: the page asked for before it (an admin page only for an admin), else the role's home. */
+function destinationOf(role: Role, next: string | null): string {
+  if (next && (role === 'admin' || !next.startsWith('/admin'))) return next;
+  return homeOf(role);
+}
+
+const EXPIRED_NOTICES: Record<string, string> = {
+  page: 'Your session expired after 30 minutes without activity. Sign in again to return to the page you asked for.',
+  form: 'Your session expired after 30 minutes without activity, so the form you sent was not saved. Sign in again to return to its page, then enter your changes again.',
+};
 
 export async function signInPages(app: FastifyInstance): Promise<void> {
   const { signIn, sessions, accounts, users, tokens } = app.otpgate;
@@ -30,7 +47,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   }
 
   function userActor(request: FastifyRequest, session: Session): Actor {
-    return { name: `user:${session.user.username}`, accountId: session.user.account_id, clientIp: request.clientIp };
+    return { name: consoleActorName(session.user.username), accountId: session.user.account_id, clientIp: request.clientIp };
   }
 
   /** Starts the next stage's session with a fresh id, replacing whatever session the browser had. */
@@ -70,18 +87,21 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return seeOther(reply, principal ? homeOf(principal.role) : '/login');
   });
 
-  function loginForm(request: FastifyRequest, reply: FastifyReply, data: { username: string; error: string | null }, status = 200): FastifyReply {
+  function loginForm(request: FastifyRequest, reply: FastifyReply, data: { username: string; error: string | null; next: string | null; expired?: string | null }, status = 200): FastifyReply {
     const cookieName = preSessionCookieName(secure);
     const pair = sessions.preSessionCsrf(request.cookies[cookieName]);
     if (pair.issued) void reply.setCookie(cookieName, pair.nonce, { path: '/', httpOnly: true, sameSite: 'lax', secure });
     const token = pair.token;
-    return renderPage(reply, './login', { title: 'Sign in', narrow: true, ...data, csrfToken: token }, status);
+    const expired = data.expired ? (EXPIRED_NOTICES[data.expired] ?? null) : null;
+    return renderPage(reply, './login', { title: 'Sign in', narrow: true, ...data, expired, csrfToken: token }, status);
   }
 
   app.get('/login', async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const next = safeReturnPath(query.next);
     const principal = sessionPrincipal(request);
-    if (principal) return seeOther(reply, homeOf(principal.role));
-    return loginForm(request, reply, { username: '', error: null });
+    if (principal) return seeOther(reply, destinationOf(principal.role, next));
+    return loginForm(request, reply, { username: '', error: null, next, expired: typeof query.expired === 'string' ? query.expired : null });
   });
 
   app.post('/login', async (request, reply) => {
@@ -89,33 +109,36 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     if (!sessions.checkPreSessionCsrf(request.cookies[preSessionCookieName(secure)], field(body, '_csrf'))) return refuseCsrf(reply);
     const username = field(body, 'username').trim().slice(0, 64);
     const password = field(body, 'password');
-    if (username === '' || password === '') return loginForm(request, reply, { username, error: 'Enter your username and password.' }, 400);
-    const outcome = await signIn.check({ accountId: null, username, password, passcode: null, actor: { name: 'console', accountId: null, clientIp: request.clientIp }, channel: 'console' });
+    const next = safeReturnPath(field(body, 'next'));
+    if (username === '' || password === '') return loginForm(request, reply, { username, next, error: 'Enter your username and password.' }, 400);
+    const outcome = await signIn.check({ accountId: null, username, password, passcode: null, actor: { name: consoleActorName(username), accountId: null, clientIp: request.clientIp }, channel: 'console' });
     switch (outcome.result) {
       case 'accept': {
         const session = await advance(request, reply, outcome.user!, 'full');
-        return seeOther(reply, homeOf(session.user.role));
+        return seeOther(reply, destinationOf(session.user.role, next));
       }
       case 'otp_required':
         await advance(request, reply, outcome.user!, 'password');
-        return seeOther(reply, '/login/passcode');
+        return seeOther(reply, `/login/passcode${nextQuery(next)}`);
       case 'enroll_required':
         await advance(request, reply, outcome.user!, 'password');
-        return seeOther(reply, '/login/associate');
+        return seeOther(reply, `/login/associate${nextQuery(next)}`);
       case 'locked':
         return lockedPage(reply);
       case 'reject':
         if (outcome.reason === 'no_token_self_association_off') return askAdministratorPage(reply);
-        if (outcome.reason === 'throttled') return loginForm(request, reply, { username, error: throttledText(outcome) }, 429);
+        if (outcome.reason === 'throttled') return loginForm(request, reply, { username, next, error: throttledText(outcome) }, 429);
         // Unknown user, wrong password and a deny rule look the same here, as in the API.
-        return loginForm(request, reply, { username, error: 'Sign-in refused. Check your username and password.' }, 401);
+        return loginForm(request, reply, { username, next, error: 'Sign-in refused. Check your username and password.' }, 401);
     }
   });
+
+  const nextOfQuery = (request: FastifyRequest) => safeReturnPath((request.query as Record<string, unknown>).next);
 
   app.get('/login/passcode', async (request, reply) => {
     const session = await halfSession(request);
     if (!session) return seeOther(reply, '/login');
-    return renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error: null, csrfToken: session.csrfToken });
+    return renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error: null, next: nextOfQuery(request), csrfToken: session.csrfToken });
   });
 
   app.post('/login/passcode', async (request, reply) => {
@@ -123,8 +146,9 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     if (!session) return seeOther(reply, '/login');
     const body = formOf(request);
     if (!hasSessionCsrf(body, session.csrfToken)) return refuseCsrf(reply);
+    const next = safeReturnPath(field(body, 'next'));
     const again = (error: string, status: number) =>
-      renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error, csrfToken: session.csrfToken }, status);
+      renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error, next, csrfToken: session.csrfToken }, status);
     const passcode = field(body, 'otp').replace(/\s+/g, '');
     if (passcode === '') return again('Enter the passcode your token shows.', 400);
     // The half session proves the password step, so the password is not asked again (password: null).
@@ -132,14 +156,14 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     switch (outcome.result) {
       case 'accept': {
         const full = await advance(request, reply, outcome.user!, 'full');
-        return seeOther(reply, homeOf(full.user.role));
+        return seeOther(reply, destinationOf(full.user.role, next));
       }
       case 'locked':
         await sessions.end(session.id);
         clearSessionCookie(reply, secure);
         return lockedPage(reply);
       case 'enroll_required':
-        return seeOther(reply, '/login/associate');
+        return seeOther(reply, `/login/associate${nextQuery(next)}`);
       case 'otp_required':
         return again('Enter the passcode your token shows.', 400);
       case 'reject':
@@ -158,7 +182,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   app.get('/login/associate', async (request, reply) => {
     const session = await halfSession(request);
     if (!session) return seeOther(reply, '/login');
-    return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, serial: '', error: null, fieldErrors: {}, csrfToken: session.csrfToken });
+    return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, serial: '', error: null, fieldErrors: {}, next: nextOfQuery(request), csrfToken: session.csrfToken });
   });
 
   app.post('/login/associate', async (request, reply) => {
@@ -167,22 +191,27 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const body = formOf(request);
     if (!hasSessionCsrf(body, session.csrfToken)) return refuseCsrf(reply);
     const serial = field(body, 'serial').slice(0, 80);
+    const next = safeReturnPath(field(body, 'next'));
     try {
       const account = await accounts.byId(session.user.account_id);
       await tokens.selfAssociate(userActor(request, session), account, session.user.username, serial, field(body, 'otp').replace(/\s+/g, ''));
     } catch (error) {
       if (error instanceof ServiceError && error.code === 'self_association_disabled') return askAdministratorPage(reply);
-      const { message, fieldErrors } = formError(error);
+      // Whether the serial exists, is someone else's or the passcode is wrong: one answer, so that a
+      // half-signed-in user cannot learn which serials the account holds.
+      const { message, fieldErrors } =
+        error instanceof ServiceError && NEUTRAL_ASSOCIATION_ERRORS.has(error.code) ? { message: NEUTRAL_ASSOCIATION_MESSAGE, fieldErrors: {} } : formError(error);
       return renderPage(
         reply,
         './login-associate',
-        { title: 'Associate OTP token', narrow: true, username: session.user.username, serial, error: message, fieldErrors, csrfToken: session.csrfToken },
-        error instanceof ServiceError ? error.status : 400,
+        { title: 'Associate OTP token', narrow: true, username: session.user.username, serial, error: message, fieldErrors, next, csrfToken: session.csrfToken },
+        error instanceof ServiceError && !NEUTRAL_ASSOCIATION_ERRORS.has(error.code) ? error.status : 400,
       );
     }
     // Associating proved possession of the token: the sign-in is complete.
     const full = await advance(request, reply, { id: session.user.id, username: session.user.username, accountId: session.user.account_id }, 'full');
-    return seeOther(reply, `${homeOf(full.user.role)}?done=associated`);
+    const destination = destinationOf(full.user.role, next);
+    return seeOther(reply, `${destination}${destination.includes('?') ? '&' : '?'}done=associated`);
   });
 
   app.post('/logout', async (request, reply) => {
@@ -195,13 +224,39 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return seeOther(reply, '/login?done=signed_out');
   });
 
-  app.get('/account', async (request, reply) => {
-    const principal = sessionPrincipal(request);
-    if (!principal) return seeOther(reply, '/login');
+  async function accountPage(reply: FastifyReply, principal: SessionPrincipal, password: { error: string | null; fieldErrors: Record<string, string> }, status = 200) {
     const account = await accounts.byId(principal.accountId);
     const user = await users.show(account, principal.username);
     const token = user.token ? await tokens.ofUser(account, principal.username) : null;
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
-    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, formatTime });
+    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, roleLabel, formatTime, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
+  }
+
+  app.get('/account', async (request, reply) => {
+    const principal = sessionPrincipal(request);
+    if (!principal) return sendToSignIn(request, reply, sessions, secure);
+    return accountPage(reply, principal, { error: null, fieldErrors: {} });
+  });
+
+  // "Change my password", for every local user: the current password, then the new one twice.
+  app.post('/account/password', async (request, reply) => {
+    const principal = sessionPrincipal(request);
+    if (!principal) return sendToSignIn(request, reply, sessions, secure);
+    const body = formOf(request);
+    if (!hasSessionCsrf(body, principal.csrfToken)) return refuseCsrf(reply);
+    const next = field(body, 'new');
+    if (next !== field(body, 'confirm')) return accountPage(reply, principal, { error: 'Nothing was changed: correct the field marked below.', fieldErrors: { confirm: 'The two new passwords are not the same.' } }, 400);
+    const account = await accounts.byId(principal.accountId);
+    try {
+      await users.changeOwnPassword(actorOf(request), account, principal.username, field(body, 'current'), next);
+    } catch (error) {
+      const { message, fieldErrors } = formError(error);
+      // The service names the new password `password`; on this form it is the field `new`.
+      if (fieldErrors.password) fieldErrors.new = fieldErrors.password;
+      return accountPage(reply, principal, { error: message, fieldErrors }, 400);
+    }
+    // Changing the password ends every session of the user, this one too.
+    clearSessionCookie(reply, secure);
+    return seeOther(reply, '/login?done=password_changed');
   });
 }

@@ -1,4 +1,5 @@
-// /admin/tokens: the inventory with a status filter, and the seed-file import form and its report.
+// /admin/tokens: the inventory with a status filter, paged with its total, and the seed-file import form
+// (behind a button at the top) and its report.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTokenStatus, TOKEN_STATUSES } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
@@ -6,11 +7,12 @@ import type { ImportReport } from '../services/import-service.js';
 import { csrfTokensEqual } from '../services/session-service.js';
 import { adminOf } from './admin-guard.js';
 import { statusLabel } from './forms.js';
-import { formatTime, renderPage } from './render.js';
+import { filterQueryOf, offsetOf, pagerOf } from './pager.js';
+import { formatTime, renderPage, sentence } from './render.js';
 import { refuseCsrf } from './message-pages.js';
 import { type ImportUpload, readImportUpload } from '../web/import-upload.js';
 
-const PAGE_SIZE = 200;
+const PAGE_SIZE = 100;
 
 export async function tokenPages(app: FastifyInstance): Promise<void> {
   const { tokens, imports } = app.otpgate;
@@ -19,16 +21,19 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
     const query = request.query as Record<string, unknown>;
     const statusFilter = typeof query.status === 'string' && isTokenStatus(query.status) ? query.status : '';
     const q = typeof query.q === 'string' ? query.q.slice(0, 100) : '';
-    const offset = Math.max(0, Math.min(1_000_000, Number.parseInt(typeof query.offset === 'string' ? query.offset : '0', 10) || 0));
-    const list = await tokens.list(adminOf(request).account, { ...(statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}), limit: PAGE_SIZE + 1, offset });
-    const next = new URLSearchParams({ ...(statusFilter ? { status: statusFilter } : {}), ...(q ? { q } : {}), offset: String(offset + PAGE_SIZE) });
+    const offset = offsetOf(request);
+    const filter = { ...(statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}) };
+    const { account } = adminOf(request);
+    const [list, total] = await Promise.all([tokens.list(account, { ...filter, limit: PAGE_SIZE, offset }), tokens.count(account, filter)]);
     return renderPage(
       reply,
       './tokens',
       {
         title: 'Tokens',
-        tokens: list.slice(0, PAGE_SIZE),
-        nextHref: list.length > PAGE_SIZE ? `/admin/tokens?${next.toString()}` : null,
+        tokens: list,
+        pager: pagerOf('/admin/tokens', { status: statusFilter, q }, offset, PAGE_SIZE, list.length, total),
+        // The import posts with the list's filters, so that its answer shows the same list.
+        filterQuery: filterQueryOf({ status: statusFilter, q }),
         statuses: TOKEN_STATUSES,
         status: statusFilter,
         q,
@@ -62,7 +67,7 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
         if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_ERR_CTP_BODY_TOO_LARGE') return inventoryPage(request, reply, { importError: 'The file is over the size limit; nothing was imported.' }, 413);
         throw error;
       }
-      return inventoryPage(request, reply, { importError: error.message }, error.status);
+      return inventoryPage(request, reply, { importError: sentence(error.message) }, error.status);
     }
     if (upload.outcome === 'refused' || !csrfTokensEqual(csrfToken, upload.fields._csrf)) return refuseCsrf(reply);
     if (upload.outcome === 'no_file') return inventoryPage(request, reply, { importError: 'Choose a seed file to import.' }, 400);

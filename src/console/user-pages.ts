@@ -3,12 +3,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeSource } from '../core/restriction-precedence.js';
 import { ServiceError } from '../services/errors.js';
+import { newUserProblems } from '../services/user-service.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
-import { ACTION_LABELS, blankRows, field, fields, formError, formOf, readRestriction, rowsOf, statusLabel, type RuleRow } from './forms.js';
+import { ACTION_LABELS, blankRows, field, fields, formError, formErrors, formOf, readRestriction, roleLabel, ROLE_LABELS, roleOf, rowsOf, statusLabel, summarizeRestriction, type RuleRow } from './forms.js';
+import { pagerOf } from './pager.js';
 import { formatTime, renderPage, seeOther } from './render.js';
 
 type UserParams = { Params: { username: string } };
+
+const USERS_PAGE = 50;
+/** The most users one bulk change touches (the service applies it to all or none). */
+const BULK_LIMIT = 5000;
 
 function userPath(username: string, rest = ''): string {
   return `/admin/users/${encodeURIComponent(username)}${rest}`;
@@ -26,64 +32,117 @@ export async function userPages(app: FastifyInstance): Promise<void> {
     }
   }
 
-  // ---- The list, with search and the bulk restriction form ----
-  async function listPage(request: FastifyRequest, reply: FastifyReply, form: { selected: string[]; rows: RuleRow[]; default: string; errors: Record<string, string>; error: string | null }, status = 200) {
-    const rawQ = (request.query as { q?: unknown }).q;
-    const q = typeof rawQ === 'string' ? rawQ.slice(0, 100) : '';
-    const list = await users.list(adminOf(request).account, q.trim() || undefined);
+  // ---- The list, with search, paging and the bulk restriction form ----
+  type BulkForm = { selected: string[]; all: boolean; rows: RuleRow[]; default: string; errors: Record<string, string>; error: string | null };
+
+  /** The list's search and page, from the query (GET) or the bulk form's hidden fields (POST). */
+  function listState(source: Record<string, unknown>): { q: string; offset: number } {
+    const q = typeof source.q === 'string' ? source.q.slice(0, 100) : '';
+    const offset = Number.parseInt(typeof source.offset === 'string' ? source.offset : '0', 10);
+    return { q, offset: Number.isSafeInteger(offset) ? Math.max(0, Math.min(10_000_000, offset)) : 0 };
+  }
+
+  const listHref = (state: { q: string; offset: number }, extra: Record<string, string> = {}) => {
+    const params = new URLSearchParams({ ...(state.q ? { q: state.q } : {}), ...(state.offset > 0 ? { offset: String(state.offset) } : {}), ...extra });
+    const query = params.toString();
+    return query ? `/admin/users?${query}` : '/admin/users';
+  };
+
+  async function listPage(request: FastifyRequest, reply: FastifyReply, state: { q: string; offset: number }, form: BulkForm, status = 200) {
+    const { account } = adminOf(request);
+    const search = state.q.trim() || undefined;
+    const [list, total] = await Promise.all([users.list(account, search, { limit: USERS_PAGE, offset: state.offset }), users.count(account, search)]);
     return renderPage(
       reply,
       './users',
       {
         title: 'Users',
-        q,
+        q: state.q,
+        offset: state.offset,
         users: list,
+        pager: pagerOf('/admin/users', { q: state.q }, state.offset, USERS_PAGE, list.length, total),
         selected: form.selected,
+        all: form.all,
         bulkRows: [...form.rows, ...blankRows(Math.max(1, 3 - form.rows.length))],
         bulkErrors: form.errors,
         bulkDefault: form.default,
         error: form.error,
         actions: ACTION_LABELS,
+        roleLabel,
         statusLabel,
       },
       status,
     );
   }
 
-  app.get('/users', (request, reply) => listPage(request, reply, { selected: [], rows: [], default: 'allow', errors: {}, error: null }));
+  app.get('/users', (request, reply) => listPage(request, reply, listState(request.query as Record<string, unknown>), { selected: [], all: false, rows: [], default: 'allow', errors: {}, error: null }));
 
+  /**
+   * The bulk restriction: the ticked users, or every user the search matches ("all"). The restriction is
+   * checked first, then a confirmation page says how many users it replaces; only its POST (confirm=yes)
+   * writes, and the list comes back with the same search and page and says how many changed.
+   */
   app.post('/users/restrictions', async (request, reply) => {
     const { account, actor } = adminOf(request);
     const body = formOf(request);
-    const selected = fields(body, 'user').slice(0, 1000);
+    const state = listState({ q: field(body, 'q'), offset: field(body, 'offset') });
+    const all = field(body, 'all') === 'yes';
     const { input, rows } = readRestriction(body);
-    if (selected.length === 0) {
-      return listPage(request, reply, { selected, rows, default: input.default, errors: {}, error: 'Select at least one user first.' }, 400);
+    const ticked = fields(body, 'user').slice(0, BULK_LIMIT);
+    const again = (error: string, errors: Record<string, string> = {}) => listPage(request, reply, state, { selected: ticked, all, rows, default: input.default, errors, error }, 400);
+    const selected = all ? (await users.list(account, state.q.trim() || undefined, { limit: BULK_LIMIT })).map((user) => user.username) : ticked;
+    if (selected.length === 0) return again(all ? 'No user matches the search: nothing to change.' : 'Select at least one user first, or tick "all users matching".');
+    try {
+      restrictions.validate(input);
+    } catch (error) {
+      const { message, fieldErrors } = formError(error);
+      return again(message, fieldErrors);
+    }
+    if (field(body, 'confirm') !== 'yes') {
+      return renderPage(reply, './users-bulk-confirm', {
+        title: 'Replace restrictions',
+        count: selected.length,
+        names: selected.slice(0, 20),
+        all,
+        ticked,
+        q: state.q,
+        offset: state.offset,
+        summary: summarizeRestriction(restrictions.validate(input)),
+        rows,
+        defaultAction: input.default,
+        listHref: listHref(state),
+      });
     }
     try {
       await restrictions.setForUsers(actor, account, selected, input);
     } catch (error) {
       const { message, fieldErrors } = formError(error);
-      return listPage(request, reply, { selected, rows, default: input.default, errors: fieldErrors, error: message }, 400);
+      return again(message, fieldErrors);
     }
-    return seeOther(reply, '/admin/users?done=bulk');
+    return seeOther(reply, listHref(state, { done: 'bulk', n: String(selected.length) }));
   });
 
   // ---- Create ----
   const newUserPage = (reply: FastifyReply, form: Record<string, string>, error: string | null, fieldErrors: Record<string, string>, status = 200) =>
-    renderPage(reply, './user-new', { title: 'Create user', form, error, fieldErrors }, status);
+    renderPage(reply, './user-new', { title: 'Create user', form, error, fieldErrors, roles: ROLE_LABELS }, status);
 
   app.get('/users/new', (_request, reply) => newUserPage(reply, { username: '', displayName: '', role: 'user' }, null, {}));
 
   app.post('/users', async (request, reply) => {
     const { account, actor } = adminOf(request);
     const body = formOf(request);
-    const form = { username: field(body, 'username').trim(), displayName: field(body, 'displayName'), role: field(body, 'role') === 'admin' ? 'admin' : 'user' };
+    const form = { username: field(body, 'username').trim(), displayName: field(body, 'displayName'), role: roleOf(field(body, 'role')) ?? 'user' };
+    // Every field checked before the service is asked, so that the form names all its mistakes at once.
+    const problems = newUserProblems({ username: form.username, password: field(body, 'password') });
+    if (problems.length > 0) {
+      const { message, fieldErrors } = formErrors(problems);
+      return newUserPage(reply, form, message, fieldErrors, 400);
+    }
     try {
       await users.create(actor, account, {
         username: form.username,
         password: field(body, 'password'),
-        role: form.role as UserView['role'],
+        role: form.role,
         ...(form.displayName.trim() ? { displayName: form.displayName } : {}),
       });
     } catch (error) {
@@ -95,11 +154,34 @@ export async function userPages(app: FastifyInstance): Promise<void> {
 
   // ---- Details tab ----
   /** The Details tab: the user's facts, their groups and which restriction applies to them, and why. */
-  async function detailsPage(request: FastifyRequest<UserParams>, reply: FastifyReply, form: { displayName: string } | null, error: string | null, status = 200) {
+  async function detailsPage(
+    request: FastifyRequest<UserParams>,
+    reply: FastifyReply,
+    form: { displayName: string } | null,
+    error: string | null,
+    status = 200,
+    passwordError: string | null = null,
+  ) {
     const { account } = adminOf(request);
     const user = await users.show(account, request.params.username);
     const restriction = await restrictions.showForUser(account, user.username);
-    return renderPage(reply, './user-details', { title: user.username, user, restrictionWhy: describeSource(restriction), form: form ?? { displayName: user.displayName }, error, formatTime }, status);
+    return renderPage(
+      reply,
+      './user-details',
+      {
+        title: user.username,
+        user,
+        isSelf: user.username === adminOf(request).actorUsername,
+        restrictionWhy: describeSource(restriction),
+        form: form ?? { displayName: user.displayName },
+        error,
+        passwordError,
+        roles: ROLE_LABELS,
+        roleLabel,
+        formatTime,
+      },
+      status,
+    );
   }
 
   app.get<UserParams>('/users/:username', (request, reply) => detailsPage(request, reply, null, null));
@@ -111,6 +193,72 @@ export async function userPages(app: FastifyInstance): Promise<void> {
     if (displayName.trim() === '') return detailsPage(request, reply, { displayName }, 'Enter a display name.', 400);
     await users.update(actor, account, user.username, { displayName });
     return seeOther(reply, `${userPath(user.username)}?done=updated`);
+  });
+
+  // ---- Password reset (local users): the new password is typed by the admin and never shown again ----
+  app.post<UserParams>('/users/:username/password', async (request, reply) => {
+    const { account, actor } = adminOf(request);
+    const user = await users.show(account, request.params.username);
+    try {
+      await users.update(actor, account, user.username, { password: field(formOf(request), 'password') });
+    } catch (error) {
+      const { fieldErrors, message } = formError(error);
+      return detailsPage(request, reply, null, null, 400, fieldErrors.password ?? message);
+    }
+    return seeOther(reply, `${userPath(user.username)}?done=password_reset`);
+  });
+
+  // ---- Role change and deletion: a confirmation page first, the change only on its confirmed POST ----
+  /** An admin's own role and account are not changed here: that could leave the account without an administrator. */
+  function refuseSelf(request: FastifyRequest<UserParams>, reply: FastifyReply, what: string) {
+    return detailsPage(request, reply, null, `You cannot ${what} your own account here. Ask another administrator.`, 409);
+  }
+
+  app.post<UserParams>('/users/:username/role', async (request, reply) => {
+    const { account, actor, actorUsername } = adminOf(request);
+    const user = await users.show(account, request.params.username);
+    const body = formOf(request);
+    const role = roleOf(field(body, 'role'));
+    if (!role) return detailsPage(request, reply, null, 'Choose a role.', 400);
+    if (role === user.role) return seeOther(reply, userPath(user.username));
+    if (user.username === actorUsername) return refuseSelf(request, reply, 'change the role of');
+    if (field(body, 'confirm') !== 'yes') {
+      return renderPage(reply, './user-confirm', {
+        title: 'Change role',
+        user,
+        question: `Change the role of ${user.username} from ${roleLabel(user.role)} to ${roleLabel(role)}?`,
+        explain: role === 'admin' ? 'An administrator manages every user, token and setting of this account.' : 'They will no longer be able to open the console\'s administration pages.',
+        action: userPath(user.username, '/role'),
+        fields: { role },
+        button: `Make ${roleLabel(role).toLowerCase()}`,
+        danger: false,
+      });
+    }
+    await users.update(actor, account, user.username, { role });
+    return seeOther(reply, `${userPath(user.username)}?done=role_changed`);
+  });
+
+  app.get<UserParams>('/users/:username/delete', async (request, reply) => {
+    const user = await users.show(adminOf(request).account, request.params.username);
+    if (user.username === adminOf(request).actorUsername) return refuseSelf(request, reply, 'delete');
+    return renderPage(reply, './user-confirm', {
+      title: 'Delete user',
+      user,
+      question: `Delete ${user.displayName} (${user.username})?`,
+      explain: `Their sessions end${user.token ? `, and token ${user.token.serial} returns to the inventory` : ''}. The audit log keeps their past events. This cannot be undone.`,
+      action: userPath(user.username, '/delete'),
+      fields: {},
+      button: 'Delete user',
+      danger: true,
+    });
+  });
+
+  app.post<UserParams>('/users/:username/delete', async (request, reply) => {
+    const { account, actor, actorUsername } = adminOf(request);
+    const user = await users.show(account, request.params.username);
+    if (user.username === actorUsername) return refuseSelf(request, reply, 'delete');
+    await users.delete(actor, account, user.username);
+    return seeOther(reply, '/admin/users?done=deleted');
   });
 
   // ---- Disable / enable (local and directory users) ----
@@ -138,6 +286,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         tempCode: await app.otpgate.tempCodes.show(account, user.username),
         restrictionSource: restriction.source,
         restrictionWhy: describeSource(restriction),
+        restrictionSummary: restriction.source === 'none' ? null : summarizeRestriction(restriction),
         restrictionGroups: restriction.groups,
         groups: user.groups ?? [],
         rows: [...rows, ...blankRows()],

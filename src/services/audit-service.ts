@@ -1,5 +1,5 @@
 // Audit: every change and every sign-in attempt, never a passcode, password or seed.
-import { chainValue, GENESIS } from '../core/audit-chain.js';
+import { chainValue, GENESIS, type ChainedFields } from '../core/audit-chain.js';
 import {
   archiveCut,
   auditEventsAfter,
@@ -192,19 +192,7 @@ export interface ArchiveSink {
   finish(): Promise<void>;
 }
 
-interface AuditEventRowLike {
-  id: number;
-  chain: string;
-  account_id: number | null;
-  at: number;
-  actor: string;
-  action: string;
-  target_user: string | null;
-  target_serial: string | null;
-  client_ip: string | null;
-  outcome: string;
-  reason: string | null;
-}
+type AuditEventRowLike = ChainedFields & { id: number; chain: string };
 
 /**
  * One CSV line (RFC 4180 quoting). A cell that a spreadsheet would run as a formula (starting with = + - @

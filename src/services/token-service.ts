@@ -14,6 +14,7 @@ import {
   enableToken,
   findTokenBySerial,
   findTokenOfUser,
+  countTokens,
   listTokens,
   listTokensSealedAs,
   recordTokenFailure,
@@ -75,6 +76,22 @@ export async function endSessionsOf(ctx: ServiceContext, userId: number): Promis
   await deleteSessionsOfUser(ctx.db, userId);
 }
 
+export interface TokenQuery {
+  status?: TokenRow['status'];
+  /** The serial's start. */
+  q?: string;
+  limit?: number;
+  offset?: number;
+}
+
+function tokenFilter(account: AccountRow, query: TokenQuery): { accountId: number; status?: TokenRow['status']; serialPrefix?: string } {
+  return {
+    accountId: account.id,
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.q ? { serialPrefix: normalizeSerial(query.q) ?? query.q.trim() } : {}),
+  };
+}
+
 export class TokenService {
   constructor(
     private readonly ctx: ServiceContext,
@@ -133,15 +150,18 @@ export class TokenService {
     return token;
   }
 
-  async list(account: AccountRow, query: { status?: TokenRow['status']; q?: string; limit?: number; offset?: number } = {}): Promise<TokenView[]> {
+  async list(account: AccountRow, query: TokenQuery = {}): Promise<TokenView[]> {
     const rows = await listTokens(this.ctx.db, {
-      accountId: account.id,
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.q ? { serialPrefix: normalizeSerial(query.q) ?? query.q.trim() } : {}),
+      ...tokenFilter(account, query),
       ...(query.limit !== undefined ? { limit: query.limit } : {}),
       ...(query.offset !== undefined ? { offset: query.offset } : {}),
     });
     return rows.map((row) => toTokenView(row, row.username));
+  }
+
+  /** How many tokens of the account match the filter (the list's total). */
+  count(account: AccountRow, query: Omit<TokenQuery, 'limit' | 'offset'> = {}): Promise<number> {
+    return countTokens(this.ctx.db, tokenFilter(account, query));
   }
 
   async show(account: AccountRow, serialInput: string): Promise<TokenView> {

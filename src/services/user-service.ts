@@ -1,10 +1,10 @@
 // Users: creation, listing, changes and deletion, always within one account.
 import type { Role } from '../core/values.js';
-import { hashPassword } from '../crypto/password-hash.js';
+import { hashPassword, verifyPassword } from '../crypto/password-hash.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
 import { findTokenOfUser, listAssociatedTokens, unbindToken } from '../store/token-store.js';
 import { groupsOf } from '../store/directory-store.js';
-import { deleteUser, findUserByName, insertUser, listUsers, updateUser, usernameKey } from '../store/user-store.js';
+import { countUsers, deleteUser, findUserByName, insertUser, listUsers, updateUser, usernameKey } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import { inTransaction } from '../store/transaction.js';
 import type { AccountRow, UserRow } from '../store/schema.js';
@@ -49,6 +49,19 @@ function checkedEmail(email: string | null | undefined): string | null {
   return trimmed;
 }
 
+/** Every refusal a new user's fields earn, one per field (a form shows them all at once; create throws the first). */
+export function newUserProblems(input: Pick<NewUserInput, 'username' | 'password'>): ServiceError[] {
+  const problems: ServiceError[] = [];
+  if (!USERNAME.test(input.username)) problems.push(new ServiceError('invalid_username', `username "${input.username}" must be 1-64 of letters, digits and . _ @ + -`));
+  try {
+    validatePassword(input.password);
+  } catch (error) {
+    if (!(error instanceof ServiceError)) throw error;
+    problems.push(error);
+  }
+  return problems;
+}
+
 export class UserService {
   constructor(
     private readonly ctx: ServiceContext,
@@ -63,8 +76,8 @@ export class UserService {
   }
 
   async create(actor: Actor, account: AccountRow, input: NewUserInput): Promise<UserView> {
-    if (!USERNAME.test(input.username)) throw new ServiceError('invalid_username', `username "${input.username}" must be 1-64 of letters, digits and . _ @ + -`);
-    validatePassword(input.password);
+    const problem = newUserProblems(input)[0];
+    if (problem) throw problem;
     const displayName = (input.displayName ?? input.username).trim().slice(0, 200);
     const row = {
       account_id: account.id,
@@ -90,11 +103,16 @@ export class UserService {
     return toUserView(row, null);
   }
 
-  async list(account: AccountRow, search?: string): Promise<UserView[]> {
-    const users = await listUsers(this.ctx.db, { accountId: account.id, ...(search ? { search } : {}) });
+  async list(account: AccountRow, search?: string, page: { limit?: number; offset?: number } = {}): Promise<UserView[]> {
+    const users = await listUsers(this.ctx.db, { accountId: account.id, ...(search ? { search } : {}), ...page });
     const tokens = await listAssociatedTokens(this.ctx.db, account.id);
     const byUser = new Map(tokens.map((t) => [Number(t.user_id), t]));
     return users.map((u) => toUserView(u, byUser.get(Number(u.id))));
+  }
+
+  /** How many users of the account match the search (all of them without one). */
+  count(account: AccountRow, search?: string): Promise<number> {
+    return countUsers(this.ctx.db, { accountId: account.id, ...(search ? { search } : {}) });
   }
 
   async show(account: AccountRow, username: string): Promise<UserView> {
@@ -128,6 +146,20 @@ export class UserService {
     if (fields.length > 0) await this.audit.record(actor, { action: 'user.update', outcome: 'success', accountId: account.id, targetUser: user.username, reason: fields.join(',') });
     if (set.disabled_at !== undefined) await this.audit.record(actor, { action: set.disabled_at ? 'user.disable' : 'user.enable', outcome: 'success', accountId: account.id, targetUser: user.username });
     return this.show(account, username);
+  }
+
+  /**
+   * A local user changing their own password: the current one first (a stolen open session alone cannot
+   * change it). A wrong current password is recorded as a failed update.
+   */
+  async changeOwnPassword(actor: Actor, account: AccountRow, username: string, current: string, next: string): Promise<UserView> {
+    const user = await this.require(account, username);
+    if (user.source === 'directory') throw new ServiceError('invalid_request', 'your password is the directory\'s: change it there', { field: 'password' });
+    if (!(await verifyPassword(current, user.password_hash))) {
+      await this.audit.record(actor, { action: 'user.update', outcome: 'failure', accountId: account.id, targetUser: user.username, reason: 'current password wrong' });
+      throw new ServiceError('invalid_request', 'the current password is not right', { field: 'current' });
+    }
+    return this.update(actor, account, username, { password: next });
   }
 
   /** Deleting a user returns their token to the inventory and ends their sessions. */

@@ -100,20 +100,51 @@ export interface DueDelivery {
   };
 }
 
-const DUE = "status = 'pending' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)";
-// One statement claims: on PostgreSQL the rows another instance is claiming at the same moment are skipped
-// (SKIP LOCKED); SQLite runs one writer at a time, so its claims never overlap.
-const CLAIM_SQLITE = statement('delivery_claim_sqlite', `UPDATE webhook_deliveries SET claimed_until = ? WHERE id IN (SELECT id FROM webhook_deliveries WHERE ${DUE} ORDER BY id LIMIT ?) RETURNING id`);
-const CLAIM_POSTGRES = statement(
-  'delivery_claim_postgres',
-  `UPDATE webhook_deliveries SET claimed_until = ? WHERE id IN (SELECT id FROM webhook_deliveries WHERE ${DUE} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING id`,
-);
+type OutboxTable = 'webhook_deliveries' | 'email_deliveries';
+
+/**
+ * The claim of one outbox table, per engine: one statement marks up to N due rows as claimed and returns
+ * them. On PostgreSQL the rows another instance is claiming at the same moment are skipped (SKIP LOCKED);
+ * SQLite runs one writer at a time, so its claims never overlap.
+ */
+function claimStatements(table: OutboxTable) {
+  const due = `SELECT id FROM ${table} WHERE status = 'pending' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?`;
+  return {
+    sqlite: statement(`${table}_claim_sqlite`, `UPDATE ${table} SET claimed_until = ? WHERE id IN (${due}) RETURNING id`),
+    postgres: statement(`${table}_claim_postgres`, `UPDATE ${table} SET claimed_until = ? WHERE id IN (${due} FOR UPDATE SKIP LOCKED) RETURNING id`),
+  };
+}
+const CLAIMS: Record<OutboxTable, ReturnType<typeof claimStatements>> = { webhook_deliveries: claimStatements('webhook_deliveries'), email_deliveries: claimStatements('email_deliveries') };
+
+/** Claims up to `limit` due rows of the table until `now + claimMs`; no other worker claims them before then. */
+async function claimDue(db: Kysely<Database>, table: OutboxTable, now: number, claimMs: number, limit: number): Promise<number[]> {
+  const claim = CLAIMS[table][rawDriverOf(db).engine];
+  const { rows } = await runRaw<{ id: number | string }>(db, claim, [now + claimMs, now, now, limit]);
+  return rows.map((r) => Number(r.id));
+}
+
+/** Records one attempt of a claimed row and releases the claim. */
+async function recordAttempt(db: Executor, table: OutboxTable, id: number, now: number, result: { error: string | null; nextAttemptAt: number | null }, extra: { last_status?: number | null } = {}): Promise<void> {
+  const status: DeliveryStatus = result.error === null ? 'delivered' : result.nextAttemptAt === null ? 'failed' : 'pending';
+  await db
+    .updateTable(table)
+    .set((eb) => ({
+      status,
+      attempts: eb('attempts', '+', 1),
+      claimed_until: null,
+      last_error: result.error === null ? null : result.error.slice(0, 200),
+      next_attempt_at: result.nextAttemptAt ?? now,
+      delivered_at: status === 'delivered' ? now : null,
+      ...extra,
+    }))
+    .where('id', '=', id)
+    .execute();
+}
 
 /** Claims up to `limit` due deliveries until `now + claimMs`; no other worker claims them before then. */
 export async function claimDueDeliveries(db: Kysely<Database>, now: number, claimMs: number, limit: number): Promise<DueDelivery[]> {
-  const claim = rawDriverOf(db).engine === 'postgres' ? CLAIM_POSTGRES : CLAIM_SQLITE;
-  const { rows } = await runRaw<{ id: number | string }>(db, claim, [now + claimMs, now, now, limit]);
-  if (rows.length === 0) return [];
+  const ids = await claimDue(db, 'webhook_deliveries', now, claimMs, limit);
+  if (ids.length === 0) return [];
   const found = await db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
@@ -122,7 +153,7 @@ export async function claimDueDeliveries(db: Kysely<Database>, now: number, clai
       'd.id', 'd.attempts', 'd.created_at', 'w.name as webhook_name', 'w.account_id', 'w.url', 'w.secret_sealed',
       'n.id as notification_id', 'n.type', 'n.at', 'n.account_name', 'n.username', 'n.serial', 'n.actor', 'n.client_ip',
     ])
-    .where('d.id', 'in', rows.map((r) => Number(r.id)))
+    .where('d.id', 'in', ids)
     .orderBy('d.id')
     .execute();
   return found.map((r) => ({
@@ -156,21 +187,8 @@ export interface AttemptResult {
 }
 
 /** Records one attempt of a claimed delivery and releases the claim. */
-export async function recordDeliveryAttempt(db: Executor, id: number, now: number, result: AttemptResult): Promise<void> {
-  const status: DeliveryStatus = result.error === null ? 'delivered' : result.nextAttemptAt === null ? 'failed' : 'pending';
-  await db
-    .updateTable('webhook_deliveries')
-    .set((eb) => ({
-      status,
-      attempts: eb('attempts', '+', 1),
-      claimed_until: null,
-      last_status: result.status,
-      last_error: result.error === null ? null : result.error.slice(0, 200),
-      next_attempt_at: result.nextAttemptAt ?? now,
-      delivered_at: status === 'delivered' ? now : null,
-    }))
-    .where('id', '=', id)
-    .execute();
+export function recordDeliveryAttempt(db: Executor, id: number, now: number, result: AttemptResult): Promise<void> {
+  return recordAttempt(db, 'webhook_deliveries', id, now, result, { last_status: result.status });
 }
 
 export interface DeliveryListing {
@@ -291,23 +309,15 @@ export interface DueEmail {
   notification: DueDelivery['notification'];
 }
 
-const DUE_EMAIL = "status = 'pending' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)";
-const CLAIM_EMAIL_SQLITE = statement('email_claim_sqlite', `UPDATE email_deliveries SET claimed_until = ? WHERE id IN (SELECT id FROM email_deliveries WHERE ${DUE_EMAIL} ORDER BY id LIMIT ?) RETURNING id`);
-const CLAIM_EMAIL_POSTGRES = statement(
-  'email_claim_postgres',
-  `UPDATE email_deliveries SET claimed_until = ? WHERE id IN (SELECT id FROM email_deliveries WHERE ${DUE_EMAIL} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING id`,
-);
-
 /** Claims up to `limit` due e-mails until `now + claimMs` (one worker per e-mail, as for webhooks). */
 export async function claimDueEmails(db: Kysely<Database>, now: number, claimMs: number, limit: number): Promise<DueEmail[]> {
-  const claim = rawDriverOf(db).engine === 'postgres' ? CLAIM_EMAIL_POSTGRES : CLAIM_EMAIL_SQLITE;
-  const { rows } = await runRaw<{ id: number | string }>(db, claim, [now + claimMs, now, now, limit]);
-  if (rows.length === 0) return [];
+  const ids = await claimDue(db, 'email_deliveries', now, claimMs, limit);
+  if (ids.length === 0) return [];
   const found = await db
     .selectFrom('email_deliveries as e')
     .innerJoin('notifications as n', 'n.id', 'e.notification_id')
     .select(['e.id', 'e.attempts', 'e.created_at', 'e.recipient', 'n.id as notification_id', 'n.type', 'n.at', 'n.account_name', 'n.username', 'n.serial', 'n.actor', 'n.client_ip'])
-    .where('e.id', 'in', rows.map((r) => Number(r.id)))
+    .where('e.id', 'in', ids)
     .orderBy('e.id')
     .execute();
   return found.map((r) => ({
@@ -320,20 +330,8 @@ export async function claimDueEmails(db: Kysely<Database>, now: number, claimMs:
 }
 
 /** Records one attempt of a claimed e-mail and releases the claim. */
-export async function recordEmailAttempt(db: Executor, id: number, now: number, result: { error: string | null; nextAttemptAt: number | null }): Promise<void> {
-  const status: DeliveryStatus = result.error === null ? 'delivered' : result.nextAttemptAt === null ? 'failed' : 'pending';
-  await db
-    .updateTable('email_deliveries')
-    .set((eb) => ({
-      status,
-      attempts: eb('attempts', '+', 1),
-      claimed_until: null,
-      last_error: result.error === null ? null : result.error.slice(0, 200),
-      next_attempt_at: result.nextAttemptAt ?? now,
-      delivered_at: status === 'delivered' ? now : null,
-    }))
-    .where('id', '=', id)
-    .execute();
+export function recordEmailAttempt(db: Executor, id: number, now: number, result: { error: string | null; nextAttemptAt: number | null }): Promise<void> {
+  return recordAttempt(db, 'email_deliveries', id, now, result);
 }
 
 /** The e-mails of one notification's recipients (tests, support). */

@@ -23,18 +23,22 @@ export interface TokenListQuery {
   offset?: number;
 }
 
-export function listTokens(db: Executor, query: TokenListQuery): Promise<(TokenRow & { username: string | null })[]> {
-  let select = db
-    .selectFrom('tokens')
-    .leftJoin('users', 'users.id', 'tokens.user_id')
-    .selectAll('tokens')
-    .select('users.username')
-    .where('tokens.account_id', '=', query.accountId);
+function tokensMatching(db: Executor, query: Omit<TokenListQuery, 'limit' | 'offset'>) {
+  let select = db.selectFrom('tokens').leftJoin('users', 'users.id', 'tokens.user_id').where('tokens.account_id', '=', query.accountId);
   if (query.status) select = select.where('tokens.status', '=', query.status);
   // A prefix by substr, not LIKE: exact and case-sensitive on both engines (SQLite's LIKE ignores case).
   const prefix = query.serialPrefix;
   if (prefix) select = select.where((eb) => eb(eb.fn<string>('substr', ['tokens.serial', eb.val(1), eb.val(prefix.length)]), '=', prefix));
-  return select.orderBy('tokens.serial').limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();
+  return select;
+}
+
+export function listTokens(db: Executor, query: TokenListQuery): Promise<(TokenRow & { username: string | null })[]> {
+  return tokensMatching(db, query).selectAll('tokens').select('users.username').orderBy('tokens.serial').limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();
+}
+
+export async function countTokens(db: Executor, query: Omit<TokenListQuery, 'limit' | 'offset'>): Promise<number> {
+  const row = await tokensMatching(db, query).select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 export async function countTokensByStatus(db: Executor, accountId: number): Promise<Record<string, number>> {

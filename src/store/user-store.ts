@@ -23,8 +23,9 @@ export interface UserListQuery {
   offset?: number;
 }
 
-export function listUsers(db: Executor, query: UserListQuery): Promise<UserRow[]> {
-  let select = db.selectFrom('users').selectAll().where('account_id', '=', query.accountId);
+/** The account's users matching the search (username or display name, case-insensitively). */
+function usersMatching(db: Executor, query: Omit<UserListQuery, 'limit' | 'offset'>) {
+  let select = db.selectFrom('users').where('account_id', '=', query.accountId);
   if (query.search) {
     // Both sides in lower case, and an explicit ESCAPE: the engines' LIKE differ in case and escapes.
     const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -32,7 +33,16 @@ export function listUsers(db: Executor, query: UserListQuery): Promise<UserRow[]
       eb.or([sql<boolean>`${eb.ref('username_key')} like ${pattern} escape '\\'`, sql<boolean>`lower(${eb.ref('display_name')}) like ${pattern} escape '\\'`]),
     );
   }
-  return select.orderBy('username_key').limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();
+  return select;
+}
+
+export function listUsers(db: Executor, query: UserListQuery): Promise<UserRow[]> {
+  return usersMatching(db, query).selectAll().orderBy('username_key').limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();
+}
+
+export async function countUsers(db: Executor, query: Omit<UserListQuery, 'limit' | 'offset'>): Promise<number> {
+  const row = await usersMatching(db, query).select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 export async function insertUser(db: Executor, row: NewUser): Promise<number> {

@@ -32,12 +32,20 @@ export async function sessionPrincipalOf(services: Services, cookie: string | un
   };
 }
 
+/**
+ * The audit log names who acted as `channel:name`: `console:alice` (a console user, from the password step
+ * of their sign-in to every change they make), `apikey:portal`, `radius:office-vpn`; `cli` for the operator.
+ */
+export function consoleActorName(username: string): string {
+  return `console:${username}`;
+}
+
 export function actorOf(request: FastifyRequest, clientIp: string | null = request.clientIp): Actor {
   const principal = request.principal;
   if (!principal) return { name: 'anonymous', accountId: null, clientIp };
   return principal.kind === 'apikey'
     ? { name: `apikey:${principal.name}`, accountId: principal.accountId, clientIp }
-    : { name: `user:${principal.username}`, accountId: principal.accountId, clientIp };
+    : { name: consoleActorName(principal.username), accountId: principal.accountId, clientIp };
 }
 
 /** The refusal of a request without a valid API key or console session. */

@@ -50,8 +50,8 @@ function csvOf(count: number): { serials: string[]; text: string } {
 test('with its CSRF token the file imports and the page shows the report; refusals name their reason and import nothing', async () => {
   const before = await inventory();
   const refusals: Array<[Buffer, number, RegExp]> = [
-    [multipart({ _csrf: csrf }, { field: 'seed', name: 'a.csv', content: csvOf(1).text }), 400, /unexpected file field \S*seed/],
-    [multipart({ _csrf: csrf, format: 'xml' }, { name: 'a.csv', content: csvOf(1).text }), 400, /format must be pskc or csv/],
+    [multipart({ _csrf: csrf }, { field: 'seed', name: 'a.csv', content: csvOf(1).text }), 400, /Unexpected file field \S*seed/],
+    [multipart({ _csrf: csrf, format: 'xml' }, { name: 'a.csv', content: csvOf(1).text }), 400, /Format must be pskc or csv/],
     [multipart({ _csrf: csrf }, { name: '', content: '' }), 400, /Choose a seed file to import/],
     [multipart({ _csrf: 'x'.repeat(43) }, { name: 'a.csv', content: csvOf(1).text }), 403, /Form expired/],
   ];

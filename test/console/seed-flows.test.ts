@@ -30,21 +30,23 @@ const account = () => fx.instance.services.accounts.resolve(OPERATOR, 'default')
 test('import a seed file from the tokens page: a dry run writes nothing, then the import lists the tokens as available', async () => {
   await page.getByRole('link', { name: 'Tokens' }).click();
   const csv = Buffer.from(`# serial, secret\n${tokens.map((t) => `${t.serial},${t.secretHex}`).join('\n')}\n`);
+  // The import form is behind its button at the top of the page.
+  await page.locator('summary', { hasText: 'Import seed file' }).click();
   await page.getByLabel('Seed file').setInputFiles({ name: 'tokens.csv', mimeType: 'text/csv', buffer: csv });
   await page.getByLabel(/Dry run/).check();
-  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
   assert.match(await page.locator('#import-report').innerText(), /Dry run: nothing was written\.[\s\S]*would import 3/);
   assert.equal((await fx.instance.services.tokens.list(await account())).length, 0);
 
   await page.getByLabel('Seed file').setInputFiles({ name: 'tokens.csv', mimeType: 'text/csv', buffer: csv });
-  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
   assert.match(await page.locator('#import-report').innerText(), /Import finished\.[\s\S]*imported 3/);
   await screenshot(page, 'admin-tokens-import-report');
   assert.equal((await fx.instance.services.tokens.list(await account(), { status: 'available' })).length, 3);
 
   // Importing the same file again skips every serial, with the reason.
   await page.getByLabel('Seed file').setInputFiles({ name: 'tokens.csv', mimeType: 'text/csv', buffer: csv });
-  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
   assert.match(await page.locator('#import-report').innerText(), /imported 0; skipped 3[\s\S]*already in the inventory/);
 });
 
@@ -222,7 +224,9 @@ test('select several users and apply one access restriction to all of them', asy
   await page.getByLabel('Action of rule 1').selectOption('allow');
   await page.getByLabel('Default action (addresses that match no rule)').selectOption('require_otp');
   await page.getByRole('button', { name: 'Apply to selected users' }).click();
-  assert.match(await page.getByRole('status').innerText(), /applied to the selected users/);
+  assert.match(await page.locator('#confirm-question').innerText(), /Replace the restriction of 2 users\?/);
+  await page.getByRole('button', { name: 'Replace 2 restrictions' }).click();
+  assert.match(await page.getByRole('status').innerText(), /access restriction of 2 users is replaced/);
   for (const name of ['erin', 'frank']) {
     const r = await fx.instance.services.restrictions.showForUser(await account(), name);
     assert.equal(r.source, 'user');

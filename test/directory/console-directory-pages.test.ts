@@ -161,7 +161,7 @@ describe('the console: directory, groups and the restriction that applies', () =
     await assert.rejects(f.services.restrictions.showForGroup(f.acme, 'staff'), /no restriction/);
     const control = await post('/admin/groups/restriction', { group: 'bad\u0007name', default: 'deny' });
     assert.equal(control.statusCode, 400);
-    assert.match(control.body, /class="error-box"[^>]*>group &quot;bad.name&quot; must be 1-200 characters without control characters/);
+    assert.match(control.body, /class="error-box"[^>]*>Group &quot;bad.name&quot; must be 1-200 characters without control characters/);
 
     assert.equal((await post('/admin/groups/restriction/remove', { group: 'vpn-users' }, false)).statusCode, 403);
     assert.equal((await f.services.restrictions.showForGroup(f.acme, 'vpn-users')).default, 'deny');

@@ -15,6 +15,8 @@ import { createKey, runCli } from '../helpers/cli.js';
 import { serve, testEnv, type Served } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
+import { startSignInLoad } from '../helpers/sign-in-load.js';
+import { waitFor } from '../helpers/wait.js';
 
 let root: string;
 let dataDir: string;
@@ -52,31 +54,19 @@ after(async () => {
 test('rotating under sign-in load: no sign-in fails, every secret opens under the new key only, the audit log verifies', async () => {
   const key = await createKey(env, 'load', '--scope', 'otp-only');
   server = await serve(env as Record<string, string>);
-  let stop = false;
-  const counters = new Map(users.map((u) => [u.name, 1]));
-  const results: string[] = [];
-  const load = Promise.all(
-    users.map(async (u) => {
-      while (!stop) {
-        const c = counters.get(u.name)!;
-        const response = await fetch(`${server!.url}/api/v1/auth/check`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: u.name, otp: oathCode(u.hex, c) }) });
-        results.push(response.status === 200 ? ((await response.json()) as { result: string }).result : `HTTP ${response.status}`);
-        counters.set(u.name, c + 1);
-      }
-    }),
-  );
+  const load = startSignInLoad(server.url, key, users);
+  const { counters, results } = load;
   const newKeyFile = join(root, 'new.key');
   writeFileSync(newKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await waitFor('sign-ins before the rotation', () => results.length >= 10, { timeoutMs: 60_000 });
   const before = results.length;
   const rotated = await cli(['key', 'rotate', '--new-key-file', newKeyFile]);
   assert.equal(rotated.code, 0, rotated.stderr);
   assert.match(rotated.stdout, /re-sealed 3 token secrets, 1 RADIUS secrets, 0 directory passwords and 1 webhook secrets/);
   // Sign-ins after the rotation, on the running server.
   const after = results.length;
-  while (results.length < after + 15) await new Promise((resolve) => setTimeout(resolve, 20));
-  stop = true;
-  await load;
+  await waitFor('sign-ins after the rotation', () => results.length >= after + 15, { timeoutMs: 60_000 });
+  await load.stop();
   assert.ok(before > 0 && results.length > after, 'sign-ins ran before and after the rotation');
   assert.deepEqual([...new Set(results)], ['accept'], 'every sign-in was accepted, during and after the rotation');
   await server.stop();

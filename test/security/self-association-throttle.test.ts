@@ -20,7 +20,7 @@ describe('self-association back-off', () => {
   after(() => inst.cleanup());
 
   const selfAssociate = (serial: string, otp: string) =>
-    inst.services.tokens.selfAssociate({ name: 'user:erin', accountId: inst.account.id, clientIp: '192.0.2.5' }, inst.account, 'erin', serial, otp);
+    inst.services.tokens.selfAssociate({ name: 'console:erin', accountId: inst.account.id, clientIp: '192.0.2.5' }, inst.account, 'erin', serial, otp);
   const refusedWith = (code: string) => (error: unknown) => error instanceof ServiceError && error.code === code;
 
   it('counts wrong guesses, then refuses even the right code until the back-off ends', async () => {

@@ -63,7 +63,7 @@ describe('associate', () => {
     try {
       const open = await inst.services.accounts.resolve(OPERATOR, inst.account.name);
       await assert.rejects(
-        inst.services.tokens.selfAssociate({ name: 'user:bob', accountId: open.id, clientIp: '192.0.2.5' }, open, 'bob', '1111111111111', oathCode(secret, 20)),
+        inst.services.tokens.selfAssociate({ name: 'console:bob', accountId: open.id, clientIp: '192.0.2.5' }, open, 'bob', '1111111111111', oathCode(secret, 20)),
         (error: unknown) => refusedWith('token_not_available', /already associated with a user/)(error) && !(error as Error).message.includes('alice'),
       );
     } finally {

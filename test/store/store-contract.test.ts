@@ -38,6 +38,10 @@ for (const engine of await engineCases()) {
       assert.equal(shown.token, null);
       assert.deepEqual((await users.list(t.account, 'SMITH')).map((u) => u.username), ['Alice.Smith']);
       assert.deepEqual((await users.list(t.account)).map((u) => u.username), ['admin', 'Alice.Smith', 'bob']);
+      // Paging and its total (the console's lists): a number on both engines, the same filter as the list.
+      assert.equal(await users.count(t.account), 3);
+      assert.equal(await users.count(t.account, 'SMITH'), 1);
+      assert.deepEqual((await users.list(t.account, undefined, { limit: 2, offset: 1 })).map((u) => u.username), ['Alice.Smith', 'bob']);
 
       // `_` and `%` in a search are literal on both engines (LIKE's wildcards are escaped).
       await users.create(admin, t.account, { username: 'a_b', password: 'correct horse' });
@@ -103,6 +107,10 @@ for (const engine of await engineCases()) {
 
       const counts = await countTokensByStatus(t.services.ctx.db, t.account.id);
       assert.equal(typeof counts.associated, 'number');
+      const total = await t.services.tokens.count(t.account);
+      assert.equal(total, Object.values(counts).reduce((a, b) => a + b, 0), 'the list total is the sum of the counts by status');
+      assert.equal(await t.services.tokens.count(t.account, { status: 'associated' }), counts.associated);
+      assert.equal(await t.services.tokens.count(t.account, { q: 'BIG0000' }), 1);
       const [event] = await t.services.audit.list({ accountId: t.account.id, limit: 1 });
       assert.equal(typeof event?.id, 'number');
       assert.equal(event?.at, new Date(clock).toISOString());

@@ -1,0 +1,52 @@
+// /admin/restriction: the account-wide IP access restriction, which applies to every user with no
+// restriction of their own and no group restriction (README, "How sign-in is decided").
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { adminOf } from './admin-guard.js';
+import { ACTION_LABELS, blankRows, formError, formOf, readRestriction, rowsOf, summarizeRestriction, type RuleRow } from './forms.js';
+import { renderPage, seeOther } from './render.js';
+
+export async function restrictionPages(app: FastifyInstance): Promise<void> {
+  const { restrictions } = app.otpgate;
+
+  function editor(request: FastifyRequest, reply: FastifyReply, form: { rows: RuleRow[]; default: string; errors: Record<string, string>; error: string | null } | null, status = 200) {
+    const { account } = adminOf(request);
+    const current = restrictions.showForAccount(account);
+    const saved = current.source === 'account';
+    const rows = form ? form.rows : rowsOf(saved ? current.rules : []);
+    return renderPage(
+      reply,
+      './account-restriction',
+      {
+        title: 'Account-wide restriction',
+        saved,
+        summary: saved ? summarizeRestriction(current) : null,
+        rows: [...rows, ...blankRows()],
+        defaultAction: form ? form.default : saved ? current.default : 'allow',
+        ruleErrors: form?.errors ?? {},
+        error: form?.error ?? null,
+        actions: ACTION_LABELS,
+      },
+      status,
+    );
+  }
+
+  app.get('/restriction', (request, reply) => editor(request, reply, null));
+
+  app.post('/restriction', async (request, reply) => {
+    const { account, actor } = adminOf(request);
+    const { input, rows } = readRestriction(formOf(request));
+    try {
+      await restrictions.setForAccount(actor, account, input);
+    } catch (error) {
+      const { message, fieldErrors } = formError(error);
+      return editor(request, reply, { rows, default: input.default, errors: fieldErrors, error: message }, 400);
+    }
+    return seeOther(reply, '/admin/restriction?done=account_restriction');
+  });
+
+  app.post('/restriction/remove', async (request, reply) => {
+    const { account, actor } = adminOf(request);
+    await restrictions.setForAccount(actor, account, null);
+    return seeOther(reply, '/admin/restriction?done=account_restriction_removed');
+  });
+}

@@ -1,0 +1,45 @@
+// The audit log's reason codes in plain language: one sentence per code, the one source for every page that
+// shows an audit event. A reason that is not a code (services also record short prose, e.g. "role admin")
+// is shown as it is, without a code beside it.
+import { type SignInReason } from './sign-in-decision.js';
+
+/** Every sign-in reason needs a sentence: the compiler says so when SIGN_IN_REASONS gains one. */
+const SIGN_IN_REASON_TEXT: Record<SignInReason, string> = {
+  throttled: 'Too many failed attempts: refused without checking, until the back-off ends',
+  unknown_user: 'No such user',
+  user_disabled: 'The user is disabled',
+  wrong_password: 'Wrong password',
+  denied_by_rule: 'An access restriction denies sign-in from this address',
+  token_locked: 'The token is locked after too many wrong passcodes',
+  token_disabled: 'The token is disabled: no passcode from it is accepted',
+  token_expired: 'The token is outside its validity dates: no passcode from it is accepted',
+  passcode_missing: 'A passcode is needed and none was sent',
+  passcode_malformed: "The passcode is not the token's number of digits",
+  passcode_wrong: "The passcode is not one of the token's next codes",
+  passcode_replayed: 'The passcode was already used',
+  enroll_required: 'A passcode is required here and the user has no token: asked to associate one',
+  no_token_self_association_off: 'A passcode is required here, the user has no token and may not associate one',
+  password_only: 'Signed in with the password (no token, and no rule requires a passcode)',
+  passcode_accepted: 'Signed in with the password and passcode',
+  token_associated: 'Signed in by associating a token',
+  temp_code_accepted: 'Signed in with a temporary code from an administrator',
+  temp_code_wrong: 'Not the user\'s live temporary code (wrong, used up, expired or revoked)',
+};
+
+/** Codes recorded outside the sign-in decision. */
+const OTHER_REASON_TEXT: Record<string, string> = {
+  directory_unavailable: 'The directory could not be reached: nothing was decided',
+};
+
+export interface ReasonText {
+  /** A sentence a person reads. */
+  text: string;
+  /** The recorded code, shown beside the sentence; null when the reason was prose already. */
+  code: string | null;
+}
+
+export function describeAuditReason(reason: string): ReasonText {
+  const known = (SIGN_IN_REASON_TEXT as Record<string, string>)[reason] ?? OTHER_REASON_TEXT[reason];
+  if (known !== undefined) return { text: known, code: reason };
+  return { text: reason.charAt(0).toUpperCase() + reason.slice(1), code: null };
+}
