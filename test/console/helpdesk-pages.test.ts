@@ -110,5 +110,5 @@ test('in the browser: only Users and Tokens; disable and a temporary code for a 
   await page.getByRole('link', { name: token.serial }).click();
   assert.match(await page.locator('#token-history').innerText(), /token\.disable[\s\S]*token\.associate/);
   const audit = (await fx.instance.services.audit.list({ accountId: fx.account.id, username: 'ruth', limit: 10 })).map((e) => `${e.actor} ${e.action}`);
-  assert.ok(audit.includes('user:hana token.disable') && audit.includes('user:hana temp_code.issue'), audit.join(', '));
+  assert.ok(audit.includes('console:hana token.disable') && audit.includes('console:hana temp_code.issue'), audit.join(', '));
 });

@@ -33,8 +33,8 @@ after(async () => fx?.close());
 test('the account page lists the last sign-ins', async () => {
   const rows = await page.locator('#my-sign-ins tbody tr').allInnerTexts();
   assert.equal(rows.length, 2, rows.join('\n'));
-  assert.match(rows[0]!, /user:sven\s+accept/, 'the passcode step, in the half-signed-in session');
-  assert.match(rows[1]!, /console\s+otp_required/);
+  assert.match(rows[0]!, /console:sven\s+accept/, 'the passcode step');
+  assert.match(rows[1]!, /console:sven\s+otp_required/, 'the password step');
 });
 
 test('re-sync with two consecutive passcodes far ahead moves the counter; a wrong pair is refused', async () => {
@@ -49,7 +49,7 @@ test('re-sync with two consecutive passcodes far ahead moves the counter; a wron
   assert.match(await page.locator('main').innerText(), /The token is re-synced/);
   assert.equal((await fx.instance.services.tokens.show(fx.account, token.serial)).counter, 302);
   const resync = (await fx.instance.services.audit.list({ accountId: fx.account.id, username: 'sven', limit: 10 })).find((e) => e.action === 'token.resync' && e.outcome === 'success');
-  assert.equal(resync?.actor, 'user:sven');
+  assert.equal(resync?.actor, 'console:sven');
 });
 
 test('report lost asks first, then disables the token and notifies; its passcodes are refused', async () => {

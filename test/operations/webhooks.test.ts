@@ -263,12 +263,12 @@ for (const engine of await engineCases()) {
       await services.tokens.associate(OPERATOR, account, 'wh-fay', token.serial, oathCode(token.secretHex, 0));
       await services.tokens.disable(OPERATOR, account, token.serial);
       await services.tokens.enable(OPERATOR, account, token.serial);
-      await services.tokens.reportLost({ name: 'user:wh-fay', accountId: account.id, clientIp: '192.0.2.9' }, account, 'wh-fay');
+      await services.tokens.reportLost({ name: 'console:wh-fay', accountId: account.id, clientIp: '192.0.2.9' }, account, 'wh-fay');
       const issued = await services.tempCodes.issue(OPERATOR, account, 'wh-fay');
       await services.tokens.retire(OPERATOR, account, token.serial, 'lost');
       const types = ['token.disabled', 'token.lost_reported', 'temp_code.issued', 'token.retired'];
       await deliverUntil(services, 'the four delivered', () => types.every((type) => receiver.of(type).length === 1));
-      assert.equal(receiver.of('token.lost_reported')[0]!.event.actor, 'user:wh-fay');
+      assert.equal(receiver.of('token.lost_reported')[0]!.event.actor, 'console:wh-fay');
       assert.ok(!receiver.accepted.some((r) => r.raw.includes(issued.code)), 'a temporary code is never in a notification');
       for (const type of ['token.disabled', 'token.retired']) {
         const { event } = receiver.of(type)[0]!;
