@@ -25,9 +25,9 @@ export function homeOf(role: Role): string {
   return role === 'admin' || role === 'helpdesk' ? '/admin/users' : '/account';
 }
 
-/** After a sign-in: the page asked for before it (an admin page only for an admin), else the role's home. */
+/** After a sign-in: the page asked for before it (an admin page only for an admin or the help desk), else the role's home. */
 function destinationOf(role: Role, next: string | null): string {
-  if (next && (role === 'admin' || !next.startsWith('/admin'))) return next;
+  if (next && (role === 'admin' || role === 'helpdesk' || !next.startsWith('/admin'))) return next;
   return homeOf(role);
 }
 
