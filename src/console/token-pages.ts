@@ -21,8 +21,10 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
     const query = request.query as Record<string, unknown>;
     const statusFilter = typeof query.status === 'string' && isTokenStatus(query.status) ? query.status : '';
     const q = typeof query.q === 'string' ? query.q.slice(0, 100) : '';
+    // The "unused tokens" report as a filter: tokens in users' hands that signed no one in for N days.
+    const unusedDays = typeof query.unusedDays === 'string' && /^[0-9]{1,4}$/.test(query.unusedDays) && Number(query.unusedDays) > 0 ? query.unusedDays : '';
     const offset = offsetOf(request);
-    const filter = { ...(statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}) };
+    const filter = { ...(statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}), ...(unusedDays ? { unusedDays: Number(unusedDays) } : {}) };
     const { account } = adminOf(request);
     const [list, total] = await Promise.all([tokens.list(account, { ...filter, limit: PAGE_SIZE, offset }), tokens.count(account, filter)]);
     return renderPage(
@@ -31,12 +33,13 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
       {
         title: 'Tokens',
         tokens: list,
-        pager: pagerOf('/admin/tokens', { status: statusFilter, q }, offset, PAGE_SIZE, list.length, total),
+        pager: pagerOf('/admin/tokens', { status: statusFilter, q, unusedDays }, offset, PAGE_SIZE, list.length, total),
         // The import posts with the list's filters, so that its answer shows the same list.
-        filterQuery: filterQueryOf({ status: statusFilter, q }),
+        filterQuery: filterQueryOf({ status: statusFilter, q, unusedDays }),
         statuses: TOKEN_STATUSES,
         status: statusFilter,
         q,
+        unusedDays,
         report: extra.report ?? null,
         importError: extra.importError ?? null,
         statusLabel,

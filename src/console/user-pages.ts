@@ -36,22 +36,28 @@ export async function userPages(app: FastifyInstance): Promise<void> {
   type BulkForm = { selected: string[]; all: boolean; rows: RuleRow[]; default: string; errors: Record<string, string>; error: string | null };
 
   /** The list's search and page, from the query (GET) or the bulk form's hidden fields (POST). */
-  function listState(source: Record<string, unknown>): { q: string; offset: number } {
+  type ListState = { q: string; offset: number; withoutToken: boolean };
+
+  function listState(source: Record<string, unknown>): ListState {
     const q = typeof source.q === 'string' ? source.q.slice(0, 100) : '';
     const offset = Number.parseInt(typeof source.offset === 'string' ? source.offset : '0', 10);
-    return { q, offset: Number.isSafeInteger(offset) ? Math.max(0, Math.min(10_000_000, offset)) : 0 };
+    return { q, offset: Number.isSafeInteger(offset) ? Math.max(0, Math.min(10_000_000, offset)) : 0, withoutToken: source.withoutToken === 'yes' };
   }
 
-  const listHref = (state: { q: string; offset: number }, extra: Record<string, string> = {}) => {
-    const params = new URLSearchParams({ ...(state.q ? { q: state.q } : {}), ...(state.offset > 0 ? { offset: String(state.offset) } : {}), ...extra });
+  /** The list's filters for the query string: the search, and the "without a token" report. */
+  const filtersOf = (state: ListState): Record<string, string> => ({ ...(state.q ? { q: state.q } : {}), ...(state.withoutToken ? { withoutToken: 'yes' } : {}) });
+
+  const listHref = (state: ListState, extra: Record<string, string> = {}) => {
+    const params = new URLSearchParams({ ...filtersOf(state), ...(state.offset > 0 ? { offset: String(state.offset) } : {}), ...extra });
     const query = params.toString();
     return query ? `/admin/users?${query}` : '/admin/users';
   };
 
-  async function listPage(request: FastifyRequest, reply: FastifyReply, state: { q: string; offset: number }, form: BulkForm, status = 200) {
+  async function listPage(request: FastifyRequest, reply: FastifyReply, state: ListState, form: BulkForm, status = 200) {
     const { account } = adminOf(request);
     const search = state.q.trim() || undefined;
-    const [list, total] = await Promise.all([users.list(account, search, { limit: USERS_PAGE, offset: state.offset }), users.count(account, search)]);
+    const filter = { withoutToken: state.withoutToken };
+    const [list, total] = await Promise.all([users.list(account, search, { limit: USERS_PAGE, offset: state.offset, ...filter }), users.count(account, search, filter)]);
     return renderPage(
       reply,
       './users',
@@ -60,7 +66,8 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         q: state.q,
         offset: state.offset,
         users: list,
-        pager: pagerOf('/admin/users', { q: state.q }, state.offset, USERS_PAGE, list.length, total),
+        pager: pagerOf('/admin/users', filtersOf(state), state.offset, USERS_PAGE, list.length, total),
+        withoutToken: state.withoutToken,
         selected: form.selected,
         all: form.all,
         bulkRows: [...form.rows, ...blankRows(Math.max(1, 3 - form.rows.length))],
@@ -85,12 +92,12 @@ export async function userPages(app: FastifyInstance): Promise<void> {
   app.post('/users/restrictions', async (request, reply) => {
     const { account, actor } = adminOf(request);
     const body = formOf(request);
-    const state = listState({ q: field(body, 'q'), offset: field(body, 'offset') });
+    const state = listState({ q: field(body, 'q'), offset: field(body, 'offset'), withoutToken: field(body, 'withoutToken') });
     const all = field(body, 'all') === 'yes';
     const { input, rows } = readRestriction(body);
     const ticked = fields(body, 'user').slice(0, BULK_LIMIT);
     const again = (error: string, errors: Record<string, string> = {}) => listPage(request, reply, state, { selected: ticked, all, rows, default: input.default, errors, error }, 400);
-    const selected = all ? (await users.list(account, state.q.trim() || undefined, { limit: BULK_LIMIT })).map((user) => user.username) : ticked;
+    const selected = all ? (await users.list(account, state.q.trim() || undefined, { limit: BULK_LIMIT, withoutToken: state.withoutToken })).map((user) => user.username) : ticked;
     if (selected.length === 0) return again(all ? 'No user matches the search: nothing to change.' : 'Select at least one user first, or tick "all users matching".');
     try {
       restrictions.validate(input);
@@ -107,6 +114,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         ticked,
         q: state.q,
         offset: state.offset,
+        withoutToken: state.withoutToken,
         summary: summarizeRestriction(restrictions.validate(input)),
         rows,
         defaultAction: input.default,

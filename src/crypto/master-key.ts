@@ -39,7 +39,7 @@ export class MasterKey {
     } catch {
       return false;
     }
-    if (next.#material.equals(this.#material)) return false;
+    if (next.sameAs(this)) return false;
     this.#material = next.#material;
     this.#keys.clear();
     return true;

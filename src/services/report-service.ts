@@ -1,7 +1,7 @@
 // Reports an administrator asks for on day 2: tokens nobody has used for a while, users without a token,
 // tokens in one status (locked). One account at a time.
-import { listTokens, listUnusedTokens } from '../store/token-store.js';
-import { listUsersWithoutToken } from '../store/user-store.js';
+import { listTokens } from '../store/token-store.js';
+import { listUsers } from '../store/user-store.js';
 import type { TokenStatus } from '../core/token-status.js';
 import type { Account, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
@@ -15,7 +15,7 @@ export class ReportService {
   /** Tokens in users' hands that signed no one in for `days` days (never, or last more than that ago). */
   async unusedTokens(account: Account, days: number): Promise<TokenView[]> {
     if (!Number.isInteger(days) || days < 1 || days > 3650) throw new ServiceError('invalid_request', 'unusedDays must be a whole number from 1 to 3650', { field: 'unusedDays' });
-    const rows = await listUnusedTokens(this.ctx.db, account.id, this.ctx.now() - days * DAY_MS);
+    const rows = await listTokens(this.ctx.db, { accountId: account.id, unusedSince: this.ctx.now() - days * DAY_MS, limit: 10_000 });
     return rows.map((row) => toTokenView(row, row.username));
   }
 
@@ -25,6 +25,6 @@ export class ReportService {
   }
 
   async usersWithoutToken(account: Account): Promise<UserView[]> {
-    return (await listUsersWithoutToken(this.ctx.db, account.id)).map((row) => toUserView(row, null));
+    return (await listUsers(this.ctx.db, { accountId: account.id, withoutToken: true, limit: 10_000 })).map((row) => toUserView(row, null));
   }
 }

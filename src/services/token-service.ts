@@ -80,15 +80,20 @@ export interface TokenQuery {
   status?: TokenRow['status'];
   /** The serial's start. */
   q?: string;
+  /** Only tokens in users' hands that signed no one in for this many days. */
+  unusedDays?: number;
   limit?: number;
   offset?: number;
 }
 
-function tokenFilter(account: AccountRow, query: TokenQuery): { accountId: number; status?: TokenRow['status']; serialPrefix?: string } {
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function tokenFilter(account: AccountRow, query: TokenQuery, now: number): { accountId: number; status?: TokenRow['status']; serialPrefix?: string; unusedSince?: number } {
   return {
     accountId: account.id,
     ...(query.status ? { status: query.status } : {}),
     ...(query.q ? { serialPrefix: normalizeSerial(query.q) ?? query.q.trim() } : {}),
+    ...(query.unusedDays !== undefined ? { unusedSince: now - query.unusedDays * DAY_MS } : {}),
   };
 }
 
@@ -152,7 +157,7 @@ export class TokenService {
 
   async list(account: AccountRow, query: TokenQuery = {}): Promise<TokenView[]> {
     const rows = await listTokens(this.ctx.db, {
-      ...tokenFilter(account, query),
+      ...tokenFilter(account, query, this.ctx.now()),
       ...(query.limit !== undefined ? { limit: query.limit } : {}),
       ...(query.offset !== undefined ? { offset: query.offset } : {}),
     });
@@ -161,7 +166,7 @@ export class TokenService {
 
   /** How many tokens of the account match the filter (the list's total). */
   count(account: AccountRow, query: Omit<TokenQuery, 'limit' | 'offset'> = {}): Promise<number> {
-    return countTokens(this.ctx.db, tokenFilter(account, query));
+    return countTokens(this.ctx.db, tokenFilter(account, query, this.ctx.now()));
   }
 
   async show(account: AccountRow, serialInput: string): Promise<TokenView> {

@@ -103,7 +103,8 @@ export class UserService {
     return toUserView(row, null);
   }
 
-  async list(account: AccountRow, search?: string, page: { limit?: number; offset?: number } = {}): Promise<UserView[]> {
+  /** The account's users matching the search (and, with `withoutToken`, only those without a token), by name. */
+  async list(account: AccountRow, search?: string, page: { limit?: number; offset?: number; withoutToken?: boolean } = {}): Promise<UserView[]> {
     const users = await listUsers(this.ctx.db, { accountId: account.id, ...(search ? { search } : {}), ...page });
     const tokens = await listAssociatedTokens(this.ctx.db, account.id);
     const byUser = new Map(tokens.map((t) => [Number(t.user_id), t]));
@@ -111,8 +112,8 @@ export class UserService {
   }
 
   /** How many users of the account match the search (all of them without one). */
-  count(account: AccountRow, search?: string): Promise<number> {
-    return countUsers(this.ctx.db, { accountId: account.id, ...(search ? { search } : {}) });
+  count(account: AccountRow, search?: string, filter: { withoutToken?: boolean } = {}): Promise<number> {
+    return countUsers(this.ctx.db, { accountId: account.id, ...(search ? { search } : {}), ...filter });
   }
 
   async show(account: AccountRow, username: string): Promise<UserView> {

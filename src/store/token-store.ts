@@ -19,6 +19,11 @@ export interface TokenListQuery {
   status?: TokenRow['status'];
   /** Matches the serial's start. */
   serialPrefix?: string;
+  /**
+   * Only tokens in users' hands (associated or locked) that signed no one in since this time: never used and
+   * associated before it, or last used before it.
+   */
+  unusedSince?: number;
   limit?: number;
   offset?: number;
 }
@@ -29,6 +34,12 @@ function tokensMatching(db: Executor, query: Omit<TokenListQuery, 'limit' | 'off
   // A prefix by substr, not LIKE: exact and case-sensitive on both engines (SQLite's LIKE ignores case).
   const prefix = query.serialPrefix;
   if (prefix) select = select.where((eb) => eb(eb.fn<string>('substr', ['tokens.serial', eb.val(1), eb.val(prefix.length)]), '=', prefix));
+  const since = query.unusedSince;
+  if (since !== undefined) {
+    select = select
+      .where('tokens.status', 'in', ['associated', 'locked'])
+      .where((eb) => eb.or([eb('tokens.last_used_at', '<', since), eb.and([eb('tokens.last_used_at', 'is', null), eb('tokens.associated_at', '<', since)])]));
+  }
   return select;
 }
 
@@ -246,23 +257,4 @@ export async function recordTokenFailureIn(trx: RawTransaction, tokenId: number,
   const { rows } = await trx.run<{ fail_count: number; status: string }>(RECORD_FAILURE, [maxFailures - 1, maxFailures - 1, now, tokenId]);
   const row = rows[0];
   return row ? { failCount: Number(row.fail_count), locked: row.status === 'locked' } : null;
-}
-
-/**
- * Tokens of the account in users' hands (associated or locked) that have not signed anyone in since `since`:
- * never used and associated before it, or last used before it. Oldest use first.
- */
-export function listUnusedTokens(db: Executor, accountId: number, since: number): Promise<(TokenRow & { username: string | null })[]> {
-  return db
-    .selectFrom('tokens')
-    .leftJoin('users', 'users.id', 'tokens.user_id')
-    .selectAll('tokens')
-    .select('users.username')
-    .where('tokens.account_id', '=', accountId)
-    .where('tokens.status', 'in', ['associated', 'locked'])
-    .where((eb) => eb.or([eb('tokens.last_used_at', '<', since), eb.and([eb('tokens.last_used_at', 'is', null), eb('tokens.associated_at', '<', since)])]))
-    .orderBy('tokens.last_used_at')
-    .orderBy('tokens.serial')
-    .limit(10_000)
-    .execute();
 }

@@ -19,6 +19,8 @@ export interface UserListQuery {
   accountId: number;
   /** Matches username or display name, case-insensitively. */
   search?: string;
+  /** Only users who have no token. */
+  withoutToken?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -33,6 +35,7 @@ function usersMatching(db: Executor, query: Omit<UserListQuery, 'limit' | 'offse
       eb.or([sql<boolean>`${eb.ref('username_key')} like ${pattern} escape '\\'`, sql<boolean>`lower(${eb.ref('display_name')}) like ${pattern} escape '\\'`]),
     );
   }
+  if (query.withoutToken) select = select.where((eb) => eb.not(eb.exists(eb.selectFrom('tokens').select('tokens.id').whereRef('tokens.user_id', '=', 'users.id'))));
   return select;
 }
 
@@ -56,16 +59,4 @@ export async function updateUser(db: Executor, id: number, changes: Partial<Pick
 
 export async function deleteUser(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('users').where('id', '=', id).execute();
-}
-
-/** The account's users who have no token, by name. */
-export function listUsersWithoutToken(db: Executor, accountId: number): Promise<UserRow[]> {
-  return db
-    .selectFrom('users')
-    .selectAll('users')
-    .where('users.account_id', '=', accountId)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('tokens').select('tokens.id').whereRef('tokens.user_id', '=', 'users.id'))))
-    .orderBy('users.username_key')
-    .limit(10_000)
-    .execute();
 }

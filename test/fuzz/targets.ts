@@ -131,6 +131,29 @@ function apiCases(serials: string[]): fc.Arbitrary<ApiCase> {
     serial.map((s) => ({ method: 'GET', url: `/api/v1/tokens/${encodeURIComponent(wellFormed(s))}` })),
     serial.map((s) => ({ method: 'POST', url: `/api/v1/tokens/${encodeURIComponent(wellFormed(s))}/unlock` })),
     query({ user: anyText, from: anyText, to: anyText, outcome: anyText, limit: anyText, before: anyText }).map((q) => ({ method: 'GET', url: `/api/v1/audit${q}` })),
+    query({ format: fc.oneof(fc.constantFrom('csv', 'jsonl'), anyText), user: anyText, from: anyText, to: anyText, outcome: anyText }).map((q) => ({ method: 'GET', url: `/api/v1/audit/export${q}` })),
+    query({ unusedDays: anyText, status: anyText }).map((q) => ({ method: 'GET', url: `/api/v1/reports/tokens${q}` })),
+    query({ withoutToken: fc.oneof(fc.constant('true'), anyText) }).map((q) => ({ method: 'GET', url: `/api/v1/reports/users${q}` })),
+    // Webhook URLs are address literals or not URLs at all: a host name would be looked up in DNS.
+    mutated(
+      fc.record(
+        {
+          name: fc.oneof(fc.constantFrom('hook', 'siem', 'a.b-c_d'), hostileString),
+          url: fc.constantFrom('https://93.184.216.34/hook', 'https://127.0.0.1/hook', 'http://93.184.216.34/hook', 'https://[::1]/x', 'https://169.254.169.254/', 'ftp://93.184.216.34/', 'not a url', ''),
+          events: fc.array(fc.oneof(fc.constantFrom('token.associated', 'token.locked', 'signin.locked_out'), hostileString), { maxLength: 3 }),
+          signingSecret: fc.oneof(fc.constant('a-signing-secret-long-enough'), hostileString),
+        },
+        { requiredKeys: ['name', 'url'] },
+      ),
+    ).map((body) => ({ method: 'POST', url: '/api/v1/webhooks', body })),
+    fc.constant({ method: 'GET', url: '/api/v1/webhooks' }),
+    query({ webhook: anyText, limit: anyText }).map((q) => ({ method: 'GET', url: `/api/v1/webhooks/deliveries${q}` })),
+    pathSegment.map((name) => ({ method: 'DELETE', url: `/api/v1/webhooks/${name}` })),
+    fc.constant({ method: 'GET', url: '/api/v1/groups' }),
+    fc
+      .tuple(pathSegment, mutated(fc.record({ rules: fc.array(fc.record({ cidr, action, note: hostileString }, { requiredKeys: ['cidr', 'action'] }), { maxLength: 4 }), default: action })))
+      .map(([g, body]) => ({ method: 'PUT', url: `/api/v1/groups/${g}/restrictions`, body })),
+    mutated(fc.record({ rules: fc.array(fc.record({ cidr, action, note: hostileString }, { requiredKeys: ['cidr', 'action'] }), { maxLength: 4 }), default: action })).map((body) => ({ method: 'PUT', url: '/api/v1/account/restrictions', body })),
     fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD'), fc.string({ maxLength: 40 })).map(([method, path]) => ({ method, url: `/api/v1/${wellFormed(path).replace(/[?#\s]/g, '')}` })),
   ];
   return fc.record({
@@ -190,6 +213,11 @@ export const apiTarget: Target = {
         const code = assertErrorFormat(response.statusCode, response.headers['content-type'], response.body);
         if (NO_WRITE.has(code)) assert.equal(await fingerprint(f), before, `${code} on ${c.method} ${c.url} changed the database`);
       } else {
+        // The audit export answers a file (CSV or JSON Lines); every other success is one JSON object.
+        if (c.url.startsWith('/api/v1/audit/export')) {
+          assert.match(String(response.headers['content-type']), /^(text\/csv|application\/x-ndjson)/);
+          return;
+        }
         assert.match(String(response.headers['content-type']), /^application\/json/);
         const body = JSON.parse(response.body) as Record<string, unknown>;
         if (c.url === '/api/v1/auth/check') assert.ok(['accept', 'reject', 'otp_required', 'enroll_required', 'locked'].includes(body.result as string));
@@ -253,7 +281,22 @@ export const consoleTarget: Target = {
     const user = fc.constantFrom('alice', 'bob', 'carol', 'dave', 'nobody', 'zed');
     const url = fc.oneof(
       fc.constantFrom('/admin/settings', '/admin/users', '/admin/users/restrictions', '/login', '/login/passcode', '/login/associate'),
-      user.chain((u) => fc.constantFrom(`/admin/users/${u}`, `/admin/users/${u}/restrictions`, `/admin/users/${u}/restrictions/remove`, `/admin/users/${u}/token/associate`, `/admin/users/${u}/token/resync`, `/admin/users/${u}/token/disassociate`, `/admin/users/${u}/token/unlock`)),
+      // Pages added since (the directory's are left out: they reach for an LDAP server).
+      fc.constantFrom('/admin/restriction', '/admin/restriction/remove', '/admin/groups/restriction', '/admin/groups/restriction/remove', '/admin/health/webhooks', '/admin/health/webhooks/hook/remove', '/account/password'),
+      user.chain((u) =>
+        fc.constantFrom(
+          `/admin/users/${u}`,
+          `/admin/users/${u}/restrictions`,
+          `/admin/users/${u}/restrictions/remove`,
+          `/admin/users/${u}/token/associate`,
+          `/admin/users/${u}/token/resync`,
+          `/admin/users/${u}/token/disassociate`,
+          `/admin/users/${u}/token/unlock`,
+          `/admin/users/${u}/password`,
+          `/admin/users/${u}/role`,
+          `/admin/users/${u}/delete`,
+        ),
+      ),
     );
     const fieldName = fc.oneof(
       { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'displayName', 'role', 'serial', 'otp', 'otp1', 'otp2', 'default', 'users', 'rules[0].cidr', 'rules[0].action', 'rules[0].note', 'rules[1].cidr', 'rules[0].remove', 'lookAheadWindow', 'associateWindow', 'syncWindow', 'maxFailures', 'selfAssociation', 'confirm') },

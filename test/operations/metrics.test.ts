@@ -130,4 +130,28 @@ describe('console health panel', () => {
     assert.match((await page.getByRole('status').textContent()) ?? '', /webhook is removed/);
     assert.deepEqual(await c.instance.services.notifications.listWebhooks(c.account), []);
   });
+
+  test('the reports as filters: users without a token, tokens unused for N days', async () => {
+    const services = c.instance.services;
+    const token = { serial: '7600000000001', secretHex: randomSecretHex() };
+    await c.importTokens([token]);
+    await c.createUser('rp-with');
+    await c.createUser('rp-without');
+    await services.tokens.associate(OPERATOR, c.account, 'rp-with', token.serial, oathCode(token.secretHex, 0));
+    const context = await c.newContext();
+    const page = await c.signIn(context, 'admin', c.adminPassword);
+    await page.goto('/admin/users');
+    await page.getByLabel('Only users without a token').check();
+    await page.getByRole('button', { name: 'Search' }).click();
+    const listed = await page.locator('table a[href^="/admin/users/"]').allTextContents();
+    assert.ok(listed.includes('rp-without') && !listed.includes('rp-with'), listed.join(','));
+    await page.goto('/admin/tokens?unusedDays=30');
+    assert.equal(await page.locator('td.mono', { hasText: token.serial }).count(), 0, 'associated today: not unused');
+    // Associated (and so last used) 40 days ago, not since.
+    await c.instance.database.db.updateTable('tokens').set({ associated_at: Date.now() - 40 * 86_400_000, last_used_at: Date.now() - 40 * 86_400_000 }).where('serial', '=', token.serial).execute();
+    await page.getByLabel('Unused for at least (days)').fill('30');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    assert.equal(await page.locator('td.mono', { hasText: token.serial }).count(), 1);
+    assert.match(page.url(), /unusedDays=30/);
+  });
 });

@@ -34,6 +34,8 @@ class Receiver {
   accepted: Received[] = [];
   refused: string[] = [];
   failNext = 0;
+  /** Answer the next request with a redirect to this URL (a receiver that points otpgate elsewhere). */
+  redirectNext: string | null = null;
   readonly #seen = new Set<string>();
 
   async start(): Promise<void> {
@@ -42,6 +44,11 @@ class Receiver {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
+        if (this.redirectNext !== null) {
+          res.writeHead(307, { location: this.redirectNext }).end();
+          this.redirectNext = null;
+          return;
+        }
         if (this.failNext > 0) {
           this.failNext--;
           res.writeHead(500).end();
@@ -167,6 +174,30 @@ for (const engine of await engineCases()) {
       const [delivered] = await services.notifications.deliveries(account, 'all');
       assert.equal(delivered?.status, 'delivered');
       assert.equal(delivered?.attempts, 2);
+    });
+
+    test('a redirect is never followed: the attempt fails and is retried at the same URL', async () => {
+      let hits = 0;
+      const elsewhere = createServer((_req, res) => {
+        hits++;
+        res.writeHead(204).end();
+      });
+      await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+      try {
+        receiver.redirectNext = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/metadata`;
+        const token = tokens[5]!;
+        await services.users.create(OPERATOR, account, { username: 'wh-rex', password: 'correct horse battery', role: 'user' });
+        await services.tokens.associate(OPERATOR, account, 'wh-rex', token.serial, oathCode(token.secretHex, 0));
+        await services.notifications.deliverDue();
+        const [redirected] = await services.notifications.deliveries(account, 'all');
+        assert.equal(redirected?.status, 'pending');
+        assert.equal(redirected?.lastStatus, 307);
+        assert.equal(redirected?.lastError, 'redirect not followed (HTTP 307)');
+        assert.equal(hits, 0, 'the redirect target was never contacted');
+        await deliverUntil(services, 'the retry delivered to the webhook itself', () => receiver.accepted.some((r) => r.event.user === 'wh-rex'));
+      } finally {
+        await new Promise((resolve) => elsewhere.close(resolve));
+      }
     });
 
     test('a token locked by failed passcodes is token.locked, a sign-in refused for it signin.locked_out; the other account hears nothing of it', async () => {
