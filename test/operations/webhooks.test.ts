@@ -96,7 +96,7 @@ for (const engine of await engineCases()) {
     let account: AccountRow;
     let other: AccountRow;
     const receiver = new Receiver();
-    const tokens = Array.from({ length: 6 }, (_, i) => ({ serial: `77000000000${10 + i}`, secretHex: randomSecretHex() }));
+    const tokens = Array.from({ length: 7 }, (_, i) => ({ serial: `77000000000${10 + i}`, secretHex: randomSecretHex() }));
 
     before(async () => {
       await receiver.start();
@@ -289,7 +289,7 @@ for (const engine of await engineCases()) {
 
     test('disable, report lost, a temporary code and retire reach the webhook (token.disabled, token.lost_reported, temp_code.issued, token.retired); enabling is no notification', async () => {
       receiver.accepted = [];
-      const token = tokens[5]!;
+      const token = tokens[6]!;
       await services.users.create(OPERATOR, account, { username: 'wh-fay', password: 'correct horse battery', role: 'user' });
       await services.tokens.associate(OPERATOR, account, 'wh-fay', token.serial, oathCode(token.secretHex, 0));
       await services.tokens.disable(OPERATOR, account, token.serial);
