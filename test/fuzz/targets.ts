@@ -150,6 +150,15 @@ function apiCases(serials: string[]): fc.Arbitrary<ApiCase> {
     query({ webhook: anyText, limit: anyText }).map((q) => ({ method: 'GET', url: `/api/v1/webhooks/deliveries${q}` })),
     pathSegment.map((name) => ({ method: 'DELETE', url: `/api/v1/webhooks/${name}` })),
     fc.constant({ method: 'GET', url: '/api/v1/groups' }),
+    // A token's life at the help desk: states, validity, history, temporary codes.
+    fc.tuple(serial, fc.constantFrom('disable', 'enable', 'unlock')).map(([s, what]) => ({ method: 'POST', url: `/api/v1/tokens/${encodeURIComponent(wellFormed(s))}/${what}` })),
+    fc.tuple(serial, mutated(fc.record({ reason: fc.oneof(fc.constantFrom('lost', 'broken', 'returned', 'other'), hostileString) }))).map(([s, body]) => ({ method: 'POST', url: `/api/v1/tokens/${encodeURIComponent(wellFormed(s))}/retire`, body })),
+    fc
+      .tuple(serial, mutated(fc.record({ validFrom: fc.oneof(fc.constantFrom('2026-01-01T00:00:00Z', '2030-01-01T00:00:00Z'), anyText), validUntil: fc.oneof(fc.constantFrom('2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z'), anyText) }, { requiredKeys: [] })))
+      .map(([s, body]) => ({ method: 'PATCH', url: `/api/v1/tokens/${encodeURIComponent(wellFormed(s))}`, body })),
+    fc.tuple(serial, query({ signIns: anyText, limit: anyText, before: anyText })).map(([s, q]) => ({ method: 'GET', url: `/api/v1/tokens/${encodeURIComponent(wellFormed(s))}/history${q}` })),
+    fc.tuple(pathSegment, mutated(fc.record({ uses: fc.oneof(fc.integer({ min: -2, max: 20 }), anyText), hours: fc.oneof(fc.integer({ min: -2, max: 100 }), anyText) }, { requiredKeys: [] }))).map(([u, body]) => ({ method: 'POST', url: `/api/v1/users/${u}/temp-code`, body })),
+    fc.tuple(fc.constantFrom('GET', 'DELETE'), pathSegment).map(([method, u]) => ({ method, url: `/api/v1/users/${u}/temp-code` })),
     fc
       .tuple(pathSegment, mutated(fc.record({ rules: fc.array(fc.record({ cidr, action, note: hostileString }, { requiredKeys: ['cidr', 'action'] }), { maxLength: 4 }), default: action })))
       .map(([g, body]) => ({ method: 'PUT', url: `/api/v1/groups/${g}/restrictions`, body })),
@@ -282,7 +291,7 @@ export const consoleTarget: Target = {
     const url = fc.oneof(
       fc.constantFrom('/admin/settings', '/admin/users', '/admin/users/restrictions', '/login', '/login/passcode', '/login/associate'),
       // Pages added since (the directory's are left out: they reach for an LDAP server).
-      fc.constantFrom('/admin/restriction', '/admin/restriction/remove', '/admin/groups/restriction', '/admin/groups/restriction/remove', '/admin/health/webhooks', '/admin/health/webhooks/hook/remove', '/account/password'),
+      fc.constantFrom('/admin/restriction', '/admin/restriction/remove', '/admin/groups/restriction', '/admin/groups/restriction/remove', '/admin/health/webhooks', '/admin/health/webhooks/hook/remove', '/account/password', '/account/token/resync', '/account/token/lost'),
       user.chain((u) =>
         fc.constantFrom(
           `/admin/users/${u}`,
@@ -295,6 +304,11 @@ export const consoleTarget: Target = {
           `/admin/users/${u}/password`,
           `/admin/users/${u}/role`,
           `/admin/users/${u}/delete`,
+          `/admin/users/${u}/token/disable`,
+          `/admin/users/${u}/token/enable`,
+          `/admin/users/${u}/token/retire`,
+          `/admin/users/${u}/temp-code`,
+          `/admin/users/${u}/temp-code/revoke`,
         ),
       ),
     );
