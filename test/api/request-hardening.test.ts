@@ -98,8 +98,10 @@ test('a PATCH changes only what its schema allows: account, counter, username an
   assert.equal(empty.statusCode, 200, empty.body);
   assert.deepEqual([empty.json<{ role: string }>().role, empty.json<{ displayName: string }>().displayName], ['admin', 'Bob B.']);
   assert.equal((await f.services.audit.list({ accountId: f.acme.id, limit: 1000 })).length, audited);
-  // A token's counter has no route that sets it.
-  assertError(await call(f.app, 'PATCH', `/api/v1/tokens/${f.aliceToken.serial}`, { key: f.keys.admin, body: { counter: 0 } }), 404, 'not_found');
+  // A token's counter has no route that sets it: PATCH /tokens/{serial} takes only the validity dates.
+  const counterBefore = (await f.services.tokens.show(f.acme, f.aliceToken.serial)).counter;
+  assertError(await call(f.app, 'PATCH', `/api/v1/tokens/${f.aliceToken.serial}`, { key: f.keys.admin, body: { counter: 0 } }), 400, 'invalid_request');
+  assert.equal((await f.services.tokens.show(f.acme, f.aliceToken.serial)).counter, counterBefore);
 });
 
 test('no key: 401; an unknown key: 401; a check or otp-only key on an admin route: 403', async (t) => {
