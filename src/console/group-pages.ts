@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../services/errors.js';
 import type { GroupRestrictionView } from '../services/restriction-service.js';
 import { adminOf } from './admin-guard.js';
+import { affectsAnyone, confirmImpact } from './change-impact.js';
 import { ACTION_LABELS, blankRows, field, formError, formOf, readRestriction, rowsOf, type RuleRow } from './forms.js';
 import { renderPage, seeOther } from './render.js';
 
@@ -60,6 +61,10 @@ export async function groupPages(app: FastifyInstance): Promise<void> {
     const { input, rows } = readRestriction(body);
     let saved: GroupRestrictionView;
     try {
+      if (field(body, 'confirm') !== 'yes') {
+        const impact = await restrictions.impactOf(account, { group: { name: group, restriction: restrictions.validate(input) } });
+        if (affectsAnyone(impact)) return confirmImpact(reply, impact, body, '/admin/groups/restriction', restrictionPath(group));
+      }
       saved = await restrictions.setForGroup(actor, account, group, input);
     } catch (error) {
       const { message, fieldErrors } = formError(error);

@@ -2,7 +2,8 @@
 // restriction of their own and no group restriction (README, "How sign-in is decided").
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { adminOf } from './admin-guard.js';
-import { ACTION_LABELS, blankRows, formError, formOf, readRestriction, rowsOf, summarizeRestriction, type RuleRow } from './forms.js';
+import { affectsAnyone, confirmImpact } from './change-impact.js';
+import { ACTION_LABELS, blankRows, field, formError, formOf, readRestriction, rowsOf, summarizeRestriction, type RuleRow } from './forms.js';
 import { renderPage, seeOther } from './render.js';
 
 export async function restrictionPages(app: FastifyInstance): Promise<void> {
@@ -34,8 +35,13 @@ export async function restrictionPages(app: FastifyInstance): Promise<void> {
 
   app.post('/restriction', async (request, reply) => {
     const { account, actor } = adminOf(request);
-    const { input, rows } = readRestriction(formOf(request));
+    const body = formOf(request);
+    const { input, rows } = readRestriction(body);
     try {
+      if (field(body, 'confirm') !== 'yes') {
+        const impact = await restrictions.impactOf(account, { account: restrictions.validate(input) });
+        if (affectsAnyone(impact)) return confirmImpact(reply, impact, body, '/admin/restriction', '/admin/restriction');
+      }
       await restrictions.setForAccount(actor, account, input);
     } catch (error) {
       const { message, fieldErrors } = formError(error);

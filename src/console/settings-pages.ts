@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SETTING_LIMITS, settingsOf, type AccountSettings } from '../services/account-settings.js';
 import { adminOf } from './admin-guard.js';
+import { affectsAnyone, confirmImpact } from './change-impact.js';
 import { field, formError, formOf } from './forms.js';
 import { renderPage, seeOther } from './render.js';
 
@@ -13,7 +14,7 @@ const SETTING_FIELDS: { name: keyof typeof SETTING_LIMITS; label: string; hint: 
 ];
 
 export async function settingsPages(app: FastifyInstance): Promise<void> {
-  const { accounts } = app.otpgate;
+  const { accounts, restrictions } = app.otpgate;
 
   function settingsPage(request: FastifyRequest, reply: FastifyReply, values: AccountSettings | Record<string, string | boolean>, error: string | null, fieldErrors: Record<string, string>, status = 200) {
     const v = values as Record<string, unknown>;
@@ -30,6 +31,11 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
     // Whole numbers only; the service checks the ranges and names the field.
     for (const { name } of SETTING_FIELDS) changes[name] = /^\s*\d{1,7}\s*$/.test(field(body, name)) ? Number(field(body, name)) : Number.NaN;
     try {
+      // Switching self-association off locks out users who need a passcode and have no token: say whom first.
+      if (changes.selfAssociation === false && settingsOf(account).selfAssociation && field(body, 'confirm') !== 'yes') {
+        const impact = await restrictions.impactOf(account, { selfAssociation: false });
+        if (affectsAnyone(impact)) return confirmImpact(reply, impact, body, '/admin/settings', '/admin/settings');
+      }
       await accounts.updateSettings(actor, account, changes);
     } catch (error) {
       const { message, fieldErrors } = formError(error);

@@ -106,7 +106,10 @@ export async function userPages(app: FastifyInstance): Promise<void> {
       return again(message, fieldErrors);
     }
     if (field(body, 'confirm') !== 'yes') {
+      // Whom the replacement would make it harder to sign in, said before it is saved.
+      const impact = await restrictions.impactOf(account, { users: { names: selected, restriction: restrictions.validate(input) } });
       return renderPage(reply, './users-bulk-confirm', {
+        ...impact,
         title: 'Replace restrictions',
         count: selected.length,
         names: selected.slice(0, 20),

@@ -5,7 +5,10 @@ import { applicableRestriction, type ApplicableRestriction, type RestrictionSour
 import { updateAccount } from '../store/account-store.js';
 import { groupsOf } from '../store/directory-store.js';
 import { deleteGroupRestriction, findGroupRestriction, groupKey, groupMemberCounts, groupRestrictionsFor, listGroupRestrictions, saveGroupRestriction } from '../store/group-restriction-store.js';
-import { updateUser } from '../store/user-store.js';
+import { listUsers, updateUser } from '../store/user-store.js';
+import { listAssociatedTokens } from '../store/token-store.js';
+import { madeHarder, wayIn, type WayIn } from '../core/restriction-impact.js';
+import { settingsOf } from './account-settings.js';
 import type { AccountRow, GroupRestrictionRow, UserRow } from '../store/schema.js';
 import type { Executor } from '../store/transaction.js';
 import type { AuditService } from './audit-service.js';
@@ -72,12 +75,73 @@ function checkGroupName(name: string): string {
   return trimmed;
 }
 
+/** A change whose effect on users' way in is shown before it is saved. */
+export interface PendingChange {
+  /** The account-wide restriction after the change (null: removed). */
+  account?: AccessRestriction | null;
+  /** One group's restriction after the change (null: removed). */
+  group?: { name: string; restriction: AccessRestriction | null };
+  /** Several users' own restriction after the change. */
+  users?: { names: string[]; restriction: AccessRestriction | null };
+  /** The account's self-association setting after the change. */
+  selfAssociation?: boolean;
+}
+
+/** The users whose way in the change makes harder, by what it becomes; administrators named apart. */
+export interface ChangeImpact {
+  askedToAssociate: string[];
+  lockedOut: string[];
+  adminsLockedOut: string[];
+}
+
+/** The most users an impact is computed over (beyond, the console says it could not tell). */
+const IMPACT_LIMIT = 10_000;
+
 export class RestrictionService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly users: UserService,
     private readonly audit: AuditService,
   ) {}
+
+  /**
+   * Whom a change would make it harder to sign in, before it is saved: users who would need a passcode and
+   * have no token (asked to associate one, or locked out when self-association is off). Disabled users
+   * are left out. Computed over the account's users (at most IMPACT_LIMIT).
+   */
+  async impactOf(account: AccountRow, change: PendingChange): Promise<ChangeImpact> {
+    const users = await listUsers(this.ctx.db, { accountId: account.id, limit: IMPACT_LIMIT });
+    const withToken = new Set((await listAssociatedTokens(this.ctx.db, account.id)).map((t) => Number(t.user_id)));
+    const selfBefore = settingsOf(account).selfAssociation;
+    const selfAfter = change.selfAssociation ?? selfBefore;
+    const accountAfter = change.account !== undefined ? change.account : parseStored(account.restriction);
+    const changedUsers = new Set((change.users?.names ?? []).map((n) => n.toLowerCase()));
+    const impact: ChangeImpact = { askedToAssociate: [], lockedOut: [], adminsLockedOut: [] };
+    for (const user of users) {
+      if (user.disabled_at !== null) continue;
+      const own = parseStored(user.restriction);
+      const memberOf = await groupsOf(this.ctx.db, user.id);
+      const groups = (await groupRestrictionsFor(this.ctx.db, account.id, memberOf)).map((g) => ({ group: g.group_name, restriction: parseStored(g.restriction)! }));
+      const before = applicableRestriction({ own, groups, account: parseStored(account.restriction) }).restriction;
+      const ownAfter = changedUsers.has(user.username_key) ? (change.users!.restriction) : own;
+      let groupsAfter = groups;
+      if (change.group && memberOf.some((g) => groupKey(g) === groupKey(change.group!.name))) {
+        groupsAfter = groups.filter((g) => groupKey(g.group) !== groupKey(change.group!.name));
+        if (change.group.restriction) groupsAfter.push({ group: change.group.name, restriction: change.group.restriction });
+      }
+      const after = applicableRestriction({ own: ownAfter, groups: groupsAfter, account: accountAfter }).restriction;
+      const hasToken = withToken.has(Number(user.id));
+      const wayBefore: WayIn = wayIn(before, hasToken, selfBefore);
+      const wayAfter: WayIn = wayIn(after, hasToken, selfAfter);
+      if (!madeHarder(wayBefore, wayAfter)) continue;
+      if (wayAfter === 'asked_to_associate') impact.askedToAssociate.push(user.username);
+      else {
+        impact.lockedOut.push(user.username);
+        if (user.role === 'admin') impact.adminsLockedOut.push(user.username);
+      }
+    }
+    return impact;
+  }
 
   validate(input: RestrictionInput): AccessRestriction {
     if (input.rules.length > MAX_RULES) throw new ServiceError('invalid_restriction', `at most ${MAX_RULES} rules`, { fields: {} });

@@ -64,6 +64,11 @@ test('restriction actions are named by what they do; the account-wide restrictio
   await page.getByLabel('Action of rule 1').selectOption('allow');
   await page.getByLabel('Default action (addresses that match no rule)').selectOption('require_otp');
   await page.getByRole('button', { name: 'Save' }).click();
+  // Item 1: before saving, the console says whom the change affects (here: users without a token, asked to
+  // associate one at their next sign-in), and saves only when asked again.
+  assert.match(await page.locator('#change-impact').innerText(), /2 users would need a passcode and have no token: at the next sign-in they are asked to associate one: admin, alice/);
+  await screenshot(page, 'first-hour-change-impact');
+  await page.getByRole('button', { name: 'Save anyway' }).click();
   assert.match(await page.getByRole('status').innerText(), /account-wide restriction is saved/);
   const saved = fx.instance.services.restrictions.showForAccount(await fx.instance.services.accounts.byId(fx.account.id));
   assert.equal(saved.source, 'account');
@@ -495,4 +500,29 @@ test('the confirmation pages escape what they show', async () => {
   assert.equal(response.statusCode, 200);
   assert.ok(!response.body.includes('<img src=x'), 'the display name is not markup');
   assert.match(response.body, /Delete &lt;img src=x onerror=alert\(1\)&gt;/);
+});
+
+// ---- item 1 -------------------------------------------------------------------------------------------
+
+test('before a change locks anyone out, the console says whom (administrators named first); Cancel changes nothing', async () => {
+  const services = fx.instance.services;
+  const context = await fx.newContext();
+  const page = await fx.signIn(context, 'admin', fx.adminPassword);
+  // Signed in first: with this restriction the admin (no token) is asked to associate one at sign-in.
+  await services.restrictions.setForAccount(OPERATOR, await services.accounts.byId(fx.account.id), { rules: [], default: 'require_otp' });
+  // Switching self-association off with that restriction in force: the admin (no token) could not sign in.
+  await page.goto('/admin/settings');
+  await page.getByLabel(/may associate one themselves/).uncheck();
+  await page.getByRole('button', { name: 'Save' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /lock out administrators? [^:]*\badmin\b/);
+  await atBothWidths(page, 'first-hour-change-impact-admin', async () => {
+    assert.match(await page.locator('#change-impact').innerText(), /could not sign in/);
+  });
+  await page.getByRole('link', { name: 'Cancel' }).click();
+  assert.equal((await services.accounts.byId(fx.account.id)).self_association, 1, 'nothing was saved');
+  // A change that makes no one's way in harder is saved at once.
+  await page.goto('/admin/restriction');
+  await page.getByLabel('Default action (addresses that match no rule)').selectOption('allow');
+  await page.getByRole('button', { name: 'Save' }).click();
+  assert.match(await page.getByRole('status').innerText(), /account-wide restriction is saved/);
 });
