@@ -133,8 +133,10 @@ async function lane(lane: number, cycles: number): Promise<{ problems: string[];
   const dir = await mkdtemp(join(tmpdir(), 'otpgate-start-stop-'));
   try {
     const env = testEnv(dir);
-    assert.equal((await runCli(['init'], env)).code, 0);
-    assert.equal((await runCli(['user', 'create', 'alice', '--password', PASSWORD], env)).code, 0);
+    const init = await runCli(['init'], env);
+    assert.equal(init.code, 0, `init: ${init.stdout} ${init.stderr}`);
+    const created = await runCli(['user', 'create', 'alice', '--password', PASSWORD], env);
+    assert.equal(created.code, 0, `user create: ${created.stdout} ${created.stderr}`);
     const key = await createKey(env, 'app', '--scope', 'check');
     const problems: string[] = [];
     let accepted = 0;
