@@ -42,3 +42,23 @@ console.log('self time by place:');
 for (const [place, us] of [...places].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${place}`);
 console.log(`\ntop ${top} functions by self time:`);
 for (const [fn, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${fn}`);
+
+// Inclusive time: each sample counts once for every distinct function on its stack (where the time goes
+// below a hook, a handler or a store call).
+const parent = new Map();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map();
+for (const [id, us] of self) {
+  if (byId.get(id).callFrame.functionName === '(idle)') continue;
+  const seen = new Set();
+  for (let at = id; at !== undefined; at = parent.get(at)) {
+    const { callFrame } = byId.get(at);
+    if (!callFrame.url || callFrame.functionName === '(root)') continue;
+    const key = `${callFrame.functionName || '(anonymous)'} ${callFrame.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${callFrame.lineNumber + 1}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+  }
+}
+console.log(`\ntop ${top * 2} functions by inclusive time:`);
+for (const [fn, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top * 2)) console.log(`  ${pct(us)}  ${fn}`);

@@ -147,12 +147,25 @@ export interface AccessDecision {
  * Of the entries whose network (CIDR text) contains the address, the one with the longest prefix; null when
  * none does or the address is not one. Entries whose CIDR does not parse match nothing.
  */
+/** Networks already parsed: the same rules are read at every sign-in. Bounded; a value, not state that matters. */
+const parsedNetworks = new Map<string, ParsedCidr | { error: string }>();
+
+function parseCidrOnce(text: string): ParsedCidr | { error: string } {
+  let parsed = parsedNetworks.get(text);
+  if (parsed === undefined) {
+    parsed = parseCidr(text);
+    if (parsedNetworks.size >= 10_000) parsedNetworks.clear();
+    parsedNetworks.set(text, parsed);
+  }
+  return parsed;
+}
+
 export function longestPrefixMatch<T>(entries: Iterable<T>, cidrOf: (entry: T) => string, ip: string): T | null {
   const address = parseAddress(ip);
   if (address === null) return null;
   let best: { entry: T; prefixLength: number } | null = null;
   for (const entry of entries) {
-    const parsed = parseCidr(cidrOf(entry));
+    const parsed = parseCidrOnce(cidrOf(entry));
     if ('error' in parsed || parsed.network.kind() !== address.kind()) continue;
     if (!address.match(parsed.network, parsed.prefixLength)) continue;
     if (!best || parsed.prefixLength > best.prefixLength) best = { entry, prefixLength: parsed.prefixLength };
@@ -165,6 +178,6 @@ export function longestPrefixMatch<T>(entries: Iterable<T>, cidrOf: (entry: T) =
  * A null address (unknown, e.g. the CLI without --ip) matches no rule.
  */
 export function evaluateRestriction(restriction: AccessRestriction, clientIp: string | null): AccessDecision {
-  const rule = clientIp === null ? null : longestPrefixMatch(restriction.rules, (r) => r.cidr, clientIp);
+  const rule = clientIp === null || restriction.rules.length === 0 ? null : longestPrefixMatch(restriction.rules, (r) => r.cidr, clientIp);
   return rule ? { action: rule.action, matchedRule: rule } : { action: restriction.default, matchedRule: null };
 }

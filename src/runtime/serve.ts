@@ -10,6 +10,7 @@ import type { RadiusServer } from '../radius/radius-server.js';
 import { buildServer, type App } from '../http/app.js';
 import { startDeliveryWorker } from './delivery-worker.js';
 import { scheduleDirectorySync } from './directory-sync-schedule.js';
+import { startBackgroundCheckpoints } from '../store/sqlite/wal-checkpointer.js';
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -64,6 +65,8 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   sweep.unref();
   const directorySync = scheduleDirectorySync(instance.services, config.directorySyncMinutes, app.log);
   const deliveries = startDeliveryWorker(instance.services, app.log);
+  // SQLite's log checkpoints run in a worker thread, not inside a sign-in's commit (store/sqlite/wal-checkpointer.ts).
+  const checkpoints = startBackgroundCheckpoints(instance.services.ctx.db, (error) => app.log.error({ err: error }, 'WAL checkpoint worker stopped; checkpoints are automatic again'));
   // The signal handlers are in place before "listening" is printed: a supervisor may send SIGTERM as soon
   // as it reads that line, and without a handler the signal would kill the process outright.
   const stopped = new Promise<number>((resolve) => {
@@ -80,6 +83,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       void (radius?.close() ?? Promise.resolve())
         .then(() => app.close())
         .then(() => deliveries.stop())
+        .then(() => checkpoints.stop())
         .then(() => clearTimeout(cutOff))
         .then(() => instance.close())
         .then(() => resolve(0), (error: unknown) => {

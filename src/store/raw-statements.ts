@@ -27,6 +27,8 @@ export interface RawStatement {
   name: string;
   sqlite: string;
   postgres: string;
+  /** Rows come as arrays of values in the select list's order, not objects (no property names to build). */
+  arrays?: boolean;
 }
 
 const names = new Set<string>();
@@ -39,17 +41,22 @@ export function statement(name: string, text: string): RawStatement {
 }
 
 /** A statement already in each engine's spelling (compiled once by Kysely for its dialect). */
-export function compiledStatement(name: string, text: string): RawStatement {
-  return { name: `otpgate_${name}`, sqlite: text, postgres: text };
+export function compiledStatement(name: string, text: string, options: { arrays?: boolean } = {}): RawStatement {
+  return { name: `otpgate_${name}`, sqlite: text, postgres: text, ...options };
 }
 
 const prepared = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();
 
-function sqliteStatement(connection: SQLite.Database, text: string): SQLite.Statement {
+function sqliteStatement(connection: SQLite.Database, s: RawStatement): SQLite.Statement {
   let cache = prepared.get(connection);
   if (!cache) prepared.set(connection, (cache = new Map<string, SQLite.Statement>()));
-  let statement = cache.get(text);
-  if (!statement) cache.set(text, (statement = connection.prepare(text)));
+  const key = s.arrays ? `arrays:${s.sqlite}` : s.sqlite;
+  let statement = cache.get(key);
+  if (!statement) {
+    statement = connection.prepare(s.sqlite);
+    if (s.arrays) statement.raw(true);
+    cache.set(key, statement);
+  }
   return statement;
 }
 
@@ -61,7 +68,7 @@ export interface RawResult<R> {
 
 /** Runs a statement on a SQLite connection at once (synchronously). */
 export function runSqlite<R>(connection: SQLite.Database, s: RawStatement, params: readonly unknown[]): RawResult<R> {
-  const prepared = sqliteStatement(connection, s.sqlite);
+  const prepared = sqliteStatement(connection, s);
   if (prepared.reader) {
     const rows = prepared.all(...params) as R[];
     return { rows, changes: rows.length };
@@ -71,7 +78,7 @@ export function runSqlite<R>(connection: SQLite.Database, s: RawStatement, param
 
 /** Runs a named prepared statement on a PostgreSQL client or the pool. */
 export async function runPostgres<R>(client: pg.Pool | pg.PoolClient, s: RawStatement, params: readonly unknown[]): Promise<RawResult<R>> {
-  const result = await client.query<R & pg.QueryResultRow>({ name: s.name, text: s.postgres, values: params as unknown[] });
+  const result = await client.query<R & pg.QueryResultRow>({ name: s.name, text: s.postgres, values: params as unknown[], ...(s.arrays ? { rowMode: 'array' } : {}) });
   return { rows: result.rows, changes: result.rowCount ?? result.rows.length };
 }
 
@@ -90,6 +97,10 @@ export interface RawTransaction {
   run<R>(s: RawStatement, params: readonly unknown[]): Promise<RawResult<R>>;
 }
 
+const BEGIN_IMMEDIATE = statement('begin_immediate', 'BEGIN IMMEDIATE');
+const COMMIT = statement('commit', 'COMMIT');
+const ROLLBACK = statement('rollback', 'ROLLBACK');
+
 /**
  * Runs `work` in one transaction on the engine's driver. SQLite: `BEGIN IMMEDIATE` takes the write lock
  * first (waiting busy_timeout for another process's writer), while this process's Kysely connection is
@@ -101,13 +112,13 @@ export async function inRawTransaction<T>(db: Kysely<Database>, work: (trx: RawT
   if (driver.engine === 'sqlite') {
     const { connection } = driver;
     return db.connection().execute(async () => {
-      connection.prepare('BEGIN IMMEDIATE').run();
+      runSqlite(connection, BEGIN_IMMEDIATE, []);
       try {
         const result = await work({ run: (s, params) => Promise.resolve(runSqlite(connection, s, params)) });
-        connection.prepare('COMMIT').run();
+        runSqlite(connection, COMMIT, []);
         return result;
       } catch (error) {
-        if (connection.inTransaction) connection.prepare('ROLLBACK').run();
+        if (connection.inTransaction) runSqlite(connection, ROLLBACK, []);
         throw error;
       }
     });

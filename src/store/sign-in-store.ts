@@ -34,18 +34,24 @@ export interface SignInSubject {
   hasTempCode: boolean;
 }
 
-/** The columns of one table out of the joined row (the aliased names, prefix + column, computed once). */
-function picker<T>(prefix: string, columns: string[]): (row: Record<string, unknown>) => T {
-  const aliases = columns.map((c) => `${prefix}${c}`);
+/**
+ * The columns of one table out of the joined row, read as an array of values in the select list's order
+ * (users, then accounts, then tokens, then the two flags): no row object with fifty property names is built
+ * only to be taken apart again.
+ */
+function picker<T>(columns: string[], offset: number): (row: unknown[]) => T {
   return (row) => {
     const picked: Record<string, unknown> = {};
-    for (let i = 0; i < columns.length; i++) picked[columns[i]!] = row[aliases[i]!];
+    for (let i = 0; i < columns.length; i++) picked[columns[i]!] = row[offset + i];
     return picked as T;
   };
 }
-const pickUser = picker<UserRow>('', userColumns);
-const pickAccount = picker<AccountRow>('a__', accountColumns);
-const pickToken = picker<TokenRow>('t__', tokenColumns);
+const pickUser = picker<UserRow>(userColumns, 0);
+const pickAccount = picker<AccountRow>(accountColumns, userColumns.length);
+const TOKEN_AT = userColumns.length + accountColumns.length;
+const pickToken = picker<TokenRow>(tokenColumns, TOKEN_AT);
+const TOKEN_ID_AT = TOKEN_AT + tokenColumns.indexOf('id');
+const FLAGS_AT = TOKEN_AT + tokenColumns.length;
 
 function subjectQuery(db: Kysely<Database>, key: string) {
   return db
@@ -71,13 +77,13 @@ export async function findSignInSubject(db: Kysely<Database>, username: string):
   const key = usernameKey(username);
   let query = compiled.get(db);
   if (query === undefined) {
-    query = compiledStatement('sign_in_subject', subjectQuery(db, key).compile().sql);
+    query = compiledStatement('sign_in_subject', subjectQuery(db, key).compile().sql, { arrays: true });
     compiled.set(db, query);
   }
-  const row = (await runRaw<Record<string, unknown>>(db, query, [key])).rows[0];
+  const row = (await runRaw<unknown[]>(db, query, [key])).rows[0];
   if (!row) return undefined;
-  const token = row.t__id === null || row.t__id === undefined ? undefined : pickToken(row);
+  const token = row[TOKEN_ID_AT] === null || row[TOKEN_ID_AT] === undefined ? undefined : pickToken(row);
   // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
   const flag = (value: unknown) => value === true || Number(value) === 1;
-  return { user: pickUser(row), account: pickAccount(row), token, accountHasGroupRestrictions: flag(row.x__group_restrictions), hasTempCode: flag(row.x__temp_code) };
+  return { user: pickUser(row), account: pickAccount(row), token, accountHasGroupRestrictions: flag(row[FLAGS_AT]), hasTempCode: flag(row[FLAGS_AT + 1]) };
 }
