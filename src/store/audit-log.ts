@@ -23,6 +23,9 @@ export interface AuditEventInput {
 
 const HEAD_KEY = 'audit_head';
 
+/** Any UTF-16 surrogate: only text holding one can hold a lone one (the rest is stored as it is). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /**
  * Text as both engines will hold it: its well-formed form, a lone UTF-16 surrogate replaced by U+FFFD (what
  * Buffer.from(text, 'utf8') makes). Left as it is, SQLite would store a lone surrogate's WTF-8 bytes (read
@@ -33,7 +36,8 @@ const HEAD_KEY = 'audit_head';
 function storable(text: string): string {
   // A value that is not text (a caller's bug) goes to the database as it is, to be refused there as one
   // event's fault, not thrown here where it would fail the whole batch it was grouped with.
-  return typeof text === 'string' ? Buffer.from(text, 'utf8').toString('utf8') : text;
+  if (typeof text !== 'string' || !SURROGATE.test(text)) return text;
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function toFields(input: AuditEventInput): ChainedFields {
@@ -51,14 +55,15 @@ function toFields(input: AuditEventInput): ChainedFields {
   };
 }
 
-// The head row must exist before it can be locked: a plain insert of a missing head by two appenders at
-// once would fail one of them, so a missing head is created as `genesis`, doing nothing if it exists.
-const CREATE_HEAD = statement('audit_create_head', `INSERT INTO meta (key, value) VALUES ('${HEAD_KEY}', '${GENESIS}') ON CONFLICT (key) DO NOTHING`);
-// Writing the head first takes the row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE holds the write lock
-// already) before the head is read, so appenders in other processes or instances queue instead of forking
-// the chain. Under READ COMMITTED an UPDATE that waited for the row re-reads its latest committed version,
-// so RETURNING gives the head the previous holder committed.
-const LOCK_HEAD = statement('audit_lock_head', `UPDATE meta SET value = value WHERE key = '${HEAD_KEY}' RETURNING value`);
+// One statement creates the head as `genesis` when it is missing, or else writes it unchanged: either way
+// it takes the row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE holds the write lock already) before the head
+// is read, so appenders in other processes or instances queue instead of forking the chain. Under READ
+// COMMITTED an upsert that waited for the row updates its latest committed version, so RETURNING gives the
+// head the previous holder committed; two appenders creating a missing head at once do not fail either.
+const CREATE_OR_LOCK_HEAD = statement(
+  'audit_lock_head',
+  `INSERT INTO meta (key, value) VALUES ('${HEAD_KEY}', '${GENESIS}') ON CONFLICT (key) DO UPDATE SET value = meta.value RETURNING value`,
+);
 const INSERT_EVENT = statement(
   'audit_insert_event',
   'INSERT INTO audit_events (account_id, at, actor, action, target_user, target_serial, client_ip, outcome, reason, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -68,6 +73,18 @@ const INSERT_EVENT_RETURNING_ID = statement(
   'audit_insert_event_id',
   'INSERT INTO audit_events (account_id, at, actor, action, target_user, target_serial, client_ip, outcome, reason, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
 );
+// PostgreSQL: a batch's events in one statement (one round trip), in chain order: the rows are inserted in
+// the order of their position in the arrays, so the ids, taken from the sequence as each row is inserted,
+// follow the chain (appendAfterHead checks it and fails the batch if they do not).
+const INSERT_EVENTS_PG = statement(
+  'audit_insert_events_pg',
+  `INSERT INTO audit_events (account_id, at, actor, action, target_user, target_serial, client_ip, outcome, reason, chain)
+   SELECT account_id, at, actor, action, target_user, target_serial, client_ip, outcome, reason, chain
+   FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+     WITH ORDINALITY AS e(account_id, at, actor, action, target_user, target_serial, client_ip, outcome, reason, chain, position)
+   ORDER BY position
+   RETURNING id, chain`,
+);
 const WRITE_HEAD = statement('audit_write_head', `UPDATE meta SET value = ? WHERE key = '${HEAD_KEY}'`);
 
 /**
@@ -76,8 +93,7 @@ const WRITE_HEAD = statement('audit_write_head', `UPDATE meta SET value = ? WHER
  * first, so they cannot deadlock one another.
  */
 export async function lockAuditHead(trx: RawTransaction): Promise<string> {
-  await trx.run(CREATE_HEAD, []);
-  const { rows } = await trx.run<{ value: string }>(LOCK_HEAD, []);
+  const { rows } = await trx.run<{ value: string }>(CREATE_OR_LOCK_HEAD, []);
   const head = rows[0];
   if (!head) throw new Error('the audit head row is missing');
   return head.value;
@@ -89,6 +105,7 @@ export async function lockAuditHead(trx: RawTransaction): Promise<string> {
  */
 export async function appendAfterHead(trx: RawTransaction, chainKey: Buffer, previous: string, inputs: readonly AuditEventInput[]): Promise<void> {
   if (inputs.length === 0) return;
+  if (trx.engine === 'postgres' && inputs.length > 1) return appendManyPostgres(trx, chainKey, previous, inputs);
   let head = previous;
   // One row per statement, in chain order: the ids are taken while the head is locked, so they follow the
   // chain (verify walks them by id).
@@ -114,6 +131,40 @@ export async function appendAfterHead(trx: RawTransaction, chainKey: Buffer, pre
       });
     }
     head = chain;
+  }
+  await trx.run(WRITE_HEAD, [head]);
+}
+
+/** appendAfterHead on PostgreSQL for several events: one insert for all of them, then their notifications. */
+async function appendManyPostgres(trx: RawTransaction, chainKey: Buffer, previous: string, inputs: readonly AuditEventInput[]): Promise<void> {
+  let head = previous;
+  const events = inputs.map((input) => {
+    const event = toFields(input);
+    head = chainValue(chainKey, head, event);
+    return { ...event, chain: head };
+  });
+  const column = <K extends keyof (typeof events)[number]>(name: K) => events.map((e) => e[name]);
+  const { rows } = await trx.run<{ id: number | string; chain: string }>(INSERT_EVENTS_PG, [
+    column('account_id'), column('at'), column('actor'), column('action'), column('target_user'),
+    column('target_serial'), column('client_ip'), column('outcome'), column('reason'), column('chain'),
+  ]);
+  // The chain is verified by walking ids: they must ascend in chain order, or nothing of the batch is kept.
+  const idOf = new Map(rows.map((row) => [row.chain, Number(row.id)]));
+  const ids = events.map((e) => idOf.get(e.chain));
+  if (ids.some((id, i) => id === undefined || (i > 0 && id <= ids[i - 1]!))) throw new Error('audit events were not numbered in chain order; the batch is rolled back');
+  for (const [i, event] of events.entries()) {
+    const type = event.account_id === null ? null : notificationOf(event);
+    if (type === null || event.account_id === null) continue;
+    await recordNotificationIn(trx, {
+      accountId: event.account_id,
+      auditEventId: ids[i]!,
+      type,
+      at: event.at,
+      username: event.target_user,
+      serial: event.target_serial,
+      actor: event.actor,
+      clientIp: event.client_ip,
+    });
   }
   await trx.run(WRITE_HEAD, [head]);
 }

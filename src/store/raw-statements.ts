@@ -45,17 +45,18 @@ export function compiledStatement(name: string, text: string, options: { arrays?
   return { name: `otpgate_${name}`, sqlite: text, postgres: text, ...options };
 }
 
-const prepared = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();
+// Per connection, each statement prepared once, found by the statement object itself (hashing a long
+// SQL text on every call cost more than running a small statement).
+const prepared = new WeakMap<SQLite.Database, Map<RawStatement, SQLite.Statement>>();
 
 function sqliteStatement(connection: SQLite.Database, s: RawStatement): SQLite.Statement {
   let cache = prepared.get(connection);
-  if (!cache) prepared.set(connection, (cache = new Map<string, SQLite.Statement>()));
-  const key = s.arrays ? `arrays:${s.sqlite}` : s.sqlite;
-  let statement = cache.get(key);
+  if (!cache) prepared.set(connection, (cache = new Map<RawStatement, SQLite.Statement>()));
+  let statement = cache.get(s);
   if (!statement) {
     statement = connection.prepare(s.sqlite);
     if (s.arrays) statement.raw(true);
-    cache.set(key, statement);
+    cache.set(s, statement);
   }
   return statement;
 }
@@ -94,6 +95,8 @@ export async function runRaw<R>(db: Kysely<Database>, s: RawStatement, params: r
 
 /** The statements of one transaction, on either engine. */
 export interface RawTransaction {
+  /** The engine beneath: a few batch statements are written once per engine (PostgreSQL's arrays). */
+  readonly engine: RawDriver['engine'];
   run<R>(s: RawStatement, params: readonly unknown[]): Promise<RawResult<R>>;
 }
 
@@ -114,7 +117,7 @@ export async function inRawTransaction<T>(db: Kysely<Database>, work: (trx: RawT
     return db.connection().execute(async () => {
       runSqlite(connection, BEGIN_IMMEDIATE, []);
       try {
-        const result = await work({ run: (s, params) => Promise.resolve(runSqlite(connection, s, params)) });
+        const result = await work({ engine: 'sqlite', run: (s, params) => Promise.resolve(runSqlite(connection, s, params)) });
         runSqlite(connection, COMMIT, []);
         return result;
       } catch (error) {
@@ -128,7 +131,7 @@ export async function inRawTransaction<T>(db: Kysely<Database>, work: (trx: RawT
   try {
     await client.query('BEGIN');
     try {
-      const result = await work({ run: (s, params) => runPostgres(client, s, params) });
+      const result = await work({ engine: 'postgres', run: (s, params) => runPostgres(client, s, params) });
       await client.query('COMMIT');
       return result;
     } catch (error) {

@@ -247,6 +247,42 @@ const RECORD_FAILURE = statement(
   "UPDATE tokens SET fail_count = fail_count + 1, status = CASE WHEN fail_count >= ? THEN 'locked' ELSE status END, locked_at = CASE WHEN fail_count >= ? THEN ? ELSE locked_at END WHERE id = ? AND status = 'associated' RETURNING fail_count, status",
 );
 
+// PostgreSQL: the compare-and-sets of a batch in one statement (one round trip instead of one per check),
+// each row under the same condition as ADVANCE_COUNTER; under READ COMMITTED a row another transaction
+// moved meanwhile is re-checked against its committed counter, so a row moves only from its expected value.
+// The tokens must be distinct: a row matched twice in one UPDATE … FROM is updated once, by either match.
+const ADVANCE_COUNTERS_PG = statement(
+  'token_advance_counters_pg',
+  `UPDATE tokens SET counter = v.next, fail_count = 0, last_used_at = v.at
+   FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v(id, expected, next, at)
+   WHERE tokens.id = v.id AND tokens.counter = v.expected AND tokens.status = 'associated'
+   RETURNING tokens.id`,
+);
+
+export interface CounterMove {
+  tokenId: number;
+  expected: number;
+  next: number;
+  at: number;
+}
+
+/**
+ * The compare-and-sets of several distinct tokens in one transaction; returns the ids of the tokens that
+ * moved. On SQLite one statement each (no round trip to save); on PostgreSQL one statement for all.
+ */
+export async function advanceCountersIn(trx: RawTransaction, moves: readonly CounterMove[]): Promise<Set<number>> {
+  if (new Set(moves.map((m) => m.tokenId)).size !== moves.length) throw new Error('advanceCountersIn: a token appears twice');
+  const moved = new Set<number>();
+  if (moves.length === 0) return moved;
+  if (trx.engine === 'postgres' && moves.length > 1) {
+    const { rows } = await trx.run<{ id: number | string }>(ADVANCE_COUNTERS_PG, [moves.map((m) => m.tokenId), moves.map((m) => m.expected), moves.map((m) => m.next), moves.map((m) => m.at)]);
+    for (const row of rows) moved.add(Number(row.id));
+    return moved;
+  }
+  for (const m of moves) if (await advanceCounterIn(trx, m.tokenId, m.expected, m.next, m.at)) moved.add(m.tokenId);
+  return moved;
+}
+
 /** advanceCounter inside a transaction: the compare-and-set that decides the one winner. */
 export async function advanceCounterIn(trx: RawTransaction, tokenId: number, expectedCounter: number, nextCounter: number, now: number): Promise<boolean> {
   return (await trx.run(ADVANCE_COUNTER, [nextCounter, now, tokenId, expectedCounter])).changes === 1;

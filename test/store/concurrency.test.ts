@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/runtime/config.js';
 import { openInstance, type Instance } from '../../src/runtime/instance.js';
 import type { Actor } from '../../src/services/context.js';
 import { listAuditEvents } from '../../src/store/audit-log.js';
-import { AuditedWriter } from '../../src/store/audited-writes.js';
+import { AuditedWriter, commitAuditedWrites, type AuditedWrite } from '../../src/store/audited-writes.js';
 import { advanceCounter, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
 import { engineCases, importTokens, type TestInstallation } from './engines.js';
 import { oathCode } from '../helpers/otp.js';
@@ -99,6 +99,47 @@ for (const engine of await engineCases()) {
       assert.equal(report.brokenAt, null);
       assert.equal(report.events, before.events + 80);
       assert.ok(report.headMatches, 'the head is the last event: nothing forked off or got lost');
+    });
+
+    test('one batch: distinct tokens move in one statement, a double submit has one winner, a failure beside a success keeps the order', async () => {
+      const serials = ['BATCH001', 'BATCH002', 'BATCH003', 'BATCH004', 'BATCH005'];
+      await importTokens(t.services, t.account, serials.map((serial) => ({ serial, secretHex: randomSecretHex(), counter: 10 })));
+      const ids: number[] = [];
+      for (const [i, serial] of serials.entries()) {
+        await t.services.users.create(actor, t.account, { username: `batch${i}`, password: 'batch-password' });
+        const user = await t.services.ctx.db.selectFrom('users').select('id').where('username_key', '=', `batch${i}`).executeTakeFirstOrThrow();
+        const token = await findTokenBySerial(t.services.ctx.db, t.account.id, serial);
+        await t.services.ctx.db.updateTable('tokens').set({ status: 'associated', user_id: user.id }).where('id', '=', token!.id).execute();
+        ids.push(token!.id);
+      }
+      // Token 4 moved elsewhere first: its compare-and-set in the batch must lose.
+      await advanceCounter(other.services.ctx.db, ids[3]!, 10, 12, Date.now());
+      const event = (reason: string) => ({ accountId: t.account.id, at: Date.now(), actor: 'batch', action: 'test.batch', outcome: 'accept', reason });
+      const lost = (reason: string) => ({ event: { ...event(reason), outcome: 'reject' } });
+      const move = (i: number, next: number, reason: string): AuditedWrite => ({ at: Date.now(), counter: { tokenId: ids[i]!, expected: 10, next }, won: { event: event(reason) }, lost: lost(reason) });
+      const units: AuditedWrite[] = [
+        move(0, 11, 'first token'),
+        move(1, 11, 'second token'),
+        move(2, 11, 'double submit, first'),
+        move(2, 11, 'double submit, second'),
+        move(3, 11, 'moved elsewhere'),
+        // A failure recorded on token 5 before its success in the same batch: the success resets the count.
+        { at: Date.now(), won: { event: { ...event('failure first'), outcome: 'reject' }, tokenFailure: { tokenId: ids[4]!, maxFailures: 10 } } },
+        move(4, 13, 'success after the failure'),
+      ];
+      const results = await commitAuditedWrites(t.services.ctx.db, t.services.ctx.masterKey.keyFor('audit-chain'), units);
+      assert.deepEqual(results.map((r) => r.counterMoved), [true, true, true, false, false, null, true]);
+      const tokens = await Promise.all(serials.map((serial) => findTokenBySerial(t.services.ctx.db, t.account.id, serial)));
+      assert.deepEqual(tokens.map((tk) => Number(tk!.counter)), [11, 11, 11, 12, 13]);
+      assert.equal(tokens[4]!.fail_count, 0, 'the success came after the failure in the batch');
+      const written = (await listAuditEvents(t.services.ctx.db, { accountId: t.account.id, action: 'test.batch', limit: 20 })).reverse();
+      assert.deepEqual(
+        written.map((e) => `${e.reason}: ${e.outcome}`),
+        ['first token: accept', 'second token: accept', 'double submit, first: accept', 'double submit, second: reject', 'moved elsewhere: reject', 'failure first: reject', 'success after the failure: accept'],
+      );
+      const report = await t.services.audit.verify();
+      assert.equal(report.brokenAt, null);
+      assert.ok(report.headMatches);
     });
 
     test('audit group commit: each append resolves after its own event is committed; a refused event fails alone', async () => {
