@@ -5,7 +5,7 @@ import { isWellFormedPasscode } from '../core/passcode.js';
 import { decideSignIn, type PasscodeOutcome, type SignInFacts, type SignInReason, type SignInResult, type SignInStep } from '../core/sign-in-decision.js';
 import { retryAfterSeconds } from '../core/throttle.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
-import { readSignInThrottles } from '../store/throttle-store.js';
+import { readSignInThrottles, statesOf } from '../store/throttle-store.js';
 import { findSignInSubject } from '../store/sign-in-store.js';
 import { findTempCode } from '../store/temp-code-store.js';
 import { isTempCodeLive, isTempCodeShaped, tempCodeMatches, TEMP_CODE_DIGITS } from '../core/temp-code.js';
@@ -91,12 +91,17 @@ export class SignInService {
   private async decide(request: SignInRequest): Promise<SignInOutcome> {
     const now = this.ctx.now();
     // The user, their account and their token in one query; a user of another account is no user here.
-    let subject = await findSignInSubject(this.ctx.db, request.username);
+    // When the caller's account is known, so are the back-off keys, and the same query reads their rows.
+    const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
+    const knownKeys = request.accountId !== null ? throttleKeys(request.accountId, request.username, endUserIp) : null;
+    let subject = await findSignInSubject(this.ctx.db, request.username, knownKeys ? { user: knownKeys[0]!.key, address: knownKeys[1]?.key ?? null } : undefined);
+    const throttleRows = subject?.throttles?.rows;
     if (subject && request.accountId !== null && subject.user.account_id !== request.accountId) subject = undefined;
     let user: UserRow | undefined = subject?.user;
-    const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
-    const throttles = throttleKeys(request.accountId ?? user?.account_id ?? null, request.username, endUserIp);
-    const states = await readSignInThrottles(this.ctx.db, throttles.map((t) => t.key), now);
+    const throttles = knownKeys ?? throttleKeys(user?.account_id ?? null, request.username, endUserIp);
+    const keys = throttles.map((t) => t.key);
+    // An unknown name (no row came back) reads its back-off on its own.
+    const states = throttleRows ? statesOf(keys, throttleRows, now) : await readSignInThrottles(this.ctx.db, keys, now);
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
 
     let account: AccountRow | undefined = subject?.account;

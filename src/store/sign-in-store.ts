@@ -1,7 +1,8 @@
 // The sign-in check's read: the user, their account and their token in one query instead of three.
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { compiledStatement, runRaw, type RawStatement } from './raw-statements.js';
 import type { AccountRow, Database, TokenRow, UserRow } from './schema.js';
+import type { ThrottleRow } from './throttle-store.js';
 import { usernameKey } from './user-store.js';
 
 // Every column of each row, checked by the compiler: a column added to the schema must be added here.
@@ -53,7 +54,10 @@ const pickToken = picker<TokenRow>(tokenColumns, TOKEN_AT);
 const TOKEN_ID_AT = TOKEN_AT + tokenColumns.indexOf('id');
 const FLAGS_AT = TOKEN_AT + tokenColumns.length;
 
-function subjectQuery(db: Kysely<Database>, key: string) {
+function subjectQuery(db: Kysely<Database>, key: string, userThrottle: string, addressThrottle: string) {
+  // A back-off row as one value (failures:blocked until:updated at), or null when the key has none.
+  const throttleOf = (eb: ExpressionBuilder<Database, 'users'>, throttleKey: string) =>
+    eb.selectFrom('throttles').select(sql<string>`${sql.ref('consecutive_failures')} || ':' || ${sql.ref('blocked_until')} || ':' || ${sql.ref('updated_at')}`.as('state')).where('throttles.key', '=', throttleKey);
   return db
     .selectFrom('users')
     .innerJoin('accounts', 'accounts.id', 'users.account_id')
@@ -61,29 +65,75 @@ function subjectQuery(db: Kysely<Database>, key: string) {
     .select([...userColumns.map((c) => sql.ref(`users.${c}`).as(c)), ...accountColumns.map((c) => sql.ref(`accounts.${c}`).as(`a__${c}`)), ...tokenColumns.map((c) => sql.ref(`tokens.${c}`).as(`t__${c}`)),
       (eb) => eb.exists(eb.selectFrom('group_restrictions').select(sql.lit(1).as('one')).whereRef('group_restrictions.account_id', '=', 'users.account_id')).as('x__group_restrictions'),
       (eb) => eb.exists(eb.selectFrom('temp_codes').select(sql.lit(1).as('one')).whereRef('temp_codes.user_id', '=', 'users.id').where('temp_codes.uses_left', '>', sql.lit(0))).as('x__temp_code'),
+      (eb) => throttleOf(eb, userThrottle).as('x__throttle_user'),
+      (eb) => throttleOf(eb, addressThrottle).as('x__throttle_address'),
     ])
     .where('users.username_key', '=', key);
 }
 
+/** The compiled query and where each of its three values goes among its parameters. */
+interface SubjectStatement {
+  statement: RawStatement;
+  order: ('key' | 'user' | 'address')[];
+}
+
 /**
  * The query's SQL, compiled once per database by Kysely for its engine and then run as a statement prepared
- * once on the driver: building and compiling forty aliased columns on every check cost more than the three
- * small queries it replaces. Only the bound value varies.
+ * once on the driver: building and compiling fifty aliased columns on every check cost more than the three
+ * small queries it replaces. Only the bound values vary (their order is read off a compilation with marked
+ * values, so the select list's subqueries can come before or after the name's condition).
  */
-const compiled = new WeakMap<Kysely<Database>, RawStatement>();
+const compiled = new WeakMap<Kysely<Database>, SubjectStatement>();
 
-/** The user of this name (any account), with their account and token; undefined for an unknown name. */
-export async function findSignInSubject(db: Kysely<Database>, username: string): Promise<SignInSubject | undefined> {
-  const key = usernameKey(username);
+function subjectStatement(db: Kysely<Database>): SubjectStatement {
   let query = compiled.get(db);
   if (query === undefined) {
-    query = compiledStatement('sign_in_subject', subjectQuery(db, key).compile().sql, { arrays: true });
+    const marks = { key: '\u0000key', user: '\u0000user', address: '\u0000address' } as const;
+    const { sql: text, parameters } = subjectQuery(db, marks.key, marks.user, marks.address).compile();
+    const order = parameters.map((p) => (Object.keys(marks) as (keyof typeof marks)[]).find((k) => marks[k] === p)!);
+    if (order.length !== 3 || new Set(order).size !== 3) throw new Error('the sign-in read did not compile to its three parameters');
+    query = { statement: compiledStatement('sign_in_subject', text, { arrays: true }), order };
     compiled.set(db, query);
   }
-  const row = (await runRaw<unknown[]>(db, query, [key])).rows[0];
+  return query;
+}
+
+/** A back-off row from its one-value form, or null. */
+function throttleRowOf(key: string, value: unknown): ThrottleRow | null {
+  if (typeof value !== 'string') return null;
+  const [failures, blockedUntil, updatedAt] = value.split(':').map(Number);
+  return { key, consecutive_failures: failures!, blocked_until: blockedUntil!, updated_at: updatedAt! };
+}
+
+/** The back-off rows the sign-in read brought, for the keys it was asked about. */
+export interface SubjectThrottles {
+  keys: { user: string; address: string | null };
+  rows: ThrottleRow[];
+}
+
+/**
+ * The user of this name (any account), with their account and token; undefined for an unknown name. With
+ * `throttleKeys`, the same statement reads the back-off rows of the user's key and the address's key (one
+ * statement, on PostgreSQL one round trip, instead of two); they come back only when the user was found.
+ */
+export async function findSignInSubject(
+  db: Kysely<Database>,
+  username: string,
+  throttleKeys?: { user: string; address: string | null },
+): Promise<(SignInSubject & { throttles?: SubjectThrottles }) | undefined> {
+  const key = usernameKey(username);
+  const { statement, order } = subjectStatement(db);
+  // No back-off key is ever empty (they start with "user:" or "ip:"): '' reads no row.
+  const values = { key, user: throttleKeys?.user ?? '', address: throttleKeys?.address ?? '' };
+  const row = (await runRaw<unknown[]>(db, statement, order.map((name) => values[name]))).rows[0];
   if (!row) return undefined;
   const token = row[TOKEN_ID_AT] === null || row[TOKEN_ID_AT] === undefined ? undefined : pickToken(row);
   // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
   const flag = (value: unknown) => value === true || Number(value) === 1;
-  return { user: pickUser(row), account: pickAccount(row), token, accountHasGroupRestrictions: flag(row[FLAGS_AT]), hasTempCode: flag(row[FLAGS_AT + 1]) };
+  const subject: SignInSubject & { throttles?: SubjectThrottles } = { user: pickUser(row), account: pickAccount(row), token, accountHasGroupRestrictions: flag(row[FLAGS_AT]), hasTempCode: flag(row[FLAGS_AT + 1]) };
+  if (throttleKeys) {
+    const rows = [throttleRowOf(throttleKeys.user, row[FLAGS_AT + 2]), throttleKeys.address === null ? null : throttleRowOf(throttleKeys.address, row[FLAGS_AT + 3])];
+    subject.throttles = { keys: throttleKeys, rows: rows.filter((r) => r !== null) };
+  }
+  return subject;
 }

@@ -8,14 +8,15 @@ import { runRaw, statement, type RawTransaction } from './raw-statements.js';
 /** Failures older than this no longer count: the back-off starts over. */
 const FORGET_AFTER_MS = 15 * 60 * 1000;
 
-interface ThrottleRow {
+export interface ThrottleRow {
   key: string;
   consecutive_failures: number;
   blocked_until: number;
   updated_at: number;
 }
 
-function statesOf(keys: readonly string[], rows: readonly ThrottleRow[], now: number): Map<string, ThrottleState> {
+/** The back-off state of each key from the rows read (a key without a row, or with an old one, has none). */
+export function statesOf(keys: readonly string[], rows: readonly ThrottleRow[], now: number): Map<string, ThrottleState> {
   const states = new Map<string, ThrottleState>();
   for (const key of keys) states.set(key, NO_FAILURES);
   for (const row of rows) {
