@@ -69,8 +69,13 @@ test('npm run bench --smoke measures every figure and every check is accepted', 
     }
     if (postgres.twoInstances) {
       const two = postgres.twoInstances as Record<string, unknown>;
-      for (const figure of ['nginxCpuUsPerRequest', 'bareNginxCpuUsPerRequest', 'ratioToOneInstance']) assertStat(two[figure], `postgres.twoInstances.${figure}`);
-      // nginx sent requests to both instances.
+      assertStat(two.ratioToOneInstance, 'postgres.twoInstances.ratioToOneInstance');
+      // nginx's part is there, but may be 0 in a 1-second round: /proc counts CPU in 10 ms ticks.
+      for (const figure of ['nginxCpuUsPerRequest', 'bareNginxCpuUsPerRequest']) {
+        const stat = two[figure] as Stat | undefined;
+        assert.ok(stat && Number.isFinite(stat.median) && stat.min >= 0, `postgres.twoInstances.${figure} is missing`);
+      }
+      // nginx sent requests to both instances (each used CPU in every round).
       for (const [i, stat] of (two.instanceCpuUsPerRequest as unknown[]).entries()) assertStat(stat, `postgres.twoInstances.instanceCpuUsPerRequest[${i}]`);
     }
   }
