@@ -351,7 +351,12 @@ async function benchPostgres(work) {
       : null;
     return { instances: 1, ...acceptFigures(setup, runs.one, runs.oneBare), twoInstances };
   } finally {
-    for (const balancer of balancers) await stopNginx(balancer.nginx);
+    for (const balancer of balancers) {
+      await stopNginx(balancer.nginx);
+      // Anything nginx logged (warn and above), for the reader: a refused or failed upstream also fails checks.
+      const logged = existsSync(join(balancer.nginx.dir, 'error.log')) ? readFileSync(join(balancer.nginx.dir, 'error.log'), 'utf8').trim() : '';
+      if (logged) log(`nginx (${balancer.nginx.dir}) logged:\n${logged.split('\n').slice(0, 10).join('\n')}`);
+    }
     for (const server of servers) await stop(server.child);
     await admin.query(`drop database if exists ${name} with (force)`);
     await admin.end();
