@@ -27,12 +27,14 @@ export function hotp(secret, counter, digits = 6) {
 }
 
 /**
- * Starts a child process and resolves once `ready` matches a line of its standard output. The child is
- * registered so that `stopAll` ends it even when the benchmark fails.
+ * Starts a child process and resolves once `ready` matches a line of its standard output, or (for a
+ * process that prints nothing when ready, like nginx) once `probe(child)`, polled every 100 ms, resolves to
+ * a truthy value (given as `match`). The child is registered so that `stopAll` ends it even when the
+ * benchmark fails.
  */
 const children = new Set();
 
-export function startProcess(command, args, { env = process.env, ready, timeoutMs = 30_000, cwd } = {}) {
+export function startProcess(command, args, { env = process.env, ready, probe, timeoutMs = 30_000, cwd } = {}) {
   const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -57,18 +59,33 @@ export function startProcess(command, args, { env = process.env, ready, timeoutM
     child.stderr.on('data', (chunk) => {
       if (stderr.length < 64 * 1024) stderr += chunk;
     });
+    let settled = false;
     child.once('exit', (code) => {
+      settled = true;
       clearTimeout(timer);
       reject(new Error(`${args.join(' ')} exited with ${code} before it was ready\n${stderr}`));
     });
+    if (probe) {
+      const poll = async () => {
+        if (settled) return;
+        const match = await probe(child).catch(() => null);
+        if (settled) return;
+        if (match) {
+          settled = true;
+          clearTimeout(timer);
+          resolve({ child, match });
+        } else setTimeout(poll, 100);
+      };
+      void poll();
+    }
   });
 }
 
-/** Stops one child we started (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
-export async function stop(child) {
+/** Stops one child we started (`signal`, SIGTERM by default, then SIGKILL after 5 s) and waits for it to exit. */
+export async function stop(child, signal = 'SIGTERM') {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
-  child.kill('SIGTERM');
+  child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { hotp, runJson, runProcess, startProcess, stop, stopAll, summarize } from './common.mjs';
 import { serialOf, writeCsv, writePskc } from './seed-files.mjs';
+import { NGINX, nginxAvailable, startNginx, stopNginx } from './nginx.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
@@ -76,20 +77,54 @@ async function startBare() {
   return { child, url: match[1] };
 }
 
+/**
+ * nginx (on the servers' CPU) in front of `members` (started servers): a target whose CPU is that of every
+ * member ("instance 1", "instance 2", …) and of nginx's master and worker processes ("nginx").
+ */
+async function startBalanced(dir, members) {
+  const nginx = await startNginx(dir, members.map((m) => m.url), (command, commandArgs) => onCpu(0, command, commandArgs));
+  return {
+    url: nginx.url,
+    nginx,
+    members,
+    processes: async () => [
+      ...members.map((m, i) => ({ role: `instance ${i + 1}`, pid: m.child.pid })),
+      { role: 'nginx', pid: nginx.child.pid },
+      ...(await nginx.workerPids()).map((pid) => ({ role: 'nginx', pid })),
+    ],
+  };
+}
+
 let planNumber = 0;
 const problems = [];
 
 /**
- * A process's CPU time so far in ms (user + system, all its threads; /proc, Linux), or null elsewhere.
- * CPU time per request does not depend on what else the machine runs, unlike requests per second.
+ * A process's CPU time so far in ms (user + system, all its threads, not its children's; /proc, Linux), or
+ * null elsewhere. CPU time per request does not depend on what else the machine runs, unlike requests per second.
  */
-function cpuMsOf(child) {
+function cpuMsOf(pid) {
   try {
-    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return null;
   }
+}
+
+/** The processes a target's server CPU is the sum of, each with the role it is reported under. */
+async function processesOf(target) {
+  return target.processes ? target.processes() : [{ role: 'server', pid: target.child.pid }];
+}
+
+/** CPU ms so far by role, or null when a process's CPU cannot be read. */
+function cpuByRole(processes) {
+  const byRole = {};
+  for (const { role, pid } of processes) {
+    const ms = cpuMsOf(pid);
+    if (ms === null) return null;
+    byRole[role] = (byRole[role] ?? 0) + ms;
+  }
+  return byRole;
 }
 
 /** One load-generator run; moves each user's counter on by what it sent. */
@@ -97,10 +132,18 @@ async function load(work, label, target, apiKey, users, { seconds = S.seconds, p
   const plan = join(work, `plan-${planNumber++}.json`);
   writeFileSync(plan, JSON.stringify({ url: target.url, apiKey, connections: S.connections, durationSeconds: seconds, password, users }));
   const [command, commandArgs] = onCpu(1, node, [join(root, 'bench', 'load.mjs'), plan]);
-  const cpuBefore = cpuMsOf(target.child);
+  const processes = await processesOf(target);
+  const cpuBefore = cpuByRole(processes);
   const result = await runJson(command, commandArgs, { cwd: root });
-  const cpuAfter = cpuMsOf(target.child);
-  result.serverCpuUsPerRequest = cpuBefore === null || cpuAfter === null || result.totalRequests === 0 ? null : ((cpuAfter - cpuBefore) * 1000) / result.totalRequests;
+  const cpuAfter = cpuByRole(processes);
+  // Server CPU per request: the sum over the target's processes, and each role's part.
+  if (cpuBefore === null || cpuAfter === null || result.totalRequests === 0) {
+    result.serverCpuUsPerRequest = null;
+    result.cpuUsPerRequestByRole = null;
+  } else {
+    result.cpuUsPerRequestByRole = Object.fromEntries(Object.keys(cpuAfter).map((role) => [role, ((cpuAfter[role] - cpuBefore[role]) * 1000) / result.totalRequests]));
+    result.serverCpuUsPerRequest = Object.values(result.cpuUsPerRequestByRole).reduce((a, b) => a + b, 0);
+  }
   for (const user of users) user.counter = result.counters[user.username] ?? user.counter;
   if (result.loadGeneratorCpuPercent > LOAD_GENERATOR_SATURATED_PERCENT) saturatedRounds.push(`${label}: load generator at ${result.loadGeneratorCpuPercent.toFixed(0)} % of its core`);
   if (result.other > 0 || result.errors > 0 || result.timeouts > 0) {
@@ -192,35 +235,51 @@ async function benchAcceptPath(work, setup, server) {
       rows.otpgate.push(await load(work, 'accept path', server, setup.keys.otpOnly, setup.otpUsers));
       rows.bare.push(await load(work, 'bare fastify', bare, 'none', fakeUsers));
     }
-    const rps = rows.otpgate.map((r) => r.requestsPerSecond);
-    const bareRps = rows.bare.map((r) => r.requestsPerSecond);
-    return {
-      connections: S.connections,
-      users: setup.otpUsers.length,
-      requestsPerSecond: summarize(rps),
-      p50Ms: summarize(rows.otpgate.map((r) => r.latencyP50Ms)),
-      p99Ms: summarize(rows.otpgate.map((r) => r.latencyP99Ms)),
-      accepted: rows.otpgate.reduce((n, r) => n + r.accepted, 0),
-      bare: {
-        requestsPerSecond: summarize(bareRps),
-        p50Ms: summarize(rows.bare.map((r) => r.latencyP50Ms)),
-        p99Ms: summarize(rows.bare.map((r) => r.latencyP99Ms)),
-      },
-      ratioToBare: ratioOf(rps, bareRps),
-      loadGeneratorCpuPercent: summarize(rows.otpgate.map((r) => r.loadGeneratorCpuPercent)),
-      // Server CPU per request, and the bare route's over otpgate's: the throughput ratio a server bound by
-      // its own CPU would show, less sensitive to the machine's other load than req/s.
-      serverCpuUsPerRequest: summarize(rows.otpgate.map((r) => r.serverCpuUsPerRequest ?? 0)),
-      bareServerCpuUsPerRequest: summarize(rows.bare.map((r) => r.serverCpuUsPerRequest ?? 0)),
-      cpuRatioToBare: ratioOf(rows.bare.map((r) => r.serverCpuUsPerRequest ?? 0), rows.otpgate.map((r) => r.serverCpuUsPerRequest ?? 1)),
-      bareLoadGeneratorCpuPercent: summarize(rows.bare.map((r) => r.loadGeneratorCpuPercent)),
-    };
+    return acceptFigures(setup, rows.otpgate, rows.bare);
   } finally {
     await stop(bare.child);
   }
 }
 
-/** The accept path on PostgreSQL (one instance, a fresh database on BENCH_POSTGRES_URL's server) beside its own bare route. */
+/** The accept path's figures from interleaved otpgate and bare rounds (load() results, round i beside round i). */
+function acceptFigures(setup, otpgateRuns, bareRuns) {
+  const rps = otpgateRuns.map((r) => r.requestsPerSecond);
+  const bareRps = bareRuns.map((r) => r.requestsPerSecond);
+  return {
+    connections: S.connections,
+    users: setup.otpUsers.length,
+    requestsPerSecond: summarize(rps),
+    p50Ms: summarize(otpgateRuns.map((r) => r.latencyP50Ms)),
+    p99Ms: summarize(otpgateRuns.map((r) => r.latencyP99Ms)),
+    accepted: otpgateRuns.reduce((n, r) => n + r.accepted, 0),
+    bare: {
+      requestsPerSecond: summarize(bareRps),
+      p50Ms: summarize(bareRuns.map((r) => r.latencyP50Ms)),
+      p99Ms: summarize(bareRuns.map((r) => r.latencyP99Ms)),
+    },
+    ratioToBare: ratioOf(rps, bareRps),
+    loadGeneratorCpuPercent: summarize(otpgateRuns.map((r) => r.loadGeneratorCpuPercent)),
+    // Server CPU per request, and the bare route's over otpgate's: the throughput ratio a server bound by
+    // its own CPU would show, less sensitive to the machine's other load than req/s.
+    serverCpuUsPerRequest: summarize(otpgateRuns.map((r) => r.serverCpuUsPerRequest ?? 0)),
+    bareServerCpuUsPerRequest: summarize(bareRuns.map((r) => r.serverCpuUsPerRequest ?? 0)),
+    cpuRatioToBare: ratioOf(bareRuns.map((r) => r.serverCpuUsPerRequest ?? 0), otpgateRuns.map((r) => r.serverCpuUsPerRequest ?? 1)),
+    bareLoadGeneratorCpuPercent: summarize(bareRuns.map((r) => r.loadGeneratorCpuPercent)),
+  };
+}
+
+/** Each round's CPU per request of one role (e.g. "nginx") of a target of several processes. */
+function roleCpu(runs, role) {
+  return summarize(runs.map((r) => r.cpuUsPerRequestByRole?.[role] ?? 0));
+}
+
+/**
+ * The accept path on PostgreSQL (a fresh database on BENCH_POSTGRES_URL's server): one instance beside one
+ * bare route, and two instances behind nginx (sharing the database and the data directory, trusting nginx's
+ * X-Forwarded-For) beside two bare routes behind the same nginx configuration; the four interleaved round
+ * by round. Everything served on CPU 0, nginx too; the two-instance CPU per request is that of both
+ * instances and of nginx (its part reported too).
+ */
 async function benchPostgres(work) {
   const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const { default: pg } = await import('pg');
@@ -235,15 +294,70 @@ async function benchPostgres(work) {
   await admin.query(`create database ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  let server;
+  const balanced = nginxAvailable();
+  // Everything started here, stopped in the finally block (nginx first: it holds connections to the rest).
+  const servers = [];
+  const balancers = [];
+  const startedServer = async (start) => {
+    const started = await start();
+    servers.push(started);
+    return started;
+  };
   try {
-    log('accept path on PostgreSQL (one instance) against a bare Fastify JSON POST');
+    log(`accept path on PostgreSQL: one instance against a bare Fastify JSON POST${balanced ? '; two instances behind nginx against two bare routes behind nginx' : ''}`);
+    if (!balanced) log(`postgres: two instances behind nginx skipped, no nginx at ${NGINX} (scripts/install-test-tools.sh installs nginx-light)`);
     const setup = await setUp(work, 'postgres', { OTPGATE_DATABASE_URL: url.toString() });
-    server = await startServer(setup.dataDir, setup.engineEnv);
-    const result = await benchAcceptPath(work, setup, server);
-    return { instances: 1, ...result };
+    const fakeUsers = setup.otpUsers.map((u) => ({ ...u, secretHex: randomBytes(20).toString('hex') }));
+    const one = await startedServer(() => startServer(setup.dataDir, setup.engineEnv));
+    const oneBare = await startedServer(startBare);
+    const targets = [
+      { name: 'one', label: 'postgres, 1 instance', target: one, key: setup.keys.otpOnly, users: setup.otpUsers },
+      { name: 'oneBare', label: 'postgres, bare fastify', target: oneBare, key: 'none', users: fakeUsers },
+    ];
+    if (balanced) {
+      const proxied = { ...setup.engineEnv, OTPGATE_TRUSTED_PROXIES: '127.0.0.1' };
+      const pair = [await startedServer(() => startServer(setup.dataDir, proxied)), await startedServer(() => startServer(setup.dataDir, proxied))];
+      const barePair = [await startedServer(startBare), await startedServer(startBare)];
+      const two = await startBalanced(join(work, 'nginx-otpgate'), pair);
+      balancers.push(two);
+      const twoBare = await startBalanced(join(work, 'nginx-bare'), barePair);
+      balancers.push(twoBare);
+      targets.push(
+        { name: 'two', label: 'postgres, 2 instances behind nginx', target: two, key: setup.keys.otpOnly, users: setup.otpUsers },
+        { name: 'twoBare', label: 'postgres, 2 bare fastify behind nginx', target: twoBare, key: 'none', users: fakeUsers },
+      );
+      // For BENCH_CPU_PROF: which profile (CPU.*.PID.*.cpuprofile) is which server.
+      log(`postgres: 1 instance pid ${one.child.pid}; 2 instances pids ${pair.map((s) => s.child.pid).join(', ')} behind nginx pid ${two.nginx.child.pid} (${two.url})`);
+    }
+    for (const t of targets) await load(work, `warm-up ${t.label}`, t.target, t.key, t.users, { seconds: S.warmup });
+    const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < S.rounds; round++) {
+      for (const t of targets) runs[t.name].push(await load(work, t.label, t.target, t.key, t.users));
+    }
+    const twoInstances = balanced
+      ? {
+          instances: 2,
+          balancer: `${(await runProcess(NGINX, ['-v'])).stderr.trim().replace(/^nginx version: /, '')}, 1 worker, round robin, upstream keepalive 64`,
+          ...acceptFigures(setup, runs.two, runs.twoBare),
+          // Of serverCpuUsPerRequest (both instances and nginx): nginx's part, and each instance's.
+          nginxCpuUsPerRequest: roleCpu(runs.two, 'nginx'),
+          bareNginxCpuUsPerRequest: roleCpu(runs.twoBare, 'nginx'),
+          instanceCpuUsPerRequest: [roleCpu(runs.two, 'instance 1'), roleCpu(runs.two, 'instance 2')],
+          ratioToOneInstance: ratioOf(
+            runs.two.map((r) => r.requestsPerSecond),
+            runs.one.map((r) => r.requestsPerSecond),
+          ),
+        }
+      : null;
+    return { instances: 1, ...acceptFigures(setup, runs.one, runs.oneBare), twoInstances };
   } finally {
-    if (server) await stop(server.child);
+    for (const balancer of balancers) {
+      await stopNginx(balancer.nginx);
+      // Anything nginx logged (warn and above), for the reader: a refused or failed upstream also fails checks.
+      const logged = existsSync(join(balancer.nginx.dir, 'error.log')) ? readFileSync(join(balancer.nginx.dir, 'error.log'), 'utf8').trim() : '';
+      if (logged) log(`nginx (${balancer.nginx.dir}) logged:\n${logged.split('\n').slice(0, 10).join('\n')}`);
+    }
+    for (const server of servers) await stop(server.child);
     await admin.query(`drop database if exists ${name} with (force)`);
     await admin.end();
   }
@@ -418,6 +532,23 @@ function table(results) {
           ['PostgreSQL accept path, 1 instance (req/s)', cell(r.postgres.requestsPerSecond), `${cell(r.postgres.ratioToBare, 2)}× bare Fastify (${cell(r.postgres.bare.requestsPerSecond)})`, ''],
           ['PostgreSQL accept p50 / p99 (ms)', `${cell(r.postgres.p50Ms)} / ${cell(r.postgres.p99Ms)}`, '', ''],
           ['PostgreSQL server CPU per request, otpgate / bare (µs)', `${cell(r.postgres.serverCpuUsPerRequest, 0)} / ${cell(r.postgres.bareServerCpuUsPerRequest, 0)}`, `${cell(r.postgres.cpuRatioToBare, 2)}× bare Fastify, by CPU`, ''],
+          ...(r.postgres.twoInstances
+            ? [
+                [
+                  'PostgreSQL accept path, 2 instances behind nginx (req/s)',
+                  cell(r.postgres.twoInstances.requestsPerSecond),
+                  `${cell(r.postgres.twoInstances.ratioToBare, 2)}× 2 bare Fastify behind nginx (${cell(r.postgres.twoInstances.bare.requestsPerSecond)}); ${cell(r.postgres.twoInstances.ratioToOneInstance, 2)}× 1 instance`,
+                  '',
+                ],
+                ['PostgreSQL 2 instances p50 / p99 (ms)', `${cell(r.postgres.twoInstances.p50Ms)} / ${cell(r.postgres.twoInstances.p99Ms)}`, `bare pair: p99 ${cell(r.postgres.twoInstances.bare.p99Ms)} ms`, ''],
+                [
+                  'PostgreSQL 2 instances + nginx, CPU per request, otpgate / bare (µs)',
+                  `${cell(r.postgres.twoInstances.serverCpuUsPerRequest, 0)} / ${cell(r.postgres.twoInstances.bareServerCpuUsPerRequest, 0)}`,
+                  `${cell(r.postgres.twoInstances.cpuRatioToBare, 2)}× bare pair, by CPU; nginx's part ${cell(r.postgres.twoInstances.nginxCpuUsPerRequest, 0)} / ${cell(r.postgres.twoInstances.bareNginxCpuUsPerRequest, 0)} µs`,
+                  '',
+                ],
+              ]
+            : [['PostgreSQL accept path, 2 instances behind nginx', 'skipped', `no nginx at ${NGINX}`, '']]),
         ]
       : []),
     ...(r.import
@@ -458,7 +589,7 @@ async function main() {
       node: process.version,
       cpus: (await import('node:os')).cpus().length,
       loadAverage: (await import('node:os')).loadavg(),
-      pinned: pinned ? 'server and bare route on CPU 0, load generator on CPU 1 (taskset)' : 'not pinned (no taskset or one CPU)',
+      pinned: pinned ? 'server and bare route (and nginx with the servers behind it) on CPU 0, load generator on CPU 1 (taskset)' : 'not pinned (no taskset or one CPU)',
       loadGeneratorSaturated: saturatedRounds,
       seconds: (Date.now() - started) / 1000,
       core,

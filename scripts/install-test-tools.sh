@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests use as independent peers: oathtool (codes), pskc-utils (csv2pskc),
-# freeradius-utils (radclient), chromium (browser tests), nginx (load-balancer test), slapd and ldap-utils
+# freeradius-utils (radclient), chromium (browser tests), nginx (load-balancer test; the benchmark's two-instance PostgreSQL section), slapd and ldap-utils
 # (directory tests: each starts its own slapd in a temporary directory), python3-aiosmtpd (a real SMTP
 # server for the e-mail tests). Skips what is there.
 set -euo pipefail

@@ -57,6 +57,29 @@ test('npm run bench --smoke measures every figure and every check is accepted', 
   assert.ok((results.acceptPath!.accepted as number) > 0, 'no auth check was accepted');
   assert.ok((results.scale!.bigTokens as number) > (results.scale!.smallTokens as number), 'the scale test did not add tokens');
 
+  // PostgreSQL, when a server answers at 127.0.0.1:5432 (else the section is null): one instance, and two
+  // behind nginx when nginx is installed (else twoInstances is null), each beside its bare reference.
+  const postgres = results.postgres as Record<string, unknown> | null;
+  if (postgres) {
+    const sections = [postgres, ...(postgres.twoInstances ? [postgres.twoInstances as Record<string, unknown>] : [])];
+    for (const [i, section] of sections.entries()) {
+      const name = i === 0 ? 'postgres' : 'postgres.twoInstances';
+      for (const figure of ['requestsPerSecond', 'p50Ms', 'p99Ms', 'ratioToBare', 'serverCpuUsPerRequest', 'bareServerCpuUsPerRequest']) assertStat(section[figure], `${name}.${figure}`);
+      assert.ok((section.accepted as number) > 0, `${name}: no auth check was accepted`);
+    }
+    if (postgres.twoInstances) {
+      const two = postgres.twoInstances as Record<string, unknown>;
+      assertStat(two.ratioToOneInstance, 'postgres.twoInstances.ratioToOneInstance');
+      // nginx's part is there, but may be 0 in a 1-second round: /proc counts CPU in 10 ms ticks.
+      for (const figure of ['nginxCpuUsPerRequest', 'bareNginxCpuUsPerRequest']) {
+        const stat = two[figure] as Stat | undefined;
+        assert.ok(stat && Number.isFinite(stat.median) && stat.min >= 0, `postgres.twoInstances.${figure} is missing`);
+      }
+      // nginx sent requests to both instances (each used CPU in every round).
+      for (const [i, stat] of (two.instanceCpuUsPerRequest as unknown[]).entries()) assertStat(stat, `postgres.twoInstances.instanceCpuUsPerRequest[${i}]`);
+    }
+  }
+
   const imports = results.import as { format: string; sizes: Record<string, Record<string, unknown>> };
   assert.ok(['csv', 'pskc'].includes(imports.format));
   assert.ok(Object.keys(imports.sizes).length >= 2, 'expected two import sizes');
