@@ -568,6 +568,45 @@ function table(results) {
   return [line(['Figure', 'Median (min–max)', 'Compared', 'Goal']), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+/**
+ * Each goal of the figures this run measured, judged on the median: met, or not met and by how much. A
+ * goal whose section did not run is left out. Printed after the table and kept in the JSON.
+ */
+function goals(r) {
+  const at = (x) => x?.median;
+  const list = [];
+  const atLeast = (goal, measured, target, unit = '×') => list.push({ goal, measured, target, met: measured >= target, off: measured >= target ? null : `${fmt2(target / measured)}× short (${fmt2(measured)}${unit} of ${target}${unit})` });
+  const atMost = (goal, measured, target, unit = ' ms') => list.push({ goal, measured, target, met: measured <= target, off: measured <= target ? null : `${fmt2(measured / target)}× over (${fmt2(measured)}${unit}, goal ${target}${unit})` });
+  if (r.core) {
+    atLeast('core verify, hit at first counter, vs raw HMAC-SHA1', at(r.core.hitRatioPerCode), 0.9);
+    atLeast('core verify, full miss of 10, vs raw HMAC-SHA1', at(r.core.missRatioPerCode), 0.9);
+    atMost(`re-sync search over ${r.core.syncWindow} counters`, at(r.core.resyncSearchMs), 15);
+  }
+  if (r.acceptPath) {
+    atLeast('accept path vs bare Fastify, by req/s', at(r.acceptPath.ratioToBare), 0.5);
+    atLeast('accept path vs bare Fastify, by server CPU per request', at(r.acceptPath.cpuRatioToBare), 0.5);
+    atMost('accept path p50', at(r.acceptPath.p50Ms), 3);
+    atMost('accept path p99', at(r.acceptPath.p99Ms), 10);
+  }
+  if (r.fullCheck) atLeast('full check vs scrypt alone', at(r.fullCheck.ratioToHash), 0.9);
+  if (r.resyncUnderLoad) atMost('accept p99 with re-syncs beside', at(r.resyncUnderLoad.p99Ms), 20);
+  if (r.import?.sizes?.['100000']) {
+    atMost('import of 100,000 keys', at(r.import.sizes['100000'].seconds), 10, ' s');
+    atMost('import of 100,000 keys, peak RSS', at(r.import.sizes['100000'].peakRssMb), 250, ' MB');
+  }
+  if (r.scale) atLeast('accept path with 1,000,000 tokens vs 1,000', at(r.scale.ratioBigToSmall), 0.8);
+  return list.filter((g) => Number.isFinite(g.measured));
+}
+
+function fmt2(value) {
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+function goalLines(list) {
+  const width = Math.max(...list.map((g) => g.goal.length));
+  return list.map((g) => `  ${g.met ? 'met    ' : 'NOT MET'}  ${g.goal.padEnd(width)}  ${g.met ? '' : g.off}`.trimEnd()).join('\n');
+}
+
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'otpgate-bench-'));
   let server;
@@ -601,9 +640,11 @@ async function main() {
       postgres,
       problems,
     };
+    results.goals = goals(results);
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(results)}\n\n${table(results)}\n`);
+    if (results.goals.length > 0) process.stdout.write(`\ngoals (medians of this run):\n${goalLines(results.goals)}\n`);
     if (saturatedRounds.length > 0) {
       process.stderr.write(`\nFLAGGED: the load generator saturated its core in ${saturatedRounds.length} rounds; those rounds measure it, not the server:\n${saturatedRounds.map((p) => `  ${p}`).join('\n')}\n`);
     }
