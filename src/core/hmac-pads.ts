@@ -38,23 +38,34 @@ function sha1Compress(state: Int32Array, w: Int32Array): void {
   let c = state[2]!;
   let d = state[3]!;
   let e = state[4]!;
-  for (let t = 0; t < 80; t++) {
-    let f: number;
-    let k: number;
-    if (t < 20) {
-      f = (b & c) | (~b & d);
-      k = 0x5a827999;
-    } else if (t < 40) {
-      f = b ^ c ^ d;
-      k = 0x6ed9eba1;
-    } else if (t < 60) {
-      f = (b & c) | (b & d) | (c & d);
-      k = 0x8f1bbcdc;
-    } else {
-      f = b ^ c ^ d;
-      k = 0xca62c1d6;
-    }
-    const next = (rotl(a, 5) + f + e + k + w[t]!) | 0;
+  // The four rounds of 20 steps as four loops (no test of t inside a step): Ch, Parity, Maj, Parity.
+  let t = 0;
+  for (; t < 20; t++) {
+    const next = (rotl(a, 5) + ((b & c) | (~b & d)) + e + 0x5a827999 + w[t]!) | 0;
+    e = d;
+    d = c;
+    c = rotl(b, 30);
+    b = a;
+    a = next;
+  }
+  for (; t < 40; t++) {
+    const next = (rotl(a, 5) + (b ^ c ^ d) + e + 0x6ed9eba1 + w[t]!) | 0;
+    e = d;
+    d = c;
+    c = rotl(b, 30);
+    b = a;
+    a = next;
+  }
+  for (; t < 60; t++) {
+    const next = (rotl(a, 5) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + w[t]!) | 0;
+    e = d;
+    d = c;
+    c = rotl(b, 30);
+    b = a;
+    a = next;
+  }
+  for (; t < 80; t++) {
+    const next = (rotl(a, 5) + (b ^ c ^ d) + e + 0xca62c1d6 + w[t]!) | 0;
     e = d;
     d = c;
     c = rotl(b, 30);
@@ -137,6 +148,7 @@ const work = new Int32Array(8);
 const digestBytes = new Uint8Array(32);
 const digestView = new DataView(digestBytes.buffer);
 const keyScratch = Buffer.alloc(64);
+const keyWords = new Int32Array(16);
 
 /** HMAC from pad states, for a hash with 64-byte blocks and a 32-bit-word state compressed here. */
 function wordHmac(key: Uint8Array, hash: string, iv: Int32Array, compress: Compress): Hmac8 {
@@ -146,8 +158,9 @@ function wordHmac(key: Uint8Array, hash: string, iv: Int32Array, compress: Compr
   const pads = new Int32Array(2 * words);
   keyScratch.fill(0);
   keyScratch.set(key.length > 64 ? createHash(hash).update(key).digest() : key);
+  for (let i = 0; i < 16; i++) keyWords[i] = (keyScratch[4 * i]! << 24) | (keyScratch[4 * i + 1]! << 16) | (keyScratch[4 * i + 2]! << 8) | keyScratch[4 * i + 3]!;
   const padState = (offset: number, pad: number): void => {
-    for (let i = 0; i < 16; i++) schedule[i] = keyScratch.readInt32BE(i * 4) ^ pad;
+    for (let i = 0; i < 16; i++) schedule[i] = keyWords[i]! ^ pad;
     work.set(iv);
     compress(work, schedule);
     for (let i = 0; i < words; i++) pads[offset + i] = work[i]!;
