@@ -65,7 +65,7 @@ export function reachableActions(restriction: AccessRestriction): Map<AccessActi
     const parsed = parseCidr(rule.cidr);
     if ('error' in parsed || seen.has(parsed.cidr)) continue;
     seen.add(parsed.cidr);
-    const family = parsed.network.kind() as Family;
+    const family = parsed.network.kind();
     rules.push({ span: spanOf(family, parsed.network, parsed.prefixLength), action: rule.action });
   }
   const found: { family: Family; at: bigint; action: AccessAction }[] = [];

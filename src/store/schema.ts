@@ -14,6 +14,8 @@ export interface AccountsTable {
   sync_window: number;
   max_failures: number;
   self_association: number;
+  /** 1: administrators need a passcode at every console sign-in, whatever their restriction allows. */
+  admins_require_otp: number;
   /** JSON `{"rules": [...], "default": "..."}`: the account-wide restriction, or null for none. */
   restriction: string | null;
   created_at: number;
