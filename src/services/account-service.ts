@@ -38,7 +38,6 @@ export class AccountService {
       sync_window: DEFAULT_SETTINGS.syncWindow,
       max_failures: DEFAULT_SETTINGS.maxFailures,
       self_association: DEFAULT_SETTINGS.selfAssociation ? 1 : 0,
-      admins_require_otp: DEFAULT_SETTINGS.adminsRequireOtp ? 1 : 0,
       restriction: null,
       created_at: this.ctx.now(),
     };
@@ -50,7 +49,8 @@ export class AccountService {
       throw error;
     }
     await this.audit.record(actor, { action: 'account.create', outcome: 'success', accountId: id, reason: name });
-    return { id, ...row };
+    // adminsRequireOtp starts at its column default, off (DEFAULT_SETTINGS).
+    return { id, ...row, admins_require_otp: DEFAULT_SETTINGS.adminsRequireOtp ? 1 : 0 };
   }
 
   list(): Promise<AccountRow[]> {
