@@ -103,3 +103,17 @@ test('a token of the inventory (nobody\'s) is retired from its page, after a con
   assert.equal((await page.request.post('/admin/tokens/4500000000002/retire', { form: { _csrf: 'wrong', reason: 'lost' } })).status(), 403);
   assert.equal((await fx.instance.services.tokens.show(fx.account, '4500000000002')).status, 'available');
 });
+
+test("demoting the only other administrator with a way in: the console's page says why (409), the role stays", async () => {
+  // boss (no token, no restriction) can sign in; admin, still signed in, is then denied everywhere by a rule of their own.
+  const page = await fx.signIn(await fx.newContext(), 'admin', fx.adminPassword);
+  await fx.instance.services.restrictions.setForUser(OPERATOR, await account(), 'admin', { rules: [], default: 'deny' });
+  await page.goto('/admin/users/boss');
+  const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
+  const response = await page.request.post('/admin/users/boss/role', { form: { _csrf: csrf, role: 'user', confirm: 'yes' } });
+  assert.equal(response.status(), 409);
+  const text = await response.text();
+  assert.match(text, /This would leave no administrator able to sign in \(boss: no longer an administrator \(user\)\)/);
+  assert.equal((await fx.instance.services.users.show(await account(), 'boss')).role, 'admin');
+  await fx.instance.services.restrictions.setForUser(OPERATOR, await account(), 'admin', null);
+});
