@@ -57,7 +57,7 @@ test('adminsRequireOtp: off, an admin without a token signs in with the password
   assert.match(await page.locator('#change-impact').innerText(), /asked to associate one: admin, boss/);
   await page.getByRole('button', { name: 'Save anyway' }).click();
   assert.equal((await account()).admins_require_otp, 1);
-  assert.equal(await (await page.goto('/admin/settings'))!.ok(), true);
+  assert.equal((await page.goto('/admin/settings'))!.ok(), true);
   assert.equal(await page.getByLabel(/Administrators need a passcode at every console sign-in/).isChecked(), true);
 
   const on = await fx.signIn(await fx.newContext(), 'boss', password);
