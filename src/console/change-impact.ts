@@ -2,15 +2,18 @@
 // is decided"). When it affects anyone, the console shows who and asks again; the form's fields are sent
 // once more with confirm=yes.
 import type { FastifyReply } from 'fastify';
-import type { ChangeImpact } from '../services/restriction-service.js';
+import type { ChangeImpact } from '../services/way-in-service.js';
 import type { FormBody } from './forms.js';
 import { renderPage } from './render.js';
 
 export function affectsAnyone(impact: ChangeImpact): boolean {
-  return impact.askedToAssociate.length > 0 || impact.lockedOut.length > 0;
+  return impact.refusal !== null || impact.askedToAssociate.length > 0 || impact.lockedOut.length > 0;
 }
 
-/** The confirmation page: who is affected and how, and the same form again with confirm=yes. */
+/**
+ * The confirmation page: who is affected and how, and the same form again with confirm=yes; or, when the
+ * change would leave no administrator able to sign in, why it cannot be saved (409, no button to save).
+ */
 export function confirmImpact(reply: FastifyReply, impact: ChangeImpact, form: FormBody, action: string, back: string): FastifyReply {
   const hidden = Object.entries(form)
     .filter(([name]) => name !== 'confirm' && name !== '_csrf')
@@ -23,5 +26,6 @@ export function confirmImpact(reply: FastifyReply, impact: ChangeImpact, form: F
     askedToAssociate: impact.askedToAssociate,
     lockedOut: impact.lockedOut,
     adminsLockedOut: impact.adminsLockedOut,
-  });
+    refusal: impact.refusal,
+  }, impact.refusal === null ? 200 : 409);
 }

@@ -1,4 +1,4 @@
-// /admin/settings: the account's windows, failure limit and self-association switch.
+// /admin/settings: the account's windows, failure limit, self-association and adminsRequireOtp switches.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SETTING_LIMITS, settingsOf, type AccountSettings } from '../services/account-settings.js';
 import { adminOf } from './admin-guard.js';
@@ -19,7 +19,7 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
   function settingsPage(request: FastifyRequest, reply: FastifyReply, values: AccountSettings | Record<string, string | boolean>, error: string | null, fieldErrors: Record<string, string>, status = 200) {
     const v = values as Record<string, unknown>;
     const fieldsView = SETTING_FIELDS.map((f) => ({ ...f, value: typeof v[f.name] === 'number' || typeof v[f.name] === 'string' ? String(v[f.name]) : '', min: SETTING_LIMITS[f.name][0], max: SETTING_LIMITS[f.name][1], error: fieldErrors[f.name] ?? null }));
-    return renderPage(reply, './settings', { title: 'Settings', fields: fieldsView, selfAssociation: Boolean(v.selfAssociation), error }, status);
+    return renderPage(reply, './settings', { title: 'Settings', fields: fieldsView, selfAssociation: Boolean(v.selfAssociation), adminsRequireOtp: Boolean(v.adminsRequireOtp), error }, status);
   }
 
   app.get('/settings', (request, reply) => settingsPage(request, reply, settingsOf(adminOf(request).account), null, {}));
@@ -27,19 +27,22 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
   app.post('/settings', async (request, reply) => {
     const { account, actor } = adminOf(request);
     const body = formOf(request);
-    const changes: Partial<AccountSettings> = { selfAssociation: field(body, 'selfAssociation') === 'on' };
+    const changes: Partial<AccountSettings> = { selfAssociation: field(body, 'selfAssociation') === 'on', adminsRequireOtp: field(body, 'adminsRequireOtp') === 'on' };
     // Whole numbers only; the service checks the ranges and names the field.
     for (const { name } of SETTING_FIELDS) changes[name] = /^\s*\d{1,7}\s*$/.test(field(body, name)) ? Number(field(body, name)) : Number.NaN;
     try {
-      // Switching self-association off locks out users who need a passcode and have no token: say whom first.
-      if (changes.selfAssociation === false && settingsOf(account).selfAssociation && field(body, 'confirm') !== 'yes') {
-        const impact = await restrictions.impactOf(account, { selfAssociation: false });
+      // Switching self-association off locks out users who need a passcode and have no token, and adminsRequireOtp
+      // on asks administrators without a token to associate one (or locks them out): say whom first.
+      const current = settingsOf(account);
+      const harder = (changes.selfAssociation === false && current.selfAssociation) || (changes.adminsRequireOtp === true && !current.adminsRequireOtp);
+      if (harder && field(body, 'confirm') !== 'yes') {
+        const impact = await restrictions.impactOf(account, { selfAssociation: changes.selfAssociation!, adminsRequireOtp: changes.adminsRequireOtp! });
         if (affectsAnyone(impact)) return confirmImpact(reply, impact, body, '/admin/settings', '/admin/settings');
       }
       await accounts.updateSettings(actor, account, changes);
     } catch (error) {
       const { message, fieldErrors } = formError(error);
-      const raw: Record<string, string | boolean> = { selfAssociation: changes.selfAssociation ?? false };
+      const raw: Record<string, string | boolean> = { selfAssociation: changes.selfAssociation ?? false, adminsRequireOtp: changes.adminsRequireOtp ?? false };
       for (const { name } of SETTING_FIELDS) raw[name] = field(body, name);
       return settingsPage(request, reply, raw, message, fieldErrors, 400);
     }

@@ -40,7 +40,7 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
     return show(user, token);
   }
 
-  const confirmPage = (reply: FastifyReply, view: 'disable' | 'retire', user: UserView, token: TokenView, error: string | null = null, status = 200) =>
+  const confirmPage = (reply: FastifyReply, view: 'disable' | 'retire', user: UserView | null, token: TokenView, error: string | null = null, status = 200) =>
     renderPage(
       reply,
       './token-confirm',
@@ -67,6 +67,30 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
       formatTime,
     });
   });
+
+  // ---- Retiring a token of the inventory (nobody's): the same confirmation, from the token's page ----
+  type TokenParams = { Params: { serial: string } };
+  const tokenPath = (serial: string, done?: string) => `/admin/tokens/${encodeURIComponent(serial)}${done ? `?done=${done}` : ''}`;
+
+  /** A token of the inventory; an associated one is retired from its user's page, a retired one is done. */
+  async function inventoryToken(request: FastifyRequest<TokenParams>, reply: FastifyReply, show: (token: TokenView) => Promise<FastifyReply> | FastifyReply) {
+    const token = await tokens.show(adminOf(request).account, request.params.serial);
+    if (token.username) return seeOther(reply, `/admin/users/${encodeURIComponent(token.username)}/token/retire`);
+    if (token.status === 'retired') return seeOther(reply, tokenPath(token.serial));
+    return show(token);
+  }
+
+  app.get<TokenParams>('/tokens/:serial/retire', (request, reply) => inventoryToken(request, reply, (token) => confirmPage(reply, 'retire', null, token)));
+
+  app.post<TokenParams>('/tokens/:serial/retire', (request, reply) =>
+    inventoryToken(request, reply, async (token) => {
+      const { account, actor } = adminOf(request);
+      const reason = field(formOf(request), 'reason');
+      if (!(RETIRE_REASONS as readonly string[]).includes(reason)) return confirmPage(reply, 'retire', null, token, 'Choose why the token is retired.', 400);
+      await tokens.retire(actor, account, token.serial, reason);
+      return seeOther(reply, tokenPath(token.serial, 'token_retired'));
+    }),
+  );
 
   app.get<UserParams>('/users/:username/token/disable', (request, reply) => withToken(request, reply, (user, token) => confirmPage(reply, 'disable', user, token)));
 

@@ -122,7 +122,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         rows,
         defaultAction: input.default,
         listHref: listHref(state),
-      });
+      }, impact.refusal === null ? 200 : 409);
     }
     try {
       await restrictions.setForUsers(actor, account, selected, input);

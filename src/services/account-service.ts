@@ -7,6 +7,7 @@ import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { isoTime } from './views.js';
+import type { WayInService } from './way-in-service.js';
 
 export const DEFAULT_ACCOUNT = 'default';
 const ACCOUNT_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -25,6 +26,7 @@ export class AccountService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
+    private readonly wayIn: WayInService,
   ) {}
 
   async create(actor: Actor, name: string): Promise<AccountRow> {
@@ -47,7 +49,8 @@ export class AccountService {
       throw error;
     }
     await this.audit.record(actor, { action: 'account.create', outcome: 'success', accountId: id, reason: name });
-    return { id, ...row };
+    // adminsRequireOtp starts at its column default, off (DEFAULT_SETTINGS).
+    return { id, ...row, admins_require_otp: DEFAULT_SETTINGS.adminsRequireOtp ? 1 : 0 };
   }
 
   list(): Promise<AccountRow[]> {
@@ -81,12 +84,15 @@ export class AccountService {
         throw new ServiceError('invalid_request', `${field} must be a whole number from ${min} to ${max}`, { field });
       }
     }
+    if (typeof next.selfAssociation !== 'boolean' || typeof next.adminsRequireOtp !== 'boolean') throw new ServiceError('invalid_request', 'selfAssociation and adminsRequireOtp are on or off');
+    await this.wayIn.refuseAdminLockout(account, { selfAssociation: next.selfAssociation, adminsRequireOtp: next.adminsRequireOtp });
     await updateAccount(this.ctx.db, account.id, {
       look_ahead_window: next.lookAheadWindow,
       associate_window: next.associateWindow,
       sync_window: next.syncWindow,
       max_failures: next.maxFailures,
       self_association: next.selfAssociation ? 1 : 0,
+      admins_require_otp: next.adminsRequireOtp ? 1 : 0,
     });
     await this.audit.record(actor, { action: 'account.settings', outcome: 'success', accountId: account.id, reason: JSON.stringify(changes) });
     return next;

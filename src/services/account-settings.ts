@@ -7,6 +7,12 @@ export interface AccountSettings {
   syncWindow: number;
   maxFailures: number;
   selfAssociation: boolean;
+  /**
+   * Administrators (role admin) need a passcode at every console sign-in: where their restriction allows a
+   * password alone, the console asks for a passcode (or an association) instead. Not the API's or RADIUS's
+   * sign-in check, nor the help desk.
+   */
+  adminsRequireOtp: boolean;
 }
 
 export const DEFAULT_SETTINGS: AccountSettings = {
@@ -15,10 +21,11 @@ export const DEFAULT_SETTINGS: AccountSettings = {
   syncWindow: 1000,
   maxFailures: 10,
   selfAssociation: true,
+  adminsRequireOtp: false,
 };
 
 /** Bounds that keep a window useful without making a brute-force search cheap. */
-export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociation'>, [number, number]> = {
+export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociation' | 'adminsRequireOtp'>, [number, number]> = {
   lookAheadWindow: [1, 100],
   associateWindow: [1, 1000],
   syncWindow: [2, 100_000],
@@ -32,5 +39,6 @@ export function settingsOf(account: AccountRow): AccountSettings {
     syncWindow: account.sync_window,
     maxFailures: account.max_failures,
     selfAssociation: account.self_association === 1,
+    adminsRequireOtp: account.admins_require_otp === 1,
   };
 }

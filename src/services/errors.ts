@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   radius_client_exists: { status: 409, summary: 'A RADIUS client of that name exists.' },
   token_not_available: { status: 409, summary: 'The token is associated with another user, locked, disabled, retired or outside its validity dates, or already in the state asked for.' },
   user_has_token: { status: 409, summary: 'The user already has a token; disassociate it first.' },
+  would_lock_out_admins: {
+    status: 409,
+    summary: 'The change would leave the account with no administrator able to sign in to the console (every admin denied, disabled, or needing a passcode without a usable token while self-association is off); nothing was changed. The message names each administrator and why.',
+  },
   conflict: { status: 409, summary: 'The token changed while the request ran (for instance a sign-in used the same passcode); retry.' },
   uri_too_long: { status: 414, summary: 'The path is over the length limit.' },
   payload_too_large: { status: 413, summary: 'The request body is over the size limit.' },

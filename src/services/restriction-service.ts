@@ -5,10 +5,7 @@ import { applicableRestriction, type ApplicableRestriction, type RestrictionSour
 import { updateAccount } from '../store/account-store.js';
 import { groupsOf } from '../store/directory-store.js';
 import { deleteGroupRestriction, findGroupRestriction, groupKey, groupMemberCounts, groupRestrictionsFor, listGroupRestrictions, saveGroupRestriction } from '../store/group-restriction-store.js';
-import { listUsers, updateUser } from '../store/user-store.js';
-import { listAssociatedTokens } from '../store/token-store.js';
-import { madeHarder, wayIn, type WayIn } from '../core/restriction-impact.js';
-import { settingsOf } from './account-settings.js';
+import { updateUser } from '../store/user-store.js';
 import type { AccountRow, GroupRestrictionRow, UserRow } from '../store/schema.js';
 import type { Executor } from '../store/transaction.js';
 import type { AuditService } from './audit-service.js';
@@ -16,6 +13,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import type { UserService } from './user-service.js';
 import { isoTime } from './views.js';
+import type { ChangeImpact, PendingChange, WayInService } from './way-in-service.js';
 
 export interface RestrictionInput {
   rules: { cidr: string; action: string; note?: string }[];
@@ -75,72 +73,19 @@ function checkGroupName(name: string): string {
   return trimmed;
 }
 
-/** A change whose effect on users' way in is shown before it is saved. */
-export interface PendingChange {
-  /** The account-wide restriction after the change (null: removed). */
-  account?: AccessRestriction | null;
-  /** One group's restriction after the change (null: removed). */
-  group?: { name: string; restriction: AccessRestriction | null };
-  /** Several users' own restriction after the change. */
-  users?: { names: string[]; restriction: AccessRestriction | null };
-  /** The account's self-association setting after the change. */
-  selfAssociation?: boolean;
-}
-
-/** The users whose way in the change makes harder, by what it becomes; administrators named apart. */
-export interface ChangeImpact {
-  askedToAssociate: string[];
-  lockedOut: string[];
-  adminsLockedOut: string[];
-}
-
-/** The most users an impact is computed over (beyond, the console says it could not tell). */
-const IMPACT_LIMIT = 10_000;
+export type { ChangeImpact, PendingChange } from './way-in-service.js';
 
 export class RestrictionService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly users: UserService,
     private readonly audit: AuditService,
+    private readonly wayIn: WayInService,
   ) {}
 
-  /**
-   * Whom a change would make it harder to sign in, before it is saved: users who would need a passcode and
-   * have no token (asked to associate one, or locked out when self-association is off). Disabled users
-   * are left out. Computed over the account's users (at most IMPACT_LIMIT).
-   */
-  async impactOf(account: AccountRow, change: PendingChange): Promise<ChangeImpact> {
-    const users = await listUsers(this.ctx.db, { accountId: account.id, limit: IMPACT_LIMIT });
-    const withToken = new Set((await listAssociatedTokens(this.ctx.db, account.id)).map((t) => Number(t.user_id)));
-    const selfBefore = settingsOf(account).selfAssociation;
-    const selfAfter = change.selfAssociation ?? selfBefore;
-    const accountAfter = change.account !== undefined ? change.account : parseStored(account.restriction);
-    const changedUsers = new Set((change.users?.names ?? []).map((n) => n.toLowerCase()));
-    const impact: ChangeImpact = { askedToAssociate: [], lockedOut: [], adminsLockedOut: [] };
-    for (const user of users) {
-      if (user.disabled_at !== null) continue;
-      const own = parseStored(user.restriction);
-      const memberOf = await groupsOf(this.ctx.db, user.id);
-      const groups = (await groupRestrictionsFor(this.ctx.db, account.id, memberOf)).map((g) => ({ group: g.group_name, restriction: parseStored(g.restriction)! }));
-      const before = applicableRestriction({ own, groups, account: parseStored(account.restriction) }).restriction;
-      const ownAfter = changedUsers.has(user.username_key) ? (change.users!.restriction) : own;
-      let groupsAfter = groups;
-      if (change.group && memberOf.some((g) => groupKey(g) === groupKey(change.group!.name))) {
-        groupsAfter = groups.filter((g) => groupKey(g.group) !== groupKey(change.group!.name));
-        if (change.group.restriction) groupsAfter.push({ group: change.group.name, restriction: change.group.restriction });
-      }
-      const after = applicableRestriction({ own: ownAfter, groups: groupsAfter, account: accountAfter }).restriction;
-      const hasToken = withToken.has(Number(user.id));
-      const wayBefore: WayIn = wayIn(before, hasToken, selfBefore);
-      const wayAfter: WayIn = wayIn(after, hasToken, selfAfter);
-      if (!madeHarder(wayBefore, wayAfter)) continue;
-      if (wayAfter === 'asked_to_associate') impact.askedToAssociate.push(user.username);
-      else {
-        impact.lockedOut.push(user.username);
-        if (user.role === 'admin') impact.adminsLockedOut.push(user.username);
-      }
-    }
-    return impact;
+  /** Whom a change would make it harder to sign in, before it is saved (way-in-service.ts). */
+  impactOf(account: AccountRow, change: PendingChange): Promise<ChangeImpact> {
+    return this.wayIn.impactOf(account, change);
   }
 
   validate(input: RestrictionInput): AccessRestriction {
@@ -161,6 +106,7 @@ export class RestrictionService {
   async setForUser(actor: Actor, account: AccountRow, username: string, input: RestrictionInput | null): Promise<RestrictionView> {
     const user = await this.users.require(account, username);
     const restriction = input === null ? null : this.validate(input);
+    await this.wayIn.refuseAdminLockout(account, { users: { names: [user.username], restriction } });
     await updateUser(this.ctx.db, user.id, { restriction: restriction === null ? null : JSON.stringify(restriction) });
     await this.audit.record(actor, {
       action: 'restriction.set',
@@ -176,6 +122,7 @@ export class RestrictionService {
   async setForUsers(actor: Actor, account: AccountRow, usernames: string[], input: RestrictionInput): Promise<void> {
     const restriction = this.validate(input);
     const users = await Promise.all(usernames.map((name) => this.users.require(account, name)));
+    await this.wayIn.refuseAdminLockout(account, { users: { names: users.map((u) => u.username), restriction } });
     for (const user of users) {
       await updateUser(this.ctx.db, user.id, { restriction: JSON.stringify(restriction) });
       await this.audit.record(actor, {
@@ -195,6 +142,7 @@ export class RestrictionService {
 
   async setForAccount(actor: Actor, account: AccountRow, input: RestrictionInput | null): Promise<RestrictionView> {
     const restriction = input === null ? null : this.validate(input);
+    await this.wayIn.refuseAdminLockout(account, { account: restriction });
     await updateAccount(this.ctx.db, account.id, { restriction: restriction === null ? null : JSON.stringify(restriction) });
     await this.audit.record(actor, { action: 'restriction.set_account', outcome: 'success', accountId: account.id, reason: restriction === null ? 'removed' : `${restriction.rules.length} rules, default ${restriction.default}` });
     return this.showForAccount({ ...account, restriction: restriction === null ? null : JSON.stringify(restriction) });
@@ -223,6 +171,7 @@ export class RestrictionService {
   async setForGroup(actor: Actor, account: AccountRow, group: string, input: RestrictionInput): Promise<GroupRestrictionView> {
     const name = checkGroupName(group);
     const restriction = this.validate(input);
+    await this.wayIn.refuseAdminLockout(account, { group: { name, restriction } });
     const now = this.ctx.now();
     await saveGroupRestriction(this.ctx.db, { account_id: account.id, group_name: name, restriction: JSON.stringify(restriction), created_at: now, updated_at: now });
     await this.audit.record(actor, { action: 'restriction.set_group', outcome: 'success', accountId: account.id, reason: `group ${name}: ${restriction.rules.length} rules, default ${restriction.default}`.slice(0, 200) });
@@ -231,6 +180,7 @@ export class RestrictionService {
 
   async clearForGroup(actor: Actor, account: AccountRow, group: string): Promise<void> {
     const name = checkGroupName(group);
+    await this.wayIn.refuseAdminLockout(account, { group: { name, restriction: null } });
     if (!(await deleteGroupRestriction(this.ctx.db, account.id, name))) throw new ServiceError('group_restriction_not_found', `group "${name}" has no restriction in account "${account.name}"`);
     await this.audit.record(actor, { action: 'restriction.clear_group', outcome: 'success', accountId: account.id, reason: `group ${name}`.slice(0, 200) });
   }

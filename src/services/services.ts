@@ -18,6 +18,7 @@ import { SignInService } from './sign-in-service.js';
 import { TempCodeService } from './temp-code-service.js';
 import { TokenService } from './token-service.js';
 import { UserService } from './user-service.js';
+import { WayInService } from './way-in-service.js';
 
 export interface Services {
   ctx: ServiceContext;
@@ -39,21 +40,23 @@ export interface Services {
   notifications: NotificationService;
   metrics: Metrics;
   reports: ReportService;
+  wayIn: WayInService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
   const audit = new AuditService(ctx);
-  const users = new UserService(ctx, audit);
+  const wayIn = new WayInService(ctx);
+  const users = new UserService(ctx, audit, wayIn);
   const directories = new DirectoryService(ctx, audit);
   const metrics = new Metrics(ctx);
   return {
     ctx,
     audit,
-    accounts: new AccountService(ctx, audit),
+    accounts: new AccountService(ctx, audit, wayIn),
     users,
-    tokens: new TokenService(ctx, users, audit),
+    tokens: new TokenService(ctx, users, audit, wayIn),
     tempCodes: new TempCodeService(ctx, users, audit),
-    restrictions: new RestrictionService(ctx, users, audit),
+    restrictions: new RestrictionService(ctx, users, audit, wayIn),
     signIn: new SignInService(ctx, audit, directories, metrics),
     imports: new ImportService(ctx, audit, metrics),
     apiKeys: new ApiKeyService(ctx, audit),
@@ -66,5 +69,6 @@ export function createServices(ctx: ServiceContext): Services {
     notifications: new NotificationService(ctx, audit, ctx.notify),
     metrics,
     reports: new ReportService(ctx),
+    wayIn,
   };
 }

@@ -4,6 +4,7 @@ import { evaluateRestriction } from '../core/access-rule.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { decideSignIn, type PasscodeOutcome, type SignInFacts, type SignInReason, type SignInResult, type SignInStep } from '../core/sign-in-decision.js';
 import { retryAfterSeconds } from '../core/throttle.js';
+import { requireOtpWhereAllowed } from '../core/restriction-impact.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
 import { readSignInThrottles, statesOf } from '../store/throttle-store.js';
 import { findSignInSubject } from '../store/sign-in-store.js';
@@ -19,7 +20,7 @@ import type { DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
 import { matchPasscode, replayDistance } from './passcode-match.js';
 import { restrictionOfUser } from './restriction-service.js';
-import { endSessionsOf, isTokenOutsideValidity } from './token-service.js';
+import { endSessionsOf, tokenFact } from './token-service.js';
 import { throttleKeys } from './throttle-keys.js';
 import { openTokenSecret } from './sealed-secrets.js';
 
@@ -148,9 +149,11 @@ export class SignInService {
     }
 
     // Own restriction, else the groups' (read only when the account has any), else the account's (core precedence).
-    const restriction = user && account ? (await restrictionOfUser(this.ctx.db, account, user, accountHasGroupRestrictions)).restriction : null;
-    const access = restriction ? evaluateRestriction(restriction, request.actor.clientIp).action : 'allow';
     const settings = account ? settingsOf(account) : null;
+    let restriction = user && account ? (await restrictionOfUser(this.ctx.db, account, user, accountHasGroupRestrictions)).restriction : null;
+    // adminsRequireOtp: an administrator signing in to the console needs a passcode wherever a password alone would do.
+    if (restriction && request.channel === 'console' && user?.role === 'admin' && settings?.adminsRequireOtp) restriction = requireOtpWhereAllowed(restriction);
+    const access = restriction ? evaluateRestriction(restriction, request.actor.clientIp).action : 'allow';
     const facts: SignInFacts = {
       throttled: wait > 0,
       userFound: user !== undefined,
@@ -277,22 +280,6 @@ function passcodeFact(passcode: string | null, token: TokenRow | undefined): Sig
   if (passcode === null || passcode === '') return 'absent';
   if (isTempCodeShaped(passcode)) return 'temp_code';
   return token && isWellFormedPasscode(passcode, token.digits) ? 'well_formed' : 'malformed';
-}
-
-/** The user's token as the decision sees it: disabled, then outside its validity dates, then locked. */
-function tokenFact(token: TokenRow | undefined, now: number): SignInFacts['token'] {
-  if (!token) return 'none';
-  switch (token.status) {
-    case 'disabled':
-      return 'disabled';
-    case 'associated':
-    case 'locked':
-      if (isTokenOutsideValidity(token, now)) return 'expired';
-      return token.status === 'locked' ? 'locked' : 'active';
-    case 'available':
-    case 'retired':
-      return 'none';
-  }
 }
 
 function finalStep(step: SignInStep): FinalStep {

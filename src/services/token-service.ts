@@ -4,7 +4,7 @@ import { SecretBoxError } from '../crypto/secret-box.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
 import { isOutsideValidity, isRetireReason, RETIRE_REASONS } from '../core/token-status.js';
-import type { SignInReason } from '../core/sign-in-decision.js';
+import type { SignInFacts, SignInReason } from '../core/sign-in-decision.js';
 import { NO_FAILURES, USER_THROTTLE, retryAfterSeconds } from '../core/throttle.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
 import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
@@ -40,6 +40,7 @@ import { LEGACY_TOKEN_SEAL_VERSION, openTokenSecret, sealTokenSecret, TOKEN_SEAL
 import type { UserService } from './user-service.js';
 import { isoTime, toTokenView, type TokenView } from './views.js';
 import { toAuditView, type AuditEventView, type AuditService } from './audit-service.js';
+import type { WayInService } from './way-in-service.js';
 
 /** A token's history: its import time and the audit events that name it, newest first. */
 export interface TokenHistory {
@@ -69,6 +70,22 @@ export function requirePasscode(passcode: string, digits: number, field = 'otp')
 export function isTokenOutsideValidity(token: Pick<TokenRow, 'valid_from' | 'valid_until'>, now: number): boolean {
   const time = (value: number | null) => (value === null ? null : Number(value));
   return isOutsideValidity(time(token.valid_from), time(token.valid_until), now);
+}
+
+/** The user's token as the decision sees it: disabled, then outside its validity dates, then locked. */
+export function tokenFact(token: Pick<TokenRow, 'status' | 'valid_from' | 'valid_until'> | undefined, now: number): SignInFacts['token'] {
+  if (!token) return 'none';
+  switch (token.status) {
+    case 'disabled':
+      return 'disabled';
+    case 'associated':
+    case 'locked':
+      if (isTokenOutsideValidity(token, now)) return 'expired';
+      return token.status === 'locked' ? 'locked' : 'active';
+    case 'available':
+    case 'retired':
+      return 'none';
+  }
 }
 
 /** Ends a user's console sessions: after a disassociation or a lock, they must sign in again. */
@@ -102,6 +119,7 @@ export class TokenService {
     private readonly ctx: ServiceContext,
     private readonly users: UserService,
     private readonly audit: AuditService,
+    private readonly wayIn: WayInService,
   ) {}
 
   private secretOf(token: TokenRow): Buffer {
@@ -291,6 +309,7 @@ export class TokenService {
   async disassociate(actor: Actor, account: AccountRow, username: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
     const token = await this.requireTokenOf(account, user);
+    await this.wayIn.refuseAdminLockout(account, { token: { username: user.username, state: 'none' } });
     if (!(await unbindToken(this.ctx.db, token.id))) throw new ServiceError('conflict', `token ${token.serial} changed meanwhile; try again`);
     await endSessionsOf(this.ctx, user.id);
     await this.audit.record(actor, { action: 'token.disassociate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: token.serial });
@@ -347,6 +366,10 @@ export class TokenService {
     const token = await this.require(account, serialInput);
     const user = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
     const event = { action, accountId: account.id, targetUser: user?.username ?? null, targetSerial: token.serial };
+    // Disabling or retiring an administrator's token may leave no administrator a way in.
+    if (user && action !== 'token.enable' && token.status !== 'retired') {
+      await this.wayIn.refuseAdminLockout(account, { token: { username: user.username, state: action === 'token.disable' ? 'disabled' : 'none' } });
+    }
     if (!(await change(this.ctx.db, token.id))) {
       await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });
       throw new ServiceError('token_not_available', refusal(token));
@@ -370,6 +393,12 @@ export class TokenService {
     const validFrom = time('validFrom', token.valid_from);
     const validUntil = time('validUntil', token.valid_until);
     if (validFrom !== null && validUntil !== null && validUntil <= validFrom) throw new ServiceError('invalid_request', 'validUntil must be after validFrom', { field: 'validUntil' });
+    // Dates that put an administrator's token out of use now may leave no administrator a way in.
+    const holder = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
+    if (holder) {
+      const state = tokenFact({ status: token.status, valid_from: validFrom, valid_until: validUntil }, this.ctx.now());
+      await this.wayIn.refuseAdminLockout(account, { token: { username: holder.username, state } });
+    }
     await setTokenValidity(this.ctx.db, token.id, validFrom, validUntil);
     const describe = (ms: number | null) => (ms === null ? 'open' : new Date(ms).toISOString());
     await this.audit.record(actor, {

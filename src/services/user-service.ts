@@ -12,6 +12,7 @@ import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { toUserView, type UserView } from './views.js';
+import type { WayInService } from './way-in-service.js';
 
 const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
 export const MIN_PASSWORD_LENGTH = 8;
@@ -66,6 +67,7 @@ export class UserService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
+    private readonly wayIn: WayInService,
   ) {}
 
   /** The user of this account, or user_not_found (also for users of other accounts: they do not exist here). */
@@ -141,6 +143,12 @@ export class UserService {
     }
     // Nothing to change (an empty PATCH): the user as they are, nothing written.
     if (Object.keys(set).length === 0) return this.show(account, username);
+    if ((set.role !== undefined && set.role !== user.role) || set.disabled_at) {
+      await this.wayIn.refuseAdminLockout(account, {
+        ...(set.role !== undefined ? { role: { username: user.username, role: set.role } } : {}),
+        ...(set.disabled_at ? { disabled: user.username } : {}),
+      });
+    }
     await updateUser(this.ctx.db, user.id, set);
     if (set.password_hash || set.disabled_at) await deleteSessionsOfUser(this.ctx.db, user.id);
     const fields = Object.keys(changes).filter((k) => k !== 'disabled' && changes[k as keyof UserChanges] !== undefined);
@@ -166,6 +174,7 @@ export class UserService {
   /** Deleting a user returns their token to the inventory and ends their sessions. */
   async delete(actor: Actor, account: AccountRow, username: string): Promise<void> {
     const user = await this.require(account, username);
+    await this.wayIn.refuseAdminLockout(account, { deleted: user.username });
     await inTransaction(this.ctx.db, async (trx) => {
       const token = await findTokenOfUser(trx, user.id);
       if (token) await unbindToken(trx, token.id);

@@ -1,6 +1,7 @@
 // Accounts (tenants) and their settings.
 import type { Executor } from './transaction.js';
-import type { AccountRow } from './schema.js';
+import type { Insertable } from 'kysely';
+import type { AccountRow, AccountsTable } from './schema.js';
 
 export function findAccountByName(db: Executor, name: string): Promise<AccountRow | undefined> {
   return db.selectFrom('accounts').selectAll().where('name', '=', name).executeTakeFirst();
@@ -14,7 +15,7 @@ export function listAccounts(db: Executor): Promise<AccountRow[]> {
   return db.selectFrom('accounts').selectAll().orderBy('name').execute();
 }
 
-export async function insertAccount(db: Executor, row: Omit<AccountRow, 'id'>): Promise<number> {
+export async function insertAccount(db: Executor, row: Omit<Insertable<AccountsTable>, 'id'>): Promise<number> {
   const inserted = await db.insertInto('accounts').values(row).returning('id').executeTakeFirstOrThrow();
   return Number(inserted.id);
 }

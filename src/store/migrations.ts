@@ -7,6 +7,7 @@ import { serialPerAccount } from './migrations/0003-serial-per-account.js';
 import { groupRestrictionSchema } from './migrations/0004-group-restrictions.js';
 import { notificationSchema } from './migrations/0005-notifications.js';
 import { tokenLifeSchema } from './migrations/0006-token-life.js';
+import { adminsRequireOtpSchema } from './migrations/0007-admins-require-otp.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -159,6 +160,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0004_group_restrictions': groupRestrictionSchema(types),
         '0005_notifications': notificationSchema(types),
         '0006_token_life': tokenLifeSchema(types),
+        '0007_admins_require_otp': adminsRequireOtpSchema(),
       }),
   };
 }

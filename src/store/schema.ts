@@ -14,6 +14,11 @@ export interface AccountsTable {
   sync_window: number;
   max_failures: number;
   self_association: number;
+  /**
+   * 1: administrators need a passcode at every console sign-in, whatever their restriction allows. Left to
+   * its column default (0) at insert, so that an installation still at an older schema can create accounts.
+   */
+  admins_require_otp: Generated<number>;
   /** JSON `{"rules": [...], "default": "..."}`: the account-wide restriction, or null for none. */
   restriction: string | null;
   created_at: number;

@@ -233,8 +233,11 @@ export async function setTokenValidity(db: Executor, tokenId: number, validFrom:
 }
 
 /** The serial and status of every token of the account that is associated with a user. */
-export function listAssociatedTokens(db: Executor, accountId: number): Promise<{ user_id: number | null; serial: string; status: TokenRow['status'] }[]> {
-  return db.selectFrom('tokens').select(['user_id', 'serial', 'status']).where('account_id', '=', accountId).where('user_id', 'is not', null).execute();
+export function listAssociatedTokens(
+  db: Executor,
+  accountId: number,
+): Promise<Pick<TokenRow, 'user_id' | 'serial' | 'status' | 'valid_from' | 'valid_until'>[]> {
+  return db.selectFrom('tokens').select(['user_id', 'serial', 'status', 'valid_from', 'valid_until']).where('account_id', '=', accountId).where('user_id', 'is not', null).execute();
 }
 
 // The sign-in check's writes, inside the audited write's transaction (audited-writes.ts).

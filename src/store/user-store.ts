@@ -1,6 +1,7 @@
 // Users. Usernames are unique across the installation, compared in lower case (username_key).
 import { sql } from 'kysely';
 import type { Executor } from './transaction.js';
+import type { Role } from '../core/values.js';
 import type { NewUser, UserRow } from './schema.js';
 
 export function usernameKey(username: string): string {
@@ -21,6 +22,8 @@ export interface UserListQuery {
   search?: string;
   /** Only users who have no token. */
   withoutToken?: boolean;
+  /** Only users of this role. */
+  role?: Role;
   limit?: number;
   offset?: number;
 }
@@ -35,6 +38,7 @@ function usersMatching(db: Executor, query: Omit<UserListQuery, 'limit' | 'offse
       eb.or([sql<boolean>`${eb.ref('username_key')} like ${pattern} escape '\\'`, sql<boolean>`lower(${eb.ref('display_name')}) like ${pattern} escape '\\'`]),
     );
   }
+  if (query.role) select = select.where('role', '=', query.role);
   if (query.withoutToken) select = select.where((eb) => eb.not(eb.exists(eb.selectFrom('tokens').select('tokens.id').whereRef('tokens.user_id', '=', 'users.id'))));
   return select;
 }

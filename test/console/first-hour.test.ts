@@ -512,6 +512,16 @@ test('before a change locks anyone out, the console says whom (administrators na
   await services.restrictions.setForAccount(OPERATOR, await services.accounts.byId(fx.account.id), { rules: [], default: 'require_otp' });
   // Switching self-association off with that restriction in force: the admin (no token) could not sign in.
   await page.goto('/admin/settings');
+  // As the only administrator, that is refused outright (Administrators keep a way in): no button to save.
+  await page.getByLabel(/may associate one themselves/).uncheck();
+  await page.getByRole('button', { name: 'Save' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /no administrator able to sign in \(admin: required to use OTP without a token, and self-association is off\)/);
+  assert.equal(await page.getByRole('button', { name: 'Save anyway' }).count(), 0);
+  await page.getByRole('link', { name: 'Back' }).click();
+  // A second administrator with a way in (a restriction of their own that allows): the change is only warned about.
+  await fx.createUser('root2', { role: 'admin' });
+  await services.restrictions.setForUser(OPERATOR, await services.accounts.byId(fx.account.id), 'root2', { rules: [], default: 'allow' });
+  await page.goto('/admin/settings');
   await page.getByLabel(/may associate one themselves/).uncheck();
   await page.getByRole('button', { name: 'Save' }).click();
   assert.match(await page.getByRole('alert').innerText(), /lock out administrators? [^:]*\badmin\b/);

@@ -291,7 +291,7 @@ export const consoleTarget: Target = {
     const url = fc.oneof(
       fc.constantFrom('/admin/settings', '/admin/users', '/admin/users/restrictions', '/login', '/login/passcode', '/login/associate'),
       // Pages added since (the directory's are left out: they reach for an LDAP server).
-      fc.constantFrom('/admin/restriction', '/admin/restriction/remove', '/admin/groups/restriction', '/admin/groups/restriction/remove', '/admin/health/webhooks', '/admin/health/webhooks/hook/remove', '/account/password', '/account/token/resync', '/account/token/lost'),
+      fc.constantFrom('/admin/restriction', '/admin/restriction/remove', '/admin/groups/restriction', '/admin/groups/restriction/remove', '/admin/health/webhooks', '/admin/health/webhooks/hook/remove', '/account/password', '/account/token/resync', '/account/token/lost', '/admin/tokens/1000000000002/retire', '/admin/tokens/1000000000001/retire'),
       user.chain((u) =>
         fc.constantFrom(
           `/admin/users/${u}`,
@@ -313,10 +313,10 @@ export const consoleTarget: Target = {
       ),
     );
     const fieldName = fc.oneof(
-      { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'displayName', 'role', 'serial', 'otp', 'otp1', 'otp2', 'default', 'users', 'rules[0].cidr', 'rules[0].action', 'rules[0].note', 'rules[1].cidr', 'rules[0].remove', 'lookAheadWindow', 'associateWindow', 'syncWindow', 'maxFailures', 'selfAssociation', 'confirm') },
+      { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'displayName', 'role', 'serial', 'otp', 'otp1', 'otp2', 'default', 'users', 'rules[0].cidr', 'rules[0].action', 'rules[0].note', 'rules[1].cidr', 'rules[0].remove', 'lookAheadWindow', 'associateWindow', 'syncWindow', 'maxFailures', 'selfAssociation', 'adminsRequireOtp', 'reason', 'confirm') },
       { weight: 1, arbitrary: hostileString },
     );
-    const fieldValue = fc.oneof(fc.constantFrom('admin', 'user', 'allow', 'deny', 'require_otp', '10.0.0.0/8', '1000000000002', '0', '20', '101', 'on', 'off', 'bob', PASSWORD), digits(6), hostileString);
+    const fieldValue = fc.oneof(fc.constantFrom('admin', 'user', 'allow', 'deny', 'require_otp', '10.0.0.0/8', '1000000000002', '0', '20', '101', 'on', 'off', 'bob', 'broken', PASSWORD), digits(6), hostileString);
     const cases: fc.Arbitrary<FormCase> = fc.record({
       url,
       // The console's own admin must keep its role and its session: its name is never a target of a change.

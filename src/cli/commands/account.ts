@@ -13,6 +13,7 @@ interface SettingsOptions {
   syncWindow?: string;
   maxFailures?: string;
   selfAssociation?: 'on' | 'off';
+  adminsRequireOtp?: 'on' | 'off';
   json?: boolean;
 }
 
@@ -50,6 +51,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
     .option('--sync-window <n>', 'passcodes looked ahead when re-syncing')
     .option('--max-failures <n>', 'wrong passcodes in a row that lock a token')
     .addOption(new Option('--self-association <on|off>', 'whether users may associate a token themselves').choices(['on', 'off']))
+    .addOption(new Option('--admins-require-otp <on|off>', 'whether administrators need a passcode at every console sign-in').choices(['on', 'off']))
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: SettingsOptions) => {
@@ -64,6 +66,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
           changes[field] = Number(text);
         }
         if (options.selfAssociation !== undefined) changes.selfAssociation = options.selfAssociation === 'on';
+        if (options.adminsRequireOtp !== undefined) changes.adminsRequireOtp = options.adminsRequireOtp === 'on';
         const settings = Object.keys(changes).length > 0 ? await accounts.updateSettings(OPERATOR, resolved, changes) : toAccountView(resolved).settings;
         if (options.json) printJson(io, settings);
         else printTable(io, ['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]: [string, number | boolean]) => [k, typeof v === 'boolean' ? (v ? 'on' : 'off') : v]));
