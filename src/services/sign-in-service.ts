@@ -22,7 +22,7 @@ import { matchPasscode, replayDistance } from './passcode-match.js';
 import { restrictionOfUser } from './restriction-service.js';
 import { endSessionsOf, tokenFact } from './token-service.js';
 import { throttleKeys } from './throttle-keys.js';
-import { openTokenSecret } from './sealed-secrets.js';
+import { openTokenSecretForCheck } from './sealed-secrets.js';
 
 export interface SignInRequest {
   /** The caller's account (an API key's or a RADIUS client's); null lets any account's user sign in. */
@@ -260,7 +260,7 @@ export class SignInService {
    * write; a wrong code (or a replay of an older one) counts toward the lock there.
    */
   private verifyPasscode(token: TokenRow, passcode: string, lookAhead: number, now: number): Verification {
-    const secret = openTokenSecret(this.ctx.masterKey, token);
+    const secret = openTokenSecretForCheck(this.ctx.masterKey, token);
     const matched = matchPasscode(token, secret, passcode, lookAhead, now);
     // Each successful sign-in re-syncs the token (README, "How sign-in is decided"): C becomes the match + 1.
     if (matched !== null) return { outcome: 'matched', counter: { tokenId: token.id, expected: Number(token.counter), next: matched + 1 }, countsAsFailure: false };
