@@ -113,22 +113,11 @@ export async function appendAfterHead(trx: RawTransaction, chainKey: Buffer, pre
     const event = toFields(input);
     const chain = chainValue(chainKey, head, event);
     const values = [event.account_id, event.at, event.actor, event.action, event.target_user, event.target_serial, event.client_ip, event.outcome, event.reason, chain];
-    const type = event.account_id === null ? null : notificationOf(event);
-    if (type === null || event.account_id === null) {
+    if (event.account_id === null || notificationOf(event) === null) {
       await trx.run(INSERT_EVENT, values);
     } else {
       const { rows } = await trx.run<{ id: number | string }>(INSERT_EVENT_RETURNING_ID, values);
-      const auditEventId = Number(rows[0]?.id);
-      await recordNotificationIn(trx, {
-        accountId: event.account_id,
-        auditEventId,
-        type,
-        at: event.at,
-        username: event.target_user,
-        serial: event.target_serial,
-        actor: event.actor,
-        clientIp: event.client_ip,
-      });
+      await notifyOf(trx, event, Number(rows[0]?.id));
     }
     head = chain;
   }
@@ -152,21 +141,24 @@ async function appendManyPostgres(trx: RawTransaction, chainKey: Buffer, previou
   const idOf = new Map(rows.map((row) => [row.chain, Number(row.id)]));
   const ids = events.map((e) => idOf.get(e.chain));
   if (ids.some((id, i) => id === undefined || (i > 0 && id <= ids[i - 1]!))) throw new Error('audit events were not numbered in chain order; the batch is rolled back');
-  for (const [i, event] of events.entries()) {
-    const type = event.account_id === null ? null : notificationOf(event);
-    if (type === null || event.account_id === null) continue;
-    await recordNotificationIn(trx, {
-      accountId: event.account_id,
-      auditEventId: ids[i]!,
-      type,
-      at: event.at,
-      username: event.target_user,
-      serial: event.target_serial,
-      actor: event.actor,
-      clientIp: event.client_ip,
-    });
-  }
+  for (const [i, event] of events.entries()) await notifyOf(trx, event, ids[i]!);
   await trx.run(WRITE_HEAD, [head]);
+}
+
+/** The notification an appended event is (core/notifications.ts), with its pending deliveries; none for most. */
+async function notifyOf(trx: RawTransaction, event: ChainedFields, auditEventId: number): Promise<void> {
+  const type = event.account_id === null ? null : notificationOf(event);
+  if (type === null || event.account_id === null) return;
+  await recordNotificationIn(trx, {
+    accountId: event.account_id,
+    auditEventId,
+    type,
+    at: event.at,
+    username: event.target_user,
+    serial: event.target_serial,
+    actor: event.actor,
+    clientIp: event.client_ip,
+  });
 }
 
 export interface AuditQuery {
