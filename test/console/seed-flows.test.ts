@@ -239,7 +239,8 @@ test('select several users and apply one access restriction to all of them', asy
   await page.getByRole('button', { name: 'Apply to selected users' }).click();
   assert.match(await page.getByRole('alert').innerText(), /Select at least one user/);
   await page.getByLabel('Search').or(page.getByLabel('Find users')).fill('fra');
-  await page.getByRole('button', { name: 'Search' }).click();
+  // The search is a GET form: wait for its page before reading the table (the old page, or none mid-way, else).
+  await Promise.all([page.waitForURL(/[?&]q=fra\b/), page.getByRole('button', { name: 'Search' }).click()]);
   assert.deepEqual(await page.getByRole('table', { name: 'Select users' }).locator('tbody tr td:nth-child(2)').allInnerTexts(), ['frank']);
   await screenshot(page, 'admin-users-search');
 });
