@@ -119,7 +119,9 @@ describe('streaming', () => {
     assert.equal(progress, keys);
     assert.equal(result.keys[12_345]?.serial, '1000000012345');
     assert.ok(inputBytes > 80 * MiB);
-    assert.ok(watch.peakGrowth < 48 * MiB, `heap grew ${watch.peakGrowth} bytes for ${inputBytes} bytes of input`);
+    // Well below the input (~95 MiB): a reader that held the document, or even the input text, could not stay
+    // under it. Not tighter: when V8 collects varies by version (Node 24 once peaked at 50 MiB here).
+    assert.ok(watch.peakGrowth < 64 * MiB, `heap grew ${watch.peakGrowth} bytes for ${inputBytes} bytes of input`);
   });
 
   it('a key split at every possible chunk boundary, even inside a UTF-8 character, parses the same', async () => {
