@@ -2,7 +2,7 @@
 // docs/examples/verify-webhook.mjs and refuses replays: a notification is written with its audit event and
 // delivered after the commit; a receiver that fails is retried; each delivery is claimed by one worker of
 // several; an account's events go to its own webhooks only; private targets are refused unless allowed,
-// at `add` and again at the connection.
+// at `add` and again at the connection (an address literal before connecting, a host name at its lookup).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -96,7 +96,7 @@ for (const engine of await engineCases()) {
     let account: AccountRow;
     let other: AccountRow;
     const receiver = new Receiver();
-    const tokens = Array.from({ length: 7 }, (_, i) => ({ serial: `77000000000${10 + i}`, secretHex: randomSecretHex() }));
+    const tokens = Array.from({ length: 8 }, (_, i) => ({ serial: `77000000000${10 + i}`, secretHex: randomSecretHex() }));
 
     before(async () => {
       await receiver.start();
@@ -277,6 +277,36 @@ for (const engine of await engineCases()) {
         assert.equal(receiver.accepted.length, 0);
       } finally {
         await strict.close();
+      }
+    });
+
+    test('without OTPGATE_WEBHOOK_ALLOW_PRIVATE: a host name that resolves to a private address is refused at the connection (the DNS-time check)', async () => {
+      // A receiver on the address `localhost` resolves to, counting every request it gets.
+      let requests = 0;
+      const local = createServer((_req, res) => {
+        requests++;
+        res.writeHead(204).end();
+      });
+      await new Promise<void>((resolve) => local.listen(0, 'localhost', resolve));
+      const strict: Instance = await openInstance(loadConfig({ ...installation.env, OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'false' }));
+      try {
+        // Stored while private targets were allowed: a host name, so only the lookup at the connection can refuse it.
+        await services.notifications.addWebhook(OPERATOR, account, { name: 'by-name', url: `http://localhost:${(local.address() as AddressInfo).port}/hook`, events: ['token.associated'], secret: SECRET });
+        const token = tokens[7]!;
+        await services.users.create(OPERATOR, account, { username: 'wh-gil', password: 'correct horse battery', role: 'user' });
+        await services.tokens.associate(OPERATOR, account, 'wh-gil', token.serial, oathCode(token.secretHex, 0));
+        await strict.services.notifications.deliverDue();
+        const [attempted] = await strict.services.notifications.deliveries(account, 'by-name');
+        assert.equal(attempted?.status, 'pending', attempted?.lastError ?? '');
+        assert.match(attempted?.lastError ?? '', /^localhost resolves to \S+, which is not a public address/);
+        assert.equal(requests, 0, 'the local receiver got no request');
+        // The same delivery from an instance that allows private targets reaches it: the refusal was the lookup's.
+        await deliverUntil(services, 'the delivery to localhost', () => requests === 1);
+        assert.equal((await services.notifications.deliveries(account, 'by-name'))[0]?.status, 'delivered');
+      } finally {
+        await strict.close();
+        await services.notifications.removeWebhook(OPERATOR, account, 'by-name');
+        await new Promise((resolve) => local.close(resolve));
       }
     });
 
