@@ -77,6 +77,17 @@ class Receiver {
   }
 }
 
+/** A server that answers every request 204 and counts them: a target that must (or must not) be contacted. */
+async function countingServer(host: string): Promise<{ server: Server; port: number; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    requests++;
+    res.writeHead(204).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
+}
+
 /** Runs delivery rounds until `what` holds (a delivery due later is picked up once its wait is over). */
 async function deliverUntil(services: Services, what: string, condition: () => boolean): Promise<void> {
   await waitFor(what, async () => {
@@ -177,14 +188,9 @@ for (const engine of await engineCases()) {
     });
 
     test('a redirect is never followed: the attempt fails and is retried at the same URL', async () => {
-      let hits = 0;
-      const elsewhere = createServer((_req, res) => {
-        hits++;
-        res.writeHead(204).end();
-      });
-      await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+      const elsewhere = await countingServer('127.0.0.1');
       try {
-        receiver.redirectNext = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/metadata`;
+        receiver.redirectNext = `http://127.0.0.1:${elsewhere.port}/metadata`;
         const token = tokens[5]!;
         await services.users.create(OPERATOR, account, { username: 'wh-rex', password: 'correct horse battery', role: 'user' });
         await services.tokens.associate(OPERATOR, account, 'wh-rex', token.serial, oathCode(token.secretHex, 0));
@@ -193,10 +199,10 @@ for (const engine of await engineCases()) {
         assert.equal(redirected?.status, 'pending');
         assert.equal(redirected?.lastStatus, 307);
         assert.equal(redirected?.lastError, 'redirect not followed (HTTP 307)');
-        assert.equal(hits, 0, 'the redirect target was never contacted');
+        assert.equal(elsewhere.requests(), 0, 'the redirect target was never contacted');
         await deliverUntil(services, 'the retry delivered to the webhook itself', () => receiver.accepted.some((r) => r.event.user === 'wh-rex'));
       } finally {
-        await new Promise((resolve) => elsewhere.close(resolve));
+        await new Promise((resolve) => elsewhere.server.close(resolve));
       }
     });
 
@@ -281,17 +287,12 @@ for (const engine of await engineCases()) {
     });
 
     test('without OTPGATE_WEBHOOK_ALLOW_PRIVATE: a host name that resolves to a private address is refused at the connection (the DNS-time check)', async () => {
-      // A receiver on the address `localhost` resolves to, counting every request it gets.
-      let requests = 0;
-      const local = createServer((_req, res) => {
-        requests++;
-        res.writeHead(204).end();
-      });
-      await new Promise<void>((resolve) => local.listen(0, 'localhost', resolve));
+      // A receiver on the address `localhost` resolves to.
+      const local = await countingServer('localhost');
       const strict: Instance = await openInstance(loadConfig({ ...installation.env, OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'false' }));
       try {
         // Stored while private targets were allowed: a host name, so only the lookup at the connection can refuse it.
-        await services.notifications.addWebhook(OPERATOR, account, { name: 'by-name', url: `http://localhost:${(local.address() as AddressInfo).port}/hook`, events: ['token.associated'], secret: SECRET });
+        await services.notifications.addWebhook(OPERATOR, account, { name: 'by-name', url: `http://localhost:${local.port}/hook`, events: ['token.associated'], secret: SECRET });
         const token = tokens[7]!;
         await services.users.create(OPERATOR, account, { username: 'wh-gil', password: 'correct horse battery', role: 'user' });
         await services.tokens.associate(OPERATOR, account, 'wh-gil', token.serial, oathCode(token.secretHex, 0));
@@ -299,14 +300,14 @@ for (const engine of await engineCases()) {
         const [attempted] = await strict.services.notifications.deliveries(account, 'by-name');
         assert.equal(attempted?.status, 'pending', attempted?.lastError ?? '');
         assert.match(attempted?.lastError ?? '', /^localhost resolves to \S+, which is not a public address/);
-        assert.equal(requests, 0, 'the local receiver got no request');
+        assert.equal(local.requests(), 0, 'the local receiver got no request');
         // The same delivery from an instance that allows private targets reaches it: the refusal was the lookup's.
-        await deliverUntil(services, 'the delivery to localhost', () => requests === 1);
+        await deliverUntil(services, 'the delivery to localhost', () => local.requests() === 1);
         assert.equal((await services.notifications.deliveries(account, 'by-name'))[0]?.status, 'delivered');
       } finally {
         await strict.close();
         await services.notifications.removeWebhook(OPERATOR, account, 'by-name');
-        await new Promise((resolve) => local.close(resolve));
+        await new Promise((resolve) => local.server.close(resolve));
       }
     });
 
