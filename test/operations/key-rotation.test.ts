@@ -1,6 +1,8 @@
 // `otpgate key rotate` while a real server answers sign-ins: every answer stays `accept` (the server takes
 // the new key by itself), every sealed secret opens under the new key only, the audit log still verifies,
-// and the old key (kept, renamed) no longer opens the installation.
+// and the old key (kept, renamed) no longer opens the installation. Each kind of secret is then used after
+// a rotation, not only counted: a webhook delivery is checked by a real receiver with the secret shown when
+// the webhook was added, and a directory user signs in through a real slapd with the service bind password.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -16,19 +18,37 @@ import { serve, testEnv, type Served } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { startSignInLoad } from '../helpers/sign-in-load.js';
+import { SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
 import { waitFor } from '../helpers/wait.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 let root: string;
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
 let server: Served | undefined;
+let slapd: Slapd;
+let receiver: WebhookReceiver;
 const users = Array.from({ length: 3 }, (_, i) => ({ name: `kr${i}`, serial: `740000000000${i}`, hex: randomSecretHex() }));
 const RADIUS_SECRET = 'radius-secret-of-enough-length-1';
-const WEBHOOK_SECRET = 'webhook-secret-of-enough-length';
+const DIRECTORY_USER = { uid: 'dora', password: 'dora directory password' };
 
 const cli = (args: string[], e: NodeJS.ProcessEnv = env) => runCli(args, e);
+const keptKeys = () => readdirSync(dataDir).filter((name) => name.startsWith('master.key.before-'));
+
+/** `otpgate key rotate` to a new random key. */
+async function rotate() {
+  const newKeyFile = join(root, `new-${randomBytes(4).toString('hex')}.key`);
+  writeFileSync(newKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  return cli(['key', 'rotate', '--new-key-file', newKeyFile]);
+}
+
+/** A directory user's sign-in through `otpgate check` (the service bind, the search, the user's bind). */
+const directorySignIn = () => cli(['check', DIRECTORY_USER.uid, '--password', DIRECTORY_USER.password]);
 
 before(async () => {
+  slapd = await startSlapd();
+  await slapd.addPeople([DIRECTORY_USER]);
+  receiver = await startWebhookReceiver();
   root = await mkdtemp(join(tmpdir(), 'otpgate-rotate-'));
   dataDir = join(root, 'data');
   env = testEnv(dataDir, { OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'true' });
@@ -41,13 +61,22 @@ before(async () => {
     assert.equal((await cli(['token', 'associate', u.name, u.serial, oathCode(u.hex, 0)])).code, 0);
   }
   assert.equal((await cli(['radius', 'client', 'add', 'vpn', '--ip', '192.0.2.1/32', '--secret', RADIUS_SECRET])).code, 0);
-  const secretFile = join(root, 'webhook.secret');
-  writeFileSync(secretFile, WEBHOOK_SECRET, { mode: 0o600 });
-  assert.equal((await cli(['webhook', 'add', 'ops', '--url', 'http://127.0.0.1:9/hook', '--secret-file', secretFile])).code, 0);
+  const added = await cli(['webhook', 'add', 'ops', '--url', receiver.url]);
+  assert.equal(added.code, 0, added.stderr);
+  // The receiver checks signatures with the secret shown once, when the webhook was added.
+  receiver.secret = added.stdout.trim().split('\n').at(-1)!;
+  const bindPasswordFile = join(root, 'bind.password');
+  writeFileSync(bindPasswordFile, SERVICE_PASSWORD, { mode: 0o600 });
+  const directory = await cli(['directory', 'set', '--url', slapd.url, '--bind-dn', SERVICE_DN, '--base-dn', SUFFIX, '--bind-password-file', bindPasswordFile]);
+  assert.equal(directory.code, 0, directory.stderr);
+  const signedIn = await directorySignIn();
+  assert.equal(signedIn.stdout, 'accept\n', `the directory user signs in before any rotation: ${signedIn.stderr}`);
 });
 
 after(async () => {
   if (server) await server.stop();
+  await receiver?.close();
+  await slapd?.remove();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -56,13 +85,12 @@ test('rotating under sign-in load: no sign-in fails, every secret opens under th
   server = await serve(env as Record<string, string>);
   const load = startSignInLoad(server.url, key, users);
   const { counters, results } = load;
-  const newKeyFile = join(root, 'new.key');
-  writeFileSync(newKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  const keptBefore = keptKeys();
   await waitFor('sign-ins before the rotation', () => results.length >= 10, { timeoutMs: 60_000 });
   const before = results.length;
-  const rotated = await cli(['key', 'rotate', '--new-key-file', newKeyFile]);
+  const rotated = await rotate();
   assert.equal(rotated.code, 0, rotated.stderr);
-  assert.match(rotated.stdout, /re-sealed 3 token secrets, 1 RADIUS secrets, 0 directory passwords and 1 webhook secrets/);
+  assert.match(rotated.stdout, /re-sealed 3 token secrets, 1 RADIUS secrets, 1 directory passwords and 1 webhook secrets/);
   // Sign-ins after the rotation, on the running server.
   const after = results.length;
   await waitFor('sign-ins after the rotation', () => results.length >= after + 15, { timeoutMs: 60_000 });
@@ -73,7 +101,7 @@ test('rotating under sign-in load: no sign-in fails, every secret opens under th
   server = undefined;
 
   assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
-  const kept = readdirSync(dataDir).filter((name) => name.startsWith('master.key.before-'));
+  const kept = keptKeys().filter((name) => !keptBefore.includes(name));
   assert.equal(kept.length, 1, 'the old key is kept, renamed');
 
   const verify = await cli(['audit', 'verify']);
@@ -95,4 +123,33 @@ test('rotating under sign-in load: no sign-in fails, every secret opens under th
   assert.match(withOldKey.stderr, /not the key this database was created with/);
   // Rotating to the key in use is refused.
   assert.equal((await cli(['key', 'rotate', '--new-key-file', join(dataDir, 'master.key')])).code, 1);
+});
+
+test('after a rotation, a webhook delivery is signed with the secret shown when the webhook was added (a real receiver checks it)', async () => {
+  const rotated = await rotate();
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const instance = await openInstance(loadConfig(env));
+  try {
+    const { services } = instance;
+    const account = await services.accounts.resolve(OPERATOR);
+    const serial = users[2]!.serial;
+    await services.tokens.disable(OPERATOR, account, serial);
+    await services.tokens.enable(OPERATOR, account, serial);
+    await services.notifications.deliverDue();
+    const [delivery] = await services.notifications.deliveries(account, 'ops');
+    assert.equal(delivery?.type, 'token.disabled');
+    assert.equal(delivery?.status, 'delivered', delivery?.lastError ?? '');
+    assert.ok(receiver.accepted.some((e) => e.type === 'token.disabled' && e.serial === serial), `the receiver accepted it (refused: ${receiver.refused.join('; ')})`);
+  } finally {
+    await instance.close();
+  }
+});
+
+test('after a rotation, a directory user signs in: the service bind password opens under the new key', async () => {
+  const rotated = await rotate();
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.match(rotated.stdout, /1 directory passwords/);
+  const signedIn = await directorySignIn();
+  assert.equal(signedIn.code, 0, signedIn.stderr);
+  assert.equal(signedIn.stdout, 'accept\n');
 });

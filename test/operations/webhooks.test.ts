@@ -2,7 +2,7 @@
 // docs/examples/verify-webhook.mjs and refuses replays: a notification is written with its audit event and
 // delivered after the commit; a receiver that fails is retried; each delivery is claimed by one worker of
 // several; an account's events go to its own webhooks only; private targets are refused unless allowed,
-// at `add` and again at the connection.
+// at `add` and again at the connection (an address literal before connecting, a host name at its lookup).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -77,6 +77,17 @@ class Receiver {
   }
 }
 
+/** A server that answers every request 204 and counts them: a target that must (or must not) be contacted. */
+async function countingServer(host: string): Promise<{ server: Server; port: number; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    requests++;
+    res.writeHead(204).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
+}
+
 /** Runs delivery rounds until `what` holds (a delivery due later is picked up once its wait is over). */
 async function deliverUntil(services: Services, what: string, condition: () => boolean): Promise<void> {
   await waitFor(what, async () => {
@@ -96,7 +107,7 @@ for (const engine of await engineCases()) {
     let account: AccountRow;
     let other: AccountRow;
     const receiver = new Receiver();
-    const tokens = Array.from({ length: 7 }, (_, i) => ({ serial: `77000000000${10 + i}`, secretHex: randomSecretHex() }));
+    const tokens = Array.from({ length: 8 }, (_, i) => ({ serial: `77000000000${10 + i}`, secretHex: randomSecretHex() }));
 
     before(async () => {
       await receiver.start();
@@ -177,14 +188,9 @@ for (const engine of await engineCases()) {
     });
 
     test('a redirect is never followed: the attempt fails and is retried at the same URL', async () => {
-      let hits = 0;
-      const elsewhere = createServer((_req, res) => {
-        hits++;
-        res.writeHead(204).end();
-      });
-      await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+      const elsewhere = await countingServer('127.0.0.1');
       try {
-        receiver.redirectNext = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/metadata`;
+        receiver.redirectNext = `http://127.0.0.1:${elsewhere.port}/metadata`;
         const token = tokens[5]!;
         await services.users.create(OPERATOR, account, { username: 'wh-rex', password: 'correct horse battery', role: 'user' });
         await services.tokens.associate(OPERATOR, account, 'wh-rex', token.serial, oathCode(token.secretHex, 0));
@@ -193,10 +199,10 @@ for (const engine of await engineCases()) {
         assert.equal(redirected?.status, 'pending');
         assert.equal(redirected?.lastStatus, 307);
         assert.equal(redirected?.lastError, 'redirect not followed (HTTP 307)');
-        assert.equal(hits, 0, 'the redirect target was never contacted');
+        assert.equal(elsewhere.requests(), 0, 'the redirect target was never contacted');
         await deliverUntil(services, 'the retry delivered to the webhook itself', () => receiver.accepted.some((r) => r.event.user === 'wh-rex'));
       } finally {
-        await new Promise((resolve) => elsewhere.close(resolve));
+        await new Promise((resolve) => elsewhere.server.close(resolve));
       }
     });
 
@@ -277,6 +283,31 @@ for (const engine of await engineCases()) {
         assert.equal(receiver.accepted.length, 0);
       } finally {
         await strict.close();
+      }
+    });
+
+    test('without OTPGATE_WEBHOOK_ALLOW_PRIVATE: a host name that resolves to a private address is refused at the connection (the DNS-time check)', async () => {
+      // A receiver on the address `localhost` resolves to.
+      const local = await countingServer('localhost');
+      const strict: Instance = await openInstance(loadConfig({ ...installation.env, OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'false' }));
+      try {
+        // Stored while private targets were allowed: a host name, so only the lookup at the connection can refuse it.
+        await services.notifications.addWebhook(OPERATOR, account, { name: 'by-name', url: `http://localhost:${local.port}/hook`, events: ['token.associated'], secret: SECRET });
+        const token = tokens[7]!;
+        await services.users.create(OPERATOR, account, { username: 'wh-gil', password: 'correct horse battery', role: 'user' });
+        await services.tokens.associate(OPERATOR, account, 'wh-gil', token.serial, oathCode(token.secretHex, 0));
+        await strict.services.notifications.deliverDue();
+        const [attempted] = await strict.services.notifications.deliveries(account, 'by-name');
+        assert.equal(attempted?.status, 'pending', attempted?.lastError ?? '');
+        assert.match(attempted?.lastError ?? '', /^localhost resolves to \S+, which is not a public address/);
+        assert.equal(local.requests(), 0, 'the local receiver got no request');
+        // The same delivery from an instance that allows private targets reaches it: the refusal was the lookup's.
+        await deliverUntil(services, 'the delivery to localhost', () => local.requests() === 1);
+        assert.equal((await services.notifications.deliveries(account, 'by-name'))[0]?.status, 'delivered');
+      } finally {
+        await strict.close();
+        await services.notifications.removeWebhook(OPERATOR, account, 'by-name');
+        await new Promise((resolve) => local.server.close(resolve));
       }
     });
 
