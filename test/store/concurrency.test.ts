@@ -11,7 +11,7 @@ import type { Actor } from '../../src/services/context.js';
 import { listAuditEvents } from '../../src/store/audit-log.js';
 import { AuditedWriter, commitAuditedWrites, type AuditedWrite } from '../../src/store/audited-writes.js';
 import { advanceCounter, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
-import { engineCases, importTokens, type TestInstallation } from './engines.js';
+import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 
