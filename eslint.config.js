@@ -1,21 +1,68 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// The layers' edges (docs/architecture.md). Each entry: which files, what they may not import, and why.
+/**
+ * The layers' edges: for each folder of src/, the other folders of src/ it may import (values and types
+ * alike). Every folder is listed; an import of any folder not listed for it is a lint error. docs/architecture.md
+ * shows the same table (test/architecture/layers.test.ts checks both, and plants each forbidden edge).
+ */
+export const MAY_IMPORT = {
+  core: [],
+  crypto: [],
+  import: ['core', 'crypto'],
+  store: ['core'],
+  directory: ['core'],
+  notify: ['core'],
+  services: ['core', 'crypto', 'import', 'store', 'directory', 'notify'],
+  web: ['core', 'services'],
+  console: ['core', 'services', 'web'],
+  http: ['core', 'services', 'web', 'console'],
+  radius: ['core', 'services'],
+  cli: ['core', 'services', 'runtime'],
+  runtime: ['core', 'crypto', 'import', 'store', 'directory', 'notify', 'services', 'web', 'console', 'http', 'radius'],
+};
+const FOLDERS = Object.keys(MAY_IMPORT);
+
+// Packages a folder may not use, beside the folder table.
 const IO_AND_FRAMEWORKS = ['node:fs', 'node:fs/*', 'node:net', 'node:dgram', 'node:http', 'node:https', 'node:child_process', 'node:os', 'node:worker_threads'];
 const FRAMEWORKS = ['fastify', '@fastify/*', 'eta', 'pino', 'saxes'];
 const ENGINES = ['kysely', 'pg', 'better-sqlite3'];
-const layer = (files, patterns, message) => ({
-  files,
-  rules: { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }] },
-});
-const layerTypesAllowed = (files, patterns, message) => ({
-  files,
-  rules: { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message, allowTypeImports: true }] }] },
-});
+const WEB = ['fastify', '@fastify/*', 'eta'];
+const PACKAGES = {
+  core: { group: [...IO_AND_FRAMEWORKS, ...FRAMEWORKS, ...ENGINES], why: 'core/ is pure: no I/O, no framework, no database' },
+  // Kysely's types describe the handle services carry; its values (and the drivers) stay in store/.
+  services: { group: [...ENGINES, ...WEB], why: 'services/ reach the database only through store/ functions and know no web framework', allowTypeImports: true },
+  store: { group: WEB, why: 'store/ knows no web framework' },
+  ...Object.fromEntries(['web', 'console', 'http', 'radius', 'cli'].map((adapter) => [adapter, { group: ENGINES, why: `${adapter}/ is an adapter: the database only through services/` }])),
+};
+
+/** The no-restricted-imports rule of one folder: every folder it may not import, and its forbidden packages. */
+function layer(folder) {
+  const forbidden = FOLDERS.filter((other) => other !== folder && !MAY_IMPORT[folder].includes(other));
+  const patterns = [];
+  if (forbidden.length > 0) {
+    const allowed = MAY_IMPORT[folder].length > 0 ? MAY_IMPORT[folder].map((f) => `${f}/`).join(', ') : 'no other folder';
+    patterns.push({ group: forbidden.flatMap((f) => [`**/${f}/*`, `**/${f}/**`]), message: `${folder}/ may import ${allowed} (eslint.config.js MAY_IMPORT, docs/architecture.md)` });
+  }
+  const packages = PACKAGES[folder];
+  if (packages) patterns.push({ group: packages.group, message: `${packages.why} (docs/architecture.md)`, ...(packages.allowTypeImports ? { allowTypeImports: true } : {}) });
+  return { files: [`src/${folder}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}
+
+// The globals of Node scripts (bin/, bench/, scripts/, docs/examples/), which are linted as plain JavaScript.
+const NODE_GLOBALS = Object.fromEntries(
+  ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask', 'structuredClone', 'performance', 'fetch', 'AbortController', 'AbortSignal', 'TextEncoder', 'TextDecoder', 'globalThis'].map((name) => [name, 'readonly']),
+);
+
+/** Building a query is the store's alone: outside src/store/ these are lint errors. */
+const QUERY_BUILDING = [
+  { selector: "CallExpression[callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto)$/]", message: 'queries live in src/store/ (docs/architecture.md): call a store function' },
+  { selector: "TaggedTemplateExpression[tag.name='sql']", message: 'SQL lives in src/store/ (docs/architecture.md): call a store function' },
+  { selector: "CallExpression[callee.object.name='sql']", message: 'SQL lives in src/store/ (docs/architecture.md): call a store function' },
+];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'test-output/', 'bench/*.mjs', 'scripts/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'test-output/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -29,31 +76,12 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
-  layer(
-    ['src/core/**/*.ts'],
-    [...IO_AND_FRAMEWORKS, ...FRAMEWORKS, ...ENGINES, '**/store/*', '**/store/**', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*', '**/runtime/*', '**/import/**'],
-    'core/ is pure: no I/O, no framework, no database, no other layer (docs/architecture.md)',
-  ),
-  layerTypesAllowed(
-    ['src/services/**/*.ts'],
-    [...ENGINES, 'fastify', '@fastify/*', 'eta', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*'],
-    'services/ reach the database only through store/ functions and know no adapter (docs/architecture.md)',
-  ),
-  layer(
-    ['src/http/**/*.ts', 'src/console/**/*.ts', 'src/cli/**/*.ts', 'src/radius/**/*.ts'],
-    [...ENGINES, '**/store/*', '**/store/**'],
-    'adapters go through services/, never the store or a database driver (docs/architecture.md)',
-  ),
-  layer(
-    ['src/console/**/*.ts'],
-    [...ENGINES, '**/store/*', '**/store/**', '**/http/*', '**/http/**'],
-    'the console is an adapter over services/ and a plugin that the HTTP app registers: no store, no http/ (docs/architecture.md)',
-  ),
-  layer(['src/store/**/*.ts'], ['fastify', '@fastify/*', 'eta', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*'], 'store/ knows no service or adapter (docs/architecture.md)'),
+  ...FOLDERS.map(layer),
+  { files: ['src/**/*.ts'], ignores: ['src/store/**'], rules: { 'no-restricted-syntax': ['error', ...QUERY_BUILDING] } },
   {
-    files: ['**/*.js', 'docs/examples/*.mjs'],
+    files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: NODE_GLOBALS, parserOptions: { projectService: false, project: false } },
   },
   {
     files: ['test/**/*.ts'],

@@ -20,7 +20,7 @@ function rate(ms, op) {
   let count = 0;
   const start = process.hrtime.bigint();
   const limit = BigInt(ms) * 1_000_000n;
-  let elapsed = 0n;
+  let elapsed;
   do {
     for (let i = 0; i < 50; i++) op(count++);
     elapsed = process.hrtime.bigint() - start;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { hotp, runJson, runProcess, startProcess, stop, stopAll, summarize } from './common.mjs';
-import { serialOf, writeCsv, writePskc } from './seed-files.mjs';
+import { writeCsv, writePskc } from './seed-files.mjs';
 import { NGINX, nginxAvailable, startNginx, stopNginx } from './nginx.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

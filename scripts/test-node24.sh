@@ -8,7 +8,7 @@
 #
 # better-sqlite3 12 is built against the headers of Node 24.0.0, as its own prebuilt binaries for Node 24 are:
 # from 24.19.0 on, node_object_wrap.h gives every wrapped object an environment cleanup hook whose removal
-# aborts the process when V8 collects a statement (issue 18; README, "Node.js versions"). One Node 24 ABI
+# aborts the process when V8 collects a statement (issue 18; docs/installation.md, "Node.js versions"). One Node 24 ABI
 # (NODE_MODULE_VERSION 137) serves every 24.x, so the binary runs on the newest 24.
 set -euo pipefail
 cd "$(dirname "$0")/.."

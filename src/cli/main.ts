@@ -1,10 +1,12 @@
 // The otpgate command line: commander parses the arguments and answers --help, `help TOPIC` and --version;
 // the actions call the services. Exit codes: 0 success (for `check`: accept), 1 a refused operation or any
 // other result, 2 bad usage (commander's errors, and UsageError from an action).
+// The database stack (runtime/instance.js: the store, the services, the engines' drivers) is imported only
+// when a command runs, never to declare the commands: `--help`, `--version` and usage errors stay fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../runtime/config.js';
-import { initInstance, migrateDatabase, openInstance, type Instance } from '../runtime/instance.js';
+import type { Instance } from '../runtime/instance.js';
 import { accountCommands } from './commands/account.js';
 import { apiKeyCommands } from './commands/apikey.js';
 import { auditCommands } from './commands/audit.js';
@@ -26,6 +28,7 @@ const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, re
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function init(config: Config, adminName: string | undefined, io: CommandIo): Promise<number> {
+  const { initInstance } = await import('../runtime/instance.js');
   const { instance, result } = await initInstance(config, adminName ? { adminName } : {});
   await instance.close();
   if (!result.firstAdmin) {
@@ -45,6 +48,7 @@ async function init(config: Config, adminName: string | undefined, io: CommandIo
 }
 
 async function migrate(config: Config, io: CommandIo): Promise<number> {
+  const { migrateDatabase } = await import('../runtime/instance.js');
   const { applied, current } = await migrateDatabase(config);
   const where = config.databaseUrl ? 'PostgreSQL' : config.sqlitePath;
   for (const name of applied) io.out.write(`applied ${name}\n`);
@@ -75,7 +79,7 @@ function program(io: CommandIo, env: NodeJS.ProcessEnv, cli: Cli, setCode: (code
       'after',
       '\nEvery command answers --help (or: otpgate help COMMAND [SUBCOMMAND]). Without --account a command acts on the account "default".\n' +
         'Exit codes: 0 success (for check: accept), 1 a refused operation or any other result, 2 bad usage.\n' +
-        'Configuration comes from OTPGATE_* environment variables (see README.md).\n',
+        'Configuration comes from OTPGATE_* environment variables (see docs/configuration.md).\n',
     );
   root
     .command('init')
@@ -151,6 +155,7 @@ export async function main(argv: string[], io: CommandIo = processIo, env: NodeJ
       async (...args) => {
         // commander passes the command last, after the arguments and the options.
         running = args.at(-1) as Command;
+        const { openInstance } = await import('../runtime/instance.js');
         instance = await openInstance(loadConfig(env));
         code = await run({ instance, io }, ...args);
       },

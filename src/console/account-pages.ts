@@ -1,4 +1,4 @@
-// Self-service on /account for a signed-in user (README, "A token's life at the help desk"): re-sync their
+// Self-service on /account for a signed-in user (docs/token-life.md, "Self-service"): re-sync their
 // own token with two passcodes, and report it lost (after a confirmation page): it is disabled at once and
 // the administrators are notified. The page itself (sign-in-pages.ts) also lists their last 20 sign-ins.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

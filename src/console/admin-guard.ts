@@ -28,7 +28,7 @@ export function adminOf(request: FastifyRequest): AdminRequestContext {
 }
 
 /**
- * The pages a help-desk user may use (README, "Roles"): users and tokens listed and viewed, associate,
+ * The pages a help-desk user may use (docs/token-life.md, "Roles"): users and tokens listed and viewed, associate,
  * re-sync, unlock, disable, enable, disassociate and temporary codes. Every other /admin page answers them
  * as it answers a plain user (404): closed by default, so a page added later is not theirs until listed here.
  */

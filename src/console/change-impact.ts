@@ -1,5 +1,5 @@
-// Before a restriction or setting is saved: whom it would make it harder to sign in (README, "How sign-in
-// is decided"). When it affects anyone, the console shows who and asks again; the form's fields are sent
+// Before a restriction or setting is saved: whom it would make it harder to sign in (docs/sign-in.md,
+// docs/console.md). When it affects anyone, the console shows who and asks again; the form's fields are sent
 // once more with confirm=yes.
 import type { FastifyReply } from 'fastify';
 import type { ChangeImpact } from '../services/way-in-service.js';

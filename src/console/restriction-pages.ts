@@ -1,5 +1,5 @@
 // /admin/restriction: the account-wide IP access restriction, which applies to every user with no
-// restriction of their own and no group restriction (README, "How sign-in is decided").
+// restriction of their own and no group restriction (docs/sign-in.md).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { adminOf } from './admin-guard.js';
 import { affectsAnyone, confirmImpact } from './change-impact.js';

@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 
-/** Every notification type, in the order the README lists them. */
+/** Every notification type, in the order docs/webhooks.md lists them. */
 export const NOTIFICATION_TYPES = [
   'token.associated',
   'token.disassociated',

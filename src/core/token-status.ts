@@ -12,9 +12,6 @@ export function isTokenStatus(value: string): value is TokenStatus {
   return (TOKEN_STATUSES as readonly string[]).includes(value);
 }
 
-/** Statuses in which a token belongs to a user (its user_id is set). */
-export const ASSIGNED_STATUSES = ['associated', 'locked', 'disabled'] as const satisfies readonly TokenStatus[];
-
 /** Why a token was retired (`token retire --reason`). */
 export const RETIRE_REASONS = ['lost', 'broken', 'returned', 'other'] as const;
 export type RetireReason = (typeof RETIRE_REASONS)[number];

@@ -6,7 +6,6 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { destination, type LoggerOptions } from 'pino';
-import type { Config } from '../runtime/config.js';
 import type { Services } from '../services/services.js';
 import { consolePlugin } from '../console/index.js';
 import '../web/principal.js';
@@ -21,10 +20,28 @@ import { ServiceError } from '../services/errors.js';
 declare module 'fastify' {
   interface FastifyInstance {
     otpgate: Services;
-    otpgateConfig: Config;
+    otpgateConfig: HttpConfig;
     /** Every route registered, for tests that must cover all of them (tenant isolation, OpenAPI). */
     otpgateRoutes: RouteEntry[];
   }
+}
+
+/**
+ * What the HTTP app is told by whoever starts it (runtime/ reads it from the environment, docs/configuration.md).
+ * Declared here, not imported from runtime/, so that http/ depends on nothing above it.
+ */
+export interface HttpConfig {
+  trustedProxies: string[];
+  logLevel: string;
+  logFile: string | undefined;
+  /** The log on standard output: JSON lines, or short text lines; undefined: text on a terminal, else JSON. */
+  logFormat: 'json' | 'text' | undefined;
+  /** Secure, __Host- cookies; off only for plain-HTTP local use. */
+  secureCookies: boolean;
+  /** The largest seed file an upload may be, bytes. */
+  importLimitBytes: number;
+  /** GET /metrics answers only with this bearer token; undefined, there is no /metrics. */
+  metricsToken: string | undefined;
 }
 
 export interface RouteEntry {
@@ -73,7 +90,7 @@ function isApiPath(url: string): boolean {
 }
 
 /** How the log on standard output is written: as configured, else text on a terminal and JSON otherwise. */
-export function logFormat(config: Config): 'json' | 'text' {
+export function logFormat(config: HttpConfig): 'json' | 'text' {
   return config.logFormat ?? (process.stdout.isTTY ? 'text' : 'json');
 }
 
@@ -90,7 +107,7 @@ export interface ServerOptions {
   logger?: LoggerOptions | false;
 }
 
-export async function buildServer(services: Services, config: Config, options: ServerOptions = {}): Promise<App> {
+export async function buildServer(services: Services, config: HttpConfig, options: ServerOptions = {}): Promise<App> {
   const loggerOptions: LoggerOptions | false =
     options.logger === false
       ? false

@@ -1,5 +1,5 @@
 // The one size limit of a seed-file import, whatever the way in (CLI, API, console) and the format: the
-// default of OTPGATE_IMPORT_LIMIT_MB (README, Configuration). The readers count the bytes they read; the
+// default of OTPGATE_IMPORT_LIMIT_MB (docs/configuration.md). The readers count the bytes they read; the
 // HTTP adapters refuse a larger upload before reading it (web/import-upload.ts).
 import { SeedFileError } from './imported-key.js';
 

@@ -1,4 +1,4 @@
-// `otpgate backup FILE` and `otpgate restore FILE` for SQLite (PostgreSQL: pg_dump and pg_restore, README).
+// `otpgate backup FILE` and `otpgate restore FILE` for SQLite (PostgreSQL: pg_dump and pg_restore, docs/operations.md).
 // A backup is a consistent copy taken while the server runs; a restore checks the file (integrity, and that
 // it was sealed under the master key in use) before it replaces anything, then opens the result as any
 // command would (migrating it when it is older).

@@ -1,4 +1,4 @@
-// Configuration from environment variables (the README lists each one).
+// Configuration from environment variables (docs/configuration.md lists each one).
 import { resolve, join } from 'node:path';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from '../crypto/password-hash.js';
 import { DEFAULT_IMPORT_LIMIT_MB } from '../import/import-limit.js';

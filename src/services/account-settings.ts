@@ -1,4 +1,4 @@
-// Account settings: windows and limits, with the defaults the README's Configuration section lists.
+// Account settings: windows and limits, with the defaults docs/sign-in.md lists.
 import type { AccountRow } from '../store/schema.js';
 
 export interface AccountSettings {

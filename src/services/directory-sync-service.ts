@@ -3,7 +3,8 @@
 // created, updated, disabled or enabled again; never deleted, and their tokens are never touched.
 import { planDirectorySync, safetyRefusal, SYNC_DISABLE_PREFIX, type DisableReason, type SyncPlan, type SyncUser } from '../core/directory-sync-plan.js';
 import { DirectoryUnavailableError } from '../directory/ldap-directory.js';
-import { groupsOfAccount, listDirectoryUsers, replaceGroups, updateDirectoryFields } from '../store/directory-store.js';
+import { groupsOfAccount, listDirectoryUsers, replaceGroups, updateDirectoryFields, usersHoldingNames } from '../store/directory-store.js';
+import { deleteSessionsOfUser } from '../store/session-store.js';
 import type { AccountRow } from '../store/schema.js';
 import { inTransaction } from '../store/transaction.js';
 import { insertUser, usernameKey } from '../store/user-store.js';
@@ -41,12 +42,7 @@ export class DirectorySyncService {
   private async usersFor(account: AccountRow, usernames: string[]): Promise<SyncUser[]> {
     const own = await listDirectoryUsers(this.ctx.db, account.id);
     const groups = await groupsOfAccount(this.ctx.db, account.id);
-    const keys = [...new Set(usernames.map(usernameKey))];
-    const others = [];
-    for (let i = 0; i < keys.length; i += 500) {
-      const chunk = keys.slice(i, i + 500);
-      others.push(...(await this.ctx.db.selectFrom('users').selectAll().where('username_key', 'in', chunk).where((eb) => eb.or([eb('source', '=', 'local'), eb('account_id', '!=', account.id)])).execute()));
-    }
+    const others = await usersHoldingNames(this.ctx.db, account.id, [...new Set(usernames.map(usernameKey))]);
     return [...own, ...others].map((u) => ({
       id: Number(u.id),
       username: u.username,
@@ -122,7 +118,7 @@ export class DirectorySyncService {
       }
       for (const { userId, reason } of plan.disable) {
         await updateDirectoryFields(trx, userId, { disabled_at: now, disabled_reason: REASON_TEXT[reason] });
-        await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+        await deleteSessionsOfUser(trx, userId);
       }
       for (const { userId } of plan.enable) await updateDirectoryFields(trx, userId, { disabled_at: null, disabled_reason: null });
     });

@@ -13,9 +13,9 @@ import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { sealTokenSecret, TOKEN_SEAL_VERSION } from './sealed-secrets.js';
+import type { ImportFormat } from '../core/import-format.js';
 
-export const IMPORT_FORMATS = ['csv', 'pskc'] as const;
-export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+export { IMPORT_FORMATS, type ImportFormat } from '../core/import-format.js';
 
 export interface ImportProgress {
   phase: 'reading' | 'writing' | 'done';

@@ -74,7 +74,7 @@ export interface DeliveryView {
   deliveredAt: string | null;
 }
 
-/** The JSON a receiver gets (README, "Webhooks"). */
+/** The JSON a receiver gets (docs/webhooks.md). */
 export interface NotificationBody {
   id: string;
   type: string;

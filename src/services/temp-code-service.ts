@@ -1,4 +1,4 @@
-// Temporary codes (README, "A token's life at the help desk"): issued by an administrator for a user who
+// Temporary codes (docs/token-life.md, "Temporary codes"): issued by an administrator for a user who
 // forgot or lost their token, shown once, stored only as a keyed hash; they sign in wherever a passcode is
 // asked for (the sign-in service checks them) until their uses or hours run out, they are revoked, or the
 // user's real token signs in again.

@@ -28,7 +28,7 @@ export interface NewUserInput {
   password: string;
   role?: Role;
   displayName?: string;
-  /** Where notifications for this user are mailed (README, "Webhooks" and e-mail). */
+  /** Where notifications for this user are mailed (docs/webhooks.md). */
   email?: string | null;
 }
 

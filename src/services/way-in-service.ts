@@ -1,5 +1,5 @@
 // Who can still sign in after a change, computed before it is saved, in one place for the console's warning
-// (README, "Check before saving") and the administrators' lockout guard (SPEC, "Administrators keep a way
+// (docs/console.md) and the administrators' lockout guard (SPEC, "Administrators keep a way
 // in"): both read the account's users as they are and apply the pending change to them, and the core
 // decides (core/restriction-impact.ts).
 import type { AccessRestriction } from '../core/access-rule.js';

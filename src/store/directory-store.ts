@@ -7,6 +7,20 @@ export function findDirectory(db: Executor, accountId: number): Promise<Director
   return db.selectFrom('directories').selectAll().where('account_id', '=', accountId).executeTakeFirst();
 }
 
+/**
+ * The users other than the account's own directory users who hold one of these names (`username_key`s): the
+ * account's local users and every other account's users. A sync compares a directory's people with them.
+ */
+export async function usersHoldingNames(db: Executor, accountId: number, keys: readonly string[]): Promise<UserRow[]> {
+  const rows: UserRow[] = [];
+  // 500 names a statement, so that its bound values stay few on both engines.
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    rows.push(...(await db.selectFrom('users').selectAll().where('username_key', 'in', chunk).where((eb) => eb.or([eb('source', '=', 'local'), eb('account_id', '!=', accountId)])).execute()));
+  }
+  return rows;
+}
+
 /** Every account's directory, oldest account first (the scheduled sync and a sign-in without an account). */
 export function listDirectories(db: Executor): Promise<DirectoryRow[]> {
   return db.selectFrom('directories').selectAll().orderBy('account_id').execute();

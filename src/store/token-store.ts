@@ -1,9 +1,9 @@
 // Tokens. The counter moves only by compare-and-set: an UPDATE whose WHERE names the counter the caller
 // read, so that of any number of racing requests exactly one sees one affected row.
-import { sql } from 'kysely';
-import { statement, type RawTransaction } from './raw-statements.js';
+import { sql, type Kysely } from 'kysely';
+import { runRaw, statement, type RawResult, type RawTransaction } from './raw-statements.js';
 import type { Executor } from './transaction.js';
-import type { NewToken, TokenRow } from './schema.js';
+import type { Database, NewToken, TokenRow } from './schema.js';
 
 /** The account's token of this serial: serials are unique per account, and another account's do not exist here. */
 export function findTokenBySerial(db: Executor, accountId: number, serial: string): Promise<TokenRow | undefined> {
@@ -123,32 +123,12 @@ function affected(result: { numUpdatedRows: bigint }): boolean {
   return result.numUpdatedRows === 1n;
 }
 
-/** A verified passcode: counter to `nextCounter`, fail count cleared. False when another request won. */
-export async function advanceCounter(db: Executor, tokenId: number, expectedCounter: number, nextCounter: number, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('tokens')
-    .set({ counter: nextCounter, fail_count: 0, last_used_at: now })
-    .where('id', '=', tokenId)
-    .where('counter', '=', expectedCounter)
-    .where('status', '=', 'associated')
-    .executeTakeFirst();
-  return affected(result);
-}
-
-/** One more failed passcode; locks the token when the count reaches maxFailures. Returns the new state. */
-export async function recordTokenFailure(db: Executor, tokenId: number, maxFailures: number, now: number): Promise<{ failCount: number; locked: boolean } | null> {
-  const row = await db
-    .updateTable('tokens')
-    .set((eb) => ({
-      fail_count: eb('fail_count', '+', 1),
-      status: eb.case().when('fail_count', '>=', maxFailures - 1).then('locked' as const).else(eb.ref('status')).end(),
-      locked_at: eb.case().when('fail_count', '>=', maxFailures - 1).then(now).else(eb.ref('locked_at')).end(),
-    }))
-    .where('id', '=', tokenId)
-    .where('status', '=', 'associated')
-    .returning(['fail_count', 'status'])
-    .executeTakeFirst();
-  return row ? { failCount: Number(row.fail_count), locked: row.status === 'locked' } : null;
+/**
+ * One more failed passcode outside a transaction (a failed re-sync); locks the token when the count reaches
+ * maxFailures. The same statement as the sign-in check's (recordTokenFailureIn): one rule, written once.
+ */
+export async function recordTokenFailure(db: Kysely<Database>, tokenId: number, maxFailures: number, now: number): Promise<TokenFailure | null> {
+  return failureOf(await runRaw<FailureRow>(db, RECORD_FAILURE, [maxFailures - 1, maxFailures - 1, now, tokenId]));
 }
 
 /** Binds an available token to a user at the matched counter. False when the token changed meanwhile. */
@@ -286,14 +266,27 @@ export async function advanceCountersIn(trx: RawTransaction, moves: readonly Cou
   return moved;
 }
 
-/** advanceCounter inside a transaction: the compare-and-set that decides the one winner. */
+/** A verified passcode: counter to `nextCounter`, fail count cleared; the compare-and-set that decides the one winner (false: another request won). */
 export async function advanceCounterIn(trx: RawTransaction, tokenId: number, expectedCounter: number, nextCounter: number, now: number): Promise<boolean> {
   return (await trx.run(ADVANCE_COUNTER, [nextCounter, now, tokenId, expectedCounter])).changes === 1;
 }
 
-/** recordTokenFailure inside a transaction. */
-export async function recordTokenFailureIn(trx: RawTransaction, tokenId: number, maxFailures: number, now: number): Promise<{ failCount: number; locked: boolean } | null> {
-  const { rows } = await trx.run<{ fail_count: number; status: string }>(RECORD_FAILURE, [maxFailures - 1, maxFailures - 1, now, tokenId]);
+export interface TokenFailure {
+  failCount: number;
+  locked: boolean;
+}
+
+interface FailureRow {
+  fail_count: number;
+  status: string;
+}
+
+/** One more failed passcode inside a transaction (the sign-in check's); null when the token is no longer associated. */
+export async function recordTokenFailureIn(trx: RawTransaction, tokenId: number, maxFailures: number, now: number): Promise<TokenFailure | null> {
+  return failureOf(await trx.run<FailureRow>(RECORD_FAILURE, [maxFailures - 1, maxFailures - 1, now, tokenId]));
+}
+
+function failureOf({ rows }: RawResult<FailureRow>): TokenFailure | null {
   const row = rows[0];
   return row ? { failCount: Number(row.fail_count), locked: row.status === 'locked' } : null;
 }

@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/runtime/config.js';
 import type { Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { CORPUS } from './pskc-helpers.js';
+import { CORPUS, CORPUS_SKIP } from './pskc-helpers.js';
 import { csv2pskc, envFor, openTestInstance, tempDir, tokenRows, USER_PASSWORD } from './import-fixtures.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSeedRows } from '../helpers/secrets.js';
@@ -72,7 +72,7 @@ describe('POST /api/v1/tokens/import', () => {
     assert.equal((again.body.skipped as unknown[]).length, 3);
   });
 
-  it('a refused file: 400 import_refused with its category, nothing imported', async () => {
+  it('a refused file: 400 import_refused with its category, nothing imported', { skip: CORPUS_SKIP }, async () => {
     const before = await tokenRows(instance);
     const cases: Array<[string, Record<string, string>, string]> = [
       ['hostile/xxe-external-entity.pskcxml', {}, 'forbidden_dtd'],

@@ -1,5 +1,5 @@
 // Property: `npm install` gives no EBADENGINE warning on any Node that package.json's `engines` (and the
-// README) promise: every package in package-lock.json that states `engines.node` accepts the lowest version
+// README and docs/installation.md) promise: every package in package-lock.json that states `engines.node` accepts the lowest version
 // of each supported line (20.19.0, 22.13.0, 24.0.0 today) and the Node running this test. The check is
 // npm's own (npm-install-checks: semver.satisfies with prereleases included), over the whole locked tree.
 import { test } from 'node:test';
@@ -25,7 +25,9 @@ test('every locked package accepts every Node version that package.json promises
     }
   }
   assert.deepEqual(refusals, []);
-  // The README says the same as package.json.
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  for (const version of lowest as string[]) assert.ok(readme.includes(version.replace(/\.0$/, '')), `README names Node ${version}`);
+  // The README and docs/installation.md say the same as package.json.
+  for (const page of ['README.md', 'docs/installation.md']) {
+    const text = readFileSync(new URL(`../../${page}`, import.meta.url), 'utf8');
+    for (const version of lowest as string[]) assert.ok(text.includes(version.replace(/\.0$/, '')), `${page} names Node ${version}`);
+  }
 });

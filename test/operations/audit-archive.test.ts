@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
 import { csvLine, type ArchiveSink } from '../../src/services/audit-service.js';
 import type { Services } from '../../src/services/services.js';
-import { engineCases, type TestInstallation } from '../store/engines.js';
+import { engineCases, type TestInstallation } from '../helpers/engines.js';
 import { call, makeFixture, type Fixture } from '../helpers/app.js';
 
 /** An archive sink kept in memory, split into lines as a file would be read. */

@@ -12,7 +12,7 @@ import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { SignInOutcome } from '../../src/services/sign-in-service.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { engineCases, importTokens, inputOf, type TestInstallation } from '../store/engines.js';
+import { engineCases, importTokens, inputOf, type TestInstallation } from '../helpers/engines.js';
 import { PASSWORD } from '../helpers/installation.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';

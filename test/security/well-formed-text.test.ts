@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { buildServer } from '../../src/http/app.js';
 import { OPERATOR } from '../../src/services/context.js';
-import { engineCases } from '../store/engines.js';
+import { engineCases } from '../helpers/engines.js';
 import { makeFixture } from '../helpers/app.js';
 import { consoleSession } from '../fuzz/targets.js';
 

@@ -14,7 +14,7 @@ import type { Services } from '../../src/services/services.js';
 import { replaceGroups } from '../../src/store/directory-store.js';
 import { findUserByName } from '../../src/store/user-store.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { engineCases, importTokens, type TestInstallation } from '../store/engines.js';
+import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/runtime/config.js';
 import { openInstance, type Instance } from '../../src/runtime/instance.js';
 import { API_KEY_CACHE_MS } from '../../src/services/api-key-service.js';
 import { OPERATOR } from '../../src/services/context.js';
-import { engineCases, type TestInstallation } from '../store/engines.js';
+import { engineCases, type TestInstallation } from '../helpers/engines.js';
 
 const sqlite = (await engineCases()).find((c) => c.engine === 'sqlite')!;
 let t: TestInstallation;

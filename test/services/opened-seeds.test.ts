@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Actor } from '../../src/services/context.js';
-import { engineCases, importTokens, type TestInstallation } from '../store/engines.js';
+import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
 import { findTokenBySerial } from '../../src/store/token-store.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';

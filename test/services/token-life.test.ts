@@ -7,7 +7,7 @@ import { OPERATOR, type Actor } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { engineCases, importTokens, inputOf, type TestInstallation } from '../store/engines.js';
+import { engineCases, importTokens, inputOf, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
 import { settingsOf } from '../../src/services/account-settings.js';
-import { engineCases, type TestInstallation } from './engines.js';
+import { engineCases, type TestInstallation } from '../helpers/engines.js';
 
 for (const engine of await engineCases()) {
   describe(`a database from before adminsRequireOtp, on ${engine.engine}`, { skip: engine.skip }, () => {

@@ -5,13 +5,16 @@
 // event is committed, and an event the database refuses fails alone. Run on SQLite and on PostgreSQL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Kysely } from 'kysely';
 import { loadConfig } from '../../src/runtime/config.js';
 import { openInstance, type Instance } from '../../src/runtime/instance.js';
 import type { Actor } from '../../src/services/context.js';
 import { listAuditEvents } from '../../src/store/audit-log.js';
 import { AuditedWriter, commitAuditedWrites, type AuditedWrite } from '../../src/store/audited-writes.js';
-import { advanceCounter, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
-import { engineCases, importTokens, type TestInstallation } from './engines.js';
+import { advanceCounterIn, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
+import { inRawTransaction } from '../../src/store/raw-statements.js';
+import type { Database } from '../../src/store/schema.js';
+import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 
@@ -35,6 +38,9 @@ for (const engine of await engineCases()) {
       if (other !== t?.instance) await other?.close();
       await t?.close();
     });
+
+    // The statement production runs (advanceCounterIn, in the sign-in check's transaction), in a transaction of its own.
+    const advanceCounter = (db: Kysely<Database>, tokenId: number, expected: number, next: number, at: number) => inRawTransaction(db, (trx) => advanceCounterIn(trx, tokenId, expected, next, at));
 
     test('compare-and-set: of 50 concurrent attempts to move the counter from C, exactly one succeeds', async () => {
       await importTokens(t.services, t.account, [{ serial: 'CAS00001', secretHex: randomSecretHex(), counter: 40 }]);

@@ -8,7 +8,7 @@ import { replaceGroups } from '../../src/store/directory-store.js';
 import { findSignInSubject } from '../../src/store/sign-in-store.js';
 import { findUserByName } from '../../src/store/user-store.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { engineCases, type TestInstallation } from './engines.js';
+import { engineCases, type TestInstallation } from '../helpers/engines.js';
 
 for (const engine of await engineCases()) {
   describe(`group restrictions on ${engine.engine}`, { skip: engine.skip }, () => {

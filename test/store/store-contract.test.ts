@@ -10,7 +10,7 @@ import { findUserByName } from '../../src/store/user-store.js';
 import { clearThrottles, readThrottles, writeThrottle } from '../../src/store/throttle-store.js';
 import { userThrottleKey } from '../../src/services/throttle-keys.js';
 import type { ImportedKey } from '../../src/import/imported-key.js';
-import { engineCases, importTokens, inputOf, type TestInstallation } from './engines.js';
+import { engineCases, importTokens, inputOf, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 

@@ -1,10 +1,10 @@
 // otpgate account create NAME | list | settings
+// The services' modules are imported when a command runs, not to declare it (main.ts: `--help` stays fast).
 import { Option } from 'commander';
 import { OPERATOR } from '../../services/context.js';
 import type { AccountSettings } from '../../services/account-settings.js';
-import { toAccountView } from '../../services/account-service.js';
 import { printJson, printTable, UsageError } from '../io.js';
-import { ACCOUNT_OPTION, JSON_OPTION, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, JSON_OPTION, type CommandGroup } from './command.js';
 
 interface SettingsOptions {
   account?: string;
@@ -36,6 +36,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { json?: boolean }) => {
+        const { toAccountView } = await import('../../services/account-service.js');
         const views = (await instance.services.accounts.list()).map(toAccountView);
         if (options.json) printJson(io, views);
         else printTable(io, ['NAME', 'LOOK-AHEAD', 'ASSOCIATE', 'SYNC', 'MAX-FAILURES', 'SELF-ASSOCIATION'], views.map((a) => [a.name, a.settings.lookAheadWindow, a.settings.associateWindow, a.settings.syncWindow, a.settings.maxFailures, a.settings.selfAssociation ? 'on' : 'off']));
@@ -56,7 +57,8 @@ export const accountCommands: CommandGroup = (program, cli) => {
     .action(
       cli.action(async ({ instance, io }, options: SettingsOptions) => {
         const { accounts } = instance.services;
-        const resolved = await accounts.resolve(OPERATOR, options.account);
+        const { toAccountView } = await import('../../services/account-service.js');
+        const resolved = await accountOf(instance, options);
         const changes: Partial<AccountSettings> = {};
         const numeric = { lookAheadWindow: 'look-ahead-window', associateWindow: 'associate-window', syncWindow: 'sync-window', maxFailures: 'max-failures' } as const;
         for (const [field, flag] of Object.entries(numeric) as [keyof typeof numeric, string][]) {

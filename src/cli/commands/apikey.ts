@@ -1,7 +1,7 @@
 // otpgate apikey create|list|remove
 import { OPERATOR } from '../../services/context.js';
 import { printJson, printTable } from '../io.js';
-import { ACCOUNT_OPTION, confirmed, JSON_OPTION, repeatable, YES_OPTION, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, repeatable, YES_OPTION, type CommandGroup } from './command.js';
 
 export const apiKeyCommands: CommandGroup = (program, cli) => {
   const apikey = program.command('apikey').description('API keys for applications');
@@ -14,7 +14,7 @@ export const apiKeyCommands: CommandGroup = (program, cli) => {
     .option('--client-ip', 'the key may pass clientIp (for a trusted proxy)')
     .action(
       cli.action(async ({ instance, io }, name: string, options: { account?: string; scope?: string[]; clientIp?: boolean }) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const { key, view } = await instance.services.apiKeys.create(OPERATOR, account, name, options.scope ?? [], options.clientIp ?? false);
         io.out.write(`API key ${view.name} for account ${account.name}, scopes ${view.scopes.join(', ')}${view.allowClientIp ? ', may pass clientIp' : ''}.\nStore it now: it is not shown again.\n${key}\n`);
         return 0;
@@ -27,7 +27,7 @@ export const apiKeyCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
-        const list = await instance.services.apiKeys.list(await instance.services.accounts.resolve(OPERATOR, options.account));
+        const list = await instance.services.apiKeys.list(await accountOf(instance, options));
         if (options.json) printJson(io, list);
         else printTable(io, ['NAME', 'SCOPES', 'CLIENT-IP', 'CREATED'], list.map((k) => [k.name, k.scopes.join(','), k.allowClientIp ? 'yes' : 'no', k.createdAt]));
         return 0;
@@ -42,8 +42,8 @@ export const apiKeyCommands: CommandGroup = (program, cli) => {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, name: string, options: { account?: string; yes?: boolean }) => {
-        const { accounts, apiKeys } = instance.services;
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const { apiKeys } = instance.services;
+        const account = await accountOf(instance, options);
         // An unknown name is refused by the service without asking.
         const known = (await apiKeys.list(account)).some((k) => k.name === name);
         if (known && !(await confirmed(io, options.yes, 'revoking an API key', `Revoke API key ${name} of account ${account.name}? Applications using it are refused from now on.`))) return 1;

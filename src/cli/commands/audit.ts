@@ -2,7 +2,7 @@
 import { closeSync, createReadStream, existsSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { printJson, printTable, progressLine, UsageError } from '../io.js';
-import { ACCOUNT_OPTION, JSON_OPTION, repeatable, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, JSON_OPTION, repeatable, type CommandGroup } from './command.js';
 
 function time(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
@@ -36,7 +36,7 @@ export const auditCommands: CommandGroup = (program, cli) => {
     .action(
       cli.action(async ({ instance, io }, options: ListOptions) => {
         if (options.limit !== undefined && !/^[0-9]{1,6}$/.test(options.limit)) throw new UsageError('--limit takes a whole number');
-        const account = await instance.services.accounts.resolve({ name: 'cli', accountId: null, clientIp: null }, options.account);
+        const account = await accountOf(instance, options);
         const from = time(options.from, 'from');
         const to = time(options.to, 'to');
         const events = await instance.services.audit.list({
@@ -87,7 +87,7 @@ export const auditCommands: CommandGroup = (program, cli) => {
     .action(
       cli.action(async ({ instance, io }, options: ListOptions & { format: string; out?: string }) => {
         if (options.format !== 'csv' && options.format !== 'jsonl') throw new UsageError('--format is csv or jsonl');
-        const account = await instance.services.accounts.resolve({ name: 'cli', accountId: null, clientIp: null }, options.account);
+        const account = await accountOf(instance, options);
         const from = time(options.from, 'from');
         const to = time(options.to, 'to');
         const fd = options.out !== undefined ? openSync(options.out, 'w', 0o600) : null;

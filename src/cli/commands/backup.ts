@@ -1,7 +1,7 @@
-// otpgate backup FILE, otpgate restore FILE (SQLite; PostgreSQL: pg_dump and pg_restore, README).
+// otpgate backup FILE, otpgate restore FILE (SQLite; PostgreSQL: pg_dump and pg_restore, docs/operations.md).
+// The database stack is imported when a command runs, not to declare it (main.ts: `--help` stays fast).
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../runtime/config.js';
-import { backupDatabase, restoreDatabase } from '../../runtime/backup.js';
 import { progressLine } from '../io.js';
 import { confirmed, YES_OPTION, type CommandGroup } from './command.js';
 
@@ -12,6 +12,7 @@ export const backupCommands: CommandGroup = (program, cli) => {
     .argument('<file>', 'the copy to write')
     .action(
       cli.action(async ({ instance, io }, file: string) => {
+        const { backupDatabase } = await import('../../runtime/backup.js');
         const progress = progressLine(io);
         const { pages } = await backupDatabase(instance, file, (done, total) => progress.update(`${done} of ${total} pages`)).finally(() => progress.done());
         io.out.write(`backed up ${instance.config.sqlitePath} to ${file} (${pages} pages); the master key ${instance.config.keyFile} is not in it: keep a copy of it elsewhere\n`);
@@ -29,6 +30,7 @@ export const backupCommands: CommandGroup = (program, cli) => {
         cli.setCode(1);
         return;
       }
+      const { restoreDatabase } = await import('../../runtime/backup.js');
       await restoreDatabase(config, file);
       cli.io.out.write(`restored ${file} into ${config.sqlitePath}\n`);
       cli.setCode(0);

@@ -3,6 +3,7 @@
 // declares its subcommands, their arguments and options, and an action that returns the exit code.
 import type { Command } from 'commander';
 import type { Instance } from '../../runtime/instance.js';
+import { OPERATOR } from '../../services/context.js';
 import { confirm, UsageError, type CommandIo } from '../io.js';
 
 export interface CommandContext {
@@ -28,6 +29,11 @@ export type CommandGroup = (program: Command, cli: Cli) => void;
 export const ACCOUNT_OPTION = ['--account <name>', 'the account (default: "default")'] as const;
 export const JSON_OPTION = ['--json', 'print JSON instead of a table'] as const;
 export const YES_OPTION = ['--yes', 'do it without asking (needed when not on a terminal)'] as const;
+
+/** The account a command acts on: the one `--account` names, else `default`; an unknown name is account_not_found. */
+export function accountOf(instance: Instance, options: { account?: string | undefined }): ReturnType<Instance['services']['accounts']['resolve']> {
+  return instance.services.accounts.resolve(OPERATOR, options.account);
+}
 
 /** commander's argument parser for an option that may be repeated: the values in order. */
 export function repeatable(value: string, previous: string[] | undefined): string[] {

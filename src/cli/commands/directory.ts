@@ -5,7 +5,7 @@ import type { DirectoryView } from '../../services/directory-service.js';
 import type { SyncReport } from '../../services/directory-sync-service.js';
 import { Option } from 'commander';
 import { printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
-import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 
 function printDirectory(io: CommandIo, view: DirectoryView): void {
   printTable(io, ['SETTING', 'VALUE'], [
@@ -88,7 +88,7 @@ export const directoryCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: SetOptions) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         // A password on the command line lands in the shell history and `ps`; a file or standard input does not.
         const bindPassword = options.bindPasswordFile !== undefined ? readText(options.bindPasswordFile, 'the bind password file').replace(/\r?\n$/, '') : await readSecretLine(io, 'Bind password: ');
         const view = await instance.services.directories.set(OPERATOR, account, {
@@ -120,7 +120,7 @@ export const directoryCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
-        const view = await instance.services.directories.show(await instance.services.accounts.resolve(OPERATOR, options.account));
+        const view = await instance.services.directories.show(await accountOf(instance, options));
         if (options.json) printJson(io, view);
         else printDirectory(io, view);
         return 0;
@@ -133,7 +133,7 @@ export const directoryCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
-        const result = await instance.services.directories.test(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account));
+        const result = await instance.services.directories.test(OPERATOR, await accountOf(instance, options));
         if (options.json) printJson(io, result);
         else if (result.ok) io.out.write(`ok: the service bind works; the user filter finds ${result.usersFound} user${result.usersFound === 1 ? '' : 's'}${result.example ? `, for example ${result.example}` : ''}\n`);
         else io.err.write(`otpgate: directory test failed: ${result.error}\n`);
@@ -147,8 +147,8 @@ export const directoryCommands: CommandGroup = (program, cli) => {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { account?: string; yes?: boolean }) => {
-        const { accounts, directories } = instance.services;
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const { directories } = instance.services;
+        const account = await accountOf(instance, options);
         const view = await directories.show(account);
         const question = `Remove the directory ${view.url} of account ${account.name}? Its users stay, but cannot sign in until a directory is set again.`;
         if (!(await confirmed(io, options.yes, 'removing a directory', question))) return 1;
@@ -166,7 +166,7 @@ export const directoryCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { account?: string; dryRun?: boolean; force?: boolean; json?: boolean }) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const report = await instance.services.directorySync.sync(OPERATOR, account, { dryRun: options.dryRun ?? false, force: options.force ?? false });
         if (options.json) printJson(io, report);
         else printSyncReport(io, report, options.dryRun ?? false);

@@ -1,5 +1,5 @@
 // otpgate key rotate --new-key-file F
-import { rotateMasterKey } from '../../runtime/key-rotation.js';
+// The database stack is imported when the command runs, not to declare it (main.ts: `--help` stays fast).
 import type { CommandGroup } from './command.js';
 
 export const keyCommands: CommandGroup = (program, cli) => {
@@ -10,6 +10,7 @@ export const keyCommands: CommandGroup = (program, cli) => {
     .requiredOption('--new-key-file <file>', 'the new key: 32 random bytes, base64, mode 0600 — (umask 077; head -c 32 /dev/urandom | base64 > new.key)')
     .action(
       cli.action(async ({ instance, io }, options: { newKeyFile: string }) => {
+        const { rotateMasterKey } = await import('../../runtime/key-rotation.js');
         const result = await rotateMasterKey(instance, options.newKeyFile);
         io.out.write(
           `re-sealed ${result.tokens} token secrets, ${result.radiusClients} RADIUS secrets, ${result.directories} directory passwords and ${result.webhooks} webhook secrets, and the audit chain's key, under the new master key.\n` +

@@ -1,7 +1,7 @@
 // otpgate radius client add|list|remove
 import { OPERATOR } from '../../services/context.js';
 import { printJson, printTable, readSecretLine } from '../io.js';
-import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 
 interface AddOptions {
   ip: string;
@@ -28,7 +28,7 @@ export const radiusCommands: CommandGroup = (program, cli) => {
     .option('--otp-only', 'the device checks the password itself and sends the passcode alone')
     .action(
       cli.action(async ({ instance, io }, name: string, options: AddOptions) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         // A secret on the command line lands in the shell history and `ps`; standard input does not.
         const secret = options.secret ?? (await readSecretLine(io, 'Shared secret: '));
         const view = await instance.services.radiusClients.add(OPERATOR, account, name, options.ip, secret, {
@@ -49,7 +49,7 @@ export const radiusCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
-        const list = await instance.services.radiusClients.list(await instance.services.accounts.resolve(OPERATOR, options.account));
+        const list = await instance.services.radiusClients.list(await accountOf(instance, options));
         if (options.json) printJson(io, list);
         else {
           printTable(
@@ -69,8 +69,8 @@ export const radiusCommands: CommandGroup = (program, cli) => {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, name: string, options: { account?: string; yes?: boolean }) => {
-        const { accounts, radiusClients } = instance.services;
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const { radiusClients } = instance.services;
+        const account = await accountOf(instance, options);
         // An unknown name is refused by the service without asking.
         const known = (await radiusClients.list(account)).some((c) => c.name === name);
         if (known && !(await confirmed(io, options.yes, 'removing a RADIUS client', `Remove RADIUS client ${name} of account ${account.name}? Its requests are dropped from then on.`))) return 1;

@@ -1,8 +1,7 @@
 // otpgate report tokens|users
 import { TOKEN_STATUSES, type TokenStatus } from '../../core/token-status.js';
-import { OPERATOR } from '../../services/context.js';
 import { printJson, printTable, UsageError } from '../io.js';
-import { ACCOUNT_OPTION, JSON_OPTION, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, JSON_OPTION, type CommandGroup } from './command.js';
 
 export const reportCommands: CommandGroup = (program, cli) => {
   const report = program.command('report').description('reports: unused tokens, users without a token, locked tokens');
@@ -18,7 +17,7 @@ export const reportCommands: CommandGroup = (program, cli) => {
         if ((options.unusedDays === undefined) === (options.status === undefined)) throw new UsageError('give exactly one of --unused-days N and --status S');
         if (options.unusedDays !== undefined && !/^[0-9]{1,4}$/.test(options.unusedDays)) throw new UsageError('--unused-days takes a whole number of days');
         if (options.status !== undefined && !(TOKEN_STATUSES as readonly string[]).includes(options.status)) throw new UsageError(`--status is one of ${TOKEN_STATUSES.join(', ')}`);
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const { reports } = instance.services;
         const tokens = options.unusedDays !== undefined ? await reports.unusedTokens(account, Number(options.unusedDays)) : await reports.tokensWithStatus(account, options.status as TokenStatus);
         if (options.json) printJson(io, tokens);
@@ -34,7 +33,7 @@ export const reportCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
-        const users = await instance.services.reports.usersWithoutToken(await instance.services.accounts.resolve(OPERATOR, options.account));
+        const users = await instance.services.reports.usersWithoutToken(await accountOf(instance, options));
         if (options.json) printJson(io, users);
         else printTable(io, ['USERNAME', 'ROLE', 'SOURCE', 'DISABLED', 'CREATED'], users.map((u) => [u.username, u.role, u.source, u.disabled ? 'yes' : 'no', u.createdAt]));
         return 0;

@@ -3,7 +3,7 @@ import { describeSource } from '../../core/restriction-precedence.js';
 import { OPERATOR } from '../../services/context.js';
 import type { GroupRestrictionView, RestrictionView } from '../../services/restriction-service.js';
 import { printJson, printTable, UsageError, type CommandIo } from '../io.js';
-import { ACCOUNT_OPTION, confirmed, JSON_OPTION, repeatable, YES_OPTION, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, repeatable, YES_OPTION, type CommandGroup } from './command.js';
 
 function printRules(io: CommandIo, view: RestrictionView | GroupRestrictionView): void {
   printTable(io, ['NETWORK', 'ACTION'], [...view.rules.map((r) => [r.cidr, r.action]), ['(default)', view.default]]);
@@ -67,9 +67,9 @@ export const restrictionCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, user: string | undefined, options: TargetOptions) => {
-        const { accounts, restrictions } = instance.services;
+        const { restrictions } = instance.services;
         const of = target(user, options);
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         if (of.kind === 'group') {
           const view = await restrictions.showForGroup(account, of.group);
           if (options.json) printJson(io, view);
@@ -94,10 +94,10 @@ export const restrictionCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, user: string | undefined, options: TargetOptions & { default: string; rule?: string[] }) => {
-        const { accounts, restrictions } = instance.services;
+        const { restrictions } = instance.services;
         const of = target(user, options);
         const input = { rules: parseRules(options.rule ?? []), default: action(options.default) };
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         if (of.kind === 'group') {
           const view = await restrictions.setForGroup(OPERATOR, account, of.group, input);
           if (options.json) printJson(io, view);
@@ -121,9 +121,9 @@ export const restrictionCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, user: string | undefined, options: TargetOptions & { yes?: boolean }) => {
-        const { accounts, restrictions } = instance.services;
+        const { restrictions } = instance.services;
         const of = target(user, options);
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         // An unknown user, or a group without a restriction, is refused before asking.
         let question: string;
         if (of.kind === 'user') {

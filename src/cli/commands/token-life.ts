@@ -1,5 +1,5 @@
 // otpgate token disable|enable|retire|set|temp-code|associate-bulk, and the history `token show` prints:
-// a token's life at the help desk (README). Added to the `token` command by token.ts.
+// a token's life at the help desk (docs/token-life.md). Added to the `token` command by token.ts.
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { RETIRE_REASONS, type RetireReason } from '../../core/token-status.js';
@@ -7,7 +7,7 @@ import { TEMP_CODE_LIMITS } from '../../core/temp-code.js';
 import { OPERATOR } from '../../services/context.js';
 import type { TokenHistory } from '../../services/token-service.js';
 import { printJson, printTable, UsageError, type CommandIo } from '../io.js';
-import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type Cli } from './command.js';
+import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type Cli } from './command.js';
 
 /** The token's history as `token show` prints it after its fields. */
 export function printHistory(io: CommandIo, history: TokenHistory): void {
@@ -40,8 +40,8 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { account?: string; yes?: boolean }) => {
-        const { accounts, tokens } = instance.services;
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const { tokens } = instance.services;
+        const account = await accountOf(instance, options);
         const current = await tokens.show(account, serial);
         if (!(await confirmed(io, options.yes, 'disabling', `Disable token ${current.serial} of ${current.username ?? '(nobody)'}? No passcode from it will be accepted until it is enabled.`))) return 1;
         const disabled = await tokens.disable(OPERATOR, account, serial);
@@ -56,7 +56,7 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
     .option(...ACCOUNT_OPTION)
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { account?: string }) => {
-        const enabled = await instance.services.tokens.enable(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account), serial);
+        const enabled = await instance.services.tokens.enable(OPERATOR, await accountOf(instance, options), serial);
         io.out.write(`token ${enabled.serial} of ${enabled.username} is enabled\n`);
         return 0;
       }),
@@ -70,8 +70,8 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { reason: RetireReason; account?: string; yes?: boolean }) => {
-        const { accounts, tokens } = instance.services;
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const { tokens } = instance.services;
+        const account = await accountOf(instance, options);
         const current = await tokens.show(account, serial);
         const whose = current.username ? ` of ${current.username}` : '';
         if (!(await confirmed(io, options.yes, 'retiring', `Retire token ${current.serial}${whose} (${options.reason})? It can never be associated again.`))) return 1;
@@ -92,7 +92,7 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
         if (options.validFrom === undefined && options.validUntil === undefined) throw new UsageError('give --valid-from or --valid-until');
         const time = (value: string) => (value === 'none' ? null : value);
         const dates = { ...(options.validFrom !== undefined ? { validFrom: time(options.validFrom) } : {}), ...(options.validUntil !== undefined ? { validUntil: time(options.validUntil) } : {}) };
-        const set = await instance.services.tokens.setValidity(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account), serial, dates);
+        const set = await instance.services.tokens.setValidity(OPERATOR, await accountOf(instance, options), serial, dates);
         io.out.write(`token ${set.serial} is valid from ${set.validFrom ?? '(open)'} until ${set.validUntil ?? '(open)'}\n`);
         return 0;
       }),
@@ -107,7 +107,7 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
     .option(...ACCOUNT_OPTION)
     .action(
       cli.action(async ({ instance, io }, user: string, options: { uses?: number; hours?: number; revoke?: boolean; account?: string }) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         if (options.revoke) {
           if (options.uses !== undefined || options.hours !== undefined) throw new UsageError('--revoke takes no --uses or --hours');
           await instance.services.tempCodes.revoke(OPERATOR, account, user);
@@ -129,7 +129,7 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
     .action(
       cli.action(async ({ instance, io }, file: string, options: { dryRun?: boolean; account?: string; json?: boolean }) => {
         if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`no such file: ${file}`);
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const report = await instance.services.tokens.associateBulk(OPERATOR, account, readFileSync(file, 'utf8'), { dryRun: options.dryRun ?? false });
         if (options.json) {
           printJson(io, report);

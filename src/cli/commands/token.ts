@@ -1,12 +1,13 @@
 // otpgate token import|list|show|associate|resync|disassociate|unlock (and token-life.ts's commands)
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
-import { IMPORT_FORMATS, type ImportFormat, type ImportReport } from '../../services/import-service.js';
+import { IMPORT_FORMATS, type ImportFormat } from '../../core/import-format.js';
+import type { ImportReport } from '../../services/import-service.js';
 import { TOKEN_STATUSES, type TokenStatus } from '../../core/token-status.js';
 import type { TokenView } from '../../services/views.js';
 import { Option } from 'commander';
 import { printJson, printTable, progressLine, UsageError, type CommandIo } from '../io.js';
-import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 import { printHistory, tokenLifeCommands } from './token-life.js';
 
 function printToken(io: CommandIo, token: TokenView): void {
@@ -45,7 +46,7 @@ interface ImportOptions {
 }
 
 export const tokenCommands: CommandGroup = (program, cli) => {
-  const token = program.command('token').description('the token inventory and the seed operations');
+  const token = program.command('token').description('the token inventory and the token operations: import, associate, re-sync, disassociate, disable, retire, temporary codes');
   token
     .command('import')
     .description('import a vendor\'s seed file (PSKC, RFC 6030, or OATH CSV) into the inventory')
@@ -61,7 +62,7 @@ export const tokenCommands: CommandGroup = (program, cli) => {
       cli.action(async ({ instance, io }, file: string, options: ImportOptions) => {
         if (options.psk !== undefined && options.password !== undefined) throw new UsageError('give either --psk or --password, not both');
         if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`no such file: ${file}`);
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const progress = progressLine(io);
         const report = await instance.services.imports
           .import(OPERATOR, account, {
@@ -89,7 +90,7 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { status?: TokenStatus; account?: string; json?: boolean }) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const list = await instance.services.tokens.list(account, options.status ? { status: options.status, limit: 1_000_000 } : { limit: 1_000_000 });
         if (options.json) printJson(io, list);
         else printTable(io, ['SERIAL', 'STATUS', 'USER', 'TYPE', 'DIGITS', 'FAILS', 'LAST USED'], list.map((t) => [t.serial, t.status, t.username, t.type, t.digits, t.failCount, t.lastUsedAt]));
@@ -104,7 +105,7 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { account?: string; json?: boolean }) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const shown = await instance.services.tokens.show(account, serial);
         const history = await instance.services.tokens.history(account, serial);
         if (options.json) printJson(io, { ...shown, history: history.events });
@@ -124,7 +125,7 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .option(...ACCOUNT_OPTION)
     .action(
       cli.action(async ({ instance, io }, user: string, serial: string, otp: string, options: { account?: string }) => {
-        const associated = await instance.services.tokens.associate(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account), user, serial, otp);
+        const associated = await instance.services.tokens.associate(OPERATOR, await accountOf(instance, options), user, serial, otp);
         io.out.write(`token ${associated.serial} is now associated with ${associated.username}\n`);
         return 0;
       }),
@@ -138,7 +139,7 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .option(...ACCOUNT_OPTION)
     .action(
       cli.action(async ({ instance, io }, user: string, first: string, second: string, options: { account?: string }) => {
-        const synced = await instance.services.tokens.resync(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account), user, first, second);
+        const synced = await instance.services.tokens.resync(OPERATOR, await accountOf(instance, options), user, first, second);
         io.out.write(`token ${synced.serial} of ${synced.username} is re-synced (next counter ${synced.counter})\n`);
         return 0;
       }),
@@ -151,8 +152,8 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, user: string, options: { account?: string; yes?: boolean }) => {
-        const { accounts, tokens } = instance.services;
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const { tokens } = instance.services;
+        const account = await accountOf(instance, options);
         const current = await tokens.ofUser(account, user);
         if (!(await confirmed(io, options.yes, 'disassociating', `Disassociate token ${current.serial} from ${current.username}? They will no longer need a passcode to sign in.`))) return 1;
         const disassociated = await tokens.disassociate(OPERATOR, account, user);
@@ -167,7 +168,7 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .option(...ACCOUNT_OPTION)
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { account?: string }) => {
-        const unlocked = await instance.services.tokens.unlock(OPERATOR, await instance.services.accounts.resolve(OPERATOR, options.account), serial);
+        const unlocked = await instance.services.tokens.unlock(OPERATOR, await accountOf(instance, options), serial);
         io.out.write(`token ${unlocked.serial} is unlocked\n`);
         return 0;
       }),

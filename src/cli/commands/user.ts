@@ -2,7 +2,7 @@
 import { Option } from 'commander';
 import { OPERATOR } from '../../services/context.js';
 import { printJson, printTable, readSecretLine, type CommandIo } from '../io.js';
-import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 
 async function passwordFrom(io: CommandIo, given: string | undefined): Promise<string> {
   return given ?? (await readSecretLine(io, 'Password: '));
@@ -22,7 +22,7 @@ export const userCommands: CommandGroup = (program, cli) => {
     .option(...PASSWORD_OPTION)
     .action(
       cli.action(async ({ instance, io }, name: string, options: { role: 'admin' | 'user'; displayName?: string; account?: string; password?: string }) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const password = await passwordFrom(io, options.password);
         const created = await instance.services.users.create(OPERATOR, account, {
           username: name,
@@ -42,7 +42,7 @@ export const userCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { account?: string; search?: string; json?: boolean }) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const list = await instance.services.users.list(account, options.search);
         if (options.json) printJson(io, list);
         else printTable(io, ['USERNAME', 'DISPLAY NAME', 'ROLE', 'TOKEN', 'TOKEN STATUS'], list.map((u) => [u.username, u.displayName, u.role, u.token?.serial, u.token?.status]));
@@ -57,7 +57,7 @@ export const userCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, name: string, options: { account?: string; json?: boolean }) => {
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const shown = await instance.services.users.show(account, name);
         if (options.json) printJson(io, shown);
         else {
@@ -84,8 +84,8 @@ export const userCommands: CommandGroup = (program, cli) => {
     .option(...PASSWORD_OPTION)
     .action(
       cli.action(async ({ instance, io }, name: string, options: { account?: string; password?: string }) => {
-        const { accounts, users } = instance.services;
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const { users } = instance.services;
+        const account = await accountOf(instance, options);
         await users.require(account, name);
         await users.update(OPERATOR, account, name, { password: await passwordFrom(io, options.password) });
         io.out.write(`password changed for ${name}\n`);
@@ -100,8 +100,8 @@ export const userCommands: CommandGroup = (program, cli) => {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, name: string, options: { account?: string; yes?: boolean }) => {
-        const { accounts, users } = instance.services;
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const { users } = instance.services;
+        const account = await accountOf(instance, options);
         const shown = await users.show(account, name);
         const question = `Delete user ${shown.username} of account ${account.name}${shown.token ? ` (their token ${shown.token.serial} goes back to the inventory)` : ''}?`;
         if (!(await confirmed(io, options.yes, 'deleting a user', question))) return 1;
@@ -121,7 +121,7 @@ export const userCommands: CommandGroup = (program, cli) => {
       .option(...ACCOUNT_OPTION)
       .action(
         cli.action(async ({ instance, io }, name: string, options: { account?: string }) => {
-          const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+          const account = await accountOf(instance, options);
           await instance.services.users.update(OPERATOR, account, name, { disabled: sub === 'disable' });
           io.out.write(`${sub}d user ${name}\n`);
           return 0;

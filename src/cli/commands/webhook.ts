@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
 import { printJson, printTable, UsageError } from '../io.js';
-import { ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
+import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 
 export const webhookCommands: CommandGroup = (program, cli) => {
   const webhook = program.command('webhook').description('webhooks: signed notifications of token and sign-in events (docs/webhooks.md)');
@@ -24,7 +24,7 @@ export const webhookCommands: CommandGroup = (program, cli) => {
             throw new UsageError(`--secret-file ${options.secretFile}: ${error instanceof Error ? error.message : String(error)}`);
           }
         }
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const events = options.events?.split(',').map((e) => e.trim()).filter(Boolean);
         const added = await instance.services.notifications.addWebhook(OPERATOR, account, { name, url: options.url, ...(events ? { events } : {}), ...(secret !== undefined ? { secret } : {}) });
         const what = added.webhook.events === '*' ? 'every event' : added.webhook.events.join(', ');
@@ -40,7 +40,7 @@ export const webhookCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
-        const list = await instance.services.notifications.listWebhooks(await instance.services.accounts.resolve(OPERATOR, options.account));
+        const list = await instance.services.notifications.listWebhooks(await accountOf(instance, options));
         if (options.json) printJson(io, list);
         else printTable(io, ['NAME', 'URL', 'EVENTS', 'CREATED'], list.map((w) => [w.name, w.url, w.events === '*' ? 'all' : w.events.join(','), w.createdAt]));
         return 0;
@@ -54,8 +54,8 @@ export const webhookCommands: CommandGroup = (program, cli) => {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, name: string, options: { account?: string; yes?: boolean }) => {
-        const { accounts, notifications } = instance.services;
-        const account = await accounts.resolve(OPERATOR, options.account);
+        const { notifications } = instance.services;
+        const account = await accountOf(instance, options);
         const known = (await notifications.listWebhooks(account)).some((w) => w.name === name);
         if (known && !(await confirmed(io, options.yes, 'removing a webhook', `Remove webhook ${name} of account ${account.name}? Its pending deliveries are dropped.`))) return 1;
         await notifications.removeWebhook(OPERATOR, account, name);
@@ -73,7 +73,7 @@ export const webhookCommands: CommandGroup = (program, cli) => {
     .action(
       cli.action(async ({ instance, io }, name: string | undefined, options: { account?: string; limit: string; json?: boolean }) => {
         if (!/^[0-9]{1,4}$/.test(options.limit) || Number(options.limit) < 1) throw new UsageError('--limit takes a whole number from 1 to 9999');
-        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const account = await accountOf(instance, options);
         const list = await instance.services.notifications.deliveries(account, name, Number(options.limit));
         if (options.json) printJson(io, list);
         else printTable(io, ['ID', 'WEBHOOK', 'EVENT', 'AT', 'STATUS', 'ATTEMPTS', 'NEXT', 'LAST ERROR'], list.map((d) => [String(d.id), d.webhook, d.type, d.occurredAt, d.status, String(d.attempts), d.nextAttemptAt, d.lastError]));

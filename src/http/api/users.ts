@@ -13,7 +13,7 @@ export async function adminAccount(app: FastifyInstance, request: FastifyRequest
 }
 
 /**
- * The account of an admin or a help-desk caller, for the routes a help desk may use (README, "Roles"). Such a
+ * The account of an admin or a help-desk caller, for the routes a help desk may use (docs/token-life.md, "Roles"). Such a
  * route is marked with HELPDESK in its options: the API refuses a help-desk-only caller every other route
  * before it is read (index.ts), so a route added without the mark is closed to the help desk.
  */

@@ -1,4 +1,4 @@
-// Which PSKC keys otpgate can use, and why the others are skipped (README, "Seed files": a well-formed key
+// Which PSKC keys otpgate can use, and why the others are skipped (docs/seed-files.md: a well-formed key
 // that cannot be used is skipped with its reason; the file still imports). Validity dates and duplicate
 // serials need the whole file and `now`, so they are decided later (pskc-serials.ts).
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../../core/hotp.js';

@@ -25,7 +25,7 @@ const PROGRESS_INTERVAL = 1000;
 
 /**
  * Reads a PSKC file. Resolves with the usable keys and the skipped ones (with reasons); rejects with
- * SeedFileError when the file as a whole must be refused (README, "Seed files").
+ * SeedFileError when the file as a whole must be refused (docs/seed-files.md).
  */
 export async function readPskc(input: AsyncIterable<Buffer | string>, credentials: PskcCredentials, options: PskcOptions): Promise<ReadResult> {
   const size = new ImportSize(options.maxBytes);

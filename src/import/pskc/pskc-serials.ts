@@ -1,4 +1,4 @@
-// Validity dates and serials shared between keys of one file. README, "Seed files": several keys may share
+// Validity dates and serials shared between keys of one file. docs/seed-files.md: several keys may share
 // a serial (an OTP key and its PIN key, two slots of a device, successive validity periods); only two
 // *usable* OTP keys of one serial whose validity overlaps make the file ambiguous, and refuse it.
 import { type ImportedKey, type ReadResult, SeedFileError, type SkippedKey } from '../imported-key.js';

@@ -1,6 +1,6 @@
 // Decoding of the typed values PSKC carries as text: base64 binary, integers, booleans and dates.
 // Every decoder is strict and throws SeedFileError('invalid_value') naming the record, because
-// The README ("Seed files") says a malformed value refuses the whole file.
+// docs/seed-files.md says a malformed value refuses the whole file.
 import { SeedFileError } from '../imported-key.js';
 
 // Compiled once: these run for every value of every key of a 100,000-key file.

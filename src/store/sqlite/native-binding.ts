@@ -2,7 +2,7 @@
 // Node.js 24.19 or later, that class gives every object an environment cleanup hook, and removing the hook
 // when V8 collects a statement aborts the process (`Assertion failed: (env) != nullptr`): at random, at
 // start, under load or at exit (issue 18). better-sqlite3's own prebuilt binaries for Node 24 are built
-// against the 24.0.0 headers and are fine; a build from source must use headers older than 24.19 (README,
+// against the 24.0.0 headers and are fine; a build from source must use headers older than 24.19 (docs/installation.md,
 // "Node.js versions"). Such a binary is recognised by the hook removal it imports, which better-sqlite3's own
 // code never calls.
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ export function sqliteBindingProblem(path = sqliteBindingPath()): string | null 
   return (
     `${path} was built against Node.js headers (24.19 or later) with which it aborts the process when a ` +
     'statement is garbage-collected; rebuild it against the Node.js 24.0.0 headers: ' +
-    '`npm_config_nodedir=$(bash scripts/registry-node.sh 24.0.0) npm rebuild better-sqlite3` (README, "Node.js versions")'
+    '`npm_config_nodedir=$(bash scripts/registry-node.sh 24.0.0) npm rebuild better-sqlite3` (docs/installation.md, "Node.js versions")'
   );
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { OPERATOR } from '../../src/services/context.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { engineCases, importTokens, type TestInstallation } from '../store/engines.js';
+import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { waitFor } from '../helpers/wait.js';

@@ -21,7 +21,7 @@ import { BIN, runCli } from '../helpers/cli.js';
 import { oathCodes } from '../helpers/otp.js';
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../postgres/test-database.js';
 import { randomSecretHex } from '../helpers/secrets.js';
-import { importTokens } from '../store/engines.js';
+import { importTokens } from '../helpers/engines.js';
 
 const KILLS = 4;
 const USERS = 32;

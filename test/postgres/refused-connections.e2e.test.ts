@@ -9,7 +9,7 @@ import pg from 'pg';
 import { OPERATOR } from '../../src/services/context.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
-import { importTokens } from '../store/engines.js';
+import { importTokens } from '../helpers/engines.js';
 import { request, startCluster, type Cluster } from './fixture.js';
 import { POSTGRES_ADMIN_URL, postgresSkipReason } from './test-database.js';
 

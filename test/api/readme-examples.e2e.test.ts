@@ -1,6 +1,6 @@
-// Property: the README's curl examples work as written against a real `otpgate serve`: a `check` key from
+// Property: the curl examples of the README (the check) and docs/api.md (the import) work as written against a real `otpgate serve`: a `check` key from
 // `otpgate apikey create app --scope check` checks a sign-in with curl, and `curl -F file=@tokens.csv` with
-// an admin key imports a seed file. The commands below are run by bash exactly as the README shows them
+// an admin key imports a seed file. The commands below are run by bash exactly as those pages show them
 // (only the port differs).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { OPERATOR } from '../../src/services/context.js';
-import { importTokens } from '../store/engines.js';
+import { importTokens } from '../helpers/engines.js';
 import { request, startCluster, type Cluster } from './fixture.js';
 import { POSTGRES_ADMIN_URL, postgresSkipReason } from './test-database.js';
 import { oathCode } from '../helpers/otp.js';

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
 import { findUserByName } from '../../src/store/user-store.js';
-import { importTokens } from '../store/engines.js';
+import { importTokens } from '../helpers/engines.js';
 import { request, startCluster, type Cluster } from './fixture.js';
 import { postgresSkipReason } from './test-database.js';
 import { oathCode } from '../helpers/otp.js';

@@ -66,6 +66,10 @@ describe('otpgate help and usage', () => {
     const associate = await cli('token', 'associate', '--help');
     assert.match(associate.stdout, /^Usage: otpgate token associate \[options\] <user> <serial> <otp>$/m);
     assert.match(associate.stdout, /--account <name>/);
+    // `token --help` says what the operations are (not "seed operations", which reads as operations on seed files).
+    const token = await cli('token', '--help');
+    assert.doesNotMatch(token.stdout, /seed operations/);
+    assert.match(token.stdout, /import, associate, re-sync,\s+disassociate/);
   });
 
   it('help TOPIC prints the help of that command; an unknown topic exits 2', async () => {
