@@ -44,13 +44,16 @@ export interface WayInFacts {
   selfAssociation: boolean;
   /** An administrator while the account's `adminsRequireOtp` is on: the console asks them for a passcode wherever it would allow. */
   passcodeAlways: boolean;
+  /** A directory user in an account without a directory: nothing can check their password. */
+  directoryMissing: boolean;
 }
 
 /** Why someone cannot sign in to the console from any address. */
-export type NoWayIn = 'user_disabled' | 'denied_everywhere' | 'token_disabled' | 'token_expired' | 'token_locked' | 'no_token_self_association_off';
+export type NoWayIn = 'user_disabled' | 'no_directory' | 'denied_everywhere' | 'token_disabled' | 'token_expired' | 'token_locked' | 'no_token_self_association_off';
 
 export const NO_WAY_IN_TEXT: Record<NoWayIn, string> = {
   user_disabled: 'disabled',
+  no_directory: 'a directory user, and no directory would be left to check their password',
   denied_everywhere: 'denied from every address',
   token_disabled: 'their token is disabled, so no passcode is accepted',
   token_expired: 'their token is outside its validity dates, so no passcode is accepted',
@@ -67,6 +70,7 @@ export type ConsoleWayIn = { open: true; clientIp: string } | { open: false; why
  */
 export function consoleWayIn(facts: WayInFacts): ConsoleWayIn {
   if (facts.disabled) return { open: false, why: 'user_disabled' };
+  if (facts.directoryMissing) return { open: false, why: 'no_directory' };
   const restriction = facts.passcodeAlways ? requireOtpWhereAllowed(facts.restriction) : facts.restriction;
   let why: NoWayIn = 'denied_everywhere';
   for (const [access, clientIp] of reachableActions(restriction)) {
@@ -106,7 +110,7 @@ export interface AdminWayIn {
  * anything, so nothing is refused there. Returns null when the change may go ahead, else the refusal,
  * naming each administrator who loses their way in and why.
  */
-export function adminLockout(before: AdminWayIn[], after: AdminWayIn[]): string | null {
+export function adminLockout(before: AdminWayIn[], after: AdminWayIn[], when = ''): string | null {
   const openBefore = before.filter((a) => a.facts !== null && consoleWayIn(a.facts).open);
   if (openBefore.length === 0) return null;
   const reasons: string[] = [];
@@ -120,5 +124,5 @@ export function adminLockout(before: AdminWayIn[], after: AdminWayIn[]): string 
     if (openBefore.some((a) => a.username === admin.username)) reasons.push(`${admin.username}: ${NO_WAY_IN_TEXT[way.why]}`);
   }
   for (const admin of openBefore) if (!after.some((a) => a.username === admin.username)) reasons.push(`${admin.username}: no longer an administrator`);
-  return `This would leave no administrator able to sign in (${reasons.join('; ')})`;
+  return `This would leave no administrator able to sign in${when === '' ? '' : ` ${when}`} (${reasons.join('; ')})`;
 }

@@ -1,8 +1,8 @@
 // Opening an installation: the database, the master key checked against it, and the services.
 // `init` creates what is missing; every other command refuses to run on a missing or wrong key.
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createMasterKeyFile, MasterKeyError, readMasterKeyFile, type MasterKey } from '../crypto/master-key.js';
 import { openDatabase, type DatabaseHandle } from '../store/database.js';
 import { readMeta, writeMeta } from '../store/meta-store.js';
@@ -51,6 +51,30 @@ async function build(config: Config, database: DatabaseHandle, masterKey: Master
 }
 
 /**
+ * The key a rotation moved aside (`KEYFILE.before-*`, runtime/key-rotation.ts) that still opens the
+ * database: a rotation stopped between putting the new key in place and its commit leaves the data sealed
+ * under the old key, kept there.
+ */
+function keptKeyThatOpens(keyFile: string, check: string): string | undefined {
+  const prefix = `${basename(keyFile)}.before-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(keyFile)).filter((name) => name.startsWith(prefix)).sort().reverse();
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    const path = join(dirname(keyFile), name);
+    try {
+      if (readMasterKeyFile(path).matches(check)) return path;
+    } catch {
+      // Not a key file: look at the next.
+    }
+  }
+  return undefined;
+}
+
+/**
  * Opens an initialised installation. Stops with a MasterKeyError when the key is missing or is not the
  * one this database was created with: a wrong key must never look like an empty inventory.
  */
@@ -65,6 +89,12 @@ export async function openInstance(config: Config, options: { migrate?: boolean;
     const check = await readMeta(database.db, KEY_CHECK);
     const masterKey = readMasterKeyFile(config.keyFile);
     if (!check || !masterKey.matches(check)) {
+      const kept = check ? keptKeyThatOpens(config.keyFile, check) : undefined;
+      if (kept !== undefined) {
+        throw new MasterKeyError(
+          `the master key ${config.keyFile} is not the key this database is sealed under, but ${kept} is: a key rotation stopped before it committed. Put that key back (mv ${kept} ${config.keyFile}) and run the rotation again — nothing was changed`,
+        );
+      }
       throw new MasterKeyError(`the master key ${config.keyFile} is not the key this database was created with; token secrets cannot be read. Restore the right key (OTPGATE_KEY_FILE) — nothing was changed`);
     }
     if (options.migrate ?? true) await database.migrate();

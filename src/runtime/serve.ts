@@ -9,6 +9,7 @@ import { startRadius } from '../radius/radius-adapter.js';
 import type { RadiusServer } from '../radius/radius-server.js';
 import { buildServer, type App } from '../http/app.js';
 import { startDeliveryWorker } from './delivery-worker.js';
+import { markInUse } from './in-use.js';
 import { scheduleDirectorySync } from './directory-sync-schedule.js';
 import { startBackgroundCheckpoints } from '../store/sqlite/wal-checkpointer.js';
 
@@ -61,6 +62,8 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     await instance.close();
     throw error;
   }
+  // Only SQLite can be restored over (PostgreSQL is restored with pg_restore): mark it as in use.
+  const inUse = config.databaseUrl ? null : await markInUse(instance.services.ctx.db, (error) => app.log.error({ err: error }, 'could not renew the database in-use mark'));
   const sweep = setInterval(() => void instance.services.sessions.sweep().catch(() => undefined), 10 * 60 * 1000);
   sweep.unref();
   const directorySync = scheduleDirectorySync(instance.services, config.directorySyncMinutes, app.log);
@@ -84,6 +87,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
         .then(() => app.close())
         .then(() => deliveries.stop())
         .then(() => checkpoints.stop())
+        .then(() => inUse?.stop())
         .then(() => clearTimeout(cutOff))
         .then(() => instance.close())
         .then(() => resolve(0), (error: unknown) => {

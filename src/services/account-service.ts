@@ -85,15 +85,14 @@ export class AccountService {
       }
     }
     if (typeof next.selfAssociation !== 'boolean' || typeof next.adminsRequireOtp !== 'boolean') throw new ServiceError('invalid_request', 'selfAssociation and adminsRequireOtp are on or off');
-    await this.wayIn.refuseAdminLockout(account, { selfAssociation: next.selfAssociation, adminsRequireOtp: next.adminsRequireOtp });
-    await updateAccount(this.ctx.db, account.id, {
+    await this.wayIn.guardAdminWayIn(account, { selfAssociation: next.selfAssociation, adminsRequireOtp: next.adminsRequireOtp }, (trx) => updateAccount(trx, account.id, {
       look_ahead_window: next.lookAheadWindow,
       associate_window: next.associateWindow,
       sync_window: next.syncWindow,
       max_failures: next.maxFailures,
       self_association: next.selfAssociation ? 1 : 0,
       admins_require_otp: next.adminsRequireOtp ? 1 : 0,
-    });
+    }));
     await this.audit.record(actor, { action: 'account.settings', outcome: 'success', accountId: account.id, reason: JSON.stringify(changes) });
     return next;
   }

@@ -14,6 +14,7 @@ import { findUserByName, insertUser, usernameKey } from '../store/user-store.js'
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
+import type { WayInService } from './way-in-service.js';
 
 export type DirectoryPreset = 'openldap' | 'ad';
 
@@ -145,6 +146,7 @@ export class DirectoryService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly audit: AuditService,
+    private readonly wayIn: WayInService,
   ) {}
 
   /** Closes the connections kept for sign-ins (the instance's close). */
@@ -202,7 +204,9 @@ export class DirectoryService {
   }
 
   async remove(actor: Actor, account: AccountRow): Promise<void> {
-    if (!(await deleteDirectory(this.ctx.db, account.id))) throw new ServiceError('directory_not_found', `account "${account.name}" has no directory`);
+    // A directory administrator's password is the directory's: without it they have no way in.
+    const removed = await this.wayIn.guardAdminWayIn(account, { directoryRemoved: true }, (trx) => deleteDirectory(trx, account.id));
+    if (!removed) throw new ServiceError('directory_not_found', `account "${account.name}" has no directory`);
     // Directory users stay (with their tokens); without a directory they cannot sign in until one is set again.
     await this.audit.record(actor, { action: 'directory.remove', outcome: 'success', accountId: account.id });
   }

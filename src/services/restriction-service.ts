@@ -106,8 +106,7 @@ export class RestrictionService {
   async setForUser(actor: Actor, account: AccountRow, username: string, input: RestrictionInput | null): Promise<RestrictionView> {
     const user = await this.users.require(account, username);
     const restriction = input === null ? null : this.validate(input);
-    await this.wayIn.refuseAdminLockout(account, { users: { names: [user.username], restriction } });
-    await updateUser(this.ctx.db, user.id, { restriction: restriction === null ? null : JSON.stringify(restriction) });
+    await this.wayIn.guardAdminWayIn(account, { users: { names: [user.username], restriction } }, (trx) => updateUser(trx, user.id, { restriction: restriction === null ? null : JSON.stringify(restriction) }));
     await this.audit.record(actor, {
       action: 'restriction.set',
       outcome: 'success',
@@ -122,9 +121,10 @@ export class RestrictionService {
   async setForUsers(actor: Actor, account: AccountRow, usernames: string[], input: RestrictionInput): Promise<void> {
     const restriction = this.validate(input);
     const users = await Promise.all(usernames.map((name) => this.users.require(account, name)));
-    await this.wayIn.refuseAdminLockout(account, { users: { names: users.map((u) => u.username), restriction } });
+    await this.wayIn.guardAdminWayIn(account, { users: { names: users.map((u) => u.username), restriction } }, async (trx) => {
+      for (const user of users) await updateUser(trx, user.id, { restriction: JSON.stringify(restriction) });
+    });
     for (const user of users) {
-      await updateUser(this.ctx.db, user.id, { restriction: JSON.stringify(restriction) });
       await this.audit.record(actor, {
         action: 'restriction.set',
         outcome: 'success',
@@ -142,8 +142,7 @@ export class RestrictionService {
 
   async setForAccount(actor: Actor, account: AccountRow, input: RestrictionInput | null): Promise<RestrictionView> {
     const restriction = input === null ? null : this.validate(input);
-    await this.wayIn.refuseAdminLockout(account, { account: restriction });
-    await updateAccount(this.ctx.db, account.id, { restriction: restriction === null ? null : JSON.stringify(restriction) });
+    await this.wayIn.guardAdminWayIn(account, { account: restriction }, (trx) => updateAccount(trx, account.id, { restriction: restriction === null ? null : JSON.stringify(restriction) }));
     await this.audit.record(actor, { action: 'restriction.set_account', outcome: 'success', accountId: account.id, reason: restriction === null ? 'removed' : `${restriction.rules.length} rules, default ${restriction.default}` });
     return this.showForAccount({ ...account, restriction: restriction === null ? null : JSON.stringify(restriction) });
   }
@@ -171,17 +170,16 @@ export class RestrictionService {
   async setForGroup(actor: Actor, account: AccountRow, group: string, input: RestrictionInput): Promise<GroupRestrictionView> {
     const name = checkGroupName(group);
     const restriction = this.validate(input);
-    await this.wayIn.refuseAdminLockout(account, { group: { name, restriction } });
     const now = this.ctx.now();
-    await saveGroupRestriction(this.ctx.db, { account_id: account.id, group_name: name, restriction: JSON.stringify(restriction), created_at: now, updated_at: now });
+    await this.wayIn.guardAdminWayIn(account, { group: { name, restriction } }, (trx) => saveGroupRestriction(trx, { account_id: account.id, group_name: name, restriction: JSON.stringify(restriction), created_at: now, updated_at: now }));
     await this.audit.record(actor, { action: 'restriction.set_group', outcome: 'success', accountId: account.id, reason: `group ${name}: ${restriction.rules.length} rules, default ${restriction.default}`.slice(0, 200) });
     return this.showForGroup(account, name);
   }
 
   async clearForGroup(actor: Actor, account: AccountRow, group: string): Promise<void> {
     const name = checkGroupName(group);
-    await this.wayIn.refuseAdminLockout(account, { group: { name, restriction: null } });
-    if (!(await deleteGroupRestriction(this.ctx.db, account.id, name))) throw new ServiceError('group_restriction_not_found', `group "${name}" has no restriction in account "${account.name}"`);
+    const deleted = await this.wayIn.guardAdminWayIn(account, { group: { name, restriction: null } }, (trx) => deleteGroupRestriction(trx, account.id, name));
+    if (!deleted) throw new ServiceError('group_restriction_not_found', `group "${name}" has no restriction in account "${account.name}"`);
     await this.audit.record(actor, { action: 'restriction.clear_group', outcome: 'success', accountId: account.id, reason: `group ${name}`.slice(0, 200) });
   }
 }

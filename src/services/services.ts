@@ -47,7 +47,7 @@ export function createServices(ctx: ServiceContext): Services {
   const audit = new AuditService(ctx);
   const wayIn = new WayInService(ctx);
   const users = new UserService(ctx, audit, wayIn);
-  const directories = new DirectoryService(ctx, audit);
+  const directories = new DirectoryService(ctx, audit, wayIn);
   const metrics = new Metrics(ctx);
   return {
     ctx,

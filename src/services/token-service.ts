@@ -25,7 +25,7 @@ import {
   unbindToken,
   unlockToken,
 } from '../store/token-store.js';
-import { inTransaction } from '../store/transaction.js';
+import { inTransaction, type Executor } from '../store/transaction.js';
 import { listTokenEvents } from '../store/audit-log.js';
 import { findUserById } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
@@ -309,8 +309,8 @@ export class TokenService {
   async disassociate(actor: Actor, account: AccountRow, username: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
     const token = await this.requireTokenOf(account, user);
-    await this.wayIn.refuseAdminLockout(account, { token: { username: user.username, state: 'none' } });
-    if (!(await unbindToken(this.ctx.db, token.id))) throw new ServiceError('conflict', `token ${token.serial} changed meanwhile; try again`);
+    const unbound = await this.wayIn.guardAdminWayIn(account, { token: { username: user.username, token: undefined } }, (trx) => unbindToken(trx, token.id));
+    if (!unbound) throw new ServiceError('conflict', `token ${token.serial} changed meanwhile; try again`);
     await endSessionsOf(this.ctx, user.id);
     await this.audit.record(actor, { action: 'token.disassociate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: token.serial });
     return this.show(account, token.serial);
@@ -359,7 +359,7 @@ export class TokenService {
     account: AccountRow,
     serialInput: string,
     action: 'token.disable' | 'token.enable' | 'token.retire',
-    change: (db: ServiceContext['db'], tokenId: number) => Promise<boolean>,
+    change: (db: Executor, tokenId: number) => Promise<boolean>,
     refusal: (token: TokenRow) => string,
     reason?: string,
   ): Promise<TokenView> {
@@ -367,10 +367,11 @@ export class TokenService {
     const user = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
     const event = { action, accountId: account.id, targetUser: user?.username ?? null, targetSerial: token.serial };
     // Disabling or retiring an administrator's token may leave no administrator a way in.
-    if (user && action !== 'token.enable' && token.status !== 'retired') {
-      await this.wayIn.refuseAdminLockout(account, { token: { username: user.username, state: action === 'token.disable' ? 'disabled' : 'none' } });
-    }
-    if (!(await change(this.ctx.db, token.id))) {
+    const changed =
+      user && action !== 'token.enable' && token.status !== 'retired'
+        ? await this.wayIn.guardAdminWayIn(account, { token: { username: user.username, token: action === 'token.disable' ? { ...token, status: 'disabled' } : undefined } }, (trx) => change(trx, token.id))
+        : await change(this.ctx.db, token.id);
+    if (!changed) {
       await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });
       throw new ServiceError('token_not_available', refusal(token));
     }
@@ -393,13 +394,11 @@ export class TokenService {
     const validFrom = time('validFrom', token.valid_from);
     const validUntil = time('validUntil', token.valid_until);
     if (validFrom !== null && validUntil !== null && validUntil <= validFrom) throw new ServiceError('invalid_request', 'validUntil must be after validFrom', { field: 'validUntil' });
-    // Dates that put an administrator's token out of use now may leave no administrator a way in.
+    // Dates that put an administrator's token out of use, now or soon, may leave no administrator a way in.
     const holder = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
-    if (holder) {
-      const state = tokenFact({ status: token.status, valid_from: validFrom, valid_until: validUntil }, this.ctx.now());
-      await this.wayIn.refuseAdminLockout(account, { token: { username: holder.username, state } });
-    }
-    await setTokenValidity(this.ctx.db, token.id, validFrom, validUntil);
+    const write = (db: Executor) => setTokenValidity(db, token.id, validFrom, validUntil);
+    if (holder) await this.wayIn.guardAdminWayIn(account, { token: { username: holder.username, token: { status: token.status, valid_from: validFrom, valid_until: validUntil } } }, write);
+    else await write(this.ctx.db);
     const describe = (ms: number | null) => (ms === null ? 'open' : new Date(ms).toISOString());
     await this.audit.record(actor, {
       action: 'token.set_validity',

@@ -6,7 +6,6 @@ import { findTokenOfUser, listAssociatedTokens, unbindToken } from '../store/tok
 import { groupsOf } from '../store/directory-store.js';
 import { countUsers, deleteUser, findUserByName, insertUser, listUsers, updateUser, usernameKey } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
-import { inTransaction } from '../store/transaction.js';
 import type { AccountRow, UserRow } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
@@ -144,12 +143,14 @@ export class UserService {
     // Nothing to change (an empty PATCH): the user as they are, nothing written.
     if (Object.keys(set).length === 0) return this.show(account, username);
     if ((set.role !== undefined && set.role !== user.role) || set.disabled_at) {
-      await this.wayIn.refuseAdminLockout(account, {
+      const change = {
         ...(set.role !== undefined ? { role: { username: user.username, role: set.role } } : {}),
         ...(set.disabled_at ? { disabled: user.username } : {}),
-      });
+      };
+      await this.wayIn.guardAdminWayIn(account, change, (trx) => updateUser(trx, user.id, set));
+    } else {
+      await updateUser(this.ctx.db, user.id, set);
     }
-    await updateUser(this.ctx.db, user.id, set);
     if (set.password_hash || set.disabled_at) await deleteSessionsOfUser(this.ctx.db, user.id);
     const fields = Object.keys(changes).filter((k) => k !== 'disabled' && changes[k as keyof UserChanges] !== undefined);
     if (fields.length > 0) await this.audit.record(actor, { action: 'user.update', outcome: 'success', accountId: account.id, targetUser: user.username, reason: fields.join(',') });
@@ -174,8 +175,7 @@ export class UserService {
   /** Deleting a user returns their token to the inventory and ends their sessions. */
   async delete(actor: Actor, account: AccountRow, username: string): Promise<void> {
     const user = await this.require(account, username);
-    await this.wayIn.refuseAdminLockout(account, { deleted: user.username });
-    await inTransaction(this.ctx.db, async (trx) => {
+    await this.wayIn.guardAdminWayIn(account, { deleted: user.username }, async (trx) => {
       const token = await findTokenOfUser(trx, user.id);
       if (token) await unbindToken(trx, token.id);
       await deleteSessionsOfUser(trx, user.id);

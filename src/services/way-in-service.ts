@@ -5,13 +5,14 @@
 import type { AccessRestriction } from '../core/access-rule.js';
 import { applicableRestriction, type GroupRestriction } from '../core/restriction-precedence.js';
 import { adminLockout, madeHarder, requireOtpWhereAllowed, wayIn, type AdminWayIn, type WayInFacts } from '../core/restriction-impact.js';
-import type { SignInFacts } from '../core/sign-in-decision.js';
 import type { Role } from '../core/values.js';
-import { groupsOf } from '../store/directory-store.js';
+import { withAccountLocked } from '../store/account-store.js';
+import { findDirectory, groupsOf } from '../store/directory-store.js';
 import { groupKey, groupRestrictionsFor } from '../store/group-restriction-store.js';
 import { listAssociatedTokens } from '../store/token-store.js';
 import { findUserByName, listUsers, usernameKey } from '../store/user-store.js';
-import type { AccountRow, UserRow } from '../store/schema.js';
+import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
+import type { Executor } from '../store/transaction.js';
 import { settingsOf } from './account-settings.js';
 import type { ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
@@ -35,9 +36,23 @@ export interface PendingChange {
   deleted?: string;
   /** One user disabled. */
   disabled?: string;
-  /** One user's token after the change, as the sign-in decision would see it (`none`: disassociated or retired). */
-  token?: { username: string; state: SignInFacts['token'] };
+  /** One user's token after the change: its status and validity dates (undefined: disassociated or retired). */
+  token?: { username: string; token: TokenFacts | undefined };
+  /** The account's directory removed: its users' passwords can no longer be checked. */
+  directoryRemoved?: boolean;
 }
+
+/** What the sign-in decision reads of a token (token-service.ts `tokenFact`). */
+type TokenFacts = Pick<TokenRow, 'status' | 'valid_from' | 'valid_until'>;
+
+/**
+ * How long a way in must last for the guard to count it (docs/security.md, "Administrators keep a way in"):
+ * a token is judged now and again this far ahead, so a validity that ends sooner is no lasting way in, and
+ * a change after which no administrator could sign in a week from now is refused, as one after which none
+ * could sign in now is. (A change does not have to make every way in last: an account whose only way in
+ * already ends within the horizon is not made worse by an unrelated change.)
+ */
+export const WAY_IN_HORIZON_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The users whose way in the change makes harder, by what it becomes; administrators named apart. */
 export interface ChangeImpact {
@@ -65,16 +80,20 @@ interface UserStates {
 export class WayInService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  /** The users (all, or only administrators before or after the change) as they are and as the change leaves them. */
-  private async states(account: AccountRow, change: PendingChange, adminsOnly: boolean): Promise<UserStates[]> {
-    let users = await listUsers(this.ctx.db, { accountId: account.id, limit: IMPACT_LIMIT, ...(adminsOnly ? { role: 'admin' as const } : {}) });
+  /**
+   * The users (all, or only administrators before or after the change) as they are and as the change leaves
+   * them, their tokens judged at time `at`; read through `db` (the guard's locked transaction).
+   */
+  private async states(db: Executor, account: AccountRow, change: PendingChange, adminsOnly: boolean, at: number): Promise<UserStates[]> {
+    let users = await listUsers(db, { accountId: account.id, limit: IMPACT_LIMIT, ...(adminsOnly ? { role: 'admin' as const } : {}) });
     // A user promoted by the change is an administrator after it.
     if (adminsOnly && change.role?.role === 'admin' && !users.some((u) => u.username_key === usernameKey(change.role!.username))) {
-      const promoted = await findUserByName(this.ctx.db, change.role.username);
+      const promoted = await findUserByName(db, change.role.username);
       if (promoted && promoted.account_id === account.id) users = [...users, promoted];
     }
-    const now = this.ctx.now();
-    const tokens = new Map((await listAssociatedTokens(this.ctx.db, account.id)).map((t) => [Number(t.user_id), tokenFact(t, now)]));
+    const tokens = new Map((await listAssociatedTokens(db, account.id)).map((t) => [Number(t.user_id), tokenFact(t, at)]));
+    const directoryBefore = (await findDirectory(db, account.id)) !== undefined;
+    const directoryAfter = directoryBefore && change.directoryRemoved !== true;
     const settings = settingsOf(account);
     const selfAfter = change.selfAssociation ?? settings.selfAssociation;
     const raiseAfter = change.adminsRequireOtp ?? settings.adminsRequireOtp;
@@ -85,8 +104,8 @@ export class WayInService {
     const states: UserStates[] = [];
     for (const user of users) {
       const own = parseStored(user.restriction);
-      const memberOf = await groupsOf(this.ctx.db, user.id);
-      const groups: GroupRestriction[] = (await groupRestrictionsFor(this.ctx.db, account.id, memberOf)).map((g) => ({ group: g.group_name, restriction: parseStored(g.restriction)! }));
+      const memberOf = await groupsOf(db, user.id);
+      const groups: GroupRestriction[] = (await groupRestrictionsFor(db, account.id, memberOf)).map((g) => ({ group: g.group_name, restriction: parseStored(g.restriction)! }));
       const ownAfter = changedUsers.has(user.username_key) ? change.users!.restriction : own;
       let groupsAfter = groups;
       if (change.group && memberOf.some((g) => groupKey(g) === groupKey(change.group!.name))) {
@@ -101,13 +120,15 @@ export class WayInService {
         token,
         selfAssociation: settings.selfAssociation,
         passcodeAlways: user.role === 'admin' && settings.adminsRequireOtp,
+        directoryMissing: user.source === 'directory' && !directoryBefore,
       };
       const after: WayInFacts = {
         disabled: before.disabled || key(change.disabled) === user.username_key,
         restriction: applicableRestriction({ own: ownAfter, groups: groupsAfter, account: accountAfter }).restriction,
-        token: key(change.token?.username) === user.username_key ? change.token!.state : token,
+        token: key(change.token?.username) === user.username_key ? tokenFact(change.token!.token, at) : token,
         selfAssociation: selfAfter,
         passcodeAlways: roleAfter === 'admin' && raiseAfter,
+        directoryMissing: user.source === 'directory' && !directoryAfter,
       };
       states.push({ user, before: { role: user.role, facts: before }, after: key(change.deleted) === user.username_key ? null : { role: roleAfter, facts: after } });
     }
@@ -115,22 +136,33 @@ export class WayInService {
   }
 
   /** The refusal for a change that would leave no administrator able to sign in to the console, or null. */
-  private lockoutOf(states: UserStates[]): string | null {
+  private lockoutOf(states: UserStates[], when = ''): string | null {
     const before: AdminWayIn[] = states.filter((s) => s.before.role === 'admin').map((s) => ({ username: s.user.username, facts: s.before.facts }));
     const after: AdminWayIn[] = states
       .filter((s) => s.before.role === 'admin' || s.after?.role === 'admin')
       .map((s) => (s.after === null ? { username: s.user.username, facts: null, gone: 'deleted' } : s.after.role !== 'admin' ? { username: s.user.username, facts: null, gone: `no longer an administrator (${s.after.role})` } : { username: s.user.username, facts: s.after.facts }));
-    return adminLockout(before, after);
+    return adminLockout(before, after, when);
   }
 
   /**
-   * SPEC, "Administrators keep a way in": refuses (409 would_lock_out_admins) a change after which no
-   * administrator could sign in to the console, when one can before it. Called by every operation that can
-   * take the last administrator's way in, right before it writes.
+   * SPEC, "Administrators keep a way in": runs `write` (the change itself) unless it would leave no
+   * administrator able to sign in to the console when one can before it, now or WAY_IN_HORIZON_MS from now;
+   * then it throws 409 would_lock_out_admins and nothing is written. The check and the write are one
+   * transaction holding the account's row (account-store.ts `withAccountLocked`), so two changes that are
+   * each allowed alone but not together (deny one admin, deny the other) never both pass, whichever
+   * instance makes them. `write` must do its reading and writing through the transaction it is given;
+   * audit events and other work after the commit go after this returns. Every operation that can take the
+   * last administrator's way in writes through here.
    */
-  async refuseAdminLockout(account: AccountRow, change: PendingChange): Promise<void> {
-    const refusal = this.lockoutOf(await this.states(account, change, true));
-    if (refusal !== null) throw new ServiceError('would_lock_out_admins', `${refusal}. Nothing was changed.`);
+  async guardAdminWayIn<T>(account: AccountRow, change: PendingChange, write: (trx: Executor) => Promise<T>): Promise<T> {
+    return withAccountLocked(this.ctx.db, account.id, async (trx, current) => {
+      const now = this.ctx.now();
+      const refusal =
+        this.lockoutOf(await this.states(trx, current, change, true, now)) ??
+        this.lockoutOf(await this.states(trx, current, change, true, now + WAY_IN_HORIZON_MS), `${WAY_IN_HORIZON_MS / 86_400_000} days from now`);
+      if (refusal !== null) throw new ServiceError('would_lock_out_admins', `${refusal}. Nothing was changed.`);
+      return write(trx);
+    });
   }
 
   /**
@@ -140,7 +172,7 @@ export class WayInService {
    * the account's users (at most IMPACT_LIMIT). `refusal` says when the change would be refused outright.
    */
   async impactOf(account: AccountRow, change: PendingChange): Promise<ChangeImpact> {
-    const states = await this.states(account, change, false);
+    const states = await this.states(this.ctx.db, account, change, false, this.ctx.now());
     const impact: ChangeImpact = { askedToAssociate: [], lockedOut: [], adminsLockedOut: [], refusal: this.lockoutOf(states) };
     for (const { user, before, after } of states) {
       if (after === null || after.facts.disabled) continue;

@@ -38,7 +38,13 @@ export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//.test(url);
 }
 
-const MIGRATION_TABLE = 'otpgate_migrations';
+/** Where Kysely records the migrations applied (a backup's list is read from it before a restore). */
+export const MIGRATION_TABLE = 'otpgate_migrations';
+
+/** The names of the migrations this version of otpgate knows, oldest first. */
+export async function knownMigrations(): Promise<string[]> {
+  return Object.keys(await migrationProvider(SQLITE_COLUMN_TYPES).getMigrations()).sort();
+}
 
 export function openDatabase(config: DatabaseConfig): DatabaseHandle {
   const url = config.databaseUrl;

@@ -12,3 +12,16 @@ export async function takeLease(db: Executor, name: string, holder: string, now:
   const result = await db.updateTable('leases').set({ holder, expires_at: now + durationMs }).where('name', '=', name).where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/** Holds (or renews) a lease that is its holder's alone by name (a running server's "in use" mark). */
+export async function holdLease(db: Executor, name: string, holder: string, now: number, durationMs: number): Promise<void> {
+  await db
+    .insertInto('leases')
+    .values({ name, holder, expires_at: now + durationMs })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ holder, expires_at: now + durationMs }))
+    .execute();
+}
+
+export async function releaseLease(db: Executor, name: string): Promise<void> {
+  await db.deleteFrom('leases').where('name', '=', name).execute();
+}

@@ -12,7 +12,8 @@ import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { Services } from '../../src/services/services.js';
 import { replaceGroups } from '../../src/store/directory-store.js';
-import { findUserByName } from '../../src/store/user-store.js';
+import { findTokenBySerial, setTokenValidity } from '../../src/store/token-store.js';
+import { findUserByName, insertUser } from '../../src/store/user-store.js';
 import type { AccountRow } from '../../src/store/schema.js';
 import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
@@ -198,6 +199,46 @@ for (const engine of await engineCases()) {
       // Denied stays denied.
       await services.restrictions.setForUser(OPERATOR, await a.account(), a.admin, { rules: [{ cidr: '192.0.2.0/24', action: 'deny' }], default: 'allow' });
       assert.equal(await check(a.admin, 'console'), 'reject');
+    });
+
+    test('a token whose validity ends within the guard\'s horizon (7 days) is no lasting way in; an unrelated change still goes ahead', async () => {
+      const a = await freshAccount();
+      const serial = `80${counter}0000000001`;
+      await giveToken(await a.account(), a.admin, serial);
+      await services.restrictions.setForAccount(OPERATOR, await a.account(), OTP);
+      await services.accounts.updateSettings(OPERATOR, await a.account(), { selfAssociation: false });
+      const account = await a.account();
+      const inDays = (days: number) => new Date(services.ctx.now() + days * 86_400_000).toISOString();
+      // Valid now, but the admin is locked out tomorrow: refused, saying when.
+      await assert.rejects(services.tokens.setValidity(OPERATOR, account, serial, { validUntil: inDays(1) }), (error: unknown) => {
+        assert.ok(error instanceof ServiceError && error.code === 'would_lock_out_admins', String(error));
+        assert.match(error.message, new RegExp(`^This would leave no administrator able to sign in 7 days from now \\(${a.admin}: their token is outside its validity dates, so no passcode is accepted\\)\\. Nothing was changed\\.$`));
+        return true;
+      });
+      assert.equal((await services.tokens.show(account, serial)).validUntil, null, 'nothing was saved');
+      // Beyond the horizon it goes ahead (the dates are the administrator's to choose).
+      const until = inDays(30);
+      assert.equal(Date.parse((await services.tokens.setValidity(OPERATOR, account, serial, { validUntil: until })).validUntil!), Date.parse(until));
+      // Already ending within the horizon (the clock moved on): an unrelated change is not refused for it…
+      await setTokenValidity(services.ctx.db, (await findTokenBySerial(services.ctx.db, account.id, serial))!.id, null, services.ctx.now() + 86_400_000);
+      await services.restrictions.setForUser(OPERATOR, account, a.user, DENY);
+      // …and a change that takes the way in now is still refused.
+      await assert.rejects(services.tokens.disable(OPERATOR, account, serial), lockout(/their token is disabled/));
+    });
+
+    test('removing the directory that checks a directory administrator\'s password is refused while they are the way in', async () => {
+      const a = await freshAccount();
+      const account = await a.account();
+      await services.directories.set(OPERATOR, account, { url: 'ldap://127.0.0.1:1', bindDn: 'cn=svc,dc=example,dc=org', bindPassword: 'service password', baseDn: 'dc=example,dc=org' });
+      const now = services.ctx.now();
+      await insertUser(services.ctx.db, { account_id: account.id, username: `${a.name}-dir`, username_key: `${a.name}-dir`, display_name: '', role: 'admin', password_hash: '', restriction: null, created_at: now, source: 'directory', dn: `uid=${a.name}-dir,dc=example,dc=org`, email: null, disabled_at: null, disabled_reason: null });
+      // The local administrator leaves; the directory administrator is the way in.
+      await services.users.delete(OPERATOR, account, a.admin);
+      await assert.rejects(services.directories.remove(OPERATOR, account), lockout(new RegExp(`\\(${a.name}-dir: a directory user, and no directory would be left to check their password\\)`)));
+      assert.equal((await services.directories.show(account)).url, 'ldap://127.0.0.1:1', 'the directory is still there');
+      // With a local administrator again, the directory may go.
+      await services.users.create(OPERATOR, account, { username: `${a.name}-local`, password: PASSWORD, role: 'admin' });
+      await services.directories.remove(OPERATOR, account);
     });
   });
 }

@@ -9,19 +9,21 @@ export const backupCommands: CommandGroup = (program, cli) => {
   program
     .command('backup')
     .description('write a consistent copy of the SQLite database to FILE (mode 0600) while the server runs; back up the master key separately')
-    .argument('<file>', 'the copy to write')
+    .argument('<file>', 'the copy to write (a new file: an existing one is replaced only with --force; never through a symbolic link)')
+    .option('--force', 'replace FILE when it exists')
     .action(
-      cli.action(async ({ instance, io }, file: string) => {
+      cli.action(async ({ instance, io }, file: string, options: { force?: boolean }) => {
         const { backupDatabase } = await import('../../runtime/backup.js');
         const progress = progressLine(io);
-        const { pages } = await backupDatabase(instance, file, (done, total) => progress.update(`${done} of ${total} pages`)).finally(() => progress.done());
+        const onProgress = (done: number, total: number) => progress.update(`${done} of ${total} pages`);
+        const { pages } = await backupDatabase(instance, file, { replace: options.force === true, onProgress }).finally(() => progress.done());
         io.out.write(`backed up ${instance.config.sqlitePath} to ${file} (${pages} pages); the master key ${instance.config.keyFile} is not in it: keep a copy of it elsewhere\n`);
         return 0;
       }),
     );
   program
     .command('restore')
-    .description('replace the SQLite database with a backup, after checking it is sound and sealed under the master key in use (stop the server first; asks first when a database exists)')
+    .description('replace the SQLite database with a backup, after checking it is sound and sealed under the master key in use (refused while a server runs on it; asks first when a database exists)')
     .argument('<file>', 'the backup to restore')
     .option(...YES_OPTION)
     .action(async (file: string, options: { yes?: boolean }) => {
