@@ -65,7 +65,7 @@ const UNREACHABLE_CODE = /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENO
 
 /** The class of a failure at `step`, from the error's code or ldapts's messages. */
 function classify(step: DirectoryFailure, error: unknown): DirectoryFailure {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : '';
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error).code) : '';
   const message = error instanceof Error ? error.message : '';
   if (code === 'ETIMEDOUT' || /timeout|timed out/i.test(message)) return 'timeout';
   if (TLS_CODE.test(code) || /certificate|ssl|tls/i.test(message)) return 'tls_failed';
