@@ -11,22 +11,29 @@ import { randomSecretHex } from '../helpers/secrets.js';
 
 let fx: ConsoleFixture;
 let page: Page;
+/** A second session of sven's, elsewhere (the token's finder, already signed in with it). */
+let elsewhere: Page;
 let password = '';
 const token = { serial: '4600000000001', secretHex: randomSecretHex() };
+
+async function signedInPage(counter: number): Promise<Page> {
+  const signedIn = await (await fx.newContext()).newPage();
+  await signedIn.goto('/login');
+  await signedIn.getByLabel('Username').fill('sven');
+  await signedIn.getByLabel('Password').fill(password);
+  await signedIn.getByRole('button', { name: 'Sign in' }).click();
+  await signedIn.getByLabel('OTP code').fill(oathCode(token.secretHex, counter));
+  await signedIn.getByRole('button', { name: 'Submit' }).click();
+  assert.equal(new URL(signedIn.url()).pathname, '/account');
+  return signedIn;
+}
 
 before(async () => {
   fx = await startConsole();
   await fx.importTokens([token]);
   password = await fx.createUser('sven', { displayName: 'Sven Nordin' });
   await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'sven', token.serial, oathCode(token.secretHex, 0));
-  page = await (await fx.newContext()).newPage();
-  await page.goto('/login');
-  await page.getByLabel('Username').fill('sven');
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 1));
-  await page.getByRole('button', { name: 'Submit' }).click();
-  assert.equal(new URL(page.url()).pathname, '/account');
+  page = await signedInPage(1);
 });
 after(async () => fx?.close());
 
@@ -52,7 +59,9 @@ test('re-sync with two consecutive passcodes far ahead moves the counter; a wron
   assert.equal(resync?.actor, 'console:sven');
 });
 
-test('report lost asks first, then disables the token and notifies; its passcodes are refused', async () => {
+test('report lost asks first, then disables the token and notifies; its passcodes are refused; every other session of the user ends', async () => {
+  elsewhere = await signedInPage(303);
+  await page.goto('/account');
   await page.getByRole('link', { name: 'Report token lost' }).click();
   assert.equal((await fx.instance.services.tokens.show(fx.account, token.serial)).status, 'associated', 'the confirmation page changes nothing');
   await screenshot(page, 'account-report-lost');
@@ -66,4 +75,9 @@ test('report lost asks first, then disables the token and notifies; its passcode
   // A forged report without the CSRF token is refused.
   const forged = await page.request.post('/account/token/lost', { form: { _csrf: 'nope' } });
   assert.equal(forged.status(), 403);
+  // The other session ended (as an administrator's disable ends them); the one that reported stays.
+  await elsewhere.goto('/account');
+  assert.equal(new URL(elsewhere.url()).pathname, '/login', 'the session elsewhere is signed out');
+  await page.goto('/account');
+  assert.equal(new URL(page.url()).pathname, '/account', 'the reporting session stays');
 });
