@@ -186,4 +186,39 @@ describe('one username form on every channel', () => {
     await assert.rejects(f.services.directories.share({ name: 'globex-admin', accountId: f.globex.id, clientIp: null }, f.globex, true), /only the operator/);
     assert.equal((await call(f.app, 'GET', '/api/v1/directory', { key: f.keys.adminB })).json<{ directory: { shared: boolean } }>().directory.shared, false);
   });
+
+  test('a new URL or bind DN without the bind password is refused: the stored one never goes to another host', async () => {
+    const elsewhere = await trap();
+    try {
+      const settings = { url: elsewhere.url, bindDn: SERVICE_DN, baseDn: SUFFIX };
+      const moved = await call(f.app, 'PUT', '/api/v1/directory', { key: f.keys.admin, body: settings });
+      assert.equal(moved.statusCode, 400, moved.body);
+      assert.equal(moved.json<{ error: { code: string; field?: string } }>().error.field, 'bindPassword');
+      const renamed = await call(f.app, 'PUT', '/api/v1/directory', { key: f.keys.admin, body: { url: slapd.url, bindDn: `cn=someone-else,${SUFFIX}`, baseDn: SUFFIX } });
+      assert.equal(renamed.statusCode, 400, renamed.body);
+      await call(f.app, 'POST', '/api/v1/directory/test', { key: f.keys.admin });
+      assert.equal(elsewhere.connections(), 0, 'the new host was never sent the stored password');
+      // The same settings with a password given again are taken.
+      const given = await call(f.app, 'PUT', '/api/v1/directory', { key: f.keys.admin, body: { ...settings, bindPassword: 'a new password' } });
+      assert.equal(given.statusCode, 200, given.body);
+    } finally {
+      await elsewhere.close();
+      await f.services.directories.set(OPERATOR, f.acme, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, baseDn: SUFFIX });
+    }
+  });
+
+  test('directory test answers a classified reason; the host, port and library message stay in the server log', async () => {
+    const port = await freePort();
+    await f.services.directories.set(OPERATOR, f.globex, { url: `ldap://127.0.0.1:${port}`, bindDn: SERVICE_DN, bindPassword: 'globex password', baseDn: SUFFIX });
+    const closed = await call(f.app, 'POST', '/api/v1/directory/test', { key: f.keys.adminB });
+    assert.equal(closed.statusCode, 200, closed.body);
+    assert.deepEqual(closed.json(), { ok: false, reason: 'unreachable', error: 'the directory cannot be reached (no connection to the URL)' });
+    assert.doesNotMatch(closed.body, new RegExp(`ECONNREFUSED|${port}`));
+    await f.services.directories.set(OPERATOR, f.globex, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: 'not the service password', baseDn: SUFFIX });
+    const refused = await call(f.app, 'POST', '/api/v1/directory/test', { key: f.keys.adminB });
+    assert.equal(refused.json<{ reason: string }>().reason, 'bind_refused');
+    assert.doesNotMatch(refused.body, /Invalid Credentials|49/);
+    const audited = await f.services.audit.list({ accountId: f.globex.id, limit: 1 });
+    assert.equal(audited[0]?.reason, 'bind_refused');
+  });
 });
