@@ -98,6 +98,21 @@ test('PAP: a directory user signs in with directory password + passcode; the dir
   }
 });
 
+test('PAP: another spelling of a directory user with a token (spaces, case, fullwidth) is that user: the password alone is refused, with the passcode it is accepted', async () => {
+  const client = await rawClient('127.0.0.2');
+  try {
+    const pap = async (username: string, password: string) => decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username, password }), server.radiusPort, 6000)).code;
+    for (const name of ['dora ', ' dora', 'DORA', 'ｄｏｒａ']) {
+      assert.notEqual(await pap(name, 'dora directory password'), PacketCode.AccessAccept, `${JSON.stringify(name)} with the password alone`);
+    }
+    const events = await signInEvents(installation, 'dora');
+    assert.ok(events.slice(0, 4).every((e) => e.reason !== 'passcode_accepted'), 'filed under dora');
+    assert.equal(await pap('ＤＯＲＡ ', `dora directory password${oathCode(dora.secretHex, 10)}`), PacketCode.AccessAccept);
+  } finally {
+    await client.close();
+  }
+});
+
 test("a directory group's restriction applies over RADIUS as well: set by the CLI while serve runs, then cleared", async () => {
   const set = await installation.cli(['restriction', 'set', '--group', 'VPN-USERS', '--default', 'deny', '--rule', '10.0.0.0/8=allow']);
   assert.equal(set.code, 0, set.stderr);
