@@ -98,6 +98,17 @@ test('PAP: a directory user signs in with directory password + passcode; the dir
   }
 });
 
+test("a directory group's restriction applies over RADIUS as well: set by the CLI while serve runs, then cleared", async () => {
+  const set = await installation.cli(['restriction', 'set', '--group', 'VPN-USERS', '--default', 'deny', '--rule', '10.0.0.0/8=allow']);
+  assert.equal(set.code, 0, set.stderr);
+  const code = oathCode(dora.secretHex, 3);
+  // The device's address (127.0.0.1) is outside the group's allowed network: refused before the passcode is looked at.
+  assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Reject');
+  assert.equal((await signInEvents(installation, 'dora'))[0]?.reason, 'denied_by_rule');
+  assert.equal((await installation.cli(['restriction', 'clear', '--group', 'vpn-users', '--yes'])).code, 0);
+  assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Accept');
+});
+
 test('PAP: another spelling of a directory user with a token (spaces, case, fullwidth) is that user: the password alone is refused, with the passcode it is accepted', async () => {
   const client = await rawClient('127.0.0.2');
   try {
@@ -111,15 +122,4 @@ test('PAP: another spelling of a directory user with a token (spaces, case, full
   } finally {
     await client.close();
   }
-});
-
-test("a directory group's restriction applies over RADIUS as well: set by the CLI while serve runs, then cleared", async () => {
-  const set = await installation.cli(['restriction', 'set', '--group', 'VPN-USERS', '--default', 'deny', '--rule', '10.0.0.0/8=allow']);
-  assert.equal(set.code, 0, set.stderr);
-  const code = oathCode(dora.secretHex, 3);
-  // The device's address (127.0.0.1) is outside the group's allowed network: refused before the passcode is looked at.
-  assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Reject');
-  assert.equal((await signInEvents(installation, 'dora'))[0]?.reason, 'denied_by_rule');
-  assert.equal((await installation.cli(['restriction', 'clear', '--group', 'vpn-users', '--yes'])).code, 0);
-  assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Accept');
 });
