@@ -42,7 +42,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   app.post('/account/token/lost', async (request, reply) => {
     const who = await signedIn(request, reply);
     if ('redirect' in who) return who.redirect;
-    await tokens.reportLost(actorOf(request), who.account, who.principal.username);
+    await tokens.reportLost(actorOf(request), who.account, who.principal.username, who.principal.sessionId);
     return seeOther(reply, '/account?done=reported_lost');
   });
 }

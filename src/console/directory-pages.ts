@@ -2,7 +2,8 @@
 // dry run, or apply). The bind password is write-only: the form never shows it back; left empty, the
 // stored one is kept.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DIRECTORY_PRESETS, type DirectoryInput, type DirectoryPreset, type DirectoryTestResult, type DirectoryView } from '../services/directory-service.js';
+import { DIRECTORY_PRESETS, type DirectoryInput, type DirectoryPreset, type DirectoryView } from '../services/directory-service.js';
+import { shownTest, type ShownTestResult } from '../web/directory-test.js';
 import type { SyncReport } from '../services/directory-sync-service.js';
 import { ServiceError } from '../services/errors.js';
 import { adminOf } from './admin-guard.js';
@@ -76,7 +77,7 @@ interface PageState {
   values?: FormValues;
   error?: string | null;
   fieldErrors?: Record<string, string>;
-  test?: DirectoryTestResult | null;
+  test?: ShownTestResult | null;
   sync?: { report: SyncReport; dryRun: boolean } | null;
   syncError?: string | null;
 }
@@ -131,7 +132,7 @@ export async function directoryPages(app: FastifyInstance): Promise<void> {
 
   app.post('/directory/test', async (request, reply) => {
     const { account, actor } = adminOf(request);
-    return page(request, reply, { test: await directories.test(actor, account) });
+    return page(request, reply, { test: shownTest(request, await directories.test(actor, account)) });
   });
 
   app.post('/directory/remove', async (request, reply) => {

@@ -1,6 +1,7 @@
 // What a directory sync would change, as a pure function of what the directory says and what otpgate holds,
 // and the safety limit that stops a sync from disabling a large part of the users at once. It never plans a
 // deletion and knows nothing of tokens: a sync creates, updates, disables and re-enables users, no more.
+import { usernameKey } from './username.js';
 
 export interface SyncPerson {
   username: string;
@@ -45,6 +46,10 @@ export interface SyncPlan {
   skipped: { username: string; reason: string }[];
   /** The account's directory users before the sync: the base of the safety limit's share. */
   directoryUsers: number;
+  /** Of those, the ones not disabled yet. */
+  enabledDirectoryUsers: number;
+  /** How many people the directory listed. */
+  peopleFound: number;
 }
 
 /** More than this many disables, and more than this share of the directory users, needs --force. */
@@ -52,9 +57,8 @@ export const SAFETY_LIMIT = { maxDisables: 10, maxShare: 0.1 } as const;
 
 export const SYNC_DISABLE_PREFIX = 'directory sync: ';
 
-function key(username: string): string {
-  return username.toLowerCase();
-}
+/** A person and a user are the same name by the installation's canonical key. */
+const key = usernameKey;
 
 function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
@@ -62,9 +66,10 @@ function sameList(a: string[], b: string[]): boolean {
 
 /** `users`: the account's directory users, plus any user (of any account) whose name a person has. */
 export function planDirectorySync(people: SyncPerson[], users: SyncUser[]): SyncPlan {
-  const plan: SyncPlan = { create: [], update: [], disable: [], enable: [], skipped: [], directoryUsers: 0 };
+  const plan: SyncPlan = { create: [], update: [], disable: [], enable: [], skipped: [], directoryUsers: 0, enabledDirectoryUsers: 0, peopleFound: people.length };
   const byKey = new Map(users.map((u) => [key(u.username), u]));
   plan.directoryUsers = users.filter((u) => u.inAccount && u.source === 'directory').length;
+  plan.enabledDirectoryUsers = users.filter((u) => u.inAccount && u.source === 'directory' && !u.disabled).length;
 
   const seen = new Map<string, number>();
   for (const person of people) seen.set(key(person.username), (seen.get(key(person.username)) ?? 0) + 1);
@@ -111,10 +116,17 @@ export function planDirectorySync(people: SyncPerson[], users: SyncUser[]): Sync
 /**
  * The safety limit: a sync that would disable more than 10 users and more than 10% of the directory users
  * is refused unless forced. A directory that answers with half its people (a wrong base DN, a filter
- * changed by mistake, a replica mid-rebuild) must not lock out half the organisation.
+ * changed by mistake, a replica mid-rebuild) must not lock out half the organisation. A directory that finds
+ * nobody, or a sync that would disable every directory user, is refused too whatever the numbers: in a small
+ * directory (10 users or fewer) the limit above never applies, and an empty answer would disable them all,
+ * the only administrator included.
  */
 export function safetyRefusal(plan: SyncPlan, force: boolean): string | null {
   const count = plan.disable.length;
-  if (force || count <= SAFETY_LIMIT.maxDisables || count <= plan.directoryUsers * SAFETY_LIMIT.maxShare) return null;
+  if (force) return null;
+  const retry = 'nothing was applied. Check the directory settings (base DN, user filter), then run it again with --force if this is right';
+  if (plan.peopleFound === 0) return `the directory found no people; ${retry}`;
+  if (count > 0 && count >= plan.enabledDirectoryUsers) return `the sync would disable every directory user (${count} of ${plan.enabledDirectoryUsers} enabled); ${retry}`;
+  if (count <= SAFETY_LIMIT.maxDisables || count <= plan.directoryUsers * SAFETY_LIMIT.maxShare) return null;
   return `the sync would disable ${count} of ${plan.directoryUsers} directory users (more than ${SAFETY_LIMIT.maxDisables} and more than ${SAFETY_LIMIT.maxShare * 100}%); nothing was applied. Check the directory settings, then run it again with --force if this is right`;
 }

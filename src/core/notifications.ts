@@ -97,16 +97,22 @@ export function nextAttemptAt(createdAt: number, attempts: number, now: number, 
 /**
  * Whether a webhook may connect to this address without the installation's OTPGATE_WEBHOOK_ALLOW_PRIVATE:
  * only public unicast addresses (not loopback, private, link-local, carrier-grade NAT, multicast, reserved,
- * unique-local, the unspecified address, documentation ranges, or an IPv4 address mapped or embedded in
- * IPv6 that is one of those).
+ * unique-local, the unspecified address, documentation ranges, an IPv4 address mapped or embedded in IPv6
+ * that is one of those, or any other address in IPv6's reserved ::/8, IPv4-compatible forms included).
  */
 export function isPublicAddress(text: string): boolean {
   if (!ipaddr.isValid(text)) return false;
+  // `::a.b.c.d` is the IPv4-compatible form (RFC 4291 §2.5.5.1), which ipaddr.js reads as if it were mapped.
+  if (/^(0{0,4}:){2,6}\d+\.\d+\.\d+\.\d+$/.test(text)) return false;
   let address = ipaddr.parse(text);
   if (address.kind() === 'ipv6') {
     const v6 = address as ipaddr.IPv6;
     if (v6.isIPv4MappedAddress()) address = v6.toIPv4Address();
     else if (v6.range() === 'rfc6052' || v6.range() === '6to4' || v6.range() === 'teredo') return false;
+    // ::/8 is reserved (RFC 4291 §2.4): besides the mapped form it holds the deprecated IPv4-compatible
+    // `::127.0.0.1` (§2.5.5.1) and look-alikes such as `::ffff:0:0:7f00:1`, which ipaddr.js calls unicast
+    // and some stacks route to the embedded IPv4 address. No public target is there.
+    else if (v6.parts[0]! < 0x100) return false;
   }
   if (address.range() !== 'unicast') return false;
   // ipaddr.js calls the documentation ranges and benchmarking network unicast; they are never a real target.

@@ -44,3 +44,12 @@ export function findTextProblem(value: unknown, where: string): { path: string; 
   }
   return null;
 }
+
+/**
+ * One e-mail address as otpgate stores it (already trimmed): one @, a dot in the domain, no spaces, commas,
+ * semicolons, quotes or angle brackets (so never a list such as `a@x, b@y`), at most 320 characters. The
+ * API's and the directory's addresses are held to the same rule.
+ */
+export function isEmailAddress(text: string): boolean {
+  return text.length <= 320 && /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(text);
+}

@@ -5,6 +5,7 @@
 import { Client, InvalidCredentialsError, SizeLimitExceededError, type Entry } from 'ldapts';
 import { createHash } from 'node:crypto';
 import { equalityFilter, firstRdnValue } from '../core/ldap-escape.js';
+import { sameUsername } from '../core/username.js';
 import type { ServiceConnectionPool } from './service-connection-pool.js';
 
 export interface DirectorySettings {
@@ -36,9 +37,40 @@ export interface DirectoryPerson {
 
 export type PasswordCheck = { kind: 'ok'; person: DirectoryPerson } | { kind: 'wrong'; person: DirectoryPerson | null };
 
+/**
+ * Why a directory could not be used, in words a tenant administrator may see: which step failed, never the
+ * host's or the library's message (a connection refused on one port and a TLS name on another would make
+ * `directory test` a scanner of the server's network). The detail goes to the operator's log.
+ */
+export const DIRECTORY_FAILURES = ['unreachable', 'timeout', 'tls_failed', 'bind_refused', 'search_failed'] as const;
+export type DirectoryFailure = (typeof DIRECTORY_FAILURES)[number];
+
 /** The directory could not be reached, refused the service bind, or did not finish a search: decide nothing. */
 export class DirectoryUnavailableError extends Error {
   override name = 'DirectoryUnavailableError';
+
+  constructor(
+    message: string,
+    /** The step that failed, classified. */
+    readonly reason: DirectoryFailure = 'search_failed',
+  ) {
+    super(message);
+  }
+}
+
+/** Node's codes for TLS and certificate failures (node:tls, OpenSSL's verify errors). */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|HOSTNAME_MISMATCH)/;
+/** Node's codes for a host or port that does not take the connection. */
+const UNREACHABLE_CODE = /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|EADDRNOTAVAIL)$/;
+
+/** The class of a failure at `step`, from the error's code or ldapts's messages. */
+function classify(step: DirectoryFailure, error: unknown): DirectoryFailure {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error).code) : '';
+  const message = error instanceof Error ? error.message : '';
+  if (code === 'ETIMEDOUT' || /timeout|timed out/i.test(message)) return 'timeout';
+  if (TLS_CODE.test(code) || /certificate|ssl|tls/i.test(message)) return 'tls_failed';
+  if (UNREACHABLE_CODE.test(code)) return 'unreachable';
+  return step;
 }
 
 /** Connect and operation timeouts: a sign-in waits at most a few seconds for a directory that does not answer. */
@@ -102,22 +134,23 @@ export class LdapDirectory {
       return client;
     } catch (error) {
       await client.unbind().catch(() => undefined);
-      throw this.unavailable('StartTLS failed', error);
+      throw this.unavailable('StartTLS failed', error, 'tls_failed');
     }
   }
 
-  private unavailable(what: string, error: unknown): DirectoryUnavailableError {
+  private unavailable(what: string, error: unknown, step: DirectoryFailure = 'search_failed'): DirectoryUnavailableError {
     const detail = error instanceof Error ? error.message || error.name : String(error);
-    return new DirectoryUnavailableError(`${this.describe()} cannot be used: ${what}: ${detail}`);
+    return new DirectoryUnavailableError(`${this.describe()} cannot be used: ${what}: ${detail}`, classify(step, error));
   }
 
   /** Binds a connection as the service account: never anonymously (an empty password would be, RFC 4513 §5.1.2). */
   private async bindService(client: Client): Promise<void> {
-    if (this.settings.bindPassword === '') throw new DirectoryUnavailableError(`${this.describe()} has no service bind password`);
+    if (this.settings.bindPassword === '') throw new DirectoryUnavailableError(`${this.describe()} has no service bind password`, 'bind_refused');
     try {
       await client.bind(this.settings.bindDn, this.settings.bindPassword);
     } catch (error) {
-      throw this.unavailable('the service bind was refused', error);
+      // A connection that never opened fails at its first operation, the bind: classified by its error.
+      throw this.unavailable('the service bind was refused', error, 'bind_refused');
     }
   }
 
@@ -194,6 +227,10 @@ export class LdapDirectory {
     if (searchEntries.length !== 1) return null;
     const entry = searchEntries[0]!;
     const person = this.toPerson(entry, null);
+    // LDAP's matching (RFC 4518 string preparation) is looser than otpgate's one username form: it ignores
+    // inner runs of spaces and characters such as a soft hyphen. An entry whose name is not the asked name
+    // in otpgate's canonical form would be a second name for one user (with its own back-off): nobody.
+    if (person && !sameUsername(person.username, username)) return null;
     if (person && person.groups.length === 0) {
       const groups = (await this.groupsByMember(client, entry.dn)).get(dnKey(entry.dn)) ?? [];
       person.groups = [...new Set(groups)].sort();

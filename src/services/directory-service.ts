@@ -3,18 +3,22 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isAttributeName } from '../core/ldap-escape.js';
+import { isEmailAddress } from '../core/text.js';
+import { USERNAME_KEY_LENGTH, usernameKey, usernameShown } from '../core/username.js';
 import { openDirectoryPassword, sealDirectoryPassword } from './sealed-secrets.js';
-import { DirectoryUnavailableError, LdapDirectory, type DirectoryPerson, type DirectorySettings, type PasswordCheck } from '../directory/ldap-directory.js';
+import { DirectoryUnavailableError, LdapDirectory, type DirectoryFailure, type DirectoryPerson, type DirectorySettings, type PasswordCheck } from '../directory/ldap-directory.js';
 import { ServiceConnectionPool } from '../directory/service-connection-pool.js';
-import { deleteDirectory, findDirectory, groupsOf, listDirectories, replaceGroups, saveDirectory, updateDirectoryFields } from '../store/directory-store.js';
+import { deleteDirectory, findDirectory, findSharedDirectory, groupsOf, replaceGroups, saveDirectory, setSharedDirectory, updateDirectoryFields } from '../store/directory-store.js';
 import type { AccountRow, DirectoryRow, UserRow } from '../store/schema.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import { inTransaction } from '../store/transaction.js';
-import { findUserByName, insertUser, usernameKey } from '../store/user-store.js';
+import { findUserByName, insertUser } from '../store/user-store.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import type { WayInService } from './way-in-service.js';
+
+export { DIRECTORY_FAILURES, type DirectoryFailure } from '../directory/ldap-directory.js';
 
 export type DirectoryPreset = 'openldap' | 'ad';
 
@@ -43,10 +47,26 @@ export interface DirectoryView extends Pick<DirectorySettings, 'url' | 'bindDn' 
   caSubject: string | null;
   /** The CA certificate itself (PEM; public, not a secret), or null for the system's CAs. */
   caPem: string | null;
+  /** Shared by the operator with sign-ins that name no account (the console, `otpgate check`). */
+  shared: boolean;
   updatedAt: string;
 }
 
-export type DirectoryTestResult = { ok: true; usersFound: number; example: string | null } | { ok: false; error: string };
+/**
+ * A test's answer. A failure carries its classified reason and a sentence for it; `detail` (the library's
+ * message, naming hosts, ports and certificates) is for the operator only: the CLI prints it, the API and the
+ * console write it to the server log and never into a response.
+ */
+export type DirectoryTestResult = { ok: true; usersFound: number; example: string | null } | { ok: false; reason: DirectoryFailure; error: string; detail: string };
+
+/** What a tenant administrator reads for each failure. */
+const FAILURE_TEXT: Record<DirectoryFailure, string> = {
+  unreachable: 'the directory cannot be reached (no connection to the URL)',
+  timeout: 'the directory did not answer in time',
+  tls_failed: "TLS failed (StartTLS or the directory's certificate)",
+  bind_refused: 'the directory refused the service bind (bind DN or password)',
+  search_failed: 'the search for users failed (base DN or user filter)',
+};
 
 /** What a row holds, by the names the API and the LDAP client give it (the bind password stays sealed). */
 function fieldsOf(row: DirectoryRow): Pick<DirectorySettings, 'url' | 'bindDn' | 'baseDn'> & SearchSettings {
@@ -73,6 +93,7 @@ function toView(row: DirectoryRow): DirectoryView {
     ...rest,
     caSubject: row.ca_pem ? new X509Certificate(row.ca_pem).subject.replace(/\n/g, ', ') : null,
     caPem: row.ca_pem,
+    shared: Number(row.shared) === 1,
     updatedAt: new Date(Number(row.updated_at)).toISOString(),
   };
 }
@@ -82,6 +103,24 @@ function isLoopback(host: string): boolean {
   if (bare.toLowerCase() === 'localhost') return true;
   if (isIP(bare) === 4) return bare.startsWith('127.');
   return isIP(bare) === 6 && (bare === '::1' || /^0*:0*:0*:0*:0*:0*:0*:0*1$/.test(bare));
+}
+
+/**
+ * A person as otpgate stores them: the name in the installation's one form (trimmed, NFKC; its canonical key
+ * at most 64 characters, else null: no user can hold it), an e-mail address only when it is one address as
+ * the API would take it (a `mail` such as `a@x, b@y` is not stored, nor mailed), text cut to its column.
+ */
+export function storedPerson(person: DirectoryPerson): DirectoryPerson | null {
+  const username = usernameShown(person.username);
+  if (username === '' || username.length > USERNAME_KEY_LENGTH || usernameKey(username).length > USERNAME_KEY_LENGTH) return null;
+  const email = person.email?.trim() ?? null;
+  return {
+    ...person,
+    username,
+    displayName: person.displayName?.slice(0, 200) ?? null,
+    email: email !== null && isEmailAddress(email) ? email : null,
+    groups: person.groups.map((g) => g.slice(0, 200)),
+  };
 }
 
 function invalid(field: string, message: string): ServiceError {
@@ -181,14 +220,20 @@ export class DirectoryService {
     }
     const password = input.bindPassword;
     if (password === undefined && !existing) throw invalid('bindPassword', 'the service bind password is required');
+    const url = checkUrl(input.url.trim(), startTls);
+    const bindDn = checkDn('bindDn', '--bind-dn', input.bindDn);
+    // The stored password goes only to the server and the account it was given for: a new URL or bind DN
+    // without it would send it to whoever the new address names.
+    const moved = existing !== undefined && (existing.url !== url || existing.bind_dn !== bindDn);
+    if (moved && password === undefined) throw invalid('bindPassword', 'the service bind password is required again when the URL or the bind DN changes (the stored one is never sent to another server)');
     // An empty password makes a simple bind anonymous (RFC 4513 §5.1.2): never a service bind without one.
     if (password !== undefined && (password === '' || password.length > 1024)) throw invalid('bindPassword', 'the service bind password must be 1-1024 characters');
     const now = this.ctx.now();
     const row = {
       account_id: account.id,
       kind: preset.kind,
-      url: checkUrl(input.url.trim(), startTls),
-      bind_dn: checkDn('bindDn', '--bind-dn', input.bindDn),
+      url,
+      bind_dn: bindDn,
       bind_password_sealed: password !== undefined ? sealDirectoryPassword(this.ctx.masterKey, account.id, Buffer.from(password, 'utf8')) : existing!.bind_password_sealed,
       base_dn: checkDn('baseDn', '--base-dn', input.baseDn),
       user_filter: checkFilter(input.userFilter ?? preset.userFilter),
@@ -197,9 +242,29 @@ export class DirectoryService {
       ca_pem: input.caPem ? checkCa(input.caPem) : null,
       created_at: existing ? Number(existing.created_at) : now,
       updated_at: now,
+      // A shared directory that moves to another server or account is no longer the one the operator chose.
+      shared: existing && !moved ? Number(existing.shared) : 0,
     };
     await saveDirectory(this.ctx.db, row);
-    await this.audit.record(actor, { action: 'directory.set', outcome: 'success', accountId: account.id, reason: `${row.url}, base ${row.base_dn}${password !== undefined ? ', bind password changed' : ''}`.slice(0, 200) });
+    const unshared = moved && Number(existing.shared) === 1 ? ', no longer shared' : '';
+    await this.audit.record(actor, { action: 'directory.set', outcome: 'success', accountId: account.id, reason: `${row.url}, base ${row.base_dn}${password !== undefined ? ', bind password changed' : ''}${unshared}`.slice(0, 200) });
+    return this.show(account);
+  }
+
+  /**
+   * Shares the account's directory with sign-ins that name no account (the console, `otpgate check`), in
+   * place of any other, or ends the sharing (`share` false). The operator's alone: the CLI calls it, no API
+   * route or console page does, since a tenant administrator who could share their directory would receive
+   * the passwords of every other tenant's users who mistype their name.
+   */
+  async share(actor: Actor, account: AccountRow, share: boolean): Promise<DirectoryView> {
+    if (actor.accountId !== null) throw new ServiceError('insufficient_scope', 'only the operator (otpgate directory share) shares a directory');
+    const row = await this.require(account);
+    await inTransaction(this.ctx.db, async (trx) => {
+      if (share) await setSharedDirectory(trx, account.id);
+      else if (Number(row.shared) === 1) await setSharedDirectory(trx, null);
+    });
+    await this.audit.record(actor, { action: 'directory.set', outcome: 'success', accountId: account.id, reason: share ? `${row.url} shared with sign-ins that name no account` : `${row.url} no longer shared` });
     return this.show(account);
   }
 
@@ -237,47 +302,51 @@ export class DirectoryService {
       result = { ok: true, usersFound: people.length, example: people[0]?.username ?? null };
     } catch (error) {
       if (!(error instanceof DirectoryUnavailableError)) throw error;
-      result = { ok: false, error: error.message };
+      result = { ok: false, reason: error.reason, error: FAILURE_TEXT[error.reason], detail: error.message };
     }
-    await this.audit.record(actor, { action: 'directory.test', outcome: result.ok ? 'success' : 'failure', accountId: account.id, reason: result.ok ? `${result.usersFound} users` : result.error });
+    await this.audit.record(actor, { action: 'directory.test', outcome: result.ok ? 'success' : 'failure', accountId: account.id, reason: result.ok ? `${result.usersFound} users` : result.reason });
     return result;
   }
 
   /**
-   * The password check of a sign-in, when a directory decides it: for a directory user, or for a name no
-   * user has yet in an account with a directory (a match there is created just in time). Returns null when
-   * no directory is concerned (a local user, or no directory). A directory that cannot be reached throws
-   * service_unavailable: the sign-in fails closed, nothing is decided.
+   * The password check of a sign-in, when a directory decides it: for a directory user, or for a name no user
+   * has yet (a match there is created just in time) in the caller's account's directory, or, for a caller
+   * without an account (the console, `otpgate check`), in the one directory the operator shared. No other
+   * directory ever sees the password: trying every account's would hand it to any tenant who points theirs
+   * at a server they run. Returns null when no directory is concerned (a local user, or none to ask). A
+   * directory that cannot be reached throws service_unavailable: the sign-in fails closed, nothing is decided.
    */
   async checkSignInPassword(actor: Actor, accountId: number | null, username: string, user: UserRow | undefined, password: string): Promise<{ check: PasswordCheck; user: UserRow | undefined } | null> {
     if (user && user.source !== 'directory') return null;
-    const rows = user ? [await findDirectory(this.ctx.db, user.account_id)] : accountId !== null ? [await findDirectory(this.ctx.db, accountId)] : await listDirectories(this.ctx.db);
-    const directories = rows.filter((row): row is DirectoryRow => row !== undefined);
-    if (directories.length === 0) return user ? { check: { kind: 'wrong', person: null }, user } : null;
-    for (const row of directories) {
-      const ldap = new LdapDirectory(this.settingsOf(row), undefined, this.#pool);
-      let check: PasswordCheck;
-      try {
-        check = await ldap.checkPassword(username, password);
-      } catch (error) {
-        if (!(error instanceof DirectoryUnavailableError)) throw error;
-        throw new ServiceError('service_unavailable', `${error.message}; nothing was decided, retry later`, { directory: row.url });
-      }
-      // Without an account, the first directory that knows the name answers for it.
-      if (check.person === null && !user && directories.length > 1) continue;
-      if (check.kind !== 'ok') return { check, user };
-      const signedIn = user ? await this.refresh(actor, user, check.person) : await this.provision(actor, Number(row.account_id), check.person);
-      return { check, user: signedIn };
+    const row = user ? await findDirectory(this.ctx.db, user.account_id) : accountId !== null ? await findDirectory(this.ctx.db, accountId) : await findSharedDirectory(this.ctx.db);
+    if (!row) return user ? { check: { kind: 'wrong', person: null }, user } : null;
+    const ldap = new LdapDirectory(this.settingsOf(row), undefined, this.#pool);
+    let check: PasswordCheck;
+    try {
+      // The name in its stored form; the directory answers only for an entry of the same canonical name.
+      check = await ldap.checkPassword(user?.username ?? usernameShown(username), password);
+    } catch (error) {
+      if (!(error instanceof DirectoryUnavailableError)) throw error;
+      throw new ServiceError('service_unavailable', `${error.message}; nothing was decided, retry later`, { directory: row.url });
     }
-    return { check: { kind: 'wrong', person: null }, user };
+    if (check.kind !== 'ok') return { check, user };
+    const signedIn = user ? await this.refresh(actor, user, check.person) : await this.provision(actor, Number(row.account_id), check.person);
+    return { check, user: signedIn };
   }
 
-  /** Just-in-time creation: the first successful bind of a person otpgate does not know yet. */
-  private async provision(actor: Actor, accountId: number, person: DirectoryPerson): Promise<UserRow | undefined> {
+  /**
+   * Just-in-time creation: the first successful bind of a person otpgate does not know yet. Returns the user
+   * of that name (created now, or by a concurrent first sign-in), or undefined when the name is another
+   * account's or a local user's. Whoever calls it reads the user's whole sign-in subject again (token,
+   * temporary code, back-off): the user may exist already, with a token.
+   */
+  private async provision(actor: Actor, accountId: number, found: DirectoryPerson): Promise<UserRow | undefined> {
+    const person = storedPerson(found);
+    if (!person) return undefined;
     const row = {
       account_id: accountId,
-      username: person.username.slice(0, 64),
-      username_key: usernameKey(person.username.slice(0, 64)),
+      username: person.username,
+      username_key: usernameKey(person.username),
       display_name: (person.displayName ?? person.username).slice(0, 200),
       role: 'user' as const,
       // No local password: the directory checks it. An empty hash never verifies.
@@ -286,7 +355,7 @@ export class DirectoryService {
       created_at: this.ctx.now(),
       source: 'directory' as const,
       dn: person.dn.slice(0, 1000),
-      email: person.email?.slice(0, 320) ?? null,
+      email: person.email,
       disabled_at: null,
       disabled_reason: null,
     };
@@ -294,10 +363,10 @@ export class DirectoryService {
     try {
       await inTransaction(this.ctx.db, async (trx) => {
         const id = await insertUser(trx, row);
-        await replaceGroups(trx, id, person.groups.map((g) => g.slice(0, 200)));
+        await replaceGroups(trx, id, person.groups);
       });
     } catch (error) {
-      // Two first sign-ins at once: the other one created the user. A local user of that name stays theirs.
+      // The name is taken: by a concurrent first sign-in, a local user, or another account's user.
       if (!isUniqueViolation(error)) throw error;
       created = false;
     }
@@ -308,11 +377,12 @@ export class DirectoryService {
   }
 
   /** A known directory user signed in: what the directory says of them now replaces what was stored. */
-  private async refresh(actor: Actor, user: UserRow, person: DirectoryPerson): Promise<UserRow> {
-    const groups = person.groups.map((g) => g.slice(0, 200));
+  private async refresh(actor: Actor, user: UserRow, found: DirectoryPerson): Promise<UserRow> {
+    const person = storedPerson(found) ?? { ...found, displayName: null, email: null, groups: [] };
+    const groups = person.groups;
     const changes = {
       display_name: (person.displayName ?? user.display_name).slice(0, 200),
-      email: person.email?.slice(0, 320) ?? null,
+      email: person.email,
       dn: person.dn.slice(0, 1000),
     };
     const stored = await groupsOf(this.ctx.db, user.id);

@@ -10,7 +10,7 @@ import { inTransaction } from '../store/transaction.js';
 import { insertUser, usernameKey } from '../store/user-store.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
-import type { DirectoryService } from './directory-service.js';
+import { storedPerson, type DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
 
 export interface SyncOptions {
@@ -67,10 +67,12 @@ export class DirectorySyncService {
       await this.audit.record(actor, { action: 'directory.sync', outcome: 'failure', accountId: account.id, reason: `nothing applied: ${error.message}` });
       throw new ServiceError('service_unavailable', `directory sync applied nothing: ${error.message}`, { directory: (await this.directories.show(account)).url });
     }
-    const plan = planDirectorySync(
-      people.map((p) => ({ ...p, username: p.username.slice(0, 64), groups: p.groups.map((g) => g.slice(0, 200)) })),
-      await this.usersFor(account, people.map((p) => p.username.slice(0, 64))),
-    );
+    // Each person as otpgate would store them; a name no user can hold (its key longer than 64) is skipped.
+    const stored = people.map((p) => ({ given: p.username, person: storedPerson(p) }));
+    const storable = stored.flatMap((s) => (s.person ? [s.person] : []));
+    const plan = planDirectorySync(storable, await this.usersFor(account, storable.map((p) => p.username)));
+    for (const s of stored) if (!s.person) plan.skipped.push({ username: s.given.slice(0, 64), reason: 'no user can hold this username (empty, or longer than 64 characters)' });
+    plan.peopleFound = people.length;
     const refused = safetyRefusal(plan, options.force ?? false);
     const summary = `${plan.create.length} to create, ${plan.update.length} to update, ${plan.disable.length} to disable, ${plan.enable.length} to enable, ${plan.skipped.length} skipped`;
     if (options.dryRun || refused) {
@@ -102,7 +104,7 @@ export class DirectorySyncService {
           created_at: now,
           source: 'directory',
           dn: person.dn.slice(0, 1000),
-          email: person.email?.slice(0, 320) ?? null,
+          email: person.email,
           disabled_at: null,
           disabled_reason: null,
         });
@@ -111,7 +113,7 @@ export class DirectorySyncService {
       for (const { userId, changes } of plan.update) {
         const fields: Parameters<typeof updateDirectoryFields>[2] = {};
         if (changes.displayName !== undefined) fields.display_name = changes.displayName;
-        if (changes.email !== undefined) fields.email = changes.email?.slice(0, 320) ?? null;
+        if (changes.email !== undefined) fields.email = changes.email;
         if (changes.dn !== undefined) fields.dn = changes.dn.slice(0, 1000);
         if (Object.keys(fields).length > 0) await updateDirectoryFields(trx, userId, fields);
         if (changes.groups !== undefined) await replaceGroups(trx, userId, changes.groups);

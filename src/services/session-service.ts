@@ -20,7 +20,8 @@ export interface Session {
   createdAt: number;
 }
 
-function hashId(id: string): string {
+/** How a session id is stored (its SHA-256): the cookie's value never is. */
+export function hashId(id: string): string {
   return createHash('sha256').update(id).digest('hex');
 }
 

@@ -22,6 +22,7 @@ import { matchPasscode, replayDistance } from './passcode-match.js';
 import { restrictionOfUser } from './restriction-service.js';
 import { endSessionsOf, tokenFact } from './token-service.js';
 import { throttleKeys } from './throttle-keys.js';
+import { usernameKey } from '../core/username.js';
 import { openTokenSecretForCheck } from './sealed-secrets.js';
 
 export interface SignInRequest {
@@ -89,30 +90,38 @@ export class SignInService {
     }
   }
 
-  private async decide(request: SignInRequest): Promise<SignInOutcome> {
-    const now = this.ctx.now();
+  /**
+   * The subject of a sign-in by name: the user (of the caller's account, when it names one), their account
+   * and token, whether they have a temporary code, and the back-off of the name and the address. The name is
+   * read in the installation's one form (core/username.ts), so every spelling of it is one user with one
+   * back-off.
+   */
+  private async readSubject(username: string, accountId: number | null, endUserIp: string | null, now: number) {
     // The user, their account and their token in one query; a user of another account is no user here.
     // When the caller's account is known, so are the back-off keys, and the same query reads their rows.
-    const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
-    const knownKeys = request.accountId !== null ? throttleKeys(request.accountId, request.username, endUserIp) : null;
-    let subject = await findSignInSubject(this.ctx.db, request.username, knownKeys ? { user: knownKeys[0]!.key, address: knownKeys[1]?.key ?? null } : undefined);
+    const knownKeys = accountId !== null ? throttleKeys(accountId, username, endUserIp) : null;
+    let subject = await findSignInSubject(this.ctx.db, username, knownKeys ? { user: knownKeys[0]!.key, address: knownKeys[1]?.key ?? null } : undefined);
     const throttleRows = subject?.throttles?.rows;
-    if (subject && request.accountId !== null && subject.user.account_id !== request.accountId) subject = undefined;
-    let user: UserRow | undefined = subject?.user;
-    const throttles = knownKeys ?? throttleKeys(user?.account_id ?? null, request.username, endUserIp);
+    if (subject && accountId !== null && subject.user.account_id !== accountId) subject = undefined;
+    const throttles = knownKeys ?? throttleKeys(subject?.user.account_id ?? null, username, endUserIp);
     const keys = throttles.map((t) => t.key);
     // An unknown name (no row came back) reads its back-off on its own.
     const states = throttleRows ? statesOf(keys, throttleRows, now) : await readSignInThrottles(this.ctx.db, keys, now);
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
+    // A throttled attempt does not look at the token at all (as if it had not been read); a temporary code
+    // is read only when the user has one with uses left (the subject query says so).
+    const tempCode = wait === 0 && subject?.hasTempCode ? await findTempCode(this.ctx.db, subject.user.id) : undefined;
+    return { subject, throttles, states, wait, token: wait === 0 ? subject?.token : undefined, tempCode };
+  }
 
+  private async decide(request: SignInRequest): Promise<SignInOutcome> {
+    const now = this.ctx.now();
+    const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
+    let { subject, throttles, states, wait, token, tempCode } = await this.readSubject(request.username, request.accountId, endUserIp, now);
+    let user: UserRow | undefined = subject?.user;
     let account: AccountRow | undefined = subject?.account;
     let accountHasGroupRestrictions = subject?.accountHasGroupRestrictions ?? false;
-    // A throttled attempt does not look at the token at all (as if it had not been read).
-    const token: TokenRow | undefined = wait === 0 ? subject?.token : undefined;
-
-    // A temporary code is read only when the user has one with uses left (the subject query says so).
-    const tempCode = wait === 0 && subject?.hasTempCode ? await findTempCode(this.ctx.db, subject.user.id) : undefined;
-    const tempCodeLive = tempCode !== undefined && isTempCodeLive(tempCode, now);
+    let tempCodeLive = tempCode !== undefined && isTempCodeLive(tempCode, now);
 
     let password = request.password;
     let passcode = request.passcode;
@@ -136,11 +145,15 @@ export class SignInService {
       passwordFact = byDirectory.check.kind === 'ok' && byDirectory.user ? 'ok' : 'wrong';
       disabledInDirectory = byDirectory.check.person?.disabled ?? false;
       if (byDirectory.user && !user) {
-        // Created just in time: read it back with its account (it has no token yet).
-        const created = await findSignInSubject(this.ctx.db, byDirectory.user.username);
-        user = created?.user;
-        account = created?.account;
-        accountHasGroupRestrictions = created?.accountHasGroupRestrictions ?? false;
+        // A name the first read did not find, matched by the directory (created just in time, or by a
+        // concurrent first sign-in): the whole subject of the directory's name is read again — the user may
+        // have a token, a temporary code and a back-off, and a password alone must not pass them by.
+        ({ subject, throttles, states, wait, token, tempCode } = await this.readSubject(byDirectory.user.username, byDirectory.user.account_id, endUserIp, now));
+        user = subject?.user;
+        account = subject?.account;
+        accountHasGroupRestrictions = subject?.accountHasGroupRestrictions ?? false;
+        tempCodeLive = tempCode !== undefined && isTempCodeLive(tempCode, now);
+        if (wait > 0) passwordFact = 'not_checked';
       }
     } else if (wait === 0 && password !== null) {
       // An unknown user costs the same hash as a known one, so timing does not tell them apart.
@@ -193,7 +206,7 @@ export class SignInService {
           outcome: outcome.result,
           reason: outcome.reason,
           accountId: user?.account_id ?? request.accountId,
-          targetUser: request.username.slice(0, 64),
+          targetUser: user?.username ?? usernameKey(request.username).slice(0, 64),
           targetSerial: token?.serial ?? null,
         },
         now,
@@ -249,7 +262,7 @@ export class SignInService {
         outcome: 'error',
         reason: 'directory_unavailable',
         accountId: user?.account_id ?? request.accountId,
-        targetUser: request.username.slice(0, 64),
+        targetUser: user?.username ?? usernameKey(request.username).slice(0, 64),
       });
       throw error;
     }

@@ -7,6 +7,7 @@ import { isOutsideValidity, isRetireReason, RETIRE_REASONS } from '../core/token
 import type { SignInFacts, SignInReason } from '../core/sign-in-decision.js';
 import { NO_FAILURES, USER_THROTTLE, retryAfterSeconds } from '../core/throttle.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
+import { hashId } from './session-service.js';
 import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
 import {
   bindToken,
@@ -339,9 +340,11 @@ export class TokenService {
   /**
    * A user reports their own token lost: it is disabled at once (no passcode from it is accepted; a
    * temporary code from an administrator still signs them in) and the administrators are notified
-   * (`token.lost_reported`). Their current session stays: it is theirs.
+   * (`token.lost_reported`). Every other session of theirs ends, as an administrator's disable ends them:
+   * whoever holds the token may be signed in with it already. The session the report came from
+   * (`fromSessionId`) stays: it is theirs.
    */
-  async reportLost(actor: Actor, account: AccountRow, username: string): Promise<TokenView> {
+  async reportLost(actor: Actor, account: AccountRow, username: string, fromSessionId?: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
     const token = await this.requireTokenOf(account, user);
     const event = { action: 'token.report_lost', accountId: account.id, targetUser: user.username, targetSerial: token.serial };
@@ -349,6 +352,7 @@ export class TokenService {
       await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });
       throw new ServiceError('token_not_available', `token ${token.serial} is ${token.status} already`);
     }
+    await deleteSessionsOfUser(this.ctx.db, user.id, fromSessionId === undefined ? undefined : hashId(fromSessionId));
     await this.audit.record(actor, { ...event, outcome: 'success', reason: 'reported lost by its user' });
     return this.show(account, token.serial);
   }

@@ -4,6 +4,8 @@ import { hashPassword, verifyPassword } from '../crypto/password-hash.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
 import { findTokenOfUser, listAssociatedTokens, unbindToken } from '../store/token-store.js';
 import { groupsOf } from '../store/directory-store.js';
+import { isEmailAddress } from '../core/text.js';
+import { usernameShown } from '../core/username.js';
 import { countUsers, deleteUser, findUserByName, insertUser, listUsers, updateUser, usernameKey } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import type { AccountRow, UserRow } from '../store/schema.js';
@@ -45,7 +47,7 @@ export interface UserChanges {
 function checkedEmail(email: string | null | undefined): string | null {
   if (email === undefined || email === null || email.trim() === '') return null;
   const trimmed = email.trim();
-  if (trimmed.length > 320 || !/^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(trimmed)) throw new ServiceError('invalid_request', `"${trimmed.slice(0, 100)}" is not an e-mail address`, { field: 'email' });
+  if (!isEmailAddress(trimmed)) throw new ServiceError('invalid_request', `"${trimmed.slice(0, 100)}" is not an e-mail address`, { field: 'email' });
   return trimmed;
 }
 
@@ -76,7 +78,9 @@ export class UserService {
     return user;
   }
 
-  async create(actor: Actor, account: AccountRow, input: NewUserInput): Promise<UserView> {
+  async create(actor: Actor, account: AccountRow, given: NewUserInput): Promise<UserView> {
+    // The name as every entry reads it (trimmed, NFKC): " ｌｉｎａ" is created as "lina".
+    const input = { ...given, username: usernameShown(given.username) };
     const problem = newUserProblems(input)[0];
     if (problem) throw problem;
     const displayName = (input.displayName ?? input.username).trim().slice(0, 200);

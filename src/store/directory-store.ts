@@ -26,6 +26,17 @@ export function listDirectories(db: Executor): Promise<DirectoryRow[]> {
   return db.selectFrom('directories').selectAll().orderBy('account_id').execute();
 }
 
+/** The directory shared with sign-ins that name no account (console, `check`), if the operator chose one. */
+export function findSharedDirectory(db: Executor): Promise<DirectoryRow | undefined> {
+  return db.selectFrom('directories').selectAll().where('shared', '=', 1).orderBy('account_id').executeTakeFirst();
+}
+
+/** Makes the account's directory the shared one (and no other), or no directory shared when accountId is null. */
+export async function setSharedDirectory(db: Executor, accountId: number | null): Promise<void> {
+  await db.updateTable('directories').set({ shared: 0 }).where('shared', '=', 1).execute();
+  if (accountId !== null) await db.updateTable('directories').set({ shared: 1 }).where('account_id', '=', accountId).execute();
+}
+
 /** Creates or replaces the account's directory. */
 export async function saveDirectory(db: Executor, row: Insertable<DirectoriesTable>): Promise<void> {
   // On replace, everything but the account and the creation time changes.

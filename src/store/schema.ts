@@ -27,7 +27,7 @@ export interface AccountsTable {
 export interface UsersTable {
   id: Generated<number>;
   account_id: number;
-  /** As typed at creation; uniqueness and look-ups use username_key (lower case). */
+  /** As created (trimmed, NFKC: core/username.ts); uniqueness and look-ups use username_key, its canonical key. */
   username: string;
   username_key: string;
   display_name: string;
@@ -66,6 +66,11 @@ export interface DirectoriesTable {
   ca_pem: string | null;
   created_at: number;
   updated_at: number;
+  /**
+   * 1 for the one directory the operator shares with sign-ins that name no account (the console, `otpgate
+   * check`): a name no user has yet is looked up there, and nowhere else. Set only by the CLI.
+   */
+  shared: Generated<number>;
 }
 
 /** The group names a directory gives a user. */

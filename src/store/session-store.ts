@@ -22,7 +22,9 @@ export async function deleteExpiredSessions(db: Executor, idleBefore: number, cr
   await db.deleteFrom('sessions').where((eb) => eb.or([eb('last_seen_at', '<', idleBefore), eb('created_at', '<', createdBefore)])).execute();
 }
 
-/** Ends every session of a user (a new password, a lost token, a deleted user). */
-export async function deleteSessionsOfUser(db: Executor, userId: number): Promise<void> {
-  await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+/** Ends every session of a user (a new password, a deleted user), or every one but `exceptIdHash` (a lost token reported from it). */
+export async function deleteSessionsOfUser(db: Executor, userId: number, exceptIdHash?: string): Promise<void> {
+  let query = db.deleteFrom('sessions').where('user_id', '=', userId);
+  if (exceptIdHash !== undefined) query = query.where('id_hash', '!=', exceptIdHash);
+  await query.execute();
 }

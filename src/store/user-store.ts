@@ -1,12 +1,12 @@
-// Users. Usernames are unique across the installation, compared in lower case (username_key).
+// Users. Usernames are unique across the installation, compared by their canonical key (username_key, see
+// core/username.ts).
 import { sql } from 'kysely';
+import { usernameKey } from '../core/username.js';
 import type { Executor } from './transaction.js';
 import type { Role } from '../core/values.js';
 import type { NewUser, UserRow } from './schema.js';
 
-export function usernameKey(username: string): string {
-  return username.toLowerCase();
-}
+export { usernameKey };
 
 export function findUserByName(db: Executor, username: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('username_key', '=', usernameKey(username)).executeTakeFirst();

@@ -11,22 +11,29 @@ import { randomSecretHex } from '../helpers/secrets.js';
 
 let fx: ConsoleFixture;
 let page: Page;
+/** A second session of sven's, elsewhere (the token's finder, already signed in with it). */
+let elsewhere: Page;
 let password = '';
 const token = { serial: '4600000000001', secretHex: randomSecretHex() };
+
+async function signedInPage(counter: number): Promise<Page> {
+  const signedIn = await (await fx.newContext()).newPage();
+  await signedIn.goto('/login');
+  await signedIn.getByLabel('Username').fill('sven');
+  await signedIn.getByLabel('Password').fill(password);
+  await signedIn.getByRole('button', { name: 'Sign in' }).click();
+  await signedIn.getByLabel('OTP code').fill(oathCode(token.secretHex, counter));
+  await signedIn.getByRole('button', { name: 'Submit' }).click();
+  assert.equal(new URL(signedIn.url()).pathname, '/account');
+  return signedIn;
+}
 
 before(async () => {
   fx = await startConsole();
   await fx.importTokens([token]);
   password = await fx.createUser('sven', { displayName: 'Sven Nordin' });
   await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'sven', token.serial, oathCode(token.secretHex, 0));
-  page = await (await fx.newContext()).newPage();
-  await page.goto('/login');
-  await page.getByLabel('Username').fill('sven');
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 1));
-  await page.getByRole('button', { name: 'Submit' }).click();
-  assert.equal(new URL(page.url()).pathname, '/account');
+  page = await signedInPage(1);
 });
 after(async () => fx?.close());
 
@@ -52,7 +59,9 @@ test('re-sync with two consecutive passcodes far ahead moves the counter; a wron
   assert.equal(resync?.actor, 'console:sven');
 });
 
-test('report lost asks first and refuses a forged POST while the token is associated, then disables the token and notifies; its passcodes are refused', async () => {
+test('report lost asks first and refuses a forged POST while the token is associated, then disables the token and notifies; its passcodes are refused; every other session of the user ends', async () => {
+  elsewhere = await signedInPage(303);
+  await page.goto('/account');
   await page.getByRole('link', { name: 'Report token lost' }).click();
   assert.equal((await fx.instance.services.tokens.show(fx.account, token.serial)).status, 'associated', 'the confirmation page changes nothing');
   // A forged report (the session's cookie, but a wrong CSRF token or none) is refused while the token is
@@ -71,4 +80,9 @@ test('report lost asks first and refuses a forged POST while the token is associ
   assert.deepEqual(notifications, [{ type: 'token.lost_reported', username: 'sven', serial: token.serial }]);
   const outcome = await fx.instance.services.signIn.check({ accountId: null, username: 'sven', password, passcode: oathCode(token.secretHex, 302), actor: { name: 'test', accountId: null, clientIp: null } });
   assert.equal(outcome.reason, 'token_disabled');
+  // The other session ended (as an administrator's disable ends them); the one that reported stays.
+  await elsewhere.goto('/account');
+  assert.equal(new URL(elsewhere.url()).pathname, '/login', 'the session elsewhere is signed out');
+  await page.goto('/account');
+  assert.equal(new URL(page.url()).pathname, '/account', 'the reporting session stays');
 });

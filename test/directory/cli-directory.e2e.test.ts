@@ -19,6 +19,9 @@ describe('otpgate restriction --group and check, with a directory', () => {
     await slapd.addPeople([{ uid: 'gwen', password: 'gwen directory password', groups: ['Field-Staff'] }]);
     inst = await makeInstallation();
     await inst.services.directories.set(OPERATOR, inst.account, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, baseDn: SUFFIX });
+    // `check` names no account: a new name is looked up in the directory the operator shared.
+    const shared = await runCli(['directory', 'share'], inst.env);
+    assert.equal(shared.code, 0, shared.stderr);
     await inst.services.users.create(OPERATOR, inst.account, { username: 'lou', password: 'lou local password' });
   });
 

@@ -15,6 +15,8 @@ before(async () => {
   await slapd.addPeople([{ uid: 'vera', password: 'vera directory password', cn: 'Vera Directory', mail: 'vera@example.org', groups: ['vpn-users', 'staff'] }]);
   fx = await startConsole();
   await fx.instance.services.directories.set(OPERATOR, fx.account, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, baseDn: SUFFIX });
+  // The console's sign-in names no account: a new name is looked up in the directory the operator shared.
+  await fx.instance.services.directories.share(OPERATOR, fx.account, true);
 });
 after(async () => {
   await fx?.close();

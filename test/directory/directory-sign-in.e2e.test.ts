@@ -36,6 +36,8 @@ describe('directory users at sign-in (OpenLDAP)', () => {
     ]);
     inst = await makeInstallation();
     await inst.services.directories.set(OPERATOR, inst.account, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, baseDn: SUFFIX });
+    // These sign-ins name no account (as the console's and `check`'s): new names go to the shared directory.
+    await inst.services.directories.share(OPERATOR, inst.account, true);
     await inst.services.users.create(OPERATOR, inst.account, { username: 'localuser', password: 'local password 1' });
   });
 

@@ -108,3 +108,18 @@ test("a directory group's restriction applies over RADIUS as well: set by the CL
   assert.equal((await installation.cli(['restriction', 'clear', '--group', 'vpn-users', '--yes'])).code, 0);
   assert.equal(await radclient(['User-Name = "dora"', `User-Password = "${code}"`, 'Message-Authenticator = 0x00']), 'Access-Accept');
 });
+
+test('PAP: another spelling of a directory user with a token (spaces, case, fullwidth) is that user: the password alone is refused, with the passcode it is accepted', async () => {
+  const client = await rawClient('127.0.0.2');
+  try {
+    const pap = async (username: string, password: string) => decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username, password }), server.radiusPort, 6000)).code;
+    for (const name of ['dora ', ' dora', 'DORA', 'ｄｏｒａ']) {
+      assert.notEqual(await pap(name, 'dora directory password'), PacketCode.AccessAccept, `${JSON.stringify(name)} with the password alone`);
+    }
+    const events = await signInEvents(installation, 'dora');
+    assert.ok(events.slice(0, 4).every((e) => e.reason !== 'passcode_accepted'), 'filed under dora');
+    assert.equal(await pap('ＤＯＲＡ ', `dora directory password${oathCode(dora.secretHex, 10)}`), PacketCode.AccessAccept);
+  } finally {
+    await client.close();
+  }
+});

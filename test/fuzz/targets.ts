@@ -76,7 +76,16 @@ function rawBody(value: fc.Arbitrary<unknown>): fc.Arbitrary<string | Buffer> {
 
 const digits = (n: number) => fc.stringMatching(new RegExp(`^[0-9]{${n}}$`));
 const passcode = fc.oneof(digits(6), digits(8), hostileString);
-const username = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('alice', 'bob', 'carol', 'dave', 'nobody', 'zed', 'ALICE') }, { weight: 1, arbitrary: hostileString });
+/** Another spelling of a name (issue 24): surrounding spaces (ASCII or ideographic), another case, fullwidth letters. */
+function spellingsOf(names: string[]) {
+  const fullwidth = (name: string) => [...name].map((c) => (c >= '!' && c <= '~' ? String.fromCodePoint(c.codePointAt(0)! - 0x21 + 0xff01) : c)).join('');
+  return fc
+    .tuple(fc.constantFrom(...names), fc.constantFrom('', ' ', '\u3000', '\t'), fc.constantFrom('', ' ', '\u3000'), fc.constantFrom<(s: string) => string>((s) => s, (s) => s.toUpperCase(), fullwidth, (s) => fullwidth(s.toUpperCase())))
+    .map(([name, before, after, spell]) => `${before}${spell(name)}${after}`);
+}
+// Never the fixture's admin: the targets keep its role and sessions.
+const usernameSpelling = spellingsOf(['alice', 'bob', 'carol', 'dave', 'zed']);
+const username = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('alice', 'bob', 'carol', 'dave', 'nobody', 'zed', 'ALICE') }, { weight: 2, arbitrary: usernameSpelling }, { weight: 1, arbitrary: hostileString });
 const action = fc.oneof(fc.constantFrom('allow', 'require_otp', 'deny'), hostileString);
 const cidr = fc.oneof(fc.ipV4().map((ip) => `${ip}/24`), fc.ipV6().map((ip) => `${ip}/64`), fc.ipV4(), hostileString);
 
@@ -316,7 +325,7 @@ export const consoleTarget: Target = {
       { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'displayName', 'role', 'serial', 'otp', 'otp1', 'otp2', 'default', 'users', 'rules[0].cidr', 'rules[0].action', 'rules[0].note', 'rules[1].cidr', 'rules[0].remove', 'lookAheadWindow', 'associateWindow', 'syncWindow', 'maxFailures', 'selfAssociation', 'adminsRequireOtp', 'reason', 'confirm') },
       { weight: 1, arbitrary: hostileString },
     );
-    const fieldValue = fc.oneof(fc.constantFrom('admin', 'user', 'allow', 'deny', 'require_otp', '10.0.0.0/8', '1000000000002', '0', '20', '101', 'on', 'off', 'bob', 'broken', PASSWORD), digits(6), hostileString);
+    const fieldValue = fc.oneof(fc.constantFrom('admin', 'user', 'allow', 'deny', 'require_otp', '10.0.0.0/8', '1000000000002', '0', '20', '101', 'on', 'off', 'bob', 'broken', PASSWORD), digits(6), hostileString, usernameSpelling);
     const cases: fc.Arbitrary<FormCase> = fc.record({
       url,
       // The console's own admin must keep its role and its session: its name is never a target of a change.
@@ -469,6 +478,7 @@ export const cliTarget: Target = {
     const word = fc.oneof(
       { weight: 5, arbitrary: fc.constantFrom('list', 'show', 'create', 'remove', 'set', 'settings', 'associate', 'resync', 'unlock', 'passwd', 'verify', 'client', 'add', '--json', '--account', 'acme', 'globex', 'alice', 'bob', '--password', PASSWORD, '--otp', '123456', '--ip', '10.0.0.1', '--scope', 'check', '--default', 'deny', '--rule', '10.0.0.0/8=allow', '--max-failures', '5', '--yes', '--help', '1000000000002') },
       { weight: 2, arbitrary: hostileString },
+      { weight: 1, arbitrary: usernameSpelling },
     );
     const argv = fc.tuple(fc.constantFrom('account', 'user', 'token', 'restriction', 'check', 'apikey', 'radius', 'audit', 'nonsense', '--help'), fc.array(word, { maxLength: 7 })).map(([command, rest]) => [command, ...rest]);
     const property = fc.asyncProperty(argv, async (args: string[]) => {

@@ -268,7 +268,7 @@ for (const engine of await engineCases()) {
       const strict: Instance = await openInstance(loadConfig({ ...installation.env, OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'false' }));
       try {
         const s = strict.services;
-        for (const url of ['http://example.com/hook', 'https://127.0.0.1/hook', 'https://[::1]/hook', 'https://10.1.2.3/hook', 'https://169.254.169.254/latest', 'https://[::ffff:127.0.0.1]/x', 'https://localhost/hook']) {
+        for (const url of ['http://example.com/hook', 'https://127.0.0.1/hook', 'https://[::1]/hook', 'https://10.1.2.3/hook', 'https://169.254.169.254/latest', 'https://[::ffff:127.0.0.1]/x', 'https://[::127.0.0.1]/x', 'https://[::ffff:0:0:7f00:1]/x', 'https://[::8.8.8.8]/x', 'https://localhost/hook']) {
           await assert.rejects(s.notifications.addWebhook(OPERATOR, account, { name: 'private', url }), rejectsWith('invalid_webhook'), url);
         }
         // A webhook stored while private targets were allowed is still refused when the instance sending it does not allow them.

@@ -1,4 +1,4 @@
-// otpgate directory set|show|test|remove|sync
+// otpgate directory set|share|show|test|remove|sync
 import { readFileSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
 import type { DirectoryView } from '../../services/directory-service.js';
@@ -21,6 +21,7 @@ function printDirectory(io: CommandIo, view: DirectoryView): void {
     ['display name attribute', view.displayNameAttribute],
     ['email attribute', view.emailAttribute],
     ['group attribute', view.groupAttribute],
+    ['shared', view.shared ? 'yes (sign-ins that name no account look up new names here)' : 'no'],
     ['updated', view.updatedAt],
   ]);
 }
@@ -114,6 +115,21 @@ export const directoryCommands: CommandGroup = (program, cli) => {
       }),
     );
   directory
+    .command('share')
+    .description('share the account\'s directory with sign-ins that name no account (the console, `otpgate check`): a name no user has yet is looked up there, and in no other directory; --off ends it')
+    .option('--off', 'stop sharing it')
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, options: { account?: string; off?: boolean; json?: boolean }) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const view = await instance.services.directories.share(OPERATOR, account, !options.off);
+        if (options.json) printJson(io, view);
+        else io.out.write(view.shared ? `the directory of account ${account.name} is now the shared one (no other is)\n` : `the directory of account ${account.name} is not shared\n`);
+        return 0;
+      }),
+    );
+  directory
     .command('show')
     .description("show the account's directory settings (never the bind password)")
     .option(...ACCOUNT_OPTION)
@@ -136,7 +152,8 @@ export const directoryCommands: CommandGroup = (program, cli) => {
         const result = await instance.services.directories.test(OPERATOR, await accountOf(instance, options));
         if (options.json) printJson(io, result);
         else if (result.ok) io.out.write(`ok: the service bind works; the user filter finds ${result.usersFound} user${result.usersFound === 1 ? '' : 's'}${result.example ? `, for example ${result.example}` : ''}\n`);
-        else io.err.write(`otpgate: directory test failed: ${result.error}\n`);
+        // The operator sees the detail (hosts, ports, certificates) that the API and the console keep out.
+        else io.err.write(`otpgate: directory test failed (${result.reason}): ${result.error}: ${result.detail}\n`);
         return result.ok ? 0 : 1;
       }),
     );

@@ -3,7 +3,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { DIRECTORY_FAILURES } from '../../services/directory-service.js';
 import { ServiceError } from '../../services/errors.js';
+import { oneOf } from '../../services/views.js';
+import { shownTest } from '../../web/directory-test.js';
 import { actorOf } from '../../web/principal.js';
 import { ErrorResponse } from './schemas.js';
 import { adminAccount } from './users.js';
@@ -43,6 +46,7 @@ const DirectoryView = Type.Object(
     startTls: Type.Boolean(),
     caSubject: Type.Union([Type.String(), Type.Null()]),
     caPem: Type.Union([Type.String(), Type.Null()], { description: 'The CA certificate (PEM), or null for the system CAs' }),
+    shared: Type.Boolean({ description: 'Shared by the operator with sign-ins that name no account (`otpgate directory share`)' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
   { description: 'The directory; never its bind password' },
@@ -52,7 +56,8 @@ const TestResult = Type.Object({
   ok: Type.Boolean(),
   usersFound: Type.Optional(Type.Integer()),
   example: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  error: Type.Optional(Type.String()),
+  reason: Type.Optional(oneOf(DIRECTORY_FAILURES, { description: 'Why the test failed; the detail is in the server log' })),
+  error: Type.Optional(Type.String({ description: 'The reason in words' })),
 });
 
 const SyncBody = Type.Object(
@@ -118,7 +123,7 @@ export function directoryRoutes(plain: FastifyInstance, _options: unknown, done:
   app.post(
     '/directory/test',
     { schema: { summary: 'Bind with the service account, count the users the filter finds and name one', tags, response: { 200: TestResult, ...errors } } },
-    async (request) => directories.test(actorOf(request), await adminAccount(app, request)),
+    async (request) => shownTest(request, await directories.test(actorOf(request), await adminAccount(app, request))),
   );
 
   app.post(
