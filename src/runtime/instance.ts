@@ -72,6 +72,8 @@ export async function openInstance(config: Config, options: { migrate?: boolean;
     // Token secrets sealed before serials became unique per account are re-sealed with their account: the
     // migration cannot, it runs without the master key (docs/security.md, "Sealed secrets").
     await instance.services.tokens.resealLegacySecrets();
+    // Likewise the head of an older otpgate's single audit chain is MAC'd here, once (migration 0009).
+    await instance.services.audit.sealLegacyChain();
     return instance;
   } catch (error) {
     await database.close();
