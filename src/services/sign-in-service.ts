@@ -99,7 +99,7 @@ export class SignInService {
     const throttleRows = subject?.throttles?.rows;
     if (subject && request.accountId !== null && subject.user.account_id !== request.accountId) subject = undefined;
     let user: UserRow | undefined = subject?.user;
-    const throttles = knownKeys ?? throttleKeys(user?.account_id ?? null, request.username, endUserIp);
+    const throttles = knownKeys ?? throttleKeys(user?.account_id ?? null, request.username, endUserIp, null);
     const keys = throttles.map((t) => t.key);
     // An unknown name (no row came back) reads its back-off on its own.
     const states = throttleRows ? statesOf(keys, throttleRows, now) : await readSignInThrottles(this.ctx.db, keys, now);
