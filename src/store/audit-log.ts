@@ -471,6 +471,13 @@ export async function verifyAuditChains(db: Kysely<Database>, chainKey: Buffer, 
   for (const head of heads) {
     if (allOpenings && head.name !== INSTALLATION_CHAIN && !recorded.has(head.id) && !(head.name === LEGACY_CHAIN && head.mac === null)) problems.push(`chain ${head.id} (${head.name}) was never opened in the installation chain`);
   }
+  // An event in no chain (inserted, or written by an older otpgate after the migration) is walked by none.
+  const stray = await db
+    .selectFrom('audit_events')
+    .select([(eb) => eb.fn.countAll<number | string>().as('n'), (eb) => eb.fn.min('id').as('first')])
+    .where((eb) => eb.or([eb('chain_id', 'is', null), eb('chain_id', 'not in', heads.length > 0 ? heads.map((h) => h.id) : [0])]))
+    .executeTakeFirst();
+  if (stray && Number(stray.n) > 0) problems.push(`${Number(stray.n)} events belong to no chain (the first: event ${Number(stray.first)}); they were inserted, or written by an older otpgate after migration 0009`);
   if (heads.some((h) => h.name !== INSTALLATION_CHAIN) && !installation) problems.push('the installation chain was removed');
   const headMatches = chains.every((c) => c.problem === null || c.problem.startsWith('event '));
   return { events: events.total, brokenAt, headMatches, chains, problems };
