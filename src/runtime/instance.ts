@@ -100,8 +100,12 @@ export async function openInstance(config: Config, options: { migrate?: boolean;
     if (options.migrate ?? true) await database.migrate();
     const instance = await build(config, database, masterKey, options.now ?? Date.now);
     // Token secrets sealed before serials became unique per account are re-sealed with their account: the
-    // migration cannot, it runs without the master key (docs/security.md, "Sealed secrets").
-    await instance.services.tokens.resealLegacySecrets();
+    // migration cannot, it runs without the master key (docs/security.md, "Sealed secrets"). Likewise the
+    // head of an older otpgate's single audit chain is MAC'd here, once (migration 0009). Each step runs once
+    // its migration is applied (an instance opened without migrating may be on an older schema).
+    const applied = await database.appliedMigrations();
+    if (applied.includes('0003_serial_per_account')) await instance.services.tokens.resealLegacySecrets();
+    if (applied.includes('0009_audit_chains')) await instance.services.audit.sealLegacyChain();
     return instance;
   } catch (error) {
     await database.close();

@@ -1,15 +1,20 @@
 // Audit: every change and every sign-in attempt, never a passcode, password or seed.
-import { chainValue, GENESIS, type ChainedFields } from '../core/audit-chain.js';
+import { chainValue, genesisOf, LEGACY_CHAIN, type ChainedFields } from '../core/audit-chain.js';
 import {
-  archiveCut,
+  archiveCuts,
+  CHAIN_ACTION,
+  openedChainOf,
   auditEventsAfter,
+  ChainDirectory,
   deleteArchivedEvents,
   listAuditEvents,
-  readAuditAnchor,
-  verifyAuditChain,
+  readChainHeads,
+  sealLegacyChain,
+  verifyAuditChains,
   type AuditEventInput,
   type AuditQuery,
   type ChainReport,
+  type ChainStart,
 } from '../store/audit-log.js';
 import { AuditedWriter, type AuditedWrite, type AuditedWriteResult } from '../store/audited-writes.js';
 import type { AuditEventRow } from '../store/schema.js';
@@ -56,7 +61,7 @@ export class AuditService {
   readonly #writer: AuditedWriter;
 
   constructor(private readonly ctx: ServiceContext) {
-    this.#writer = new AuditedWriter(ctx.db, ctx.auditChainKey);
+    this.#writer = new AuditedWriter(ctx.db, ctx.auditChainKey, new ChainDirectory(ctx.db, ctx.auditChainKey, ctx.now));
   }
 
   /** The event as stored: lengths fit the columns on every engine (PostgreSQL refuses what SQLite would keep). */
@@ -93,7 +98,12 @@ export class AuditService {
   }
 
   verify(onProgress?: (events: number) => void): Promise<ChainReport> {
-    return verifyAuditChain(this.ctx.db, this.ctx.auditChainKey, onProgress);
+    return verifyAuditChains(this.ctx.db, this.ctx.auditChainKey, onProgress);
+  }
+
+  /** MACs the head of an older otpgate's single chain once, after migration 0009 (run at every open; see store/audit-log.ts). */
+  sealLegacyChain(): Promise<boolean> {
+    return sealLegacyChain(this.ctx.db, this.ctx.auditChainKey, this.ctx.now());
   }
 
   /**
@@ -115,72 +125,108 @@ export class AuditService {
   }
 
   /**
-   * Moves the events from the start of the log up to `before` into an archive: writes them with their chain
-   * values to `sink` (a header line naming the chain value they follow, then one line per event), and only
-   * once the sink has them safely deletes them, leaving an anchor so that `audit verify` still verifies what
-   * remains (and, given the archives in order, the whole). Returns null when no event is that old.
+   * Moves the events of every chain from its start up to `before` into an archive: writes them with their
+   * chain values to `sink` (a header line naming, per chain, the chain value and id they follow, then one
+   * line per event, chain by chain), and only once the sink has them safely deletes them, moving each
+   * chain's anchor, so that `audit verify` still verifies what remains (and, given the archives in order,
+   * the whole). Returns null when no event is that old.
    */
-  async archive(before: number, sink: ArchiveSink): Promise<{ events: number; firstId: number; lastId: number } | null> {
-    const cut = await archiveCut(this.ctx.db, before);
-    if (!cut) return null;
-    const previous = cut.from?.chain ?? GENESIS;
-    await sink.write(`${JSON.stringify({ otpgateAuditArchive: 1, previous, afterId: cut.from?.id ?? 0, lastId: cut.lastId, createdAt: isoTime(this.ctx.now()) })}\n`);
-    let afterId = cut.from?.id ?? 0;
-    let firstId = 0;
-    let last: { id: number; chain: string } | null = null;
-    while (afterId < cut.lastId) {
-      const page = (await auditEventsAfter(this.ctx.db, { accountId: null }, afterId, EXPORT_PAGE)).filter((row) => Number(row.id) <= cut.lastId);
-      if (page.length === 0) break;
-      firstId ||= Number(page[0]!.id);
-      await sink.write(page.map((row) => JSON.stringify({ ...row, id: Number(row.id), at: Number(row.at), account_id: row.account_id === null ? null : Number(row.account_id) })).join('\n') + '\n');
-      const tail = page.at(-1)!;
-      last = { id: Number(tail.id), chain: tail.chain };
-      afterId = last.id;
+  async archive(before: number, sink: ArchiveSink): Promise<{ events: number; firstId: number; lastId: number; chains: number } | null> {
+    const cuts = await archiveCuts(this.ctx.db, before);
+    if (cuts.length === 0) return null;
+    const header = { otpgateAuditArchive: 2, chains: cuts.map((c) => ({ id: c.chainId, name: c.name, previous: c.previous, afterId: c.afterId, lastId: c.lastId })), createdAt: isoTime(this.ctx.now()) };
+    await sink.write(`${JSON.stringify(header)}\n`);
+    let firstId = Infinity;
+    let lastId = 0;
+    const ended: (ChainCutEnd)[] = [];
+    for (const cut of cuts) {
+      let afterId = cut.afterId;
+      let lastChain = cut.previous;
+      while (afterId < cut.lastId) {
+        const page = (await auditEventsAfter(this.ctx.db, { accountId: null, chainId: cut.chainId }, afterId, EXPORT_PAGE)).filter((row) => Number(row.id) <= cut.lastId);
+        if (page.length === 0) break;
+        firstId = Math.min(firstId, Number(page[0]!.id));
+        await sink.write(page.map((row) => JSON.stringify({ ...row, id: Number(row.id), at: Number(row.at), account_id: row.account_id === null ? null : Number(row.account_id), chain_id: cut.chainId })).join('\n') + '\n');
+        const tail = page.at(-1)!;
+        afterId = Number(tail.id);
+        lastChain = tail.chain;
+      }
+      lastId = Math.max(lastId, cut.lastId);
+      ended.push({ ...cut, lastChain });
     }
-    if (!last) return null;
     await sink.finish();
-    if (!(await deleteArchivedEvents(this.ctx.db, cut.from, last))) {
+    if (!(await deleteArchivedEvents(this.ctx.db, this.ctx.auditChainKey, ended))) {
       throw new ServiceError('conflict', 'another archive ran meanwhile; nothing was deleted (the file written is not needed)');
     }
-    return { events: cut.events, firstId, lastId: last.id };
+    return { events: cuts.reduce((n, c) => n + c.events, 0), firstId, lastId, chains: cuts.length };
   }
 
   /**
-   * Verifies archives (each as its lines, oldest archive first) and then the log: each archive must follow
-   * the one before it (the first follows the start of the log), and the last must end at the log's anchor.
+   * Verifies archives (each as its lines, oldest archive first) and then the log: in each archive every
+   * chain must follow where the archives before it left that chain (its first archive, the chain's
+   * beginning), and every chain of the log must start where its last archive ended. An archive of an older
+   * otpgate (format 1, its single chain) holds events of the legacy chain.
    */
   async verifyWithArchives(archives: AsyncIterable<string>[], onProgress?: (events: number) => void): Promise<ChainReport & { archived: number }> {
     const key = this.ctx.auditChainKey;
-    let previous = GENESIS;
-    let lastId = 0;
+    const legacyId = (await readChainHeads(this.ctx.db)).find((h) => h.name === LEGACY_CHAIN)?.id;
+    const at = new Map<number, ChainStart>();
+    const openings = new Set<number>();
+    const startOf = (id: number, name: string) => at.get(id) ?? { previous: genesisOf({ id, name }), afterId: 0 };
     let archived = 0;
     for (const [index, lines] of archives.entries()) {
-      let header: { otpgateAuditArchive?: number; previous?: string; afterId?: number } | null = null;
+      const which = `archive ${index + 1}`;
+      let chains: ReturnType<typeof archiveChains> | null = null;
       for await (const line of lines) {
         if (line.trim() === '') continue;
         const record = JSON.parse(line) as Record<string, unknown>;
-        if (header === null) {
-          header = record;
-          if (header.otpgateAuditArchive !== 1) throw new ServiceError('invalid_request', `archive ${index + 1} is not an otpgate audit archive`);
-          if (header.previous !== previous || Number(header.afterId) !== lastId) throw new ServiceError('invalid_request', `archive ${index + 1} does not follow ${index === 0 ? 'the start of the log' : `archive ${index}`}: give the archives oldest first, all of them`);
+        if (chains === null) {
+          chains = archiveChains(record, legacyId, which);
+          for (const [id, chain] of chains) {
+            const expected = startOf(id, chain.name);
+            if (chain.previous !== expected.previous || chain.afterId !== expected.afterId) {
+              throw new ServiceError('invalid_request', `${which} does not follow ${expected.afterId === 0 ? 'the start of the log' : 'the archive before it'} for chain ${id}: give the archives oldest first, all of them`);
+            }
+          }
           continue;
         }
-        const { id, chain, ...fields } = record as unknown as AuditEventRowLike;
-        if (chainValue(key, previous, fields) !== chain) return { events: archived, brokenAt: id, headMatches: false, archived };
-        previous = chain;
-        lastId = id;
+        const { id, chain, chain_id, ...fields } = record as unknown as AuditEventRowLike;
+        const chainId = chain_id ?? legacyId ?? 0;
+        const part = chains.get(chainId);
+        if (!part) throw new ServiceError('invalid_request', `${which}: event ${id} belongs to chain ${chainId}, which its header does not name`);
+        const previous = startOf(chainId, part.name);
+        if (chainValue(key, previous.previous, fields) !== chain) {
+          return { events: archived, brokenAt: id, headMatches: false, archived, chains: [], problems: [`${which}: event ${id} was changed, or events before it were removed`] };
+        }
+        at.set(chainId, { previous: chain, afterId: id });
+        if (fields.action === CHAIN_ACTION) {
+          const opened = openedChainOf(fields.reason);
+          if (opened !== null) openings.add(opened);
+        }
         archived++;
+      }
+      for (const [id, part] of chains ?? []) {
+        if (startOf(id, part.name).afterId !== part.lastId) throw new ServiceError('invalid_request', `${which}: chain ${id} does not end at event ${part.lastId} as its header says (events were removed from the archive)`);
       }
       onProgress?.(archived);
     }
-    const anchor = await readAuditAnchor(this.ctx.db);
-    if (archives.length > 0 && (anchor?.id !== lastId || anchor.chain !== previous)) {
-      throw new ServiceError('invalid_request', 'the archives do not end where the log now starts: an archive is missing or out of order');
-    }
-    const rest = await this.verify((n) => onProgress?.(archived + n));
+    const rest = await verifyAuditChains(this.ctx.db, key, (n) => onProgress?.(archived + n), archives.length > 0 ? { starts: at, openings } : undefined);
     return { ...rest, events: archived + rest.events, archived };
   }
 }
+
+/** The chains an archive's header names, with where each starts and ends (format 1: the legacy chain alone). */
+function archiveChains(header: Record<string, unknown>, legacyId: number | undefined, which: string): Map<number, { name: string; lastId: number; previous: string; afterId: number }> {
+  const chains = new Map<number, { name: string; lastId: number; previous: string; afterId: number }>();
+  if (header.otpgateAuditArchive === 1 && legacyId !== undefined) {
+    chains.set(legacyId, { name: LEGACY_CHAIN, previous: String(header.previous), afterId: Number(header.afterId), lastId: Number(header.lastId) });
+  } else if (header.otpgateAuditArchive === 2 && Array.isArray(header.chains)) {
+    for (const c of header.chains as { id: number; name: string; previous: string; afterId: number; lastId: number }[]) chains.set(Number(c.id), { name: String(c.name), previous: String(c.previous), afterId: Number(c.afterId), lastId: Number(c.lastId) });
+  } else throw new ServiceError('invalid_request', `${which} is not an otpgate audit archive`);
+  return chains;
+}
+
+type ChainCutEnd = Parameters<typeof deleteArchivedEvents>[2][number];
 
 export type ExportFormat = 'csv' | 'jsonl';
 const EXPORT_PAGE = 2000;
@@ -192,7 +238,7 @@ export interface ArchiveSink {
   finish(): Promise<void>;
 }
 
-type AuditEventRowLike = ChainedFields & { id: number; chain: string };
+type AuditEventRowLike = ChainedFields & { id: number; chain: string; chain_id?: number | null };
 
 /**
  * One CSV line (RFC 4180 quoting). A cell that a spreadsheet would run as a formula (starting with = + - @

@@ -103,7 +103,7 @@ export class SignInService {
     let subject = await findSignInSubject(this.ctx.db, username, knownKeys ? { user: knownKeys[0]!.key, address: knownKeys[1]?.key ?? null } : undefined);
     const throttleRows = subject?.throttles?.rows;
     if (subject && accountId !== null && subject.user.account_id !== accountId) subject = undefined;
-    const throttles = knownKeys ?? throttleKeys(subject?.user.account_id ?? null, username, endUserIp);
+    const throttles = knownKeys ?? throttleKeys(subject?.user.account_id ?? null, username, endUserIp, null);
     const keys = throttles.map((t) => t.key);
     // An unknown name (no row came back) reads its back-off on its own.
     const states = throttleRows ? statesOf(keys, throttleRows, now) : await readSignInThrottles(this.ctx.db, keys, now);

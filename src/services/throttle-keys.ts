@@ -11,10 +11,16 @@ export function userThrottleKey(accountId: number | null, username: string): str
   return `user:${accountId ?? '*'}:${usernameKey(username)}`;
 }
 
-export function throttleKeys(accountId: number | null, username: string, endUserIp: string | null): { key: string; policy: ThrottlePolicy }[] {
+/**
+ * The back-off keys of one attempt. The address's is kept per account that the check ran in (`addressScope`:
+ * an API key's account; null, the whole installation, for a sign-in without one, such as the console's).
+ */
+export function throttleKeys(accountId: number | null, username: string, endUserIp: string | null, addressScope: number | null = accountId): { key: string; policy: ThrottlePolicy }[] {
   const keys = [{ key: userThrottleKey(accountId, username), policy: USER_THROTTLE }];
   // One address, one key: `::ffff:192.0.2.1` is 192.0.2.1 and `2001:DB8:0::1` is 2001:db8::1, so that
-  // spelling an address differently does not start a fresh back-off.
-  if (endUserIp) keys.push({ key: `ip:${parseAddress(endUserIp)?.toString() ?? endUserIp}`, policy: ADDRESS_THROTTLE });
+  // spelling an address differently does not start a fresh back-off. Per account, as the user's: another
+  // tenant's application cannot throttle an address here (it names end-user addresses it chooses), and the
+  // row is written only by the account's own sign-ins (no installation-wide row in the sign-in write).
+  if (endUserIp) keys.push({ key: `ip:${addressScope ?? '*'}:${parseAddress(endUserIp)?.toString() ?? endUserIp}`, policy: ADDRESS_THROTTLE });
   return keys;
 }

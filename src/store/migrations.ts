@@ -9,6 +9,7 @@ import { notificationSchema } from './migrations/0005-notifications.js';
 import { tokenLifeSchema } from './migrations/0006-token-life.js';
 import { adminsRequireOtpSchema } from './migrations/0007-admins-require-otp.js';
 import { canonicalUsernameSchema } from './migrations/0008-canonical-usernames.js';
+import { auditChainsSchema } from './migrations/0009-audit-chains.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -163,6 +164,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0006_token_life': tokenLifeSchema(types),
         '0007_admins_require_otp': adminsRequireOtpSchema(),
         '0008_canonical_usernames': canonicalUsernameSchema(),
+        '0009_audit_chains': auditChainsSchema(types),
       }),
   };
 }

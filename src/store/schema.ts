@@ -208,6 +208,20 @@ export interface AuditEventsTable extends ChainedFields {
   id: Generated<number>;
   /** HMAC over the previous event's chain value and this event's fields (audit verify walks it). */
   chain: string;
+  /** The chain the event belongs to (audit_chains.id); its chain value follows the previous event of that chain. */
+  chain_id: number | null;
+}
+
+/** One chain's head: where it starts (its anchor), how many events follow, its last value, and their MAC. */
+export interface AuditChainsTable {
+  id: Generated<number>;
+  name: string;
+  account_id: number | null;
+  anchor_id: number;
+  anchor_chain: string;
+  events: number;
+  head: string;
+  mac: string | null;
 }
 
 export interface ThrottlesTable {
@@ -273,6 +287,7 @@ export interface Database {
   users: UsersTable;
   tokens: TokensTable;
   audit_events: AuditEventsTable;
+  audit_chains: AuditChainsTable;
   throttles: ThrottlesTable;
   api_keys: ApiKeysTable;
   sessions: SessionsTable;

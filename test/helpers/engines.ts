@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, openInstance, type Instance } from '../../src/runtime/instance.js';
-import { openDatabase } from '../../src/store/database.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
 import type { Services } from '../../src/services/services.js';
@@ -24,6 +23,11 @@ export interface EngineCase {
 
 export interface StartOptions {
   schemaAt?: string;
+  /**
+   * With `schemaAt`: what to write through the services before the schema goes back to it (the installation
+   * is initialised at the latest schema, whose audit chains this otpgate's writes need, then migrated down).
+   */
+  prepare?: (services: Services, account: AccountRow) => Promise<void>;
   /** More environment for the installation (settings such as OTPGATE_WEBHOOK_ALLOW_PRIVATE). */
   env?: Record<string, string>;
 }
@@ -46,11 +50,12 @@ async function startInstallation(databaseUrl: string | undefined, dropDatabase: 
   const config = loadConfig(env);
   if (options.schemaAt !== undefined) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const database = openDatabase({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
-    await database.migrate(options.schemaAt);
-    await database.close();
+    const { instance: latest } = await initInstance(config);
+    await options.prepare?.(latest.services, await latest.services.accounts.resolve(OPERATOR));
+    await latest.database.migrate(options.schemaAt);
+    await latest.close();
   }
-  const { instance } = await initInstance(config, { migrate: options.schemaAt === undefined });
+  const instance = options.schemaAt !== undefined ? await openInstance(config, { migrate: false }) : (await initInstance(config)).instance;
   const account = await instance.services.accounts.resolve(OPERATOR);
   const installation: TestInstallation = {
     instance,

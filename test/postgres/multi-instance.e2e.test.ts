@@ -53,7 +53,9 @@ describe('several instances on one PostgreSQL database', { skip }, () => {
     assert.equal((await services.accounts.list()).length, 1);
     const chain = await services.audit.verify();
     assert.equal(chain.brokenAt, null);
-    assert.equal(chain.events, 3, 'one account.create, one user.create, one apikey.create: nothing twice');
+    assert.deepEqual(chain.problems, []);
+    // Besides the opening of each chain but the installation's (recorded in the installation chain):
+    assert.equal(chain.events - (chain.chains.length - 1), 3, 'one account.create, one user.create, one apikey.create: nothing twice');
   });
 
   test('100 concurrent checks of one valid passcode spread over both instances: exactly one accept', async () => {

@@ -139,9 +139,8 @@ for (const engine of await engineCases()) {
     const spare = { serial: '7800000000002', secret: randomSecretHex() };
     const altered = { serial: '7800000000003', secret: randomSecretHex() };
     before(async () => {
-      t = await engine.start({ schemaAt: '0002_directory' });
+      t = await engine.start({ schemaAt: '0002_directory', prepare: async (services, account) => void (await services.users.create(OPERATOR, account, { username: 'olduser', password: PASSWORD })) });
       assert.deepEqual(await t.instance.database.appliedMigrations(), ['0001_initial_schema', '0002_directory']);
-      await t.services.users.create(OPERATOR, t.account, { username: 'olduser', password: PASSWORD });
       const user = await t.services.users.require(t.account, 'olduser');
       // Rows as the older otpgate wrote them: the seed sealed with "otpgate token <serial>" as associated data.
       const key = t.services.ctx.masterKey.keyFor('token-secrets');
@@ -161,7 +160,7 @@ for (const engine of await engineCases()) {
 
     test('opening it migrates and re-seals; its users still sign in, and another account may import its serials', async () => {
       await t.reopen();
-      assert.deepEqual(await t.instance.database.appliedMigrations(), ['0001_initial_schema', '0002_directory', '0003_serial_per_account', '0004_group_restrictions', '0005_notifications', '0006_token_life', '0007_admins_require_otp']);
+      assert.deepEqual(await t.instance.database.appliedMigrations(), ['0001_initial_schema', '0002_directory', '0003_serial_per_account', '0004_group_restrictions', '0005_notifications', '0006_token_life', '0007_admins_require_otp', '0008_canonical_usernames', '0009_audit_chains']);
       assert.deepEqual(
         [(await rawToken(t, t.account.id, associated.serial))?.seal_version, (await rawToken(t, t.account.id, spare.serial))?.seal_version],
         [2, 2],

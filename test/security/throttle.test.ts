@@ -197,3 +197,17 @@ test("another account's key cannot slow down this account's users", async (t) =>
   for (let i = 0; i < 12; i++) await check(f.app, f.keys.checkB, { username: 'alice', password: 'guess' });
   assert.deepEqual((await check(f.app, f.keys.check, { username: 'alice', password: PASSWORD, otp: oathCode(f.aliceToken.hex, 1) })).body, { result: 'accept' });
 });
+
+test("another account's failures from an address do not slow that address down in this account", async (t) => {
+  const f = await makeFixture();
+  t.after(() => f.close());
+  // globex's portal names the end user's address; the address back-off is kept per account, as the user's
+  // is, so that no tenant can throttle an address (one it chooses) for another.
+  const globex = await f.services.accounts.resolve(OPERATOR, 'globex');
+  const portal = (await f.services.apiKeys.create(OPERATOR, globex, 'globex-portal', ['check'], true)).key;
+  const shared = '198.51.100.77';
+  for (let i = 0; i < 8; i++) await check(f.app, portal, { username: `nobody${i}`, password: 'guess', clientIp: shared });
+  assert.equal((await check(f.app, portal, { username: 'zed', password: 'guess', clientIp: shared })).status, 429, 'the address is slowed down in globex');
+  const answer = await check(f.app, f.keys.clientIp, { username: 'bob', password: PASSWORD, clientIp: shared });
+  assert.deepEqual(answer.body, { result: 'accept' }, 'but not in acme');
+});

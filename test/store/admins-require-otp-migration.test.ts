@@ -10,16 +10,15 @@ for (const engine of await engineCases()) {
   describe(`a database from before adminsRequireOtp, on ${engine.engine}`, { skip: engine.skip }, () => {
     let t: TestInstallation;
     before(async () => {
-      t = await engine.start({ schemaAt: '0006_token_life' });
-      assert.equal((await t.instance.database.appliedMigrations()).at(-1), '0006_token_life');
       // An account as the older otpgate wrote it (the installation's default account is one too).
-      await t.services.accounts.create(OPERATOR, 'older');
+      t = await engine.start({ schemaAt: '0006_token_life', prepare: async (services) => void (await services.accounts.create(OPERATOR, 'older')) });
+      assert.equal((await t.instance.database.appliedMigrations()).at(-1), '0006_token_life');
     });
     after(() => t?.close());
 
     test('opening it migrates; every account has adminsRequireOtp off, and it can be switched on', async () => {
       await t.reopen();
-      assert.equal((await t.instance.database.appliedMigrations()).at(-1), '0007_admins_require_otp');
+      assert.ok((await t.instance.database.appliedMigrations()).includes('0007_admins_require_otp'));
       for (const account of await t.services.accounts.list()) assert.equal(settingsOf(account).adminsRequireOtp, false, account.name);
       const older = await t.services.accounts.resolve(OPERATOR, 'older');
       assert.equal((await t.services.accounts.updateSettings(OPERATOR, older, { adminsRequireOtp: true })).adminsRequireOtp, true);

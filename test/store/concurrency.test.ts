@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import { loadConfig } from '../../src/runtime/config.js';
 import { openInstance, type Instance } from '../../src/runtime/instance.js';
 import type { Actor } from '../../src/services/context.js';
-import { listAuditEvents } from '../../src/store/audit-log.js';
+import { ChainDirectory, listAuditEvents } from '../../src/store/audit-log.js';
 import { AuditedWriter, commitAuditedWrites, type AuditedWrite } from '../../src/store/audited-writes.js';
 import { advanceCounterIn, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
 import { inRawTransaction } from '../../src/store/raw-statements.js';
@@ -133,7 +133,8 @@ for (const engine of await engineCases()) {
         { at: Date.now(), won: { event: { ...event('failure first'), outcome: 'reject' }, tokenFailure: { tokenId: ids[4]!, maxFailures: 10 } } },
         move(4, 13, 'success after the failure'),
       ];
-      const results = await commitAuditedWrites(t.services.ctx.db, t.services.ctx.masterKey.keyFor('audit-chain'), units);
+      const key = t.services.ctx.masterKey.keyFor('audit-chain');
+      const results = await commitAuditedWrites(t.services.ctx.db, key, new ChainDirectory(t.services.ctx.db, key, Date.now), units);
       assert.deepEqual(results.map((r) => r.counterMoved), [true, true, true, false, false, null, true]);
       const tokens = await Promise.all(serials.map((serial) => findTokenBySerial(t.services.ctx.db, t.account.id, serial)));
       assert.deepEqual(tokens.map((tk) => Number(tk!.counter)), [11, 11, 11, 12, 13]);
@@ -150,7 +151,8 @@ for (const engine of await engineCases()) {
 
     test('audit group commit: each append resolves after its own event is committed; a refused event fails alone', async () => {
       const db = t.services.ctx.db;
-      const writer = new AuditedWriter(db, t.services.ctx.masterKey.keyFor('audit-chain'));
+      const key = t.services.ctx.masterKey.keyFor('audit-chain');
+      const writer = new AuditedWriter(db, key, new ChainDirectory(db, key, Date.now));
       const event = (i: number) => ({ accountId: t.account.id, at: Date.now(), actor: 'group-commit', action: 'test.batch', outcome: 'success', reason: `batch ${i}` });
       // NOT NULL on action: the database refuses this one event.
       const refused = { ...event(-1), action: null as unknown as string };

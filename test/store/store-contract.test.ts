@@ -153,9 +153,9 @@ for (const engine of await engineCases()) {
         const outcome = await t.services.signIn.check({ accountId: t.account.id, username: 'nobody', password: 'not-a-password', passcode: null, actor });
         assert.equal(outcome.result, 'reject');
       }
-      const states = await readThrottles(db, [userKey, 'ip:198.51.100.7'], clock);
+      const states = await readThrottles(db, [userKey, `ip:${t.account.id}:198.51.100.7`], clock);
       assert.equal(states.get(userKey)?.consecutiveFailures, 2);
-      assert.equal(states.get('ip:198.51.100.7')?.consecutiveFailures, 2);
+      assert.equal(states.get(`ip:${t.account.id}:198.51.100.7`)?.consecutiveFailures, 2);
 
       const blockedUntil = clock + 30_000;
       await writeThrottle(db, userKey, { consecutiveFailures: 9, blockedUntil }, clock);
@@ -167,9 +167,9 @@ for (const engine of await engineCases()) {
 
       // Fifteen minutes later the failures no longer count.
       assert.equal((await readThrottles(db, [userKey], clock + 16 * 60_000)).get(userKey)?.consecutiveFailures, 0);
-      await clearThrottles(db, [userKey, 'ip:198.51.100.7']);
+      await clearThrottles(db, [userKey, `ip:${t.account.id}:198.51.100.7`]);
       assert.equal((await readThrottles(db, [userKey], clock)).get(userKey)?.consecutiveFailures, 0);
-      assert.equal((await db.selectFrom('throttles').select('key').where('key', 'in', [userKey, 'ip:198.51.100.7']).execute()).length, 0);
+      assert.equal((await db.selectFrom('throttles').select('key').where('key', 'in', [userKey, `ip:${t.account.id}:198.51.100.7`]).execute()).length, 0);
     });
 
     test('sessions: start, resume, rotate, end, idle expiry, and removal with their user', async () => {

@@ -62,15 +62,21 @@ export const auditCommands: CommandGroup = (program, cli) => {
         const archives = (options.archive ?? []).map((file) => createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity }));
         const progress = progressLine(io);
         const report = await instance.services.audit.verifyWithArchives(archives, (n) => progress.update(`${n} events verified`)).finally(() => progress.done());
+        for (const chain of report.chains) {
+          const start = chain.startsAfter === 0 ? 'from its beginning' : `after event ${chain.startsAfter} (the events before it are archived)`;
+          io.out.write(`  chain ${chain.id} (${chain.name}): ${chain.events} events ${start}${chain.problem === null ? '' : `: BROKEN, ${chain.problem}`}\n`);
+        }
+        for (const problem of report.problems) io.out.write(`  BROKEN: ${problem}\n`);
         if (report.brokenAt !== null) {
-          io.out.write(`audit log BROKEN at event ${report.brokenAt}: it was changed, or events before it were removed (${report.events} events verified before it)\n`);
+          io.out.write(`audit log BROKEN at event ${report.brokenAt}: it was changed, or events before it were removed (${report.events} events verified)\n`);
           return 1;
         }
-        if (!report.headMatches) {
-          io.out.write(`audit log BROKEN: its last events were removed (${report.events} events verify)\n`);
+        if (!report.headMatches || report.problems.length > 0) {
+          const removed = report.chains.some((c) => c.problem?.startsWith('its last events were removed'));
+          io.out.write(`audit log BROKEN: ${removed ? 'its last events were removed' : 'see the chains above'} (${report.events} events verify)\n`);
           return 1;
         }
-        io.out.write(`audit log intact: ${report.events} events verified${report.archived > 0 ? ` (${report.archived} of them from ${options.archive!.length} archive${options.archive!.length === 1 ? '' : 's'})` : ''}\n`);
+        io.out.write(`audit log intact: ${report.events} events verified in ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}${report.archived > 0 ? ` (${report.archived} of them from ${options.archive!.length} archive${options.archive!.length === 1 ? '' : 's'})` : ''}\n`);
         return 0;
       }),
     );
@@ -128,7 +134,7 @@ export const auditCommands: CommandGroup = (program, cli) => {
           unlinkSync(options.out);
           io.out.write(`no events before ${new Date(before).toISOString()} to archive; nothing changed\n`);
         }
-        else io.out.write(`archived ${result.events} events (ids ${result.firstId}-${result.lastId}) to ${options.out} and removed them from the log; keep the archive: audit verify --archive ${options.out} verifies the whole history\n`);
+        else io.out.write(`archived ${result.events} events of ${result.chains} chain${result.chains === 1 ? '' : 's'} (ids ${result.firstId}-${result.lastId}) to ${options.out} and removed them from the log; keep the archive: audit verify --archive ${options.out} verifies the whole history\n`);
         return 0;
       }),
     );
