@@ -5,7 +5,7 @@
 import type { AccessRestriction } from '../core/access-rule.js';
 import { applicableRestriction, type GroupRestriction } from '../core/restriction-precedence.js';
 import { adminLockout, madeHarder, requireOtpWhereAllowed, wayIn, type AdminWayIn, type WayInFacts } from '../core/restriction-impact.js';
-import type { SignInFacts } from '../core/sign-in-decision.js';
+import { combineTokenFacts, type SignInFacts } from '../core/sign-in-decision.js';
 import type { Role } from '../core/values.js';
 import { groupsOf } from '../store/directory-store.js';
 import { groupKey, groupRestrictionsFor } from '../store/group-restriction-store.js';
@@ -35,8 +35,12 @@ export interface PendingChange {
   deleted?: string;
   /** One user disabled. */
   disabled?: string;
-  /** One user's token after the change, as the sign-in decision would see it (`none`: disassociated or retired). */
-  token?: { username: string; state: SignInFacts['token'] };
+  /**
+   * One of a user's tokens after the change, as the sign-in decision would see it (`none`: disassociated or
+   * retired); the user's other tokens stay as they are, so an administrator's last usable token is the one
+   * the guard protects.
+   */
+  token?: { username: string; serial: string; state: SignInFacts['token'] };
 }
 
 /** The users whose way in the change makes harder, by what it becomes; administrators named apart. */
@@ -74,7 +78,14 @@ export class WayInService {
       if (promoted && promoted.account_id === account.id) users = [...users, promoted];
     }
     const now = this.ctx.now();
-    const tokens = new Map((await listAssociatedTokens(this.ctx.db, account.id)).map((t) => [Number(t.user_id), tokenFact(t, now)]));
+    // Every token each user holds, by serial, as the decision sees it.
+    const tokens = new Map<number, Map<string, SignInFacts['token']>>();
+    for (const t of await listAssociatedTokens(this.ctx.db, account.id)) {
+      const held = tokens.get(Number(t.user_id)) ?? new Map<string, SignInFacts['token']>();
+      held.set(t.serial, tokenFact(t, now));
+      tokens.set(Number(t.user_id), held);
+    }
+    const factOf = (held: Map<string, SignInFacts['token']>) => combineTokenFacts([...held.values()]);
     const settings = settingsOf(account);
     const selfAfter = change.selfAssociation ?? settings.selfAssociation;
     const raiseAfter = change.adminsRequireOtp ?? settings.adminsRequireOtp;
@@ -93,7 +104,13 @@ export class WayInService {
         groupsAfter = groups.filter((g) => groupKey(g.group) !== groupKey(change.group!.name));
         if (change.group.restriction) groupsAfter.push({ group: change.group.name, restriction: change.group.restriction });
       }
-      const token = tokens.get(Number(user.id)) ?? 'none';
+      const held = tokens.get(Number(user.id)) ?? new Map<string, SignInFacts['token']>();
+      const token = factOf(held);
+      let tokenAfter = token;
+      if (key(change.token?.username) === user.username_key) {
+        const changed = new Map(held).set(change.token!.serial, change.token!.state);
+        tokenAfter = factOf(changed);
+      }
       const roleAfter = key(change.role?.username) === user.username_key ? change.role!.role : user.role;
       const before: WayInFacts = {
         disabled: user.disabled_at !== null,
@@ -105,7 +122,7 @@ export class WayInService {
       const after: WayInFacts = {
         disabled: before.disabled || key(change.disabled) === user.username_key,
         restriction: applicableRestriction({ own: ownAfter, groups: groupsAfter, account: accountAfter }).restriction,
-        token: key(change.token?.username) === user.username_key ? change.token!.state : token,
+        token: tokenAfter,
         selfAssociation: selfAfter,
         passcodeAlways: roleAfter === 'admin' && raiseAfter,
       };
