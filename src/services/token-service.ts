@@ -28,7 +28,7 @@ import {
 } from '../store/token-store.js';
 import { inTransaction } from '../store/transaction.js';
 import { listTokenEvents } from '../store/audit-log.js';
-import { findUserById } from '../store/user-store.js';
+import { findUserById, findUserByName } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
@@ -498,6 +498,20 @@ export class TokenService {
       events,
       nextBefore: complete ? null : (events.at(-1)?.id ?? null),
     };
+  }
+
+  /**
+   * `token unlock USER` (or a serial of theirs): the user's lock lifted; every token they hold, as it now is.
+   * A name that is a user of the account is the user; otherwise it is read as a serial.
+   */
+  async unlockHolder(actor: Actor, account: AccountRow, name: string): Promise<TokenView[]> {
+    const user = await findUserByName(this.ctx.db, name);
+    if (!user || user.account_id !== account.id) return [await this.unlock(actor, account, name)];
+    const held = await findTokensOfUser(this.ctx.db, user.id);
+    const token = held.find((t) => t.status !== 'disabled') ?? held[0];
+    if (!token) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
+    await this.unlock(actor, account, token.serial);
+    return this.listOfUser(account, user.username);
   }
 
   /**
