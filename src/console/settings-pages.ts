@@ -10,7 +10,8 @@ const SETTING_FIELDS: { name: keyof typeof SETTING_LIMITS; label: string; hint: 
   { name: 'lookAheadWindow', label: 'Sign-in look-ahead window', hint: 'How many codes ahead of the expected one a sign-in accepts' },
   { name: 'associateWindow', label: 'Association window', hint: 'How many codes ahead an association searches' },
   { name: 'syncWindow', label: 'Re-sync window', hint: 'How many codes ahead a re-sync searches for the two passcodes' },
-  { name: 'maxFailures', label: 'Failures before a token locks', hint: 'Wrong passcodes in a row that lock the token' },
+  { name: 'maxFailures', label: 'Failures before a token locks', hint: "Wrong passcodes in a row (counted once per user, whatever their number of tokens) that lock the user's tokens" },
+  { name: 'maxTokensPerUser', label: 'Tokens per user', hint: 'How many tokens one user may hold (1-5)' },
 ];
 
 export async function settingsPages(app: FastifyInstance): Promise<void> {

@@ -61,6 +61,17 @@ export interface SignInFacts {
   selfAssociation: boolean;
 }
 
+/**
+ * Every token a user holds as one fact (SPEC, "Several tokens per user"): locked when any is (the lock is
+ * the user's), else active when any is usable, else disabled when any is, else expired; none without a
+ * token. A disabled or expired token beside a usable one changes nothing, and one alone still asks for a
+ * passcode and gives none.
+ */
+export function combineTokenFacts(facts: readonly SignInFacts['token'][]): SignInFacts['token'] {
+  for (const fact of ['locked', 'active', 'disabled', 'expired'] as const) if (facts.includes(fact)) return fact;
+  return 'none';
+}
+
 export type SignInStep =
   | { kind: 'final'; result: SignInResult; reason: SignInReason }
   | { kind: 'verify_passcode' }

@@ -49,8 +49,8 @@ export class AccountService {
       throw error;
     }
     await this.audit.record(actor, { action: 'account.create', outcome: 'success', accountId: id, reason: name });
-    // adminsRequireOtp starts at its column default, off (DEFAULT_SETTINGS).
-    return { id, ...row, admins_require_otp: DEFAULT_SETTINGS.adminsRequireOtp ? 1 : 0 };
+    // adminsRequireOtp and maxTokensPerUser start at their column defaults (DEFAULT_SETTINGS).
+    return { id, ...row, admins_require_otp: DEFAULT_SETTINGS.adminsRequireOtp ? 1 : 0, max_tokens_per_user: DEFAULT_SETTINGS.maxTokensPerUser };
   }
 
   list(): Promise<AccountRow[]> {
@@ -92,6 +92,7 @@ export class AccountService {
       max_failures: next.maxFailures,
       self_association: next.selfAssociation ? 1 : 0,
       admins_require_otp: next.adminsRequireOtp ? 1 : 0,
+      max_tokens_per_user: next.maxTokensPerUser,
     }));
     await this.audit.record(actor, { action: 'account.settings', outcome: 'success', accountId: account.id, reason: JSON.stringify(changes) });
     return next;

@@ -13,6 +13,8 @@ export interface AccountSettings {
    * sign-in check, nor the help desk.
    */
   adminsRequireOtp: boolean;
+  /** How many tokens one user may hold (SPEC, "Several tokens per user"). */
+  maxTokensPerUser: number;
 }
 
 export const DEFAULT_SETTINGS: AccountSettings = {
@@ -22,6 +24,7 @@ export const DEFAULT_SETTINGS: AccountSettings = {
   maxFailures: 10,
   selfAssociation: true,
   adminsRequireOtp: false,
+  maxTokensPerUser: 3,
 };
 
 /** Bounds that keep a window useful without making a brute-force search cheap. */
@@ -30,6 +33,7 @@ export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociat
   associateWindow: [1, 1000],
   syncWindow: [2, 100_000],
   maxFailures: [1, 100],
+  maxTokensPerUser: [1, 5],
 };
 
 export function settingsOf(account: AccountRow): AccountSettings {
@@ -40,5 +44,6 @@ export function settingsOf(account: AccountRow): AccountSettings {
     maxFailures: account.max_failures,
     selfAssociation: account.self_association === 1,
     adminsRequireOtp: account.admins_require_otp === 1,
+    maxTokensPerUser: account.max_tokens_per_user,
   };
 }

@@ -4,7 +4,7 @@
 // without a passcode is associated unproven, and audited as such.
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
-import { bindToken, findTokenBySerial, findTokenOfUser } from '../store/token-store.js';
+import { bindToken, findTokenBySerial, findTokensOfUser } from '../store/token-store.js';
 import { inTransaction } from '../store/transaction.js';
 import { findUserByName } from '../store/user-store.js';
 import type { AccountRow } from '../store/schema.js';
@@ -46,9 +46,10 @@ export async function associateBulk(ctx: ServiceContext, audit: AuditService, ac
   const lines = csv.split(/\r?\n/);
   if (lines.length > BULK_MAX_LINES + 1) throw new ServiceError('invalid_request', `the file has over ${BULK_MAX_LINES} lines; split it`, { field: 'file' });
   const planned: Planned[] = [];
-  const seenUsers = new Set<string>();
+  /** How many tokens each user of the file holds once the lines so far are associated. */
+  const seenUsers = new Map<string, number>();
   const seenSerials = new Set<string>();
-  const window = settingsOf(account).associateWindow;
+  const { associateWindow: window, maxTokensPerUser: limit } = settingsOf(account);
   for (const [index, raw] of lines.entries()) {
     const number = index + 1;
     const text = raw.trim();
@@ -59,11 +60,12 @@ export async function associateBulk(ctx: ServiceContext, audit: AuditService, ac
     const serial = normalizeSerial(serialText) ?? refuse(number, `"${serialText}" is not a serial number`);
     const user = (await findUserByName(ctx.db, username)) ?? refuse(number, `no user "${username}"`);
     if (user.account_id !== account.id) refuse(number, `no user "${username}"`);
-    if (seenUsers.has(user.username_key)) refuse(number, `user "${username}" is on an earlier line too`);
     if (seenSerials.has(serial)) refuse(number, `token ${serial} is on an earlier line too`);
-    seenUsers.add(user.username_key);
     seenSerials.add(serial);
-    if (await findTokenOfUser(ctx.db, user.id)) refuse(number, `user "${username}" already has a token`);
+    // Each line adds a token to what the user holds (earlier lines' included), while under the limit.
+    const holding = (seenUsers.get(user.username_key) ?? (await findTokensOfUser(ctx.db, user.id)).length) + 1;
+    if (holding > limit) refuse(number, `user "${username}" would hold ${holding} tokens, over the account's limit of ${limit}`);
+    seenUsers.set(user.username_key, holding);
     const token = (await findTokenBySerial(ctx.db, account.id, serial)) ?? refuse(number, `no token ${serial} in the account`);
     if (token.status !== 'available') refuse(number, `token ${serial} is ${token.status}`);
     if (isTokenOutsideValidity(token, ctx.now())) refuse(number, `token ${serial} is outside its validity dates`);
@@ -83,7 +85,7 @@ export async function associateBulk(ctx: ServiceContext, audit: AuditService, ac
   const now = ctx.now();
   await inTransaction(ctx.db, async (trx) => {
     for (const p of planned) {
-      if (!(await bindToken(trx, p.tokenId, p.userId, p.counter, p.next, now))) {
+      if (!(await bindToken(trx, { tokenId: p.tokenId, userId: p.userId, label: null, maxTokens: limit }, p.counter, p.next, now))) {
         throw new ServiceError('conflict', `line ${p.line}: token ${p.serial} changed meanwhile; nothing was associated, run it again`);
       }
     }

@@ -33,6 +33,9 @@ export const ERROR_CODES = {
   radius_client_exists: { status: 409, summary: 'A RADIUS client of that name exists.' },
   token_not_available: { status: 409, summary: 'The token is associated with another user, locked, disabled, retired or outside its validity dates, or already in the state asked for.' },
   user_has_token: { status: 409, summary: 'The user already has a token; disassociate it first.' },
+  token_limit: { status: 409, summary: "The user already holds the account's maxTokensPerUser tokens; disassociate one first." },
+  several_tokens: { status: 409, summary: 'The user holds several tokens and the request names none; `serials` lists them (use the /users/{u}/tokens/{serial} routes or --serial).' },
+  ambiguous_token: { status: 409, summary: "Re-sync without a serial: both passcodes fit more than one of the user's tokens; `serials` lists them." },
   would_lock_out_admins: {
     status: 409,
     summary: 'The change would leave the account with no administrator able to sign in to the console (every admin denied, disabled, or needing a passcode without a usable token while self-association is off); nothing was changed. The message names each administrator and why.',

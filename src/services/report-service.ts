@@ -25,6 +25,6 @@ export class ReportService {
   }
 
   async usersWithoutToken(account: Account): Promise<UserView[]> {
-    return (await listUsers(this.ctx.db, { accountId: account.id, withoutToken: true, limit: 10_000 })).map((row) => toUserView(row, null));
+    return (await listUsers(this.ctx.db, { accountId: account.id, withoutToken: true, limit: 10_000 })).map((row) => toUserView(row, []));
   }
 }

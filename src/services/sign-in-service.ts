@@ -10,7 +10,7 @@ import { readSignInThrottles, statesOf } from '../store/throttle-store.js';
 import { findSignInSubject } from '../store/sign-in-store.js';
 import { findTempCode } from '../store/temp-code-store.js';
 import { isTempCodeLive, isTempCodeShaped, tempCodeMatches, TEMP_CODE_DIGITS } from '../core/temp-code.js';
-import type { AuditedWrite, WritePlan } from '../store/audited-writes.js';
+import type { AuditedWrite, CounterCheck, WritePlan } from '../store/audited-writes.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
@@ -20,7 +20,7 @@ import type { DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
 import { matchPasscode, replayDistance } from './passcode-match.js';
 import { restrictionOfUser } from './restriction-service.js';
-import { endSessionsOf, tokenFact } from './token-service.js';
+import { endSessionsOf, isTokenUsable, tokensFact } from './token-service.js';
 import { throttleKeys } from './throttle-keys.js';
 import { usernameKey } from '../core/username.js';
 import { openTokenSecretForCheck } from './sealed-secrets.js';
@@ -108,19 +108,20 @@ export class SignInService {
     // An unknown name (no row came back) reads its back-off on its own.
     const states = throttleRows ? statesOf(keys, throttleRows, now) : await readSignInThrottles(this.ctx.db, keys, now);
     const wait = Math.max(0, ...[...states.values()].map((s) => retryAfterSeconds(s, now)));
-    // A throttled attempt does not look at the token at all (as if it had not been read); a temporary code
+    // A throttled attempt does not look at the tokens at all (as if they had not been read); a temporary code
     // is read only when the user has one with uses left (the subject query says so).
     const tempCode = wait === 0 && subject?.hasTempCode ? await findTempCode(this.ctx.db, subject.user.id) : undefined;
-    return { subject, throttles, states, wait, token: wait === 0 ? subject?.token : undefined, tempCode };
+    return { subject, throttles, states, wait, tokens: wait === 0 ? (subject?.tokens ?? []) : ([] as TokenRow[]), tempCode };
   }
 
   private async decide(request: SignInRequest): Promise<SignInOutcome> {
     const now = this.ctx.now();
     const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
-    let { subject, throttles, states, wait, token, tempCode } = await this.readSubject(request.username, request.accountId, endUserIp, now);
+    let { subject, throttles, states, wait, tokens, tempCode } = await this.readSubject(request.username, request.accountId, endUserIp, now);
     let user: UserRow | undefined = subject?.user;
     let account: AccountRow | undefined = subject?.account;
     let accountHasGroupRestrictions = subject?.accountHasGroupRestrictions ?? false;
+    let usable = tokens.filter((t) => isTokenUsable(t, now));
     let tempCodeLive = tempCode !== undefined && isTempCodeLive(tempCode, now);
 
     let password = request.password;
@@ -129,7 +130,7 @@ export class SignInService {
       // Without a token the whole string is the password; with one, its last `digits` characters are the
       // passcode. While the user has a live temporary code, 10 trailing digits are taken as that code.
       const tempCodeAppended = tempCodeLive && password.length > TEMP_CODE_DIGITS && isTempCodeShaped(password.slice(-TEMP_CODE_DIGITS));
-      const digits = tempCodeAppended ? TEMP_CODE_DIGITS : token && token.status !== 'available' ? token.digits : 0;
+      const digits = tempCodeAppended ? TEMP_CODE_DIGITS : appendedDigits(tokens, usable, password, (token, code) => this.matchesNow(token, code, now, settingsOf(subject!.account).lookAheadWindow));
       if (digits > 0 && password.length > digits) {
         passcode = password.slice(-digits);
         password = password.slice(0, -digits);
@@ -148,10 +149,11 @@ export class SignInService {
         // A name the first read did not find, matched by the directory (created just in time, or by a
         // concurrent first sign-in): the whole subject of the directory's name is read again — the user may
         // have a token, a temporary code and a back-off, and a password alone must not pass them by.
-        ({ subject, throttles, states, wait, token, tempCode } = await this.readSubject(byDirectory.user.username, byDirectory.user.account_id, endUserIp, now));
+        ({ subject, throttles, states, wait, tokens, tempCode } = await this.readSubject(byDirectory.user.username, byDirectory.user.account_id, endUserIp, now));
         user = subject?.user;
         account = subject?.account;
         accountHasGroupRestrictions = subject?.accountHasGroupRestrictions ?? false;
+        usable = tokens.filter((t) => isTokenUsable(t, now));
         tempCodeLive = tempCode !== undefined && isTempCodeLive(tempCode, now);
         if (wait > 0) passwordFact = 'not_checked';
       }
@@ -173,8 +175,8 @@ export class SignInService {
       userDisabled: user?.disabled_at != null || disabledInDirectory,
       password: passwordFact,
       access,
-      token: tokenFact(token, now),
-      passcode: passcodeFact(passcode, token),
+      token: tokensFact(tokens, now),
+      passcode: passcodeFact(passcode, usable),
       tempCode: tempCodeLive ? 'live' : 'none',
       selfAssociation: settings?.selfAssociation ?? false,
     };
@@ -182,8 +184,8 @@ export class SignInService {
     let step = decideSignIn(facts);
     let verification: Verification | null = null;
     let tempCodeUse: AuditedWrite['tempCodeUse'];
-    if (step.kind === 'verify_passcode' && token && user && settings && passcode !== null) {
-      verification = this.verifyPasscode(token, passcode, settings.lookAheadWindow, now);
+    if (step.kind === 'verify_passcode' && user && settings && passcode !== null) {
+      verification = this.verifyPasscode(usable, passcode, settings.lookAheadWindow, now);
       facts.passcodeOutcome = verification.outcome;
       step = decideSignIn(facts);
     } else if (step.kind === 'verify_temp_code' && tempCode && passcode !== null) {
@@ -198,7 +200,9 @@ export class SignInService {
     // passcode's counter moves there by compare-and-set; when another request moved it first, the check
     // is a replay instead, and what a replay writes is written in its place.
     const userThrottleFailed = (states.get(throttles[0]!.key)?.consecutiveFailures ?? 0) > 0;
-    const planFor = (outcome: FinalStep, tokenFailure: boolean): WritePlan => ({
+    // The event names the serial that matched; otherwise the user's token when they hold one only.
+    const targetSerial = verification?.serial ?? (tokens.length === 1 ? tokens[0]!.serial : null);
+    const planFor = (outcome: FinalStep, failure: boolean): WritePlan => ({
       event: this.audit.eventOf(
         request.actor,
         {
@@ -207,11 +211,13 @@ export class SignInService {
           reason: outcome.reason,
           accountId: user?.account_id ?? request.accountId,
           targetUser: user?.username ?? usernameKey(request.username).slice(0, 64),
-          targetSerial: token?.serial ?? null,
+          targetSerial,
         },
         now,
       ),
-      ...(tokenFailure && token && settings ? { tokenFailure: { tokenId: token.id, maxFailures: settings.maxFailures } } : {}),
+      // A wrong passcode counts once for the user, and only while they hold a token that could lock.
+      ...(failure && user && settings && usable.length > 0 ? { userFailure: { userId: user.id, maxFailures: settings.maxFailures } } : {}),
+      ...(outcome.reason === 'passcode_accepted' && user && Number(user.otp_fail_count) > 0 ? { userFailuresClear: { userId: user.id } } : {}),
       throttleFailures: FAILED_ATTEMPTS.has(outcome.reason) ? throttles : [],
       throttleClears: outcome.result === 'accept' && userThrottleFailed ? [throttles[0]!.key] : [],
       // The real token used again ends a temporary code (audited as its revocation).
@@ -221,7 +227,7 @@ export class SignInService {
               userId: user.id,
               event: this.audit.eventOf(
                 request.actor,
-                { action: 'temp_code.revoke', outcome: 'success', reason: "ended by the token's next successful sign-in", accountId: user.account_id, targetUser: user.username, targetSerial: token?.serial ?? null },
+                { action: 'temp_code.revoke', outcome: 'success', reason: "ended by the token's next successful sign-in", accountId: user.account_id, targetUser: user.username, targetSerial },
                 now,
               ),
             },
@@ -230,21 +236,21 @@ export class SignInService {
     });
     let lost: FinalStep | null = null;
     let unit: AuditedWrite;
-    if (verification?.counter) {
+    if (verification?.counters) {
       // A lost compare-and-set is a duplicate of a good code (a double submit, or a race): a replay.
       lost = finalStep(decideSignIn({ ...facts, passcodeOutcome: 'replayed' }));
-      unit = { at: now, counter: verification.counter, won: planFor(decided, false), lost: planFor(lost, false) };
+      unit = { at: now, counters: verification.counters, ...(user ? { userOf: user.id } : {}), won: planFor(decided, false), lost: planFor(lost, false) };
     } else if (tempCodeUse) {
       // A lost compare-and-set on the uses: another sign-in took the code's last use first.
       lost = finalStep(decideSignIn({ ...facts, tempCodeOutcome: 'wrong' }));
       unit = { at: now, tempCodeUse, won: planFor(decided, false), lost: planFor(lost, false) };
     } else {
-      // A wrong temporary code counts toward the token's lock as a wrong passcode does.
+      // A wrong temporary code counts toward the user's lock as a wrong passcode does.
       unit = { at: now, won: planFor(decided, (verification?.countsAsFailure ?? false) || decided.reason === 'temp_code_wrong') };
     }
     const written = await this.audit.writeWithEvent(unit);
     const final = written.counterMoved === false && lost ? lost : decided;
-    if (written.tokenFailure?.locked && user) await endSessionsOf(this.ctx, user.id);
+    if (written.userFailure?.locked && user) await endSessionsOf(this.ctx, user.id);
 
     const outcome: SignInOutcome = { result: final.result, reason: final.reason, retryAfterSeconds: wait };
     if (user && final.result !== 'reject') outcome.user = { id: user.id, username: user.username, accountId: user.account_id };
@@ -268,31 +274,65 @@ export class SignInService {
     }
   }
 
+  /** Whether the passcode is one of the token's next codes (the PAP split's probe; nothing is written). */
+  private matchesNow(token: TokenRow, passcode: string, now: number, lookAhead: number): boolean {
+    return matchPasscode(token, openTokenSecretForCheck(this.ctx.masterKey, token), passcode, lookAhead, now) !== null;
+  }
+
   /**
-   * Verifies a well-formed passcode. A match is settled by the counter's compare-and-set in the audited
-   * write; a wrong code (or a replay of an older one) counts toward the lock there.
+   * Verifies a well-formed passcode against every usable token whose digits match its length. Every match
+   * is settled by its counter's compare-and-set in the audited write (all of them move, so a seed shared by
+   * two tokens cannot replay through the other); a wrong code (or a replay of an older one) counts toward
+   * the user's lock there.
    */
-  private verifyPasscode(token: TokenRow, passcode: string, lookAhead: number, now: number): Verification {
-    const secret = openTokenSecretForCheck(this.ctx.masterKey, token);
-    const matched = matchPasscode(token, secret, passcode, lookAhead, now);
-    // Each successful sign-in re-syncs the token (README, "How sign-in is decided"): C becomes the match + 1.
-    if (matched !== null) return { outcome: 'matched', counter: { tokenId: token.id, expected: Number(token.counter), next: matched + 1 }, countsAsFailure: false };
+  private verifyPasscode(usable: readonly TokenRow[], passcode: string, lookAhead: number, now: number): Verification {
+    const counters: NonNullable<Verification['counters']> = [];
+    let serial: string | undefined;
+    let lastAccepted = false;
+    let recent = false;
+    for (const token of usable) {
+      if (token.digits !== passcode.length) continue;
+      const secret = openTokenSecretForCheck(this.ctx.masterKey, token);
+      const matched = matchPasscode(token, secret, passcode, lookAhead, now);
+      if (matched !== null) {
+        // Each successful sign-in re-syncs the token (README, "How sign-in is decided"): C becomes the match + 1.
+        counters.push({ tokenId: token.id, expected: Number(token.counter), next: matched + 1 });
+        serial ??= token.serial;
+        continue;
+      }
+      const distance = replayDistance(token, secret, passcode);
+      if (distance === 1) lastAccepted = true;
+      else if (distance !== null) recent = true;
+    }
+    if (counters.length > 0) return { outcome: 'matched', counters, serial: serial!, countsAsFailure: false };
     // The last accepted passcode sent again is a duplicate of a good code: refused as a replay, but it is no
     // guess, so it does not count toward the lock — otherwise a burst of duplicates of one good code would
-    // lock the owner's token.
-    const distance = replayDistance(token, secret, passcode);
-    if (distance === 1) return { outcome: 'replayed', countsAsFailure: false };
-    return { outcome: distance === null ? 'wrong' : 'replayed', countsAsFailure: true };
+    // lock the owner's tokens.
+    if (lastAccepted) return { outcome: 'replayed', countsAsFailure: false };
+    return { outcome: recent ? 'replayed' : 'wrong', countsAsFailure: true };
   }
 }
 
 type FinalStep = Extract<SignInStep, { kind: 'final' }>;
 
 /** What the caller sent, as the decision sees it: 10 digits are a temporary code's shape (no token has 10). */
-function passcodeFact(passcode: string | null, token: TokenRow | undefined): SignInFacts['passcode'] {
+function passcodeFact(passcode: string | null, usable: readonly TokenRow[]): SignInFacts['passcode'] {
   if (passcode === null || passcode === '') return 'absent';
   if (isTempCodeShaped(passcode)) return 'temp_code';
-  return token && isWellFormedPasscode(passcode, token.digits) ? 'well_formed' : 'malformed';
+  return usable.some((token) => isWellFormedPasscode(passcode, token.digits)) ? 'well_formed' : 'malformed';
+}
+
+/**
+ * RADIUS PAP's password with the passcode appended: how many trailing characters are the passcode. The
+ * user's tokens' digit count when they share one; when they differ (6 and 8), the count whose trailing
+ * digits are a next code of a usable token of that length, else the largest (the password is checked once
+ * whatever the tokens: one directory bind per sign-in).
+ */
+function appendedDigits(tokens: readonly TokenRow[], usable: readonly TokenRow[], password: string, matches: (token: TokenRow, passcode: string) => boolean): number {
+  const counts = [...new Set(tokens.map((t) => t.digits))].sort((a, b) => b - a);
+  if (counts.length <= 1) return counts[0] ?? 0;
+  const found = counts.find((digits) => password.length > digits && usable.some((t) => t.digits === digits && isWellFormedPasscode(password.slice(-digits), digits) && matches(t, password.slice(-digits))));
+  return found ?? counts[0]!;
 }
 
 function finalStep(step: SignInStep): FinalStep {
@@ -302,8 +342,10 @@ function finalStep(step: SignInStep): FinalStep {
 
 interface Verification {
   outcome: PasscodeOutcome;
-  /** The compare-and-set a match asks for. */
-  counter?: { tokenId: number; expected: number; next: number };
-  /** Whether the attempt counts toward the token's lock. */
+  /** The compare-and-sets a match asks for: one per token the passcode matched. */
+  counters?: CounterCheck[];
+  /** The first matched token's serial (the audit event names it). */
+  serial?: string;
+  /** Whether the attempt counts toward the user's lock. */
   countsAsFailure: boolean;
 }

@@ -3,8 +3,9 @@
 import { SecretBoxError } from '../crypto/secret-box.js';
 import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
+import { textProblem } from '../core/text.js';
 import { isOutsideValidity, isRetireReason, RETIRE_REASONS } from '../core/token-status.js';
-import type { SignInFacts, SignInReason } from '../core/sign-in-decision.js';
+import { combineTokenFacts, type SignInFacts, type SignInReason } from '../core/sign-in-decision.js';
 import { NO_FAILURES, USER_THROTTLE, retryAfterSeconds } from '../core/throttle.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
 import { hashId } from './session-service.js';
@@ -14,21 +15,21 @@ import {
   disableToken,
   enableToken,
   findTokenBySerial,
-  findTokenOfUser,
+  findTokensOfUser,
   countTokens,
   listTokens,
   listTokensSealedAs,
-  recordTokenFailure,
+  recordUserFailure,
   resealTokenSecret,
   resyncCounter,
   retireToken,
   setTokenValidity,
   unbindToken,
-  unlockToken,
+  unlockUser,
 } from '../store/token-store.js';
 import { inTransaction, type Executor } from '../store/transaction.js';
 import { listTokenEvents } from '../store/audit-log.js';
-import { findUserById } from '../store/user-store.js';
+import { findUserById, findUserByName } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
@@ -61,6 +62,21 @@ export function requireSerial(input: string): string {
   return serial;
 }
 
+/** A token's label: 1-64 printable characters, trimmed (a label unique per user names a token to its holder). */
+export function requireLabel(input: string): string {
+  const label = input.trim();
+  if (label.length === 0 || label.length > 64 || /\p{Cc}/u.test(label) || textProblem(label) !== null) {
+    throw new ServiceError('invalid_request', 'label must be 1-64 printable characters', { field: 'label' });
+  }
+  return label;
+}
+
+/** The refusal of a command or route that names no serial, for a user who holds several tokens. */
+export function severalTokens(user: Pick<UserRow, 'username'>, held: readonly Pick<TokenRow, 'serial'>[]): ServiceError {
+  const serials = held.map((t) => t.serial);
+  return new ServiceError('several_tokens', `user "${user.username}" holds ${serials.length} tokens (${serials.join(', ')}); name one by its serial`, { serials });
+}
+
 export function requirePasscode(passcode: string, digits: number, field = 'otp'): void {
   if (!isWellFormedPasscode(passcode, digits)) {
     throw new ServiceError('invalid_passcode', `${field} must be exactly ${digits} digits`, { field });
@@ -71,6 +87,16 @@ export function requirePasscode(passcode: string, digits: number, field = 'otp')
 export function isTokenOutsideValidity(token: Pick<TokenRow, 'valid_from' | 'valid_until'>, now: number): boolean {
   const time = (value: number | null) => (value === null ? null : Number(value));
   return isOutsideValidity(time(token.valid_from), time(token.valid_until), now);
+}
+
+/** A token that accepts passcodes: associated (not locked or disabled) and within its validity dates. */
+export function isTokenUsable(token: Pick<TokenRow, 'status' | 'valid_from' | 'valid_until'>, now: number): boolean {
+  return token.status === 'associated' && !isTokenOutsideValidity(token, now);
+}
+
+/** Every token a user holds as the decision sees them (core combineTokenFacts). */
+export function tokensFact(tokens: readonly Pick<TokenRow, 'status' | 'valid_from' | 'valid_until'>[], now: number): SignInFacts['token'] {
+  return combineTokenFacts(tokens.map((token) => tokenFact(token, now)));
 }
 
 /** The user's token as the decision sees it: disabled, then outside its validity dates, then locked. */
@@ -168,10 +194,27 @@ export class TokenService {
     return token;
   }
 
-  private async requireTokenOf(account: AccountRow, user: UserRow): Promise<TokenRow> {
-    const token = await findTokenOfUser(this.ctx.db, user.id);
-    if (!token) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
-    return token;
+  /**
+   * The user's token of this serial; without a serial, their one token (409 several_tokens, naming the
+   * serials, when they hold several: the milestone-1 routes and commands that name no serial).
+   */
+  private async requireTokenOf(account: AccountRow, user: UserRow, serialInput?: string): Promise<TokenRow> {
+    const held = await findTokensOfUser(this.ctx.db, user.id);
+    if (serialInput !== undefined) {
+      const serial = requireSerial(serialInput);
+      const token = held.find((t) => t.serial === serial);
+      if (!token) throw new ServiceError('token_not_found', `user "${user.username}" holds no token ${serial}`);
+      return token;
+    }
+    if (held.length === 0) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
+    if (held.length > 1) throw severalTokens(user, held);
+    return held[0]!;
+  }
+
+  /** Every token the user holds, oldest association first. */
+  async listOfUser(account: AccountRow, username: string): Promise<TokenView[]> {
+    const user = await this.users.require(account, username);
+    return (await findTokensOfUser(this.ctx.db, user.id)).map((token) => toTokenView(token, user.username));
   }
 
   async list(account: AccountRow, query: TokenQuery = {}): Promise<TokenView[]> {
@@ -194,9 +237,10 @@ export class TokenService {
     return toTokenView(token, user?.username ?? null);
   }
 
-  async ofUser(account: AccountRow, username: string): Promise<TokenView> {
+  /** The user's token (of this serial, or their one token: several_tokens when they hold several). */
+  async ofUser(account: AccountRow, username: string, serial?: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
-    return toTokenView(await this.requireTokenOf(account, user), user.username);
+    return toTokenView(await this.requireTokenOf(account, user, serial), user.username);
   }
 
   /**
@@ -204,15 +248,22 @@ export class TokenService {
    * the passcode one of its next codes; the counter moves past it, so the same code cannot sign in later.
    * `revealHolder`: a refusal for a token already associated names its user (false for self-association).
    */
-  async associate(actor: Actor, account: AccountRow, username: string, serialInput: string, passcode: string, revealHolder = true): Promise<TokenView> {
+  async associate(actor: Actor, account: AccountRow, username: string, serialInput: string, passcode: string, revealHolder = true, labelInput?: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
     const serial = requireSerial(serialInput);
+    const label = labelInput === undefined ? null : requireLabel(labelInput);
     const refuse = async (error: ServiceError, reason: string): Promise<never> => {
       await this.audit.record(actor, { action: 'token.associate', outcome: 'failure', reason, accountId: account.id, targetUser: user.username, targetSerial: serial });
       throw error;
     };
-    if (await findTokenOfUser(this.ctx.db, user.id)) {
-      return refuse(new ServiceError('user_has_token', `user "${user.username}" already has a token; disassociate it first`), 'user already has a token');
+    // A user holds up to maxTokensPerUser tokens: an association adds one while under the limit.
+    const held = await findTokensOfUser(this.ctx.db, user.id);
+    const limit = settingsOf(account).maxTokensPerUser;
+    if (held.length >= limit) {
+      return refuse(new ServiceError('token_limit', `user "${user.username}" already holds ${held.length} tokens (${held.map((t) => t.serial).join(', ')}), the account's limit of ${limit}`), 'token limit reached');
+    }
+    if (label !== null && held.some((t) => t.label === label)) {
+      return refuse(new ServiceError('invalid_request', `user "${user.username}" already has a token labelled "${label}"`, { field: 'label' }), 'label taken');
     }
     const token = await findTokenBySerial(this.ctx.db, account.id, serial);
     if (!token) return refuse(new ServiceError('token_not_found', `no token ${serial} in account "${account.name}"`), 'unknown serial');
@@ -233,14 +284,15 @@ export class TokenService {
     }
     let bound: boolean;
     try {
-      bound = await bindToken(this.ctx.db, token.id, user.id, Number(token.counter), matched + 1, this.ctx.now());
+      bound = await bindToken(this.ctx.db, { tokenId: token.id, userId: user.id, label, maxTokens: limit }, Number(token.counter), matched + 1, this.ctx.now());
     } catch (error) {
-      if (isUniqueViolation(error)) return refuse(new ServiceError('user_has_token', `user "${user.username}" already has a token`), 'user already has a token');
+      // Another association gave the same label to another of the user's tokens meanwhile.
+      if (isUniqueViolation(error)) return refuse(new ServiceError('invalid_request', `user "${user.username}" already has a token labelled "${label}"`, { field: 'label' }), 'label taken');
       throw error;
     }
-    if (!bound) return refuse(new ServiceError('conflict', `token ${serial} changed meanwhile; try again`), 'lost race');
+    if (!bound) return refuse(new ServiceError('conflict', `token ${serial} changed meanwhile (or the user reached the limit of ${limit} tokens); try again`), 'lost race');
     await this.audit.record(actor, { action: 'token.associate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: serial });
-    return this.ofUser(account, user.username);
+    return this.ofUser(account, user.username, serial);
   }
 
   /** Many associations from one CSV file (`username,serial[,otp]`): all or none (bulk-associate.ts). */
@@ -277,40 +329,58 @@ export class TokenService {
 
   /**
    * Re-sync (README: two passcodes from the out-of-sync token). RFC 4226 §7.4: two consecutive codes,
-   * so that one guess cannot move the counter. A failed pair counts as a failed passcode.
+   * so that one guess cannot move the counter. A failed pair counts as a failed passcode (once, for the
+   * user). Without a serial: the one token of the user whose sync window holds both (ambiguous_token when
+   * more than one does). A re-sync lifts the user's lock.
    */
-  async resync(actor: Actor, account: AccountRow, username: string, first: string, second: string): Promise<TokenView> {
+  async resync(actor: Actor, account: AccountRow, username: string, first: string, second: string, serialInput?: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
-    const token = await this.requireTokenOf(account, user);
-    if (token.status === 'disabled') throw new ServiceError('token_not_available', `token ${token.serial} is disabled; enable it first`);
-    requirePasscode(first, token.digits, 'otp1');
-    requirePasscode(second, token.digits, 'otp2');
-    if (token.type !== 'hotp') throw new ServiceError('invalid_request', `token ${token.serial} is time-based (TOTP); it does not need a re-sync`);
+    const held = serialInput === undefined ? await findTokensOfUser(this.ctx.db, user.id) : [await this.requireTokenOf(account, user, serialInput)];
+    if (held.length === 0) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
+    const candidates = held.length === 1 ? held : held.filter((t) => t.status !== 'disabled' && t.type === 'hotp' && t.digits === first.length);
+    const only = candidates.length === 1 ? candidates[0]! : undefined;
+    if (only?.status === 'disabled') throw new ServiceError('token_not_available', `token ${only.serial} is disabled; enable it first`);
+    requirePasscode(first, (candidates[0] ?? held[0]!).digits, 'otp1');
+    requirePasscode(second, first.length, 'otp2');
+    if (only && only.type !== 'hotp') throw new ServiceError('invalid_request', `token ${only.serial} is time-based (TOTP); it does not need a re-sync`);
     const settings = settingsOf(account);
-    const matched = await matchConsecutivePasscodes(token, this.secretOf(token), first, second, settings.syncWindow);
-    if (matched === null || !(await resyncCounter(this.ctx.db, token.id, Number(token.counter), matched + 2, this.ctx.now()))) {
-      const failure = await recordTokenFailure(this.ctx.db, token.id, settings.maxFailures, this.ctx.now());
-      if (failure?.locked) await endSessionsOf(this.ctx, user.id);
+    const found: { token: TokenRow; matched: number }[] = [];
+    for (const token of candidates) {
+      const matched = await matchConsecutivePasscodes(token, this.secretOf(token), first, second, settings.syncWindow);
+      if (matched !== null) found.push({ token, matched });
+    }
+    if (found.length > 1) {
+      throw new ServiceError('ambiguous_token', `both passcodes fit more than one of ${user.username}'s tokens (${found.map((f) => f.token.serial).join(', ')}); name one with its serial`, {
+        serials: found.map((f) => f.token.serial),
+      });
+    }
+    const hit = found[0];
+    const target = hit?.token ?? only;
+    if (!hit || !(await resyncCounter(this.ctx.db, hit.token.id, Number(hit.token.counter), hit.matched + 2, this.ctx.now()))) {
+      const failure = await recordUserFailure(this.ctx.db, user.id, settings.maxFailures, this.ctx.now());
+      if (failure.locked) await endSessionsOf(this.ctx, user.id);
       await this.audit.record(actor, {
         action: 'token.resync',
         outcome: 'failure',
-        reason: matched === null ? 'passcodes not consecutive within the sync window' : 'lost race',
+        reason: !hit ? 'passcodes not consecutive within the sync window' : 'lost race',
         accountId: account.id,
         targetUser: user.username,
-        targetSerial: token.serial,
+        targetSerial: target?.serial ?? null,
       });
       throw new ServiceError('resync_failed', 'the two passcodes are not consecutive codes of this token; press the token twice and enter both new codes in order');
     }
+    // The lock is the user's: a re-sync of any of their tokens lifts it.
+    await unlockUser(this.ctx.db, user.id);
     await clearThrottles(this.ctx.db, [userThrottleKey(account.id, user.username)]);
-    await this.audit.record(actor, { action: 'token.resync', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: token.serial });
-    return this.ofUser(account, user.username);
+    await this.audit.record(actor, { action: 'token.resync', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: hit.token.serial });
+    return this.ofUser(account, user.username, hit.token.serial);
   }
 
   /** Disassociate: the token returns to the inventory with its counter; the user's sessions end. */
-  async disassociate(actor: Actor, account: AccountRow, username: string): Promise<TokenView> {
+  async disassociate(actor: Actor, account: AccountRow, username: string, serial?: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
-    const token = await this.requireTokenOf(account, user);
-    const unbound = await this.wayIn.guardAdminWayIn(account, { token: { username: user.username, token: undefined } }, (trx) => unbindToken(trx, token.id));
+    const token = await this.requireTokenOf(account, user, serial);
+    const unbound = await this.wayIn.guardAdminWayIn(account, { token: { username: user.username, serial: token.serial, token: undefined } }, (trx) => unbindToken(trx, token.id));
     if (!unbound) throw new ServiceError('conflict', `token ${token.serial} changed meanwhile; try again`);
     await endSessionsOf(this.ctx, user.id);
     await this.audit.record(actor, { action: 'token.disassociate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: token.serial });
@@ -373,7 +443,7 @@ export class TokenService {
     // Disabling or retiring an administrator's token may leave no administrator a way in.
     const changed =
       user && action !== 'token.enable' && token.status !== 'retired'
-        ? await this.wayIn.guardAdminWayIn(account, { token: { username: user.username, token: action === 'token.disable' ? { ...token, status: 'disabled' } : undefined } }, (trx) => change(trx, token.id))
+        ? await this.wayIn.guardAdminWayIn(account, { token: { username: user.username, serial: token.serial, token: action === 'token.disable' ? { ...token, status: 'disabled' } : undefined } }, (trx) => change(trx, token.id))
         : await change(this.ctx.db, token.id);
     if (!changed) {
       await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });
@@ -401,7 +471,7 @@ export class TokenService {
     // Dates that put an administrator's token out of use, now or soon, may leave no administrator a way in.
     const holder = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
     const write = (db: Executor) => setTokenValidity(db, token.id, validFrom, validUntil);
-    if (holder) await this.wayIn.guardAdminWayIn(account, { token: { username: holder.username, token: { status: token.status, valid_from: validFrom, valid_until: validUntil } } }, write);
+    if (holder) await this.wayIn.guardAdminWayIn(account, { token: { username: holder.username, serial: token.serial, token: { status: token.status, valid_from: validFrom, valid_until: validUntil } } }, write);
     else await write(this.ctx.db);
     const describe = (ms: number | null) => (ms === null ? 'open' : new Date(ms).toISOString());
     await this.audit.record(actor, {
@@ -433,12 +503,29 @@ export class TokenService {
     };
   }
 
-  /** Unlock: clears the lock, the fail count and the user's back-off. */
+  /**
+   * `token unlock USER` (or a serial of theirs): the user's lock lifted; every token they hold, as it now is.
+   * A name that is a user of the account is the user; otherwise it is read as a serial.
+   */
+  async unlockHolder(actor: Actor, account: AccountRow, name: string): Promise<TokenView[]> {
+    const user = await findUserByName(this.ctx.db, name);
+    if (!user || user.account_id !== account.id) return [await this.unlock(actor, account, name)];
+    const held = await findTokensOfUser(this.ctx.db, user.id);
+    const token = held.find((t) => t.status !== 'disabled') ?? held[0];
+    if (!token) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
+    await this.unlock(actor, account, token.serial);
+    return this.listOfUser(account, user.username);
+  }
+
+  /**
+   * Unlock: clears the lock, the fail count and the user's back-off. The lock is the user's: unlocking one
+   * of their tokens unlocks every one (unlockUser names the user instead of a serial).
+   */
   async unlock(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView> {
     const token = await this.require(account, serialInput);
     if (token.user_id === null) throw new ServiceError('token_not_available', `token ${token.serial} is not associated with a user`);
     if (token.status === 'disabled') throw new ServiceError('token_not_available', `token ${token.serial} is disabled; enable it instead`);
-    await unlockToken(this.ctx.db, token.id);
+    await unlockUser(this.ctx.db, token.user_id);
     const user = await findUserById(this.ctx.db, token.user_id);
     if (user) await clearThrottles(this.ctx.db, [userThrottleKey(account.id, user.username)]);
     await this.audit.record(actor, { action: 'token.unlock', outcome: 'success', accountId: account.id, targetUser: user?.username ?? null, targetSerial: token.serial });

@@ -2,7 +2,7 @@
 import type { Role } from '../core/values.js';
 import { hashPassword, verifyPassword } from '../crypto/password-hash.js';
 import { deleteSessionsOfUser } from '../store/session-store.js';
-import { findTokenOfUser, listAssociatedTokens, unbindToken } from '../store/token-store.js';
+import { findTokensOfUser, listAssociatedTokens, unbindToken } from '../store/token-store.js';
 import { groupsOf } from '../store/directory-store.js';
 import { isEmailAddress } from '../core/text.js';
 import { usernameShown } from '../core/username.js';
@@ -105,15 +105,16 @@ export class UserService {
       throw error;
     }
     await this.audit.record(actor, { action: 'user.create', outcome: 'success', accountId: account.id, targetUser: input.username, reason: `role ${row.role}` });
-    return toUserView(row, null);
+    return toUserView(row, []);
   }
 
   /** The account's users matching the search (and, with `withoutToken`, only those without a token), by name. */
   async list(account: AccountRow, search?: string, page: { limit?: number; offset?: number; withoutToken?: boolean } = {}): Promise<UserView[]> {
     const users = await listUsers(this.ctx.db, { accountId: account.id, ...(search ? { search } : {}), ...page });
     const tokens = await listAssociatedTokens(this.ctx.db, account.id);
-    const byUser = new Map(tokens.map((t) => [Number(t.user_id), t]));
-    return users.map((u) => toUserView(u, byUser.get(Number(u.id))));
+    const byUser = new Map<number, typeof tokens>();
+    for (const t of tokens) byUser.set(Number(t.user_id), [...(byUser.get(Number(t.user_id)) ?? []), t]);
+    return users.map((u) => toUserView(u, byUser.get(Number(u.id)) ?? []));
   }
 
   /** How many users of the account match the search (all of them without one). */
@@ -123,7 +124,7 @@ export class UserService {
 
   async show(account: AccountRow, username: string): Promise<UserView> {
     const user = await this.require(account, username);
-    return { ...toUserView(user, await findTokenOfUser(this.ctx.db, user.id)), groups: await groupsOf(this.ctx.db, user.id) };
+    return { ...toUserView(user, await findTokensOfUser(this.ctx.db, user.id)), groups: await groupsOf(this.ctx.db, user.id) };
   }
 
   async update(actor: Actor, account: AccountRow, username: string, changes: UserChanges): Promise<UserView> {
@@ -180,8 +181,7 @@ export class UserService {
   async delete(actor: Actor, account: AccountRow, username: string): Promise<void> {
     const user = await this.require(account, username);
     await this.wayIn.guardAdminWayIn(account, { deleted: user.username }, async (trx) => {
-      const token = await findTokenOfUser(trx, user.id);
-      if (token) await unbindToken(trx, token.id);
+      for (const token of await findTokensOfUser(trx, user.id)) await unbindToken(trx, token.id);
       await deleteSessionsOfUser(trx, user.id);
       await deleteUser(trx, user.id);
     });

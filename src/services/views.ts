@@ -43,6 +43,7 @@ export const TokenViewSchema = Type.Object(
     validUntil: nullable(Type.String({ format: 'date-time', description: 'From it on the token is treated as disabled (reason token_expired)' })),
     retiredAt: nullable(Type.String({ format: 'date-time' })),
     retiredReason: Type.Union([oneOf(RETIRE_REASONS), Type.Null()]),
+    label: Type.Union([Type.String(), Type.Null()], { description: "The holder's name for the token, unique per user" }),
   },
   { description: 'A token; never its secret' },
 );
@@ -53,7 +54,8 @@ export const UserViewSchema = Type.Object({
   displayName: Type.String(),
   role: RoleSchema,
   createdAt: Type.String({ format: 'date-time' }),
-  token: Type.Union([Type.Object({ serial: Type.String(), status: TokenStatusSchema }), Type.Null()]),
+  token: Type.Union([Type.Object({ serial: Type.String(), status: TokenStatusSchema }), Type.Null()], { description: "The user's first token (oldest association), or null; `tokens` lists every one" }),
+  tokens: Type.Array(Type.Object({ serial: Type.String(), status: TokenStatusSchema, label: Type.Union([Type.String(), Type.Null()]) }), { description: 'Every token the user holds' }),
   source: Type.Union([Type.Literal('local'), Type.Literal('directory')], { description: "`directory`: the account's directory checks the password" }),
   email: Type.Union([Type.String(), Type.Null()]),
   disabled: Type.Boolean({ description: 'A disabled user cannot sign in' }),
@@ -93,16 +95,20 @@ export function toTokenView(row: TokenRow, username: string | null): TokenView {
     validUntil: isoTime(row.valid_until),
     retiredAt: isoTime(row.retired_at),
     retiredReason: row.retired_reason,
+    label: row.label ?? null,
   };
 }
 
-export function toUserView(row: Omit<UserRow, 'id' | 'source'> & { source?: UserRow['source'] }, token: Pick<TokenRow, 'serial' | 'status'> | null | undefined): UserView {
+/** A user's view with every token they hold (oldest association first). */
+export function toUserView(row: Omit<UserRow, 'id' | 'source' | 'otp_fail_count'> & { source?: UserRow['source'] }, tokens: readonly Pick<TokenRow, 'serial' | 'status' | 'label'>[]): UserView {
+  const token = tokens[0];
   return {
     username: row.username,
     displayName: row.display_name,
     role: row.role,
     createdAt: isoTime(row.created_at),
     token: token ? { serial: token.serial, status: token.status } : null,
+    tokens: tokens.map((t) => ({ serial: t.serial, status: t.status, label: t.label ?? null })),
     source: row.source ?? 'local',
     email: row.email ?? null,
     disabled: row.disabled_at != null,

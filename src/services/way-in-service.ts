@@ -5,6 +5,7 @@
 import type { AccessRestriction } from '../core/access-rule.js';
 import { applicableRestriction, type GroupRestriction } from '../core/restriction-precedence.js';
 import { adminLockout, madeHarder, requireOtpWhereAllowed, wayIn, type AdminWayIn, type WayInFacts } from '../core/restriction-impact.js';
+import { combineTokenFacts } from '../core/sign-in-decision.js';
 import type { Role } from '../core/values.js';
 import { withAccountLocked } from '../store/account-store.js';
 import { findDirectory, groupsOf } from '../store/directory-store.js';
@@ -36,8 +37,12 @@ export interface PendingChange {
   deleted?: string;
   /** One user disabled. */
   disabled?: string;
-  /** One user's token after the change: its status and validity dates (undefined: disassociated or retired). */
-  token?: { username: string; token: TokenFacts | undefined };
+  /**
+   * One of a user's tokens after the change: its status and validity dates (undefined: disassociated or
+   * retired); the user's other tokens stay as they are, so an administrator's last usable token is the one
+   * the guard protects.
+   */
+  token?: { username: string; serial: string; token: TokenFacts | undefined };
   /** The account's directory removed: its users' passwords can no longer be checked. */
   directoryRemoved?: boolean;
 }
@@ -91,7 +96,14 @@ export class WayInService {
       const promoted = await findUserByName(db, change.role.username);
       if (promoted && promoted.account_id === account.id) users = [...users, promoted];
     }
-    const tokens = new Map((await listAssociatedTokens(db, account.id)).map((t) => [Number(t.user_id), tokenFact(t, at)]));
+    // Every token each user holds, by serial, judged at `at` as the decision would.
+    const tokens = new Map<number, Map<string, TokenFacts>>();
+    for (const t of await listAssociatedTokens(db, account.id)) {
+      const held = tokens.get(Number(t.user_id)) ?? new Map<string, TokenFacts>();
+      held.set(t.serial, t);
+      tokens.set(Number(t.user_id), held);
+    }
+    const factOf = (held: Map<string, TokenFacts>) => combineTokenFacts([...held.values()].map((t) => tokenFact(t, at)));
     const directoryBefore = (await findDirectory(db, account.id)) !== undefined;
     const directoryAfter = directoryBefore && change.directoryRemoved !== true;
     const settings = settingsOf(account);
@@ -112,7 +124,15 @@ export class WayInService {
         groupsAfter = groups.filter((g) => groupKey(g.group) !== groupKey(change.group!.name));
         if (change.group.restriction) groupsAfter.push({ group: change.group.name, restriction: change.group.restriction });
       }
-      const token = tokens.get(Number(user.id)) ?? 'none';
+      const held = tokens.get(Number(user.id)) ?? new Map<string, TokenFacts>();
+      const token = factOf(held);
+      let tokenAfter = token;
+      if (key(change.token?.username) === user.username_key) {
+        const changed = new Map(held);
+        if (change.token!.token) changed.set(change.token!.serial, change.token!.token);
+        else changed.delete(change.token!.serial);
+        tokenAfter = factOf(changed);
+      }
       const roleAfter = key(change.role?.username) === user.username_key ? change.role!.role : user.role;
       const before: WayInFacts = {
         disabled: user.disabled_at !== null,
@@ -125,7 +145,7 @@ export class WayInService {
       const after: WayInFacts = {
         disabled: before.disabled || key(change.disabled) === user.username_key,
         restriction: applicableRestriction({ own: ownAfter, groups: groupsAfter, account: accountAfter }).restriction,
-        token: key(change.token?.username) === user.username_key ? tokenFact(change.token!.token, at) : token,
+        token: tokenAfter,
         selfAssociation: selfAfter,
         passcodeAlways: roleAfter === 'admin' && raiseAfter,
         directoryMissing: user.source === 'directory' && !directoryAfter,

@@ -11,13 +11,15 @@ import { inRawTransaction, rawDriverOf } from './raw-statements.js';
 import type { Database } from './schema.js';
 import { clearThrottleIn, recordThrottleFailureIn } from './throttle-store.js';
 import { endTempCodeIn, useTempCodeIn } from './temp-code-store.js';
-import { advanceCounterIn, advanceCountersIn, recordTokenFailureIn, type CounterMove } from './token-store.js';
+import { advanceCounterIn, advanceCountersIn, clearUserFailuresIn, recordUserFailureIn, type CounterMove } from './token-store.js';
 
 /** What one outcome writes beside its audit event. */
 export interface WritePlan {
   event: AuditEventInput;
-  /** One more failed passcode on this token (locking it at maxFailures). */
-  tokenFailure?: { tokenId: number; maxFailures: number };
+  /** One more wrong passcode for this user (locking every usable token of theirs at maxFailures). */
+  userFailure?: { userId: number; maxFailures: number };
+  /** A passcode accepted: the user's count of wrong passcodes starts again. */
+  userFailuresClear?: { userId: number };
   /** Keys whose back-off gets one more failure. */
   throttleFailures?: readonly { key: string; policy: ThrottlePolicy }[];
   /** Keys whose back-off is cleared. */
@@ -30,21 +32,32 @@ export interface AuditedWrite {
   /** Epoch milliseconds of the writes (last use, lock time, back-off). */
   at: number;
   /**
-   * A compare-and-set of a token's counter. When it moves the counter `won` is written; when another
-   * request moved it first (in this batch, another process or another instance), `lost` is.
+   * The compare-and-sets of every token of the user that the passcode matched (distinct tokens; a seed
+   * shared by two tokens matches both, and both move past it). When at least one moves, `won` is written;
+   * when other requests moved every one of them first (in this batch, another process or another instance),
+   * `lost` is.
    */
-  counter?: { tokenId: number; expected: number; next: number };
+  counters?: readonly CounterCheck[];
+  /** The user whose tokens `counters` names (their failures elsewhere in the batch keep its order). */
+  userOf?: number;
   /** One use of a temporary code, by compare-and-set on its uses left; `won` and `lost` as for `counter`. */
   tempCodeUse?: { userId: number; codeHash: string; expectedUses: number };
   won: WritePlan;
   lost?: WritePlan;
 }
 
+/** One token's compare-and-set: its counter from `expected` to `next`. */
+export interface CounterCheck {
+  tokenId: number;
+  expected: number;
+  next: number;
+}
+
 export interface AuditedWriteResult {
-  /** The compare-and-set's result (the counter's or the temporary code's); null when the unit had none. */
+  /** The compare-and-set's result (any of the counters', or the temporary code's); null when the unit had none. */
   counterMoved: boolean | null;
-  /** The token's fail count after a recorded failure, or null. */
-  tokenFailure: { failCount: number; locked: boolean } | null;
+  /** The user's fail count after a recorded failure, or null. */
+  userFailure: { failCount: number; locked: boolean } | null;
 }
 
 /**
@@ -74,7 +87,7 @@ export async function commitAuditedWrites(db: Kysely<Database>, chainKey: Buffer
       // double submit, a failure beside a success) keeps the batch's order, one statement at a time.
       const alone = tokensTouchedOnce(units);
       const moves: CounterMove[] = [];
-      for (const unit of units) if (unit.counter && alone.has(unit.counter.tokenId)) moves.push({ ...unit.counter, at: unit.at });
+      for (const unit of units) for (const check of unit.counters ?? []) if (alone.has(check.tokenId)) moves.push({ ...check, at: unit.at });
       const moved = await advanceCountersIn(trx, moves);
       const results: AuditedWriteResult[] = [];
       const events: { chainId: number; input: AuditEventInput }[] = [];
@@ -82,23 +95,29 @@ export async function commitAuditedWrites(db: Kysely<Database>, chainKey: Buffer
       for (const unit of units) {
         let counterMoved: boolean | null = null;
         let plan = unit.won;
-        if (unit.counter) {
-          const { tokenId, expected, next } = unit.counter;
-          counterMoved = alone.has(tokenId) ? moved.has(tokenId) : await advanceCounterIn(trx, tokenId, expected, next, unit.at);
+        if (unit.counters) {
+          counterMoved = false;
+          // Every matched token moves past the passcode (not only the first), so that it cannot be replayed
+          // through another token of the same seed; the unit wins when any of them moved.
+          for (const { tokenId, expected, next } of unit.counters) {
+            const movedNow = alone.has(tokenId) ? moved.has(tokenId) : await advanceCounterIn(trx, tokenId, expected, next, unit.at);
+            counterMoved ||= movedNow;
+          }
           if (!counterMoved) plan = unit.lost ?? unit.won;
         } else if (unit.tempCodeUse) {
           const use = unit.tempCodeUse;
           counterMoved = await useTempCodeIn(trx, use.userId, use.codeHash, use.expectedUses, unit.at);
           if (!counterMoved) plan = unit.lost ?? unit.won;
         }
-        const tokenFailure = plan.tokenFailure ? await recordTokenFailureIn(trx, plan.tokenFailure.tokenId, plan.tokenFailure.maxFailures, unit.at) : null;
+        const userFailure = plan.userFailure ? await recordUserFailureIn(trx, plan.userFailure.userId, plan.userFailure.maxFailures, unit.at) : null;
+        if (plan.userFailuresClear) await clearUserFailuresIn(trx, plan.userFailuresClear.userId);
         for (const { key, policy } of plan.throttleFailures ?? []) throttles.push({ key, at: unit.at, failure: policy });
         for (const key of plan.throttleClears ?? []) throttles.push({ key, at: unit.at });
         events.push({ chainId: chainOf(plan.event), input: plan.event });
         if (plan.tempCodeEnd && (await endTempCodeIn(trx, plan.tempCodeEnd.userId))) events.push({ chainId: chainOf(plan.tempCodeEnd.event), input: plan.tempCodeEnd.event });
-        // The failure that locked the token is an event of its own (and the token.locked notification).
-        if (tokenFailure?.locked) events.push({ chainId: chainOf(plan.event), input: { ...plan.event, action: 'token.lock', outcome: 'success', reason: `locked after ${tokenFailure.failCount} failed passcodes` } });
-        results.push({ counterMoved, tokenFailure });
+        // The failure that locked the user's tokens is an event of its own (and the token.locked notification).
+        if (userFailure?.locked) events.push({ chainId: chainOf(plan.event), input: { ...plan.event, action: 'token.lock', outcome: 'success', reason: `locked after ${userFailure.failCount} failed passcodes` } });
+        results.push({ counterMoved, userFailure });
       }
       // A stable sort: one key's failures and clears keep the batch's order.
       for (const t of throttles.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
@@ -115,17 +134,26 @@ export async function commitAuditedWrites(db: Kysely<Database>, chainKey: Buffer
   }
 }
 
-/** The tokens that exactly one unit of the batch touches (its compare-and-set or a failure, won or lost). */
+/**
+ * The tokens whose compare-and-set can go first: exactly one unit of the batch names them, and that unit's
+ * user has no failure or clearing in the batch (a failure locks every usable token of the user, a success
+ * clears their counts: those must keep the batch's order with the compare-and-sets of the user's tokens).
+ */
 function tokensTouchedOnce(units: readonly AuditedWrite[]): Set<number> {
   const touches = new Map<number, number>();
+  for (const unit of units) for (const check of unit.counters ?? []) touches.set(check.tokenId, (touches.get(check.tokenId) ?? 0) + 1);
+  const usersWritten = new Set<number>();
   for (const unit of units) {
-    const ids = new Set<number>();
-    if (unit.counter) ids.add(unit.counter.tokenId);
-    if (unit.won.tokenFailure) ids.add(unit.won.tokenFailure.tokenId);
-    if (unit.lost?.tokenFailure) ids.add(unit.lost.tokenFailure.tokenId);
-    for (const id of ids) touches.set(id, (touches.get(id) ?? 0) + 1);
+    for (const plan of [unit.won, unit.lost]) {
+      if (plan?.userFailure) usersWritten.add(plan.userFailure.userId);
+    }
   }
-  return new Set([...touches].filter(([, n]) => n === 1).map(([id]) => id));
+  const alone = new Set<number>();
+  for (const unit of units) {
+    if (unit.userOf !== undefined && usersWritten.has(unit.userOf)) continue;
+    for (const check of unit.counters ?? []) if (touches.get(check.tokenId) === 1) alone.add(check.tokenId);
+  }
+  return alone;
 }
 
 /** The most units one transaction writes; more wait for the next. */

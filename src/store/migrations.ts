@@ -10,6 +10,7 @@ import { tokenLifeSchema } from './migrations/0006-token-life.js';
 import { adminsRequireOtpSchema } from './migrations/0007-admins-require-otp.js';
 import { canonicalUsernameSchema } from './migrations/0008-canonical-usernames.js';
 import { auditChainsSchema } from './migrations/0009-audit-chains.js';
+import { tokensPerUserSchema } from './migrations/0011-tokens-per-user.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -165,6 +166,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0007_admins_require_otp': adminsRequireOtpSchema(),
         '0008_canonical_usernames': canonicalUsernameSchema(),
         '0009_audit_chains': auditChainsSchema(types),
+        '0011_tokens_per_user': tokensPerUserSchema(types),
       }),
   };
 }

@@ -19,6 +19,8 @@ export interface AccountsTable {
    * its column default (0) at insert, so that an installation still at an older schema can create accounts.
    */
   admins_require_otp: Generated<number>;
+  /** How many tokens one user may hold (1-5, default 3; migration 0011). Left to its column default at insert. */
+  max_tokens_per_user: Generated<number>;
   /** JSON `{"rules": [...], "default": "..."}`: the account-wide restriction, or null for none. */
   restriction: string | null;
   created_at: number;
@@ -44,6 +46,11 @@ export interface UsersTable {
   /** Set while the user is disabled: every sign-in is refused (reason `user_disabled`). */
   disabled_at: number | null;
   disabled_reason: string | null;
+  /**
+   * Wrong passcodes in a row, counted once per attempt whatever the number of tokens the user holds; at the
+   * account's maxFailures every usable token of the user is locked. A success, an unlock or a re-sync clears it.
+   */
+  otp_fail_count: Generated<number>;
 }
 
 /** An account's LDAP or Active Directory server. */
@@ -191,6 +198,8 @@ export interface TokensTable {
   retired_at: number | null;
   /** lost | broken | returned | other (core/token-status.ts RETIRE_REASONS). */
   retired_reason: RetireReason | null;
+  /** The holder's name for it ("desk", "spare"), unique per user; null for none. */
+  label: string | null;
 }
 
 /** A user's temporary code (at most one): only its keyed hash, the uses left and when it ends. */

@@ -1,4 +1,5 @@
-// The sign-in check's read: the user, their account and their token in one query instead of three.
+// The sign-in check's read: the user, their account and every token they hold in one query (one row per
+// token, the user's and account's columns repeated), instead of one query per table or per token.
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { compiledStatement, runRaw, type RawStatement } from './raw-statements.js';
 import type { AccountRow, Database, TokenRow, UserRow } from './schema.js';
@@ -8,17 +9,17 @@ import { usernameKey } from './user-store.js';
 // Every column of each row, checked by the compiler: a column added to the schema must be added here.
 const ACCOUNT_COLUMNS: Record<keyof AccountRow, true> = {
   id: true, name: true, look_ahead_window: true, associate_window: true, sync_window: true, max_failures: true,
-  self_association: true, admins_require_otp: true, restriction: true, created_at: true,
+  self_association: true, admins_require_otp: true, max_tokens_per_user: true, restriction: true, created_at: true,
 };
 const TOKEN_COLUMNS: Record<keyof TokenRow, true> = {
   id: true, account_id: true, serial: true, type: true, algorithm: true, digits: true, counter: true, period_in_seconds: true,
   time_offset_in_seconds: true, secret_sealed: true, seal_version: true, status: true, user_id: true, fail_count: true, locked_at: true,
   last_used_at: true, associated_at: true, manufacturer: true, model: true, issuer: true, friendly_name: true, created_at: true,
-  valid_from: true, valid_until: true, retired_at: true, retired_reason: true,
+  valid_from: true, valid_until: true, retired_at: true, retired_reason: true, label: true,
 };
 const USER_COLUMNS: Record<keyof UserRow, true> = {
   id: true, account_id: true, username: true, username_key: true, display_name: true, role: true, password_hash: true, restriction: true, created_at: true,
-  source: true, dn: true, email: true, disabled_at: true, disabled_reason: true,
+  source: true, dn: true, email: true, disabled_at: true, disabled_reason: true, otp_fail_count: true,
 };
 const userColumns = Object.keys(USER_COLUMNS);
 const accountColumns = Object.keys(ACCOUNT_COLUMNS);
@@ -27,8 +28,8 @@ const tokenColumns = Object.keys(TOKEN_COLUMNS);
 export interface SignInSubject {
   user: UserRow;
   account: AccountRow;
-  /** The user's token (one per user, unique user_id), if any. */
-  token: TokenRow | undefined;
+  /** Every token the user holds (associated, locked or disabled), oldest association first; none is []. */
+  tokens: TokenRow[];
   /** Whether the account has any group restriction (only then are the user's groups read at sign-in). */
   accountHasGroupRestrictions: boolean;
   /** Whether the user has a temporary code with uses left (only then is it read at sign-in). */
@@ -68,7 +69,8 @@ function subjectQuery(db: Kysely<Database>, key: string, userThrottle: string, a
       (eb) => throttleOf(eb, userThrottle).as('x__throttle_user'),
       (eb) => throttleOf(eb, addressThrottle).as('x__throttle_address'),
     ])
-    .where('users.username_key', '=', key);
+    .where('users.username_key', '=', key)
+    .orderBy('tokens.id');
 }
 
 /** The compiled query and where each of its three values goes among its parameters. */
@@ -112,7 +114,7 @@ export interface SubjectThrottles {
 }
 
 /**
- * The user of this name (any account), with their account and token; undefined for an unknown name. With
+ * The user of this name (any account), with their account and tokens; undefined for an unknown name. With
  * `throttleKeys`, the same statement reads the back-off rows of the user's key and the address's key (one
  * statement, on PostgreSQL one round trip, instead of two); they come back only when the user was found.
  */
@@ -125,12 +127,14 @@ export async function findSignInSubject(
   const { statement, order } = subjectStatement(db);
   // No back-off key is ever empty (they start with "user:" or "ip:"): '' reads no row.
   const values = { key, user: throttleKeys?.user ?? '', address: throttleKeys?.address ?? '' };
-  const row = (await runRaw<unknown[]>(db, statement, order.map((name) => values[name]))).rows[0];
+  const rows = (await runRaw<unknown[]>(db, statement, order.map((name) => values[name]))).rows;
+  const row = rows[0];
   if (!row) return undefined;
-  const token = row[TOKEN_ID_AT] === null || row[TOKEN_ID_AT] === undefined ? undefined : pickToken(row);
+  // A user without a token comes back as one row whose token columns are null.
+  const tokens = rows.filter((r) => r[TOKEN_ID_AT] !== null && r[TOKEN_ID_AT] !== undefined).map(pickToken);
   // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
   const flag = (value: unknown) => value === true || Number(value) === 1;
-  const subject: SignInSubject & { throttles?: SubjectThrottles } = { user: pickUser(row), account: pickAccount(row), token, accountHasGroupRestrictions: flag(row[FLAGS_AT]), hasTempCode: flag(row[FLAGS_AT + 1]) };
+  const subject: SignInSubject & { throttles?: SubjectThrottles } = { user: pickUser(row), account: pickAccount(row), tokens, accountHasGroupRestrictions: flag(row[FLAGS_AT]), hasTempCode: flag(row[FLAGS_AT + 1]) };
   if (throttleKeys) {
     const rows = [throttleRowOf(throttleKeys.user, row[FLAGS_AT + 2]), throttleKeys.address === null ? null : throttleRowOf(throttleKeys.address, row[FLAGS_AT + 3])];
     subject.throttles = { keys: throttleKeys, rows: rows.filter((r) => r !== null) };

@@ -1,17 +1,13 @@
 // Tokens. The counter moves only by compare-and-set: an UPDATE whose WHERE names the counter the caller
 // read, so that of any number of racing requests exactly one sees one affected row.
 import { sql, type Kysely } from 'kysely';
-import { runRaw, statement, type RawResult, type RawTransaction } from './raw-statements.js';
+import { inRawTransaction, statement, type RawTransaction } from './raw-statements.js';
 import type { Executor } from './transaction.js';
 import type { Database, NewToken, TokenRow } from './schema.js';
 
 /** The account's token of this serial: serials are unique per account, and another account's do not exist here. */
 export function findTokenBySerial(db: Executor, accountId: number, serial: string): Promise<TokenRow | undefined> {
   return db.selectFrom('tokens').selectAll().where('account_id', '=', accountId).where('serial', '=', serial).executeTakeFirst();
-}
-
-export function findTokenOfUser(db: Executor, userId: number): Promise<TokenRow | undefined> {
-  return db.selectFrom('tokens').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }
 
 export interface TokenListQuery {
@@ -124,23 +120,59 @@ function affected(result: { numUpdatedRows: bigint }): boolean {
 }
 
 /**
- * One more failed passcode outside a transaction (a failed re-sync); locks the token when the count reaches
- * maxFailures. The same statement as the sign-in check's (recordTokenFailureIn): one rule, written once.
+ * Binds an available token to a user at the matched counter, with its label, while the user holds fewer than
+ * `maxTokens`. False when the token changed meanwhile or the user reached the limit.
  */
-export async function recordTokenFailure(db: Kysely<Database>, tokenId: number, maxFailures: number, now: number): Promise<TokenFailure | null> {
-  return failureOf(await runRaw<FailureRow>(db, RECORD_FAILURE, [maxFailures - 1, maxFailures - 1, now, tokenId]));
-}
-
-/** Binds an available token to a user at the matched counter. False when the token changed meanwhile. */
-export async function bindToken(db: Executor, tokenId: number, userId: number, expectedCounter: number, nextCounter: number, now: number): Promise<boolean> {
+export async function bindToken(
+  db: Executor,
+  bind: { tokenId: number; userId: number; label: string | null; maxTokens: number },
+  expectedCounter: number,
+  nextCounter: number,
+  now: number,
+): Promise<boolean> {
   const result = await db
     .updateTable('tokens')
-    .set({ user_id: userId, status: 'associated', counter: nextCounter, fail_count: 0, locked_at: null, associated_at: now, last_used_at: now })
-    .where('id', '=', tokenId)
+    .set({ user_id: bind.userId, label: bind.label, status: 'associated', counter: nextCounter, fail_count: 0, locked_at: null, associated_at: now, last_used_at: now })
+    .where('id', '=', bind.tokenId)
     .where('status', '=', 'available')
     .where('counter', '=', expectedCounter)
+    .where((eb) => eb(eb.selectFrom('tokens as held').select((h) => h.fn.countAll<number>().as('n')).where('held.user_id', '=', bind.userId), '<', bind.maxTokens))
     .executeTakeFirst();
   return affected(result);
+}
+
+/** Every token the user holds (associated, locked or disabled), oldest first. */
+export function findTokensOfUser(db: Executor, userId: number): Promise<TokenRow[]> {
+  return db.selectFrom('tokens').selectAll().where('user_id', '=', userId).orderBy('id').execute();
+}
+
+/**
+ * The user's lock lifted (an unlock, or a re-sync of any of their tokens): every locked token of theirs
+ * accepts passcodes again and their count of wrong passcodes starts again. Returns the tokens it unlocked.
+ */
+export function unlockUser(db: Kysely<Database>, userId: number): Promise<number> {
+  return inTransaction(db, (trx) => unlockUserWith(trx, userId));
+}
+
+async function unlockUserWith(db: Executor, userId: number): Promise<number> {
+  await db.updateTable('users').set({ otp_fail_count: 0 }).where('id', '=', userId).execute();
+  const result = await db
+    .updateTable('tokens')
+    .set({ fail_count: 0, status: 'associated', locked_at: null })
+    .where('user_id', '=', userId)
+    .where('status', 'in', ['associated', 'locked'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * A wrong re-sync pair: one more failure for the user, as a wrong passcode at sign-in is. One transaction:
+ * the user's row, updated first, keeps concurrent failures of one user in turn on their tokens' rows.
+ */
+export async function recordUserFailure(db: Kysely<Database>, userId: number, maxFailures: number, now: number): Promise<{ failCount: number; locked: boolean }> {
+  const failure = await inRawTransaction(db, (trx) => recordUserFailureIn(trx, userId, maxFailures, now));
+  if (!failure) throw new Error(`no user ${userId}`);
+  return failure;
 }
 
 /** RFC 4226 §7.4 re-sync: a new counter, the fail count cleared and the lock lifted. */
@@ -155,21 +187,11 @@ export async function resyncCounter(db: Executor, tokenId: number, expectedCount
   return affected(result);
 }
 
-export async function unlockToken(db: Executor, tokenId: number): Promise<boolean> {
-  const result = await db
-    .updateTable('tokens')
-    .set({ fail_count: 0, status: 'associated', locked_at: null })
-    .where('id', '=', tokenId)
-    .where('status', 'in', ['associated', 'locked'])
-    .executeTakeFirst();
-  return affected(result);
-}
-
 /** The token returns to the inventory; its counter is kept (the token's own counter has moved on). */
 export async function unbindToken(db: Executor, tokenId: number): Promise<boolean> {
   const result = await db
     .updateTable('tokens')
-    .set({ user_id: null, status: 'available', fail_count: 0, locked_at: null, associated_at: null })
+    .set({ user_id: null, label: null, status: 'available', fail_count: 0, locked_at: null, associated_at: null })
     .where('id', '=', tokenId)
     .where('status', 'in', ['associated', 'locked', 'disabled'])
     .executeTakeFirst();
@@ -200,7 +222,7 @@ export async function enableToken(db: Executor, tokenId: number): Promise<boolea
 export async function retireToken(db: Executor, tokenId: number, reason: NonNullable<TokenRow['retired_reason']>, now: number): Promise<boolean> {
   const result = await db
     .updateTable('tokens')
-    .set({ status: 'retired', user_id: null, fail_count: 0, locked_at: null, associated_at: null, retired_at: now, retired_reason: reason })
+    .set({ status: 'retired', user_id: null, label: null, fail_count: 0, locked_at: null, associated_at: null, retired_at: now, retired_reason: reason })
     .where('id', '=', tokenId)
     .where('status', '!=', 'retired')
     .executeTakeFirst();
@@ -216,18 +238,14 @@ export async function setTokenValidity(db: Executor, tokenId: number, validFrom:
 export function listAssociatedTokens(
   db: Executor,
   accountId: number,
-): Promise<Pick<TokenRow, 'user_id' | 'serial' | 'status' | 'valid_from' | 'valid_until'>[]> {
-  return db.selectFrom('tokens').select(['user_id', 'serial', 'status', 'valid_from', 'valid_until']).where('account_id', '=', accountId).where('user_id', 'is not', null).execute();
+): Promise<Pick<TokenRow, 'user_id' | 'serial' | 'status' | 'valid_from' | 'valid_until' | 'label'>[]> {
+  return db.selectFrom('tokens').select(['user_id', 'serial', 'status', 'valid_from', 'valid_until', 'label']).where('account_id', '=', accountId).where('user_id', 'is not', null).orderBy('id').execute();
 }
 
 // The sign-in check's writes, inside the audited write's transaction (audited-writes.ts).
 const ADVANCE_COUNTER = statement(
   'token_advance_counter',
   "UPDATE tokens SET counter = ?, fail_count = 0, last_used_at = ? WHERE id = ? AND counter = ? AND status = 'associated'",
-);
-const RECORD_FAILURE = statement(
-  'token_record_failure',
-  "UPDATE tokens SET fail_count = fail_count + 1, status = CASE WHEN fail_count >= ? THEN 'locked' ELSE status END, locked_at = CASE WHEN fail_count >= ? THEN ? ELSE locked_at END WHERE id = ? AND status = 'associated' RETURNING fail_count, status",
 );
 
 // PostgreSQL: the compare-and-sets of a batch in one statement (one round trip instead of one per check),
@@ -271,22 +289,30 @@ export async function advanceCounterIn(trx: RawTransaction, tokenId: number, exp
   return (await trx.run(ADVANCE_COUNTER, [nextCounter, now, tokenId, expectedCounter])).changes === 1;
 }
 
-export interface TokenFailure {
-  failCount: number;
-  locked: boolean;
+// A wrong passcode counts once for the user, whatever the number of tokens they hold (a spare never reaches
+// the limit on its own): the user's count moves by one, and every usable token of the user shows it; at
+// maxFailures every one of them is locked, so the lock is the user's.
+const RECORD_USER_FAILURE = statement('user_record_failure', 'UPDATE users SET otp_fail_count = otp_fail_count + 1 WHERE id = ? RETURNING otp_fail_count');
+const SHOW_USER_FAILURES = statement('tokens_show_user_failures', "UPDATE tokens SET fail_count = ? WHERE user_id = ? AND status = 'associated'");
+const LOCK_USER_TOKENS = statement('tokens_lock_user', "UPDATE tokens SET fail_count = ?, status = 'locked', locked_at = ? WHERE user_id = ? AND status = 'associated'");
+const CLEAR_USER_FAILURES = statement('user_clear_failures', 'UPDATE users SET otp_fail_count = 0 WHERE id = ? AND otp_fail_count <> 0');
+const CLEAR_TOKEN_FAILURES = statement('tokens_clear_user_failures', "UPDATE tokens SET fail_count = 0 WHERE user_id = ? AND fail_count <> 0 AND status = 'associated'");
+
+/** One more wrong passcode for the user; at maxFailures every usable token of theirs is locked. */
+export async function recordUserFailureIn(trx: RawTransaction, userId: number, maxFailures: number, now: number): Promise<{ failCount: number; locked: boolean } | null> {
+  const row = (await trx.run<{ otp_fail_count: number }>(RECORD_USER_FAILURE, [userId])).rows[0];
+  if (!row) return null;
+  const failCount = Number(row.otp_fail_count);
+  if (failCount >= maxFailures) {
+    const locked = (await trx.run(LOCK_USER_TOKENS, [failCount, now, userId])).changes > 0;
+    return { failCount, locked };
+  }
+  await trx.run(SHOW_USER_FAILURES, [failCount, userId]);
+  return { failCount, locked: false };
 }
 
-interface FailureRow {
-  fail_count: number;
-  status: string;
-}
-
-/** One more failed passcode inside a transaction (the sign-in check's); null when the token is no longer associated. */
-export async function recordTokenFailureIn(trx: RawTransaction, tokenId: number, maxFailures: number, now: number): Promise<TokenFailure | null> {
-  return failureOf(await trx.run<FailureRow>(RECORD_FAILURE, [maxFailures - 1, maxFailures - 1, now, tokenId]));
-}
-
-function failureOf({ rows }: RawResult<FailureRow>): TokenFailure | null {
-  const row = rows[0];
-  return row ? { failCount: Number(row.fail_count), locked: row.status === 'locked' } : null;
+/** A passcode accepted: the user's count of wrong ones starts again (on every token of theirs). */
+export async function clearUserFailuresIn(trx: RawTransaction, userId: number): Promise<void> {
+  await trx.run(CLEAR_USER_FAILURES, [userId]);
+  await trx.run(CLEAR_TOKEN_FAILURES, [userId]);
 }

@@ -48,9 +48,15 @@ describe('associate', () => {
     assert.equal((await tokenOf(inst, 'alice')).serial, '1111111111111');
   });
 
-  it('refuses a user who already has a token', async () => {
-    await assert.rejects(associate('alice', '2222222222222', '000000'), refusedWith('user_has_token'));
-    assert.equal(await lastReason('alice'), 'user already has a token');
+  it("refuses a user who already holds the account's maxTokensPerUser tokens (token_limit), naming them", async () => {
+    await inst.services.accounts.updateSettings(OPERATOR, inst.account, { maxTokensPerUser: 1 });
+    try {
+      const account = await inst.services.accounts.resolve(OPERATOR);
+      await assert.rejects(inst.services.tokens.associate(OPERATOR, account, 'alice', '2222222222222', '000000'), refusedWith('token_limit', /1111111111111/));
+      assert.equal(await lastReason('alice'), 'token limit reached');
+    } finally {
+      await inst.services.accounts.updateSettings(OPERATOR, inst.account, { maxTokensPerUser: 3 });
+    }
   });
 
   it('refuses a token already associated with someone else, naming them to an administrator only', async () => {

@@ -11,7 +11,7 @@ import { openInstance, type Instance } from '../../src/runtime/instance.js';
 import type { Actor } from '../../src/services/context.js';
 import { ChainDirectory, listAuditEvents } from '../../src/store/audit-log.js';
 import { AuditedWriter, commitAuditedWrites, type AuditedWrite } from '../../src/store/audited-writes.js';
-import { advanceCounterIn, findTokenBySerial, recordTokenFailure } from '../../src/store/token-store.js';
+import { advanceCounterIn, findTokenBySerial, recordUserFailure } from '../../src/store/token-store.js';
 import { inRawTransaction } from '../../src/store/raw-statements.js';
 import type { Database } from '../../src/store/schema.js';
 import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
@@ -75,22 +75,25 @@ for (const engine of await engineCases()) {
       assert.equal((await findTokenBySerial(t.services.ctx.db, t.account.id, 'RACE0001'))?.counter, 2);
     });
 
-    test('failures are counted atomically: 30 concurrent failures add exactly 30, and the lock falls at maxFailures', async () => {
-      await importTokens(t.services, t.account, [{ serial: 'FAIL0001', secretHex: randomSecretHex() }]);
-      const token = await findTokenBySerial(t.services.ctx.db, t.account.id, 'FAIL0001');
-      assert.ok(token);
-      await t.services.ctx.db.updateTable('tokens').set({ status: 'associated' }).where('id', '=', token.id).execute();
+    test("failures are counted atomically, once per user: 30 concurrent failures add exactly 30, and the lock falls on every usable token at maxFailures", async () => {
+      await importTokens(t.services, t.account, [{ serial: 'FAIL0001', secretHex: randomSecretHex() }, { serial: 'FAIL0002', secretHex: randomSecretHex() }]);
+      await t.services.users.create(actor, t.account, { username: 'failer', password: 'failer-password' });
+      const user = await t.services.ctx.db.selectFrom('users').select('id').where('username_key', '=', 'failer').executeTakeFirstOrThrow();
+      await t.services.ctx.db.updateTable('tokens').set({ status: 'associated', user_id: user.id }).where('serial', 'in', ['FAIL0001', 'FAIL0002']).execute();
       const dbs = [t.services.ctx.db, other.services.ctx.db];
-      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => recordTokenFailure(dbs[i % 2]!, token.id, 100, Date.now())));
-      assert.deepEqual(results.map((r) => r?.failCount).sort((a, b) => (a ?? 0) - (b ?? 0)), Array.from({ length: 30 }, (_, i) => i + 1));
-      assert.equal((await findTokenBySerial(t.services.ctx.db, t.account.id, 'FAIL0001'))?.fail_count, 30);
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => recordUserFailure(dbs[i % 2]!, user.id, 100, Date.now())));
+      assert.deepEqual(results.map((r) => r.failCount).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
+      const count = async () => Number((await t.services.ctx.db.selectFrom('users').select('otp_fail_count').where('id', '=', user.id).executeTakeFirstOrThrow()).otp_fail_count);
+      assert.equal(await count(), 30);
 
-      const lockRace = await Promise.all(Array.from({ length: 20 }, (_, i) => recordTokenFailure(dbs[i % 2]!, token.id, 35, Date.now())));
-      assert.equal(lockRace.filter((r) => r?.locked).length, 1, 'exactly one failure locks the token');
-      assert.equal(lockRace.filter((r) => r === null).length, 15, 'failures after the lock are not counted: the token is no longer associated');
-      const locked = await findTokenBySerial(t.services.ctx.db, t.account.id, 'FAIL0001');
-      assert.equal(locked?.status, 'locked');
-      assert.equal(locked?.fail_count, 35);
+      const lockRace = await Promise.all(Array.from({ length: 20 }, (_, i) => recordUserFailure(dbs[i % 2]!, user.id, 35, Date.now())));
+      assert.equal(lockRace.filter((r) => r.locked).length, 1, "exactly one failure locks the user's tokens");
+      assert.equal(await count(), 50);
+      for (const serial of ['FAIL0001', 'FAIL0002']) {
+        const locked = await findTokenBySerial(t.services.ctx.db, t.account.id, serial);
+        assert.equal(locked?.status, 'locked', serial);
+        assert.equal(locked?.fail_count, 35, serial);
+      }
     });
 
     test('audit: 2 x 40 concurrent appends from two instances form one chain that verifies', async () => {
@@ -111,26 +114,28 @@ for (const engine of await engineCases()) {
       const serials = ['BATCH001', 'BATCH002', 'BATCH003', 'BATCH004', 'BATCH005'];
       await importTokens(t.services, t.account, serials.map((serial) => ({ serial, secretHex: randomSecretHex(), counter: 10 })));
       const ids: number[] = [];
+      const userIds: number[] = [];
       for (const [i, serial] of serials.entries()) {
         await t.services.users.create(actor, t.account, { username: `batch${i}`, password: 'batch-password' });
         const user = await t.services.ctx.db.selectFrom('users').select('id').where('username_key', '=', `batch${i}`).executeTakeFirstOrThrow();
         const token = await findTokenBySerial(t.services.ctx.db, t.account.id, serial);
         await t.services.ctx.db.updateTable('tokens').set({ status: 'associated', user_id: user.id }).where('id', '=', token!.id).execute();
         ids.push(token!.id);
+        userIds.push(user.id);
       }
       // Token 4 moved elsewhere first: its compare-and-set in the batch must lose.
       await advanceCounter(other.services.ctx.db, ids[3]!, 10, 12, Date.now());
       const event = (reason: string) => ({ accountId: t.account.id, at: Date.now(), actor: 'batch', action: 'test.batch', outcome: 'accept', reason });
       const lost = (reason: string) => ({ event: { ...event(reason), outcome: 'reject' } });
-      const move = (i: number, next: number, reason: string): AuditedWrite => ({ at: Date.now(), counter: { tokenId: ids[i]!, expected: 10, next }, won: { event: event(reason) }, lost: lost(reason) });
+      const move = (i: number, next: number, reason: string): AuditedWrite => ({ at: Date.now(), counters: [{ tokenId: ids[i]!, expected: 10, next }], userOf: userIds[i]!, won: { event: event(reason), userFailuresClear: { userId: userIds[i]! } }, lost: lost(reason) });
       const units: AuditedWrite[] = [
         move(0, 11, 'first token'),
         move(1, 11, 'second token'),
         move(2, 11, 'double submit, first'),
         move(2, 11, 'double submit, second'),
         move(3, 11, 'moved elsewhere'),
-        // A failure recorded on token 5 before its success in the same batch: the success resets the count.
-        { at: Date.now(), won: { event: { ...event('failure first'), outcome: 'reject' }, tokenFailure: { tokenId: ids[4]!, maxFailures: 10 } } },
+        // A failure recorded for token 5's user before its success in the same batch: the success resets the count.
+        { at: Date.now(), won: { event: { ...event('failure first'), outcome: 'reject' }, userFailure: { userId: userIds[4]!, maxFailures: 10 } } },
         move(4, 13, 'success after the failure'),
       ];
       const key = t.services.ctx.masterKey.keyFor('audit-chain');

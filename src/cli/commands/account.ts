@@ -12,6 +12,7 @@ interface SettingsOptions {
   associateWindow?: string;
   syncWindow?: string;
   maxFailures?: string;
+  maxTokensPerUser?: string;
   selfAssociation?: 'on' | 'off';
   adminsRequireOtp?: 'on' | 'off';
   json?: boolean;
@@ -50,7 +51,8 @@ export const accountCommands: CommandGroup = (program, cli) => {
     .option('--look-ahead-window <n>', 'passcodes looked ahead at sign-in')
     .option('--associate-window <n>', 'passcodes looked ahead when associating')
     .option('--sync-window <n>', 'passcodes looked ahead when re-syncing')
-    .option('--max-failures <n>', 'wrong passcodes in a row that lock a token')
+    .option('--max-failures <n>', "wrong passcodes in a row (once per user) that lock the user's tokens")
+    .option('--max-tokens-per-user <n>', 'how many tokens one user may hold (1-5, default 3)')
     .addOption(new Option('--self-association <on|off>', 'whether users may associate a token themselves').choices(['on', 'off']))
     .addOption(new Option('--admins-require-otp <on|off>', 'whether administrators need a passcode at every console sign-in').choices(['on', 'off']))
     .option(...JSON_OPTION)
@@ -60,7 +62,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
         const { toAccountView } = await import('../../services/account-service.js');
         const resolved = await accountOf(instance, options);
         const changes: Partial<AccountSettings> = {};
-        const numeric = { lookAheadWindow: 'look-ahead-window', associateWindow: 'associate-window', syncWindow: 'sync-window', maxFailures: 'max-failures' } as const;
+        const numeric = { lookAheadWindow: 'look-ahead-window', associateWindow: 'associate-window', syncWindow: 'sync-window', maxFailures: 'max-failures', maxTokensPerUser: 'max-tokens-per-user' } as const;
         for (const [field, flag] of Object.entries(numeric) as [keyof typeof numeric, string][]) {
           const text = options[field];
           if (text === undefined) continue;

@@ -122,11 +122,13 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .argument('<user>', 'the user')
     .argument('<serial>', "the token's serial number")
     .argument('<otp>', 'a passcode the token shows now')
+    .option('--label <label>', 'a name for the token, unique per user ("desk", "spare")')
     .option(...ACCOUNT_OPTION)
     .action(
-      cli.action(async ({ instance, io }, user: string, serial: string, otp: string, options: { account?: string }) => {
-        const associated = await instance.services.tokens.associate(OPERATOR, await accountOf(instance, options), user, serial, otp);
-        io.out.write(`token ${associated.serial} is now associated with ${associated.username}\n`);
+      cli.action(async ({ instance, io }, user: string, serial: string, otp: string, options: { account?: string; label?: string }) => {
+        const account = await accountOf(instance, options);
+        const associated = await instance.services.tokens.associate(OPERATOR, account, user, serial, otp, true, options.label);
+        io.out.write(`token ${associated.serial}${associated.label === null ? '' : ` ("${associated.label}")`} is now associated with ${associated.username}\n`);
         return 0;
       }),
     );
@@ -136,10 +138,11 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .argument('<user>', 'the user')
     .argument('<otp1>', 'a passcode')
     .argument('<otp2>', 'the next passcode')
+    .option('--serial <serial>', 'which of the user\'s tokens (without it: the one whose window holds both passcodes)')
     .option(...ACCOUNT_OPTION)
     .action(
-      cli.action(async ({ instance, io }, user: string, first: string, second: string, options: { account?: string }) => {
-        const synced = await instance.services.tokens.resync(OPERATOR, await accountOf(instance, options), user, first, second);
+      cli.action(async ({ instance, io }, user: string, first: string, second: string, options: { account?: string; serial?: string }) => {
+        const synced = await instance.services.tokens.resync(OPERATOR, await accountOf(instance, options), user, first, second, options.serial);
         io.out.write(`token ${synced.serial} of ${synced.username} is re-synced (next counter ${synced.counter})\n`);
         return 0;
       }),
@@ -148,28 +151,31 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .command('disassociate')
     .description("take a user's token back into the inventory (asks first)")
     .argument('<user>', 'the user')
+    .option('--serial <serial>', 'which of the user\'s tokens (required when they hold several)')
     .option(...ACCOUNT_OPTION)
     .option(...YES_OPTION)
     .action(
-      cli.action(async ({ instance, io }, user: string, options: { account?: string; yes?: boolean }) => {
+      cli.action(async ({ instance, io }, user: string, options: { account?: string; yes?: boolean; serial?: string }) => {
         const { tokens } = instance.services;
         const account = await accountOf(instance, options);
-        const current = await tokens.ofUser(account, user);
-        if (!(await confirmed(io, options.yes, 'disassociating', `Disassociate token ${current.serial} from ${current.username}? They will no longer need a passcode to sign in.`))) return 1;
-        const disassociated = await tokens.disassociate(OPERATOR, account, user);
+        const current = await tokens.ofUser(account, user, options.serial);
+        const last = (await tokens.listOfUser(account, user)).length === 1;
+        const consequence = last ? 'They will no longer need a passcode to sign in.' : 'Their other tokens stay theirs.';
+        if (!(await confirmed(io, options.yes, 'disassociating', `Disassociate token ${current.serial} from ${current.username}? ${consequence}`))) return 1;
+        const disassociated = await tokens.disassociate(OPERATOR, account, user, current.serial);
         io.out.write(`token ${disassociated.serial} is disassociated from ${user} and back in the inventory\n`);
         return 0;
       }),
     );
   token
     .command('unlock')
-    .description('unlock a token locked by wrong passcodes (and clear the back-off)')
-    .argument('<serial>', "the token's serial number")
+    .description("unlock a user's tokens locked by wrong passcodes (and clear the back-off); the lock is the user's")
+    .argument('<user-or-serial>', 'the user, or the serial number of one of their tokens')
     .option(...ACCOUNT_OPTION)
     .action(
-      cli.action(async ({ instance, io }, serial: string, options: { account?: string }) => {
-        const unlocked = await instance.services.tokens.unlock(OPERATOR, await accountOf(instance, options), serial);
-        io.out.write(`token ${unlocked.serial} is unlocked\n`);
+      cli.action(async ({ instance, io }, name: string, options: { account?: string }) => {
+        const unlocked = await instance.services.tokens.unlockHolder(OPERATOR, await accountOf(instance, options), name);
+        io.out.write(unlocked.length === 1 ? `token ${unlocked[0]!.serial} is unlocked\n` : `tokens ${unlocked.map((t) => t.serial).join(', ')} of ${unlocked[0]?.username ?? name} are unlocked\n`);
         return 0;
       }),
     );

@@ -45,7 +45,7 @@ export const userCommands: CommandGroup = (program, cli) => {
         const account = await accountOf(instance, options);
         const list = await instance.services.users.list(account, options.search);
         if (options.json) printJson(io, list);
-        else printTable(io, ['USERNAME', 'DISPLAY NAME', 'ROLE', 'TOKEN', 'TOKEN STATUS'], list.map((u) => [u.username, u.displayName, u.role, u.token?.serial, u.token?.status]));
+        else printTable(io, ['USERNAME', 'DISPLAY NAME', 'ROLE', 'TOKEN', 'TOKEN STATUS'], list.map((u) => [u.username, u.displayName, u.role, u.tokens.map((t) => t.serial).join(' ') || undefined, u.tokens.map((t) => t.status).join(' ') || undefined]));
         return 0;
       }),
     );
@@ -69,7 +69,7 @@ export const userCommands: CommandGroup = (program, cli) => {
             ['email', shown.email],
             ['groups', shown.groups?.join(', ') || 'none'],
             ['status', shown.disabled ? `disabled since ${shown.disabledAt} (${shown.disabledReason ?? 'no reason'})` : 'enabled'],
-            ['token', shown.token ? `${shown.token.serial} (${shown.token.status})` : 'none'],
+            [shown.tokens.length > 1 ? 'tokens' : 'token', shown.tokens.length > 0 ? shown.tokens.map((t) => `${t.serial} (${t.status}${t.label === null ? '' : `, "${t.label}"`})`).join(', ') : 'none'],
             ['created', shown.createdAt],
           ]);
         }
@@ -103,7 +103,7 @@ export const userCommands: CommandGroup = (program, cli) => {
         const { users } = instance.services;
         const account = await accountOf(instance, options);
         const shown = await users.show(account, name);
-        const question = `Delete user ${shown.username} of account ${account.name}${shown.token ? ` (their token ${shown.token.serial} goes back to the inventory)` : ''}?`;
+        const question = `Delete user ${shown.username} of account ${account.name}${shown.tokens.length > 0 ? ` (their token${shown.tokens.length > 1 ? 's' : ''} ${shown.tokens.map((t) => t.serial).join(', ')} go${shown.tokens.length > 1 ? '' : 'es'} back to the inventory)` : ''}?`;
         if (!(await confirmed(io, options.yes, 'deleting a user', question))) return 1;
         await users.delete(OPERATOR, account, name);
         io.out.write(`deleted user ${name}; their token, if any, is back in the inventory\n`);

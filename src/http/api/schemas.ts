@@ -49,7 +49,15 @@ export const UserPatchBody = Type.Object(
   { additionalProperties: false, description: 'Only these fields can change; anything else is refused' },
 );
 
-export const AssociateBody = Type.Object({ serial: Type.String({ minLength: 1, maxLength: 100 }), otp: Passcode }, { additionalProperties: false });
+export const AssociateBody = Type.Object(
+  {
+    serial: Type.String({ minLength: 1, maxLength: 100 }),
+    otp: Passcode,
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The holder\'s name for the token ("desk", "spare"), unique per user' })),
+  },
+  { additionalProperties: false },
+);
+export const UserSerialParams = Type.Object({ username: Username, serial: Type.String({ minLength: 1, maxLength: 100 }) });
 export const ResyncBody = Type.Object({ otp1: Passcode, otp2: Passcode }, { additionalProperties: false });
 
 export const Rule = Type.Object(

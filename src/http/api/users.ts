@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Account } from '../../services/context.js';
 import { actorOf, requireScope } from '../../web/principal.js';
-import { AssociateBody, ErrorResponse, NewUserBody, ResyncBody, RestrictionBody, RestrictionView, TokenView, UserParams, UserPatchBody, UserView } from './schemas.js';
+import { AssociateBody, ErrorResponse, NewUserBody, ResyncBody, RestrictionBody, RestrictionView, TokenView, UserParams, UserPatchBody, UserSerialParams, UserView } from './schemas.js';
 
 /** The admin's own account: every route below acts in it and nowhere else. */
 export async function adminAccount(app: FastifyInstance, request: FastifyRequest): Promise<Account> {
@@ -74,29 +74,57 @@ export async function userRoutes(plain: FastifyInstance): Promise<void> {
     return reply.status(204).send(null);
   });
 
-  app.get('/users/:username/token', { ...HELPDESK, schema: { summary: "The user's token", tags, params: UserParams, response: { 200: TokenView, ...errors } } }, async (request) =>
+  // The milestone-1 routes name no serial: they keep working for a user with one token, and answer 409
+  // several_tokens (naming the serials) for a user who holds several (the plural routes below name one).
+  const ONE_TOKEN = 'For a user with one token; 409 several_tokens (naming the serials) when the user holds several: use /users/{username}/tokens.';
+  app.get('/users/:username/token', { ...HELPDESK, schema: { summary: "The user's token", description: ONE_TOKEN, tags, params: UserParams, response: { 200: TokenView, ...errors } } }, async (request) =>
     tokens.ofUser(await helpdeskAccount(app, request), request.params.username),
   );
 
-  app.post(
-    '/users/:username/token',
-    { ...HELPDESK, schema: { summary: 'Associate a token: its serial number and one passcode', tags, params: UserParams, body: AssociateBody, response: { 201: TokenView, ...errors } } },
-    async (request, reply) => {
-      const token = await tokens.associate(actorOf(request), await helpdeskAccount(app, request), request.params.username, request.body.serial, request.body.otp);
+  const associate = {
+    ...HELPDESK,
+    schema: { summary: "Associate a token: its serial number and one passcode (adds one while under the account's maxTokensPerUser, else 409 token_limit)", tags, params: UserParams, body: AssociateBody, response: { 201: TokenView, ...errors } },
+  };
+  for (const path of ['/users/:username/token', '/users/:username/tokens']) {
+    app.post(path, associate, async (request, reply) => {
+      const { serial, otp, label } = request.body;
+      const token = await tokens.associate(actorOf(request), await helpdeskAccount(app, request), request.params.username, serial, otp, true, label);
       return reply.status(201).send(token);
-    },
-  );
+    });
+  }
 
   app.post(
     '/users/:username/token/resync',
-    { ...HELPDESK, schema: { summary: 'Re-sync the token with two consecutive passcodes', tags, params: UserParams, body: ResyncBody, response: { 200: TokenView, ...errors } } },
-    async (request) => tokens.resync(actorOf(request), await helpdeskAccount(app, request), request.params.username, request.body.otp1, request.body.otp2),
+    { ...HELPDESK, schema: { summary: 'Re-sync the token with two consecutive passcodes', description: ONE_TOKEN, tags, params: UserParams, body: ResyncBody, response: { 200: TokenView, ...errors } } },
+    async (request) => {
+      const account = await helpdeskAccount(app, request);
+      const { serial } = await tokens.ofUser(account, request.params.username);
+      return tokens.resync(actorOf(request), account, request.params.username, request.body.otp1, request.body.otp2, serial);
+    },
   );
 
   app.delete(
     '/users/:username/token',
-    { ...HELPDESK, schema: { summary: 'Disassociate the token (it returns to the inventory, its counter kept)', tags, params: UserParams, response: { 200: TokenView, ...errors } } },
+    { ...HELPDESK, schema: { summary: 'Disassociate the token (it returns to the inventory, its counter kept)', description: ONE_TOKEN, tags, params: UserParams, response: { 200: TokenView, ...errors } } },
     async (request) => tokens.disassociate(actorOf(request), await helpdeskAccount(app, request), request.params.username),
+  );
+
+  app.get(
+    '/users/:username/tokens',
+    { ...HELPDESK, schema: { summary: 'Every token the user holds, oldest association first', tags, params: UserParams, response: { 200: Type.Object({ tokens: Type.Array(TokenView) }), ...errors } } },
+    async (request) => ({ tokens: await tokens.listOfUser(await helpdeskAccount(app, request), request.params.username) }),
+  );
+
+  app.delete(
+    '/users/:username/tokens/:serial',
+    { ...HELPDESK, schema: { summary: 'Disassociate one of the user\'s tokens (it returns to the inventory, its counter kept)', tags, params: UserSerialParams, response: { 200: TokenView, ...errors } } },
+    async (request) => tokens.disassociate(actorOf(request), await helpdeskAccount(app, request), request.params.username, request.params.serial),
+  );
+
+  app.post(
+    '/users/:username/tokens/:serial/resync',
+    { ...HELPDESK, schema: { summary: "Re-sync one of the user's tokens with two consecutive passcodes (lifts the user's lock)", tags, params: UserSerialParams, body: ResyncBody, response: { 200: TokenView, ...errors } } },
+    async (request) => tokens.resync(actorOf(request), await helpdeskAccount(app, request), request.params.username, request.body.otp1, request.body.otp2, request.params.serial),
   );
 
   app.get(
