@@ -2,7 +2,7 @@
 // read, so that of any number of racing requests exactly one sees one affected row.
 import { sql, type Kysely } from 'kysely';
 import { inRawTransaction, statement, type RawTransaction } from './raw-statements.js';
-import type { Executor } from './transaction.js';
+import { inTransaction, type Executor } from './transaction.js';
 import type { Database, NewToken, TokenRow } from './schema.js';
 
 /** The account's token of this serial: serials are unique per account, and another account's do not exist here. */

@@ -66,6 +66,8 @@ async function startInstallation(databaseUrl: string | undefined, dropDatabase: 
       await installation.instance.close();
       installation.instance = await openInstance(loadConfig(env));
       installation.services = installation.instance.services;
+      // Read again: a migration may have added settings to the account's row.
+      installation.account = await installation.services.accounts.resolve(OPERATOR);
     },
     async close() {
       await installation.instance.close();

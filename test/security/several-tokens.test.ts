@@ -12,7 +12,7 @@ import type { Actor } from '../../src/services/context.js';
 import type { SignInOutcome } from '../../src/services/sign-in-service.js';
 import { listAuditEvents } from '../../src/store/audit-log.js';
 import { findTokenBySerial } from '../../src/store/token-store.js';
-import { engineCases, importTokens, type TestInstallation } from '../store/engines.js';
+import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
 import { oathCode, wrongCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 

@@ -9,7 +9,7 @@ import { OPERATOR } from '../../src/services/context.js';
 import { settingsOf } from '../../src/services/account-settings.js';
 import { ServiceError } from '../../src/services/errors.js';
 import { findTokenBySerial } from '../../src/store/token-store.js';
-import { engineCases, importTokens, type TestInstallation } from './engines.js';
+import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 
@@ -21,17 +21,23 @@ for (const engine of await engineCases()) {
     let t: TestInstallation;
     const secrets = { ALICE001: randomSecretHex(), LOCKED01: randomSecretHex(), DISABLD1: randomSecretHex(), SPARE001: randomSecretHex(), SPARE002: randomSecretHex() };
     before(async () => {
-      t = await engine.start({ schemaAt: LAST_MILESTONE_2 });
+      const associations = [['ALICE001', 'alice'], ['LOCKED01', 'locky'], ['DISABLD1', 'dora']] as const;
+      // What goes through the services (the audit events need the chains) is written before the schema goes back.
+      t = await engine.start({
+        schemaAt: LAST_MILESTONE_2,
+        prepare: async (services, account) => {
+          await importTokens(services, account, Object.entries(secrets).map(([serial, secretHex]) => ({ serial, secretHex })));
+          for (const name of ['alice', 'locky', 'dora']) await services.users.create(OPERATOR, account, { username: name, password: PASSWORD });
+          for (const [serial, name] of associations) await services.audit.record(OPERATOR, { action: 'token.associate', outcome: 'success', accountId: account.id, targetUser: name, targetSerial: serial });
+        },
+      });
       assert.equal((await t.instance.database.appliedMigrations()).at(-1), LAST_MILESTONE_2);
-      await importTokens(t.services, t.account, Object.entries(secrets).map(([serial, secretHex]) => ({ serial, secretHex })));
-      for (const name of ['alice', 'locky', 'dora']) await t.services.users.create(OPERATOR, t.account, { username: name, password: PASSWORD });
       // The rows as the older otpgate left them: an association at counter 7 with 3 wrong passcodes, a token
-      // locked after 10, a disabled one, and the association's audit event (the token's history).
+      // locked after 10, a disabled one, and the association's audit event (the token's history, above).
       const db = t.services.ctx.db;
       const userId = async (name: string) => (await db.selectFrom('users').select('id').where('username_key', '=', name).executeTakeFirstOrThrow()).id;
       const associate = async (serial: string, name: string, set: { counter: number; fail_count: number; status: 'associated' | 'locked' | 'disabled'; locked_at?: number }) => {
         await db.updateTable('tokens').set({ user_id: await userId(name), associated_at: 1_700_000_000_000, ...set }).where('serial', '=', serial).execute();
-        await t.services.audit.record(OPERATOR, { action: 'token.associate', outcome: 'success', accountId: t.account.id, targetUser: name, targetSerial: serial });
       };
       await associate('ALICE001', 'alice', { counter: 7, fail_count: 3, status: 'associated' });
       await associate('LOCKED01', 'locky', { counter: 4, fail_count: 10, status: 'locked', locked_at: 1_700_000_100_000 });
@@ -41,7 +47,7 @@ for (const engine of await engineCases()) {
 
     test('opening it migrates with every association, counter, state, lock, count and history kept', async () => {
       await t.reopen();
-      assert.equal((await t.instance.database.appliedMigrations()).at(-1), '0011_tokens_per_user');
+      assert.ok((await t.instance.database.appliedMigrations()).includes('0011_tokens_per_user'));
       const db = t.services.ctx.db;
       const row = async (serial: string) => (await findTokenBySerial(db, t.account.id, serial))!;
       const user = async (name: string) => db.selectFrom('users').select(['id', 'otp_fail_count']).where('username_key', '=', name).executeTakeFirstOrThrow();
