@@ -31,16 +31,16 @@ export default tseslint.config(
   },
   layer(
     ['src/core/**/*.ts'],
-    [...IO_AND_FRAMEWORKS, ...FRAMEWORKS, ...ENGINES, '**/store/*', '**/store/**', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*', '**/runtime/*', '**/import/**'],
+    [...IO_AND_FRAMEWORKS, ...FRAMEWORKS, ...ENGINES, 'oidc-provider', '**/store/*', '**/store/**', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*', '**/oidc/*', '**/runtime/*', '**/import/**'],
     'core/ is pure: no I/O, no framework, no database, no other layer (docs/architecture.md)',
   ),
   layerTypesAllowed(
     ['src/services/**/*.ts'],
-    [...ENGINES, 'fastify', '@fastify/*', 'eta', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*'],
+    [...ENGINES, 'fastify', '@fastify/*', 'eta', 'oidc-provider', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*', '**/oidc/*'],
     'services/ reach the database only through store/ functions and know no adapter (docs/architecture.md)',
   ),
   layer(
-    ['src/http/**/*.ts', 'src/console/**/*.ts', 'src/cli/**/*.ts', 'src/radius/**/*.ts'],
+    ['src/http/**/*.ts', 'src/console/**/*.ts', 'src/cli/**/*.ts', 'src/radius/**/*.ts', 'src/oidc/**/*.ts'],
     [...ENGINES, '**/store/*', '**/store/**'],
     'adapters go through services/, never the store or a database driver (docs/architecture.md)',
   ),
@@ -49,7 +49,12 @@ export default tseslint.config(
     [...ENGINES, '**/store/*', '**/store/**', '**/http/*', '**/http/**'],
     'the console is an adapter over services/ and a plugin that the HTTP app registers: no store, no http/ (docs/architecture.md)',
   ),
-  layer(['src/store/**/*.ts'], ['fastify', '@fastify/*', 'eta', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*'], 'store/ knows no service or adapter (docs/architecture.md)'),
+  layer(['src/store/**/*.ts'], ['fastify', '@fastify/*', 'eta', 'oidc-provider', '**/services/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*', '**/oidc/*'], 'store/ knows no service or adapter (docs/architecture.md)'),
+  layer(
+    ['src/oidc/**/*.ts'],
+    [...ENGINES, '**/store/*', '**/store/**', '**/http/*', '**/http/**', '**/console/*', '**/cli/**', '**/radius/*'],
+    'oidc/ is an adapter over services/ (the provider and its storage glue), registered by the HTTP app: no store, no other adapter (docs/architecture.md)',
+  ),
   {
     files: ['**/*.js', 'docs/examples/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

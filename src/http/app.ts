@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { destination, type LoggerOptions } from 'pino';
 import type { Config } from '../runtime/config.js';
 import type { Services } from '../services/services.js';
+import { oidcPlugin } from '../oidc/plugin.js';
 import { consolePlugin } from '../console/index.js';
 import '../web/principal.js';
 import { apiPlugin, sendNotFound } from './api/index.js';
@@ -224,6 +225,8 @@ export async function buildServer(services: Services, config: Config, options: S
   }
   // /api/... paths that are no route get the API's JSON error; every other path the console's page.
   await app.register(async (api) => api.setNotFoundHandler(sendNotFound), { prefix: '/api' });
+  // The OpenID Provider, when the public address it is issued at is configured.
+  if (config.publicUrl !== undefined) await app.register(oidcPlugin);
   await app.register(consolePlugin);
   return app;
 }

@@ -27,10 +27,12 @@ export const ERROR_CODES = {
   temp_code_not_found: { status: 404, summary: 'The user has no temporary code (never issued, revoked, or ended by their token).' },
   webhook_not_found: { status: 404, summary: 'No such webhook in the account.' },
   radius_client_not_found: { status: 404, summary: 'No such RADIUS client.' },
+  oidc_client_not_found: { status: 404, summary: 'No such OpenID Connect client in the account.' },
   account_exists: { status: 409, summary: 'An account of that name exists.' },
   user_exists: { status: 409, summary: 'A user of that name exists (usernames are unique across the installation, ignoring case).' },
   webhook_exists: { status: 409, summary: 'The account has a webhook of that name.' },
   radius_client_exists: { status: 409, summary: 'A RADIUS client of that name exists.' },
+  oidc_client_exists: { status: 409, summary: 'An OpenID Connect client of that name exists in the account.' },
   token_not_available: { status: 409, summary: 'The token is associated with another user, locked, disabled, retired or outside its validity dates, or already in the state asked for.' },
   user_has_token: { status: 409, summary: 'The user already has a token; disassociate it first.' },
   would_lock_out_admins: {

@@ -8,6 +8,7 @@ import { groupRestrictionSchema } from './migrations/0004-group-restrictions.js'
 import { notificationSchema } from './migrations/0005-notifications.js';
 import { tokenLifeSchema } from './migrations/0006-token-life.js';
 import { adminsRequireOtpSchema } from './migrations/0007-admins-require-otp.js';
+import { oidcSchema } from './migrations/0010-oidc.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -161,6 +162,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0005_notifications': notificationSchema(types),
         '0006_token_life': tokenLifeSchema(types),
         '0007_admins_require_otp': adminsRequireOtpSchema(),
+        '0010_oidc': oidcSchema(types),
       }),
   };
 }
