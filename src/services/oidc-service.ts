@@ -9,7 +9,6 @@ import {
   deleteOidcClient,
   deleteOidcGrant,
   deleteOidcModel,
-  deleteOidcModelsOfUser,
   deleteRetiredOidcKeys,
   findOidcClientByClientId,
   findOidcClientByName,
@@ -345,14 +344,6 @@ export class OidcService {
 
   async revokeGrant(model: string, grantId: string): Promise<void> {
     await deleteOidcGrant(this.ctx.db, grantId, model);
-  }
-
-  /**
-   * Ends the user's OIDC sessions, grants, codes and tokens (a disabled or deleted user, their last token
-   * gone). The count of rows ended.
-   */
-  async endUser(userId: number): Promise<number> {
-    return deleteOidcModelsOfUser(this.ctx.db, userId);
   }
 
   /** Expired models and retired keys past their overlap. */

@@ -1,4 +1,5 @@
 // Console sessions, kept in the database so that every instance behind a load balancer shares them.
+import { deleteOidcModelsOfUser } from './oidc-store.js';
 import type { Executor } from './transaction.js';
 import type { SessionRow } from './schema.js';
 
@@ -22,7 +23,11 @@ export async function deleteExpiredSessions(db: Executor, idleBefore: number, cr
   await db.deleteFrom('sessions').where((eb) => eb.or([eb('last_seen_at', '<', idleBefore), eb('created_at', '<', createdBefore)])).execute();
 }
 
-/** Ends every session of a user (a new password, a lost token, a deleted user). */
+/**
+ * Ends every session of a user (a new password, a lost token, a deleted or disabled user): the console's,
+ * and the OpenID Provider's sessions, grants, codes and refresh tokens with them.
+ */
 export async function deleteSessionsOfUser(db: Executor, userId: number): Promise<void> {
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+  await deleteOidcModelsOfUser(db, userId);
 }

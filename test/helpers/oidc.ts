@@ -22,13 +22,18 @@ export interface OidcServer {
   app: App;
   instance: Instance;
   issuer: string;
+  /** This instance's own address (+ /oidc), which differs from the issuer for a second instance. */
+  local: string;
   close(): Promise<void>;
 }
 
-/** One otpgate server (an instance) over an installation's database, with the provider at a free port. */
-export async function startOidcServer(env: NodeJS.ProcessEnv): Promise<OidcServer> {
+/**
+ * One otpgate server (an instance) over an installation's database, with the provider at a free port.
+ * `publicUrl`: another instance's address, as two instances behind one load balancer share theirs.
+ */
+export async function startOidcServer(env: NodeJS.ProcessEnv, shared?: string): Promise<OidcServer> {
   const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
+  const publicUrl = shared ?? `http://127.0.0.1:${port}`;
   const config = loadConfig({ ...env, OTPGATE_PUBLIC_URL: publicUrl });
   const instance = await openInstance(config);
   const app = await buildServer(instance.services, config, { logger: false });
@@ -37,6 +42,7 @@ export async function startOidcServer(env: NodeJS.ProcessEnv): Promise<OidcServe
     app,
     instance,
     issuer: `${publicUrl}/oidc`,
+    local: `http://127.0.0.1:${port}/oidc`,
     async close() {
       await app.close();
       await instance.close();
@@ -89,6 +95,26 @@ export async function startOidcFixture(engine: EngineCase): Promise<OidcFixture>
       await installation.close();
     },
   };
+}
+
+/** Signs alice in (password, passcode) with PKCE and returns the code and what redeeming it needs. */
+export async function codeFor(fx: OidcFixture, config: client.Configuration, scope = 'openid offline_access'): Promise<{ code: string; verifier: string; callback: URL; nonce: string }> {
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', nonce, prompt: 'consent' });
+  const { callback } = await signInThrough(new FormBrowser(), url, 'alice', PASSWORD, () => fx.passcode());
+  const code = callback.searchParams.get('code');
+  if (!code) throw new Error(`no code: ${callback.href}`);
+  return { code, verifier, callback, nonce };
+}
+
+/** POST to a token endpoint as a confidential client does (client_secret_basic), without a library. */
+export function tokenRequest(tokenEndpoint: string, clientId: string, clientSecret: string, form: Record<string, string>): Promise<Response> {
+  return fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}` },
+    body: new URLSearchParams(form).toString(),
+  });
 }
 
 /** openid-client's configuration for a client of the fixture (plain HTTP on loopback allowed). */
