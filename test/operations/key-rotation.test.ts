@@ -27,6 +27,7 @@ const RADIUS_SECRET = 'radius-secret-of-enough-length-1';
 const WEBHOOK_SECRET = 'webhook-secret-of-enough-length';
 
 const cli = (args: string[], e: NodeJS.ProcessEnv = env) => runCli(args, e);
+let oidc: { clientId: string; clientSecret: string };
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'otpgate-rotate-'));
@@ -44,6 +45,10 @@ before(async () => {
   const secretFile = join(root, 'webhook.secret');
   writeFileSync(secretFile, WEBHOOK_SECRET, { mode: 0o600 });
   assert.equal((await cli(['webhook', 'add', 'ops', '--url', 'http://127.0.0.1:9/hook', '--secret-file', secretFile])).code, 0);
+  const oidcClient = await cli(['oidc', 'client', 'add', 'grafana', '--redirect-uri', 'https://grafana.example.com/cb', '--json']);
+  assert.equal(oidcClient.code, 0, oidcClient.stderr);
+  oidc = JSON.parse(oidcClient.stdout) as typeof oidc;
+  assert.equal((await cli(['oidc', 'key', 'rotate'])).code, 0);
 });
 
 after(async () => {
@@ -62,7 +67,7 @@ test('rotating under sign-in load: no sign-in fails, every secret opens under th
   const before = results.length;
   const rotated = await cli(['key', 'rotate', '--new-key-file', newKeyFile]);
   assert.equal(rotated.code, 0, rotated.stderr);
-  assert.match(rotated.stdout, /re-sealed 3 token secrets, 1 RADIUS secrets, 0 directory passwords and 1 webhook secrets/);
+  assert.match(rotated.stdout, /re-sealed 3 token secrets, 1 RADIUS secrets, 0 directory passwords and 1 webhook secrets, 1 OpenID client secrets and 3 OpenID signing keys/);
   // Sign-ins after the rotation, on the running server.
   const after = results.length;
   await waitFor('sign-ins after the rotation', () => results.length >= after + 15, { timeoutMs: 60_000 });
@@ -86,6 +91,9 @@ test('rotating under sign-in load: no sign-in fails, every secret opens under th
     const u = users[0]!;
     const outcome = await instance.services.signIn.check({ accountId: null, username: u.name, password: null, passcode: oathCode(u.hex, counters.get(u.name)! + 1), actor: OPERATOR });
     assert.equal(outcome.result, 'accept');
+    // The OpenID client's secret and the signing keys open under the new key too.
+    assert.equal((await instance.services.oidc.clientMetadata(oidc.clientId))?.client_secret, oidc.clientSecret);
+    assert.equal((await instance.services.oidc.signingKeys()).length, 3);
   } finally {
     await instance.close();
   }
