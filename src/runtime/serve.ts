@@ -61,7 +61,12 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     await instance.close();
     throw error;
   }
-  const sweep = setInterval(() => void instance.services.sessions.sweep().catch(() => undefined), 10 * 60 * 1000);
+  // Every 10 minutes: expired console sessions, and the OpenID Provider's expired codes, tokens, sessions and
+  // interactions with its retired keys past their overlap.
+  const sweep = setInterval(() => {
+    void instance.services.sessions.sweep().catch(() => undefined);
+    void instance.services.oidc.sweep().catch(() => undefined);
+  }, 10 * 60 * 1000);
   sweep.unref();
   const directorySync = scheduleDirectorySync(instance.services, config.directorySyncMinutes, app.log);
   const deliveries = startDeliveryWorker(instance.services, app.log);

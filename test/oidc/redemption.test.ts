@@ -63,3 +63,27 @@ for (const engine of await engineCases()) {
     });
   });
 }
+
+for (const engine of await engineCases()) {
+  describe(`OpenID Provider, the expiry sweeper (${engine.engine})`, { skip: engine.skip }, () => {
+    test('sweep deletes expired models and keeps live ones', async () => {
+      const installation = await engine.start();
+      try {
+        const { oidc, ctx } = installation.services;
+        await oidc.saveModel('AccessToken', 'expired-one', { accountId: '1', grantId: 'g1' }, 1);
+        await oidc.saveModel('AccessToken', 'live-one', { accountId: '1', grantId: 'g1' }, 3600);
+        const realNow = ctx.now;
+        ctx.now = () => realNow() + 5_000;
+        try {
+          assert.equal(await oidc.findModel('AccessToken', 'expired-one'), undefined, 'an expired model is not found');
+          assert.equal((await oidc.sweep()).models, 1);
+        } finally {
+          ctx.now = realNow;
+        }
+        assert.ok(await oidc.findModel('AccessToken', 'live-one'));
+      } finally {
+        await installation.close();
+      }
+    });
+  });
+}
