@@ -19,7 +19,7 @@ for (const engine of await engineCases()) {
 
     test('opening it migrates; every account has adminsRequireOtp off, and it can be switched on', async () => {
       await t.reopen();
-      assert.equal((await t.instance.database.appliedMigrations()).at(-1), '0007_admins_require_otp');
+      assert.equal((await t.instance.database.appliedMigrations()).includes('0007_admins_require_otp'), true);
       for (const account of await t.services.accounts.list()) assert.equal(settingsOf(account).adminsRequireOtp, false, account.name);
       const older = await t.services.accounts.resolve(OPERATOR, 'older');
       assert.equal((await t.services.accounts.updateSettings(OPERATOR, older, { adminsRequireOtp: true })).adminsRequireOtp, true);
