@@ -16,10 +16,11 @@ export const MAY_IMPORT = {
   services: ['core', 'crypto', 'import', 'store', 'directory', 'notify'],
   web: ['core', 'services'],
   console: ['core', 'services', 'web'],
-  http: ['core', 'services', 'web', 'console'],
+  oidc: ['services', 'web'],
+  http: ['core', 'services', 'web', 'console', 'oidc'],
   radius: ['core', 'services'],
   cli: ['core', 'services', 'runtime'],
-  runtime: ['core', 'crypto', 'import', 'store', 'directory', 'notify', 'services', 'web', 'console', 'http', 'radius'],
+  runtime: ['core', 'crypto', 'import', 'store', 'directory', 'notify', 'services', 'web', 'console', 'oidc', 'http', 'radius'],
 };
 const FOLDERS = Object.keys(MAY_IMPORT);
 
@@ -29,11 +30,11 @@ const FRAMEWORKS = ['fastify', '@fastify/*', 'eta', 'pino', 'saxes'];
 const ENGINES = ['kysely', 'pg', 'better-sqlite3'];
 const WEB = ['fastify', '@fastify/*', 'eta'];
 const PACKAGES = {
-  core: { group: [...IO_AND_FRAMEWORKS, ...FRAMEWORKS, ...ENGINES], why: 'core/ is pure: no I/O, no framework, no database' },
+  core: { group: [...IO_AND_FRAMEWORKS, ...FRAMEWORKS, ...ENGINES, 'oidc-provider'], why: 'core/ is pure: no I/O, no framework, no database' },
   // Kysely's types describe the handle services carry; its values (and the drivers) stay in store/.
-  services: { group: [...ENGINES, ...WEB], why: 'services/ reach the database only through store/ functions and know no web framework', allowTypeImports: true },
-  store: { group: WEB, why: 'store/ knows no web framework' },
-  ...Object.fromEntries(['web', 'console', 'http', 'radius', 'cli'].map((adapter) => [adapter, { group: ENGINES, why: `${adapter}/ is an adapter: the database only through services/` }])),
+  services: { group: [...ENGINES, ...WEB, 'oidc-provider'], why: 'services/ reach the database only through store/ functions and know no web framework', allowTypeImports: true },
+  store: { group: [...WEB, 'oidc-provider'], why: 'store/ knows no web framework' },
+  ...Object.fromEntries(['web', 'console', 'oidc', 'http', 'radius', 'cli'].map((adapter) => [adapter, { group: ENGINES, why: `${adapter}/ is an adapter: the database only through services/` }])),
 };
 
 /** The no-restricted-imports rule of one folder: every folder it may not import, and its forbidden packages. */

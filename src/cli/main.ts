@@ -11,6 +11,7 @@ import { accountCommands } from './commands/account.js';
 import { apiKeyCommands } from './commands/apikey.js';
 import { auditCommands } from './commands/audit.js';
 import { backupCommands } from './commands/backup.js';
+import { oidcCommands } from './commands/oidc.js';
 import { keyCommands } from './commands/key.js';
 import { reportCommands } from './commands/report.js';
 import { webhookCommands } from './commands/webhook.js';
@@ -23,7 +24,7 @@ import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
 import { processIo, refuseIllFormedArguments, UsageError, type CommandIo } from './io.js';
 
-const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands, webhookCommands, reportCommands, backupCommands, keyCommands];
+const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands, webhookCommands, reportCommands, backupCommands, keyCommands, oidcCommands];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -37,7 +37,7 @@ const EXPIRED_NOTICES: Record<string, string> = {
 };
 
 export async function signInPages(app: FastifyInstance): Promise<void> {
-  const { signIn, sessions, accounts, users, tokens } = app.otpgate;
+  const { signIn, sessions, accounts, users, tokens, oidc } = app.otpgate;
   const secure = app.otpgateConfig.secureCookies;
 
   /** A session that has passed the password step only (the passcode or association step comes next). */
@@ -51,10 +51,10 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   }
 
   /** Starts the next stage's session with a fresh id, replacing whatever session the browser had. */
-  async function advance(request: FastifyRequest, reply: FastifyReply, outcomeUser: NonNullable<SignInOutcome['user']>, stage: 'password' | 'full'): Promise<Session> {
+  async function advance(request: FastifyRequest, reply: FastifyReply, outcomeUser: NonNullable<SignInOutcome['user']>, stage: 'password' | 'full', otp = false): Promise<Session> {
     const account = await accounts.byId(outcomeUser.accountId);
     const user = await users.require(account, outcomeUser.username);
-    const session = await sessions.start(user, stage, readSessionCookie(request, secure));
+    const session = await sessions.start(user, stage, readSessionCookie(request, secure), otp);
     setSessionCookie(reply, secure, session.id);
     return session;
   }
@@ -111,7 +111,17 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const password = field(body, 'password');
     const next = safeReturnPath(field(body, 'next'));
     if (username === '' || password === '') return loginForm(request, reply, { username, next, error: 'Enter your username and password.' }, 400);
-    const outcome = await signIn.check({ accountId: null, username, password, passcode: null, actor: { name: consoleActorName(username), accountId: null, clientIp: request.clientIp }, channel: 'console' });
+    // Signing in for an OpenID client: only its account's users, and the passcode step when the client asks.
+    const terms = await oidc.signInTermsFor(next);
+    const outcome = await signIn.check({
+      accountId: terms?.accountId ?? null,
+      username,
+      password,
+      passcode: null,
+      actor: { name: consoleActorName(username), accountId: null, clientIp: request.clientIp },
+      channel: terms ? 'oidc' : 'console',
+      requireOtp: terms?.requireOtp ?? false,
+    });
     switch (outcome.result) {
       case 'accept': {
         const session = await advance(request, reply, outcome.user!, 'full');
@@ -152,10 +162,20 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const passcode = field(body, 'otp').replace(/\s+/g, '');
     if (passcode === '') return again('Enter the passcode your token shows.', 400);
     // The half session proves the password step, so the password is not asked again (password: null).
-    const outcome = await signIn.check({ accountId: session.user.account_id, username: session.user.username, password: null, passcode, actor: userActor(request, session), channel: 'console' });
+    const terms = await oidc.signInTermsFor(next);
+    const outcome = await signIn.check({
+      accountId: session.user.account_id,
+      username: session.user.username,
+      password: null,
+      passcode,
+      actor: userActor(request, session),
+      channel: terms ? 'oidc' : 'console',
+      requireOtp: terms?.requireOtp ?? false,
+    });
     switch (outcome.result) {
       case 'accept': {
-        const full = await advance(request, reply, outcome.user!, 'full');
+        // The session records that the token was proven (OIDC's amr and acr): a temporary code is no hardware token.
+        const full = await advance(request, reply, outcome.user!, 'full', outcome.reason === 'passcode_accepted');
         return seeOther(reply, destinationOf(full.user.role, next));
       }
       case 'locked':
@@ -209,7 +229,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
       );
     }
     // Associating proved possession of the token: the sign-in is complete.
-    const full = await advance(request, reply, { id: session.user.id, username: session.user.username, accountId: session.user.account_id }, 'full');
+    const full = await advance(request, reply, { id: session.user.id, username: session.user.username, accountId: session.user.account_id }, 'full', true);
     const destination = destinationOf(full.user.role, next);
     return seeOther(reply, `${destination}${destination.includes('?') ? '&' : '?'}done=associated`);
   });

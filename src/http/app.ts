@@ -7,6 +7,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { destination, type LoggerOptions } from 'pino';
 import type { Services } from '../services/services.js';
+import { oidcPlugin } from '../oidc/plugin.js';
 import { consolePlugin } from '../console/index.js';
 import '../web/principal.js';
 import { apiPlugin, sendNotFound } from './api/index.js';
@@ -42,6 +43,8 @@ export interface HttpConfig {
   importLimitBytes: number;
   /** GET /metrics answers only with this bearer token; undefined, there is no /metrics. */
   metricsToken: string | undefined;
+  /** The address browsers and applications reach otpgate at; the OpenID Provider runs only when it is set (docs/oidc.md). */
+  publicUrl: string | undefined;
 }
 
 export interface RouteEntry {
@@ -241,6 +244,8 @@ export async function buildServer(services: Services, config: HttpConfig, option
   }
   // /api/... paths that are no route get the API's JSON error; every other path the console's page.
   await app.register(async (api) => api.setNotFoundHandler(sendNotFound), { prefix: '/api' });
+  // The OpenID Provider, when the public address it is issued at is configured.
+  if (config.publicUrl !== undefined) await app.register(oidcPlugin);
   await app.register(consolePlugin);
   return app;
 }

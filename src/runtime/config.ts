@@ -31,6 +31,20 @@ export interface Config {
   notify: NotificationSettings;
   /** OTPGATE_METRICS_TOKEN: GET /metrics answers only with it; unset, there is no /metrics. */
   metricsToken: string | undefined;
+  /** OTPGATE_PUBLIC_URL: the address browsers reach otpgate at; set, the OpenID Provider runs at it + /oidc. */
+  publicUrl: string | undefined;
+}
+
+function publicUrlFrom(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`OTPGATE_PUBLIC_URL must be an absolute http(s) URL, not "${text}"`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') throw new Error(`OTPGATE_PUBLIC_URL must be an http(s) URL without query or fragment, not "${text}"`);
+  return url.href.replace(/\/+$/, '');
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -98,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: env.OTPGATE_NO_MIGRATE !== '1',
     directorySyncMinutes: integer(env, 'OTPGATE_DIRECTORY_SYNC_MINUTES', 60, 0, 10080),
     metricsToken: env.OTPGATE_METRICS_TOKEN || undefined,
+    publicUrl: publicUrlFrom(env.OTPGATE_PUBLIC_URL),
     notify: notifySettings(env),
   };
 }

@@ -1,5 +1,5 @@
 // `otpgate key rotate --new-key-file F`: every sealed secret (token seeds, RADIUS secrets, directory bind
-// passwords, webhook secrets, the audit chain's key) is re-sealed under the new master key in one
+// passwords, webhook secrets, OpenID client secrets and signing keys, the audit chain's key) is re-sealed under the new master key in one
 // transaction; the new key takes the old one's place at OTPGATE_KEY_FILE as that transaction commits (the old
 // file is kept beside it, renamed, for backups taken before); servers that are running take the new key
 // the first time a secret does not open under the old one. Afterwards only the new key opens the data.
@@ -9,6 +9,10 @@ import { resealEverything, type ResealCounts } from '../store/key-rotation-store
 import {
   openDirectoryPassword,
   openAuditChainKey,
+  openOidcClientSecret,
+  openOidcKey,
+  sealOidcClientSecret,
+  sealOidcKey,
   openRadiusClientSecret,
   openTokenSecret,
   openWebhookSecret,
@@ -47,6 +51,8 @@ export async function rotateMasterKey(instance: Instance, newKeyFile: string, no
         token: (row) => ({ sealed: sealTokenSecret(newKey, row.account_id, row.serial, openTokenSecret(oldKey, row)), version: TOKEN_SEAL_VERSION }),
         radiusClient: (row) => sealRadiusClientSecret(newKey, row.name, openRadiusClientSecret(oldKey, row.name, row.secret_sealed)),
         directory: (row) => sealDirectoryPassword(newKey, row.account_id, openDirectoryPassword(oldKey, row.account_id, row.bind_password_sealed)),
+        oidcClient: (row) => sealOidcClientSecret(newKey, row.client_id, openOidcClientSecret(oldKey, row.client_id, row.secret_sealed)),
+        oidcKey: (row) => sealOidcKey(newKey, row.kid, openOidcKey(oldKey, row.kid, row.private_sealed)),
         webhook: (row) => sealWebhookSecret(newKey, row.account_id, row.name, openWebhookSecret(oldKey, row.account_id, row.name, row.secret_sealed)),
         auditChainKey: (before) => {
           const chainKey = before === undefined ? oldKey.keyFor('audit-chain') : openAuditChainKey(oldKey, Buffer.from(before, 'base64'));

@@ -64,7 +64,12 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   }
   // Only SQLite can be restored over (PostgreSQL is restored with pg_restore): mark it as in use.
   const inUse = config.databaseUrl ? null : await markInUse(instance.services.ctx.db, (error) => app.log.error({ err: error }, 'could not renew the database in-use mark'));
-  const sweep = setInterval(() => void instance.services.sessions.sweep().catch(() => undefined), 10 * 60 * 1000);
+  // Every 10 minutes: expired console sessions, and the OpenID Provider's expired codes, tokens, sessions and
+  // interactions with its retired keys past their overlap.
+  const sweep = setInterval(() => {
+    void instance.services.sessions.sweep().catch(() => undefined);
+    void instance.services.oidc.sweep().catch(() => undefined);
+  }, 10 * 60 * 1000);
   sweep.unref();
   const directorySync = scheduleDirectorySync(instance.services, config.directorySyncMinutes, app.log);
   const deliveries = startDeliveryWorker(instance.services, app.log);

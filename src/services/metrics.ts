@@ -7,7 +7,7 @@ import { countPendingDeliveries } from '../store/notification-store.js';
 import { countLockedTokens } from '../store/token-store.js';
 import type { ServiceContext } from './context.js';
 
-export const SIGN_IN_CHANNELS = ['api', 'console', 'radius', 'cli'] as const;
+export const SIGN_IN_CHANNELS = ['api', 'console', 'radius', 'cli', 'oidc'] as const;
 export type SignInChannel = (typeof SIGN_IN_CHANNELS)[number];
 
 export class Metrics {
@@ -16,6 +16,7 @@ export class Metrics {
   readonly #checkSeconds: Histogram<'channel'>;
   readonly #imported: Counter;
   readonly #databaseErrors: Counter;
+  readonly #oidc: Counter<'client' | 'event' | 'result'>;
 
   constructor(ctx: ServiceContext) {
     const registers = [this.registry];
@@ -28,6 +29,7 @@ export class Metrics {
       registers,
     });
     this.#imported = new Counter({ name: 'otpgate_imported_tokens_total', help: 'Tokens imported from seed files', registers });
+    this.#oidc = new Counter({ name: 'otpgate_oidc_total', help: 'OpenID Provider sign-ins and tokens by client, event (signin, token) and result', labelNames: ['client', 'event', 'result'], registers });
     this.#databaseErrors = new Counter({ name: 'otpgate_database_errors_total', help: 'Requests that failed because the database could not be reached (answered 503)', registers });
     new Gauge({
       name: 'otpgate_tokens_locked',
@@ -54,6 +56,10 @@ export class Metrics {
 
   tokensImported(count: number): void {
     if (count > 0) this.#imported.inc(count);
+  }
+
+  oidcCounted(client: string, event: 'signin' | 'token', result: string): void {
+    this.#oidc.inc({ client, event, result });
   }
 
   databaseUnavailable(): void {

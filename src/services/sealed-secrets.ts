@@ -12,6 +12,8 @@ const KINDS = {
   webhook: { purpose: 'webhook-secrets', noun: 'webhook' },
   directory: { purpose: 'directory-secrets', noun: 'directory of account' },
   auditChain: { purpose: 'audit-chain-seal', noun: 'audit log' },
+  oidcKey: { purpose: 'oidc-keys', noun: 'OpenID signing key' },
+  oidcClient: { purpose: 'oidc-client-secrets', noun: 'OpenID client' },
 } as const;
 
 export type SecretKind = keyof typeof KINDS;
@@ -138,4 +140,20 @@ export function sealAuditChainKey(masterKey: MasterKey, chainKey: Buffer): Buffe
 
 export function openAuditChainKey(masterKey: MasterKey, sealed: Uint8Array): Buffer {
   return openAs(masterKey, 'auditChain', 'otpgate audit chain key', 'chain key', sealed);
+}
+
+export function sealOidcKey(masterKey: MasterKey, kid: string, jwk: Buffer): Buffer {
+  return sealAs(masterKey, 'oidcKey', `otpgate oidc key ${kid}`, jwk);
+}
+
+export function openOidcKey(masterKey: MasterKey, kid: string, sealed: Uint8Array): Buffer {
+  return openAs(masterKey, 'oidcKey', `otpgate oidc key ${kid}`, kid, sealed);
+}
+
+export function sealOidcClientSecret(masterKey: MasterKey, clientId: string, secret: Buffer): Buffer {
+  return sealAs(masterKey, 'oidcClient', `otpgate oidc client ${clientId}`, secret);
+}
+
+export function openOidcClientSecret(masterKey: MasterKey, clientId: string, sealed: Uint8Array): Buffer {
+  return openAs(masterKey, 'oidcClient', `otpgate oidc client ${clientId}`, clientId, sealed);
 }

@@ -9,6 +9,7 @@ import { DirectorySyncService } from './directory-sync-service.js';
 import { ImportService } from './import-service.js';
 import { Metrics } from './metrics.js';
 import { NotificationService } from './notification-service.js';
+import { OidcService } from './oidc-service.js';
 import { ReportService } from './report-service.js';
 import { RadiusChallengeService } from './radius-challenge-service.js';
 import { RadiusClientService } from './radius-client-service.js';
@@ -41,6 +42,7 @@ export interface Services {
   metrics: Metrics;
   reports: ReportService;
   wayIn: WayInService;
+  oidc: OidcService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -70,5 +72,6 @@ export function createServices(ctx: ServiceContext): Services {
     metrics,
     reports: new ReportService(ctx),
     wayIn,
+    oidc: new OidcService(ctx, audit, metrics),
   };
 }

@@ -18,6 +18,8 @@ export interface Session {
   csrfToken: string;
   user: UserRow;
   createdAt: number;
+  /** When this sign-in passed the passcode (or association) step; null for a password alone (OIDC's amr). */
+  otpAt: number | null;
 }
 
 /** How a session id is stored (its SHA-256): the cookie's value never is. */
@@ -40,14 +42,18 @@ function isPreSessionNonce(nonce: string | undefined): nonce is string {
 export class SessionService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  /** A new session for a user at a stage; a fresh id every time (rotation after each step). */
-  async start(user: UserRow, stage: SessionRow['stage'], replacing?: string): Promise<Session> {
+  /**
+   * A new session for a user at a stage; a fresh id every time (rotation after each step). `otp`: the step
+   * that starts it proved the token (a passcode or an association), which the session then records.
+   */
+  async start(user: UserRow, stage: SessionRow['stage'], replacing?: string, otp = false): Promise<Session> {
     if (replacing) await deleteSession(this.ctx.db, hashId(replacing));
     const id = randomBytes(32).toString('base64url');
     const now = this.ctx.now();
     const csrfToken = randomBytes(32).toString('base64url');
-    await insertSession(this.ctx.db, { id_hash: hashId(id), account_id: user.account_id, user_id: user.id, stage, csrf_token: csrfToken, created_at: now, last_seen_at: now });
-    return { id, stage, csrfToken, user, createdAt: now };
+    const otpAt = otp ? now : null;
+    await insertSession(this.ctx.db, { id_hash: hashId(id), account_id: user.account_id, user_id: user.id, stage, csrf_token: csrfToken, created_at: now, last_seen_at: now, otp_at: otpAt });
+    return { id, stage, csrfToken, user, createdAt: now, otpAt };
   }
 
   /** The live session for a cookie value, or null (unknown, expired idle or absolute, user gone). */
@@ -64,7 +70,7 @@ export class SessionService {
     const user = await findUserById(this.ctx.db, row.user_id);
     if (!user) return null;
     if (now - Number(row.last_seen_at) > TOUCH_INTERVAL_MS) await touchSession(this.ctx.db, idHash, now);
-    return { id, stage: row.stage, csrfToken: row.csrf_token, user, createdAt: Number(row.created_at) };
+    return { id, stage: row.stage, csrfToken: row.csrf_token, user, createdAt: Number(row.created_at), otpAt: row.otp_at === null ? null : Number(row.otp_at) };
   }
 
   /**

@@ -46,6 +46,8 @@ export interface SignInRequest {
    * Default true.
    */
   clientIpIsEndUser?: boolean;
+  /** Ask for the passcode wherever the IP rules would allow a password alone (an OIDC client's acr_values, max_age, prompt=login). */
+  requireOtp?: boolean;
   /** Which front end asked (metrics); default `api`. */
   channel?: SignInChannel;
 }
@@ -167,7 +169,7 @@ export class SignInService {
     const settings = account ? settingsOf(account) : null;
     let restriction = user && account ? (await restrictionOfUser(this.ctx.db, account, user, accountHasGroupRestrictions)).restriction : null;
     // adminsRequireOtp: an administrator signing in to the console needs a passcode wherever a password alone would do.
-    if (restriction && request.channel === 'console' && user?.role === 'admin' && settings?.adminsRequireOtp) restriction = requireOtpWhereAllowed(restriction);
+    if (restriction && ((request.channel === 'console' && user?.role === 'admin' && settings?.adminsRequireOtp) || request.requireOtp)) restriction = requireOtpWhereAllowed(restriction);
     const access = restriction ? evaluateRestriction(restriction, request.actor.clientIp).action : 'allow';
     const facts: SignInFacts = {
       throttled: wait > 0,

@@ -21,6 +21,8 @@ export interface Resealers {
   radiusClient(row: { name: string; secret_sealed: Uint8Array }): Buffer;
   directory(row: { account_id: number; bind_password_sealed: Uint8Array }): Buffer;
   webhook(row: { account_id: number; name: string; secret_sealed: Uint8Array }): Buffer;
+  oidcClient(row: { client_id: string; secret_sealed: Uint8Array }): Buffer;
+  oidcKey(row: { kid: string; private_sealed: Uint8Array }): Buffer;
   /** The audit chain key sealed under the new key (given its sealed form under the old one, if any). */
   auditChainKey(sealedBefore: string | undefined): string;
   /** The new key's check value. */
@@ -32,6 +34,8 @@ export interface ResealCounts {
   radiusClients: number;
   directories: number;
   webhooks: number;
+  oidcClients: number;
+  oidcKeys: number;
 }
 
 /** Pages through a table by id inside the transaction, replacing each row's sealed value. */
@@ -69,11 +73,16 @@ export async function resealEverything(db: Kysely<Database>, keyCheckKey: string
       (afterId) => trx.selectFrom('webhooks').select(['id', 'account_id', 'name', 'secret_sealed']).where('id', '>', afterId).orderBy('id').limit(PAGE).execute(),
       async (row) => void (await trx.updateTable('webhooks').set({ secret_sealed: reseal.webhook({ ...row, account_id: Number(row.account_id) }) }).where('id', '=', row.id).execute()),
     );
+    // The OpenID Provider's confidential client secrets and signing keys (few rows: no paging).
+    const oidcClients = await trx.selectFrom('oidc_clients').select(['id', 'client_id', 'secret_sealed']).where('secret_sealed', 'is not', null).execute();
+    for (const row of oidcClients) await trx.updateTable('oidc_clients').set({ secret_sealed: reseal.oidcClient({ client_id: row.client_id, secret_sealed: row.secret_sealed! }) }).where('id', '=', row.id).execute();
+    const oidcKeys = await trx.selectFrom('oidc_keys').select(['kid', 'private_sealed']).execute();
+    for (const row of oidcKeys) await trx.updateTable('oidc_keys').set({ private_sealed: reseal.oidcKey(row) }).where('kid', '=', row.kid).execute();
     const chain = await trx.selectFrom('meta').select('value').where('key', '=', chainKeyKey).executeTakeFirst();
     const sealedChainKey = reseal.auditChainKey(chain?.value);
     await trx.insertInto('meta').values({ key: chainKeyKey, value: sealedChainKey }).onConflict((oc) => oc.column('key').doUpdateSet({ value: sealedChainKey })).execute();
     await trx.updateTable('meta').set({ value: reseal.keyCheck }).where('key', '=', keyCheckKey).execute();
     beforeCommit();
-    return { tokens, radiusClients, directories, webhooks };
+    return { tokens, radiusClients, directories, webhooks, oidcClients: oidcClients.length, oidcKeys: oidcKeys.length };
   });
 }

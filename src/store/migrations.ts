@@ -11,6 +11,7 @@ import { adminsRequireOtpSchema } from './migrations/0007-admins-require-otp.js'
 import { canonicalUsernameSchema } from './migrations/0008-canonical-usernames.js';
 import { auditChainsSchema } from './migrations/0009-audit-chains.js';
 import { tokensPerUserSchema } from './migrations/0011-tokens-per-user.js';
+import { oidcSchema } from './migrations/0010-oidc.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -167,6 +168,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0008_canonical_usernames': canonicalUsernameSchema(),
         '0009_audit_chains': auditChainsSchema(types),
         '0011_tokens_per_user': tokensPerUserSchema(types),
+        '0010_oidc': oidcSchema(types),
       }),
   };
 }

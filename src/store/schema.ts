@@ -263,6 +263,44 @@ export interface SessionsTable {
   csrf_token: string;
   created_at: number;
   last_seen_at: number;
+  /** When the passcode (or association) step was passed; null when a password alone signed the user in. */
+  otp_at: number | null;
+}
+
+/** One oidc-provider model instance (code, token, session, grant, interaction, ...): its JSON payload. */
+export interface OidcModelsTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  /** The otpgate user it is about (the provider's accountId), for ending everything of a user. */
+  user_id: number | null;
+  expires_at: number | null;
+  /** Set once, by the one conditional write that redeems a code or a refresh token. */
+  consumed_at: number | null;
+}
+
+export interface OidcClientsTable {
+  id: Generated<number>;
+  account_id: number;
+  client_id: string;
+  name: string;
+  public: number;
+  secret_sealed: Uint8Array | null;
+  /** JSON arrays of strings. */
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  allowed_groups: string;
+  created_at: number;
+}
+
+export interface OidcKeysTable {
+  kid: string;
+  private_sealed: Uint8Array;
+  status: 'next' | 'current' | 'retired';
+  created_at: number;
+  retire_at: number | null;
 }
 
 export interface RadiusClientsTable {
@@ -300,6 +338,9 @@ export interface Database {
   throttles: ThrottlesTable;
   api_keys: ApiKeysTable;
   sessions: SessionsTable;
+  oidc_models: OidcModelsTable;
+  oidc_clients: OidcClientsTable;
+  oidc_keys: OidcKeysTable;
   radius_clients: RadiusClientsTable;
   radius_challenges: RadiusChallengesTable;
   meta: MetaTable;
@@ -327,3 +368,6 @@ export type DirectoryRow = Selectable<DirectoriesTable>;
 export type GroupRestrictionRow = Selectable<GroupRestrictionsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
 export type TempCodeRow = Selectable<TempCodesTable>;
+export type OidcModelRow = Selectable<OidcModelsTable>;
+export type OidcClientRow = Selectable<OidcClientsTable>;
+export type OidcKeyRow = Selectable<OidcKeysTable>;

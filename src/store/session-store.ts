@@ -1,4 +1,5 @@
 // Console sessions, kept in the database so that every instance behind a load balancer shares them.
+import { deleteOidcModelsOfUser } from './oidc-store.js';
 import type { Executor } from './transaction.js';
 import type { SessionRow } from './schema.js';
 
@@ -22,9 +23,14 @@ export async function deleteExpiredSessions(db: Executor, idleBefore: number, cr
   await db.deleteFrom('sessions').where((eb) => eb.or([eb('last_seen_at', '<', idleBefore), eb('created_at', '<', createdBefore)])).execute();
 }
 
-/** Ends every session of a user (a new password, a deleted user), or every one but `exceptIdHash` (a lost token reported from it). */
+/**
+ * Ends every session of a user (a new password, a deleted or disabled user): the console's, and the OpenID
+ * Provider's sessions, grants, codes and refresh tokens with them; with `exceptIdHash`, every console session
+ * but that one (a lost token reported from it).
+ */
 export async function deleteSessionsOfUser(db: Executor, userId: number, exceptIdHash?: string): Promise<void> {
   let query = db.deleteFrom('sessions').where('user_id', '=', userId);
   if (exceptIdHash !== undefined) query = query.where('id_hash', '!=', exceptIdHash);
   await query.execute();
+  await deleteOidcModelsOfUser(db, userId);
 }

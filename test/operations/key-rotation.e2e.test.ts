@@ -44,6 +44,7 @@ async function rotate() {
 
 /** A directory user's sign-in through `otpgate check` (the service bind, the search, the user's bind). */
 const directorySignIn = () => cli(['check', DIRECTORY_USER.uid, '--password', DIRECTORY_USER.password]);
+let oidc: { clientId: string; clientSecret: string };
 
 before(async () => {
   slapd = await startSlapd();
@@ -69,8 +70,15 @@ before(async () => {
   writeFileSync(bindPasswordFile, SERVICE_PASSWORD, { mode: 0o600 });
   const directory = await cli(['directory', 'set', '--url', slapd.url, '--bind-dn', SERVICE_DN, '--base-dn', SUFFIX, '--bind-password-file', bindPasswordFile]);
   assert.equal(directory.code, 0, directory.stderr);
+  // A `check` has no account: it asks only the directory the operator shares (docs/directory.md).
+  const shared = await cli(['directory', 'share', '--account', 'default']);
+  assert.equal(shared.code, 0, shared.stderr);
   const signedIn = await directorySignIn();
   assert.equal(signedIn.stdout, 'accept\n', `the directory user signs in before any rotation: ${signedIn.stderr}`);
+  const oidcClient = await cli(['oidc', 'client', 'add', 'grafana', '--redirect-uri', 'https://grafana.example.com/cb', '--json']);
+  assert.equal(oidcClient.code, 0, oidcClient.stderr);
+  oidc = JSON.parse(oidcClient.stdout) as typeof oidc;
+  assert.equal((await cli(['oidc', 'key', 'rotate'])).code, 0);
 });
 
 after(async () => {
@@ -90,7 +98,7 @@ test('rotating under sign-in load: no sign-in fails, every secret opens under th
   const before = results.length;
   const rotated = await rotate();
   assert.equal(rotated.code, 0, rotated.stderr);
-  assert.match(rotated.stdout, /re-sealed 3 token secrets, 1 RADIUS secrets, 1 directory passwords and 1 webhook secrets/);
+  assert.match(rotated.stdout, /re-sealed 3 token secrets, 1 RADIUS secrets, 1 directory passwords and 1 webhook secrets, 1 OpenID client secrets and 3 OpenID signing keys/);
   // Sign-ins after the rotation, on the running server.
   const after = results.length;
   await waitFor('sign-ins after the rotation', () => results.length >= after + 15, { timeoutMs: 60_000 });
@@ -114,6 +122,9 @@ test('rotating under sign-in load: no sign-in fails, every secret opens under th
     const u = users[0]!;
     const outcome = await instance.services.signIn.check({ accountId: null, username: u.name, password: null, passcode: oathCode(u.hex, counters.get(u.name)! + 1), actor: OPERATOR });
     assert.equal(outcome.result, 'accept');
+    // The OpenID client's secret and the signing keys open under the new key too.
+    assert.equal((await instance.services.oidc.clientMetadata(oidc.clientId))?.client_secret, oidc.clientSecret);
+    assert.equal((await instance.services.oidc.signingKeys()).length, 3);
   } finally {
     await instance.close();
   }

@@ -37,10 +37,10 @@ describe('migrate and first start on PostgreSQL', { skip }, () => {
   test('migrate applies the pending migrations and prints them; a second run has nothing to apply', () => {
     const first = otpgate(['migrate']);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /^applied 0001_initial_schema\napplied 0002_directory\napplied 0003_serial_per_account\napplied 0004_group_restrictions\napplied 0005_notifications\napplied 0006_token_life\napplied 0007_admins_require_otp\nPostgreSQL is now at 0007_admins_require_otp\n$/);
+    assert.match(first.stdout, /^applied 0001_initial_schema\napplied 0002_directory\napplied 0003_serial_per_account\napplied 0004_group_restrictions\napplied 0005_notifications\napplied 0006_token_life\napplied 0007_admins_require_otp\napplied 0010_oidc\nPostgreSQL is now at 0010_oidc\n$/);
     const second = otpgate(['migrate']);
     assert.equal(second.status, 0, second.stderr);
-    assert.match(second.stdout, /^nothing to apply: PostgreSQL is up to date \(7 migrations, latest 0007_admins_require_otp\)\n$/);
+    assert.match(second.stdout, /^nothing to apply: PostgreSQL is up to date \(8 migrations, latest 0010_oidc\)\n$/);
   });
 
   test('serve initialises the migrated, empty database once; a restart does not initialise again', async () => {

@@ -13,7 +13,7 @@ export const keyCommands: CommandGroup = (program, cli) => {
         const { rotateMasterKey } = await import('../../runtime/key-rotation.js');
         const result = await rotateMasterKey(instance, options.newKeyFile);
         io.out.write(
-          `re-sealed ${result.tokens} token secrets, ${result.radiusClients} RADIUS secrets, ${result.directories} directory passwords and ${result.webhooks} webhook secrets, and the audit chain's key, under the new master key.\n` +
+          `re-sealed ${result.tokens} token secrets, ${result.radiusClients} RADIUS secrets, ${result.directories} directory passwords and ${result.webhooks} webhook secrets, ${result.oidcClients} OpenID client secrets and ${result.oidcKeys} OpenID signing keys, and the audit chain's key, under the new master key.\n` +
             `${instance.config.keyFile} now holds the new key; the old one is ${result.oldKeyFile} (it opens only backups taken before now). Running servers take the new key by themselves. Back up the new key; then delete ${options.newKeyFile}.\n`,
         );
         return 0;
