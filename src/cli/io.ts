@@ -15,6 +15,22 @@ export interface CommandIo {
 
 export const processIo: CommandIo = { out: process.stdout, err: process.stderr, input: process.stdin };
 
+const quietStreams = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * A reader that stops early (`otpgate token list | head`) closes the pipe, and the next write fails with
+ * EPIPE: the rest of the output has nobody to read it. Like other command-line tools, the command then goes
+ * on without printing (so the installation still closes as usual) instead of crashing with a stack trace.
+ * Any other write error is still thrown.
+ */
+export function outputMayBeCutShort(stream: NodeJS.WritableStream): void {
+  if (quietStreams.has(stream)) return;
+  quietStreams.add(stream);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 /**
  * Refuses arguments that are not text to store as given: a lone surrogate or a NUL (see core/text.ts), or
  * U+FFFD, which is what Node makes of bytes that are not UTF-8. The message names the option, never echoes

@@ -22,7 +22,7 @@ import { radiusCommands } from './commands/radius.js';
 import { restrictionCommands } from './commands/restriction.js';
 import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
-import { processIo, refuseIllFormedArguments, UsageError, type CommandIo } from './io.js';
+import { outputMayBeCutShort, processIo, refuseIllFormedArguments, UsageError, type CommandIo } from './io.js';
 
 const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands, webhookCommands, reportCommands, backupCommands, keyCommands, oidcCommands];
 
@@ -147,6 +147,7 @@ export async function main(argv: string[], io: CommandIo = processIo, env: NodeJ
   const setCode = (value: number) => {
     code = value;
   };
+  outputMayBeCutShort(io.out);
   const cli: Cli = {
     io,
     env,
