@@ -7,7 +7,6 @@ import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { destination, type LoggerOptions } from 'pino';
 import type { Services } from '../services/services.js';
-import { oidcPlugin } from '../oidc/plugin.js';
 import { consolePlugin } from '../console/index.js';
 import '../web/principal.js';
 import { apiPlugin, sendNotFound } from './api/index.js';
@@ -244,8 +243,12 @@ export async function buildServer(services: Services, config: HttpConfig, option
   }
   // /api/... paths that are no route get the API's JSON error; every other path the console's page.
   await app.register(async (api) => api.setNotFoundHandler(sendNotFound), { prefix: '/api' });
-  // The OpenID Provider, when the public address it is issued at is configured.
-  if (config.publicUrl !== undefined) await app.register(oidcPlugin);
+  // The OpenID Provider, when the public address it is issued at is configured. Loaded only then: oidc-provider
+  // warns on standard error when it is loaded on Node 20 (docs/oidc.md), and a server without it says nothing.
+  if (config.publicUrl !== undefined) {
+    const { oidcPlugin } = await import('../oidc/plugin.js');
+    await app.register(oidcPlugin);
+  }
   await app.register(consolePlugin);
   return app;
 }
