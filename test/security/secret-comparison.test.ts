@@ -56,6 +56,8 @@ const HARMLESS: Record<string, Record<string, string>> = {
     'changes.display_name !== user.display_name': 'directory attributes are not secret',
     'changes.email !== user.email': 'directory attributes are not secret',
     'changes.dn !== user.dn': 'directory attributes are not secret',
+    'existing.url !== url': "a directory's address is not secret",
+    'existing.bind_dn !== bindDn': "a directory's bind DN is not secret",
   },
   'src/directory/ldap-directory.ts': {
     'key.toLowerCase() === wanted': 'an LDAP attribute name',
@@ -67,10 +69,24 @@ const HARMLESS: Record<string, Record<string, string>> = {
     'network.kind() === address.kind()': 'an address family',
   },
   'src/services/sign-in-service.ts': {
-    'subject.user.account_id !== request.accountId': 'account ids are not secret',
+    'subject.user.account_id !== accountId': 'account ids are not secret',
+    't.digits === digits': "a token's number of digits is not secret",
+  },
+  'src/services/oidc-service.ts': {
+    'Number(user.account_id) !== Number(row.account_id)': 'account ids are not secret',
+  },
+  'src/runtime/backup.ts': {
+    'known[i] !== name': 'migration names are not secret',
+  },
+  'src/store/sqlite/sqlite-backup.ts': {
+    'written.ino !== fstatSync(fd).ino': 'file inode numbers are not secret',
+    'o.name === name': 'schema object names are not secret',
   },
   'src/services/token-service.ts': {
     'holder.account_id === account.id': 'account ids are not secret',
+    't.serial === serial': 'serials are not secret',
+    't.label === label': "a token's label is not secret",
+    'user.account_id !== account.id': 'account ids are not secret',
   },
   'src/services/user-service.ts': {
     'user.account_id !== account.id': 'account ids are not secret',
@@ -79,6 +95,14 @@ const HARMLESS: Record<string, Record<string, string>> = {
   },
   'src/store/audit-log.ts': {
     'chainValue(chainKey, previous, fields) !== chain': 'the audit chain is verified over stored values, by the operator: no one times it with values of their choosing',
+    'walked.events !== head.events': 'event counts are not secret',
+    'walked.last.previous !== head.head': 'chain values are stored in the clear and checked by the operator',
+    'head.anchorChain !== genesisOf(head)': 'chain values are stored in the clear and checked by the operator',
+    'expected.afterId !== head.anchorId': 'event ids are not secret',
+    'expected.previous !== head.anchorChain': 'chain values are stored in the clear and checked by the operator',
+    'h.id === id': 'chain ids are not secret',
+    'chains.get(cut.chainId)!.anchorId !== cut.afterId': 'event ids are not secret',
+    'changes !== cut.events': 'event counts are not secret',
   },
   'src/radius/radius-server.ts': {
     'replies.get(key) === entry': 'the same cache entry (reference identity)',
