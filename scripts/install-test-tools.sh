@@ -3,9 +3,9 @@
 # freeradius-utils (radclient), chromium (browser tests), nginx (load-balancer test; the benchmark's two-instance PostgreSQL section), slapd and ldap-utils
 # (directory tests: each starts its own slapd in a temporary directory), python3-aiosmtpd (a real SMTP
 # server for the e-mail tests), apache2 and libapache2-mod-auth-openidc (a real OpenID relying party for the
-# OIDC provider; its end-to-end test is still to come). Skips what is there.
+# OIDC provider), zbar-tools (zbarimg decodes the authenticator-app QR code). Skips what is there.
 set -euo pipefail
-packages=(oathtool pskc-utils freeradius-utils chromium nginx-light slapd ldap-utils python3-aiosmtpd apache2 libapache2-mod-auth-openidc)
+packages=(oathtool pskc-utils freeradius-utils chromium nginx-light slapd ldap-utils python3-aiosmtpd apache2 libapache2-mod-auth-openidc zbar-tools)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
