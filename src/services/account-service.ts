@@ -85,16 +85,22 @@ export class AccountService {
       }
     }
     if (typeof next.selfAssociation !== 'boolean' || typeof next.adminsRequireOtp !== 'boolean') throw new ServiceError('invalid_request', 'selfAssociation and adminsRequireOtp are on or off');
-    await this.wayIn.guardAdminWayIn(account, { selfAssociation: next.selfAssociation, adminsRequireOtp: next.adminsRequireOtp }, (trx) => updateAccount(trx, account.id, {
-      look_ahead_window: next.lookAheadWindow,
-      associate_window: next.associateWindow,
-      sync_window: next.syncWindow,
-      max_failures: next.maxFailures,
-      self_association: next.selfAssociation ? 1 : 0,
-      admins_require_otp: next.adminsRequireOtp ? 1 : 0,
-      max_tokens_per_user: next.maxTokensPerUser,
-    }));
+    // Only the settings this change names are written, and the guard judges the others as the locked row
+    // holds them: a concurrent change of another setting is neither undone nor judged from a stale read.
+    const columns: Parameters<typeof updateAccount>[2] = {};
+    if (changes.lookAheadWindow !== undefined) columns.look_ahead_window = next.lookAheadWindow;
+    if (changes.associateWindow !== undefined) columns.associate_window = next.associateWindow;
+    if (changes.syncWindow !== undefined) columns.sync_window = next.syncWindow;
+    if (changes.maxFailures !== undefined) columns.max_failures = next.maxFailures;
+    if (changes.selfAssociation !== undefined) columns.self_association = next.selfAssociation ? 1 : 0;
+    if (changes.adminsRequireOtp !== undefined) columns.admins_require_otp = next.adminsRequireOtp ? 1 : 0;
+    if (changes.maxTokensPerUser !== undefined) columns.max_tokens_per_user = next.maxTokensPerUser;
+    const pending = { selfAssociation: changes.selfAssociation, adminsRequireOtp: changes.adminsRequireOtp };
+    const written = await this.wayIn.guardAdminWayIn(account, pending, async (trx, current) => {
+      if (Object.keys(columns).length > 0) await updateAccount(trx, account.id, columns);
+      return { ...settingsOf(current), ...changes };
+    });
     await this.audit.record(actor, { action: 'account.settings', outcome: 'success', accountId: account.id, reason: JSON.stringify(changes) });
-    return next;
+    return written;
   }
 }

@@ -174,14 +174,14 @@ export class WayInService {
    * audit events and other work after the commit go after this returns. Every operation that can take the
    * last administrator's way in writes through here.
    */
-  async guardAdminWayIn<T>(account: AccountRow, change: PendingChange, write: (trx: Executor) => Promise<T>): Promise<T> {
+  async guardAdminWayIn<T>(account: AccountRow, change: PendingChange, write: (trx: Executor, current: AccountRow) => Promise<T>): Promise<T> {
     return withAccountLocked(this.ctx.db, account.id, async (trx, current) => {
       const now = this.ctx.now();
       const refusal =
         this.lockoutOf(await this.states(trx, current, change, true, now)) ??
         this.lockoutOf(await this.states(trx, current, change, true, now + WAY_IN_HORIZON_MS), `${WAY_IN_HORIZON_MS / 86_400_000} days from now`);
       if (refusal !== null) throw new ServiceError('would_lock_out_admins', `${refusal}. Nothing was changed.`);
-      return write(trx);
+      return write(trx, current);
     });
   }
 
