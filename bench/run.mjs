@@ -14,7 +14,7 @@ import { NGINX, nginxAvailable, startNginx, stopNginx } from './nginx.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
-// --only core,accept,full,resync,scale,postgres,import runs a subset (for profiling; the results then lack the rest).
+// --only core,accept,several,full,resync,scale,postgres,import runs a subset (for profiling; the results then lack the rest).
 const only = args.only ? new Set(args.only.split(',')) : null;
 const wanted = (section) => only === null || only.has(section);
 // BENCH_CPU_PROF=DIR starts the otpgate server with --cpu-prof, its profile written to DIR on exit.
@@ -239,6 +239,59 @@ async function benchAcceptPath(work, setup, server) {
   } finally {
     await stop(bare.child);
   }
+}
+
+/**
+ * Users holding three tokens each (their own CSV import, associated through the services like setUp's), for
+ * the accept path with several tokens per user. The load generator sends the newest token's passcodes.
+ */
+async function addSeveralTokenUsers(work, setup) {
+  log(`setting up: ${S.otpUsers} users with 3 tokens each`);
+  const csv = join(work, 'several.csv');
+  const secrets = await writeCsv(csv, 3 * S.otpUsers, 'SEV', 3 * S.otpUsers);
+  await otpgate(setup.dataDir, ['token', 'import', csv], setup.engineEnv);
+  const { loadConfig } = await import('../dist/runtime/config.js');
+  const { openInstance } = await import('../dist/runtime/instance.js');
+  const { OPERATOR } = await import('../dist/services/context.js');
+  const instance = await openInstance(loadConfig(envFor(setup.dataDir, { ...setup.engineEnv, OTPGATE_SCRYPT_LOG2N: '10' })));
+  try {
+    const { accounts, users, tokens } = instance.services;
+    const account = await accounts.resolve(OPERATOR, undefined);
+    const made = [];
+    for (let i = 0; i < S.otpUsers; i++) {
+      const username = `sev${i}`;
+      await users.create(OPERATOR, account, { username, password: PASSWORD, role: 'user' });
+      const held = secrets.slice(3 * i, 3 * i + 3);
+      for (const [n, { serial, secretHex }] of held.entries()) {
+        await tokens.associate(OPERATOR, account, username, serial, hotp(Buffer.from(secretHex, 'hex'), 0), true, ['desk', 'spare', 'home'][n]);
+      }
+      made.push({ username, serial: held[2].serial, secretHex: held[2].secretHex, counter: 1, digits: 6 });
+    }
+    return made.sort((a, b) => a.username.localeCompare(b.username));
+  } finally {
+    await instance.close();
+  }
+}
+
+/** The accept path for users with 3 tokens against users with 1, on the same server, rounds interleaved. */
+async function benchSeveralTokens(work, setup, server) {
+  log('accept path: users with 3 tokens against users with 1 token');
+  await load(work, 'warm-up 1 token', server, setup.keys.otpOnly, setup.otpUsers, { seconds: S.warmup });
+  await load(work, 'warm-up 3 tokens', server, setup.keys.otpOnly, setup.severalUsers, { seconds: S.warmup });
+  const one = [];
+  const three = [];
+  for (let round = 0; round < S.rounds; round++) {
+    one.push(await load(work, 'accept path, 1 token per user', server, setup.keys.otpOnly, setup.otpUsers));
+    three.push(await load(work, 'accept path, 3 tokens per user', server, setup.keys.otpOnly, setup.severalUsers));
+  }
+  return {
+    connections: S.connections,
+    users: setup.severalUsers.length,
+    oneToken: { requestsPerSecond: summarize(one.map((r) => r.requestsPerSecond)), p99Ms: summarize(one.map((r) => r.latencyP99Ms)), serverCpuUsPerRequest: summarize(one.map((r) => r.serverCpuUsPerRequest ?? 0)) },
+    threeTokens: { requestsPerSecond: summarize(three.map((r) => r.requestsPerSecond)), p99Ms: summarize(three.map((r) => r.latencyP99Ms)), serverCpuUsPerRequest: summarize(three.map((r) => r.serverCpuUsPerRequest ?? 0)) },
+    ratioThreeToOne: ratioOf(three.map((r) => r.requestsPerSecond), one.map((r) => r.requestsPerSecond)),
+    cpuRatioThreeToOne: ratioOf(one.map((r) => r.serverCpuUsPerRequest ?? 0), three.map((r) => r.serverCpuUsPerRequest ?? 1)),
+  };
 }
 
 /** The accept path's figures from interleaved otpgate and bare rounds (load() results, round i beside round i). */
@@ -572,6 +625,12 @@ function table(results) {
           ['Load generator CPU, otpgate / bare rounds (%)', `${cell(r.acceptPath.loadGeneratorCpuPercent, 0)} / ${cell(r.acceptPath.bareLoadGeneratorCpuPercent, 0)}`, r.loadGeneratorSaturated.length ? `FLAGGED: saturated in ${r.loadGeneratorSaturated.length} rounds` : 'not saturated', '< 90 %'],
         ]
       : []),
+    ...(r.severalTokens
+      ? [
+          ['Accept path, 3 tokens per user (req/s)', cell(r.severalTokens.threeTokens.requestsPerSecond), `${cell(r.severalTokens.ratioThreeToOne, 2)}× 1 token per user (${cell(r.severalTokens.oneToken.requestsPerSecond)})`, '≥ 0.9×'],
+          ['Server CPU per request, 3 tokens / 1 token (µs)', `${cell(r.severalTokens.threeTokens.serverCpuUsPerRequest, 0)} / ${cell(r.severalTokens.oneToken.serverCpuUsPerRequest, 0)}`, `${cell(r.severalTokens.cpuRatioThreeToOne, 2)}× by CPU`, ''],
+        ]
+      : []),
     ...(r.fullCheck
       ? [
           [`Full check, password + passcode, scrypt ${r.fullCheck.scryptCost} (req/s)`, cell(r.fullCheck.requestsPerSecond), `${cell(r.fullCheck.ratioToHash, 2)}× scrypt alone`, '≥ 0.9×'],
@@ -644,6 +703,7 @@ function goals(r) {
     atMost('accept path p99', at(r.acceptPath.p99Ms), 10);
   }
   if (r.fullCheck) atLeast('full check vs scrypt alone', at(r.fullCheck.ratioToHash), 0.9);
+  if (r.severalTokens) atLeast('accept path, 3 tokens per user vs 1', at(r.severalTokens.ratioThreeToOne), 0.9);
   if (r.resyncUnderLoad) atMost('accept p99 with re-syncs beside', at(r.resyncUnderLoad.p99Ms), 20);
   if (r.import?.sizes?.['100000']) {
     atMost('import of 100,000 keys', at(r.import.sizes['100000'].seconds), 10, ' s');
@@ -677,10 +737,12 @@ async function main() {
   let server;
   try {
     const core = wanted('core') ? await benchCore() : null;
-    const needsServer = ['accept', 'full', 'resync', 'scale'].some(wanted);
+    const needsServer = ['accept', 'several', 'full', 'resync', 'scale'].some(wanted);
     const setup = needsServer ? await setUp(work) : null;
+    if (setup && wanted('several')) setup.severalUsers = await addSeveralTokenUsers(work, setup);
     server = needsServer ? await startServer(setup.dataDir) : null;
     const acceptPath = wanted('accept') ? await benchAcceptPath(work, setup, server) : null;
+    const severalTokens = wanted('several') ? await benchSeveralTokens(work, setup, server) : null;
     const fullCheck = wanted('full') ? await benchFullCheck(work, setup, server) : null;
     const resyncUnderLoad = wanted('resync') ? await benchResyncUnderLoad(work, setup, server) : null;
     const scale = wanted('scale') ? await benchScale(work, setup, server) : null;
@@ -698,6 +760,7 @@ async function main() {
       seconds: (Date.now() - started) / 1000,
       core,
       acceptPath,
+      severalTokens,
       fullCheck,
       resyncUnderLoad,
       import: imported,

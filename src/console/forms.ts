@@ -166,3 +166,18 @@ export function formErrors(errors: unknown[]): { message: string; fieldErrors: R
   for (const error of errors) Object.assign(fieldErrors, formError(error).fieldErrors);
   return { message: 'Nothing was changed: correct the fields marked below.', fieldErrors };
 }
+
+/**
+ * The token a user's page acts on: `serial` in the query (a page) or in the form (its POST); '' names the
+ * user's one token (the seed's pages, for a user who holds one).
+ */
+export function chosenSerial(request: FastifyRequest): string {
+  const query = request.query as Record<string, unknown> | undefined;
+  const value = request.method === 'POST' ? field(formOf(request), 'serial') : typeof query?.serial === 'string' ? query.serial : '';
+  return value.slice(0, 80);
+}
+
+/** The query string that names a token on a user's page: empty for a user who holds one token. */
+export function serialQuery(serial: string): string {
+  return serial ? `?serial=${encodeURIComponent(serial)}` : '';
+}

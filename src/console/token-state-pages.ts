@@ -6,7 +6,7 @@ import { RETIRE_REASONS } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
-import { field, formOf, statusLabel } from './forms.js';
+import { chosenSerial, field, formOf, serialQuery, statusLabel } from './forms.js';
 import { formatTime, renderPage, seeOther } from './render.js';
 
 type UserParams = { Params: { username: string } };
@@ -26,15 +26,16 @@ function accessPath(username: string, done?: string): string {
 export async function tokenStatePages(app: FastifyInstance): Promise<void> {
   const { users, tokens, tempCodes } = app.otpgate;
 
-  /** The user and their token; without a token, back to the user's page. */
+  /** The user and the token the page names (`serial`), or their one token; otherwise back to the user's page. */
   async function withToken(request: FastifyRequest<UserParams>, reply: FastifyReply, show: (user: UserView, token: TokenView) => Promise<FastifyReply> | FastifyReply) {
     const { account } = adminOf(request);
     const user = await users.show(account, request.params.username);
     let token: TokenView;
     try {
-      token = await tokens.ofUser(account, user.username);
+      token = await tokens.ofUser(account, user.username, chosenSerial(request) || undefined);
     } catch (error) {
-      if (error instanceof ServiceError && error.code === 'token_not_found') return seeOther(reply, accessPath(user.username));
+      // No token of theirs by that serial (or none named while they hold several): back to their tab.
+      if (error instanceof ServiceError && ['token_not_found', 'several_tokens', 'invalid_request'].includes(error.code)) return seeOther(reply, accessPath(user.username));
       throw error;
     }
     return show(user, token);
@@ -75,7 +76,7 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
   /** A token of the inventory; an associated one is retired from its user's page, a retired one is done. */
   async function inventoryToken(request: FastifyRequest<TokenParams>, reply: FastifyReply, show: (token: TokenView) => Promise<FastifyReply> | FastifyReply) {
     const token = await tokens.show(adminOf(request).account, request.params.serial);
-    if (token.username) return seeOther(reply, `/admin/users/${encodeURIComponent(token.username)}/token/retire`);
+    if (token.username) return seeOther(reply, `/admin/users/${encodeURIComponent(token.username)}/token/retire${serialQuery(token.serial)}`);
     if (token.status === 'retired') return seeOther(reply, tokenPath(token.serial));
     return show(token);
   }

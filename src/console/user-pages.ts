@@ -1,20 +1,31 @@
 // /admin/users: find and select users, apply one restriction to several, create a user, and a user's page
-// with its Details and Access Restrictions tabs (the seed's associate, re-sync, disassociate, unlock).
+// with its Details and Access Restrictions tabs (the seed's associate, re-sync, disassociate, unlock, on each
+// of the user's tokens: a page names one with `serial`, or acts on the user's one token).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeSource } from '../core/restriction-precedence.js';
+import { settingsOf } from '../services/account-settings.js';
 import { ServiceError } from '../services/errors.js';
 import { newUserProblems } from '../services/user-service.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
-import { ACTION_LABELS, blankRows, field, fields, formError, formErrors, formOf, readRestriction, roleLabel, ROLE_LABELS, roleOf, rowsOf, statusLabel, summarizeRestriction, type RuleRow } from './forms.js';
+import { ACTION_LABELS, blankRows, chosenSerial, field, fields, formError, formErrors, formOf, readRestriction, roleLabel, ROLE_LABELS, roleOf, rowsOf, statusLabel, summarizeRestriction, type RuleRow } from './forms.js';
 import { pagerOf } from './pager.js';
 import { formatTime, renderPage, seeOther } from './render.js';
 
 type UserParams = { Params: { username: string } };
 
 const USERS_PAGE = 50;
+/** The refusals that mean a page named no token of the user: it shows the user's tab instead. */
+const CHOSEN_NONE = new Set(['token_not_found', 'several_tokens', 'invalid_request']);
 /** The most users one bulk change touches (the service applies it to all or none). */
 const BULK_LIMIT = 5000;
+
+/** What a deletion does to the user's tokens, said on its confirmation page. */
+function returning(serials: string[]): string {
+  if (serials.length === 0) return '';
+  if (serials.length === 1) return `, and token ${serials[0]} returns to the inventory`;
+  return `, and tokens ${serials.slice(0, -1).join(', ')} and ${serials.at(-1)} return to the inventory`;
+}
 
 function userPath(username: string, rest = ''): string {
   return `/admin/users/${encodeURIComponent(username)}${rest}`;
@@ -23,11 +34,16 @@ function userPath(username: string, rest = ''): string {
 export async function userPages(app: FastifyInstance): Promise<void> {
   const { users, tokens, restrictions } = app.otpgate;
 
+  /**
+   * The token a page acts on: the serial the page names, or the user's one token; null (back to the user's
+   * tab) when it names none of theirs, or none while they hold several.
+   */
   async function tokenOf(request: FastifyRequest, username: string): Promise<TokenView | null> {
+    const serial = chosenSerial(request);
     try {
-      return await tokens.ofUser(adminOf(request).account, username);
+      return await tokens.ofUser(adminOf(request).account, username, serial || undefined);
     } catch (error) {
-      if (error instanceof ServiceError && error.code === 'token_not_found') return null;
+      if (error instanceof ServiceError && CHOSEN_NONE.has(error.code)) return null;
       throw error;
     }
   }
@@ -256,7 +272,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
       title: 'Delete user',
       user,
       question: `Delete ${user.displayName} (${user.username})?`,
-      explain: `Their sessions end${user.token ? `, and token ${user.token.serial} returns to the inventory` : ''}. The audit log keeps their past events. This cannot be undone.`,
+      explain: `Their sessions end${returning(user.tokens.map((t) => t.serial))}. The audit log keeps their past events. This cannot be undone.`,
       action: userPath(user.username, '/delete'),
       fields: {},
       button: 'Delete user',
@@ -293,7 +309,8 @@ export async function userPages(app: FastifyInstance): Promise<void> {
       {
         title: `${user.username}: Access Restrictions`,
         user,
-        token: await tokenOf(request, user.username),
+        tokens: await tokens.listOfUser(account, user.username),
+        maxTokens: settingsOf(account).maxTokensPerUser,
         tempCode: await app.otpgate.tempCodes.show(account, user.username),
         restrictionSource: restriction.source,
         restrictionWhy: describeSource(restriction),
@@ -334,13 +351,15 @@ export async function userPages(app: FastifyInstance): Promise<void> {
   });
 
   // ---- Associate OTP token ----
-  const associatePage = (reply: FastifyReply, user: UserView, serial: string, error: string | null, fieldErrors: Record<string, string>, status = 200) =>
-    renderPage(reply, './token-associate', { title: 'Associate OTP token', user, serial, error, fieldErrors }, status);
+  // A user holds up to the account's maxTokensPerUser: the form adds one (with an optional label) while under it.
+  const associatePage = (reply: FastifyReply, user: UserView, form: { serial: string; label: string }, error: string | null, fieldErrors: Record<string, string>, status = 200) =>
+    renderPage(reply, './token-associate', { title: 'Associate OTP token', user, ...form, withLabel: true, error, fieldErrors }, status);
 
   app.get<UserParams>('/users/:username/token/associate', async (request, reply) => {
-    const user = await users.show(adminOf(request).account, request.params.username);
-    if (user.token) return seeOther(reply, userPath(user.username, '/access'));
-    return associatePage(reply, user, '', null, {});
+    const { account } = adminOf(request);
+    const user = await users.show(account, request.params.username);
+    if (user.tokens.length >= settingsOf(account).maxTokensPerUser) return seeOther(reply, userPath(user.username, '/access'));
+    return associatePage(reply, user, { serial: '', label: '' }, null, {});
   });
 
   app.post<UserParams>('/users/:username/token/associate', async (request, reply) => {
@@ -348,11 +367,12 @@ export async function userPages(app: FastifyInstance): Promise<void> {
     const user = await users.show(account, request.params.username);
     const body = formOf(request);
     const serial = field(body, 'serial').slice(0, 80);
+    const label = field(body, 'label').slice(0, 100);
     try {
-      await tokens.associate(actor, account, user.username, serial, field(body, 'otp').replace(/\s+/g, ''));
+      await tokens.associate(actor, account, user.username, serial, field(body, 'otp').replace(/\s+/g, ''), true, label.trim() === '' ? undefined : label);
     } catch (error) {
       const { message, fieldErrors } = formError(error);
-      return associatePage(reply, user, serial, message, fieldErrors, 400);
+      return associatePage(reply, user, { serial, label }, message, fieldErrors, 400);
     }
     return seeOther(reply, userPath(user.username, '/access?done=associated'));
   });
@@ -375,7 +395,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
       const { account, actor } = adminOf(request);
       const body = formOf(request);
       try {
-        await tokens.resync(actor, account, user.username, field(body, 'otp1').replace(/\s+/g, ''), field(body, 'otp2').replace(/\s+/g, ''));
+        await tokens.resync(actor, account, user.username, field(body, 'otp1').replace(/\s+/g, ''), field(body, 'otp2').replace(/\s+/g, ''), token.serial);
       } catch (error) {
         const { message, fieldErrors } = formError(error);
         return resyncPage(reply, user, token, message, fieldErrors, 400);
@@ -390,9 +410,9 @@ export async function userPages(app: FastifyInstance): Promise<void> {
   );
 
   app.post<UserParams>('/users/:username/token/disassociate', (request, reply) =>
-    withToken(request, reply, async (user) => {
+    withToken(request, reply, async (user, token) => {
       const { account, actor } = adminOf(request);
-      await tokens.disassociate(actor, account, user.username);
+      await tokens.disassociate(actor, account, user.username, token.serial);
       return seeOther(reply, userPath(user.username, '/access?done=disassociated'));
     }),
   );

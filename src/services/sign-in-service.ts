@@ -292,6 +292,7 @@ export class SignInService {
     let serial: string | undefined;
     let lastAccepted = false;
     let recent = false;
+    const missed: { token: TokenRow; secret: Buffer }[] = [];
     for (const token of usable) {
       if (token.digits !== passcode.length) continue;
       const secret = openTokenSecretForCheck(this.ctx.masterKey, token);
@@ -300,13 +301,16 @@ export class SignInService {
         // Each successful sign-in re-syncs the token (README, "How sign-in is decided"): C becomes the match + 1.
         counters.push({ tokenId: token.id, expected: Number(token.counter), next: matched + 1 });
         serial ??= token.serial;
-        continue;
-      }
+      } else missed.push({ token, secret });
+    }
+    if (counters.length > 0) return { outcome: 'matched', counters, serial: serial!, countsAsFailure: false };
+    // Only a passcode no token accepts is looked for among recent codes (a replay or a wrong guess): the
+    // accept path of a user with several tokens does not pay the look-back for the tokens that missed.
+    for (const { token, secret } of missed) {
       const distance = replayDistance(token, secret, passcode);
       if (distance === 1) lastAccepted = true;
       else if (distance !== null) recent = true;
     }
-    if (counters.length > 0) return { outcome: 'matched', counters, serial: serial!, countsAsFailure: false };
     // The last accepted passcode sent again is a duplicate of a good code: refused as a replay, but it is no
     // guess, so it does not count toward the lock — otherwise a burst of duplicates of one good code would
     // lock the owner's tokens.

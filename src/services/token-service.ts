@@ -284,7 +284,7 @@ export class TokenService {
     }
     let bound: boolean;
     try {
-      bound = await bindToken(this.ctx.db, { tokenId: token.id, userId: user.id, label, maxTokens: limit }, Number(token.counter), matched + 1, this.ctx.now());
+      bound = await inTransaction(this.ctx.db, (trx) => bindToken(trx, { tokenId: token.id, userId: user.id, label, maxTokens: limit }, Number(token.counter), matched + 1, this.ctx.now()));
     } catch (error) {
       // Another association gave the same label to another of the user's tokens meanwhile.
       if (isUniqueViolation(error)) return refuse(new ServiceError('invalid_request', `user "${user.username}" already has a token labelled "${label}"`, { field: 'label' }), 'label taken');

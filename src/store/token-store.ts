@@ -1,6 +1,6 @@
 // Tokens. The counter moves only by compare-and-set: an UPDATE whose WHERE names the counter the caller
 // read, so that of any number of racing requests exactly one sees one affected row.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { inRawTransaction, statement, type RawTransaction } from './raw-statements.js';
 import { inTransaction, type Executor } from './transaction.js';
 import type { Database, NewToken, TokenRow } from './schema.js';
@@ -121,16 +121,20 @@ function affected(result: { numUpdatedRows: bigint }): boolean {
 
 /**
  * Binds an available token to a user at the matched counter, with its label, while the user holds fewer than
- * `maxTokens`. False when the token changed meanwhile or the user reached the limit.
+ * `maxTokens`. False when the token changed meanwhile or the user reached the limit. In a transaction: the
+ * user's row is written first, so that simultaneous associations for one user take turns and each counts
+ * what the one before it bound (PostgreSQL's READ COMMITTED would otherwise let two both count one below
+ * the limit, and the user end one over it).
  */
 export async function bindToken(
-  db: Executor,
+  trx: Transaction<Database>,
   bind: { tokenId: number; userId: number; label: string | null; maxTokens: number },
   expectedCounter: number,
   nextCounter: number,
   now: number,
 ): Promise<boolean> {
-  const result = await db
+  await trx.updateTable('users').set((eb) => ({ id: eb.ref('id') })).where('id', '=', bind.userId).execute();
+  const result = await trx
     .updateTable('tokens')
     .set({ user_id: bind.userId, label: bind.label, status: 'associated', counter: nextCounter, fail_count: 0, locked_at: null, associated_at: now, last_used_at: now })
     .where('id', '=', bind.tokenId)

@@ -13,8 +13,11 @@ import { AttributeType, attributesOf, PacketCode } from '../../src/radius/radius
 import { RADIUS_SECRET, signInEvents, startRadiusE2e, tokenState, type Installation, type RadiusE2e, type RunningServer, type UserWithToken } from '../helpers/radius-e2e.js';
 import { accessRequest, decodeReply, type RawClient } from './fixture.js';
 import { oathCode } from '../helpers/otp.js';
+import { Readable } from 'node:stream';
+import { OPERATOR } from '../../src/services/context.js';
 
 // Each test signs in its own user(s), so the tests run alone or in any order.
+const IVY_SPARE = { serial: '7700000000099', secretHex: Buffer.from('seed-of-ivys-spare..').toString('hex') };
 let e2e: RadiusE2e | undefined;
 let installation: Installation;
 let server: RunningServer;
@@ -22,7 +25,7 @@ let users: Record<string, UserWithToken>;
 
 before(async () => {
   e2e = await startRadiusE2e({
-    users: ['alice', 'bob', 'carol', 'dave', 'erin', 'fay', 'gus', 'hal'],
+    users: ['alice', 'bob', 'carol', 'dave', 'erin', 'fay', 'gus', 'hal', 'ivy'],
     // PAP devices on 127.0.0.1; two challenge devices on their own addresses.
     clients: [
       { name: 'vpn-pap', cidr: '127.0.0.1/32' },
@@ -34,6 +37,12 @@ before(async () => {
       // fay may not sign in from 198.51.100.0/24 (say, a country she never travels to).
       const restricted = await setUp.cli(['restriction', 'set', 'fay', '--default', 'allow', '--rule', '198.51.100.0/24=deny']);
       assert.equal(restricted.code, 0, restricted.stderr);
+      // ivy holds a second token, a spare (several tokens per user).
+      await setUp.withInstance(async ({ services }) => {
+        const account = await services.accounts.resolve(OPERATOR);
+        await services.imports.import(OPERATOR, account, { input: Readable.from([`${IVY_SPARE.serial}, ${IVY_SPARE.secretHex}\n`]), format: 'csv' });
+        await services.tokens.associate(OPERATOR, account, 'ivy', IVY_SPARE.serial, oathCode(IVY_SPARE.secretHex, 0), true, 'spare');
+      });
     },
   });
   ({ installation, server } = e2e);
@@ -74,6 +83,29 @@ test('radclient: password with the passcode appended is accepted and moves the c
   assert.equal(events[0]?.actor, 'radius:vpn-pap');
   assert.equal(events[0]?.outcome, 'accept');
   assert.equal(events[0]?.clientIp, '127.0.0.1');
+});
+
+test('radclient: a user with two tokens signs in with a passcode from either; each moves only its own counter', async () => {
+  const ivy = user('ivy');
+  const fromFirst = await radclient([`User-Name = "ivy"`, `User-Password = "${ivy.password}${oathCode(ivy.secretHex, 1)}"`, 'Message-Authenticator = 0x00']);
+  assert.equal(fromFirst, 'Access-Accept');
+  const fromSpare = await radclient([`User-Name = "ivy"`, `User-Password = "${ivy.password}${oathCode(IVY_SPARE.secretHex, 1)}"`, 'Message-Authenticator = 0x00']);
+  assert.equal(fromSpare, 'Access-Accept');
+  assert.equal((await tokenState(installation, ivy.serial)).counter, 2);
+  assert.equal((await tokenState(installation, IVY_SPARE.serial)).counter, 2);
+  // The spare's passcode, once used, is refused through either token.
+  const replay = await radclient([`User-Name = "ivy"`, `User-Password = "${ivy.password}${oathCode(IVY_SPARE.secretHex, 1)}"`, 'Message-Authenticator = 0x00']);
+  assert.equal(replay, 'Access-Reject');
+  // The challenge device: the spare's next passcode with the State.
+  const client = await clientOn('127.0.0.2');
+  const challenge = decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'ivy', password: ivy.password }), server.radiusPort, 5000));
+  assert.equal(challenge.code, PacketCode.AccessChallenge);
+  const state = { type: AttributeType.State, value: attributesOf(challenge, AttributeType.State)[0]! };
+  const answer = decodeReply(await client.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'ivy', password: oathCode(IVY_SPARE.secretHex, 2), attributes: [state] }), server.radiusPort, 5000));
+  assert.equal(answer.code, PacketCode.AccessAccept);
+  assert.equal((await tokenState(installation, IVY_SPARE.serial)).counter, 3);
+  const outcomes = (await signInEvents(installation, 'ivy')).map((e) => e.outcome);
+  assert.deepEqual(outcomes.filter((o) => o === 'accept').length, 3);
 });
 
 test('raw client: the Access-Accept carries a valid Message-Authenticator as its first attribute', async () => {

@@ -127,6 +127,34 @@ for (const engine of await engineCases()) {
       assert.equal((await check('ten', deskCode)).reason, 'passcode_accepted');
     });
 
+    test('simultaneous associations for one user never exceed maxTokensPerUser (two instances on PostgreSQL)', async () => {
+      const limited = { ...t.account, max_tokens_per_user: 2 };
+      for (let round = 0; round < 8; round++) {
+        const username = `limit${round}`;
+        await t.services.users.create(actor, t.account, { username, password: PASSWORD });
+        const secrets = Array.from({ length: 6 }, () => randomSecretHex());
+        const serials = secrets.map(() => `SEV${String(++serialNumber).padStart(5, '0')}`);
+        await importTokens(t.services, t.account, secrets.map((secretHex, i) => ({ serial: serials[i]!, secretHex })));
+        const instances = [t.services, other.services];
+        const outcomes = await Promise.allSettled(serials.map((serial, i) => instances[i % 2]!.tokens.associate(actor, limited, username, serial, oathCode(secrets[i]!, 0))));
+        const held = await t.services.tokens.listOfUser(t.account, username);
+        assert.equal(held.length, 2, `round ${round}: the user holds the limit, not more`);
+        assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 2);
+        for (const o of outcomes) if (o.status === 'rejected') assert.ok(['token_limit', 'conflict'].includes((o.reason as { code?: string }).code ?? ''), String(o.reason));
+      }
+    });
+
+    test('bulk association and self-association add a token beside those the user holds', async () => {
+      const [desk, bulk, self] = [randomSecretHex(), randomSecretHex(), randomSecretHex()];
+      const [deskSerial] = await userWith('adder', [desk]);
+      const [bulkSerial, selfSerial] = [`SEV${String(++serialNumber).padStart(5, '0')}`, `SEV${String(++serialNumber).padStart(5, '0')}`];
+      await importTokens(t.services, t.account, [{ serial: bulkSerial, secretHex: bulk }, { serial: selfSerial, secretHex: self }]);
+      await t.services.tokens.associateBulk(actor, t.account, `adder,${bulkSerial},${oathCode(bulk, 0)}\n`, { dryRun: false });
+      await t.services.tokens.selfAssociate(actor, t.account, 'adder', selfSerial, oathCode(self, 0));
+      assert.deepEqual((await t.services.tokens.listOfUser(t.account, 'adder')).map((v) => v.serial), [deskSerial, bulkSerial, selfSerial]);
+      for (const secret of [desk, bulk, self]) assert.equal((await check('adder', oathCode(secret, 1))).reason, 'passcode_accepted');
+    });
+
     test('a disabled and an expired token beside a usable one change nothing for it and accept nothing', async () => {
       const [usable, disabled, expired] = [randomSecretHex(), randomSecretHex(), randomSecretHex()];
       const serials = await userWith('mixed', [usable, disabled, expired]);

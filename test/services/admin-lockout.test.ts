@@ -164,6 +164,31 @@ for (const engine of await engineCases()) {
       assert.equal((await services.tokens.retire(OPERATOR, await a.account(), serial, 'lost')).status, 'retired');
     });
 
+    test("with several tokens the guard protects the admin's last usable one, not their only one", async () => {
+      const a = await freshAccount();
+      const [desk, spare, third] = [`81${counter}0000000001`, `81${counter}0000000002`, `81${counter}0000000003`];
+      await giveToken(await a.account(), a.admin, desk);
+      await giveToken(await a.account(), a.admin, spare);
+      await services.restrictions.setForAccount(OPERATOR, await a.account(), OTP);
+      await services.accounts.updateSettings(OPERATOR, await a.account(), { selfAssociation: false });
+      const account = await a.account();
+      // Two usable tokens: disabling one goes ahead (the other is a way in).
+      assert.equal((await services.tokens.disable(OPERATOR, account, spare)).status, 'disabled');
+      // Now desk is the last usable one, though the admin still holds two: each way of losing it is refused.
+      await assert.rejects(services.tokens.disable(OPERATOR, account, desk), lockout(new RegExp(a.admin)));
+      await assert.rejects(services.tokens.disassociate(OPERATOR, account, a.admin, desk), lockout(new RegExp(a.admin)));
+      await assert.rejects(services.tokens.retire(OPERATOR, account, desk, 'lost'), lockout(new RegExp(a.admin)));
+      await assert.rejects(services.tokens.setValidity(OPERATOR, account, desk, { validUntil: '2020-01-01T00:00:00Z' }), lockout(new RegExp(a.admin)));
+      const held = await services.tokens.listOfUser(account, a.admin);
+      assert.deepEqual(held.map((t) => [t.serial, t.status, t.validUntil]), [[desk, 'associated', null], [spare, 'disabled', null]], 'nothing changed');
+      // The disabled spare is no way in, so disassociating or retiring it goes ahead; then a second usable
+      // token lets the first go.
+      assert.equal((await services.tokens.disassociate(OPERATOR, account, a.admin, spare)).status, 'available');
+      await giveToken(account, a.admin, third);
+      assert.equal((await services.tokens.disassociate(OPERATOR, account, a.admin, desk)).status, 'available');
+      await assert.rejects(services.tokens.disable(OPERATOR, account, third), lockout(new RegExp(a.admin)));
+    });
+
     test('nothing is refused where no administrator can sign in already, nor in an account without one', async () => {
       const empty = await services.accounts.create(OPERATOR, `acct${++counter}`);
       await services.restrictions.setForAccount(OPERATOR, empty, DENY);
