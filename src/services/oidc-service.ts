@@ -331,14 +331,20 @@ export class OidcService {
     await this.audit.record({ name: `oidc:${clientId}`.slice(0, 200), accountId, clientIp }, { action: 'oidc.signin', outcome, reason, accountId, targetUser: username.slice(0, 64) });
   }
 
+  /**
+   * A token request's audit event: the user's account when the grant names a user, else the client's (a
+   * refused request — a replayed code, a bad refresh token — is in the log of the account whose client it was).
+   */
   async recordToken(clientIp: string | null, clientId: string, accountId: number | null, userId: string | null, outcome: 'success' | 'refused', reason: string): Promise<void> {
     this.metrics.oidcCounted(clientId, 'token', outcome);
-    const user = userId === null ? undefined : await findUserById(this.ctx.db, Number(userId));
-    await this.audit.record({ name: `oidc:${clientId}`.slice(0, 200), accountId: user ? Number(user.account_id) : accountId, clientIp }, {
+    const id = userId === null ? NaN : Number(userId);
+    const user = Number.isSafeInteger(id) ? await findUserById(this.ctx.db, id) : undefined;
+    const account = user ? Number(user.account_id) : (accountId ?? (await this.accountOfClient(clientId)));
+    await this.audit.record({ name: `oidc:${clientId}`.slice(0, 200), accountId: account, clientIp }, {
       action: 'oidc.token',
       outcome,
       reason,
-      accountId: user ? Number(user.account_id) : accountId,
+      accountId: account,
       targetUser: user?.username ?? null,
     });
   }
