@@ -23,6 +23,7 @@ import { renderMessage, renderNotFound } from './message-pages.js';
 import { restrictionPages } from './restriction-pages.js';
 import { FAVICON, sentence, STYLESHEET } from './render.js';
 import { healthPages } from './health-pages.js';
+import { oidcClientPages } from './oidc-client-pages.js';
 import { settingsPages } from './settings-pages.js';
 import { signInPages } from './sign-in-pages.js';
 import { tokenPages } from './token-pages.js';
@@ -100,6 +101,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
       await admin.register(groupPages);
       await admin.register(restrictionPages);
       await admin.register(healthPages);
+      await admin.register(oidcClientPages);
     },
     { prefix: '/admin' },
   );

@@ -40,6 +40,8 @@ const NOTICES: Record<string, string> = {
   enabled: 'The user is enabled.',
   settings: 'The settings are saved.',
   webhook_removed: 'The webhook is removed.',
+  oidc_client_saved: 'The OpenID client is saved; the change counts from the next sign-in.',
+  oidc_client_removed: 'The OpenID client is removed: its users can no longer sign in to it.',
   directory_set: 'The directory is saved.',
   directory_removed: 'The directory is removed; its users stay and cannot sign in until one is set again.',
   group_restriction: "The group's access restriction is saved.",

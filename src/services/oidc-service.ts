@@ -19,6 +19,7 @@ import {
   listOidcClients,
   listOidcKeys,
   setOidcKeyStatus,
+  updateOidcClient,
   upsertOidcModel,
 } from '../store/oidc-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
@@ -31,7 +32,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { openOidcClientSecret, openOidcKey, sealOidcClientSecret, sealOidcKey } from './sealed-secrets.js';
-import { isoTime } from './views.js';
+import { isoTime, type OidcClientView } from './views.js';
 
 /** The acr a passcode (or an association) proves; a password alone gets none. */
 export const ACR_OTP = 'urn:otpgate:acr:otp';
@@ -59,6 +60,9 @@ const INTERACTION_PATH = /^\/oidc\/interaction\/([A-Za-z0-9_-]{1,64})$/;
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_URIS = 20;
+const MAX_GROUPS = 50;
+/** As for a group's restriction (restriction-service.ts): the name the directory gives. */
+const MAX_GROUP_LENGTH = 200;
 
 export interface OidcClientInput {
   name: string;
@@ -68,14 +72,13 @@ export interface OidcClientInput {
   public?: boolean;
 }
 
-export interface OidcClientView {
-  name: string;
-  clientId: string;
-  public: boolean;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  allowedGroups: string[];
-  createdAt: string;
+export type { OidcClientView };
+
+/** What an update may change (SPEC: redirect URIs, matched exactly, and allowed groups); a field left out stays. */
+export interface OidcClientChanges {
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  allowedGroups?: string[];
 }
 
 /** A client as added: a confidential client's secret, shown this once. */
@@ -147,6 +150,27 @@ function checkRedirectUris(uris: string[], field: string): string[] {
   return [...new Set(uris)];
 }
 
+/** Allowed groups: trimmed, blanks dropped, each once (groups are compared without case at sign-in). */
+function checkGroups(groups: string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const group of groups.map((g) => g.trim()).filter(Boolean)) {
+    if (group.length > MAX_GROUP_LENGTH || [...group].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw new ServiceError('invalid_request', `allowedGroups: a group name is at most ${MAX_GROUP_LENGTH} characters, with no control characters`, { field: 'allowedGroups' });
+    if (!seen.has(group.toLowerCase())) seen.set(group.toLowerCase(), group);
+  }
+  if (seen.size > MAX_GROUPS) throw new ServiceError('invalid_request', `at most ${MAX_GROUPS} groups in allowedGroups`, { field: 'allowedGroups' });
+  return [...seen.values()];
+}
+
+/** The redirect URIs a client must have: at least one, each absolute and matched exactly. */
+function checkClientRedirects(uris: string[]): string[] {
+  if (uris.length === 0) throw new ServiceError('invalid_request', 'a client needs at least one redirect URI', { field: 'redirectUris' });
+  return checkRedirectUris(uris, 'redirectUris');
+}
+
+function clientNotFound(account: AccountRow, name: string): ServiceError {
+  return new ServiceError('oidc_client_not_found', `no OpenID client "${name}" in account "${account.name}"`);
+}
+
 export class OidcService {
   constructor(
     private readonly ctx: ServiceContext,
@@ -158,10 +182,9 @@ export class OidcService {
 
   async addClient(actor: Actor, account: AccountRow, input: OidcClientInput): Promise<OidcClientAdded> {
     if (!NAME.test(input.name)) throw new ServiceError('invalid_request', `client name "${input.name}" must be 1-64 of letters, digits and . _ -`, { field: 'name' });
-    if (input.redirectUris.length === 0) throw new ServiceError('invalid_request', 'a client needs at least one redirect URI', { field: 'redirectUris' });
-    const redirectUris = checkRedirectUris(input.redirectUris, 'redirectUris');
+    const redirectUris = checkClientRedirects(input.redirectUris);
     const postLogout = checkRedirectUris(input.postLogoutRedirectUris ?? [], 'postLogoutRedirectUris');
-    const groups = [...new Set((input.allowedGroups ?? []).map((g) => g.trim()).filter(Boolean))];
+    const groups = checkGroups(input.allowedGroups ?? []);
     const clientId = `${input.name}-${randomBytes(9).toString('base64url')}`;
     const secret = input.public ? null : randomBytes(32).toString('base64url');
     const row = {
@@ -192,13 +215,39 @@ export class OidcService {
 
   async showClient(account: AccountRow, name: string): Promise<OidcClientView> {
     const row = await findOidcClientByName(this.ctx.db, account.id, name);
-    if (!row) throw new ServiceError('oidc_client_not_found', `no OpenID client "${name}" in account "${account.name}"`);
+    if (!row) throw clientNotFound(account, name);
     return toView(row);
+  }
+
+  /**
+   * Changes a client's redirect URIs, post-logout URIs or allowed groups (the name, the id, the kind and the
+   * secret stay). The provider reads a client on each use, so the change counts at once on every instance.
+   */
+  async updateClient(actor: Actor, account: AccountRow, name: string, changes: OidcClientChanges): Promise<OidcClientView> {
+    const current = await this.showClient(account, name);
+    const next = {
+      redirectUris: changes.redirectUris === undefined ? current.redirectUris : checkClientRedirects(changes.redirectUris),
+      postLogoutRedirectUris: changes.postLogoutRedirectUris === undefined ? current.postLogoutRedirectUris : checkRedirectUris(changes.postLogoutRedirectUris, 'postLogoutRedirectUris'),
+      allowedGroups: changes.allowedGroups === undefined ? current.allowedGroups : checkGroups(changes.allowedGroups),
+    };
+    const updated = await updateOidcClient(this.ctx.db, account.id, name, {
+      redirect_uris: JSON.stringify(next.redirectUris),
+      post_logout_redirect_uris: JSON.stringify(next.postLogoutRedirectUris),
+      allowed_groups: JSON.stringify(next.allowedGroups),
+    });
+    if (!updated) throw clientNotFound(account, name);
+    await this.audit.record(actor, {
+      action: 'oidc_client.update',
+      outcome: 'success',
+      accountId: account.id,
+      reason: `${name}: ${next.redirectUris.join(' ')}; groups ${next.allowedGroups.join(', ') || 'any'}`,
+    });
+    return { ...current, ...next };
   }
 
   async removeClient(actor: Actor, account: AccountRow, name: string): Promise<void> {
     const clientId = await deleteOidcClient(this.ctx.db, account.id, name);
-    if (clientId === null) throw new ServiceError('oidc_client_not_found', `no OpenID client "${name}" in account "${account.name}"`);
+    if (clientId === null) throw clientNotFound(account, name);
     await this.audit.record(actor, { action: 'oidc_client.remove', outcome: 'success', accountId: account.id, reason: name });
   }
 
@@ -282,14 +331,20 @@ export class OidcService {
     await this.audit.record({ name: `oidc:${clientId}`.slice(0, 200), accountId, clientIp }, { action: 'oidc.signin', outcome, reason, accountId, targetUser: username.slice(0, 64) });
   }
 
+  /**
+   * A token request's audit event: the user's account when the grant names a user, else the client's (a
+   * refused request — a replayed code, a bad refresh token — is in the log of the account whose client it was).
+   */
   async recordToken(clientIp: string | null, clientId: string, accountId: number | null, userId: string | null, outcome: 'success' | 'refused', reason: string): Promise<void> {
     this.metrics.oidcCounted(clientId, 'token', outcome);
-    const user = userId === null ? undefined : await findUserById(this.ctx.db, Number(userId));
-    await this.audit.record({ name: `oidc:${clientId}`.slice(0, 200), accountId: user ? Number(user.account_id) : accountId, clientIp }, {
+    const id = userId === null ? NaN : Number(userId);
+    const user = Number.isSafeInteger(id) ? await findUserById(this.ctx.db, id) : undefined;
+    const account = user ? Number(user.account_id) : (accountId ?? (await this.accountOfClient(clientId)));
+    await this.audit.record({ name: `oidc:${clientId}`.slice(0, 200), accountId: account, clientIp }, {
       action: 'oidc.token',
       outcome,
       reason,
-      accountId: user ? Number(user.account_id) : accountId,
+      accountId: account,
       targetUser: user?.username ?? null,
     });
   }

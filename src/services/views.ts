@@ -65,6 +65,20 @@ export const UserViewSchema = Type.Object({
 });
 export type UserView = Static<typeof UserViewSchema>;
 
+export const OidcClientViewSchema = Type.Object(
+  {
+    name: Type.String(),
+    clientId: Type.String({ description: 'What the application is configured with as its client_id' }),
+    public: Type.Boolean({ description: 'true: no secret, PKCE S256 required (token_endpoint_auth_method none); false: client_secret_basic' }),
+    redirectUris: Type.Array(Type.String(), { description: 'Matched exactly' }),
+    postLogoutRedirectUris: Type.Array(Type.String()),
+    allowedGroups: Type.Array(Type.String(), { description: "Empty: every user of the account may sign in; else only users in one of these groups" }),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { description: 'An OpenID Connect client of the account; never its secret' },
+);
+export type OidcClientView = Static<typeof OidcClientViewSchema>;
+
 /** Epoch milliseconds as the API shows every time: ISO 8601 in UTC. */
 export function isoTime(ms: number | bigint): string;
 export function isoTime(ms: number | bigint | null): string | null;

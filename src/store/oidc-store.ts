@@ -68,6 +68,12 @@ export async function insertOidcClient(db: Executor, row: Insertable<OidcClients
   await db.insertInto('oidc_clients').values(row).execute();
 }
 
+/** Replaces a client's redirect URIs and allowed groups (JSON arrays); false when the account has no such client. */
+export async function updateOidcClient(db: Executor, accountId: number, name: string, changes: Pick<Insertable<OidcClientsTable>, 'redirect_uris' | 'post_logout_redirect_uris' | 'allowed_groups'>): Promise<boolean> {
+  const result = await db.updateTable('oidc_clients').set(changes).where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 /** Removes a client: the provider no longer finds it, so nothing it was issued is accepted again. */
 export async function deleteOidcClient(db: Executor, accountId: number, name: string): Promise<string | null> {
   const row = await db.deleteFrom('oidc_clients').where('account_id', '=', accountId).where('name', '=', name).returning('client_id').executeTakeFirst();

@@ -1,8 +1,8 @@
 // Property: a tenant never sees or touches another tenant's data. The routes are taken from the server's own
 // route table (every route registered, through an onRoute hook), so a route added later is covered without
 // editing this test: with an admin key of account B (globex), every route that names a user or a token of
-// account A (acme) answers 404 and changes nothing, and no listing of B ever shows A's users, tokens or
-// audit events. Serials are unique per account: B importing a serial that A holds gets its own token, and
+// account A (acme) answers 404 and changes nothing, and no listing of B ever shows A's users, tokens,
+// OpenID clients or audit events. Serials are unique per account: B importing a serial that A holds gets its own token, and
 // is told nothing about A's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -39,7 +39,8 @@ async function snapshot(f: Fixture): Promise<string> {
   const restrictions = await Promise.all(users.map((u) => f.services.restrictions.showForUser(f.acme, u.username)));
   const groups = await f.services.restrictions.listGroups(f.acme);
   const webhooks = await f.services.notifications.listWebhooks(f.acme);
-  return JSON.stringify({ users, tokens, restrictions, groups, webhooks });
+  const oidcClients = await f.services.oidc.listClients(f.acme);
+  return JSON.stringify({ users, tokens, restrictions, groups, webhooks, oidcClients });
 }
 
 test("every route naming account A's user or token answers 404 to account B's admin key and changes nothing", async (t) => {
@@ -47,6 +48,8 @@ test("every route naming account A's user or token answers 404 to account B's ad
   t.after(() => f.close());
   // A webhook of A's (nothing is delivered: the delivery worker runs only under serve).
   await f.services.notifications.addWebhook(OPERATOR, f.acme, { name: 'a-hook', url: 'http://127.0.0.1:9/hook' });
+  // An OpenID client of A's by the same name (the :name routes of either resource reach it, if any could).
+  await f.services.oidc.addClient(OPERATOR, f.acme, { name: 'a-hook', redirectUris: ['https://app.example.com/cb'] });
   // A group restriction of A's: B's calls on a group of the same name reach B's own (next test), never A's.
   await f.services.restrictions.setForGroup(OPERATOR, f.acme, 'vpn-a', { rules: [{ cidr: '10.0.0.0/8', action: 'allow' }], default: 'deny' });
   // Every API route with a parameter (the console's pages take a session, not a key: their own test covers
@@ -63,7 +66,7 @@ test("every route naming account A's user or token answers 404 to account B's ad
       assert.equal(response.statusCode, 404, `${route.method} ${url} answered ${response.statusCode} ${response.body}`);
       if (route.method !== 'HEAD') {
         const code = response.json<{ error: { code: string } }>().error.code;
-        assert.ok(['user_not_found', 'token_not_found', 'webhook_not_found'].includes(code), `${route.method} ${url}: ${code}`);
+        assert.ok(['user_not_found', 'token_not_found', 'webhook_not_found', 'oidc_client_not_found'].includes(code), `${route.method} ${url}: ${code}`);
         assert.doesNotMatch(response.body, /acme/, 'the message does not name the other account');
       }
     }
@@ -121,6 +124,7 @@ test("no listing of account B shows account A's users, tokens or audit events", 
   await check(f.app, f.keys.check, { username: 'bob', password: 'wrong password' });
   await call(f.app, 'POST', '/api/v1/users', { key: f.keys.admin, body: { username: 'erin', password: PASSWORD } });
   await f.services.restrictions.setForGroup(OPERATOR, f.acme, 'acme-vpn', { rules: [], default: 'deny' });
+  await f.services.oidc.addClient(OPERATOR, f.acme, { name: 'acme-portal', redirectUris: ['https://portal.example.com/cb'] });
   // And in B, so that its listings are not empty.
   await check(f.app, f.keys.checkB, { username: 'zed', password: PASSWORD });
 

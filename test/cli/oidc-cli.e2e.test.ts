@@ -1,4 +1,4 @@
-// `otpgate oidc client add|list|show|remove` and `oidc key list|rotate`, run as `node bin/otpgate.js`: the
+// `otpgate oidc client add|list|show|update|remove` and `oidc key list|rotate`, run as `node bin/otpgate.js`: the
 // secret printed once and never again, sealed at rest (not in the database file in clear), a redirect URI
 // refused when not absolute https (or http on loopback), removal asks first, rotation moves the keys on.
 import { after, before, describe, it } from 'node:test';
@@ -45,6 +45,20 @@ describe('oidc on the command line', () => {
     const again = await cli('oidc', 'client', 'add', 'grafana', '--redirect-uri', 'https://grafana.example.com/cb');
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /already exists/);
+  });
+
+  it('update replaces the lists it is given and keeps the others; --any-group clears the groups', async () => {
+    const before = JSON.parse((await ok('oidc', 'client', 'show', 'grafana', '--json')).stdout) as { clientId: string; redirectUris: string[]; allowedGroups: string[] };
+    const updated = await ok('oidc', 'client', 'update', 'grafana', '--redirect-uri', 'https://grafana.example.com/a', '--redirect-uri', 'https://grafana.example.com/b', '--json');
+    const view = JSON.parse(updated.stdout) as typeof before;
+    assert.deepEqual(view.redirectUris, ['https://grafana.example.com/a', 'https://grafana.example.com/b']);
+    assert.deepEqual(view.allowedGroups, before.allowedGroups, 'a list not given stays');
+    assert.equal(view.clientId, before.clientId);
+    await ok('oidc', 'client', 'update', 'grafana', '--any-group');
+    assert.deepEqual((JSON.parse((await ok('oidc', 'client', 'show', 'grafana', '--json')).stdout) as typeof before).allowedGroups, []);
+    const refused = await cli('oidc', 'client', 'update', 'grafana', '--redirect-uri', 'https://grafana.example.com/cb#x');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /fragment/);
   });
 
   it('remove asks first, then removes', async () => {

@@ -37,13 +37,14 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
 
-export async function startConsole(options: { secureCookies?: boolean; importLimitMb?: number } = {}): Promise<ConsoleFixture> {
+export async function startConsole(options: { secureCookies?: boolean; importLimitMb?: number; env?: Record<string, string> } = {}): Promise<ConsoleFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'otpgate-console-'));
   const config = loadConfig({
     OTPGATE_DATA_DIR: dir,
     OTPGATE_SCRYPT_LOG2N: '10',
     OTPGATE_SECURE_COOKIES: options.secureCookies ? 'true' : 'false',
     ...(options.importLimitMb === undefined ? {} : { OTPGATE_IMPORT_LIMIT_MB: String(options.importLimitMb) }),
+    ...options.env,
   });
   const { instance, result } = await initInstance(config);
   const app = await buildServer(instance.services, config, { logger: false });

@@ -89,7 +89,7 @@ test('in the browser: only Users and Tokens; disable and a temporary code for a 
   const nav = await page.getByRole('navigation', { name: 'Main' }).innerText();
   assert.match(nav, /Users/);
   assert.match(nav, /Tokens/);
-  for (const absent of ['Groups', 'Directory', 'Audit log', 'Settings', 'Health']) assert.doesNotMatch(nav, new RegExp(absent));
+  for (const absent of ['Groups', 'Directory', 'Audit log', 'Settings', 'Health', 'OpenID clients']) assert.doesNotMatch(nav, new RegExp(absent));
   assert.equal(await page.getByRole('link', { name: 'Create user' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Apply to selected users' }).count(), 0);
 

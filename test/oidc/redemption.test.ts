@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import type * as client from 'openid-client';
 import { codeFor, discover, REDIRECT_URI, startOidcFixture, startOidcServer, tokenRequest, type OidcFixture, type OidcServer } from '../helpers/oidc.js';
 import { engineCases } from '../helpers/engines.js';
+import { OPERATOR } from '../../src/services/context.js';
+import { KEY_OVERLAP_MS } from '../../src/services/oidc-service.js';
 
 const RACERS = 20;
 
@@ -81,6 +83,29 @@ for (const engine of await engineCases()) {
           ctx.now = realNow;
         }
         assert.ok(await oidc.findModel('AccessToken', 'live-one'));
+      } finally {
+        await installation.close();
+      }
+    });
+
+    test('sweep deletes a retired signing key once its overlap is over, and keeps the others', async () => {
+      const installation = await engine.start();
+      try {
+        const { oidc, ctx } = installation.services;
+        const { retired } = await oidc.rotateKeys(OPERATOR);
+        assert.equal(retired.length, 1);
+        const before = await oidc.listKeys();
+        assert.equal((await oidc.sweep()).keys, 0, 'within the overlap the retired key stays published');
+        const realNow = ctx.now;
+        ctx.now = () => realNow() + KEY_OVERLAP_MS + 1_000;
+        try {
+          assert.equal((await oidc.sweep()).keys, 1);
+        } finally {
+          ctx.now = realNow;
+        }
+        const after = await oidc.listKeys();
+        assert.deepEqual(after.map((k) => k.kid), before.filter((k) => k.kid !== retired[0]).map((k) => k.kid));
+        assert.ok(after.some((k) => k.status === 'current') && after.some((k) => k.status === 'next'));
       } finally {
         await installation.close();
       }

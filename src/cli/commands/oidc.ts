@@ -1,4 +1,4 @@
-// otpgate oidc client add|list|show|remove, oidc key list|rotate
+// otpgate oidc client add|list|show|update|remove, oidc key list|rotate
 import { OPERATOR } from '../../services/context.js';
 import type { OidcClientView } from '../../services/oidc-service.js';
 import type { CommandIo } from '../io.js';
@@ -10,6 +10,16 @@ interface AddOptions {
   postLogoutRedirectUri?: string[];
   allowedGroup?: string[];
   public?: boolean;
+  account?: string;
+  json?: boolean;
+}
+
+interface UpdateOptions {
+  redirectUri?: string[];
+  postLogoutRedirectUri?: string[];
+  clearPostLogoutRedirectUris?: boolean;
+  allowedGroup?: string[];
+  anyGroup?: boolean;
   account?: string;
   json?: boolean;
 }
@@ -84,6 +94,30 @@ export const oidcCommands: CommandGroup = (program, cli) => {
     .action(
       cli.action(async ({ instance, io }, name: string, options: { account?: string; json?: boolean }) => {
         const view = await instance.services.oidc.showClient(await instance.services.accounts.resolve(OPERATOR, options.account), name);
+        if (options.json) printJson(io, view);
+        else printClient(io, view);
+        return 0;
+      }),
+    );
+  client
+    .command('update')
+    .description("change a client's redirect URIs, post-logout redirect URIs or allowed groups (each option given replaces that list)")
+    .argument('<name>', "the client's name")
+    .option('--redirect-uri <uri>', 'a redirect URI, matched exactly (repeat for more; replaces them all)', collect)
+    .option('--post-logout-redirect-uri <uri>', 'where RP-initiated logout may return to (repeat for more; replaces them all)', collect)
+    .option('--clear-post-logout-redirect-uris', 'remove every post-logout redirect URI')
+    .option('--allowed-group <group>', 'only users in this group may sign in (repeat for more; replaces them all)', collect)
+    .option('--any-group', 'let every user of the account sign in (clears the allowed groups)')
+    .option(...ACCOUNT_OPTION)
+    .option(...JSON_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: UpdateOptions) => {
+        const account = await instance.services.accounts.resolve(OPERATOR, options.account);
+        const view = await instance.services.oidc.updateClient(OPERATOR, account, name, {
+          ...(options.redirectUri ? { redirectUris: options.redirectUri } : {}),
+          ...(options.clearPostLogoutRedirectUris ? { postLogoutRedirectUris: [] } : options.postLogoutRedirectUri ? { postLogoutRedirectUris: options.postLogoutRedirectUri } : {}),
+          ...(options.anyGroup ? { allowedGroups: [] } : options.allowedGroup ? { allowedGroups: options.allowedGroup } : {}),
+        });
         if (options.json) printJson(io, view);
         else printClient(io, view);
         return 0;

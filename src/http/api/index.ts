@@ -12,6 +12,7 @@ import { auditExportRoutes, auditRoutes } from './audit.js';
 import { authCheckRoutes } from './auth-check.js';
 import { directoryRoutes } from './directory.js';
 import { groupRoutes } from './groups.js';
+import { oidcClientRoutes } from './oidc-clients.js';
 import { webhookRoutes } from './webhooks.js';
 import { reportRoutes } from './reports.js';
 import { tempCodeRoutes } from './temp-codes.js';
@@ -92,6 +93,7 @@ export async function apiPlugin(app: FastifyInstance): Promise<void> {
   await app.register(directoryRoutes);
   await app.register(groupRoutes);
   await app.register(webhookRoutes);
+  await app.register(oidcClientRoutes);
   await app.register(reportRoutes);
   app.setNotFoundHandler(sendNotFound);
 }
