@@ -53,6 +53,10 @@ export function asksForFreshSignIn(params: Record<string, unknown>, promptReason
 export interface OidcSignInTerms {
   accountId: number;
   requireOtp: boolean;
+  /** The interaction's uid (its Cancel posts to /oidc/interaction/UID/abort). */
+  interaction: string;
+  /** The origins of the client's registered redirect URIs: where the sign-in's last redirect may lead. */
+  redirectOrigins: string[];
 }
 
 const INTERACTION_PATH = /^\/oidc\/interaction\/([A-Za-z0-9_-]{1,64})$/;
@@ -265,9 +269,10 @@ export class OidcService {
     const interaction = await this.findModel('Interaction', uid);
     const params = (interaction?.params ?? {}) as Record<string, unknown>;
     const reasons = ((interaction?.prompt as { reasons?: string[] } | undefined)?.reasons ?? []);
-    const accountId = typeof params.client_id === 'string' ? await this.accountOfClient(params.client_id) : null;
-    if (accountId === null) return null;
-    return { accountId, requireOtp: asksForPasscode(params, reasons) };
+    const row = typeof params.client_id === 'string' ? await findOidcClientByClientId(this.ctx.db, params.client_id) : undefined;
+    if (!row) return null;
+    const redirectOrigins = [...new Set(parseList(row.redirect_uris).map((uri) => new URL(uri).origin))];
+    return { accountId: Number(row.account_id), requireOtp: asksForPasscode(params, reasons), interaction: uid, redirectOrigins };
   }
 
   /** The provider's cookie keys: derived from the master key, so every instance signs and reads the same. */
