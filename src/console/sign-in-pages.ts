@@ -98,6 +98,18 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, ...data, cancel, csrfToken: session.csrfToken }, status);
   }
 
+  /**
+   * A deny rule for the browser's address, in a sign-in for an OpenID client: the client gets
+   * access_denied (the sign-in pages would only ask again). Null when the sign-in is not for a client.
+   */
+  async function refuseForClient(request: FastifyRequest, reply: FastifyReply, terms: OidcSignInTerms | null, outcome: SignInOutcome, username: string): Promise<FastifyReply | null> {
+    if (!terms || outcome.reason !== 'denied_by_rule') return null;
+    const returnTo = await oidc.refuseInteraction(terms.interaction, 'sign-in refused');
+    if (returnTo === null) return null;
+    await oidc.recordSignIn(request.clientIp, terms.clientId, terms.accountId, username, 'refused', 'denied by the access restriction for this address');
+    return seeOther(reply, returnTo);
+  }
+
   function throttledText(outcome: SignInOutcome): string {
     return `Too many failed attempts. Wait ${Math.max(1, outcome.retryAfterSeconds)} seconds and try again.`;
   }
@@ -158,6 +170,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
         return lockedPage(reply);
       case 'reject':
         if (outcome.reason === 'no_token_self_association_off') return askAdministratorPage(reply);
+        if (outcome.reason === 'denied_by_rule') return (await refuseForClient(request, reply, terms, outcome, username)) ?? loginForm(request, reply, { username, next, error: 'Sign-in refused. Check your username and password.' }, 401);
         if (outcome.reason === 'throttled') return loginForm(request, reply, { username, next, error: throttledText(outcome) }, 429);
         // Unknown user, wrong password and a deny rule look the same here, as in the API.
         return loginForm(request, reply, { username, next, error: 'Sign-in refused. Check your username and password.' }, 401);
