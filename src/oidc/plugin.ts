@@ -10,7 +10,7 @@ import type Provider from 'oidc-provider';
 import { ACR_OTP, asksForFreshSignIn, asksForPasscode } from '../services/oidc-service.js';
 import { csrfTokensEqual } from '../services/session-service.js';
 import { clearSessionCookie, preSessionCookieName, readSessionCookie, sessionCookieName } from '../web/session-cookie.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, oidcCsp } from './html.js';
 import { createProvider, OIDC_PREFIX } from './provider.js';
 
 const KEY_CHECK_MS = 30 * 1000;
@@ -18,7 +18,7 @@ const FORM_LIMIT = 4096;
 
 /** The pages the provider renders have no script and only the console's stylesheet; none may be framed. */
 const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy': oidcCsp(),
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
