@@ -26,9 +26,9 @@ for (const engine of await engineCases()) {
     });
     after(() => fx?.close());
 
-    async function authorizationUrl(): Promise<URL> {
+    async function authorizationUrl(extra: Record<string, string> = {}): Promise<URL> {
       const verifier = client.randomPKCECodeVerifier();
-      return client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'st-1' });
+      return client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'st-1', ...extra });
     }
 
     const origin = () => new URL(fx.server.issuer).origin;
@@ -81,6 +81,22 @@ for (const engine of await engineCases()) {
       assert.equal(new URL(cancelled.url).searchParams.get('error'), 'access_denied');
       const after = await browser.follow(`${origin()}/login/passcode`);
       assert.equal(new URL(after.url).pathname, '/login', 'the half session is gone');
+    });
+
+    test('a browser signed in with a password alone (an allow network) is asked to sign in again when a client sends acr_values', async () => {
+      const { services } = fx.installation;
+      await services.users.create(OPERATOR, fx.account, { username: 'erin', password: PASSWORD, role: 'user' });
+      await services.restrictions.setForUser(OPERATOR, fx.account, 'erin', { rules: [{ cidr: '127.0.0.0/8', action: 'allow' }], default: 'require_otp' });
+      const browser = new FormBrowser();
+      const first = await signInThrough(browser, await authorizationUrl(), 'erin', PASSWORD, null);
+      assert.deepEqual(first.pages, ['/login']);
+      assert.ok(first.callback.searchParams.get('code'));
+      const again = await browser.follow((await authorizationUrl()).href);
+      assert.ok(new URL(again.url).searchParams.get('code'), 'the same request again: a code at once, no page');
+      const asked = await browser.follow((await authorizationUrl({ acr_values: 'urn:otpgate:acr:otp' })).href);
+      assert.equal(new URL(asked.url).pathname, '/login', `acr_values: the password alone does not do (at ${asked.url})`);
+      const password = await browser.follow(`${origin()}/login`, { form: { _csrf: csrfOf(asked.html), next: nextOf(asked.html)!, username: 'erin', password: PASSWORD } });
+      assert.equal(new URL(password.url).pathname, '/login/associate', 'then the token step (erin has no token: the association prompt)');
     });
 
     test("the OpenID sign-in pages name the client's redirect origin in form-action; the console's own keep 'self'", async () => {
