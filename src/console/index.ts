@@ -15,6 +15,7 @@ import { registerImportUploads } from '../web/import-upload.js';
 import { sessionPrincipalOf } from '../web/principal.js';
 import { readSessionCookie } from '../web/session-cookie.js';
 import { guardAdminScope } from './admin-guard.js';
+import { CONSOLE_CSP_DIRECTIVES } from './csp.js';
 import { accountPages } from './account-pages.js';
 import { auditPages } from './audit-pages.js';
 import { directoryPages } from './directory-pages.js';
@@ -41,15 +42,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        scriptSrc: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
+      directives: { ...CONSOLE_CSP_DIRECTIVES },
     },
     strictTransportSecurity: config.secureCookies,
     // The Referer within the site only: a form sent after its session expired returns to its page after sign-in.

@@ -4,18 +4,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../core/values.js';
 import type { Actor } from '../services/context.js';
 import { ServiceError } from '../services/errors.js';
+import type { OidcSignInTerms } from '../services/oidc-service.js';
 import type { Session } from '../services/session-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
 import { actorOf, consoleActorName, type SessionPrincipal } from '../web/principal.js';
-import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
+import { clearSessionCookie, preSessionCookieName, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
 import { field, formError, formOf, hasSessionCsrf, roleLabel, statusLabel } from './forms.js';
 import { refuseCsrf, renderMessage } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sessionPrincipal } from './render.js';
 import { nextQuery, safeReturnPath, sendToSignIn } from './return-to.js';
-
-function preSessionCookieName(secure: boolean): string {
-  return secure ? '__Host-otpgate_presession' : 'otpgate_presession';
-}
+import { consoleCspWithFormAction } from './csp.js';
 
 const NEUTRAL_ASSOCIATION_ERRORS = new Set<string>(['token_not_found', 'token_not_available', 'passcode_not_accepted']);
 const NEUTRAL_ASSOCIATION_MESSAGE =
@@ -78,6 +76,40 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     ], { href: '/login', label: 'Back to sign-in' });
   }
 
+  /**
+   * A sign-in page for an OpenID client (its `next` is an interaction): its form may end, after same-origin
+   * 303s, at the client's redirect URI, which the page's CSP `form-action` must name (csp.ts); its Cancel
+   * answers access_denied to the client. Null for any other sign-in.
+   */
+  async function clientPage(reply: FastifyReply, next: string | null): Promise<{ terms: OidcSignInTerms | null; cancel: string | null }> {
+    const terms = await oidc.signInTermsFor(next);
+    if (!terms) return { terms, cancel: null };
+    void reply.header('content-security-policy', consoleCspWithFormAction(terms.redirectOrigins));
+    return { terms, cancel: `/oidc/interaction/${terms.interaction}/abort` };
+  }
+
+  async function passcodePage(reply: FastifyReply, session: Session, next: string | null, error: string | null, status = 200): Promise<FastifyReply> {
+    const { cancel } = await clientPage(reply, next);
+    return renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error, next, cancel, csrfToken: session.csrfToken }, status);
+  }
+
+  async function associatePage(reply: FastifyReply, session: Session, data: { serial: string; error: string | null; fieldErrors: Record<string, string>; next: string | null }, status = 200): Promise<FastifyReply> {
+    const { cancel } = await clientPage(reply, data.next);
+    return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, ...data, cancel, csrfToken: session.csrfToken }, status);
+  }
+
+  /**
+   * A deny rule for the browser's address, in a sign-in for an OpenID client: the client gets
+   * access_denied (the sign-in pages would only ask again). Null when the sign-in is not for a client.
+   */
+  async function refuseForClient(request: FastifyRequest, reply: FastifyReply, terms: OidcSignInTerms | null, outcome: SignInOutcome, username: string): Promise<FastifyReply | null> {
+    if (!terms || outcome.reason !== 'denied_by_rule') return null;
+    const returnTo = await oidc.refuseInteraction(terms.interaction, 'sign-in refused');
+    if (returnTo === null) return null;
+    await oidc.recordSignIn(request.clientIp, terms.clientId, terms.accountId, username, 'refused', 'denied by the access restriction for this address');
+    return seeOther(reply, returnTo);
+  }
+
   function throttledText(outcome: SignInOutcome): string {
     return `Too many failed attempts. Wait ${Math.max(1, outcome.retryAfterSeconds)} seconds and try again.`;
   }
@@ -87,13 +119,14 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return seeOther(reply, principal ? homeOf(principal.role) : '/login');
   });
 
-  function loginForm(request: FastifyRequest, reply: FastifyReply, data: { username: string; error: string | null; next: string | null; expired?: string | null }, status = 200): FastifyReply {
+  async function loginForm(request: FastifyRequest, reply: FastifyReply, data: { username: string; error: string | null; next: string | null; expired?: string | null }, status = 200): Promise<FastifyReply> {
     const cookieName = preSessionCookieName(secure);
     const pair = sessions.preSessionCsrf(request.cookies[cookieName]);
     if (pair.issued) void reply.setCookie(cookieName, pair.nonce, { path: '/', httpOnly: true, sameSite: 'lax', secure });
     const token = pair.token;
     const expired = data.expired ? (EXPIRED_NOTICES[data.expired] ?? null) : null;
-    return renderPage(reply, './login', { title: 'Sign in', narrow: true, ...data, expired, csrfToken: token }, status);
+    const { cancel } = await clientPage(reply, data.next);
+    return renderPage(reply, './login', { title: 'Sign in', narrow: true, ...data, expired, cancel, csrfToken: token }, status);
   }
 
   app.get('/login', async (request, reply) => {
@@ -137,6 +170,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
         return lockedPage(reply);
       case 'reject':
         if (outcome.reason === 'no_token_self_association_off') return askAdministratorPage(reply);
+        if (outcome.reason === 'denied_by_rule') return (await refuseForClient(request, reply, terms, outcome, username)) ?? loginForm(request, reply, { username, next, error: 'Sign-in refused. Check your username and password.' }, 401);
         if (outcome.reason === 'throttled') return loginForm(request, reply, { username, next, error: throttledText(outcome) }, 429);
         // Unknown user, wrong password and a deny rule look the same here, as in the API.
         return loginForm(request, reply, { username, next, error: 'Sign-in refused. Check your username and password.' }, 401);
@@ -148,7 +182,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   app.get('/login/passcode', async (request, reply) => {
     const session = await halfSession(request);
     if (!session) return seeOther(reply, '/login');
-    return renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error: null, next: nextOfQuery(request), csrfToken: session.csrfToken });
+    return passcodePage(reply, session, nextOfQuery(request), null);
   });
 
   app.post('/login/passcode', async (request, reply) => {
@@ -157,8 +191,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const body = formOf(request);
     if (!hasSessionCsrf(body, session.csrfToken)) return refuseCsrf(reply);
     const next = safeReturnPath(field(body, 'next'));
-    const again = (error: string, status: number) =>
-      renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error, next, csrfToken: session.csrfToken }, status);
+    const again = (error: string, status: number) => passcodePage(reply, session, next, error, status);
     const passcode = field(body, 'otp').replace(/\s+/g, '');
     if (passcode === '') return again('Enter the passcode your token shows.', 400);
     // The half session proves the password step, so the password is not asked again (password: null).
@@ -202,7 +235,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   app.get('/login/associate', async (request, reply) => {
     const session = await halfSession(request);
     if (!session) return seeOther(reply, '/login');
-    return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, serial: '', error: null, fieldErrors: {}, next: nextOfQuery(request), csrfToken: session.csrfToken });
+    return associatePage(reply, session, { serial: '', error: null, fieldErrors: {}, next: nextOfQuery(request) });
   });
 
   app.post('/login/associate', async (request, reply) => {
@@ -221,12 +254,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
       // half-signed-in user cannot learn which serials the account holds.
       const { message, fieldErrors } =
         error instanceof ServiceError && NEUTRAL_ASSOCIATION_ERRORS.has(error.code) ? { message: NEUTRAL_ASSOCIATION_MESSAGE, fieldErrors: {} } : formError(error);
-      return renderPage(
-        reply,
-        './login-associate',
-        { title: 'Associate OTP token', narrow: true, username: session.user.username, serial, error: message, fieldErrors, next, csrfToken: session.csrfToken },
-        error instanceof ServiceError && !NEUTRAL_ASSOCIATION_ERRORS.has(error.code) ? error.status : 400,
-      );
+      return associatePage(reply, session, { serial, error: message, fieldErrors, next }, error instanceof ServiceError && !NEUTRAL_ASSOCIATION_ERRORS.has(error.code) ? error.status : 400);
     }
     // Associating proved possession of the token: the sign-in is complete.
     const full = await advance(request, reply, { id: session.user.id, username: session.user.username, accountId: session.user.account_id }, 'full', true);

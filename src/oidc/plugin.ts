@@ -4,19 +4,21 @@
 // Security headers (CSP, frame-ancestors) go on every /oidc response. The signing keys are read from the
 // database; a rotation made by another process is picked up within KEY_CHECK_MS.
 import type { IncomingMessage } from 'node:http';
-import fastifyCookie from '@fastify/cookie';
+import fastifyCookie, { fastifyCookie as cookies } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { ACR_OTP, asksForFreshSignIn, asksForPasscode } from '../services/oidc-service.js';
-import { clearSessionCookie, readSessionCookie } from '../web/session-cookie.js';
-import { escapeHtml } from './html.js';
+import { csrfTokensEqual } from '../services/session-service.js';
+import { clearSessionCookie, preSessionCookieName, readSessionCookie, sessionCookieName } from '../web/session-cookie.js';
+import { escapeHtml, oidcCsp } from './html.js';
 import { createProvider, OIDC_PREFIX } from './provider.js';
 
 const KEY_CHECK_MS = 30 * 1000;
+const FORM_LIMIT = 4096;
 
 /** The pages the provider renders have no script and only the console's stylesheet; none may be framed. */
 const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy': oidcCsp(),
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -38,6 +40,16 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
     provider.on('grant.error', (ctx, error) => {
       const client = ctx.oidc.client?.clientId ?? 'unknown';
       void oidc.recordToken(ctx.ip, client, null, null, 'refused', String((error as { error?: string }).error ?? 'error')).catch((failed: unknown) => app.log.error({ err: failed }, 'oidc audit failed'));
+    });
+    // "Sign out" on the end-session page (logout=yes) signs the browser out of otpgate too: its console
+    // session (which would sign it in again at the next authorization request without a question) ends.
+    provider.on('end_session.success', (ctx) => {
+      if (!ctx.oidc.params?.logout) return;
+      const header = ctx.get('cookie');
+      const id = header ? cookies.parse(header)[sessionCookieName(secure)] : undefined;
+      if (id === undefined) return;
+      ctx.append('set-cookie', cookies.serialize(sessionCookieName(secure), '', { path: '/', httpOnly: true, sameSite: 'lax', secure, expires: new Date(0) }));
+      void sessions.end(id).catch((error: unknown) => app.log.error({ err: error }, 'ending the console session at sign-out failed'));
     });
     provider.on('server_error', (_ctx, error) => app.log.error({ err: error }, 'oidc provider error'));
     return { provider, version: await oidc.keySetVersion() };
@@ -77,6 +89,10 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
   }
 
   for (const url of [OIDC_PREFIX, `${OIDC_PREFIX}/*`]) app.route({ method: ['GET', 'POST', 'HEAD', 'OPTIONS'], url, handler: toProvider });
+
+  function refusedPage(): string {
+    return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not sent</title><link rel="stylesheet" href="/console.css"></head><body><main class="narrow"><h1>Not sent</h1><p>${escapeHtml('The form was not sent from this sign-in page. Go back, reload the page and try again.')}</p></main></body></html>`;
+  }
 
   function expired(reply: FastifyReply): FastifyReply {
     return reply
@@ -141,13 +157,36 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
     });
   });
 
-  // "Cancel" on the sign-in page of an interaction: the client gets access_denied.
+  /** One field of a small urlencoded form body (the provider's context leaves bodies unread); undefined past 4 KiB. */
+  async function formField(request: FastifyRequest, name: string): Promise<string | undefined> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of request.raw as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > FORM_LIMIT) return undefined;
+      chunks.push(chunk);
+    }
+    return new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get(name) ?? undefined;
+  }
+
+  // "Cancel" on a sign-in page of an interaction (a no-JS form with the page's CSRF token: the sign-in
+  // form's pre-session token, or the half session's): the client gets access_denied, and the half-done
+  // sign-in ends.
   app.post(`${OIDC_PREFIX}/interaction/:uid/abort`, async (request, reply) => {
     const current = await provider();
+    const token = await formField(request, '_csrf');
+    const session = await sessions.resume(readSessionCookie(request, secure));
+    const jar = request.headers.cookie === undefined ? {} : cookies.parse(request.headers.cookie);
+    const csrfOk = sessions.checkPreSessionCsrf(jar[preSessionCookieName(secure)], token) || (session !== null && csrfTokensEqual(session.csrfToken, token));
+    if (!csrfOk) return reply.status(403).type('text/html; charset=utf-8').send(refusedPage());
     try {
       await current.interactionDetails(request.raw, reply.raw);
     } catch {
       return expired(reply);
+    }
+    if (session?.stage === 'password') {
+      await sessions.end(session.id);
+      clearSessionCookie(reply, secure);
     }
     return finish(request, reply, current, { error: 'access_denied', error_description: 'sign-in cancelled' });
   });

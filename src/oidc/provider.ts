@@ -4,7 +4,7 @@
 // otpgate's own pages (interaction.ts); there is no consent page for the account's own clients.
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_OTP, type OidcService } from '../services/oidc-service.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, oidcCsp } from './html.js';
 import { OidcAdapter } from './adapter.js';
 
 export const OIDC_PREFIX = '/oidc';
@@ -82,6 +82,9 @@ export function createProvider(oidc: OidcService, options: ProviderOptions): Pro
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
+          // The confirmation's form ends at the client's post-logout redirect URI: its CSP names those origins.
+          const origins = [...new Set((ctx.oidc.client?.postLogoutRedirectUris ?? []).map((uri) => new URL(uri).origin))];
+          ctx.set('content-security-policy', oidcCsp(origins));
           ctx.body = page('Sign out', `<p>Sign out of otpgate here and in the application?</p>${form}<button type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button> <button type="submit" form="op.logoutForm">Stay signed in</button>`);
         },
         async postLogoutSuccessSource(ctx) {

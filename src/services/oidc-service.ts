@@ -54,6 +54,11 @@ export function asksForFreshSignIn(params: Record<string, unknown>, promptReason
 export interface OidcSignInTerms {
   accountId: number;
   requireOtp: boolean;
+  /** The interaction's uid (its Cancel posts to /oidc/interaction/UID/abort). */
+  interaction: string;
+  clientId: string;
+  /** The origins of the client's registered redirect URIs: where the sign-in's last redirect may lead. */
+  redirectOrigins: string[];
 }
 
 const INTERACTION_PATH = /^\/oidc\/interaction\/([A-Za-z0-9_-]{1,64})$/;
@@ -314,9 +319,25 @@ export class OidcService {
     const interaction = await this.findModel('Interaction', uid);
     const params = (interaction?.params ?? {}) as Record<string, unknown>;
     const reasons = ((interaction?.prompt as { reasons?: string[] } | undefined)?.reasons ?? []);
-    const accountId = typeof params.client_id === 'string' ? await this.accountOfClient(params.client_id) : null;
-    if (accountId === null) return null;
-    return { accountId, requireOtp: asksForPasscode(params, reasons) };
+    const row = typeof params.client_id === 'string' ? await findOidcClientByClientId(this.ctx.db, params.client_id) : undefined;
+    if (!row) return null;
+    const redirectOrigins = [...new Set(parseList(row.redirect_uris).map((uri) => new URL(uri).origin))];
+    return { accountId: Number(row.account_id), requireOtp: asksForPasscode(params, reasons), interaction: uid, clientId: row.client_id, redirectOrigins };
+  }
+
+  /**
+   * Ends an interaction with `access_denied` for its client, as the provider's interactionFinished does
+   * (the result saved on the interaction, which the provider reads when the browser returns to it).
+   * Returns where to send the browser (the authorization request's resumption), or null when it is gone.
+   */
+  async refuseInteraction(uid: string, description: string): Promise<string | null> {
+    const row = await findOidcModel(this.ctx.db, 'Interaction', uid);
+    const payload = this.payloadOf(row);
+    if (!row || !payload || typeof payload.returnTo !== 'string') return null;
+    payload.result = { error: 'access_denied', error_description: description };
+    const left = row.expires_at === null ? undefined : Math.max(1, Math.ceil((Number(row.expires_at) - this.ctx.now()) / 1000));
+    await this.saveModel('Interaction', uid, payload, left);
+    return payload.returnTo;
   }
 
   /** The provider's cookie keys: derived from the master key, so every instance signs and reads the same. */

@@ -8,6 +8,11 @@ export function sessionCookieName(secure: boolean): string {
   return secure ? '__Host-otpgate_session' : 'otpgate_session';
 }
 
+/** The sign-in form's pre-session cookie: the nonce its CSRF token stands for (SessionService.preSessionCsrf). */
+export function preSessionCookieName(secure: boolean): string {
+  return secure ? '__Host-otpgate_presession' : 'otpgate_presession';
+}
+
 export function readSessionCookie(request: FastifyRequest, secure: boolean): string | undefined {
   const header = request.headers.cookie;
   return header === undefined ? undefined : fastifyCookie.parse(header)[sessionCookieName(secure)];

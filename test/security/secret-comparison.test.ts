@@ -75,6 +75,10 @@ const HARMLESS: Record<string, Record<string, string>> = {
   'src/services/oidc-service.ts': {
     'Number(user.account_id) !== Number(row.account_id)': 'account ids are not secret',
   },
+  'src/oidc/plugin.ts': {
+    '(await oidc.keySetVersion()) !== current.version': 'a fingerprint of public key ids and their status, not key material',
+    'Number(session.user.account_id) === accountId': 'account ids are not secret',
+  },
   'src/runtime/backup.ts': {
     'known[i] !== name': 'migration names are not secret',
   },
