@@ -11,6 +11,12 @@ import { ServiceError } from '../../src/services/errors.js';
 import type { DirectoryInput } from '../../src/services/directory-service.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildServer } from '../../src/http/app.js';
+import { loadConfig } from '../../src/runtime/config.js';
+import { runCli } from '../helpers/cli.js';
 import { engineCases, type TestInstallation } from '../helpers/engines.js';
 import { freePort, GROUPS_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
 
@@ -89,6 +95,30 @@ for (const engine of await engineCases()) {
       } finally {
         await services.restrictions.setForAccount(OPERATOR, await account(), null);
       }
+    });
+
+    test('the CLI and the API refuse the same change: exit 1 with the reason, 409 would_lock_out_admins', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'otpgate-bind-'));
+      const passwordFile = join(dir, 'bind.password');
+      writeFileSync(passwordFile, SERVICE_PASSWORD, { mode: 0o600 });
+      try {
+        const cli = await runCli(['directory', 'set', '--account', 'dirco', '--url', slapd.url, '--bind-dn', SERVICE_DN, '--base-dn', GROUPS_DN, '--bind-password-file', passwordFile], installation.env);
+        assert.equal(cli.code, 1, cli.stdout + cli.stderr);
+        assert.match(cli.stderr, /^otpgate: This would leave no administrator able to sign in \(dana: a directory user whom the directory, as changed, does not find/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      await unchanged();
+      const app = await buildServer(services, loadConfig(installation.env), { logger: false });
+      try {
+        const key = (await services.apiKeys.create(OPERATOR, await account(), 'dirco-admin', ['admin'], false)).key;
+        const put = await app.inject({ method: 'PUT', url: '/api/v1/directory', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: JSON.stringify({ url: slapd.url, bindDn: SERVICE_DN, baseDn: GROUPS_DN, bindPassword: SERVICE_PASSWORD }) });
+        assert.equal(put.statusCode, 409, put.body);
+        assert.equal(put.json<{ error: { code: string } }>().error.code, 'would_lock_out_admins');
+      } finally {
+        await app.close();
+      }
+      await unchanged();
     });
 
     test('a change that still finds the administrator goes ahead', async () => {
