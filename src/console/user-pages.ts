@@ -1,6 +1,7 @@
-// /admin/users: find and select users, apply one restriction to several, create a user, and a user's page
-// with its Details and Access Restrictions tabs (the seed's associate, re-sync, disassociate, unlock, on each
-// of the user's tokens: a page names one with `serial`, or acts on the user's one token).
+// /admin/users: find users (the list first), apply one restriction to several ticked ones (a step of its
+// own), create a user, and a user's page with its Details and Access Restrictions tabs (the seed's associate,
+// re-sync, disassociate, unlock, on each of the user's tokens: a page names one with `serial`, or acts on the
+// user's one token).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeSource } from '../core/restriction-precedence.js';
 import { settingsOf } from '../services/account-settings.js';
@@ -48,10 +49,10 @@ export async function userPages(app: FastifyInstance): Promise<void> {
     }
   }
 
-  // ---- The list, with search, paging and the bulk restriction form ----
+  // ---- The list first, with search and paging; for an administrator, ticking rows offers the bulk restriction ----
   type BulkForm = { selected: string[]; all: boolean; rows: RuleRow[]; default: string; errors: Record<string, string>; error: string | null };
 
-  /** The list's search and page, from the query (GET) or the bulk form's hidden fields (POST). */
+  /** The list's search and page, from the query (GET) or the bulk steps' hidden fields (POST). */
   type ListState = { q: string; offset: number; withoutToken: boolean };
 
   function listState(source: Record<string, unknown>): ListState {
@@ -69,7 +70,12 @@ export async function userPages(app: FastifyInstance): Promise<void> {
     return query ? `/admin/users?${query}` : '/admin/users';
   };
 
-  async function listPage(request: FastifyRequest, reply: FastifyReply, state: ListState, form: BulkForm, status = 200) {
+  /**
+   * The list. An administrator's rows carry a tick box, and the bar that leads to the bulk restriction shows
+   * once a row is ticked (console.css, `:has()`; no script: the console's CSP allows none). A help-desk user
+   * gets no tick boxes and no bulk action: it is not theirs (admin-guard.ts).
+   */
+  async function listPage(request: FastifyRequest, reply: FastifyReply, state: ListState, selected: string[] = [], error: string | null = null, status = 200) {
     const { account } = adminOf(request);
     const search = state.q.trim() || undefined;
     const filter = { withoutToken: state.withoutToken };
@@ -84,13 +90,8 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         users: list,
         pager: pagerOf('/admin/users', filtersOf(state), state.offset, USERS_PAGE, list.length, total),
         withoutToken: state.withoutToken,
-        selected: form.selected,
-        all: form.all,
-        bulkRows: [...form.rows, ...blankRows(Math.max(1, 3 - form.rows.length))],
-        bulkErrors: form.errors,
-        bulkDefault: form.default,
-        error: form.error,
-        actions: ACTION_LABELS,
+        selected,
+        error,
         roleLabel,
         statusLabel,
       },
@@ -98,23 +99,58 @@ export async function userPages(app: FastifyInstance): Promise<void> {
     );
   }
 
-  app.get('/users', (request, reply) => listPage(request, reply, listState(request.query as Record<string, unknown>), { selected: [], all: false, rows: [], default: 'allow', errors: {}, error: null }));
+  /** The bulk restriction's second step: the rules for the ticked users (or all matching the search). */
+  async function rulesPage(request: FastifyRequest, reply: FastifyReply, state: ListState, form: BulkForm, status = 200) {
+    const { account } = adminOf(request);
+    const total = await users.count(account, state.q.trim() || undefined, { withoutToken: state.withoutToken });
+    return renderPage(
+      reply,
+      './users-bulk',
+      {
+        title: 'Set access restriction',
+        q: state.q,
+        offset: state.offset,
+        withoutToken: state.withoutToken,
+        total,
+        ticked: form.selected,
+        names: form.selected.slice(0, 20),
+        all: form.all,
+        bulkRows: [...form.rows, ...blankRows(Math.max(1, 3 - form.rows.length))],
+        bulkErrors: form.errors,
+        bulkDefault: form.default,
+        error: form.error,
+        actions: ACTION_LABELS,
+        listHref: listHref(state),
+      },
+      status,
+    );
+  }
+
+  app.get('/users', (request, reply) => listPage(request, reply, listState(request.query as Record<string, unknown>)));
 
   /**
-   * The bulk restriction: the ticked users, or every user the search matches ("all"). The restriction is
-   * checked first, then a confirmation page says how many users it replaces; only its POST (confirm=yes)
+   * The bulk restriction, in steps: the ticked rows (step=choose, from the list) lead to the rules; the rules
+   * (for the ticked users, or every user the search matches: "all") are checked, then a confirmation page
+   * says how many users it replaces and whom it makes it harder to sign in; only its POST (confirm=yes)
    * writes, and the list comes back with the same search and page and says how many changed.
    */
   app.post('/users/restrictions', async (request, reply) => {
     const { account, actor } = adminOf(request);
     const body = formOf(request);
     const state = listState({ q: field(body, 'q'), offset: field(body, 'offset'), withoutToken: field(body, 'withoutToken') });
+    const ticked = fields(body, 'user').slice(0, BULK_LIMIT);
+    if (field(body, 'step') === 'choose') {
+      if (ticked.length === 0) return listPage(request, reply, state, [], 'Tick at least one user in the list first.', 400);
+      return rulesPage(request, reply, state, { selected: ticked, all: false, rows: [], default: 'allow', errors: {}, error: null });
+    }
     const all = field(body, 'all') === 'yes';
     const { input, rows } = readRestriction(body);
-    const ticked = fields(body, 'user').slice(0, BULK_LIMIT);
-    const again = (error: string, errors: Record<string, string> = {}) => listPage(request, reply, state, { selected: ticked, all, rows, default: input.default, errors, error }, 400);
+    const again = (error: string, errors: Record<string, string> = {}) => rulesPage(request, reply, state, { selected: ticked, all, rows, default: input.default, errors, error }, 400);
     const selected = all ? (await users.list(account, state.q.trim() || undefined, { limit: BULK_LIMIT, withoutToken: state.withoutToken })).map((user) => user.username) : ticked;
-    if (selected.length === 0) return again(all ? 'No user matches the search: nothing to change.' : 'Select at least one user first, or tick "all users matching".');
+    if (selected.length === 0) {
+      if (!all) return listPage(request, reply, state, [], 'Tick at least one user in the list first.', 400);
+      return again('No user matches the search: nothing to change.');
+    }
     try {
       restrictions.validate(input);
     } catch (error) {

@@ -44,16 +44,24 @@ export interface WayInFacts {
   selfAssociation: boolean;
   /** An administrator while the account's `adminsRequireOtp` is on: the console asks them for a passcode wherever it would allow. */
   passcodeAlways: boolean;
-  /** A directory user in an account without a directory: nothing can check their password. */
-  directoryMissing: boolean;
+  /**
+   * Why a directory user's password cannot be checked, or null (a local user, or their directory finds them):
+   * no directory left, the directory as changed does not find them, or cannot be used to look.
+   */
+  directoryLoss: DirectoryLoss | null;
 }
 
+/** Why a directory user's password can no longer be checked (a NoWayIn of its own). */
+export type DirectoryLoss = 'no_directory' | 'not_in_directory' | 'directory_unusable';
+
 /** Why someone cannot sign in to the console from any address. */
-export type NoWayIn = 'user_disabled' | 'no_directory' | 'denied_everywhere' | 'token_disabled' | 'token_expired' | 'token_locked' | 'no_token_self_association_off';
+export type NoWayIn = 'user_disabled' | DirectoryLoss | 'denied_everywhere' | 'token_disabled' | 'token_expired' | 'token_locked' | 'no_token_self_association_off';
 
 export const NO_WAY_IN_TEXT: Record<NoWayIn, string> = {
   user_disabled: 'disabled',
   no_directory: 'a directory user, and no directory would be left to check their password',
+  not_in_directory: 'a directory user whom the directory, as changed, does not find (URL, base DN, user filter or username attribute)',
+  directory_unusable: 'a directory user, and the directory as changed cannot be used to find them (connection, TLS, bind DN or password)',
   denied_everywhere: 'denied from every address',
   token_disabled: 'their token is disabled, so no passcode is accepted',
   token_expired: 'their token is outside its validity dates, so no passcode is accepted',
@@ -70,7 +78,7 @@ export type ConsoleWayIn = { open: true; clientIp: string } | { open: false; why
  */
 export function consoleWayIn(facts: WayInFacts): ConsoleWayIn {
   if (facts.disabled) return { open: false, why: 'user_disabled' };
-  if (facts.directoryMissing) return { open: false, why: 'no_directory' };
+  if (facts.directoryLoss !== null) return { open: false, why: facts.directoryLoss };
   const restriction = facts.passcodeAlways ? requireOtpWhereAllowed(facts.restriction) : facts.restriction;
   let why: NoWayIn = 'denied_everywhere';
   for (const [access, clientIp] of reachableActions(restriction)) {

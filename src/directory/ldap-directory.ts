@@ -243,6 +243,15 @@ export class LdapDirectory {
     return this.asService((client) => this.findOn(client, username));
   }
 
+  /** Several people by username, on one service-bound connection; null for each the filter does not find. */
+  findPeople(usernames: string[]): Promise<Map<string, DirectoryPerson | null>> {
+    return this.asService(async (client) => {
+      const found = new Map<string, DirectoryPerson | null>();
+      for (const username of usernames) found.set(username, await this.findOn(client, username));
+      return found;
+    });
+  }
+
   /**
    * Checks a password by binding as the person's DN. An empty password is refused before any bind: many
    * servers take a simple bind with a DN and no password as an anonymous bind and answer success

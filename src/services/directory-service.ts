@@ -12,11 +12,11 @@ import { deleteDirectory, findDirectory, findSharedDirectory, groupsOf, replaceG
 import type { AccountRow, DirectoryRow, UserRow } from '../store/schema.js';
 import { isUniqueViolation } from '../store/database-errors.js';
 import { inTransaction } from '../store/transaction.js';
-import { findUserByName, insertUser } from '../store/user-store.js';
+import { findUserByName, insertUser, listUsers } from '../store/user-store.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
-import type { WayInService } from './way-in-service.js';
+import type { DirectoryFinding, WayInService } from './way-in-service.js';
 
 export { DIRECTORY_FAILURES, type DirectoryFailure } from '../directory/ldap-directory.js';
 
@@ -245,10 +245,40 @@ export class DirectoryService {
       // A shared directory that moves to another server or account is no longer the one the operator chose.
       shared: existing && !moved ? Number(existing.shared) : 0,
     };
-    await saveDirectory(this.ctx.db, row);
+    // SPEC, "Administrators keep a way in": a directory administrator's password is the directory's, so new
+    // settings that no longer find them (or cannot be used at all) take their way in, like a removal.
+    const directoryChanged = await this.findingsUnder(account, existing, row, password !== undefined);
+    await this.wayIn.guardAdminWayIn(account, directoryChanged ? { directoryChanged } : {}, (trx) => saveDirectory(trx, row));
     const unshared = moved && Number(existing.shared) === 1 ? ', no longer shared' : '';
     await this.audit.record(actor, { action: 'directory.set', outcome: 'success', accountId: account.id, reason: `${row.url}, base ${row.base_dn}${password !== undefined ? ', bind password changed' : ''}${unshared}`.slice(0, 200) });
     return this.show(account);
+  }
+
+  /**
+   * How the account's directory administrators fare under the new settings `row`: each one looked up with
+   * them (the service bind, the base DN, the filter and the username attribute a sign-in would use), or
+   * 'unusable' when the new settings cannot be used. Undefined when the change cannot alter who is found
+   * or with which groups (only the display name or e-mail attribute changed), or there is no directory
+   * administrator to find. The look-up happens before the guard's transaction: no row stays locked while
+   * the directory answers.
+   */
+  private async findingsUnder(account: AccountRow, existing: DirectoryRow | undefined, row: Omit<DirectoryRow, 'id'>, passwordGiven: boolean): Promise<{ found: Map<string, DirectoryFinding | null> | 'unusable' } | undefined> {
+    const finding = ['kind', 'url', 'bind_dn', 'base_dn', 'user_filter', 'username_attribute', 'group_attribute', 'start_tls', 'ca_pem'] as const;
+    if (existing && !passwordGiven && finding.every((column) => existing[column] === row[column])) return undefined;
+    const admins = (await listUsers(this.ctx.db, { accountId: account.id, role: 'admin', limit: 10_000 })).filter((u) => u.source === 'directory' && u.disabled_at === null);
+    if (admins.length === 0) return undefined;
+    try {
+      const people = await new LdapDirectory(this.settingsOf({ ...row, id: existing?.id ?? 0 })).findPeople(admins.map((u) => u.username));
+      const found = new Map<string, DirectoryFinding | null>();
+      for (const admin of admins) {
+        const person = people.get(admin.username);
+        found.set(admin.username_key, person ? { groups: person.groups, disabled: person.disabled } : null);
+      }
+      return { found };
+    } catch (error) {
+      if (!(error instanceof DirectoryUnavailableError)) throw error;
+      return { found: 'unusable' };
+    }
   }
 
   /**

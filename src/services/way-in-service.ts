@@ -3,6 +3,7 @@
 // in"): both read the account's users as they are and apply the pending change to them, and the core
 // decides (core/restriction-impact.ts).
 import type { AccessRestriction } from '../core/access-rule.js';
+import type { DirectoryLoss } from '../core/restriction-impact.js';
 import { applicableRestriction, type GroupRestriction } from '../core/restriction-precedence.js';
 import { adminLockout, madeHarder, requireOtpWhereAllowed, wayIn, type AdminWayIn, type WayInFacts } from '../core/restriction-impact.js';
 import { combineTokenFacts } from '../core/sign-in-decision.js';
@@ -45,6 +46,19 @@ export interface PendingChange {
   token?: { username: string; serial: string; token: TokenFacts | undefined };
   /** The account's directory removed: its users' passwords can no longer be checked. */
   directoryRemoved?: boolean;
+  /**
+   * The account's directory settings changed (`directory set`): each directory administrator as the new
+   * settings find them, by username key (null or absent: not found), or 'unusable' when the new settings
+   * could not be used to look (connection, TLS, service bind). Their groups and the directory's own
+   * "disabled" come from what was found, as their next sign-in would read them.
+   */
+  directoryChanged?: { found: ReadonlyMap<string, DirectoryFinding | null> | 'unusable' };
+}
+
+/** What the guard reads of a person the changed directory finds. */
+export interface DirectoryFinding {
+  groups: string[];
+  disabled: boolean;
 }
 
 /** What the sign-in decision reads of a token (token-service.ts `tokenFact`). */
@@ -117,11 +131,16 @@ export class WayInService {
     for (const user of users) {
       const own = parseStored(user.restriction);
       const memberOf = await groupsOf(db, user.id);
-      const groups: GroupRestriction[] = (await groupRestrictionsFor(db, account.id, memberOf)).map((g) => ({ group: g.group_name, restriction: parseStored(g.restriction)! }));
+      const restrictionsOf = async (names: string[]): Promise<GroupRestriction[]> => (await groupRestrictionsFor(db, account.id, names)).map((g) => ({ group: g.group_name, restriction: parseStored(g.restriction)! }));
+      const groups = await restrictionsOf(memberOf);
       const ownAfter = changedUsers.has(user.username_key) ? change.users!.restriction : own;
-      let groupsAfter = groups;
-      if (change.group && memberOf.some((g) => groupKey(g) === groupKey(change.group!.name))) {
-        groupsAfter = groups.filter((g) => groupKey(g.group) !== groupKey(change.group!.name));
+      // A directory user under changed directory settings: found (with the groups the directory gives them
+      // now), not found, or not to be looked up at all.
+      const finding = user.source !== 'directory' || change.directoryChanged === undefined ? undefined : change.directoryChanged.found === 'unusable' ? 'unusable' : (change.directoryChanged.found.get(user.username_key) ?? null);
+      const memberOfAfter = typeof finding === 'object' && finding !== null ? finding.groups : memberOf;
+      let groupsAfter = typeof finding === 'object' && finding !== null ? await restrictionsOf(memberOfAfter) : groups;
+      if (change.group && memberOfAfter.some((g) => groupKey(g) === groupKey(change.group!.name))) {
+        groupsAfter = groupsAfter.filter((g) => groupKey(g.group) !== groupKey(change.group!.name));
         if (change.group.restriction) groupsAfter.push({ group: change.group.name, restriction: change.group.restriction });
       }
       const held = tokens.get(Number(user.id)) ?? new Map<string, TokenFacts>();
@@ -140,15 +159,16 @@ export class WayInService {
         token,
         selfAssociation: settings.selfAssociation,
         passcodeAlways: user.role === 'admin' && settings.adminsRequireOtp,
-        directoryMissing: user.source === 'directory' && !directoryBefore,
+        directoryLoss: user.source === 'directory' && !directoryBefore ? 'no_directory' : null,
       };
+      const lossAfter: DirectoryLoss | null = user.source !== 'directory' ? null : !directoryAfter ? 'no_directory' : finding === 'unusable' ? 'directory_unusable' : finding === null ? 'not_in_directory' : null;
       const after: WayInFacts = {
-        disabled: before.disabled || key(change.disabled) === user.username_key,
+        disabled: before.disabled || key(change.disabled) === user.username_key || (typeof finding === 'object' && finding !== null && finding.disabled),
         restriction: applicableRestriction({ own: ownAfter, groups: groupsAfter, account: accountAfter }).restriction,
         token: tokenAfter,
         selfAssociation: selfAfter,
         passcodeAlways: roleAfter === 'admin' && raiseAfter,
-        directoryMissing: user.source === 'directory' && !directoryAfter,
+        directoryLoss: lossAfter,
       };
       states.push({ user, before: { role: user.role, facts: before }, after: key(change.deleted) === user.username_key ? null : { role: roleAfter, facts: after } });
     }

@@ -154,7 +154,7 @@ test('the return path is this site only: other hosts, schemes and protocol-relat
 
 // ---- item 4 -------------------------------------------------------------------------------------------
 
-test('users: paged with a total and Previous/Next; "all matching" with the bulk form at the top; it asks first, says how many changed and keeps the search', async () => {
+test('users: paged with a total and Previous/Next; "all matching" on the bulk step; it asks first, says how many changed and keeps the search', async () => {
   for (let i = 0; i < 57; i++) await fx.instance.services.users.create(OPERATOR, fx.account, { username: `bulk${String(i).padStart(2, '0')}`, password: 'long-enough-pw' });
   await page.goto('/admin/users');
   const total = await fx.instance.services.users.count(fx.account);
@@ -162,26 +162,20 @@ test('users: paged with a total and Previous/Next; "all matching" with the bulk 
   assert.match(await page.locator('.pager-count').first().innerText(), new RegExp(`^1–50 of ${total}$`));
   await page.getByRole('link', { name: 'Next' }).first().click();
   assert.match(await page.locator('.pager-count').first().innerText(), new RegExp(`^51–${total} of ${total}$`));
-  assert.equal(await page.getByRole('table', { name: 'Select users' }).locator('tbody tr').count(), total - 50);
+  assert.equal(await page.getByRole('table', { name: 'Users list' }).locator('tbody tr').count(), total - 50);
   await page.getByRole('link', { name: 'Previous' }).first().click();
   assert.match(await page.locator('.pager-count').first().innerText(), /^1–50 of/);
 
-  // Nothing chosen: the error is beside the bulk form, which is above the list.
+  // The list comes first; ticking a row brings the bulk action, whose next step offers "all matching".
   await page.getByLabel('Find users').fill('bulk');
   await page.getByRole('button', { name: 'Search' }).click();
-  await page.getByRole('button', { name: 'Apply to selected users' }).click();
-  const error = await page.locator('#bulk-error').boundingBox();
-  const button = await page.getByRole('button', { name: 'Apply to selected users' }).boundingBox();
-  const table = await page.getByRole('table', { name: 'Select users' }).boundingBox();
-  assert.ok(error && button && table);
-  assert.ok(button.y - error.y < 600, 'the error is within sight of the button');
-  assert.ok(button.y < table.y, 'the bulk form is above the list');
-  assert.equal(await page.getByLabel('Find users').inputValue(), 'bulk', 'the search is kept after a refused bulk action');
-
-  await page.getByLabel(/^All 57 users matching “bulk”/).check();
+  assert.equal(await page.locator('#bulk-bar').isVisible(), false, 'no bulk action before a row is ticked');
+  await page.getByRole('checkbox', { name: 'Select bulk00' }).check();
+  await page.getByRole('button', { name: 'Set access restriction for the ticked users…' }).click();
+  await page.getByLabel(/^Instead, all 57 users matching “bulk”/).check();
   await page.getByLabel('Network of rule 1').fill('192.0.2.0/24');
   await page.getByLabel('Action of rule 1').selectOption('deny');
-  await page.getByRole('button', { name: 'Apply to selected users' }).click();
+  await page.getByRole('button', { name: 'Continue to confirmation…' }).click();
   assert.match(await page.locator('#confirm-question').innerText(), /^Replace the restriction of 57 users\?$/);
   assert.equal((await fx.instance.services.restrictions.showForUser(fx.account, 'bulk00')).source, 'none', 'nothing changes before the confirmation');
   await atBothWidths(page, 'first-hour-users-bulk-confirm', async () => undefined);

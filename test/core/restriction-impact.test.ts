@@ -33,7 +33,7 @@ test('only a change that makes the way in harder is one to warn about', () => {
   assert.equal(madeHarder('locked_out', 'ok'), false);
 });
 
-const facts = (over: Partial<WayInFacts>): WayInFacts => ({ disabled: false, restriction: allow, token: 'none', selfAssociation: true, passcodeAlways: false, directoryMissing: false, ...over });
+const facts = (over: Partial<WayInFacts>): WayInFacts => ({ disabled: false, restriction: allow, token: 'none', selfAssociation: true, passcodeAlways: false, directoryLoss: null, ...over });
 const shadowedAllow: AccessRestriction = {
   rules: [{ cidr: '10.0.0.0/8', action: 'allow' }, { cidr: '10.0.0.0/9', action: 'deny' }, { cidr: '10.128.0.0/9', action: 'deny' }],
   default: 'deny',
@@ -42,7 +42,7 @@ const shadowedAllow: AccessRestriction = {
 test('an administrator can sign in to the console from some address, or says why not', () => {
   assert.deepEqual(consoleWayIn(facts({})), { open: true, clientIp: '0.0.0.0' });
   assert.deepEqual(consoleWayIn(facts({ disabled: true })), { open: false, why: 'user_disabled' });
-  assert.deepEqual(consoleWayIn(facts({ directoryMissing: true, token: 'active' })), { open: false, why: 'no_directory' });
+  assert.deepEqual(consoleWayIn(facts({ directoryLoss: 'no_directory', token: 'active' })), { open: false, why: 'no_directory' });
   assert.deepEqual(consoleWayIn(facts({ restriction: deny, token: 'active' })), { open: false, why: 'denied_everywhere' });
   // The allow rule is covered by the two deny halves: denied everywhere.
   assert.deepEqual(consoleWayIn(facts({ restriction: shadowedAllow, token: 'active' })), { open: false, why: 'denied_everywhere' });

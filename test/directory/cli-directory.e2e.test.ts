@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
 import { runCli } from '../helpers/cli.js';
 import { makeInstallation, type Installation } from '../helpers/installation.js';
-import { SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { freePort, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
 
 describe('otpgate restriction --group and check, with a directory', () => {
   let slapd: Slapd;
@@ -77,5 +78,42 @@ describe('otpgate restriction --group and check, with a directory', () => {
       await slapd.start();
     }
     assert.equal((await cli('check', 'gwen', '--password', 'gwen directory password')).code, 0);
+  });
+  test('directory set: the bind password is given with every change, so the stored one never goes to a new host; none given is refused and changes nothing', async () => {
+    const connections: Socket[] = [];
+    const elsewhere = createServer((socket) => {
+      connections.push(socket);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (elsewhere.address() as AddressInfo).port;
+      const moved = await cli('directory', 'set', '--url', `ldap://127.0.0.1:${port}`, '--bind-dn', SERVICE_DN, '--base-dn', SUFFIX);
+      assert.notEqual(moved.code, 0);
+      assert.match(moved.stderr, /password/);
+      assert.equal((await inst.services.directories.show(inst.account)).url, slapd.url, 'nothing was saved');
+      assert.equal(connections.length, 0, 'the new host was never sent the stored password');
+    } finally {
+      await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
+    }
+  });
+
+  test('directory test: a failure is named by its classified reason (and exit 1); --json gives the reason code', async () => {
+    const port = await freePort();
+    await inst.services.directories.set(OPERATOR, inst.account, { url: `ldap://127.0.0.1:${port}`, bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, baseDn: SUFFIX });
+    try {
+      const closed = await cli('directory', 'test');
+      assert.equal(closed.code, 1);
+      assert.match(closed.stderr, /^otpgate: directory test failed \(unreachable\): the directory cannot be reached \(no connection to the URL\)/);
+      const json = await cli('directory', 'test', '--json');
+      assert.equal(json.code, 1);
+      const result = JSON.parse(json.stdout) as { ok: boolean; reason: string; error: string };
+      assert.deepEqual({ ok: result.ok, reason: result.reason, error: result.error }, { ok: false, reason: 'unreachable', error: 'the directory cannot be reached (no connection to the URL)' });
+      await inst.services.directories.set(OPERATOR, inst.account, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: 'not the service password', baseDn: SUFFIX });
+      const refused = await cli('directory', 'test');
+      assert.match(refused.stderr, /^otpgate: directory test failed \(bind_refused\): the directory refused the service bind \(bind DN or password\)/);
+    } finally {
+      await inst.services.directories.set(OPERATOR, inst.account, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, baseDn: SUFFIX });
+    }
   });
 });

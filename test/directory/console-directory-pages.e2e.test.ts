@@ -6,7 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { makeFixture, PASSWORD, type Fixture } from '../helpers/app.js';
-import { SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { OPERATOR } from '../../src/services/context.js';
+import { freePort, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -100,6 +102,48 @@ describe('the console: directory, groups and the restriction that applies', () =
     const tested = await post('/admin/directory/test', {});
     assert.equal(tested.statusCode, 200);
     assert.match(tested.body, /id="test-result"[^>]*>The service bind works; the user filter finds 2 users/);
+  });
+
+  test('a new URL or bind DN without the bind password is refused beside the password field; the new host is never sent the stored one', async () => {
+    // A listener that counts who connects: where a moved directory would send the stored password.
+    const connections: Socket[] = [];
+    const elsewhere = createServer((socket) => {
+      connections.push(socket);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (elsewhere.address() as AddressInfo).port;
+      const moved = await post('/admin/directory', { ...settings(), url: `ldap://127.0.0.1:${port}`, bindPassword: '' });
+      assert.equal(moved.statusCode, 400, moved.body);
+      assert.match(moved.body, /id="bindPassword-error">[^<]*required again when the URL or the bind DN changes/);
+      const renamed = await post('/admin/directory', { ...settings(), bindDn: `cn=someone-else,${SUFFIX}`, bindPassword: '' });
+      assert.equal(renamed.statusCode, 400, renamed.body);
+      assert.match(renamed.body, /id="bindPassword-error"/);
+      assert.equal((await f.services.directories.show(f.acme)).url, slapd.url, 'nothing was saved');
+      assert.equal((await post('/admin/directory/test', {})).statusCode, 200);
+      assert.equal(connections.length, 0, 'the new host was never sent the stored password');
+    } finally {
+      await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
+    }
+  });
+
+  test('a failing directory test shows a classified reason; no connection error, port or library message', async () => {
+    const port = await freePort();
+    await f.services.directories.set(OPERATOR, f.acme, { url: `ldap://127.0.0.1:${port}`, bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, baseDn: SUFFIX });
+    try {
+      const closed = await post('/admin/directory/test', {});
+      assert.equal(closed.statusCode, 200);
+      assert.match(closed.body, /id="test-result"[^>]*>The test failed: the directory cannot be reached \(no connection to the URL\)</);
+      const result = /id="test-result"[^>]*>([^<]*)</.exec(closed.body)![1]!;
+      assert.doesNotMatch(result, new RegExp(`ECONNREFUSED|${port}|127\\.0\\.0\\.1`));
+      await f.services.directories.set(OPERATOR, f.acme, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: 'not the service password', baseDn: SUFFIX });
+      const refused = await post('/admin/directory/test', {});
+      assert.match(refused.body, /The test failed: the directory refused the service bind \(bind DN or password\)/);
+      assert.doesNotMatch(refused.body, /Invalid Credentials|InvalidCredentials|code 49/);
+    } finally {
+      await f.services.directories.set(OPERATOR, f.acme, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, baseDn: SUFFIX });
+    }
   });
 
   test('sync: a dry run shows the plan and applies nothing; Sync now applies it', async () => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { TARGETS } from './targets.js';
 
-const RUNS: Record<string, number> = { 'api-json-bodies': 300, 'console-forms': 200, 'csv-reader': 1000, 'pskc-reader': 300, 'radius-decoder': 3000, 'cli-arguments': 60 };
+const RUNS: Record<string, number> = { 'api-json-bodies': 300, 'console-forms': 200, 'csv-reader': 1000, 'pskc-reader': 300, 'radius-decoder': 3000, 'radius-username-spellings': 300, 'oidc-routes': 300, 'cli-arguments': 60 };
 
 describe('property-based entry points', () => {
   for (const target of TARGETS) {

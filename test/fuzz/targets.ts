@@ -17,8 +17,11 @@ import { readCsv } from '../../src/import/csv-reader.js';
 import { readPskc } from '../../src/import/pskc/index.js';
 import { decodePacket, HEADER_LENGTH } from '../../src/radius/radius-packet.js';
 import { unhideUserPassword, hideUserPassword } from '../../src/radius/radius-auth.js';
+import { radiusDeps } from '../../src/radius/radius-adapter.js';
 import { ERROR_CODES, type ErrorCode } from '../../src/services/errors.js';
 import { makeFixture, PASSWORD, type Fixture } from '../helpers/app.js';
+import { engineCases } from '../helpers/engines.js';
+import { REDIRECT_URI, startOidcFixture } from '../helpers/oidc.js';
 
 export interface Target {
   name: string;
@@ -468,6 +471,93 @@ export const radiusTarget: Target = {
   },
 };
 
+/**
+ * RADIUS sign-ins with other spellings of a name (issue #24, finding 1): through the adapter's own sign-in
+ * call (radius-adapter.ts, as the UDP server makes it), a spelling of alice (who has a token) with her password
+ * alone is asked for the passcode (the same user: not unknown, never accepted, never asked to associate one); a spelling of globex's zed is nobody in
+ * acme; a password with a malformed passcode appended, or any other password, is never accepted.
+ */
+export const radiusSignInTarget: Target = {
+  name: 'radius-username-spellings',
+  async start() {
+    const f = await makeFixture();
+    const deps = radiusDeps(f.services);
+    const request = fc.record({
+      who: fc.constantFrom('alice', 'zed'),
+      spelling: fc.constantFrom<(s: string) => string>((s) => s, (s) => ` ${s}`, (s) => `${s} `, (s) => `\u3000${s}`, (s) => s.toUpperCase(), (s) => s[0]!.toUpperCase() + s.slice(1), (s) => [...s].map((c) => String.fromCodePoint(c.codePointAt(0)! - 0x21 + 0xff01)).join(''), (s) => s.normalize('NFD')),
+      password: fc.oneof({ weight: 3, arbitrary: fc.constant(PASSWORD) }, { weight: 1, arbitrary: hostileString }),
+      mode: fc.constantFrom('password_only' as const, 'password_with_appended_passcode' as const),
+      appended: fc.constantFrom('', 'abcdef', '12345', ' 123456'),
+    });
+    const property = fc.asyncProperty(request, async ({ who, spelling, password, mode, appended }) => {
+      const username = spelling(who);
+      // A day later each time: the back-off of earlier cases is over, so a refusal below is this case's.
+      f.clock.advance(86_400);
+      const typed = mode === 'password_only' ? password : `${password}${appended}`;
+      const { result } = await deps.signIn({ accountId: f.acme.id, username, password: typed, mode, clientIp: '192.0.2.10', clientIpIsEndUser: false, actor: 'radius:fuzz' });
+      assert.notEqual(result, 'accept', `${JSON.stringify(username)} ${mode}: accepted without a passcode`);
+      if (who === 'zed') assert.equal(result, 'reject', `${JSON.stringify(username)}: another account's user is nobody here`);
+      // Her token is seen under every spelling: never asked to associate one, as a user without a token would be.
+      else assert.notEqual(result, 'enroll_required', `${JSON.stringify(username)}: alice's token was not seen`);
+      if (who === 'alice' && password === PASSWORD && mode === 'password_only') assert.equal(result, 'otp_required', `${JSON.stringify(username)}: alice's password asks for her passcode`);
+    }) as unknown as fc.IAsyncProperty<[unknown]>;
+    return { property, close: () => f.close() };
+  },
+};
+
+// ---- OpenID Provider ----------------------------------------------------------------------------------------
+
+/**
+ * The OpenID Provider's routes at /oidc (docs/oidc.md) and its interaction pages: authorization requests with
+ * hostile parameters (login_hint in other spellings of a name, acr_values, prompt), token, userinfo,
+ * revocation and introspection requests with hostile forms and bearer values, and interaction pages by a
+ * live uid or a hostile one. The property: never a 500; an error in JSON carries an `error` string (RFC 6749
+ * §5.2) or is in otpgate's error format with a documented code; the token endpoint issues nothing for
+ * fuzzed values.
+ */
+export const oidcTarget: Target = {
+  name: 'oidc-routes',
+  async start() {
+    const engine = (await engineCases()).find((e) => e.engine === 'sqlite')!;
+    const fx = await startOidcFixture(engine);
+    const app = fx.server.app;
+    const discovery = JSON.parse((await app.inject({ url: '/oidc/.well-known/openid-configuration' })).body) as Record<string, string>;
+    const path = (endpoint: string | undefined) => (endpoint === undefined ? '/oidc/nothing' : new URL(endpoint).pathname);
+    const valid = new URLSearchParams({ client_id: fx.confidential.clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 'st', nonce: 'n' });
+    const started = await app.inject({ url: `${path(discovery.authorization_endpoint)}?${valid.toString()}` });
+    const liveUid = /\/interaction\/([^/?]+)/.exec(String(started.headers.location ?? ''))?.[1] ?? 'none';
+    const text = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('openid', 'code', 'S256', 'login', 'none', 'consent', 'urn:otpgate:otp', '0', REDIRECT_URI, 'http://evil.example/cb', fx.confidential.clientId, fx.publicClient.clientId, fx.otherClient.clientId) }, { weight: 1, arbitrary: usernameSpelling }, { weight: 2, arbitrary: hostileString });
+    const form = fc.dictionary(fc.constantFrom('client_id', 'client_secret', 'redirect_uri', 'response_type', 'scope', 'code_challenge', 'code_challenge_method', 'state', 'nonce', 'login_hint', 'acr_values', 'prompt', 'max_age', 'grant_type', 'code', 'code_verifier', 'refresh_token', 'token', 'id_token_hint', 'post_logout_redirect_uri'), text.map(wellFormed), { maxKeys: 8 });
+    const request = fc.oneof(
+      fc.tuple(fc.constant('GET'), fc.constant(path(discovery.authorization_endpoint)), form),
+      fc.tuple(fc.constantFrom('POST'), fc.constantFrom(path(discovery.token_endpoint), path(discovery.revocation_endpoint), path(discovery.introspection_endpoint), path(discovery.authorization_endpoint)), form),
+      fc.tuple(fc.constantFrom('GET', 'POST'), fc.constant(path(discovery.userinfo_endpoint)), form),
+      fc.tuple(fc.constantFrom('GET'), fc.constantFrom(path(discovery.end_session_endpoint), path(discovery.jwks_uri), '/oidc/.well-known/openid-configuration'), form),
+      fc.tuple(fc.constantFrom('GET', 'POST'), fc.oneof(fc.constant(liveUid), hostileString).map((uid) => `/oidc/interaction/${encodeURIComponent(wellFormed(uid))}`), form),
+      fc.tuple(fc.constant('POST'), fc.oneof(fc.constant(liveUid), hostileString).map((uid) => `/oidc/interaction/${encodeURIComponent(wellFormed(uid))}/abort`), form),
+      fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), fc.string({ maxLength: 40 }).map((p) => `/oidc/${wellFormed(p).replace(/[?#\s]/g, '')}`), form),
+    );
+    const bearer = fc.oneof(fc.constant(undefined), hostileString.map((b) => `Bearer ${wellFormed(b).replace(/[\r\n]/g, '')}`));
+    const property = fc.asyncProperty(request, bearer, async ([method, url, fields], authorization) => {
+      const query = new URLSearchParams(fields).toString();
+      const headers: Record<string, string> = authorization !== undefined ? { authorization } : {};
+      const response =
+        method === 'GET'
+          ? await app.inject({ method: 'GET', url: query ? `${url}?${query}` : url, headers })
+          : await app.inject({ method: method as 'POST', url, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: query });
+      assert.ok(response.statusCode < 500, `${method} ${url} ${query} answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
+      if (response.statusCode >= 400 && /^application\/json/.test(String(response.headers['content-type']))) {
+        // The provider's own errors (RFC 6749 §5.2: an `error` string), or otpgate's error format around it.
+        const body = JSON.parse(response.body) as { error?: unknown };
+        if (typeof body.error !== 'string') assertErrorFormat(response.statusCode, response.headers['content-type'], response.body);
+      }
+      // Tokens come only for a code or refresh token that was issued, never from fuzzed values.
+      if (url === path(discovery.token_endpoint)) assert.notEqual(response.statusCode, 200, response.body.slice(0, 200));
+    }) as unknown as fc.IAsyncProperty<[unknown]>;
+    return { property, close: () => fx.close() };
+  },
+};
+
 // ---- command line -----------------------------------------------------------------------------------------
 
 export const cliTarget: Target = {
@@ -476,11 +566,11 @@ export const cliTarget: Target = {
     const f = await makeFixture();
     const env = { OTPGATE_DATA_DIR: f.config.dataDir, OTPGATE_SCRYPT_LOG2N: '10' };
     const word = fc.oneof(
-      { weight: 5, arbitrary: fc.constantFrom('list', 'show', 'create', 'remove', 'set', 'settings', 'associate', 'resync', 'unlock', 'passwd', 'verify', 'client', 'add', '--json', '--account', 'acme', 'globex', 'alice', 'bob', '--password', PASSWORD, '--otp', '123456', '--ip', '10.0.0.1', '--scope', 'check', '--default', 'deny', '--rule', '10.0.0.0/8=allow', '--max-failures', '5', '--yes', '--help', '1000000000002') },
+      { weight: 5, arbitrary: fc.constantFrom('list', 'show', 'create', 'remove', 'set', 'settings', 'associate', 'resync', 'unlock', 'passwd', 'verify', 'client', 'add', '--json', '--account', 'acme', 'globex', 'alice', 'bob', '--password', PASSWORD, '--otp', '123456', '--ip', '10.0.0.1', '--scope', 'check', '--default', 'deny', '--rule', '10.0.0.0/8=allow', '--max-failures', '5', '--yes', '--help', '1000000000002', 'share', '--off', 'test', 'sync', '--dry-run', 'client', 'key', 'rotate', '--redirect-uri', 'https://app.example/callback', '--public') },
       { weight: 2, arbitrary: hostileString },
       { weight: 1, arbitrary: usernameSpelling },
     );
-    const argv = fc.tuple(fc.constantFrom('account', 'user', 'token', 'restriction', 'check', 'apikey', 'radius', 'audit', 'nonsense', '--help'), fc.array(word, { maxLength: 7 })).map(([command, rest]) => [command, ...rest]);
+    const argv = fc.tuple(fc.constantFrom('account', 'user', 'token', 'restriction', 'check', 'apikey', 'radius', 'audit', 'directory', 'oidc', 'nonsense', '--help'), fc.array(word, { maxLength: 7 })).map(([command, rest]) => [command, ...rest]);
     const property = fc.asyncProperty(argv, async (args: string[]) => {
       // Never remove the fixture's own things wholesale: deletions and disassociations are allowed, the
       // installation must stay usable for the next case. (`serve`, `init` and `migrate` are not run.)
@@ -500,4 +590,4 @@ export const cliTarget: Target = {
   },
 };
 
-export const TARGETS: Target[] = [apiTarget, consoleTarget, csvTarget, pskcTarget, radiusTarget, cliTarget];
+export const TARGETS: Target[] = [apiTarget, consoleTarget, csvTarget, pskcTarget, radiusTarget, radiusSignInTarget, oidcTarget, cliTarget];

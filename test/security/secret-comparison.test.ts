@@ -58,6 +58,7 @@ const HARMLESS: Record<string, Record<string, string>> = {
     'changes.dn !== user.dn': 'directory attributes are not secret',
     'existing.url !== url': "a directory's address is not secret",
     'existing.bind_dn !== bindDn': "a directory's bind DN is not secret",
+    'existing[column] === row[column]': "a directory's settings that decide who is found (URL, DNs, filter, attribute names, TLS, CA): the bind password is not among the columns compared",
   },
   'src/directory/ldap-directory.ts': {
     'key.toLowerCase() === wanted': 'an LDAP attribute name',
