@@ -53,6 +53,11 @@ test('a one-token user keeps the seed wording; "Associate OTP token" adds a seco
   // Each row's actions name its own token for screen readers.
   assert.equal(await page.getByRole('link', { name: `Re-sync token ${spare.serial}` }).count(), 1);
   assert.match(await page.locator('#tokens').innerText(), /holds 2 of at most 3 tokens/);
+  // The Users list names every token the user holds, each with its state and label.
+  await page.goto('/admin/users?q=mira');
+  const listed = await page.locator('tr', { hasText: 'mira' }).first().innerText();
+  assert.match(listed, new RegExp(`Assigned ${desk.serial} desk[\\s\\S]*Assigned ${spare.serial} spare`));
+  await page.goto('/admin/users/mira/access');
 
   for (const width of [1100, 390]) {
     await page.setViewportSize({ width, height: 800 });
