@@ -37,7 +37,7 @@ const EXPIRED_NOTICES: Record<string, string> = {
 };
 
 export async function signInPages(app: FastifyInstance): Promise<void> {
-  const { signIn, sessions, accounts, users, tokens, oidc } = app.otpgate;
+  const { signIn, sessions, accounts, users, tokens, tempCodes, oidc } = app.otpgate;
   const secure = app.otpgateConfig.secureCookies;
 
   /** A session that has passed the password step only (the passcode or association step comes next). */
@@ -61,14 +61,20 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
 
   async function tokenIsLocked(session: Session): Promise<boolean> {
     const user = await users.show(await accounts.byId(session.user.account_id), session.user.username);
-    return user.token?.status === 'locked';
+    return user.tokens.some((token) => token.status === 'locked');
   }
 
   function lockedPage(reply: FastifyReply): FastifyReply {
     return renderMessage(reply, 403, 'Token locked', [
       'Your OTP token is locked after too many wrong passcodes.',
-      'Contact an administrator: they can re-sync or unlock it.',
+      'Contact your help desk: they can unlock or re-sync it, or give you a temporary code. With a temporary code, sign in again: after your password you are asked for it.',
     ], { href: '/login', label: 'Back to sign-in' });
+  }
+
+  /** The passcode step's page; for a user whose tokens are locked (a live temporary code let them here), it asks for that code. */
+  async function passcodePage(reply: FastifyReply, session: Session, next: string | null, error: string | null, status = 200): Promise<FastifyReply> {
+    const locked = await tokenIsLocked(session);
+    return renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, locked, error, next, csrfToken: session.csrfToken }, status);
   }
 
   function askAdministratorPage(reply: FastifyReply): FastifyReply {
@@ -148,7 +154,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   app.get('/login/passcode', async (request, reply) => {
     const session = await halfSession(request);
     if (!session) return seeOther(reply, '/login');
-    return renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error: null, next: nextOfQuery(request), csrfToken: session.csrfToken });
+    return passcodePage(reply, session, nextOfQuery(request), null);
   });
 
   app.post('/login/passcode', async (request, reply) => {
@@ -157,8 +163,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const body = formOf(request);
     if (!hasSessionCsrf(body, session.csrfToken)) return refuseCsrf(reply);
     const next = safeReturnPath(field(body, 'next'));
-    const again = (error: string, status: number) =>
-      renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error, next, csrfToken: session.csrfToken }, status);
+    const again = (error: string, status: number) => passcodePage(reply, session, next, error, status);
     const passcode = field(body, 'otp').replace(/\s+/g, '');
     if (passcode === '') return again('Enter the passcode your token shows.', 400);
     // The half session proves the password step, so the password is not asked again (password: null).
@@ -178,10 +183,14 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
         const full = await advance(request, reply, outcome.user!, 'full', outcome.reason === 'passcode_accepted');
         return seeOther(reply, destinationOf(full.user.role, next));
       }
-      case 'locked':
+      case 'locked': {
+        // A token's passcode while the tokens are locked: with a live temporary code the step stays open for it.
+        const account = await accounts.byId(session.user.account_id);
+        if ((await tempCodes.show(account, session.user.username))?.live) return again('Your token is locked: its passcodes are not accepted. Enter the temporary code instead.', 403);
         await sessions.end(session.id);
         clearSessionCookie(reply, secure);
         return lockedPage(reply);
+      }
       case 'enroll_required':
         return seeOther(reply, `/login/associate${nextQuery(next)}`);
       case 'otp_required':
@@ -189,6 +198,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
       case 'reject':
         if (outcome.reason === 'no_token_self_association_off') return askAdministratorPage(reply);
         if (outcome.reason === 'throttled') return again(throttledText(outcome), 429);
+        if (outcome.reason === 'temp_code_wrong') return again('That temporary code was not accepted. Check it with the person who gave it to you, or ask for a new one.', 401);
         // The wrong passcode that reaches maxFailures locks the token (and ends this half session): say so now.
         if (await tokenIsLocked(session)) {
           clearSessionCookie(reply, secure);

@@ -61,6 +61,7 @@ export const userCommands: CommandGroup = (program, cli) => {
         const shown = await instance.services.users.show(account, name);
         if (options.json) printJson(io, shown);
         else {
+          const tempCode = await instance.services.tempCodes.show(account, shown.username);
           printTable(io, ['FIELD', 'VALUE'], [
             ['username', shown.username],
             ['display name', shown.displayName],
@@ -70,6 +71,7 @@ export const userCommands: CommandGroup = (program, cli) => {
             ['groups', shown.groups?.join(', ') || 'none'],
             ['status', shown.disabled ? `disabled since ${shown.disabledAt} (${shown.disabledReason ?? 'no reason'})` : 'enabled'],
             [shown.tokens.length > 1 ? 'tokens' : 'token', shown.tokens.length > 0 ? shown.tokens.map((t) => `${t.serial} (${t.status}${t.label === null ? '' : `, "${t.label}"`})`).join(', ') : 'none'],
+            ['temporary code', tempCode?.live ? `live: ${tempCode.usesLeft} use${tempCode.usesLeft === 1 ? '' : 's'} left, until ${tempCode.expiresAt}` : 'none live'],
             ['created', shown.createdAt],
           ]);
         }

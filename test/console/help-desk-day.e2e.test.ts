@@ -1,0 +1,118 @@
+// The help desk's day, second round (issue #29), in a real browser at desktop (1100 px) and phone (390 px)
+// width: a temporary code rescues a user whose token is locked (the sign-in asks for it after the password,
+// and issuing it says so); a second code says it replaces the first, and the access page shows whether one
+// is live.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { OPERATOR } from '../../src/services/context.js';
+import { screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
+
+let fx: ConsoleFixture;
+let admin: BrowserContext;
+let page: Page;
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1100, height: 800 };
+const path = (p: Page) => new URL(p.url()).pathname;
+const tokens = Array.from({ length: 3 }, (_, i) => ({ serial: `290000000000${i}`, secretHex: randomSecretHex() }));
+
+before(async () => {
+  fx = await startConsole();
+  await fx.importTokens(tokens);
+  admin = await fx.newContext();
+  page = await fx.signIn(admin, 'admin', fx.adminPassword);
+});
+after(async () => fx?.close());
+
+/** Both widths: the callback runs at each, with a screenshot named for it. */
+async function atBothWidths(p: Page, name: string, check: (width: 'desktop' | 'phone') => Promise<void>): Promise<void> {
+  for (const [width, size] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+    await p.setViewportSize(size);
+    await check(width);
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${name} at ${width} scrolls sideways by ${overflow} px`);
+    await screenshot(p, `${name}-${width}`);
+  }
+  await p.setViewportSize(DESKTOP);
+}
+
+async function passwordStep(context: BrowserContext, username: string, password: string): Promise<Page> {
+  const p = await context.newPage();
+  await p.goto('/login');
+  await p.getByLabel('Username').fill(username);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.waitForLoadState();
+  return p;
+}
+
+// ---- item 1 -------------------------------------------------------------------------------------------
+
+test('a temporary code rescues a locked token: issuing it says what happens, and the sign-in asks for it after the password', async () => {
+  const password = await fx.createUser('lena', { displayName: 'Lena' });
+  const services = fx.instance.services;
+  await services.tokens.associate(OPERATOR, fx.account, 'lena', tokens[0]!.serial, oathCode(tokens[0]!.secretHex, 0));
+  await services.accounts.updateSettings(OPERATOR, fx.account, { maxFailures: 1 });
+
+  // One wrong passcode locks her token; signing in again ends at "Token locked", which now names the way out.
+  const user = await fx.newContext();
+  let p = await passwordStep(user, 'lena', password);
+  assert.equal(path(p), '/login/passcode');
+  await p.getByLabel('Passcode').fill(oathCode(tokens[0]!.secretHex, 400));
+  await p.getByRole('button', { name: 'Submit' }).click();
+  assert.match(await p.locator('main').innerText(), /Token locked/);
+  p = await passwordStep(user, 'lena', password);
+  const lockedText = await p.locator('main').innerText();
+  assert.match(lockedText, /Token locked/);
+  assert.match(lockedText, /temporary code/);
+
+  // The help desk issues a code: the page says the tokens are locked and the code signs in all the same.
+  await page.goto('/admin/users/lena/access');
+  await page.getByRole('button', { name: 'Issue temporary code' }).click();
+  const issuedText = await page.locator('main').innerText();
+  assert.match(issuedText, /tokens are locked/);
+  assert.match(issuedText, /signs in all the same/);
+  assert.doesNotMatch(issuedText, /replaces/);
+  const code = (await page.locator('#temp-code-value').innerText()).trim();
+  assert.match(code, /^[0-9]{10}$/);
+  await atBothWidths(page, 'h29-temp-code-locked-issued', async () => undefined);
+
+  // The user: the password step now leads to the passcode step, which asks for the temporary code.
+  p = await passwordStep(user, 'lena', password);
+  assert.equal(path(p), '/login/passcode');
+  assert.match(await p.locator('#locked-notice').innerText(), /locked.*temporary code/s);
+  await atBothWidths(p, 'h29-sign-in-locked-temp-code', async () => undefined);
+  // A token's passcode is still refused (the field asks for 10 digits; the server refuses 6 as well), and the
+  // step stays open for the code.
+  const field = p.getByLabel('Temporary code');
+  await field.fill(oathCode(tokens[0]!.secretHex, 1));
+  assert.equal(await field.evaluate((el) => (el as HTMLInputElement).validity.patternMismatch), true);
+  await field.evaluate((el) => el.removeAttribute('pattern'));
+  await p.getByRole('button', { name: 'Submit' }).click();
+  assert.equal(path(p), '/login/passcode');
+  assert.match(await p.getByRole('alert').innerText(), /locked/);
+  await p.getByLabel('Temporary code').fill(code);
+  await p.getByRole('button', { name: 'Submit' }).click();
+  assert.equal(path(p), '/account');
+  const held = await services.users.show(fx.account, 'lena');
+  assert.equal(held.tokens[0]!.status, 'locked', 'the code does not unlock the token');
+  await services.accounts.updateSettings(OPERATOR, fx.account, { maxFailures: 10 });
+});
+
+// ---- item 6 -------------------------------------------------------------------------------------------
+
+test('a second temporary code says it replaces the live one; the access page says whether one is live', async () => {
+  await fx.createUser('omar', { displayName: 'Omar' });
+  await page.goto('/admin/users/omar/access');
+  assert.match(await page.locator('#temp-code').innerText(), /No temporary code is live/);
+  await page.getByRole('button', { name: 'Issue temporary code' }).click();
+  assert.doesNotMatch(await page.locator('main').innerText(), /replaces/);
+  await page.goto('/admin/users/omar/access');
+  const live = await page.locator('#temp-code').innerText();
+  assert.match(live, /A temporary code is live/);
+  await atBothWidths(page, 'h29-temp-code-live', async () => undefined);
+  await page.getByRole('button', { name: /Issue a new code/ }).click();
+  assert.match(await page.locator('main').innerText(), /replaces the user's earlier temporary code, which no longer signs in/);
+});
