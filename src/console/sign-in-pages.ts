@@ -8,7 +8,7 @@ import type { Session } from '../services/session-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
 import { actorOf, consoleActorName, type SessionPrincipal } from '../web/principal.js';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
-import { field, formError, formOf, hasSessionCsrf, roleLabel, statusLabel } from './forms.js';
+import { field, formError, formOf, hasSessionCsrf, roleLabel, shownState, statusLabel } from './forms.js';
 import { refuseCsrf, renderMessage } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sessionPrincipal } from './render.js';
 import { nextQuery, safeReturnPath, sendToSignIn } from './return-to.js';
@@ -67,7 +67,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   function lockedPage(reply: FastifyReply): FastifyReply {
     return renderMessage(reply, 403, 'Token locked', [
       'Your OTP token is locked after too many wrong passcodes.',
-      'Contact your help desk: they can unlock or re-sync it, or give you a temporary code. With a temporary code, sign in again: after your password you are asked for it.',
+      'Contact an administrator or your help desk: they can unlock or re-sync it, or give you a temporary code. With a temporary code, sign in again: after your password you are asked for it.',
     ], { href: '/login', label: 'Back to sign-in' });
   }
 
@@ -259,7 +259,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const user = await users.show(account, principal.username);
     const token = user.token ? await tokens.ofUser(account, principal.username) : null;
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
-    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, roleLabel, formatTime, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
+    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, shownState, roleLabel, formatTime, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
   }
 
   app.get('/account', async (request, reply) => {

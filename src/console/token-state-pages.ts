@@ -6,7 +6,7 @@ import { RETIRE_REASONS } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
-import { field, formOf, statusLabel } from './forms.js';
+import { field, formOf, shownState, statusLabel } from './forms.js';
 import { formatTime, renderPage, seeOther } from './render.js';
 
 type UserParams = { Params: { username: string } };
@@ -64,6 +64,7 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
       signIns,
       olderHref: older ? `/admin/tokens/${encodeURIComponent(token.serial)}?${older.toString()}` : null,
       statusLabel,
+      shownState,
       formatTime,
     });
   });

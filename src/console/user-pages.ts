@@ -6,7 +6,7 @@ import { ServiceError } from '../services/errors.js';
 import { newUserProblems } from '../services/user-service.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
-import { ACTION_LABELS, blankRows, field, fields, formError, formErrors, formOf, readRestriction, roleLabel, ROLE_LABELS, roleOf, rowsOf, statusLabel, summarizeRestriction, type RuleRow } from './forms.js';
+import { ACTION_LABELS, blankRows, field, fields, formError, formErrors, formOf, readRestriction, roleLabel, ROLE_LABELS, roleOf, rowsOf, shownState, statusLabel, summarizeRestriction, type RuleRow } from './forms.js';
 import { pagerOf } from './pager.js';
 import { formatTime, renderPage, seeOther } from './render.js';
 
@@ -306,6 +306,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         error: form?.error ?? null,
         actions: ACTION_LABELS,
         statusLabel,
+        shownState,
         formatTime,
       },
       status,

@@ -1,7 +1,8 @@
 // The help desk's day, second round (issue #29), in a real browser at desktop (1100 px) and phone (390 px)
 // width: a temporary code rescues a user whose token is locked (the sign-in asks for it after the password,
 // and issuing it says so); a second code says it replaces the first, and the access page shows whether one
-// is live.
+// is live; a token reported lost is its own state (badge, filter, Health tile) and the user is promised
+// that the administrators hear of it only when a webhook or e-mail will tell them.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -60,7 +61,7 @@ test('a temporary code rescues a locked token: issuing it says what happens, and
   const user = await fx.newContext();
   let p = await passwordStep(user, 'lena', password);
   assert.equal(path(p), '/login/passcode');
-  await p.getByLabel('Passcode').fill(oathCode(tokens[0]!.secretHex, 400));
+  await p.getByLabel('OTP code').fill(oathCode(tokens[0]!.secretHex, 400));
   await p.getByRole('button', { name: 'Submit' }).click();
   assert.match(await p.locator('main').innerText(), /Token locked/);
   p = await passwordStep(user, 'lena', password);
@@ -115,4 +116,59 @@ test('a second temporary code says it replaces the live one; the access page say
   await atBothWidths(page, 'h29-temp-code-live', async () => undefined);
   await page.getByRole('button', { name: /Issue a new code/ }).click();
   assert.match(await page.locator('main').innerText(), /replaces the user's earlier temporary code, which no longer signs in/);
+});
+
+// ---- item 2 -------------------------------------------------------------------------------------------
+
+test('"Report token lost": promised to reach the administrators only when a channel exists; shown as Reported lost, with a filter and a Health tile', async () => {
+  const services = fx.instance.services;
+  const password = await fx.createUser('rita', { displayName: 'Rita' });
+  await services.tokens.associate(OPERATOR, fx.account, 'rita', tokens[1]!.serial, oathCode(tokens[1]!.secretHex, 0));
+  const user = await fx.newContext();
+  const p = await passwordStep(user, 'rita', password);
+  await p.getByLabel('OTP code').fill(oathCode(tokens[1]!.secretHex, 1));
+  await p.getByRole('button', { name: 'Submit' }).click();
+  assert.equal(path(p), '/account');
+  await p.getByRole('link', { name: 'Report token lost' }).click();
+  const confirm = await p.locator('main').innerText();
+  assert.doesNotMatch(confirm, /administrators are told/, 'no webhook and no e-mail: no promise');
+  assert.match(confirm, /contact your help desk yourself/);
+  await atBothWidths(p, 'h29-report-lost-untold', async () => undefined);
+  await p.getByRole('button', { name: 'Report token lost' }).click();
+  const notice = await p.getByRole('status').first().innerText();
+  assert.match(notice, /reported lost/);
+  assert.doesNotMatch(notice, /administrators are told/);
+
+  // The administrator: "Reported lost", not "Disabled", on the token, the user's tab, the filter and Health.
+  await page.goto(`/admin/tokens/${tokens[1]!.serial}`);
+  assert.equal((await page.locator('#token-status').innerText()).trim(), 'Reported lost');
+  await page.goto('/admin/users/rita/access');
+  assert.equal((await page.locator('#token-status').innerText()).trim(), 'Reported lost');
+  await page.goto('/admin/tokens');
+  await page.getByLabel('Status').selectOption({ label: 'Reported lost' });
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const rows = await page.locator('table[aria-labelledby="inventory-heading"] tbody tr').allInnerTexts();
+  assert.equal(rows.length, 1, rows.join('\n'));
+  assert.match(rows[0]!, new RegExp(`${tokens[1]!.serial}\\s+Reported lost`));
+  await atBothWidths(page, 'h29-tokens-reported-lost', async () => undefined);
+  // A token an administrator disabled stays "Disabled", outside the filter.
+  await services.tokens.associate(OPERATOR, fx.account, 'omar', tokens[2]!.serial, oathCode(tokens[2]!.secretHex, 0));
+  await services.tokens.disable(OPERATOR, fx.account, tokens[2]!.serial);
+  await page.goto(`/admin/tokens/${tokens[2]!.serial}`);
+  assert.equal((await page.locator('#token-status').innerText()).trim(), 'Disabled');
+  await page.goto('/admin/tokens?status=reported_lost');
+  assert.equal(await page.locator('table[aria-labelledby="inventory-heading"] tbody tr').count(), 1);
+  await page.goto('/admin/health');
+  assert.match(await page.locator('#reported-lost-tile').innerText(), /Reported lost\s+1/);
+  // Enabled again, it is no longer reported lost.
+  await services.tokens.enable(OPERATOR, fx.account, tokens[1]!.serial);
+  await page.goto(`/admin/tokens/${tokens[1]!.serial}`);
+  assert.equal((await page.locator('#token-status').innerText()).trim(), 'Assigned');
+
+  // With a webhook that wants the event, the promise is made.
+  await fx.instance.database.db.insertInto('webhooks').values({ account_id: fx.account.id, name: 'desk', url: 'https://hooks.example/desk', events: ',token.lost_reported,', secret_sealed: new Uint8Array(32), created_at: Date.now() }).execute();
+  await p.goto('/account/token/lost');
+  assert.match(await p.locator('main').innerText(), /Your administrators are told/);
+  await p.getByRole('button', { name: 'Report token lost' }).click();
+  assert.match(await p.getByRole('status').first().innerText(), /your administrators are told/);
 });
