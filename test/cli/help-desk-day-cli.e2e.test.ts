@@ -48,4 +48,24 @@ describe('the help desk on the command line (#29)', () => {
     assert.equal((await cli('check', 'ada', '--password', PASSWORD, '--otp', code)).code, 1, 'the first code no longer signs in');
     await ok('account', 'settings', '--max-failures', '10');
   });
+
+  it('user create --role helpdesk --email; user set --role/--email/--display-name; nothing to set is a usage error', async () => {
+    const created = await ok('user', 'create', 'hal', '--role', 'helpdesk', '--email', 'hal@example.org', '--password', PASSWORD);
+    assert.match(created.stdout, /created helpdesk hal/);
+    let shown = JSON.parse((await ok('user', 'show', 'hal', '--json')).stdout) as { role: string; email: string | null; displayName: string };
+    assert.deepEqual([shown.role, shown.email], ['helpdesk', 'hal@example.org']);
+    assert.match((await cli('user', 'create', 'x1', '--role', 'boss', '--password', PASSWORD)).stderr, /helpdesk/);
+
+    const set = await ok('user', 'set', 'bea', '--role', 'helpdesk', '--email', 'bea@example.org', '--display-name', 'Bea Desk');
+    assert.match(set.stdout, /user bea: role helpdesk, e-mail bea@example.org, display name Bea Desk/);
+    shown = JSON.parse((await ok('user', 'show', 'bea', '--json')).stdout) as typeof shown;
+    assert.deepEqual([shown.role, shown.email, shown.displayName], ['helpdesk', 'bea@example.org', 'Bea Desk']);
+    assert.match((await ok('user', 'set', 'bea', '--email', '')).stdout, /e-mail \(none\)/);
+    const bad = await cli('user', 'set', 'bea', '--email', 'not-an-address');
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /not an e-mail address/);
+    const nothing = await cli('user', 'set', 'bea');
+    assert.equal(nothing.code, 2);
+    assert.match(nothing.stderr, /nothing to change/);
+  });
 });

@@ -172,3 +172,34 @@ test('"Report token lost": promised to reach the administrators only when a chan
   await p.getByRole('button', { name: 'Report token lost' }).click();
   assert.match(await p.getByRole('status').first().innerText(), /your administrators are told/);
 });
+
+// ---- item 3 -------------------------------------------------------------------------------------------
+
+test('the console sets an e-mail address when creating a user and on the Details tab; a bad one is named on its field', async () => {
+  await page.goto('/admin/users/new');
+  await page.getByLabel('Username').fill('nina');
+  await page.getByLabel('Password').fill('pw-nina-long-enough');
+  await page.getByLabel('E-mail address').fill('nina@example.org');
+  await page.getByLabel('Role').selectOption({ label: 'Help desk' });
+  await page.getByRole('button', { name: 'Create user' }).click();
+  let shown = await fx.instance.services.users.show(fx.account, 'nina');
+  assert.deepEqual([shown.email, shown.role], ['nina@example.org', 'helpdesk']);
+
+  await page.goto('/admin/users/nina');
+  assert.equal(await page.getByLabel('E-mail address').inputValue(), 'nina@example.org');
+  await page.getByLabel('E-mail address').fill('not an address');
+  // The browser's own check would stop the form; the server's is what is tested here.
+  await page.locator('#email').evaluate((el) => el.setAttribute('type', 'text'));
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  assert.match(await page.locator('#email-error').innerText(), /not an e-mail address/);
+  assert.equal(await page.getByLabel('E-mail address').inputValue(), 'not an address', 'the form keeps what was typed');
+  await atBothWidths(page, 'h29-user-email-error', async () => undefined);
+  await page.getByLabel('E-mail address').fill('nina@example.net');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  shown = await fx.instance.services.users.show(fx.account, 'nina');
+  assert.equal(shown.email, 'nina@example.net');
+  await page.goto('/admin/users/nina');
+  await page.getByLabel('E-mail address').fill('');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  assert.equal((await fx.instance.services.users.show(fx.account, 'nina')).email, null, 'emptied: removed');
+});
