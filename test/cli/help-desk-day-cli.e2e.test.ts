@@ -68,4 +68,23 @@ describe('the help desk on the command line (#29)', () => {
     assert.equal(nothing.code, 2);
     assert.match(nothing.stderr, /nothing to change/);
   });
+
+  it('token disassociate says what the rules will do once the user has no token, not "no longer need a passcode"', async () => {
+    for (const name of ['cy', 'dot', 'eve']) await ok('user', 'create', name, '--password', PASSWORD);
+    await ok('token', 'associate', 'cy', serial(1), oathCode(secrets[1]!, 0));
+    await ok('token', 'associate', 'dot', serial(2), oathCode(secrets[2]!, 0));
+    await ok('token', 'associate', 'eve', serial(3), oathCode(secrets[3]!, 0));
+    // cy: no restriction; dot: OTP required with self-association on; eve: the same with it off.
+    await ok('restriction', 'set', 'dot', '--default', 'require_otp');
+    await ok('restriction', 'set', 'eve', '--default', 'require_otp');
+    const free = (await ok('token', 'disassociate', 'cy', '--yes')).stdout;
+    assert.match(free, /sign in with the password alone/);
+    const asked = (await ok('token', 'disassociate', 'dot', '--yes')).stdout;
+    assert.match(asked, /asked to associate a token at their next sign-in/);
+    assert.doesNotMatch(asked, /no longer need a passcode/);
+    await ok('account', 'settings', '--self-association', 'off');
+    const shut = (await ok('token', 'disassociate', 'eve', '--yes')).stdout;
+    assert.match(shut, /will not be able to sign in \(self-association is off\)/);
+    await ok('account', 'settings', '--self-association', 'on');
+  });
 });
