@@ -87,4 +87,29 @@ describe('the help desk on the command line (#29)', () => {
     assert.match(shut, /will not be able to sign in \(self-association is off\)/);
     await ok('account', 'settings', '--self-association', 'on');
   });
+
+  it('wording: "read 1 key", a secret that is not hexadecimal or has an odd digit count says which, check gives the reason code', async () => {
+    const one = await ok('token', 'import', writeFile(dir, 'one.csv', `8290000000099,${randomSecretHex()}\n`));
+    assert.match(one.stdout, /read 1 key, /);
+    const notHex = await cli('token', 'import', writeFile(dir, 'zz.csv', '8290000000098,zzzz\n'));
+    assert.equal(notHex.code, 1);
+    assert.match(notHex.stderr, /the secret is not hexadecimal \(only 0-9 and a-f\)/);
+    const odd = await cli('token', 'import', writeFile(dir, 'odd.csv', '8290000000097,abc\n'));
+    assert.match(odd.stderr, /odd number of hexadecimal digits \(3\)/);
+    const wrong = await cli('check', 'ada', '--password', 'not the password');
+    assert.deepEqual([wrong.code, wrong.stdout], [1, 'reject\n'], 'standard output stays the result alone');
+    assert.match(wrong.stderr, /^reason: wrong_password \(Wrong password\)$/m);
+    const json = JSON.parse((await cli('check', 'ada', '--password', 'not the password', '--json')).stdout) as { result: string; reason: string };
+    assert.deepEqual(json, { result: 'reject', reason: 'wrong_password' });
+  });
+
+  it('help with a mistyped topic suggests the nearest command', async () => {
+    const typo = await cli('help', 'tokn');
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /no command "tokn"\n\(Did you mean token\?\)/);
+    const sub = await cli('help', 'token', 'disasociate');
+    assert.match(sub.stderr, /Did you mean token disassociate\?/);
+    const far = await cli('help', 'zzzzzz');
+    assert.doesNotMatch(far.stderr, /Did you mean/, 'no suggestion for a name near nothing');
+  });
 });

@@ -40,7 +40,7 @@ function printToken(io: CommandIo, token: TokenView): void {
 
 function printReport(io: CommandIo, report: ImportReport, file: string): void {
   const verb = report.dryRun ? 'would import' : 'imported';
-  io.out.write(`${file}: read ${report.read} keys, ${verb} ${report.imported}, skipped ${report.skipped.length}${report.dryRun ? ' (dry run: nothing written)' : ''}\n`);
+  io.out.write(`${file}: read ${report.read} key${report.read === 1 ? '' : 's'}, ${verb} ${report.imported}, skipped ${report.skipped.length}${report.dryRun ? ' (dry run: nothing written)' : ''}\n`);
   for (const skip of report.skipped) io.out.write(`  skipped ${skip.serial ?? '(no serial)'} (${skip.source}): ${skip.reason}\n`);
 }
 
