@@ -203,3 +203,14 @@ test('the console sets an e-mail address when creating a user and on the Details
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   assert.equal((await fx.instance.services.users.show(fx.account, 'nina')).email, null, 'emptied: removed');
 });
+
+// ---- item 16 ------------------------------------------------------------------------------------------
+
+test('"Disable user" is styled as the destructive action it is, not like Save', async () => {
+  await page.goto('/admin/users/nina');
+  const save = page.getByRole('button', { name: 'Save', exact: true });
+  const disable = page.getByRole('button', { name: 'Disable user' });
+  const colour = (l: typeof save) => l.evaluate((el) => getComputedStyle(el).backgroundColor);
+  assert.notEqual(await colour(disable), await colour(save));
+  assert.equal(await disable.getAttribute('class'), 'danger');
+});
