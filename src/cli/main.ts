@@ -123,13 +123,35 @@ function helpTopic(root: Command, topics: string[], io: CommandIo): number {
   for (const topic of topics) {
     const sub = command.commands.find((c) => c.name() === topic || c.aliases().includes(topic));
     if (!sub) {
-      io.err.write(`otpgate: no command "${`${fullName(command)} ${topic}`.replace(/^otpgate /, '')}"\n(run "${fullName(command)} --help" for the commands)\n`);
+      const near = closestName(topic, command.commands.map((c) => c.name()));
+      const hint = near ? `\n(Did you mean ${`${fullName(command)} ${near}`.replace(/^otpgate /, '')}?)` : '';
+      io.err.write(`otpgate: no command "${`${fullName(command)} ${topic}`.replace(/^otpgate /, '')}"${hint}\n(run "${fullName(command)} --help" for the commands)\n`);
       return 2;
     }
     command = sub;
   }
   command.outputHelp();
   return 0;
+}
+
+/** The name nearest to a mistyped one (at most 2 edits, and fewer than half its letters), or null. */
+function closestName(typed: string, names: readonly string[]): string | null {
+  let best: { name: string; distance: number } | null = null;
+  for (const name of names) {
+    const distance = editDistance(typed, name);
+    if (distance <= 2 && distance * 2 < Math.max(typed.length, name.length) && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name ?? null;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 /** `otpgate token associate` for that command. */

@@ -8,7 +8,7 @@ import { refuseCsrf } from './message-pages.js';
 import { renderPage, seeOther, sessionPrincipal } from './render.js';
 
 export async function accountPages(app: FastifyInstance): Promise<void> {
-  const { accounts, tokens } = app.otpgate;
+  const { accounts, tokens, notifications } = app.otpgate;
 
   /** The signed-in user's principal and account; a POST must carry the session's CSRF token. */
   async function signedIn(request: FastifyRequest, reply: FastifyReply) {
@@ -36,13 +36,15 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     if ('redirect' in who) return who.redirect;
     const token = await tokens.ofUser(who.account, who.principal.username).catch(() => null);
     if (!token) return seeOther(reply, '/account');
-    return renderPage(reply, './account-lost', { title: 'Report token lost', token });
+    const told = await notifications.lostReportReachesAdmins(who.account);
+    return renderPage(reply, './account-lost', { title: 'Report token lost', token, told });
   });
 
   app.post('/account/token/lost', async (request, reply) => {
     const who = await signedIn(request, reply);
     if ('redirect' in who) return who.redirect;
     await tokens.reportLost(actorOf(request), who.account, who.principal.username, who.principal.sessionId);
-    return seeOther(reply, '/account?done=reported_lost');
+    // Promise that the administrators hear of it only when a webhook or an e-mail will tell them.
+    return seeOther(reply, `/account?done=${(await notifications.lostReportReachesAdmins(who.account)) ? 'reported_lost' : 'reported_lost_untold'}`);
   });
 }

@@ -2,7 +2,7 @@
 // service errors turned into a message and per-field errors for the form they came from.
 import type { FastifyRequest } from 'fastify';
 import { ACCESS_ACTIONS, type AccessAction } from '../core/access-rule.js';
-import type { TokenStatus } from '../core/token-status.js';
+import { TOKEN_STATUSES, type TokenStatus } from '../core/token-status.js';
 import { ROLES, type Role } from '../core/values.js';
 import { ServiceError } from '../services/errors.js';
 import type { RestrictionInput } from '../services/restriction-service.js';
@@ -139,9 +139,22 @@ const STATUS_LABELS: Record<TokenStatus, string> = {
   retired: 'Retired',
 };
 
-export function statusLabel(status: TokenStatus): string {
-  return STATUS_LABELS[status];
+/**
+ * A token's state as shown: its status, except a disabled token its user reported lost, which is its own
+ * state (issue #29) — "Reported lost", not "Disabled" as if an administrator had disabled it.
+ */
+export type ShownTokenState = TokenStatus | 'reported_lost';
+
+export function shownState(token: { status: TokenStatus; lostReportedAt?: string | null }): ShownTokenState {
+  return token.status === 'disabled' && token.lostReportedAt ? 'reported_lost' : token.status;
 }
+
+export function statusLabel(status: ShownTokenState): string {
+  return status === 'reported_lost' ? 'Reported lost' : STATUS_LABELS[status];
+}
+
+/** The inventory's status filter: every status, and "Reported lost" after "Disabled". */
+export const SHOWN_TOKEN_STATES: readonly ShownTokenState[] = TOKEN_STATUSES.flatMap((s): ShownTokenState[] => (s === 'disabled' ? [s, 'reported_lost'] : [s]));
 
 /** Every role needs a label: the compiler says so when core/values.ts gains one. */
 const ROLE_LABEL: Record<Role, string> = {

@@ -25,7 +25,7 @@ export async function healthPages(app: FastifyInstance): Promise<void> {
     return renderPage(
       reply,
       './health',
-      { title: 'Health', results, lockedTokens: summary.lockedTokens, pendingDeliveries: summary.pendingDeliveries, webhooks, deliveries, eventTypes: NOTIFICATION_TYPES, form, error, fieldErrors },
+      { title: 'Health', results, lockedTokens: summary.lockedTokens, reportedLostTokens: summary.reportedLostTokens, pendingDeliveries: summary.pendingDeliveries, webhooks, deliveries, eventTypes: NOTIFICATION_TYPES, form, error, fieldErrors },
       status,
     );
   }

@@ -27,6 +27,7 @@ const NOTICES: Record<string, string> = {
   token_retired: 'The token is retired and out of service for good.',
   temp_code_revoked: 'The temporary code is revoked.',
   reported_lost: 'Your token is reported lost and disabled; your administrators are told.',
+  reported_lost_untold: 'Your token is reported lost and disabled. otpgate has no way to tell your administrators (no e-mail or webhook is set up): contact your help desk yourself for a temporary code or a new token.',
   restrictions: 'The access restriction is saved.',
   restriction_removed: "The user's own restriction is removed; the account's applies.",
   bulk: 'The access restriction is applied to the selected users.',

@@ -9,7 +9,7 @@ import type { Session } from '../services/session-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
 import { actorOf, consoleActorName, type SessionPrincipal } from '../web/principal.js';
 import { clearSessionCookie, preSessionCookieName, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
-import { field, formError, formOf, hasSessionCsrf, roleLabel, statusLabel } from './forms.js';
+import { field, formError, formOf, hasSessionCsrf, roleLabel, shownState, statusLabel } from './forms.js';
 import { refuseCsrf, renderMessage } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sessionPrincipal } from './render.js';
 import { nextQuery, safeReturnPath, sendToSignIn } from './return-to.js';
@@ -35,7 +35,7 @@ const EXPIRED_NOTICES: Record<string, string> = {
 };
 
 export async function signInPages(app: FastifyInstance): Promise<void> {
-  const { signIn, sessions, accounts, users, tokens, oidc } = app.otpgate;
+  const { signIn, sessions, accounts, users, tokens, tempCodes, oidc } = app.otpgate;
   const secure = app.otpgateConfig.secureCookies;
 
   /** A session that has passed the password step only (the passcode or association step comes next). */
@@ -59,13 +59,13 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
 
   async function tokenIsLocked(session: Session): Promise<boolean> {
     const user = await users.show(await accounts.byId(session.user.account_id), session.user.username);
-    return user.token?.status === 'locked';
+    return user.tokens.some((token) => token.status === 'locked');
   }
 
   function lockedPage(reply: FastifyReply): FastifyReply {
     return renderMessage(reply, 403, 'Token locked', [
       'Your OTP token is locked after too many wrong passcodes.',
-      'Contact an administrator: they can re-sync or unlock it.',
+      'Contact an administrator or your help desk: they can unlock or re-sync it, or give you a temporary code. With a temporary code, sign in again: after your password you are asked for it.',
     ], { href: '/login', label: 'Back to sign-in' });
   }
 
@@ -88,9 +88,11 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return { terms, cancel: `/oidc/interaction/${terms.interaction}/abort` };
   }
 
+  /** The passcode step's page; for a user whose tokens are locked (a live temporary code let them here), it asks for that code. */
   async function passcodePage(reply: FastifyReply, session: Session, next: string | null, error: string | null, status = 200): Promise<FastifyReply> {
     const { cancel } = await clientPage(reply, next);
-    return renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, error, next, cancel, csrfToken: session.csrfToken }, status);
+    const locked = await tokenIsLocked(session);
+    return renderPage(reply, './login-passcode', { title: 'Passcode', narrow: true, username: session.user.username, locked, error, next, cancel, csrfToken: session.csrfToken }, status);
   }
 
   async function associatePage(reply: FastifyReply, session: Session, data: { serial: string; error: string | null; fieldErrors: Record<string, string>; next: string | null }, status = 200): Promise<FastifyReply> {
@@ -211,10 +213,14 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
         const full = await advance(request, reply, outcome.user!, 'full', outcome.reason === 'passcode_accepted');
         return seeOther(reply, destinationOf(full.user.role, next));
       }
-      case 'locked':
+      case 'locked': {
+        // A token's passcode while the tokens are locked: with a live temporary code the step stays open for it.
+        const account = await accounts.byId(session.user.account_id);
+        if ((await tempCodes.show(account, session.user.username))?.live) return again('Your token is locked: its passcodes are not accepted. Enter the temporary code instead.', 403);
         await sessions.end(session.id);
         clearSessionCookie(reply, secure);
         return lockedPage(reply);
+      }
       case 'enroll_required':
         return seeOther(reply, `/login/associate${nextQuery(next)}`);
       case 'otp_required':
@@ -222,6 +228,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
       case 'reject':
         if (outcome.reason === 'no_token_self_association_off') return askAdministratorPage(reply);
         if (outcome.reason === 'throttled') return again(throttledText(outcome), 429);
+        if (outcome.reason === 'temp_code_wrong') return again('That temporary code was not accepted. Check it with the person who gave it to you, or ask for a new one.', 401);
         // The wrong passcode that reaches maxFailures locks the token (and ends this half session): say so now.
         if (await tokenIsLocked(session)) {
           clearSessionCookie(reply, secure);
@@ -277,7 +284,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const user = await users.show(account, principal.username);
     const token = user.token ? await tokens.ofUser(account, principal.username) : null;
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
-    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, roleLabel, formatTime, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
+    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, shownState, roleLabel, formatTime, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
   }
 
   app.get('/account', async (request, reply) => {

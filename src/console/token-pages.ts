@@ -1,12 +1,12 @@
 // /admin/tokens: the inventory with a status filter, paged with its total, and the seed-file import form
 // (behind a button at the top) and its report.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isTokenStatus, TOKEN_STATUSES } from '../core/token-status.js';
+import { isTokenStatus } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
 import type { ImportReport } from '../services/import-service.js';
 import { csrfTokensEqual } from '../services/session-service.js';
 import { adminOf } from './admin-guard.js';
-import { statusLabel } from './forms.js';
+import { SHOWN_TOKEN_STATES, shownState, statusLabel } from './forms.js';
 import { filterQueryOf, offsetOf, pagerOf } from './pager.js';
 import { formatTime, renderPage, sentence } from './render.js';
 import { refuseCsrf } from './message-pages.js';
@@ -19,12 +19,12 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
 
   async function inventoryPage(request: FastifyRequest, reply: FastifyReply, extra: { report?: ImportReport; importError?: string }, status = 200) {
     const query = request.query as Record<string, unknown>;
-    const statusFilter = typeof query.status === 'string' && isTokenStatus(query.status) ? query.status : '';
+    const statusFilter = typeof query.status === 'string' && (isTokenStatus(query.status) || query.status === 'reported_lost') ? query.status : '';
     const q = typeof query.q === 'string' ? query.q.slice(0, 100) : '';
     // The "unused tokens" report as a filter: tokens in users' hands that signed no one in for N days.
     const unusedDays = typeof query.unusedDays === 'string' && /^[0-9]{1,4}$/.test(query.unusedDays) && Number(query.unusedDays) > 0 ? query.unusedDays : '';
     const offset = offsetOf(request);
-    const filter = { ...(statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}), ...(unusedDays ? { unusedDays: Number(unusedDays) } : {}) };
+    const filter = { ...(statusFilter === 'reported_lost' ? { reportedLost: true } : statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}), ...(unusedDays ? { unusedDays: Number(unusedDays) } : {}) };
     const { account } = adminOf(request);
     const [list, total] = await Promise.all([tokens.list(account, { ...filter, limit: PAGE_SIZE, offset }), tokens.count(account, filter)]);
     return renderPage(
@@ -36,7 +36,8 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
         pager: pagerOf('/admin/tokens', { status: statusFilter, q, unusedDays }, offset, PAGE_SIZE, list.length, total),
         // The import posts with the list's filters, so that its answer shows the same list.
         filterQuery: filterQueryOf({ status: statusFilter, q, unusedDays }),
-        statuses: TOKEN_STATUSES,
+        statuses: SHOWN_TOKEN_STATES,
+        shownState,
         status: statusFilter,
         q,
         unusedDays,

@@ -6,7 +6,7 @@ import { RETIRE_REASONS } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
-import { chosenSerial, field, formOf, serialQuery, statusLabel } from './forms.js';
+import { chosenSerial, field, formOf, serialQuery, shownState, statusLabel } from './forms.js';
 import { formatTime, renderPage, seeOther } from './render.js';
 
 type UserParams = { Params: { username: string } };
@@ -65,6 +65,7 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
       signIns,
       olderHref: older ? `/admin/tokens/${encodeURIComponent(token.serial)}?${older.toString()}` : null,
       statusLabel,
+      shownState,
       formatTime,
     });
   });

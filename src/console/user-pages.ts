@@ -9,7 +9,7 @@ import { ServiceError } from '../services/errors.js';
 import { newUserProblems } from '../services/user-service.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
-import { ACTION_LABELS, blankRows, chosenSerial, field, fields, formError, formErrors, formOf, readRestriction, roleLabel, ROLE_LABELS, roleOf, rowsOf, statusLabel, summarizeRestriction, type RuleRow } from './forms.js';
+import { ACTION_LABELS, blankRows, chosenSerial, field, fields, formError, formErrors, formOf, readRestriction, roleLabel, ROLE_LABELS, roleOf, rowsOf, shownState, statusLabel, summarizeRestriction, type RuleRow } from './forms.js';
 import { pagerOf } from './pager.js';
 import { formatTime, renderPage, seeOther } from './render.js';
 
@@ -189,12 +189,12 @@ export async function userPages(app: FastifyInstance): Promise<void> {
   const newUserPage = (reply: FastifyReply, form: Record<string, string>, error: string | null, fieldErrors: Record<string, string>, status = 200) =>
     renderPage(reply, './user-new', { title: 'Create user', form, error, fieldErrors, roles: ROLE_LABELS }, status);
 
-  app.get('/users/new', (_request, reply) => newUserPage(reply, { username: '', displayName: '', role: 'user' }, null, {}));
+  app.get('/users/new', (_request, reply) => newUserPage(reply, { username: '', displayName: '', email: '', role: 'user' }, null, {}));
 
   app.post('/users', async (request, reply) => {
     const { account, actor } = adminOf(request);
     const body = formOf(request);
-    const form = { username: field(body, 'username').trim(), displayName: field(body, 'displayName'), role: roleOf(field(body, 'role')) ?? 'user' };
+    const form = { username: field(body, 'username').trim(), displayName: field(body, 'displayName'), email: field(body, 'email').trim().slice(0, 320), role: roleOf(field(body, 'role')) ?? 'user' };
     // Every field checked before the service is asked, so that the form names all its mistakes at once.
     const problems = newUserProblems({ username: form.username, password: field(body, 'password') });
     if (problems.length > 0) {
@@ -207,6 +207,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         password: field(body, 'password'),
         role: form.role,
         ...(form.displayName.trim() ? { displayName: form.displayName } : {}),
+        ...(form.email ? { email: form.email } : {}),
       });
     } catch (error) {
       const { message, fieldErrors } = formError(error);
@@ -220,10 +221,11 @@ export async function userPages(app: FastifyInstance): Promise<void> {
   async function detailsPage(
     request: FastifyRequest<UserParams>,
     reply: FastifyReply,
-    form: { displayName: string } | null,
+    form: { displayName: string; email: string } | null,
     error: string | null,
     status = 200,
     passwordError: string | null = null,
+    fieldErrors: Record<string, string> = {},
   ) {
     const { account } = adminOf(request);
     const user = await users.show(account, request.params.username);
@@ -236,7 +238,8 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         user,
         isSelf: user.username === adminOf(request).actorUsername,
         restrictionWhy: describeSource(restriction),
-        form: form ?? { displayName: user.displayName },
+        form: form ?? { displayName: user.displayName, email: user.email ?? '' },
+        fieldErrors,
         error,
         passwordError,
         roles: ROLE_LABELS,
@@ -251,10 +254,18 @@ export async function userPages(app: FastifyInstance): Promise<void> {
 
   app.post<UserParams>('/users/:username', async (request, reply) => {
     const { account, actor } = adminOf(request);
-    const displayName = field(formOf(request), 'displayName');
+    const body = formOf(request);
+    const displayName = field(body, 'displayName');
+    const email = field(body, 'email').trim().slice(0, 320);
     const user = await users.show(account, request.params.username);
-    if (displayName.trim() === '') return detailsPage(request, reply, { displayName }, 'Enter a display name.', 400);
-    await users.update(actor, account, user.username, { displayName });
+    if (displayName.trim() === '') return detailsPage(request, reply, { displayName, email }, 'Enter a display name.', 400);
+    try {
+      // A directory user's address is the directory's: the form has no field for it, and it is left alone.
+      await users.update(actor, account, user.username, { displayName, ...(user.source === 'directory' ? {} : { email: email === '' ? null : email }) });
+    } catch (error) {
+      const { message, fieldErrors } = formError(error);
+      return detailsPage(request, reply, { displayName, email }, message, 400, null, fieldErrors);
+    }
     return seeOther(reply, `${userPath(user.username)}?done=updated`);
   });
 
@@ -359,6 +370,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         error: form?.error ?? null,
         actions: ACTION_LABELS,
         statusLabel,
+        shownState,
         formatTime,
       },
       status,

@@ -11,7 +11,7 @@ const SIGN_IN_REASON_TEXT: Record<SignInReason, string> = {
   wrong_password: 'Wrong password',
   denied_by_rule: 'An access restriction denies sign-in from this address',
   token_locked: 'The token is locked after too many wrong passcodes',
-  token_disabled: 'The token is disabled: no passcode from it is accepted',
+  token_disabled: 'The token is disabled (by an administrator, or reported lost by its user): no passcode from it is accepted',
   token_expired: 'The token is outside its validity dates: no passcode from it is accepted',
   passcode_missing: 'A passcode is needed and none was sent',
   passcode_malformed: "The passcode is not the token's number of digits",

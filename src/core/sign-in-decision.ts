@@ -87,9 +87,9 @@ export function decideSignIn(facts: SignInFacts): SignInStep {
   if (facts.userDisabled) return final('reject', 'user_disabled');
   if (facts.password === 'wrong') return final('reject', 'wrong_password');
   if (facts.access === 'deny') return final('reject', 'denied_by_rule');
-  if (facts.token === 'locked') return final('locked', 'token_locked');
+  if (facts.token === 'locked') return decideLocked(facts);
   // A temporary code signs in wherever a passcode is asked for: with a token (disabled or expired too) or
-  // without one, even where a restriction requires OTP. A locked token stays locked. Ten digits from a user
+  // without one, even where a restriction requires OTP. Ten digits from a user
   // with neither a token nor a live code are no attempt at anything, as any passcode from them is not.
   if (facts.passcode === 'temp_code' && (facts.tempCode === 'live' || facts.token !== 'none')) {
     if (facts.tempCode === 'live' && facts.tempCodeOutcome === undefined) return { kind: 'verify_temp_code' };
@@ -121,4 +121,17 @@ export function decideSignIn(facts: SignInFacts): SignInStep {
     return facts.selfAssociation ? final('enroll_required', 'enroll_required') : final('reject', 'no_token_self_association_off');
   }
   return final('accept', 'password_only');
+}
+
+/**
+ * A user whose tokens are locked (issue #29): no passcode from a token is accepted, but a live temporary
+ * code is — it exists to rescue exactly this user. With one live, the passcode is asked for (so that every
+ * channel offers the field) and the code is checked; the tokens stay locked. Without one, `locked`.
+ */
+function decideLocked(facts: SignInFacts): SignInStep {
+  if (facts.tempCode !== 'live') return final('locked', 'token_locked');
+  if (facts.passcode === 'absent') return final('otp_required', 'passcode_missing');
+  if (facts.passcode !== 'temp_code') return final('locked', 'token_locked');
+  if (facts.tempCodeOutcome === undefined) return { kind: 'verify_temp_code' };
+  return facts.tempCodeOutcome === 'matched' ? final('accept', 'temp_code_accepted') : final('reject', 'temp_code_wrong');
 }

@@ -78,9 +78,8 @@ function parseLine(fields: string[], source: string): ImportedKey {
   const serial = normalizeSerial(serialText);
   if (!serial) throw new SeedFileError('invalid_value', `serial "${serialText}" is not 1-64 of A-Z a-z 0-9 - _`, source);
   const hex = secretText.replace(/\s+/g, '');
-  if (hex === '' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
-    throw new SeedFileError('invalid_value', 'the secret is not an even number of hexadecimal digits', source);
-  }
+  if (hex === '' || !/^[0-9a-fA-F]+$/.test(hex)) throw new SeedFileError('invalid_value', 'the secret is not hexadecimal (only 0-9 and a-f)', source);
+  if (hex.length % 2 !== 0) throw new SeedFileError('invalid_value', `the secret has an odd number of hexadecimal digits (${hex.length}): two digits make one byte`, source);
   const type = (typeText || 'hotp').toLowerCase();
   if (type !== 'hotp' && type !== 'totp') throw new SeedFileError('invalid_value', `type "${typeText}" is not hotp or totp`, source);
   const digits = digitsText === '' ? 6 : Number(digitsText);

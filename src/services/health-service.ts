@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from '../store/database-errors.js';
 import { countSignInsByOutcome } from '../store/audit-log.js';
 import { pingDatabase } from '../store/meta-store.js';
 import { countPendingDeliveries } from '../store/notification-store.js';
-import { countTokensByStatus } from '../store/token-store.js';
+import { countReportedLost, countTokensByStatus } from '../store/token-store.js';
 import type { Account, ServiceContext } from './context.js';
 import type { Metrics } from './metrics.js';
 
@@ -35,13 +35,14 @@ export class HealthService {
   }
 
   /** The console's health panel for one account: sign-ins by result in the last hour, locked tokens, pending deliveries. */
-  async summary(account: Account): Promise<{ signInsLastHour: Record<string, number>; lockedTokens: number; pendingDeliveries: number }> {
-    const [signInsLastHour, byStatus, pendingDeliveries] = await Promise.all([
+  async summary(account: Account): Promise<{ signInsLastHour: Record<string, number>; lockedTokens: number; reportedLostTokens: number; pendingDeliveries: number }> {
+    const [signInsLastHour, byStatus, reportedLostTokens, pendingDeliveries] = await Promise.all([
       countSignInsByOutcome(this.ctx.db, account.id, this.ctx.now() - 60 * 60 * 1000),
       countTokensByStatus(this.ctx.db, account.id),
+      countReportedLost(this.ctx.db, account.id),
       countPendingDeliveries(this.ctx.db, account.id),
     ]);
-    return { signInsLastHour, lockedTokens: byStatus.locked ?? 0, pendingDeliveries };
+    return { signInsLastHour, lockedTokens: byStatus.locked ?? 0, reportedLostTokens, pendingDeliveries };
   }
 
   /** /healthz: true when the database answers. Its outcome starts or ends an outage like any request's. */

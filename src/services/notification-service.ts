@@ -24,6 +24,7 @@ import {
   insertWebhook,
   listDeliveries,
   listWebhooks,
+  notificationReachesAdmins,
   recordDeliveryAttempt,
   recordEmailAttempt,
   type DueDelivery,
@@ -185,6 +186,11 @@ export class NotificationService {
     if (!added) throw new ServiceError('webhook_exists', `the account has a webhook named ${input.name} already`);
     await this.audit.record(actor, { action: 'webhook.add', outcome: 'success', accountId: account.id, reason: `${input.name}: ${url.origin}, ${events === '*' ? 'all events' : events.join(',')}` });
     return { webhook: { name: input.name, url: url.href, events: events === '*' ? '*' : [...events], createdAt: isoTime(now) }, secret };
+  }
+
+  /** Whether a lost-token report reaches an administrator (a webhook, or e-mail to one): only then is the user promised it. */
+  async lostReportReachesAdmins(account: Account): Promise<boolean> {
+    return notificationReachesAdmins(this.ctx.db, account.id, 'token.lost_reported', this.#mail !== null);
   }
 
   async listWebhooks(account: Account): Promise<WebhookView[]> {

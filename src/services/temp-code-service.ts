@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { isTempCodeLive, tempCodeHash, TEMP_CODE_DIGITS, TEMP_CODE_LIMITS } from '../core/temp-code.js';
 import { deleteTempCode, findTempCode, putTempCode } from '../store/temp-code-store.js';
+import { findTokensOfUser } from '../store/token-store.js';
 import type { AccountRow } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
@@ -29,6 +30,10 @@ export interface IssuedTempCode {
   code: string;
   usesLeft: number;
   expiresAt: string;
+  /** Whether it replaced a code that still signed in (that one no longer does; issue #29). */
+  replacedLive: boolean;
+  /** Whether the user's tokens are locked: the code signs in all the same, and the tokens stay locked. */
+  tokensLocked: boolean;
 }
 
 function limit(value: number | undefined, fallback: number, max: number, field: string): number {
@@ -52,6 +57,9 @@ export class TempCodeService {
     const code = String(randomInt(0, 10 ** TEMP_CODE_DIGITS)).padStart(TEMP_CODE_DIGITS, '0');
     const now = this.ctx.now();
     const expiresAt = now + hours * 3_600_000;
+    const previous = await findTempCode(this.ctx.db, user.id);
+    const replacedLive = previous !== undefined && isTempCodeLive(previous, now);
+    const tokensLocked = (await findTokensOfUser(this.ctx.db, user.id)).some((token) => token.status === 'locked');
     await putTempCode(this.ctx.db, {
       user_id: user.id,
       account_id: account.id,
@@ -60,8 +68,9 @@ export class TempCodeService {
       expires_at: expiresAt,
       created_at: now,
     });
-    await this.audit.record(actor, { action: 'temp_code.issue', outcome: 'success', reason: `${uses} use${uses === 1 ? '' : 's'}, ${hours} h`, accountId: account.id, targetUser: user.username });
-    return { code, usesLeft: uses, expiresAt: isoTime(expiresAt) };
+    const reason = `${uses} use${uses === 1 ? '' : 's'}, ${hours} h${replacedLive ? ', replaces the live code' : ''}`;
+    await this.audit.record(actor, { action: 'temp_code.issue', outcome: 'success', reason, accountId: account.id, targetUser: user.username });
+    return { code, usesLeft: uses, expiresAt: isoTime(expiresAt), replacedLive, tokensLocked };
   }
 
   /** The user's code (uses left, expiry), or null when they have none. */

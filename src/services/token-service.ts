@@ -126,15 +126,18 @@ export interface TokenQuery {
   q?: string;
   /** Only tokens in users' hands that signed no one in for this many days. */
   unusedDays?: number;
+  /** Only disabled tokens their user reported lost. */
+  reportedLost?: boolean;
   limit?: number;
   offset?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function tokenFilter(account: AccountRow, query: TokenQuery, now: number): { accountId: number; status?: TokenRow['status']; serialPrefix?: string; unusedSince?: number } {
+function tokenFilter(account: AccountRow, query: TokenQuery, now: number): { accountId: number; status?: TokenRow['status']; serialPrefix?: string; unusedSince?: number; reportedLost?: boolean } {
   return {
     accountId: account.id,
+    ...(query.reportedLost ? { reportedLost: true } : {}),
     ...(query.status ? { status: query.status } : {}),
     ...(query.q ? { serialPrefix: normalizeSerial(query.q) ?? query.q.trim() } : {}),
     ...(query.unusedDays !== undefined ? { unusedSince: now - query.unusedDays * DAY_MS } : {}),
@@ -418,7 +421,7 @@ export class TokenService {
     const user = await this.users.require(account, username);
     const token = await this.requireTokenOf(account, user);
     const event = { action: 'token.report_lost', accountId: account.id, targetUser: user.username, targetSerial: token.serial };
-    if (!(await disableToken(this.ctx.db, token.id))) {
+    if (!(await disableToken(this.ctx.db, token.id, this.ctx.now()))) {
       await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });
       throw new ServiceError('token_not_available', `token ${token.serial} is ${token.status} already`);
     }

@@ -44,6 +44,7 @@ export const TokenViewSchema = Type.Object(
     retiredAt: nullable(Type.String({ format: 'date-time' })),
     retiredReason: Type.Union([oneOf(RETIRE_REASONS), Type.Null()]),
     label: Type.Union([Type.String(), Type.Null()], { description: "The holder's name for the token, unique per user" }),
+    lostReportedAt: nullable(Type.String({ format: 'date-time', description: 'When its user reported it lost (the token is then disabled); null otherwise' })),
   },
   { description: 'A token; never its secret' },
 );
@@ -110,6 +111,7 @@ export function toTokenView(row: TokenRow, username: string | null): TokenView {
     retiredAt: isoTime(row.retired_at),
     retiredReason: row.retired_reason,
     label: row.label ?? null,
+    lostReportedAt: isoTime(row.lost_reported_at ?? null),
   };
 }
 

@@ -19,6 +19,23 @@ export interface NewWebhook {
   createdAt: number;
 }
 
+/**
+ * Whether a notification of this type would reach the account's administrators: a webhook that wants it, or
+ * (when e-mail is configured, `withMail`) an enabled administrator with an e-mail address.
+ */
+export async function notificationReachesAdmins(db: Executor, accountId: number, type: NotificationType, withMail: boolean): Promise<boolean> {
+  const hook = await db
+    .selectFrom('webhooks')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where((eb) => eb.or([eb('events', '=', '*'), eb('events', 'like', `%${storedEventFilter([type])}%`)]))
+    .executeTakeFirst();
+  if (hook) return true;
+  if (!withMail) return false;
+  const admin = await db.selectFrom('users').select('id').where('account_id', '=', accountId).where('role', '=', 'admin').where('email', 'is not', null).where('disabled_at', 'is', null).executeTakeFirst();
+  return admin !== undefined;
+}
+
 /** Adds a webhook; false when the account has one of that name already. */
 export async function insertWebhook(db: Executor, webhook: NewWebhook): Promise<boolean> {
   const result = await db

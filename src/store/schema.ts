@@ -200,6 +200,8 @@ export interface TokensTable {
   retired_reason: RetireReason | null;
   /** The holder's name for it ("desk", "spare"), unique per user; null for none. */
   label: string | null;
+  /** When its user reported it lost (migration 0012); cleared when it is enabled again or leaves the user. */
+  lost_reported_at: number | null;
 }
 
 /** A user's temporary code (at most one): only its keyed hash, the uses left and when it ends. */

@@ -16,6 +16,7 @@ const TOKEN_COLUMNS: Record<keyof TokenRow, true> = {
   time_offset_in_seconds: true, secret_sealed: true, seal_version: true, status: true, user_id: true, fail_count: true, locked_at: true,
   last_used_at: true, associated_at: true, manufacturer: true, model: true, issuer: true, friendly_name: true, created_at: true,
   valid_from: true, valid_until: true, retired_at: true, retired_reason: true, label: true,
+  lost_reported_at: true,
 };
 const USER_COLUMNS: Record<keyof UserRow, true> = {
   id: true, account_id: true, username: true, username_key: true, display_name: true, role: true, password_hash: true, restriction: true, created_at: true,

@@ -20,6 +20,8 @@ export interface TokenListQuery {
    * associated before it, or last used before it.
    */
   unusedSince?: number;
+  /** Only disabled tokens their user reported lost (issue #29). */
+  reportedLost?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -27,6 +29,7 @@ export interface TokenListQuery {
 function tokensMatching(db: Executor, query: Omit<TokenListQuery, 'limit' | 'offset'>) {
   let select = db.selectFrom('tokens').leftJoin('users', 'users.id', 'tokens.user_id').where('tokens.account_id', '=', query.accountId);
   if (query.status) select = select.where('tokens.status', '=', query.status);
+  if (query.reportedLost) select = select.where('tokens.status', '=', 'disabled').where('tokens.lost_reported_at', 'is not', null);
   // A prefix by substr, not LIKE: exact and case-sensitive on both engines (SQLite's LIKE ignores case).
   const prefix = query.serialPrefix;
   if (prefix) select = select.where((eb) => eb(eb.fn<string>('substr', ['tokens.serial', eb.val(1), eb.val(prefix.length)]), '=', prefix));
@@ -46,6 +49,11 @@ export function listTokens(db: Executor, query: TokenListQuery): Promise<(TokenR
 export async function countTokens(db: Executor, query: Omit<TokenListQuery, 'limit' | 'offset'>): Promise<number> {
   const row = await tokensMatching(db, query).select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).executeTakeFirstOrThrow();
   return Number(row.count);
+}
+
+/** Disabled tokens their users reported lost (the Health page's figure). */
+export async function countReportedLost(db: Executor, accountId: number): Promise<number> {
+  return countTokens(db, { accountId, reportedLost: true });
 }
 
 export async function countTokensByStatus(db: Executor, accountId: number): Promise<Record<string, number>> {
@@ -195,16 +203,19 @@ export async function resyncCounter(db: Executor, tokenId: number, expectedCount
 export async function unbindToken(db: Executor, tokenId: number): Promise<boolean> {
   const result = await db
     .updateTable('tokens')
-    .set({ user_id: null, label: null, status: 'available', fail_count: 0, locked_at: null, associated_at: null })
+    .set({ user_id: null, label: null, status: 'available', fail_count: 0, locked_at: null, associated_at: null, lost_reported_at: null })
     .where('id', '=', tokenId)
     .where('status', 'in', ['associated', 'locked', 'disabled'])
     .executeTakeFirst();
   return affected(result);
 }
 
-/** A user's token stops accepting passcodes (it stays theirs). False when it is not associated or locked. */
-export async function disableToken(db: Executor, tokenId: number): Promise<boolean> {
-  const result = await db.updateTable('tokens').set({ status: 'disabled' }).where('id', '=', tokenId).where('status', 'in', ['associated', 'locked']).executeTakeFirst();
+/**
+ * A user's token stops accepting passcodes (it stays theirs); `lostReportedAt` when its user reported it lost.
+ * False when it is not associated or locked.
+ */
+export async function disableToken(db: Executor, tokenId: number, lostReportedAt: number | null = null): Promise<boolean> {
+  const result = await db.updateTable('tokens').set({ status: 'disabled', lost_reported_at: lostReportedAt }).where('id', '=', tokenId).where('status', 'in', ['associated', 'locked']).executeTakeFirst();
   return affected(result);
 }
 
@@ -212,7 +223,7 @@ export async function disableToken(db: Executor, tokenId: number): Promise<boole
 export async function enableToken(db: Executor, tokenId: number): Promise<boolean> {
   const result = await db
     .updateTable('tokens')
-    .set({ status: 'associated', fail_count: 0, locked_at: null })
+    .set({ status: 'associated', fail_count: 0, locked_at: null, lost_reported_at: null })
     .where('id', '=', tokenId)
     .where('status', '=', 'disabled')
     .executeTakeFirst();
@@ -226,7 +237,7 @@ export async function enableToken(db: Executor, tokenId: number): Promise<boolea
 export async function retireToken(db: Executor, tokenId: number, reason: NonNullable<TokenRow['retired_reason']>, now: number): Promise<boolean> {
   const result = await db
     .updateTable('tokens')
-    .set({ status: 'retired', user_id: null, label: null, fail_count: 0, locked_at: null, associated_at: null, retired_at: now, retired_reason: reason })
+    .set({ status: 'retired', user_id: null, label: null, fail_count: 0, locked_at: null, associated_at: null, retired_at: now, retired_reason: reason, lost_reported_at: null })
     .where('id', '=', tokenId)
     .where('status', '!=', 'retired')
     .executeTakeFirst();

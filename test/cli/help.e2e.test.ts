@@ -101,7 +101,7 @@ describe('otpgate help and usage', () => {
       [['token', 'show', 'a', 'b'], /too many arguments/],
       [['token', 'list', '--bogus'], /unknown option '--bogus'/],
       [['token', 'list', '--status', 'lost'], /'--status <status>' argument 'lost' is invalid\. Allowed choices are available, associated, locked, disabled, retired/],
-      [['user', 'create', 'bob', '--role', 'root'], /argument 'root' is invalid\. Allowed choices are admin, user/],
+      [['user', 'create', 'bob', '--role', 'root'], /argument 'root' is invalid\. Allowed choices are admin, helpdesk, user/],
       [['radius', 'client', 'add', 'asa'], /required option '--ip <cidr>' not specified/],
       [['token', 'frobnicate'], /unknown command 'frobnicate'/],
     ];

@@ -40,6 +40,16 @@ describe('decideSignIn', () => {
     }
   });
 
+  it('accepts a live temporary code past a lock, asks for it there, and answers locked for anything else (#29)', () => {
+    assert.deepEqual(decide({ token: 'locked', passcode: 'absent', tempCode: 'live' }), { kind: 'final', result: 'otp_required', reason: 'passcode_missing' });
+    assert.deepEqual(decide({ token: 'locked', passcode: 'temp_code', tempCode: 'live' }), { kind: 'verify_temp_code' });
+    assert.deepEqual(decide({ token: 'locked', passcode: 'temp_code', tempCode: 'live', tempCodeOutcome: 'matched' }), { kind: 'final', result: 'accept', reason: 'temp_code_accepted' });
+    assert.deepEqual(decide({ token: 'locked', passcode: 'temp_code', tempCode: 'live', tempCodeOutcome: 'wrong' }), { kind: 'final', result: 'reject', reason: 'temp_code_wrong' });
+    assert.deepEqual(decide({ token: 'locked', passcode: 'well_formed', tempCode: 'live' }), { kind: 'final', result: 'locked', reason: 'token_locked' });
+    assert.deepEqual(decide({ token: 'locked', passcode: 'absent', tempCode: 'none' }), { kind: 'final', result: 'locked', reason: 'token_locked' });
+    assert.equal((decide({ token: 'locked', access: 'deny', passcode: 'temp_code', tempCode: 'live' }) as { reason: string }).reason, 'denied_by_rule');
+  });
+
   it('checks a temporary code wherever a passcode is asked for, but not past a lock; asks for it instead of enrolment', () => {
     const verify = { kind: 'verify_temp_code' };
     assert.deepEqual(decide({ token: 'active', passcode: 'temp_code', tempCode: 'live' }), verify);
@@ -48,7 +58,7 @@ describe('decideSignIn', () => {
     assert.deepEqual(decide({ token: 'none', access: 'require_otp', passcode: 'temp_code', tempCode: 'live', tempCodeOutcome: 'matched' }), { kind: 'final', result: 'accept', reason: 'temp_code_accepted' });
     assert.deepEqual(decide({ token: 'active', passcode: 'temp_code', tempCode: 'live', tempCodeOutcome: 'wrong' }), { kind: 'final', result: 'reject', reason: 'temp_code_wrong' });
     assert.deepEqual(decide({ token: 'active', passcode: 'temp_code', tempCode: 'none' }), { kind: 'final', result: 'reject', reason: 'temp_code_wrong' });
-    assert.equal((decide({ token: 'locked', passcode: 'temp_code', tempCode: 'live' }) as { result: string }).result, 'locked');
+    assert.equal((decide({ token: 'locked', passcode: 'temp_code', tempCode: 'none' }) as { result: string }).result, 'locked');
     assert.equal((decide({ access: 'deny', passcode: 'temp_code', tempCode: 'live' }) as { reason: string }).reason, 'denied_by_rule');
     assert.deepEqual(decide({ access: 'require_otp', tempCode: 'live' }), { kind: 'final', result: 'otp_required', reason: 'passcode_missing' });
     // Ten digits from a user with neither a token nor a live code are no attempt.

@@ -134,7 +134,7 @@ describe('otpgate token import (CLI)', () => {
     const before = await tokenCount();
     const result = await cli('token', 'import', path);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /line 4: the secret is not an even number of hexadecimal digits; nothing was imported/);
+    assert.match(result.stderr, /line 4: the secret is not hexadecimal \(only 0-9 and a-f\); nothing was imported/);
     assert.equal(await tokenCount(), before);
     const associated = await associateAt(rows[0]!, rows[0]!.counter);
     assert.notEqual(associated.code, 0, 'a key before the bad line must not have been imported');

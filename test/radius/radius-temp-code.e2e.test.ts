@@ -6,18 +6,20 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { PacketCode } from '../../src/radius/radius-packet.js';
 import { createKey } from '../helpers/cli.js';
-import { RADIUS_SECRET, signInEvents, startRadiusE2e, type RadiusE2e, type UserWithToken } from '../helpers/radius-e2e.js';
+import { RADIUS_SECRET, signInEvents, startRadiusE2e, tokenState, type RadiusE2e, type UserWithToken } from '../helpers/radius-e2e.js';
+import { oathCode } from '../helpers/otp.js';
 import { accessRequest, decodeReply, radclient, receivedCode, type RawClient } from './fixture.js';
 
 let e2e: RadiusE2e | undefined;
 let adminKey: string;
 let checkKey: string;
 let tina: UserWithToken;
+let lars: UserWithToken;
 let pap: RawClient;
 
 before(async () => {
   e2e = await startRadiusE2e({
-    users: ['tina'],
+    users: ['tina', 'lars'],
     clients: [
       { name: 'vpn-challenge', cidr: '127.0.0.1/32', options: { challenge: true } },
       { name: 'vpn-pap', cidr: '127.0.0.2/32' },
@@ -25,9 +27,13 @@ before(async () => {
     prepare: async (setUp) => {
       adminKey = await createKey(setUp.env, 'helpdesk-tool', '--scope', 'admin');
       checkKey = await createKey(setUp.env, 'app', '--scope', 'check');
+      // One wrong passcode locks a user's tokens (lars's, below).
+      const settings = await setUp.cli(['account', 'settings', '--max-failures', '1']);
+      assert.equal(settings.code, 0, settings.stderr);
     },
   });
   tina = e2e.users[0]!;
+  lars = e2e.users[1]!;
   pap = await e2e.client('127.0.0.2');
 });
 after(() => e2e?.close());
@@ -75,4 +81,40 @@ test('lost token retired, OTP required: the code signs in by radclient challenge
 
   const reasons = (await signInEvents(e2e!.installation, 'tina')).map((e) => e.reason);
   assert.equal(reasons.filter((r) => r === 'temp_code_accepted').length, 3, reasons.join(', '));
+});
+
+test('a locked token: the live code signs in on the API, by radclient challenge and by PAP appended; the token stays locked (#29)', async () => {
+  const wrong = await api('POST', '/auth/check', checkKey, { username: 'lars', password: lars.password, otp: oathCode(lars.secretHex, 500) });
+  assert.equal(wrong.json.result, 'reject');
+  assert.equal((await tokenState(e2e!.installation, lars.serial)).status, 'locked');
+  assert.equal((await api('POST', '/auth/check', checkKey, { username: 'lars', password: lars.password })).json.result, 'locked', 'without a code: locked');
+
+  const issued = await api('POST', '/users/lars/temp-code', adminKey, { uses: 3, hours: 1 });
+  assert.equal(issued.status, 201, JSON.stringify(issued.json));
+  assert.equal(issued.json.tokensLocked, true, 'issuing says the tokens are locked');
+  assert.equal(issued.json.replacedLive, false);
+  const code = String(issued.json.code);
+
+  // The API: asked for the passcode now; a token's passcode is still refused as locked; the code signs in.
+  assert.equal((await api('POST', '/auth/check', checkKey, { username: 'lars', password: lars.password })).json.result, 'otp_required');
+  assert.equal((await api('POST', '/auth/check', checkKey, { username: 'lars', password: lars.password, otp: oathCode(lars.secretHex, 1) })).json.result, 'locked');
+  assert.equal((await api('POST', '/auth/check', checkKey, { username: 'lars', password: lars.password, otp: code })).json.result, 'accept');
+
+  // radclient, challenge: the password gives an Access-Challenge (not a reject), then the code.
+  const first = await challengeStep([`User-Name = "lars"`, `User-Password = "${lars.password}"`]);
+  assert.equal(receivedCode(first), 'Access-Challenge', first);
+  const state = /State = (0x[0-9a-f]+)/.exec(first)?.[1];
+  assert.ok(state, first);
+  const second = await challengeStep([`User-Name = "lars"`, `User-Password = "${code}"`, `State = ${state}`]);
+  assert.equal(receivedCode(second), 'Access-Accept', second);
+
+  // PAP with the code appended: the last use.
+  const papReply = decodeReply(await pap.exchange(accessRequest({ secret: RADIUS_SECRET, username: 'lars', password: `${lars.password}${code}` }), e2e!.server.radiusPort, 5000));
+  assert.equal(papReply.code, PacketCode.AccessAccept);
+
+  assert.equal((await tokenState(e2e!.installation, lars.serial)).status, 'locked', 'the code does not unlock the token');
+  const again = await api('POST', '/users/lars/temp-code', adminKey, {});
+  assert.equal(again.json.replacedLive, false, 'the used-up code was not live');
+  const third = await api('POST', '/users/lars/temp-code', adminKey, {});
+  assert.equal(third.json.replacedLive, true, 'a second code replaces a live one, and says so');
 });

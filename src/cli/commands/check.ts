@@ -1,6 +1,7 @@
 // otpgate check USER --password PW [--otp CODE] [--ip ADDR]: the sign-in rules, as POST /auth/check runs them.
 // Prints the result (accept, reject, otp_required, enroll_required, locked) or `throttled (retry in N s)`.
 import { parseAddress } from '../../core/access-rule.js';
+import { describeAuditReason } from '../../core/audit-reasons.js';
 import { printJson, UsageError } from '../io.js';
 import { JSON_OPTION, type CommandGroup } from './command.js';
 
@@ -31,8 +32,12 @@ export const checkCommand: CommandGroup = (program, cli) => {
           else io.out.write(`throttled (retry in ${outcome.retryAfterSeconds} s)\n`);
           return 1;
         }
-        if (options.json) printJson(io, { result: outcome.result });
-        else io.out.write(`${outcome.result}\n`);
+        // The operator sees why (the audit log's reason code) on standard error; standard output stays the result alone.
+        if (options.json) printJson(io, { result: outcome.result, reason: outcome.reason });
+        else {
+          io.out.write(`${outcome.result}\n`);
+          if (outcome.result !== 'accept') io.err.write(`reason: ${outcome.reason} (${describeAuditReason(outcome.reason).text})\n`);
+        }
         return outcome.result === 'accept' ? 0 : 1;
       }),
     );

@@ -115,6 +115,8 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
           return 0;
         }
         const issued = await instance.services.tempCodes.issue(OPERATOR, account, user, { ...(options.uses !== undefined ? { uses: options.uses } : {}), ...(options.hours !== undefined ? { hours: options.hours } : {}) });
+        if (issued.replacedLive) io.out.write(`it replaces ${user}'s earlier temporary code, which no longer signs in\n`);
+        if (issued.tokensLocked) io.out.write(`${user}'s tokens are locked: this code signs in all the same (enter it where the passcode is asked); the tokens stay locked until unlocked or re-synced\n`);
         io.out.write(`temporary code for ${user}: ${issued.usesLeft} use${issued.usesLeft === 1 ? '' : 's'}, until ${issued.expiresAt}; shown this once:\n${issued.code}\n`);
         return 0;
       }),

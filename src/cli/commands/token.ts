@@ -9,6 +9,15 @@ import { Option } from 'commander';
 import { printJson, printTable, progressLine, UsageError, type CommandIo } from '../io.js';
 import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 import { printHistory, tokenLifeCommands } from './token-life.js';
+import { wayIn, type WayIn } from '../../core/restriction-impact.js';
+import { settingsOf } from '../../services/account-settings.js';
+
+/** What disassociating a user's last token means for their next sign-in, by what their restriction then does. */
+const DISASSOCIATION_CONSEQUENCE: Record<WayIn, string> = {
+  ok: 'No access restriction asks them for a passcode: they will sign in with the password alone. Their open sessions end.',
+  asked_to_associate: 'Where their access restriction requires a passcode, they will be asked to associate a token at their next sign-in; elsewhere the password alone signs them in. Their open sessions end.',
+  locked_out: 'Where their access restriction requires a passcode they will not be able to sign in (self-association is off) until a token is associated again; elsewhere the password alone signs them in. Their open sessions end.',
+};
 
 function printToken(io: CommandIo, token: TokenView): void {
   printTable(io, ['FIELD', 'VALUE'], [
@@ -31,7 +40,7 @@ function printToken(io: CommandIo, token: TokenView): void {
 
 function printReport(io: CommandIo, report: ImportReport, file: string): void {
   const verb = report.dryRun ? 'would import' : 'imported';
-  io.out.write(`${file}: read ${report.read} keys, ${verb} ${report.imported}, skipped ${report.skipped.length}${report.dryRun ? ' (dry run: nothing written)' : ''}\n`);
+  io.out.write(`${file}: read ${report.read} key${report.read === 1 ? '' : 's'}, ${verb} ${report.imported}, skipped ${report.skipped.length}${report.dryRun ? ' (dry run: nothing written)' : ''}\n`);
   for (const skip of report.skipped) io.out.write(`  skipped ${skip.serial ?? '(no serial)'} (${skip.source}): ${skip.reason}\n`);
 }
 
@@ -160,10 +169,13 @@ export const tokenCommands: CommandGroup = (program, cli) => {
         const account = await accountOf(instance, options);
         const current = await tokens.ofUser(account, user, options.serial);
         const last = (await tokens.listOfUser(account, user)).length === 1;
-        const consequence = last ? 'They will no longer need a passcode to sign in.' : 'Their other tokens stay theirs.';
+        // What the rules will do once the user has no token, as the console's page says (issue #29).
+        const consequence = last
+          ? DISASSOCIATION_CONSEQUENCE[wayIn(await instance.services.restrictions.showForUser(account, user), false, settingsOf(account).selfAssociation)]
+          : 'Their other tokens stay theirs.';
         if (!(await confirmed(io, options.yes, 'disassociating', `Disassociate token ${current.serial} from ${current.username}? ${consequence}`))) return 1;
         const disassociated = await tokens.disassociate(OPERATOR, account, user, current.serial);
-        io.out.write(`token ${disassociated.serial} is disassociated from ${user} and back in the inventory\n`);
+        io.out.write(`token ${disassociated.serial} is disassociated from ${user} and back in the inventory${last ? `. ${consequence}` : ''}\n`);
         return 0;
       }),
     );

@@ -1,12 +1,16 @@
-// otpgate user create|list|show|passwd|delete|disable|enable
+// otpgate user create|list|show|set|passwd|delete|disable|enable
 import { Option } from 'commander';
+import { ROLES, type Role } from '../../core/values.js';
 import { OPERATOR } from '../../services/context.js';
-import { printJson, printTable, readSecretLine, type CommandIo } from '../io.js';
+import { printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
 import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
 
 async function passwordFrom(io: CommandIo, given: string | undefined): Promise<string> {
   return given ?? (await readSecretLine(io, 'Password: '));
 }
+
+/** admin, helpdesk (users and tokens, no settings) or user. */
+const ROLE_OPTION = () => new Option('--role <role>', 'admin, helpdesk (manages users and tokens, not settings) or user').choices([...ROLES]);
 
 const PASSWORD_OPTION = ['--password <password>', 'the password (else it is read from standard input, hidden on a terminal)'] as const;
 
@@ -16,12 +20,13 @@ export const userCommands: CommandGroup = (program, cli) => {
     .command('create')
     .description('create a user')
     .argument('<name>', 'the user name')
-    .addOption(new Option('--role <role>', 'the role').choices(['admin', 'user']).default('user'))
+    .addOption(ROLE_OPTION().default('user'))
     .option('--display-name <text>', 'the name shown in the console')
+    .option('--email <address>', 'where notifications for the user are mailed')
     .option(...ACCOUNT_OPTION)
     .option(...PASSWORD_OPTION)
     .action(
-      cli.action(async ({ instance, io }, name: string, options: { role: 'admin' | 'user'; displayName?: string; account?: string; password?: string }) => {
+      cli.action(async ({ instance, io }, name: string, options: { role: Role; displayName?: string; email?: string; account?: string; password?: string }) => {
         const account = await accountOf(instance, options);
         const password = await passwordFrom(io, options.password);
         const created = await instance.services.users.create(OPERATOR, account, {
@@ -29,6 +34,7 @@ export const userCommands: CommandGroup = (program, cli) => {
           password,
           role: options.role,
           ...(options.displayName !== undefined ? { displayName: options.displayName } : {}),
+          ...(options.email !== undefined ? { email: options.email } : {}),
         });
         io.out.write(`created ${created.role} ${created.username} in account ${account.name}\n`);
         return 0;
@@ -61,6 +67,7 @@ export const userCommands: CommandGroup = (program, cli) => {
         const shown = await instance.services.users.show(account, name);
         if (options.json) printJson(io, shown);
         else {
+          const tempCode = await instance.services.tempCodes.show(account, shown.username);
           printTable(io, ['FIELD', 'VALUE'], [
             ['username', shown.username],
             ['display name', shown.displayName],
@@ -70,9 +77,31 @@ export const userCommands: CommandGroup = (program, cli) => {
             ['groups', shown.groups?.join(', ') || 'none'],
             ['status', shown.disabled ? `disabled since ${shown.disabledAt} (${shown.disabledReason ?? 'no reason'})` : 'enabled'],
             [shown.tokens.length > 1 ? 'tokens' : 'token', shown.tokens.length > 0 ? shown.tokens.map((t) => `${t.serial} (${t.status}${t.label === null ? '' : `, "${t.label}"`})`).join(', ') : 'none'],
+            ['temporary code', tempCode?.live ? `live: ${tempCode.usesLeft} use${tempCode.usesLeft === 1 ? '' : 's'} left, until ${tempCode.expiresAt}` : 'none live'],
             ['created', shown.createdAt],
           ]);
         }
+        return 0;
+      }),
+    );
+  user
+    .command('set')
+    .description("change a user's role, e-mail address or display name")
+    .argument('<name>', 'the user name')
+    .addOption(ROLE_OPTION())
+    .option('--email <address>', 'where notifications for the user are mailed ("" removes it)')
+    .option('--display-name <text>', 'the name shown in the console')
+    .option(...ACCOUNT_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, name: string, options: { role?: Role; email?: string; displayName?: string; account?: string }) => {
+        if (options.role === undefined && options.email === undefined && options.displayName === undefined) throw new UsageError('nothing to change: give --role, --email or --display-name');
+        const account = await accountOf(instance, options);
+        const changed = await instance.services.users.update(OPERATOR, account, name, {
+          ...(options.role !== undefined ? { role: options.role } : {}),
+          ...(options.email !== undefined ? { email: options.email.trim() === '' ? null : options.email } : {}),
+          ...(options.displayName !== undefined ? { displayName: options.displayName } : {}),
+        });
+        io.out.write(`user ${changed.username}: role ${changed.role}, e-mail ${changed.email ?? '(none)'}, display name ${changed.displayName}\n`);
         return 0;
       }),
     );

@@ -23,7 +23,7 @@ export async function tempCodeRoutes(plain: FastifyInstance): Promise<void> {
       ...HELPDESK,
       schema: {
         summary: 'Issue a temporary code for a forgotten or lost token (replaces the one the user had)',
-        description: 'The 10-digit code is in this answer only; otpgate keeps only its keyed hash. It signs in wherever a passcode is asked for.',
+        description: 'The 10-digit code is in this answer only; otpgate keeps only its keyed hash. It signs in wherever a passcode is asked for, also while the user\'s tokens are locked.',
         tags,
         params: UserParams,
         body: Type.Object(
@@ -33,7 +33,16 @@ export async function tempCodeRoutes(plain: FastifyInstance): Promise<void> {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ code: Type.String({ pattern: '^[0-9]{10}$' }), usesLeft: Type.Integer(), expiresAt: Type.String({ format: 'date-time' }) }), ...errors },
+        response: {
+          201: Type.Object({
+            code: Type.String({ pattern: '^[0-9]{10}$' }),
+            usesLeft: Type.Integer(),
+            expiresAt: Type.String({ format: 'date-time' }),
+            replacedLive: Type.Boolean({ description: 'Whether it replaced a code that still signed in; that one no longer does' }),
+            tokensLocked: Type.Boolean({ description: "Whether the user's tokens are locked: the code signs in all the same, and they stay locked" }),
+          }),
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
