@@ -94,6 +94,7 @@ export async function userPages(app: FastifyInstance): Promise<void> {
         error,
         roleLabel,
         statusLabel,
+        shownState,
       },
       status,
     );

@@ -56,7 +56,15 @@ export const UserViewSchema = Type.Object({
   role: RoleSchema,
   createdAt: Type.String({ format: 'date-time' }),
   token: Type.Union([Type.Object({ serial: Type.String(), status: TokenStatusSchema }), Type.Null()], { description: "The user's first token (oldest association), or null; `tokens` lists every one" }),
-  tokens: Type.Array(Type.Object({ serial: Type.String(), status: TokenStatusSchema, label: Type.Union([Type.String(), Type.Null()]) }), { description: 'Every token the user holds' }),
+  tokens: Type.Array(
+    Type.Object({
+      serial: Type.String(),
+      status: TokenStatusSchema,
+      label: Type.Union([Type.String(), Type.Null()]),
+      lostReportedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the user reported it lost (the token is then disabled); null otherwise' }),
+    }),
+    { description: 'Every token the user holds' },
+  ),
   source: Type.Union([Type.Literal('local'), Type.Literal('directory')], { description: "`directory`: the account's directory checks the password" }),
   email: Type.Union([Type.String(), Type.Null()]),
   disabled: Type.Boolean({ description: 'A disabled user cannot sign in' }),
@@ -116,7 +124,7 @@ export function toTokenView(row: TokenRow, username: string | null): TokenView {
 }
 
 /** A user's view with every token they hold (oldest association first). */
-export function toUserView(row: Omit<UserRow, 'id' | 'source' | 'otp_fail_count'> & { source?: UserRow['source'] }, tokens: readonly Pick<TokenRow, 'serial' | 'status' | 'label'>[]): UserView {
+export function toUserView(row: Omit<UserRow, 'id' | 'source' | 'otp_fail_count'> & { source?: UserRow['source'] }, tokens: readonly (Pick<TokenRow, 'serial' | 'status' | 'label'> & { lost_reported_at?: TokenRow['lost_reported_at'] })[]): UserView {
   const token = tokens[0];
   return {
     username: row.username,
@@ -124,7 +132,7 @@ export function toUserView(row: Omit<UserRow, 'id' | 'source' | 'otp_fail_count'
     role: row.role,
     createdAt: isoTime(row.created_at),
     token: token ? { serial: token.serial, status: token.status } : null,
-    tokens: tokens.map((t) => ({ serial: t.serial, status: t.status, label: t.label ?? null })),
+    tokens: tokens.map((t) => ({ serial: t.serial, status: t.status, label: t.label ?? null, lostReportedAt: isoTime(t.lost_reported_at ?? null) })),
     source: row.source ?? 'local',
     email: row.email ?? null,
     disabled: row.disabled_at != null,

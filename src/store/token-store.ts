@@ -253,8 +253,8 @@ export async function setTokenValidity(db: Executor, tokenId: number, validFrom:
 export function listAssociatedTokens(
   db: Executor,
   accountId: number,
-): Promise<Pick<TokenRow, 'user_id' | 'serial' | 'status' | 'valid_from' | 'valid_until' | 'label'>[]> {
-  return db.selectFrom('tokens').select(['user_id', 'serial', 'status', 'valid_from', 'valid_until', 'label']).where('account_id', '=', accountId).where('user_id', 'is not', null).orderBy('id').execute();
+): Promise<Pick<TokenRow, 'user_id' | 'serial' | 'status' | 'valid_from' | 'valid_until' | 'label' | 'lost_reported_at'>[]> {
+  return db.selectFrom('tokens').select(['user_id', 'serial', 'status', 'valid_from', 'valid_until', 'label', 'lost_reported_at']).where('account_id', '=', accountId).where('user_id', 'is not', null).orderBy('id').execute();
 }
 
 // The sign-in check's writes, inside the audited write's transaction (audited-writes.ts).

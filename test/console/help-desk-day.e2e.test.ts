@@ -144,6 +144,8 @@ test('"Report token lost": promised to reach the administrators only when a chan
   assert.equal((await page.locator('#token-status').innerText()).trim(), 'Reported lost');
   await page.goto('/admin/users/rita/access');
   assert.equal((await page.locator('#token-status').innerText()).trim(), 'Reported lost');
+  await page.goto('/admin/users?q=rita');
+  assert.match(await page.locator('tr', { hasText: 'rita' }).first().innerText(), new RegExp(`Reported lost ${tokens[1]!.serial}`), 'the Users list too');
   await page.goto('/admin/tokens');
   await page.getByLabel('Status').selectOption({ label: 'Reported lost' });
   await page.getByRole('button', { name: 'Filter' }).click();
