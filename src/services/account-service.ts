@@ -49,8 +49,15 @@ export class AccountService {
       throw error;
     }
     await this.audit.record(actor, { action: 'account.create', outcome: 'success', accountId: id, reason: name });
-    // adminsRequireOtp and maxTokensPerUser start at their column defaults (DEFAULT_SETTINGS).
-    return { id, ...row, admins_require_otp: DEFAULT_SETTINGS.adminsRequireOtp ? 1 : 0, max_tokens_per_user: DEFAULT_SETTINGS.maxTokensPerUser };
+    // adminsRequireOtp, maxTokensPerUser and the TOTP windows start at their column defaults (DEFAULT_SETTINGS).
+    return {
+      id,
+      ...row,
+      admins_require_otp: DEFAULT_SETTINGS.adminsRequireOtp ? 1 : 0,
+      max_tokens_per_user: DEFAULT_SETTINGS.maxTokensPerUser,
+      totp_window: DEFAULT_SETTINGS.totpWindow,
+      totp_sync_steps: DEFAULT_SETTINGS.totpSyncSteps,
+    };
   }
 
   list(): Promise<AccountRow[]> {
@@ -93,6 +100,8 @@ export class AccountService {
       self_association: next.selfAssociation ? 1 : 0,
       admins_require_otp: next.adminsRequireOtp ? 1 : 0,
       max_tokens_per_user: next.maxTokensPerUser,
+      totp_window: next.totpWindow,
+      totp_sync_steps: next.totpSyncSteps,
     }));
     await this.audit.record(actor, { action: 'account.settings', outcome: 'success', accountId: account.id, reason: JSON.stringify(changes) });
     return next;

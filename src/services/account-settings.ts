@@ -15,6 +15,10 @@ export interface AccountSettings {
   adminsRequireOtp: boolean;
   /** How many tokens one user may hold (SPEC, "Several tokens per user"). */
   maxTokensPerUser: number;
+  /** TOTP: time steps accepted either side of a token's step, around its recorded drift (SPEC, "Time-based tokens"). */
+  totpWindow: number;
+  /** TOTP: time steps a re-sync searches either side of the server's step for the two passcodes (2,880: a day at 30 s). */
+  totpSyncSteps: number;
 }
 
 export const DEFAULT_SETTINGS: AccountSettings = {
@@ -25,6 +29,8 @@ export const DEFAULT_SETTINGS: AccountSettings = {
   selfAssociation: true,
   adminsRequireOtp: false,
   maxTokensPerUser: 3,
+  totpWindow: 1,
+  totpSyncSteps: 2880,
 };
 
 /** Bounds that keep a window useful without making a brute-force search cheap. */
@@ -34,6 +40,8 @@ export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociat
   syncWindow: [2, 100_000],
   maxFailures: [1, 100],
   maxTokensPerUser: [1, 5],
+  totpWindow: [0, 10],
+  totpSyncSteps: [1, 50_000],
 };
 
 export function settingsOf(account: AccountRow): AccountSettings {
@@ -45,5 +53,7 @@ export function settingsOf(account: AccountRow): AccountSettings {
     selfAssociation: account.self_association === 1,
     adminsRequireOtp: account.admins_require_otp === 1,
     maxTokensPerUser: account.max_tokens_per_user,
+    totpWindow: account.totp_window,
+    totpSyncSteps: account.totp_sync_steps,
   };
 }

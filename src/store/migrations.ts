@@ -12,6 +12,7 @@ import { canonicalUsernameSchema } from './migrations/0008-canonical-usernames.j
 import { auditChainsSchema } from './migrations/0009-audit-chains.js';
 import { tokensPerUserSchema } from './migrations/0011-tokens-per-user.js';
 import { oidcSchema } from './migrations/0010-oidc.js';
+import { timeBasedTokensSchema } from './migrations/0013-time-based-tokens.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -169,6 +170,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0009_audit_chains': auditChainsSchema(types),
         '0011_tokens_per_user': tokensPerUserSchema(types),
         '0010_oidc': oidcSchema(types),
+        '0013_time_based_tokens': timeBasedTokensSchema(),
       }),
   };
 }

@@ -21,6 +21,10 @@ export interface AccountsTable {
   admins_require_otp: Generated<number>;
   /** How many tokens one user may hold (1-5, default 3; migration 0011). Left to its column default at insert. */
   max_tokens_per_user: Generated<number>;
+  /** TOTP: steps accepted either side of a token's drifted step (0-10, default 1; migration 0013). Column default at insert. */
+  totp_window: Generated<number>;
+  /** TOTP: steps a re-sync searches either side of the server's step (default 2,880; migration 0013). Column default at insert. */
+  totp_sync_steps: Generated<number>;
   /** JSON `{"rules": [...], "default": "..."}`: the account-wide restriction, or null for none. */
   restriction: string | null;
   created_at: number;
@@ -174,6 +178,11 @@ export interface TokensTable {
   counter: number;
   period_in_seconds: number | null;
   time_offset_in_seconds: number;
+  /**
+   * TOTP: how many steps the token's clock runs ahead of the server's (negative: behind), recorded by a re-sync
+   * and an association; sign-in accepts the steps around the server's step plus this. 0 for HOTP (migration 0013).
+   */
+  drift_steps: Generated<number>;
   /** AES-256-GCM sealed secret, its owner bound in as associated data (see seal_version). */
   secret_sealed: Uint8Array;
   /**

@@ -13,6 +13,8 @@ interface SettingsOptions {
   syncWindow?: string;
   maxFailures?: string;
   maxTokensPerUser?: string;
+  totpWindow?: string;
+  totpSyncSteps?: string;
   selfAssociation?: 'on' | 'off';
   adminsRequireOtp?: 'on' | 'off';
   json?: boolean;
@@ -53,6 +55,8 @@ export const accountCommands: CommandGroup = (program, cli) => {
     .option('--sync-window <n>', 'passcodes looked ahead when re-syncing')
     .option('--max-failures <n>', "wrong passcodes in a row (once per user) that lock the user's tokens")
     .option('--max-tokens-per-user <n>', 'how many tokens one user may hold (1-5, default 3)')
+    .option('--totp-window <n>', "time steps a time-based token's passcode may be off either side, around its drift (0-10, default 1)")
+    .option('--totp-sync-steps <n>', 'time steps a time-based re-sync searches either side (default 2880: a day at 30 s)')
     .addOption(new Option('--self-association <on|off>', 'whether users may associate a token themselves').choices(['on', 'off']))
     .addOption(new Option('--admins-require-otp <on|off>', 'whether administrators need a passcode at every console sign-in').choices(['on', 'off']))
     .option(...JSON_OPTION)
@@ -62,7 +66,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
         const { toAccountView } = await import('../../services/account-service.js');
         const resolved = await accountOf(instance, options);
         const changes: Partial<AccountSettings> = {};
-        const numeric = { lookAheadWindow: 'look-ahead-window', associateWindow: 'associate-window', syncWindow: 'sync-window', maxFailures: 'max-failures', maxTokensPerUser: 'max-tokens-per-user' } as const;
+        const numeric = { lookAheadWindow: 'look-ahead-window', associateWindow: 'associate-window', syncWindow: 'sync-window', maxFailures: 'max-failures', maxTokensPerUser: 'max-tokens-per-user', totpWindow: 'totp-window', totpSyncSteps: 'totp-sync-steps' } as const;
         for (const [field, flag] of Object.entries(numeric) as [keyof typeof numeric, string][]) {
           const text = options[field];
           if (text === undefined) continue;

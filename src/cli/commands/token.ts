@@ -18,6 +18,7 @@ function printToken(io: CommandIo, token: TokenView): void {
     ['type', `${token.type} ${token.algorithm} ${token.digits} digits`],
     ['counter', token.type === 'hotp' ? token.counter : null],
     ['time step', token.periodInSeconds],
+    ['clock drift', token.driftSteps === null ? null : `${token.driftSteps} steps (${token.driftSteps * (token.periodInSeconds ?? 30)} s)`],
     ['fail count', token.failCount],
     ['last used', token.lastUsedAt],
     ['locked at', token.lockedAt],
