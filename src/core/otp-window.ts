@@ -1,6 +1,6 @@
 // Verification over a look-ahead window and the re-sync search. Both return the matched counter, not a
 // boolean, so replay protection, re-sync and the audit log share one fact.
-import { assertOtpParameters, hotpOf, type OtpParameters } from './hotp.js';
+import { assertOtpParameters, hotpOf, totpCounterAt, type OtpParameters, type TotpParameters } from './hotp.js';
 import { passcodeComparer } from './passcode.js';
 
 export interface CounterWindow {
@@ -90,4 +90,13 @@ export function totpSyncWindow(currentStep: number, nextAllowedStep: number, syn
  */
 export function totpResync(firstStep: number, currentStep: number): { driftSteps: number; nextAllowedStep: number } {
   return { driftSteps: firstStep + 1 - currentStep, nextAllowedStep: firstStep + 2 };
+}
+
+/**
+ * The step of a TOTP code at `unixTimeInSeconds` ± `radius` steps (no drift, nothing spent yet: a new
+ * authenticator app's first code), or null.
+ */
+export function findTotpStep(secret: Uint8Array, passcode: string, unixTimeInSeconds: number, radius: number, params: TotpParameters): number | null {
+  const window = totpWindow(totpCounterAt(unixTimeInSeconds, params), 0, radius);
+  return window ? findHotpCounter(secret, passcode, window, params) : null;
 }

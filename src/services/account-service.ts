@@ -57,6 +57,8 @@ export class AccountService {
       max_tokens_per_user: DEFAULT_SETTINGS.maxTokensPerUser,
       totp_window: DEFAULT_SETTINGS.totpWindow,
       totp_sync_steps: DEFAULT_SETTINGS.totpSyncSteps,
+      app_enrolment: DEFAULT_SETTINGS.appEnrolment ? 1 : 0,
+      totp_issuer: DEFAULT_SETTINGS.totpIssuer,
     };
   }
 
@@ -91,7 +93,15 @@ export class AccountService {
         throw new ServiceError('invalid_request', `${field} must be a whole number from ${min} to ${max}`, { field });
       }
     }
-    if (typeof next.selfAssociation !== 'boolean' || typeof next.adminsRequireOtp !== 'boolean') throw new ServiceError('invalid_request', 'selfAssociation and adminsRequireOtp are on or off');
+    if (typeof next.selfAssociation !== 'boolean' || typeof next.adminsRequireOtp !== 'boolean' || typeof next.appEnrolment !== 'boolean') {
+      throw new ServiceError('invalid_request', 'selfAssociation, adminsRequireOtp and appEnrolment are on or off');
+    }
+    if (next.totpIssuer !== null) {
+      next.totpIssuer = String(next.totpIssuer).trim() || null;
+      if (next.totpIssuer !== null && (next.totpIssuer.length > 64 || next.totpIssuer.includes(':') || /\p{Cc}/u.test(next.totpIssuer))) {
+        throw new ServiceError('invalid_request', 'totpIssuer must be 1-64 printable characters without a colon (empty: the account name)', { field: 'totpIssuer' });
+      }
+    }
     await this.wayIn.guardAdminWayIn(account, { selfAssociation: next.selfAssociation, adminsRequireOtp: next.adminsRequireOtp }, (trx) => updateAccount(trx, account.id, {
       look_ahead_window: next.lookAheadWindow,
       associate_window: next.associateWindow,
@@ -102,6 +112,8 @@ export class AccountService {
       max_tokens_per_user: next.maxTokensPerUser,
       totp_window: next.totpWindow,
       totp_sync_steps: next.totpSyncSteps,
+      app_enrolment: next.appEnrolment ? 1 : 0,
+      totp_issuer: next.totpIssuer,
     }));
     await this.audit.record(actor, { action: 'account.settings', outcome: 'success', accountId: account.id, reason: JSON.stringify(changes) });
     return next;

@@ -19,6 +19,10 @@ export interface AccountSettings {
   totpWindow: number;
   /** TOTP: time steps a re-sync searches either side of the server's step for the two passcodes (2,880: a day at 30 s). */
   totpSyncSteps: number;
+  /** Users may add an authenticator app on /account (and `token enrol-app`). */
+  appEnrolment: boolean;
+  /** The issuer an authenticator app shows (1-64 characters, no colon); null: the account's name. */
+  totpIssuer: string | null;
 }
 
 export const DEFAULT_SETTINGS: AccountSettings = {
@@ -31,10 +35,12 @@ export const DEFAULT_SETTINGS: AccountSettings = {
   maxTokensPerUser: 3,
   totpWindow: 1,
   totpSyncSteps: 2880,
+  appEnrolment: true,
+  totpIssuer: null,
 };
 
 /** Bounds that keep a window useful without making a brute-force search cheap. */
-export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociation' | 'adminsRequireOtp'>, [number, number]> = {
+export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociation' | 'adminsRequireOtp' | 'appEnrolment' | 'totpIssuer'>, [number, number]> = {
   lookAheadWindow: [1, 100],
   associateWindow: [1, 1000],
   syncWindow: [2, 100_000],
@@ -55,5 +61,7 @@ export function settingsOf(account: AccountRow): AccountSettings {
     maxTokensPerUser: account.max_tokens_per_user,
     totpWindow: account.totp_window,
     totpSyncSteps: account.totp_sync_steps,
+    appEnrolment: account.app_enrolment === 1,
+    totpIssuer: account.totp_issuer,
   };
 }

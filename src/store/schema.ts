@@ -25,6 +25,10 @@ export interface AccountsTable {
   totp_window: Generated<number>;
   /** TOTP: steps a re-sync searches either side of the server's step (default 2,880; migration 0013). Column default at insert. */
   totp_sync_steps: Generated<number>;
+  /** 1: users may add an authenticator app on /account (default; migration 0014). Column default at insert. */
+  app_enrolment: Generated<number>;
+  /** The issuer an authenticator app shows (no colon); null: the account's name (migration 0014). */
+  totp_issuer: Generated<string | null>;
   /** JSON `{"rules": [...], "default": "..."}`: the account-wide restriction, or null for none. */
   restriction: string | null;
   created_at: number;
@@ -211,6 +215,20 @@ export interface TokensTable {
   label: string | null;
 }
 
+/**
+ * A user's pending authenticator-app enrolment (at most one): the secret sealed with the user as associated
+ * data, bound to the session that started it (`binding`: the session's id hash, or `cli`), until `expires_at`.
+ * Never a token: it counts nowhere until activated.
+ */
+export interface AppEnrolmentsTable {
+  user_id: number;
+  account_id: number;
+  binding: string;
+  secret_sealed: Uint8Array;
+  expires_at: number;
+  created_at: number;
+}
+
 /** A user's temporary code (at most one): only its keyed hash, the uses left and when it ends. */
 export interface TempCodesTable {
   user_id: number;
@@ -362,6 +380,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   email_deliveries: EmailDeliveriesTable;
   temp_codes: TempCodesTable;
+  app_enrolments: AppEnrolmentsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -377,6 +396,7 @@ export type DirectoryRow = Selectable<DirectoriesTable>;
 export type GroupRestrictionRow = Selectable<GroupRestrictionsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
 export type TempCodeRow = Selectable<TempCodesTable>;
+export type AppEnrolmentRow = Selectable<AppEnrolmentsTable>;
 export type OidcModelRow = Selectable<OidcModelsTable>;
 export type OidcClientRow = Selectable<OidcClientsTable>;
 export type OidcKeyRow = Selectable<OidcKeysTable>;
