@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../core/values.js';
 import type { Actor } from '../services/context.js';
+import { settingsOf } from '../services/account-settings.js';
 import { ServiceError } from '../services/errors.js';
 import type { Session } from '../services/session-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
@@ -247,9 +248,11 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   async function accountPage(reply: FastifyReply, principal: SessionPrincipal, password: { error: string | null; fieldErrors: Record<string, string> }, status = 200) {
     const account = await accounts.byId(principal.accountId);
     const user = await users.show(account, principal.username);
-    const token = user.token ? await tokens.ofUser(account, principal.username) : null;
+    // The first token (oldest association); with several, naming it keeps the page from a several_tokens refusal.
+    const token = user.token ? await tokens.ofUser(account, principal.username, user.token.serial) : null;
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
-    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, roleLabel, formatTime, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
+    const appEnrolment = settingsOf(account).appEnrolment;
+    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
   }
 
   app.get('/account', async (request, reply) => {
