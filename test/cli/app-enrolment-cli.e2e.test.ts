@@ -43,4 +43,15 @@ describe('authenticator apps on the command line', () => {
     assert.notEqual((await cli('token', 'activate', 'ivo', right)).code, 0, 'nothing pending any more');
     await ok('check', 'ivo', '--password', PASSWORD, '--otp', totpAt(secret, now + 30_000));
   });
+
+  it('account settings: --totp-issuer names the issuer; --app-enrolment off refuses', async () => {
+    await ok('user', 'create', 'uma', '--password', PASSWORD);
+    await ok('account', 'settings', '--totp-issuer', 'Acme Corp');
+    assert.match((await ok('token', 'enrol-app', 'uma')).stdout, /^otpauth:\/\/totp\/Acme%20Corp:uma\?secret=[A-Z2-7]{32}&issuer=Acme%20Corp$/m);
+    assert.notEqual((await cli('account', 'settings', '--totp-issuer', 'Acme:Corp')).code, 0);
+    await ok('account', 'settings', '--app-enrolment', 'off');
+    const refused = await cli('token', 'enrol-app', 'uma');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /does not let users add an authenticator app/);
+  });
 });

@@ -17,6 +17,8 @@ interface SettingsOptions {
   totpSyncSteps?: string;
   selfAssociation?: 'on' | 'off';
   adminsRequireOtp?: 'on' | 'off';
+  appEnrolment?: 'on' | 'off';
+  totpIssuer?: string;
   json?: boolean;
 }
 
@@ -59,6 +61,8 @@ export const accountCommands: CommandGroup = (program, cli) => {
     .option('--totp-sync-steps <n>', 'time steps a time-based re-sync searches either side (default 2880: a day at 30 s)')
     .addOption(new Option('--self-association <on|off>', 'whether users may associate a token themselves').choices(['on', 'off']))
     .addOption(new Option('--admins-require-otp <on|off>', 'whether administrators need a passcode at every console sign-in').choices(['on', 'off']))
+    .addOption(new Option('--app-enrolment <on|off>', 'whether users may add an authenticator app').choices(['on', 'off']))
+    .option('--totp-issuer <name>', "the issuer authenticator apps show (no colon; empty: the account's name)")
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: SettingsOptions) => {
@@ -75,9 +79,11 @@ export const accountCommands: CommandGroup = (program, cli) => {
         }
         if (options.selfAssociation !== undefined) changes.selfAssociation = options.selfAssociation === 'on';
         if (options.adminsRequireOtp !== undefined) changes.adminsRequireOtp = options.adminsRequireOtp === 'on';
+        if (options.appEnrolment !== undefined) changes.appEnrolment = options.appEnrolment === 'on';
+        if (options.totpIssuer !== undefined) changes.totpIssuer = options.totpIssuer.trim() === '' ? null : options.totpIssuer;
         const settings = Object.keys(changes).length > 0 ? await accounts.updateSettings(OPERATOR, resolved, changes) : toAccountView(resolved).settings;
         if (options.json) printJson(io, settings);
-        else printTable(io, ['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]: [string, number | boolean]) => [k, typeof v === 'boolean' ? (v ? 'on' : 'off') : v]));
+        else printTable(io, ['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]: [string, number | boolean | string | null]) => [k, typeof v === 'boolean' ? (v ? 'on' : 'off') : v]));
         return 0;
       }),
     );
