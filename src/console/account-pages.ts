@@ -2,12 +2,12 @@
 // own token with two passcodes, and report it lost (after a confirmation page): it is disabled at once and
 // the administrators are notified. The page itself (sign-in-pages.ts) also lists their last 20 sign-ins.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
 import { ServiceError } from '../services/errors.js';
 import { hashId } from '../services/session-service.js';
 import { actorOf } from '../web/principal.js';
 import { field, formError, formOf, hasSessionCsrf } from './forms.js';
+import { qrSvgOf } from './app-qr.js';
 import { refuseCsrf } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
 
@@ -58,9 +58,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   // session sees it. The page holds a secret: never cached, never sent as a Referer.
   async function appPage(reply: FastifyReply, pending: PendingAppEnrolment | null, error: string | null, status = 200) {
     reply.header('referrer-policy', 'no-referrer');
-    // The QR code as inline SVG: shapes with presentation attributes only (no style attribute, no script), so
-    // the console's CSP (style-src 'self', script-src 'none') lets it render.
-    const qrSvg = pending ? await QRCode.toString(pending.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }) : '';
+    const qrSvg = pending ? await qrSvgOf(pending.uri) : '';
     return renderPage(reply, './account-app', { title: 'Add an authenticator app', pending, qrSvg, error, formatTime }, status);
   }
 

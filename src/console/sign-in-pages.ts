@@ -5,13 +5,15 @@ import type { Role } from '../core/values.js';
 import type { Actor } from '../services/context.js';
 import { settingsOf } from '../services/account-settings.js';
 import { ServiceError } from '../services/errors.js';
-import type { Session } from '../services/session-service.js';
+import { hashId, type Session } from '../services/session-service.js';
+import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
 import { actorOf, consoleActorName, type SessionPrincipal } from '../web/principal.js';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
 import { field, formError, formOf, hasSessionCsrf, roleLabel, statusLabel } from './forms.js';
 import { refuseCsrf, renderMessage } from './message-pages.js';
-import { formatTime, renderPage, seeOther, sessionPrincipal } from './render.js';
+import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
+import { qrSvgOf } from './app-qr.js';
 import { nextQuery, safeReturnPath, sendToSignIn } from './return-to.js';
 
 function preSessionCookieName(secure: boolean): string {
@@ -38,7 +40,7 @@ const EXPIRED_NOTICES: Record<string, string> = {
 };
 
 export async function signInPages(app: FastifyInstance): Promise<void> {
-  const { signIn, sessions, accounts, users, tokens, oidc } = app.otpgate;
+  const { signIn, sessions, accounts, users, tokens, oidc, appEnrolments } = app.otpgate;
   const secure = app.otpgateConfig.secureCookies;
 
   /** A session that has passed the password step only (the passcode or association step comes next). */
@@ -204,6 +206,58 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const session = await halfSession(request);
     if (!session) return seeOther(reply, '/login');
     return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, serial: '', error: null, fieldErrors: {}, next: nextOfQuery(request), csrfToken: session.csrfToken });
+  });
+
+  // The association prompt's other way: an authenticator app (docs/time-based-tokens.md). The password step
+  // was passed and the sign-in would let the user associate a token: the pending enrolment is bound to this
+  // half-signed-in session, and activating it completes the sign-in as an association does.
+  async function loginAppPage(reply: FastifyReply, session: Session, pending: PendingAppEnrolment | null, next: string | null, error: string | null, status = 200) {
+    reply.header('referrer-policy', 'no-referrer');
+    const qrSvg = pending ? await qrSvgOf(pending.uri) : '';
+    return renderPage(reply, './login-app', { title: 'Add an authenticator app', narrow: true, username: session.user.username, pending, qrSvg, next, error, formatTime, csrfToken: session.csrfToken }, status);
+  }
+
+  /**
+   * Only where the association prompt is: self-association on and no token held. A user at the passcode step
+   * (who holds a token) has passed the password alone, and must not add a way in without their token.
+   */
+  async function mayEnrolAtSignIn(account: Awaited<ReturnType<typeof accounts.byId>>, session: Session): Promise<boolean> {
+    return settingsOf(account).selfAssociation && (await tokens.listOfUser(account, session.user.username)).length === 0;
+  }
+
+  app.get('/login/associate/app', async (request, reply) => {
+    const session = await halfSession(request);
+    if (!session) return seeOther(reply, '/login');
+    const account = await accounts.byId(session.user.account_id);
+    if (!(await mayEnrolAtSignIn(account, session))) return askAdministratorPage(reply);
+    try {
+      const pending = await appEnrolments.start(userActor(request, session), account, session.user.username, hashId(session.id));
+      return await loginAppPage(reply, session, pending, nextOfQuery(request), null);
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      return loginAppPage(reply, session, null, nextOfQuery(request), sentence(error.message), error.status);
+    }
+  });
+
+  app.post('/login/associate/app', async (request, reply) => {
+    const session = await halfSession(request);
+    if (!session) return seeOther(reply, '/login');
+    const body = formOf(request);
+    if (!hasSessionCsrf(body, session.csrfToken)) return refuseCsrf(reply);
+    const next = safeReturnPath(field(body, 'next'));
+    const account = await accounts.byId(session.user.account_id);
+    if (!(await mayEnrolAtSignIn(account, session))) return askAdministratorPage(reply);
+    const binding = hashId(session.id);
+    try {
+      await appEnrolments.activate(userActor(request, session), account, session.user.username, binding, field(body, 'code'));
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      return loginAppPage(reply, session, await appEnrolments.pending(account, session.user.username, binding), next, sentence(error.message), 400);
+    }
+    // A current code of the new app proved possession: the sign-in is complete.
+    const full = await advance(request, reply, { id: session.user.id, username: session.user.username, accountId: session.user.account_id }, 'full', true);
+    const destination = destinationOf(full.user.role, next);
+    return seeOther(reply, `${destination}${destination.includes('?') ? '&' : '?'}done=app_added`);
   });
 
   app.post('/login/associate', async (request, reply) => {

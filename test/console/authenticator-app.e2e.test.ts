@@ -108,3 +108,37 @@ test('step up, scan the QR code, activate with the app, sign in with its next co
   // The only refusals are the two wrong codes' pages (400); no console error or CSP report anywhere.
   assert.deepEqual(problems.filter((p) => !/^Failed to load resource: the server responded with a status of 400/.test(p)), ['HTTP 400 POST /account/app/start', 'HTTP 400 POST /account/app/activate']);
 });
+
+test('the association prompt offers an authenticator app: added there, it completes the sign-in', async () => {
+  const newcomerPassword = await fx.createUser('nia');
+  await fx.instance.services.restrictions.setForUser(OPERATOR, fx.account, 'nia', { rules: [], default: 'require_otp' });
+  const page = await watched(await (await fx.newContext()).newPage());
+  await page.goto('/login');
+  await page.getByLabel('Username').fill('nia');
+  await page.getByLabel('Password').fill(newcomerPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  assert.equal(new URL(page.url()).pathname, '/login/associate');
+  await page.getByRole('link', { name: 'Use an authenticator app instead' }).click();
+  const png = join(SCREENSHOT_DIR, 'authenticator-app-login-qr.png');
+  await page.locator('#app-qr').screenshot({ path: png });
+  const uri = execFileSync('zbarimg', ['--raw', '-q', png], { encoding: 'utf8' }).trim();
+  const secret = /^otpauth:\/\/totp\/default:nia\?secret=([A-Z2-7]{32})&issuer=default$/.exec(uri)?.[1];
+  assert.ok(secret, uri);
+  await screenshot(page, 'authenticator-app-login');
+  await page.getByLabel('Code from the app').fill(totpOf(secret, NOW));
+  await page.getByRole('button', { name: 'Activate and sign in' }).click();
+  assert.equal(new URL(page.url()).pathname, '/account');
+  assert.deepEqual((await fx.instance.services.tokens.listOfUser(fx.account, 'nia')).map((t) => t.type), ['totp']);
+});
+
+test('a user who holds a token, at the passcode step, cannot add an app there (the password alone is not enough)', async () => {
+  const page = await (await fx.newContext()).newPage();
+  await page.goto('/login');
+  await page.getByLabel('Username').fill('ana');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  assert.equal(new URL(page.url()).pathname, '/login/passcode');
+  await page.goto('/login/associate/app');
+  assert.equal(await page.locator('#app-qr').count(), 0);
+  assert.equal((await fx.instance.services.tokens.listOfUser(fx.account, 'ana')).length, 2, 'still the two tokens of the first test');
+});
