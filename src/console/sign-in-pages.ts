@@ -205,7 +205,8 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   app.get('/login/associate', async (request, reply) => {
     const session = await halfSession(request);
     if (!session) return seeOther(reply, '/login');
-    return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, serial: '', error: null, fieldErrors: {}, next: nextOfQuery(request), csrfToken: session.csrfToken });
+    const appEnrolment = settingsOf(await accounts.byId(session.user.account_id)).appEnrolment;
+    return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, serial: '', error: null, fieldErrors: {}, next: nextOfQuery(request), csrfToken: session.csrfToken, appEnrolment });
   });
 
   // The association prompt's other way: an authenticator app (docs/time-based-tokens.md). The password step
@@ -279,7 +280,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
       return renderPage(
         reply,
         './login-associate',
-        { title: 'Associate OTP token', narrow: true, username: session.user.username, serial, error: message, fieldErrors, next, csrfToken: session.csrfToken },
+        { title: 'Associate OTP token', narrow: true, username: session.user.username, serial, error: message, fieldErrors, next, csrfToken: session.csrfToken, appEnrolment: settingsOf(await accounts.byId(session.user.account_id)).appEnrolment },
         error instanceof ServiceError && !NEUTRAL_ASSOCIATION_ERRORS.has(error.code) ? error.status : 400,
       );
     }
