@@ -4,6 +4,11 @@
 // from `oathtool --totp -b` (the service clock at oathtool's -N time) makes a TOTP token whose step is spent,
 // once only when two activations race; beside an HOTP token either signs in.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rotateMasterKey } from '../../src/runtime/key-rotation.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR } from '../../src/services/context.js';
@@ -140,6 +145,23 @@ for (const engine of await engineCases()) {
       await assert.rejects(t.services.accounts.updateSettings(OPERATOR, t.account, { totpIssuer: 'Evil:Corp' }), (e: unknown) => e instanceof ServiceError && e.details?.field === 'totpIssuer');
       await t.services.accounts.updateSettings(OPERATOR, t.account, { totpIssuer: null });
       t.account = await t.services.accounts.resolve(OPERATOR);
+    });
+
+    test('a master-key rotation ends a pending enrolment (it is not left sealed under the old key)', async () => {
+      const username = await newUser();
+      const shown = await apps().start(OPERATOR, t.account, username, SESSION);
+      const dir = mkdtempSync(join(tmpdir(), 'otpgate-newkey-'));
+      try {
+        const keyFile = join(dir, 'new.key');
+        writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+        await rotateMasterKey(t.instance, keyFile);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      assert.deepEqual(await t.services.ctx.db.selectFrom('app_enrolments').select('user_id').execute(), [], 'every pending enrolment ended in the rotation');
+      assert.equal(await apps().pending(t.account, username, SESSION), null);
+      await assert.rejects(apps().activate(OPERATOR, t.account, username, SESSION, appCode(shown.uri, now)), failsWith('enrolment_not_found'));
+      assert.notEqual((await apps().start(OPERATOR, t.account, username, SESSION)).uri, shown.uri, 'a new enrolment starts under the new key');
     });
   });
 }
