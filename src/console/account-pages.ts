@@ -2,13 +2,20 @@
 // own token with two passcodes, and report it lost (after a confirmation page): it is disabled at once and
 // the administrators are notified. The page itself (sign-in-pages.ts) also lists their last 20 sign-ins.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
+import { ServiceError } from '../services/errors.js';
+import { hashId } from '../services/session-service.js';
 import { actorOf } from '../web/principal.js';
 import { field, formError, formOf, hasSessionCsrf } from './forms.js';
+import { qrSvgOf } from './app-qr.js';
 import { refuseCsrf } from './message-pages.js';
-import { renderPage, seeOther, sessionPrincipal } from './render.js';
+import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
+
+/** The step-up's outcomes that prove the user again: a passcode or temporary code, or (no token) the association prompt. */
+const STEPPED_UP = new Set(['passcode_accepted', 'temp_code_accepted']);
 
 export async function accountPages(app: FastifyInstance): Promise<void> {
-  const { accounts, tokens, notifications } = app.otpgate;
+  const { accounts, tokens, notifications, appEnrolments, signIn } = app.otpgate;
 
   /** The signed-in user's principal and account; a POST must carry the session's CSRF token. */
   async function signedIn(request: FastifyRequest, reply: FastifyReply) {
@@ -46,5 +53,72 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     await tokens.reportLost(actorOf(request), who.account, who.principal.username, who.principal.sessionId);
     // Promise that the administrators hear of it only when a webhook or an e-mail will tell them.
     return seeOther(reply, `/account?done=${(await notifications.lostReportReachesAdmins(who.account)) ? 'reported_lost' : 'reported_lost_untold'}`);
+  });
+
+  // ---- "Add an authenticator app" (docs/time-based-tokens.md) ----
+  // The pending enrolment is bound to this session (its id hash): a reload shows the same secret, and no other
+  // session sees it. The page holds a secret: never cached, never sent as a Referer.
+  async function appPage(reply: FastifyReply, pending: PendingAppEnrolment | null, error: string | null, status = 200) {
+    reply.header('referrer-policy', 'no-referrer');
+    const qrSvg = pending ? await qrSvgOf(pending.uri) : '';
+    return renderPage(reply, './account-app', { title: 'Add an authenticator app', pending, qrSvg, error, formatTime }, status);
+  }
+
+  app.get('/account/app', async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if ('redirect' in who) return who.redirect;
+    const pending = await appEnrolments.pending(who.account, who.principal.username, hashId(who.principal.sessionId));
+    return appPage(reply, pending, null);
+  });
+
+  // Step-up: the password and a passcode of a token they hold (or a temporary code), checked as a sign-in that
+  // asks for the passcode wherever the IP rules are; a user with no token where the sign-in would let them
+  // associate one (enroll_required) may enrol with the password alone.
+  app.post('/account/app/start', async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if ('redirect' in who) return who.redirect;
+    const body = formOf(request);
+    const otp = field(body, 'otp').replace(/\s+/g, '');
+    const outcome = await signIn.check({
+      accountId: who.account.id,
+      username: who.principal.username,
+      password: field(body, 'password'),
+      passcode: otp === '' ? null : otp,
+      actor: actorOf(request),
+      requireOtp: true,
+      channel: 'console',
+    });
+    if (!(STEPPED_UP.has(outcome.reason) || outcome.result === 'enroll_required')) {
+      const error = outcome.retryAfterSeconds > 0 ? `Too many failed attempts; try again in ${outcome.retryAfterSeconds} s.` : 'Not confirmed: check your password and the passcode.';
+      return appPage(reply, null, error, 400);
+    }
+    try {
+      await appEnrolments.start(actorOf(request), who.account, who.principal.username, hashId(who.principal.sessionId));
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      return appPage(reply, null, sentence(error.message), error.status);
+    }
+    return seeOther(reply, '/account/app');
+  });
+
+  app.post('/account/app/activate', async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if ('redirect' in who) return who.redirect;
+    const binding = hashId(who.principal.sessionId);
+    try {
+      await appEnrolments.activate(actorOf(request), who.account, who.principal.username, binding, field(formOf(request), 'code'));
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      // A wrong code keeps the enrolment: the same secret is shown again with the error.
+      return appPage(reply, await appEnrolments.pending(who.account, who.principal.username, binding), sentence(error.message), 400);
+    }
+    return seeOther(reply, '/account?done=app_added');
+  });
+
+  app.post('/account/app/cancel', async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if ('redirect' in who) return who.redirect;
+    await appEnrolments.cancel(actorOf(request), who.account, who.principal.username);
+    return seeOther(reply, '/account');
   });
 }

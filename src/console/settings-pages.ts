@@ -12,6 +12,8 @@ const SETTING_FIELDS: { name: keyof typeof SETTING_LIMITS; label: string; hint: 
   { name: 'syncWindow', label: 'Re-sync window', hint: 'How many codes ahead a re-sync searches for the two passcodes' },
   { name: 'maxFailures', label: 'Failures before a token locks', hint: "Wrong passcodes in a row (counted once per user, whatever their number of tokens) that lock the user's tokens" },
   { name: 'maxTokensPerUser', label: 'Tokens per user', hint: 'How many tokens one user may hold (1-5)' },
+  { name: 'totpWindow', label: 'Time-based window', hint: "Time steps a time-based token's code may be off either side, around its recorded drift (0-10)" },
+  { name: 'totpSyncSteps', label: 'Time-based re-sync search', hint: 'Time steps a re-sync of a time-based token searches either side (2880: a day at 30 s)' },
 ];
 
 export async function settingsPages(app: FastifyInstance): Promise<void> {

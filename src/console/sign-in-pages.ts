@@ -3,15 +3,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../core/values.js';
 import type { Actor } from '../services/context.js';
+import { settingsOf } from '../services/account-settings.js';
 import { ServiceError } from '../services/errors.js';
 import type { OidcSignInTerms } from '../services/oidc-service.js';
-import type { Session } from '../services/session-service.js';
+import { hashId, type Session } from '../services/session-service.js';
+import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
 import { actorOf, consoleActorName, type SessionPrincipal } from '../web/principal.js';
 import { clearSessionCookie, preSessionCookieName, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
 import { field, formError, formOf, hasSessionCsrf, roleLabel, shownState, statusLabel } from './forms.js';
 import { refuseCsrf, renderMessage } from './message-pages.js';
-import { formatTime, renderPage, seeOther, sessionPrincipal } from './render.js';
+import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
+import { qrSvgOf } from './app-qr.js';
 import { nextQuery, safeReturnPath, sendToSignIn } from './return-to.js';
 import { consoleCspWithFormAction } from './csp.js';
 
@@ -35,7 +38,7 @@ const EXPIRED_NOTICES: Record<string, string> = {
 };
 
 export async function signInPages(app: FastifyInstance): Promise<void> {
-  const { signIn, sessions, accounts, users, tokens, tempCodes, oidc } = app.otpgate;
+  const { signIn, sessions, accounts, users, tokens, tempCodes, oidc, appEnrolments } = app.otpgate;
   const secure = app.otpgateConfig.secureCookies;
 
   /** A session that has passed the password step only (the passcode or association step comes next). */
@@ -97,7 +100,8 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
 
   async function associatePage(reply: FastifyReply, session: Session, data: { serial: string; error: string | null; fieldErrors: Record<string, string>; next: string | null }, status = 200): Promise<FastifyReply> {
     const { cancel } = await clientPage(reply, data.next);
-    return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, ...data, cancel, csrfToken: session.csrfToken }, status);
+    const appEnrolment = settingsOf(await accounts.byId(session.user.account_id)).appEnrolment;
+    return renderPage(reply, './login-associate', { title: 'Associate OTP token', narrow: true, username: session.user.username, ...data, appEnrolment, cancel, csrfToken: session.csrfToken }, status);
   }
 
   /**
@@ -245,6 +249,60 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return associatePage(reply, session, { serial: '', error: null, fieldErrors: {}, next: nextOfQuery(request) });
   });
 
+  // The association prompt's other way: an authenticator app (docs/time-based-tokens.md). The password step
+  // was passed and the sign-in would let the user associate a token: the pending enrolment is bound to this
+  // half-signed-in session, and activating it completes the sign-in as an association does.
+  async function loginAppPage(reply: FastifyReply, session: Session, pending: PendingAppEnrolment | null, next: string | null, error: string | null, status = 200) {
+    reply.header('referrer-policy', 'no-referrer');
+    // In a sign-in for an OpenID client, activating ends at the client's redirect URI (csp.ts), and Cancel answers it.
+    const { cancel } = await clientPage(reply, next);
+    const qrSvg = pending ? await qrSvgOf(pending.uri) : '';
+    return renderPage(reply, './login-app', { title: 'Add an authenticator app', narrow: true, username: session.user.username, pending, qrSvg, next, error, formatTime, cancel, csrfToken: session.csrfToken }, status);
+  }
+
+  /**
+   * Only where the association prompt is: self-association on and no token held. A user at the passcode step
+   * (who holds a token) has passed the password alone, and must not add a way in without their token.
+   */
+  async function mayEnrolAtSignIn(account: Awaited<ReturnType<typeof accounts.byId>>, session: Session): Promise<boolean> {
+    return settingsOf(account).selfAssociation && (await tokens.listOfUser(account, session.user.username)).length === 0;
+  }
+
+  app.get('/login/associate/app', async (request, reply) => {
+    const session = await halfSession(request);
+    if (!session) return seeOther(reply, '/login');
+    const account = await accounts.byId(session.user.account_id);
+    if (!(await mayEnrolAtSignIn(account, session))) return askAdministratorPage(reply);
+    try {
+      const pending = await appEnrolments.start(userActor(request, session), account, session.user.username, hashId(session.id));
+      return await loginAppPage(reply, session, pending, nextOfQuery(request), null);
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      return loginAppPage(reply, session, null, nextOfQuery(request), sentence(error.message), error.status);
+    }
+  });
+
+  app.post('/login/associate/app', async (request, reply) => {
+    const session = await halfSession(request);
+    if (!session) return seeOther(reply, '/login');
+    const body = formOf(request);
+    if (!hasSessionCsrf(body, session.csrfToken)) return refuseCsrf(reply);
+    const next = safeReturnPath(field(body, 'next'));
+    const account = await accounts.byId(session.user.account_id);
+    if (!(await mayEnrolAtSignIn(account, session))) return askAdministratorPage(reply);
+    const binding = hashId(session.id);
+    try {
+      await appEnrolments.activate(userActor(request, session), account, session.user.username, binding, field(body, 'code'));
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      return loginAppPage(reply, session, await appEnrolments.pending(account, session.user.username, binding), next, sentence(error.message), 400);
+    }
+    // A current code of the new app proved possession: the sign-in is complete.
+    const full = await advance(request, reply, { id: session.user.id, username: session.user.username, accountId: session.user.account_id }, 'full', true);
+    const destination = destinationOf(full.user.role, next);
+    return seeOther(reply, `${destination}${destination.includes('?') ? '&' : '?'}done=app_added`);
+  });
+
   app.post('/login/associate', async (request, reply) => {
     const session = await halfSession(request);
     if (!session) return seeOther(reply, '/login');
@@ -282,9 +340,11 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   async function accountPage(reply: FastifyReply, principal: SessionPrincipal, password: { error: string | null; fieldErrors: Record<string, string> }, status = 200) {
     const account = await accounts.byId(principal.accountId);
     const user = await users.show(account, principal.username);
-    const token = user.token ? await tokens.ofUser(account, principal.username) : null;
+    // The first token (oldest association); with several, naming it keeps the page from a several_tokens refusal.
+    const token = user.token ? await tokens.ofUser(account, principal.username, user.token.serial) : null;
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
-    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, shownState, roleLabel, formatTime, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
+    const appEnrolment = settingsOf(account).appEnrolment;
+    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, shownState, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
   }
 
   app.get('/account', async (request, reply) => {

@@ -7,6 +7,7 @@ import ipaddr from 'ipaddr.js';
 /** Every notification type, in the order docs/webhooks.md lists them. */
 export const NOTIFICATION_TYPES = [
   'token.associated',
+  'token.enrolled',
   'token.disassociated',
   'token.locked',
   'token.disabled',
@@ -37,6 +38,8 @@ export function notificationOf(event: NotifiableEvent): NotificationType | null 
   switch (event.action) {
     case 'token.associate':
       return event.outcome === 'success' ? 'token.associated' : null;
+    case 'token.enrol':
+      return event.outcome === 'success' ? 'token.enrolled' : null;
     case 'token.disassociate':
       return event.outcome === 'success' ? 'token.disassociated' : null;
     case 'token.lock':
@@ -141,6 +144,7 @@ export interface MailFields {
 
 const MAIL_SUBJECTS: Record<NotificationType, string> = {
   'token.associated': 'A token was associated with your account',
+  'token.enrolled': 'An authenticator app was added to your account',
   'token.disassociated': 'A token was removed from your account',
   'token.locked': 'Your token was locked after failed passcodes',
   'token.disabled': 'Your token was disabled',

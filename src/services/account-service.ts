@@ -49,8 +49,17 @@ export class AccountService {
       throw error;
     }
     await this.audit.record(actor, { action: 'account.create', outcome: 'success', accountId: id, reason: name });
-    // adminsRequireOtp and maxTokensPerUser start at their column defaults (DEFAULT_SETTINGS).
-    return { id, ...row, admins_require_otp: DEFAULT_SETTINGS.adminsRequireOtp ? 1 : 0, max_tokens_per_user: DEFAULT_SETTINGS.maxTokensPerUser };
+    // adminsRequireOtp, maxTokensPerUser and the TOTP windows start at their column defaults (DEFAULT_SETTINGS).
+    return {
+      id,
+      ...row,
+      admins_require_otp: DEFAULT_SETTINGS.adminsRequireOtp ? 1 : 0,
+      max_tokens_per_user: DEFAULT_SETTINGS.maxTokensPerUser,
+      totp_window: DEFAULT_SETTINGS.totpWindow,
+      totp_sync_steps: DEFAULT_SETTINGS.totpSyncSteps,
+      app_enrolment: DEFAULT_SETTINGS.appEnrolment ? 1 : 0,
+      totp_issuer: DEFAULT_SETTINGS.totpIssuer,
+    };
   }
 
   list(): Promise<AccountRow[]> {
@@ -84,7 +93,15 @@ export class AccountService {
         throw new ServiceError('invalid_request', `${field} must be a whole number from ${min} to ${max}`, { field });
       }
     }
-    if (typeof next.selfAssociation !== 'boolean' || typeof next.adminsRequireOtp !== 'boolean') throw new ServiceError('invalid_request', 'selfAssociation and adminsRequireOtp are on or off');
+    if (typeof next.selfAssociation !== 'boolean' || typeof next.adminsRequireOtp !== 'boolean' || typeof next.appEnrolment !== 'boolean') {
+      throw new ServiceError('invalid_request', 'selfAssociation, adminsRequireOtp and appEnrolment are on or off');
+    }
+    if (next.totpIssuer !== null) {
+      next.totpIssuer = String(next.totpIssuer).trim() || null;
+      if (next.totpIssuer !== null && (next.totpIssuer.length > 64 || next.totpIssuer.includes(':') || /\p{Cc}/u.test(next.totpIssuer))) {
+        throw new ServiceError('invalid_request', 'totpIssuer must be 1-64 printable characters without a colon (empty: the account name)', { field: 'totpIssuer' });
+      }
+    }
     // Only the settings this change names are written, and the guard judges the others as the locked row
     // holds them: a concurrent change of another setting is neither undone nor judged from a stale read.
     const columns: Parameters<typeof updateAccount>[2] = {};
@@ -95,10 +112,14 @@ export class AccountService {
     if (changes.selfAssociation !== undefined) columns.self_association = next.selfAssociation ? 1 : 0;
     if (changes.adminsRequireOtp !== undefined) columns.admins_require_otp = next.adminsRequireOtp ? 1 : 0;
     if (changes.maxTokensPerUser !== undefined) columns.max_tokens_per_user = next.maxTokensPerUser;
+    if (changes.totpWindow !== undefined) columns.totp_window = next.totpWindow;
+    if (changes.totpSyncSteps !== undefined) columns.totp_sync_steps = next.totpSyncSteps;
+    if (changes.appEnrolment !== undefined) columns.app_enrolment = next.appEnrolment ? 1 : 0;
+    if (changes.totpIssuer !== undefined) columns.totp_issuer = next.totpIssuer;
     const pending = { selfAssociation: changes.selfAssociation, adminsRequireOtp: changes.adminsRequireOtp };
     const written = await this.wayIn.guardAdminWayIn(account, pending, async (trx, current) => {
       if (Object.keys(columns).length > 0) await updateAccount(trx, account.id, columns);
-      return { ...settingsOf(current), ...changes };
+      return { ...settingsOf(current), ...changes, ...(changes.totpIssuer !== undefined ? { totpIssuer: next.totpIssuer } : {}) };
     });
     await this.audit.record(actor, { action: 'account.settings', outcome: 'success', accountId: account.id, reason: JSON.stringify(changes) });
     return written;

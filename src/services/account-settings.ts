@@ -15,6 +15,14 @@ export interface AccountSettings {
   adminsRequireOtp: boolean;
   /** How many tokens one user may hold (SPEC, "Several tokens per user"). */
   maxTokensPerUser: number;
+  /** TOTP: time steps accepted either side of a token's step, around its recorded drift (SPEC, "Time-based tokens"). */
+  totpWindow: number;
+  /** TOTP: time steps a re-sync searches either side of the server's step for the two passcodes (2,880: a day at 30 s). */
+  totpSyncSteps: number;
+  /** Users may add an authenticator app on /account (and `token enrol-app`). */
+  appEnrolment: boolean;
+  /** The issuer an authenticator app shows (1-64 characters, no colon); null: the account's name. */
+  totpIssuer: string | null;
 }
 
 export const DEFAULT_SETTINGS: AccountSettings = {
@@ -25,15 +33,21 @@ export const DEFAULT_SETTINGS: AccountSettings = {
   selfAssociation: true,
   adminsRequireOtp: false,
   maxTokensPerUser: 3,
+  totpWindow: 1,
+  totpSyncSteps: 2880,
+  appEnrolment: true,
+  totpIssuer: null,
 };
 
 /** Bounds that keep a window useful without making a brute-force search cheap. */
-export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociation' | 'adminsRequireOtp'>, [number, number]> = {
+export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociation' | 'adminsRequireOtp' | 'appEnrolment' | 'totpIssuer'>, [number, number]> = {
   lookAheadWindow: [1, 100],
   associateWindow: [1, 1000],
   syncWindow: [2, 100_000],
   maxFailures: [1, 100],
   maxTokensPerUser: [1, 5],
+  totpWindow: [0, 10],
+  totpSyncSteps: [1, 50_000],
 };
 
 export function settingsOf(account: AccountRow): AccountSettings {
@@ -45,5 +59,9 @@ export function settingsOf(account: AccountRow): AccountSettings {
     selfAssociation: account.self_association === 1,
     adminsRequireOtp: account.admins_require_otp === 1,
     maxTokensPerUser: account.max_tokens_per_user,
+    totpWindow: account.totp_window,
+    totpSyncSteps: account.totp_sync_steps,
+    appEnrolment: account.app_enrolment === 1,
+    totpIssuer: account.totp_issuer,
   };
 }

@@ -49,7 +49,7 @@ export async function associateBulk(ctx: ServiceContext, audit: AuditService, ac
   /** How many tokens each user of the file holds once the lines so far are associated. */
   const seenUsers = new Map<string, number>();
   const seenSerials = new Set<string>();
-  const { associateWindow: window, maxTokensPerUser: limit } = settingsOf(account);
+  const { associateWindow, totpWindow, maxTokensPerUser: limit } = settingsOf(account);
   for (const [index, raw] of lines.entries()) {
     const number = index + 1;
     const text = raw.trim();
@@ -72,7 +72,7 @@ export async function associateBulk(ctx: ServiceContext, audit: AuditService, ac
     let next = Number(token.counter);
     if (otp !== '') {
       if (!isWellFormedPasscode(otp, token.digits)) refuse(number, `the passcode must be exactly ${token.digits} digits`);
-      const matched = matchPasscode(token, openTokenSecret(ctx.masterKey, token), otp, window, ctx.now());
+      const matched = matchPasscode(token, openTokenSecret(ctx.masterKey, token), otp, { hotp: associateWindow, totp: totpWindow }, ctx.now());
       if (matched === null) refuse(number, `the passcode is not one of token ${serial}'s next codes`);
       else next = matched + 1;
     }

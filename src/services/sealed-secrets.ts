@@ -14,6 +14,7 @@ const KINDS = {
   auditChain: { purpose: 'audit-chain-seal', noun: 'audit log' },
   oidcKey: { purpose: 'oidc-keys', noun: 'OpenID signing key' },
   oidcClient: { purpose: 'oidc-client-secrets', noun: 'OpenID client' },
+  appEnrolment: { purpose: 'app-enrolment-secrets', noun: 'pending authenticator-app enrolment of user' },
 } as const;
 
 export type SecretKind = keyof typeof KINDS;
@@ -156,4 +157,17 @@ export function sealOidcClientSecret(masterKey: MasterKey, clientId: string, sec
 
 export function openOidcClientSecret(masterKey: MasterKey, clientId: string, sealed: Uint8Array): Buffer {
   return openAs(masterKey, 'oidcClient', `otpgate oidc client ${clientId}`, clientId, sealed);
+}
+
+/** A pending authenticator-app enrolment's secret, sealed with its user, session binding and start as associated data. */
+function appEnrolmentAssociatedData(userId: number, binding: string, createdAt: number): string {
+  return `otpgate app enrolment user ${userId} binding ${binding} at ${createdAt}`;
+}
+
+export function sealAppEnrolmentSecret(masterKey: MasterKey, userId: number, binding: string, createdAt: number, secret: Buffer): Buffer {
+  return sealAs(masterKey, 'appEnrolment', appEnrolmentAssociatedData(userId, binding, createdAt), secret);
+}
+
+export function openAppEnrolmentSecret(masterKey: MasterKey, userId: number, binding: string, createdAt: number, sealed: Uint8Array): Buffer {
+  return openAs(masterKey, 'appEnrolment', appEnrolmentAssociatedData(userId, binding, createdAt), String(userId), sealed);
 }

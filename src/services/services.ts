@@ -17,6 +17,7 @@ import { RestrictionService } from './restriction-service.js';
 import { SessionService } from './session-service.js';
 import { SignInService } from './sign-in-service.js';
 import { TempCodeService } from './temp-code-service.js';
+import { AppEnrolmentService } from './app-enrolment-service.js';
 import { TokenService } from './token-service.js';
 import { UserService } from './user-service.js';
 import { WayInService } from './way-in-service.js';
@@ -28,6 +29,7 @@ export interface Services {
   users: UserService;
   tokens: TokenService;
   tempCodes: TempCodeService;
+  appEnrolments: AppEnrolmentService;
   restrictions: RestrictionService;
   signIn: SignInService;
   imports: ImportService;
@@ -58,6 +60,7 @@ export function createServices(ctx: ServiceContext): Services {
     users,
     tokens: new TokenService(ctx, users, audit, wayIn),
     tempCodes: new TempCodeService(ctx, users, audit),
+    appEnrolments: new AppEnrolmentService(ctx, users, audit),
     restrictions: new RestrictionService(ctx, users, audit, wayIn),
     signIn: new SignInService(ctx, audit, directories, metrics),
     imports: new ImportService(ctx, audit, metrics),

@@ -12,13 +12,13 @@ import { findTempCode } from '../store/temp-code-store.js';
 import { isTempCodeLive, isTempCodeShaped, tempCodeMatches, TEMP_CODE_DIGITS } from '../core/temp-code.js';
 import type { AuditedWrite, CounterCheck, WritePlan } from '../store/audited-writes.js';
 import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
-import { settingsOf } from './account-settings.js';
+import { settingsOf, type AccountSettings } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import type { Metrics, SignInChannel } from './metrics.js';
 import type { DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
-import { matchPasscode, replayDistance } from './passcode-match.js';
+import { matchPasscode, replayDistance, type PasscodeWindows } from './passcode-match.js';
 import { restrictionOfUser } from './restriction-service.js';
 import { endSessionsOf, isTokenUsable, tokensFact } from './token-service.js';
 import { throttleKeys } from './throttle-keys.js';
@@ -132,7 +132,7 @@ export class SignInService {
       // Without a token the whole string is the password; with one, its last `digits` characters are the
       // passcode. While the user has a live temporary code, 10 trailing digits are taken as that code.
       const tempCodeAppended = tempCodeLive && password.length > TEMP_CODE_DIGITS && isTempCodeShaped(password.slice(-TEMP_CODE_DIGITS));
-      const digits = tempCodeAppended ? TEMP_CODE_DIGITS : appendedDigits(tokens, usable, password, (token, code) => this.matchesNow(token, code, now, settingsOf(subject!.account).lookAheadWindow));
+      const digits = tempCodeAppended ? TEMP_CODE_DIGITS : appendedDigits(tokens, usable, password, (token, code) => this.matchesNow(token, code, now, windowsOf(settingsOf(subject!.account))));
       if (digits > 0 && password.length > digits) {
         passcode = password.slice(-digits);
         password = password.slice(0, -digits);
@@ -187,7 +187,7 @@ export class SignInService {
     let verification: Verification | null = null;
     let tempCodeUse: AuditedWrite['tempCodeUse'];
     if (step.kind === 'verify_passcode' && user && settings && passcode !== null) {
-      verification = this.verifyPasscode(usable, passcode, settings.lookAheadWindow, now);
+      verification = this.verifyPasscode(usable, passcode, windowsOf(settings), now);
       facts.passcodeOutcome = verification.outcome;
       step = decideSignIn(facts);
     } else if (step.kind === 'verify_temp_code' && tempCode && passcode !== null) {
@@ -277,8 +277,8 @@ export class SignInService {
   }
 
   /** Whether the passcode is one of the token's next codes (the PAP split's probe; nothing is written). */
-  private matchesNow(token: TokenRow, passcode: string, now: number, lookAhead: number): boolean {
-    return matchPasscode(token, openTokenSecretForCheck(this.ctx.masterKey, token), passcode, lookAhead, now) !== null;
+  private matchesNow(token: TokenRow, passcode: string, now: number, windows: PasscodeWindows): boolean {
+    return matchPasscode(token, openTokenSecretForCheck(this.ctx.masterKey, token), passcode, windows, now) !== null;
   }
 
   /**
@@ -287,7 +287,7 @@ export class SignInService {
    * two tokens cannot replay through the other); a wrong code (or a replay of an older one) counts toward
    * the user's lock there.
    */
-  private verifyPasscode(usable: readonly TokenRow[], passcode: string, lookAhead: number, now: number): Verification {
+  private verifyPasscode(usable: readonly TokenRow[], passcode: string, windows: PasscodeWindows, now: number): Verification {
     const counters: NonNullable<Verification['counters']> = [];
     let serial: string | undefined;
     let lastAccepted = false;
@@ -296,9 +296,10 @@ export class SignInService {
     for (const token of usable) {
       if (token.digits !== passcode.length) continue;
       const secret = openTokenSecretForCheck(this.ctx.masterKey, token);
-      const matched = matchPasscode(token, secret, passcode, lookAhead, now);
+      const matched = matchPasscode(token, secret, passcode, windows, now);
       if (matched !== null) {
-        // Each successful sign-in re-syncs the token (README, "How sign-in is decided"): C becomes the match + 1.
+        // Each successful sign-in re-syncs the token (README, "How sign-in is decided"): C becomes the match + 1
+        // (TOTP: the step after the accepted one, so neither it nor any step before it is accepted again).
         counters.push({ tokenId: token.id, expected: Number(token.counter), next: matched + 1 });
         serial ??= token.serial;
       } else missed.push({ token, secret });
@@ -320,6 +321,11 @@ export class SignInService {
 }
 
 type FinalStep = Extract<SignInStep, { kind: 'final' }>;
+
+/** A sign-in's windows: the look-ahead for HOTP, the steps either side of the drifted step for TOTP. */
+function windowsOf(settings: AccountSettings): PasscodeWindows {
+  return { hotp: settings.lookAheadWindow, totp: settings.totpWindow };
+}
 
 /** What the caller sent, as the decision sees it: 10 digits are a temporary code's shape (no token has 10). */
 function passcodeFact(passcode: string | null, usable: readonly TokenRow[]): SignInFacts['passcode'] {

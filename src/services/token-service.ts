@@ -36,7 +36,7 @@ import { settingsOf } from './account-settings.js';
 import { associateBulk, type BulkReport } from './bulk-associate.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
-import { matchConsecutivePasscodes, matchPasscode } from './passcode-match.js';
+import { matchConsecutivePasscodes, matchPasscode, type ResyncMatch } from './passcode-match.js';
 import { userThrottleKey } from './throttle-keys.js';
 import { LEGACY_TOKEN_SEAL_VERSION, openTokenSecret, sealTokenSecret, TOKEN_SEAL_VERSION } from './sealed-secrets.js';
 import type { UserService } from './user-service.js';
@@ -281,7 +281,9 @@ export class TokenService {
       return refuse(new ServiceError('token_not_available', `token ${serial} is outside its validity dates`), 'token outside its validity dates');
     }
     requirePasscode(passcode, token.digits);
-    const matched = matchPasscode(token, this.secretOf(token), passcode, settingsOf(account).associateWindow, this.ctx.now());
+    const { associateWindow, totpWindow } = settingsOf(account);
+    // A time-based token proves a code of its step now ± totpWindow around its drift, as at sign-in.
+    const matched = matchPasscode(token, this.secretOf(token), passcode, { hotp: associateWindow, totp: totpWindow }, this.ctx.now());
     if (matched === null) {
       return refuse(new ServiceError('passcode_not_accepted', `the OTP code is not one of token ${serial}'s next codes; press the token again and enter the new code`), 'passcode not in window');
     }
@@ -332,7 +334,9 @@ export class TokenService {
 
   /**
    * Re-sync (README: two passcodes from the out-of-sync token). RFC 4226 §7.4: two consecutive codes,
-   * so that one guess cannot move the counter. A failed pair counts as a failed passcode (once, for the
+   * so that one guess cannot move the counter. A time-based token (RFC 6238 §6) the same way: two codes of
+   * consecutive steps within ± totpSyncSteps of the server's step; the token's clock drift is recorded, and
+   * sign-in then accepts the steps around it. A failed pair counts as a failed passcode (once, for the
    * user). Without a serial: the one token of the user whose sync window holds both (ambiguous_token when
    * more than one does). A re-sync lifts the user's lock.
    */
@@ -340,17 +344,17 @@ export class TokenService {
     const user = await this.users.require(account, username);
     const held = serialInput === undefined ? await findTokensOfUser(this.ctx.db, user.id) : [await this.requireTokenOf(account, user, serialInput)];
     if (held.length === 0) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
-    const candidates = held.length === 1 ? held : held.filter((t) => t.status !== 'disabled' && t.type === 'hotp' && t.digits === first.length);
+    const candidates = held.length === 1 ? held : held.filter((t) => t.status !== 'disabled' && t.digits === first.length);
     const only = candidates.length === 1 ? candidates[0]! : undefined;
     if (only?.status === 'disabled') throw new ServiceError('token_not_available', `token ${only.serial} is disabled; enable it first`);
     requirePasscode(first, (candidates[0] ?? held[0]!).digits, 'otp1');
     requirePasscode(second, first.length, 'otp2');
-    if (only && only.type !== 'hotp') throw new ServiceError('invalid_request', `token ${only.serial} is time-based (TOTP); it does not need a re-sync`);
     const settings = settingsOf(account);
-    const found: { token: TokenRow; matched: number }[] = [];
+    const now = this.ctx.now();
+    const found: { token: TokenRow; match: ResyncMatch }[] = [];
     for (const token of candidates) {
-      const matched = await matchConsecutivePasscodes(token, this.secretOf(token), first, second, settings.syncWindow);
-      if (matched !== null) found.push({ token, matched });
+      const match = await matchConsecutivePasscodes(token, this.secretOf(token), first, second, { hotp: settings.syncWindow, totpSync: settings.totpSyncSteps }, now);
+      if (match !== null) found.push({ token, match });
     }
     if (found.length > 1) {
       throw new ServiceError('ambiguous_token', `both passcodes fit more than one of ${user.username}'s tokens (${found.map((f) => f.token.serial).join(', ')}); name one with its serial`, {
@@ -359,8 +363,10 @@ export class TokenService {
     }
     const hit = found[0];
     const target = hit?.token ?? only;
-    if (!hit || !(await resyncCounter(this.ctx.db, hit.token.id, Number(hit.token.counter), hit.matched + 2, this.ctx.now()))) {
-      const failure = await recordUserFailure(this.ctx.db, user.id, settings.maxFailures, this.ctx.now());
+    // The counter (TOTP: the next allowed step) moves by the same compare-and-set as a sign-in's: a sign-in
+    // or another re-sync that moved it meanwhile wins, and this one fails.
+    if (!hit || !(await resyncCounter(this.ctx.db, hit.token.id, Number(hit.token.counter), hit.match.nextCounter, now, hit.match.driftSteps))) {
+      const failure = await recordUserFailure(this.ctx.db, user.id, settings.maxFailures, now);
       if (failure.locked) await endSessionsOf(this.ctx, user.id);
       await this.audit.record(actor, {
         action: 'token.resync',
@@ -370,12 +376,13 @@ export class TokenService {
         targetUser: user.username,
         targetSerial: target?.serial ?? null,
       });
-      throw new ServiceError('resync_failed', 'the two passcodes are not consecutive codes of this token; press the token twice and enter both new codes in order');
+      throw new ServiceError('resync_failed', 'the two passcodes are not consecutive codes of this token; enter two codes of the token in order (for a time-based token, wait for the next code)');
     }
     // The lock is the user's: a re-sync of any of their tokens lifts it.
     await unlockUser(this.ctx.db, user.id);
     await clearThrottles(this.ctx.db, [userThrottleKey(account.id, user.username)]);
-    await this.audit.record(actor, { action: 'token.resync', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: hit.token.serial });
+    const drift = hit.match.driftSteps === null ? null : `clock drift ${hit.match.driftSteps} time steps`;
+    await this.audit.record(actor, { action: 'token.resync', outcome: 'success', reason: drift, accountId: account.id, targetUser: user.username, targetSerial: hit.token.serial });
     return this.ofUser(account, user.username, hit.token.serial);
   }
 

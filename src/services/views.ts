@@ -31,6 +31,7 @@ export const TokenViewSchema = Type.Object(
     /** HOTP: the next counter expected. Not secret: without the secret it predicts nothing. */
     counter: Type.Integer(),
     periodInSeconds: nullable(Type.Integer()),
+    driftSteps: nullable(Type.Integer({ description: "TOTP: how many time steps the token's clock runs ahead of the server's (negative: behind), as its last re-sync found; null for HOTP" })),
     lockedAt: nullable(Type.String({ format: 'date-time' })),
     lastUsedAt: nullable(Type.String({ format: 'date-time' })),
     associatedAt: nullable(Type.String({ format: 'date-time' })),
@@ -106,6 +107,7 @@ export function toTokenView(row: TokenRow, username: string | null): TokenView {
     failCount: row.fail_count,
     counter: Number(row.counter),
     periodInSeconds: row.period_in_seconds,
+    driftSteps: row.type === 'totp' ? Number(row.drift_steps) : null,
     lockedAt: isoTime(row.locked_at),
     lastUsedAt: isoTime(row.last_used_at),
     associatedAt: isoTime(row.associated_at),

@@ -76,6 +76,8 @@ export async function resealEverything(db: Kysely<Database>, keyCheckKey: string
     // The OpenID Provider's confidential client secrets and signing keys (few rows: no paging).
     const oidcClients = await trx.selectFrom('oidc_clients').select(['id', 'client_id', 'secret_sealed']).where('secret_sealed', 'is not', null).execute();
     for (const row of oidcClients) await trx.updateTable('oidc_clients').set({ secret_sealed: reseal.oidcClient({ client_id: row.client_id, secret_sealed: row.secret_sealed! }) }).where('id', '=', row.id).execute();
+    // Pending authenticator-app enrolments (15 minutes at most) end: their users start again under the new key.
+    await trx.deleteFrom('app_enrolments').execute();
     const oidcKeys = await trx.selectFrom('oidc_keys').select(['kid', 'private_sealed']).execute();
     for (const row of oidcKeys) await trx.updateTable('oidc_keys').set({ private_sealed: reseal.oidcKey(row) }).where('kid', '=', row.kid).execute();
     const chain = await trx.selectFrom('meta').select('value').where('key', '=', chainKeyKey).executeTakeFirst();

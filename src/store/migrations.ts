@@ -13,6 +13,8 @@ import { auditChainsSchema } from './migrations/0009-audit-chains.js';
 import { tokensPerUserSchema } from './migrations/0011-tokens-per-user.js';
 import { oidcSchema } from './migrations/0010-oidc.js';
 import { lostReportedSchema } from './migrations/0012-lost-reported.js';
+import { timeBasedTokensSchema } from './migrations/0013-time-based-tokens.js';
+import { appEnrolmentsSchema } from './migrations/0014-app-enrolments.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -171,6 +173,8 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0011_tokens_per_user': tokensPerUserSchema(types),
         '0010_oidc': oidcSchema(types),
         '0012_lost_reported': lostReportedSchema(types),
+        '0013_time_based_tokens': timeBasedTokensSchema(),
+        '0014_app_enrolments': appEnrolmentsSchema(types),
       }),
   };
 }

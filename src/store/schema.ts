@@ -21,6 +21,14 @@ export interface AccountsTable {
   admins_require_otp: Generated<number>;
   /** How many tokens one user may hold (1-5, default 3; migration 0011). Left to its column default at insert. */
   max_tokens_per_user: Generated<number>;
+  /** TOTP: steps accepted either side of a token's drifted step (0-10, default 1; migration 0013). Column default at insert. */
+  totp_window: Generated<number>;
+  /** TOTP: steps a re-sync searches either side of the server's step (default 2,880; migration 0013). Column default at insert. */
+  totp_sync_steps: Generated<number>;
+  /** 1: users may add an authenticator app on /account (default; migration 0014). Column default at insert. */
+  app_enrolment: Generated<number>;
+  /** The issuer an authenticator app shows (no colon); null: the account's name (migration 0014). */
+  totp_issuer: Generated<string | null>;
   /** JSON `{"rules": [...], "default": "..."}`: the account-wide restriction, or null for none. */
   restriction: string | null;
   created_at: number;
@@ -174,6 +182,11 @@ export interface TokensTable {
   counter: number;
   period_in_seconds: number | null;
   time_offset_in_seconds: number;
+  /**
+   * TOTP: how many steps the token's clock runs ahead of the server's (negative: behind), recorded by a re-sync
+   * and an association; sign-in accepts the steps around the server's step plus this. 0 for HOTP (migration 0013).
+   */
+  drift_steps: Generated<number>;
   /** AES-256-GCM sealed secret, its owner bound in as associated data (see seal_version). */
   secret_sealed: Uint8Array;
   /**
@@ -202,6 +215,20 @@ export interface TokensTable {
   label: string | null;
   /** When its user reported it lost (migration 0012); cleared when it is enabled again or leaves the user. */
   lost_reported_at: number | null;
+}
+
+/**
+ * A user's pending authenticator-app enrolment (at most one): the secret sealed with the user as associated
+ * data, bound to the session that started it (`binding`: the session's id hash, or `cli`), until `expires_at`.
+ * Never a token: it counts nowhere until activated.
+ */
+export interface AppEnrolmentsTable {
+  user_id: number;
+  account_id: number;
+  binding: string;
+  secret_sealed: Uint8Array;
+  expires_at: number;
+  created_at: number;
 }
 
 /** A user's temporary code (at most one): only its keyed hash, the uses left and when it ends. */
@@ -355,6 +382,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   email_deliveries: EmailDeliveriesTable;
   temp_codes: TempCodesTable;
+  app_enrolments: AppEnrolmentsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -370,6 +398,7 @@ export type DirectoryRow = Selectable<DirectoriesTable>;
 export type GroupRestrictionRow = Selectable<GroupRestrictionsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
 export type TempCodeRow = Selectable<TempCodesTable>;
+export type AppEnrolmentRow = Selectable<AppEnrolmentsTable>;
 export type OidcModelRow = Selectable<OidcModelsTable>;
 export type OidcClientRow = Selectable<OidcClientsTable>;
 export type OidcKeyRow = Selectable<OidcKeysTable>;

@@ -9,11 +9,11 @@ import { usernameKey } from './user-store.js';
 // Every column of each row, checked by the compiler: a column added to the schema must be added here.
 const ACCOUNT_COLUMNS: Record<keyof AccountRow, true> = {
   id: true, name: true, look_ahead_window: true, associate_window: true, sync_window: true, max_failures: true,
-  self_association: true, admins_require_otp: true, max_tokens_per_user: true, restriction: true, created_at: true,
+  self_association: true, admins_require_otp: true, max_tokens_per_user: true, totp_window: true, totp_sync_steps: true, app_enrolment: true, totp_issuer: true, restriction: true, created_at: true,
 };
 const TOKEN_COLUMNS: Record<keyof TokenRow, true> = {
   id: true, account_id: true, serial: true, type: true, algorithm: true, digits: true, counter: true, period_in_seconds: true,
-  time_offset_in_seconds: true, secret_sealed: true, seal_version: true, status: true, user_id: true, fail_count: true, locked_at: true,
+  time_offset_in_seconds: true, drift_steps: true, secret_sealed: true, seal_version: true, status: true, user_id: true, fail_count: true, locked_at: true,
   last_used_at: true, associated_at: true, manufacturer: true, model: true, issuer: true, friendly_name: true, created_at: true,
   valid_from: true, valid_until: true, retired_at: true, retired_reason: true, label: true,
   lost_reported_at: true,

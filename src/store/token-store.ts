@@ -187,11 +187,14 @@ export async function recordUserFailure(db: Kysely<Database>, userId: number, ma
   return failure;
 }
 
-/** RFC 4226 §7.4 re-sync: a new counter, the fail count cleared and the lock lifted. */
-export async function resyncCounter(db: Executor, tokenId: number, expectedCounter: number, nextCounter: number, now: number): Promise<boolean> {
+/**
+ * RFC 4226 §7.4 re-sync: a new counter, the fail count cleared and the lock lifted; for a time-based token
+ * (RFC 6238 §6) also its clock's drift in steps (null: kept). Compare-and-set on the counter.
+ */
+export async function resyncCounter(db: Executor, tokenId: number, expectedCounter: number, nextCounter: number, now: number, driftSteps: number | null = null): Promise<boolean> {
   const result = await db
     .updateTable('tokens')
-    .set({ counter: nextCounter, fail_count: 0, status: 'associated', locked_at: null, last_used_at: now })
+    .set({ counter: nextCounter, fail_count: 0, status: 'associated', locked_at: null, last_used_at: now, ...(driftSteps === null ? {} : { drift_steps: driftSteps }) })
     .where('id', '=', tokenId)
     .where('counter', '=', expectedCounter)
     .where('status', 'in', ['associated', 'locked'])

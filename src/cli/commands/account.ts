@@ -13,8 +13,12 @@ interface SettingsOptions {
   syncWindow?: string;
   maxFailures?: string;
   maxTokensPerUser?: string;
+  totpWindow?: string;
+  totpSyncSteps?: string;
   selfAssociation?: 'on' | 'off';
   adminsRequireOtp?: 'on' | 'off';
+  appEnrolment?: 'on' | 'off';
+  totpIssuer?: string;
   json?: boolean;
 }
 
@@ -53,8 +57,12 @@ export const accountCommands: CommandGroup = (program, cli) => {
     .option('--sync-window <n>', 'passcodes looked ahead when re-syncing')
     .option('--max-failures <n>', "wrong passcodes in a row (once per user) that lock the user's tokens")
     .option('--max-tokens-per-user <n>', 'how many tokens one user may hold (1-5, default 3)')
+    .option('--totp-window <n>', "time steps a time-based token's passcode may be off either side, around its drift (0-10, default 1)")
+    .option('--totp-sync-steps <n>', 'time steps a time-based re-sync searches either side (default 2880: a day at 30 s)')
     .addOption(new Option('--self-association <on|off>', 'whether users may associate a token themselves').choices(['on', 'off']))
     .addOption(new Option('--admins-require-otp <on|off>', 'whether administrators need a passcode at every console sign-in').choices(['on', 'off']))
+    .addOption(new Option('--app-enrolment <on|off>', 'whether users may add an authenticator app').choices(['on', 'off']))
+    .option('--totp-issuer <name>', "the issuer authenticator apps show (no colon; empty: the account's name)")
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: SettingsOptions) => {
@@ -62,7 +70,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
         const { toAccountView } = await import('../../services/account-service.js');
         const resolved = await accountOf(instance, options);
         const changes: Partial<AccountSettings> = {};
-        const numeric = { lookAheadWindow: 'look-ahead-window', associateWindow: 'associate-window', syncWindow: 'sync-window', maxFailures: 'max-failures', maxTokensPerUser: 'max-tokens-per-user' } as const;
+        const numeric = { lookAheadWindow: 'look-ahead-window', associateWindow: 'associate-window', syncWindow: 'sync-window', maxFailures: 'max-failures', maxTokensPerUser: 'max-tokens-per-user', totpWindow: 'totp-window', totpSyncSteps: 'totp-sync-steps' } as const;
         for (const [field, flag] of Object.entries(numeric) as [keyof typeof numeric, string][]) {
           const text = options[field];
           if (text === undefined) continue;
@@ -71,9 +79,11 @@ export const accountCommands: CommandGroup = (program, cli) => {
         }
         if (options.selfAssociation !== undefined) changes.selfAssociation = options.selfAssociation === 'on';
         if (options.adminsRequireOtp !== undefined) changes.adminsRequireOtp = options.adminsRequireOtp === 'on';
+        if (options.appEnrolment !== undefined) changes.appEnrolment = options.appEnrolment === 'on';
+        if (options.totpIssuer !== undefined) changes.totpIssuer = options.totpIssuer.trim() === '' ? null : options.totpIssuer;
         const settings = Object.keys(changes).length > 0 ? await accounts.updateSettings(OPERATOR, resolved, changes) : toAccountView(resolved).settings;
         if (options.json) printJson(io, settings);
-        else printTable(io, ['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]: [string, number | boolean]) => [k, typeof v === 'boolean' ? (v ? 'on' : 'off') : v]));
+        else printTable(io, ['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]: [string, number | boolean | string | null]) => [k, typeof v === 'boolean' ? (v ? 'on' : 'off') : v]));
         return 0;
       }),
     );

@@ -27,6 +27,7 @@ function printToken(io: CommandIo, token: TokenView): void {
     ['type', `${token.type} ${token.algorithm} ${token.digits} digits`],
     ['counter', token.type === 'hotp' ? token.counter : null],
     ['time step', token.periodInSeconds],
+    ['clock drift', token.driftSteps === null ? null : `${token.driftSteps} steps (${token.driftSteps * (token.periodInSeconds ?? 30)} s)`],
     ['fail count', token.failCount],
     ['last used', token.lastUsedAt],
     ['locked at', token.lockedAt],
@@ -152,7 +153,38 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .action(
       cli.action(async ({ instance, io }, user: string, first: string, second: string, options: { account?: string; serial?: string }) => {
         const synced = await instance.services.tokens.resync(OPERATOR, await accountOf(instance, options), user, first, second, options.serial);
-        io.out.write(`token ${synced.serial} of ${synced.username} is re-synced (next counter ${synced.counter})\n`);
+        const where = synced.driftSteps === null ? `next counter ${synced.counter}` : `clock drift ${synced.driftSteps} time steps`;
+        io.out.write(`token ${synced.serial} of ${synced.username} is re-synced (${where})\n`);
+        return 0;
+      }),
+    );
+  token
+    .command('enrol-app')
+    .description("start adding an authenticator app for a user: prints the otpauth URI, its key and a QR code to scan (pending 15 minutes; `token activate` completes it)")
+    .argument('<user>', 'the user')
+    .option(...ACCOUNT_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, user: string, options: { account?: string }) => {
+        const { CLI_BINDING } = await import('../../services/app-enrolment-service.js');
+        const { default: QRCode } = await import('qrcode');
+        const pending = await instance.services.appEnrolments.start(OPERATOR, await accountOf(instance, options), user, CLI_BINDING);
+        // The QR code's last line ends in a colour reset, without a line break.
+        io.out.write(`${await QRCode.toString(pending.uri, { type: 'terminal', small: true })}\n`);
+        io.out.write(`${pending.uri}\nkey: ${pending.secretText}\npending until ${pending.expiresAt}: complete it with \`otpgate token activate ${user} CODE\`\n`);
+        return 0;
+      }),
+    );
+  token
+    .command('activate')
+    .description('complete an authenticator app started by `token enrol-app`, with the code the app shows now')
+    .argument('<user>', 'the user')
+    .argument('<code>', 'the code the app shows now')
+    .option(...ACCOUNT_OPTION)
+    .action(
+      cli.action(async ({ instance, io }, user: string, code: string, options: { account?: string }) => {
+        const { CLI_BINDING } = await import('../../services/app-enrolment-service.js');
+        const token = await instance.services.appEnrolments.activate(OPERATOR, await accountOf(instance, options), user, CLI_BINDING, code);
+        io.out.write(`authenticator app ${token.serial} is now ${token.username}'s\n`);
         return 0;
       }),
     );
