@@ -1,7 +1,9 @@
 // Property: behind a real nginx (the configuration in docs/several-instances.md), the client address the IP
 // rules see is the end user's, on every instance; a client that sends its own X-Forwarded-For through nginx
 // cannot choose its address. nginx runs on 127.0.0.1 (the only trusted proxy); the test's clients bind to
-// other loopback addresses (127.0.0.2, 127.0.0.3) so that they are not the proxy.
+// other loopback addresses (127.0.0.2, 127.0.0.3) so that they are not the proxy. And one passcode of a
+// user with two tokens, sent 100 times at once through nginx (its round robin spreading them over both
+// instances), is accepted exactly once (docs/several-tokens.md).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +11,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OPERATOR } from '../../src/services/context.js';
+import { importTokens } from '../helpers/engines.js';
+import { oathCode } from '../helpers/otp.js';
+import { randomSecretHex } from '../helpers/secrets.js';
 import { request, startCluster, type Cluster } from './fixture.js';
 import { postgresSkipReason } from './test-database.js';
 
@@ -43,6 +48,7 @@ describe('nginx in front of two instances', { skip }, () => {
   let front: string;
   let apiKey: string;
   let accessLog: string;
+  const duoSecrets = [randomSecretHex(), randomSecretHex()];
 
   before(async () => {
     cluster = await startCluster(2, { OTPGATE_TRUSTED_PROXIES: '127.0.0.1' });
@@ -52,6 +58,12 @@ describe('nginx in front of two instances', { skip }, () => {
     // A user without a token whose rule allows only 127.0.0.2: accept from there, reject from anywhere else.
     await services.users.create(OPERATOR, account, { username: 'roamer', password: 'roamer-password' });
     await services.restrictions.setForUser(OPERATOR, account, 'roamer', { rules: [{ cidr: '127.0.0.2/32', action: 'allow' }], default: 'deny' });
+    // A user with two tokens (a desk token and a spare), each associated at counter 0.
+    await services.users.create(OPERATOR, account, { username: 'duo', password: 'duo-password' });
+    for (const [i, secretHex] of duoSecrets.entries()) {
+      await importTokens(services, account, [{ serial: `880000000000${i}`, secretHex }]);
+      await services.tokens.associate(OPERATOR, account, 'duo', `880000000000${i}`, oathCode(secretHex, 0), true, i === 0 ? 'desk' : 'spare');
+    }
 
     const prefix = join(cluster.dir, 'nginx');
     accessLog = join(prefix, 'access.log');
@@ -132,5 +144,21 @@ describe('nginx in front of two instances', { skip }, () => {
     const response = await check(cluster.servers[0]!.url, '127.0.0.3', { 'x-forwarded-for': '127.0.0.2' });
     assert.equal((response.body as { result: string }).result, 'reject');
     assert.deepEqual(await recordedAddresses(1), ['127.0.0.3']);
+  });
+
+  test("a two-token user's passcode sent 100 times at once through nginx is accepted once, whichever instance gets it", async () => {
+    const code = oathCode(duoSecrets[1]!, 1);
+    const before = (await readFile(accessLog, 'utf8')).split('\n').length;
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, () => request(`${front}/api/v1/auth/check`, { localAddress: '127.0.0.2', headers: { authorization: `Bearer ${apiKey}` }, json: { username: 'duo', password: 'duo-password', otp: code } })),
+    );
+    const results = responses.map((r) => (r.status === 200 ? (r.body as { result: string }).result : `HTTP ${r.status}`));
+    assert.equal(results.filter((r) => r === 'accept').length, 1, results.join(','));
+    assert.ok(results.every((r) => r === 'accept' || r === 'reject' || r === 'HTTP 429'), results.join(','));
+    const served = (await readFile(accessLog, 'utf8')).split('\n').slice(before - 1).filter((line) => line.startsWith('127.0.0.2 '));
+    for (const server of cluster.servers) {
+      const host = new URL(server.url).host;
+      assert.ok(served.some((line) => line.endsWith(` ${host}`)), `instance ${host} got some of the copies`);
+    }
   });
 });
