@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { OPERATOR } from '../../src/services/context.js';
 import { screenshot, startConsole, type ConsoleFixture } from './fixtures.js';
-import { oathCode, oathCodes } from '../helpers/otp.js';
+import { Readable } from 'node:stream';
+import { oathCode, oathCodes, oathTotpCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 
 let fx: ConsoleFixture;
@@ -16,6 +17,9 @@ let password = '';
 const desk = { serial: '4700000000001', secretHex: randomSecretHex() };
 const spare = { serial: '4700000000002', secretHex: randomSecretHex() };
 const others = { serial: '4700000000009', secretHex: randomSecretHex() };
+/** A hardware TOTP card (30-s steps), the one token of another user; the server's clock is fixed. */
+const card = { serial: '4700000000020', secretHex: randomSecretHex() };
+const NOW = Math.floor(Date.now() / 30_000) * 30_000 + 10_000;
 
 async function signedInPage(token: { secretHex: string }, counter: number): Promise<Page> {
   const signedIn = await (await fx.newContext()).newPage();
@@ -35,6 +39,8 @@ const csrfOf = (p: Page) => p.locator('input[name="_csrf"]').first().inputValue(
 
 before(async () => {
   fx = await startConsole();
+  fx.instance.services.ctx.now = () => NOW;
+  await fx.instance.services.imports.import(OPERATOR, fx.account, { input: Readable.from([Buffer.from(`${card.serial},${card.secretHex},totp,6,30,SHA1\n`)]), format: 'csv' });
   await fx.importTokens([desk, spare, others]);
   password = await fx.createUser('rosa', { displayName: 'Rosa Lind' });
   await fx.createUser('otto');
@@ -80,7 +86,8 @@ test("the second token's re-sync moves its counter only", async () => {
 test('forged POSTs without the CSRF token change nothing; a report naming no token, or another user\'s, is a page error', async () => {
   await page.goto('/account');
   const deskBefore = await show(desk.serial);
-  for (const form of [{ serial: desk.serial }, { serial: desk.serial, _csrf: 'nope' }]) {
+  const forgeries: Record<string, string>[] = [{ serial: desk.serial }, { serial: desk.serial, _csrf: 'nope' }];
+  for (const form of forgeries) {
     const lost = await page.request.post('/account/token/lost', { form, maxRedirects: 0 });
     assert.equal(lost.status(), 403, JSON.stringify(form));
     const [first, second] = oathCodes(desk.secretHex, 80, 2);
@@ -130,4 +137,28 @@ test('reporting one token lost disables it only: the other still signs in; the o
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `no sideways scrolling at ${width} px (overflow ${overflow} px)`);
   }
+});
+
+test("a one-token user of a hardware TOTP card keeps the one-token page and re-syncs the card's clock", async () => {
+  const tessPassword = await fx.createUser('tess');
+  await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'tess', card.serial, oathTotpCode(card.secretHex, new Date(NOW), 30));
+  const p = await (await fx.newContext()).newPage();
+  await p.goto('/login');
+  await p.getByLabel('Username').fill('tess');
+  await p.getByLabel('Password').fill(tessPassword);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByLabel('OTP code').fill(oathTotpCode(card.secretHex, new Date(NOW + 30_000), 30));
+  await p.getByRole('button', { name: 'Submit' }).click();
+  assert.equal(new URL(p.url()).pathname, '/account');
+  await p.goto('/account');
+  assert.equal(await p.getByRole('heading', { name: 'OTP token', exact: true }).count(), 1);
+  assert.match(await p.locator('#my-tokens').innerText(), /TOTP, 6 digits, every 30 s[\s\S]*wait for the next one/);
+  assert.equal(await p.locator('input[name="serial"]').count(), 0, 'one token: the form names none');
+  // The card runs 10 steps (5 minutes) ahead: two of its consecutive codes re-sync it.
+  await p.locator('#otp1').fill(oathTotpCode(card.secretHex, new Date(NOW + 300_000), 30));
+  await p.locator('#otp2').fill(oathTotpCode(card.secretHex, new Date(NOW + 330_000), 30));
+  await p.getByRole('button', { name: 'Re-sync token' }).click();
+  assert.match(await p.locator('main').innerText(), /The token is re-synced/);
+  // The second code is the card's current one (core/otp-window.ts totpResync): 11 steps ahead of the server.
+  assert.equal((await show(card.serial)).driftSteps, 11);
 });
