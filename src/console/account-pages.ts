@@ -1,6 +1,7 @@
 // Self-service on /account for a signed-in user (docs/token-life.md, "Self-service"): re-sync their
 // own token with two passcodes, and report it lost (after a confirmation page): it is disabled at once and
-// the administrators are notified. A user who holds several tokens does either for each (docs/several-tokens.md). The page itself (sign-in-pages.ts) also lists their last 20 sign-ins.
+// the administrators are notified. A user who holds several tokens does either for each, the form naming it
+// (docs/several-tokens.md). The page itself (sign-in-pages.ts) also lists their last 20 sign-ins.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
 import { ServiceError } from '../services/errors.js';
