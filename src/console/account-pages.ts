@@ -1,12 +1,13 @@
 // Self-service on /account for a signed-in user (docs/token-life.md, "Self-service"): re-sync their
 // own token with two passcodes, and report it lost (after a confirmation page): it is disabled at once and
-// the administrators are notified. The page itself (sign-in-pages.ts) also lists their last 20 sign-ins.
+// the administrators are notified. A user who holds several tokens does either for each, the form naming it
+// (docs/several-tokens.md). The page itself (sign-in-pages.ts) also lists their last 20 sign-ins.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
 import { ServiceError } from '../services/errors.js';
 import { hashId } from '../services/session-service.js';
 import { actorOf } from '../web/principal.js';
-import { field, formError, formOf, hasSessionCsrf } from './forms.js';
+import { chosenSerial, field, formError, formOf, hasSessionCsrf } from './forms.js';
 import { qrSvgOf } from './app-qr.js';
 import { refuseCsrf } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
@@ -30,7 +31,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     if ('redirect' in who) return who.redirect;
     const body = formOf(request);
     try {
-      await tokens.resync(actorOf(request), who.account, who.principal.username, field(body, 'otp1').replace(/\s+/g, ''), field(body, 'otp2').replace(/\s+/g, ''));
+      await tokens.resync(actorOf(request), who.account, who.principal.username, field(body, 'otp1').replace(/\s+/g, ''), field(body, 'otp2').replace(/\s+/g, ''), chosenSerial(request) || undefined);
     } catch (error) {
       const { message } = formError(error);
       return renderPage(reply, './account-message', { title: 'Re-sync token', error: message }, 400);
@@ -38,19 +39,33 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     return seeOther(reply, '/account?done=resynced');
   });
 
+  // A user who holds several tokens names the one (`?serial=S` on the page, a `serial` field in its form);
+  // a user with one token names none, as before.
   app.get('/account/token/lost', async (request, reply) => {
     const who = await signedIn(request, reply);
     if ('redirect' in who) return who.redirect;
-    const token = await tokens.ofUser(who.account, who.principal.username).catch(() => null);
-    if (!token) return seeOther(reply, '/account');
+    const held = await tokens.listOfUser(who.account, who.principal.username);
+    if (held.length === 0) return seeOther(reply, '/account');
+    let token;
+    try {
+      token = await tokens.ofUser(who.account, who.principal.username, chosenSerial(request) || undefined);
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      return renderPage(reply, './account-message', { title: 'Report token lost', error: sentence(error.message) }, error.status);
+    }
     const told = await notifications.lostReportReachesAdmins(who.account);
-    return renderPage(reply, './account-lost', { title: 'Report token lost', token, told });
+    return renderPage(reply, './account-lost', { title: 'Report token lost', token, named: held.length > 1, told });
   });
 
   app.post('/account/token/lost', async (request, reply) => {
     const who = await signedIn(request, reply);
     if ('redirect' in who) return who.redirect;
-    await tokens.reportLost(actorOf(request), who.account, who.principal.username, who.principal.sessionId);
+    try {
+      await tokens.reportLost(actorOf(request), who.account, who.principal.username, who.principal.sessionId, chosenSerial(request) || undefined);
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      return renderPage(reply, './account-message', { title: 'Report token lost', error: sentence(error.message) }, error.status);
+    }
     // Promise that the administrators hear of it only when a webhook or an e-mail will tell them.
     return seeOther(reply, `/account?done=${(await notifications.lostReportReachesAdmins(who.account)) ? 'reported_lost' : 'reported_lost_untold'}`);
   });

@@ -153,6 +153,18 @@ export function statusLabel(status: ShownTokenState): string {
   return status === 'reported_lost' ? 'Reported lost' : STATUS_LABELS[status];
 }
 
+/** An authenticator app a user added on /account (or `token enrol-app`): otpgate made it, with this model. */
+export function isAppToken(token: { model: string | null }): boolean {
+  return token.model === 'authenticator app';
+}
+
+/** A token's kind as its holder reads it: "HOTP, 6 digits", "TOTP, 6 digits, every 30 s", or an app. */
+export function tokenKind(token: { type: string; digits: number; periodInSeconds: number | null; model: string | null }): string {
+  if (isAppToken(token)) return 'Authenticator app (TOTP)';
+  const kind = `${token.type.toUpperCase()}, ${token.digits} digits`;
+  return token.type === 'totp' && token.periodInSeconds !== null ? `${kind}, every ${token.periodInSeconds} s` : kind;
+}
+
 /** The inventory's status filter: every status, and "Reported lost" after "Disabled". */
 export const SHOWN_TOKEN_STATES: readonly ShownTokenState[] = TOKEN_STATUSES.flatMap((s): ShownTokenState[] => (s === 'disabled' ? [s, 'reported_lost'] : [s]));
 

@@ -11,7 +11,7 @@ import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
 import { actorOf, consoleActorName, type SessionPrincipal } from '../web/principal.js';
 import { clearSessionCookie, preSessionCookieName, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
-import { field, formError, formOf, hasSessionCsrf, roleLabel, shownState, statusLabel } from './forms.js';
+import { field, formError, formOf, hasSessionCsrf, isAppToken, roleLabel, shownState, statusLabel, tokenKind } from './forms.js';
 import { refuseCsrf, renderMessage } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
 import { qrSvgOf } from './app-qr.js';
@@ -340,11 +340,11 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   async function accountPage(reply: FastifyReply, principal: SessionPrincipal, password: { error: string | null; fieldErrors: Record<string, string> }, status = 200) {
     const account = await accounts.byId(principal.accountId);
     const user = await users.show(account, principal.username);
-    // The first token (oldest association); with several, naming it keeps the page from a several_tokens refusal.
-    const token = user.token ? await tokens.ofUser(account, principal.username, user.token.serial) : null;
+    // Every token the user holds, oldest association first (one read); each has its own forms.
+    const held = user.tokens.length > 0 ? await tokens.listOfUser(account, principal.username) : [];
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
     const appEnrolment = settingsOf(account).appEnrolment;
-    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, shownState, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
+    return renderPage(reply, './account', { title: 'My account', user, tokens: held, signIns, statusLabel, shownState, tokenKind, isAppToken, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
   }
 
   app.get('/account', async (request, reply) => {

@@ -422,11 +422,12 @@ export class TokenService {
    * temporary code from an administrator still signs them in) and the administrators are notified
    * (`token.lost_reported`). Every other session of theirs ends, as an administrator's disable ends them:
    * whoever holds the token may be signed in with it already. The session the report came from
-   * (`fromSessionId`) stays: it is theirs.
+   * (`fromSessionId`) stays: it is theirs. A user who holds several tokens names the one (`serial`; without
+   * it, several_tokens); without a serial a user's one token is reported.
    */
-  async reportLost(actor: Actor, account: AccountRow, username: string, fromSessionId?: string): Promise<TokenView> {
+  async reportLost(actor: Actor, account: AccountRow, username: string, fromSessionId?: string, serial?: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
-    const token = await this.requireTokenOf(account, user);
+    const token = await this.requireTokenOf(account, user, serial);
     const event = { action: 'token.report_lost', accountId: account.id, targetUser: user.username, targetSerial: token.serial };
     if (!(await disableToken(this.ctx.db, token.id, this.ctx.now()))) {
       await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });

@@ -101,6 +101,13 @@ test('step up, scan the QR code, activate with the app, sign in with its next co
   assert.match(await page.locator('body').innerText(), /The authenticator app is added/);
   const held = await fx.instance.services.tokens.listOfUser(fx.account, 'ana');
   assert.deepEqual(held.map((t) => t.type).sort(), ['hotp', 'totp']);
+  // /account lists both; the app has no re-sync form (its clock is the phone's), but can be reported lost.
+  const appSerial = held.find((t) => t.type === 'totp')!.serial;
+  const appSection = page.locator(`section.my-token[data-serial="${appSerial}"]`);
+  assert.match(await appSection.innerText(), /Authenticator app \(TOTP\)/);
+  assert.equal(await appSection.locator('form').count(), 0);
+  assert.equal(await appSection.getByRole('link', { name: /Report token lost/ }).count(), 1);
+  assert.equal(await page.locator(`section.my-token[data-serial="${hardware.serial}"] form[action="/account/token/resync"]`).count(), 1);
 
   // Signed out, the app's next code signs in (the activation's own step is spent).
   await page.getByRole('button', { name: 'Sign out' }).click();
