@@ -1,4 +1,5 @@
-// /admin/settings: the account's windows, failure limit, self-association and adminsRequireOtp switches.
+// /admin/settings: the account's windows, failure limit, self-association and adminsRequireOtp switches, and
+// (own fieldset) the time-based tokens' window and re-sync search, the app-enrolment switch and the apps' issuer.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SETTING_LIMITS, settingsOf, type AccountSettings } from '../services/account-settings.js';
 import { adminOf } from './admin-guard.js';
@@ -11,8 +12,12 @@ const SETTING_FIELDS: { name: keyof typeof SETTING_LIMITS; label: string; hint: 
   { name: 'associateWindow', label: 'Association window', hint: 'How many codes ahead an association searches' },
   { name: 'syncWindow', label: 'Re-sync window', hint: 'How many codes ahead a re-sync searches for the two passcodes' },
   { name: 'maxFailures', label: 'Failures before a token locks', hint: "Wrong passcodes in a row (counted once per user, whatever their number of tokens) that lock the user's tokens" },
-  { name: 'maxTokensPerUser', label: 'Tokens per user', hint: 'How many tokens one user may hold (1-5)' },
-  { name: 'totpWindow', label: 'Time-based window', hint: "Time steps a time-based token's code may be off either side, around its recorded drift (0-10)" },
+  { name: 'maxTokensPerUser', label: 'Tokens per user', hint: 'How many tokens one user may hold' },
+];
+
+/** The fieldset "Time-based tokens and apps": these numbers, then the app-enrolment switch and the issuer. */
+const TOTP_FIELDS: { name: keyof typeof SETTING_LIMITS; label: string; hint: string }[] = [
+  { name: 'totpWindow', label: 'Time-based window', hint: "Time steps a time-based token's code may be off either side, around its recorded drift" },
   { name: 'totpSyncSteps', label: 'Time-based re-sync search', hint: 'Time steps a re-sync of a time-based token searches either side (2880: a day at 30 s)' },
 ];
 
@@ -21,8 +26,9 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
 
   function settingsPage(request: FastifyRequest, reply: FastifyReply, values: AccountSettings | Record<string, string | boolean>, error: string | null, fieldErrors: Record<string, string>, status = 200) {
     const v = values as Record<string, unknown>;
-    const fieldsView = SETTING_FIELDS.map((f) => ({ ...f, value: typeof v[f.name] === 'number' || typeof v[f.name] === 'string' ? String(v[f.name]) : '', min: SETTING_LIMITS[f.name][0], max: SETTING_LIMITS[f.name][1], error: fieldErrors[f.name] ?? null }));
-    return renderPage(reply, './settings', { title: 'Settings', fields: fieldsView, selfAssociation: Boolean(v.selfAssociation), adminsRequireOtp: Boolean(v.adminsRequireOtp), error }, status);
+    const view = (list: typeof SETTING_FIELDS) => list.map((f) => ({ ...f, value: typeof v[f.name] === 'number' || typeof v[f.name] === 'string' ? String(v[f.name]) : '', min: SETTING_LIMITS[f.name][0], max: SETTING_LIMITS[f.name][1], error: fieldErrors[f.name] ?? null }));
+    const totp = { fields: view(TOTP_FIELDS), appEnrolment: Boolean(v.appEnrolment), issuer: typeof v.totpIssuer === 'string' ? v.totpIssuer : '', accountName: adminOf(request).account.name, issuerError: fieldErrors.totpIssuer ?? null };
+    return renderPage(reply, './settings', { title: 'Settings', fields: view(SETTING_FIELDS), totp, selfAssociation: Boolean(v.selfAssociation), adminsRequireOtp: Boolean(v.adminsRequireOtp), error }, status);
   }
 
   app.get('/settings', (request, reply) => settingsPage(request, reply, settingsOf(adminOf(request).account), null, {}));
@@ -32,7 +38,10 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
     const body = formOf(request);
     const changes: Partial<AccountSettings> = { selfAssociation: field(body, 'selfAssociation') === 'on', adminsRequireOtp: field(body, 'adminsRequireOtp') === 'on' };
     // Whole numbers only; the service checks the ranges and names the field.
-    for (const { name } of SETTING_FIELDS) changes[name] = /^\s*\d{1,7}\s*$/.test(field(body, name)) ? Number(field(body, name)) : Number.NaN;
+    for (const { name } of [...SETTING_FIELDS, ...TOTP_FIELDS]) changes[name] = /^\s*\d{1,7}\s*$/.test(field(body, name)) ? Number(field(body, name)) : Number.NaN;
+    // Empty: the account's name (the service trims and checks it: 1-64 characters, no colon).
+    changes.appEnrolment = field(body, 'appEnrolment') === 'on';
+    changes.totpIssuer = field(body, 'totpIssuer');
     try {
       // Switching self-association off locks out users who need a passcode and have no token, and adminsRequireOtp
       // on asks administrators without a token to associate one (or locks them out): say whom first.
@@ -45,8 +54,8 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
       await accounts.updateSettings(actor, account, changes);
     } catch (error) {
       const { message, fieldErrors } = formError(error);
-      const raw: Record<string, string | boolean> = { selfAssociation: changes.selfAssociation ?? false, adminsRequireOtp: changes.adminsRequireOtp ?? false };
-      for (const { name } of SETTING_FIELDS) raw[name] = field(body, name);
+      const raw: Record<string, string | boolean> = { selfAssociation: changes.selfAssociation ?? false, adminsRequireOtp: changes.adminsRequireOtp ?? false, appEnrolment: changes.appEnrolment ?? false, totpIssuer: field(body, 'totpIssuer') };
+      for (const { name } of [...SETTING_FIELDS, ...TOTP_FIELDS]) raw[name] = field(body, name);
       return settingsPage(request, reply, raw, message, fieldErrors, 400);
     }
     return seeOther(reply, '/admin/settings?done=settings');

@@ -325,7 +325,7 @@ export const consoleTarget: Target = {
       ),
     );
     const fieldName = fc.oneof(
-      { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'displayName', 'role', 'serial', 'otp', 'otp1', 'otp2', 'default', 'users', 'rules[0].cidr', 'rules[0].action', 'rules[0].note', 'rules[1].cidr', 'rules[0].remove', 'lookAheadWindow', 'associateWindow', 'syncWindow', 'maxFailures', 'selfAssociation', 'adminsRequireOtp', 'reason', 'confirm') },
+      { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'displayName', 'role', 'serial', 'otp', 'otp1', 'otp2', 'default', 'users', 'rules[0].cidr', 'rules[0].action', 'rules[0].note', 'rules[1].cidr', 'rules[0].remove', 'lookAheadWindow', 'associateWindow', 'syncWindow', 'maxFailures', 'selfAssociation', 'adminsRequireOtp', 'totpWindow', 'totpSyncSteps', 'appEnrolment', 'totpIssuer', 'reason', 'confirm') },
       { weight: 1, arbitrary: hostileString },
     );
     const fieldValue = fc.oneof(fc.constantFrom('admin', 'user', 'allow', 'deny', 'require_otp', '10.0.0.0/8', '1000000000002', '0', '20', '101', 'on', 'off', 'bob', 'broken', PASSWORD), digits(6), hostileString, usernameSpelling);

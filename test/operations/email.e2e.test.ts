@@ -1,9 +1,10 @@
 // E-mail notifications against a real SMTP server (Debian's python3-aiosmtpd, a Maildir handler): the user
 // concerned is mailed, a lock-out also goes to the account's administrators, nothing secret is in a mail, and
-// a server that is down at first is retried later while sign-ins go on unaffected.
+// a server that is down at first is retried later while sign-ins go on unaffected; activating an authenticator
+// app mails the user the app's token, never its secret.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -133,6 +134,37 @@ test('a lock-out is mailed to the user and to the administrators', async () => {
   ]);
   for (const m of lockMails) assert.ok(!m.body.includes(wrong) && !m.body.includes('correct horse'), 'no passcode or password in a mail');
 });
+
+test("activating an authenticator app mails the user naming the app's token, never its secret", async () => {
+  await services.users.create(OPERATOR, account, { username: 'olga', password: 'correct horse battery', role: 'user', email: 'olga@example.org' });
+  const binding = 'f'.repeat(64);
+  const shown = await services.appEnrolments.start(OPERATOR, account, 'olga', binding);
+  const secret = new URL(shown.uri).searchParams.get('secret')!;
+  // Starting is not a notification: nothing is mailed until the app is activated.
+  await services.notifications.deliverDue();
+  assert.equal(mails().filter((m) => m.to === 'olga@example.org').length, 0);
+  // The app's code now (the service accepts its step ± 1, so it holds across a step boundary).
+  const code = execFileSync('oathtool', ['--totp', '-b', '-N', `@${Math.floor(Date.now() / 1000)}`, secret], { encoding: 'utf8' }).trim();
+  const token = await services.appEnrolments.activate(OPERATOR, account, 'olga', binding, code);
+  await deliverUntil('the enrolment mailed', () => mails().some((m) => m.to === 'olga@example.org'));
+  const sent = mails().filter((m) => m.to === 'olga@example.org');
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.subject, 'otpgate: An authenticator app was added to your account');
+  assert.match(sent[0]!.body, new RegExp(`Token: +${token.serial}`));
+  assert.match(sent[0]!.body, /\(event token\.enrolled\)/);
+  const hex = Buffer.from(base32Bytes(secret)).toString('hex');
+  for (const hidden of [secret, shown.secretText, hex, code, 'otpauth:']) assert.ok(!sent[0]!.body.includes(hidden) && !sent[0]!.subject.includes(hidden), `no ${hidden === code ? 'passcode' : 'secret'} in the mail`);
+  assert.equal(mails().filter((m) => m.to === 'boss@example.org' && /authenticator app/.test(m.subject)).length, 0, 'an enrolment is not mailed to the administrators');
+});
+
+/** RFC 4648 base32 decoded (the test's own, so the check does not lean on the code under test). */
+function base32Bytes(text: string): number[] {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bits = [...text].map((c) => alphabet.indexOf(c).toString(2).padStart(5, '0')).join('');
+  const bytes: number[] = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return bytes;
+}
 
 async function listEmails() {
   const { listEmailDeliveries } = await import('../../src/store/notification-store.js');
