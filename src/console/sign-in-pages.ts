@@ -337,20 +337,36 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return seeOther(reply, '/login?done=signed_out');
   });
 
-  async function accountPage(reply: FastifyReply, principal: SessionPrincipal, password: { error: string | null; fieldErrors: Record<string, string> }, status = 200) {
+  async function accountPage(reply: FastifyReply, principal: SessionPrincipal, password: { error: string | null; fieldErrors: Record<string, string> }, status = 200, resyncError: string | null = null) {
     const account = await accounts.byId(principal.accountId);
     const user = await users.show(account, principal.username);
     // The first token (oldest association); with several, naming it keeps the page from a several_tokens refusal.
     const token = user.token ? await tokens.ofUser(account, principal.username, user.token.serial) : null;
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
     const appEnrolment = settingsOf(account).appEnrolment;
-    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, shownState, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
+    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, shownState, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors, resyncError }, status);
   }
 
   app.get('/account', async (request, reply) => {
     const principal = sessionPrincipal(request);
     if (!principal) return sendToSignIn(request, reply, sessions, secure);
     return accountPage(reply, principal, { error: null, fieldErrors: {} });
+  });
+
+  // Re-sync of the user's own token with two passcodes; a wrong pair keeps the form on /account with the
+  // error beside it (as the administrator's re-sync page does), never a page with nothing to do but go back.
+  app.post('/account/token/resync', async (request, reply) => {
+    const principal = sessionPrincipal(request);
+    if (!principal) return sendToSignIn(request, reply, sessions, secure);
+    const body = formOf(request);
+    if (!hasSessionCsrf(body, principal.csrfToken)) return refuseCsrf(reply);
+    const account = await accounts.byId(principal.accountId);
+    try {
+      await tokens.resync(actorOf(request), account, principal.username, field(body, 'otp1').replace(/\s+/g, ''), field(body, 'otp2').replace(/\s+/g, ''));
+    } catch (error) {
+      return accountPage(reply, principal, { error: null, fieldErrors: {} }, 400, formError(error).message);
+    }
+    return seeOther(reply, '/account?done=resynced');
   });
 
   // "Change my password", for every local user: the current password, then the new one twice.

@@ -48,8 +48,11 @@ test('re-sync with two consecutive passcodes far ahead moves the counter; a wron
   await page.getByLabel('First passcode').fill(oathCode(token.secretHex, 300));
   await page.getByLabel('Second passcode').fill(oathCode(token.secretHex, 302));
   await page.getByRole('button', { name: 'Re-sync token' }).click();
-  assert.match(await page.locator('.error-box').innerText(), /not consecutive/);
-  await page.goto('/account');
+  // The wrong pair keeps the user on their account page, the form beside its error, ready for a new pair.
+  assert.equal(await page.locator('h1').innerText(), 'My account');
+  assert.match(await page.locator('form[action="/account/token/resync"] #resync-error').innerText(), /not consecutive.*Press the token twice more/);
+  assert.equal(await page.getByLabel('First passcode').inputValue(), '', 'a passcode is never echoed back');
+  await screenshot(page, 'account-resync-wrong-pair');
   await page.getByLabel('First passcode').fill(oathCode(token.secretHex, 300));
   await page.getByLabel('Second passcode').fill(oathCode(token.secretHex, 301));
   await page.getByRole('button', { name: 'Re-sync token' }).click();
