@@ -1,6 +1,7 @@
 // The sign-in pages: the password step, then the passcode step or the association step, as the sign-in
 // service decides; "my account"; sign-out. Every step that moves up a stage starts a new session id.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeSignIn, describeSignInChannel } from '../core/audit-reasons.js';
 import type { Role } from '../core/values.js';
 import type { Actor } from '../services/context.js';
 import { settingsOf } from '../services/account-settings.js';
@@ -344,7 +345,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const token = user.token ? await tokens.ofUser(account, principal.username, user.token.serial) : null;
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
     const appEnrolment = settingsOf(account).appEnrolment;
-    return renderPage(reply, './account', { title: 'My account', user, token, signIns, statusLabel, shownState, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors, resyncError }, status);
+    return renderPage(reply, './account', { title: 'My account', user, token, signIns, describeSignIn, describeSignInChannel, statusLabel, shownState, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors, resyncError }, status);
   }
 
   app.get('/account', async (request, reply) => {
