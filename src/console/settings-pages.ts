@@ -22,7 +22,7 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
   function settingsPage(request: FastifyRequest, reply: FastifyReply, values: AccountSettings | Record<string, string | boolean>, error: string | null, fieldErrors: Record<string, string>, status = 200) {
     const v = values as Record<string, unknown>;
     const fieldsView = SETTING_FIELDS.map((f) => ({ ...f, value: typeof v[f.name] === 'number' || typeof v[f.name] === 'string' ? String(v[f.name]) : '', min: SETTING_LIMITS[f.name][0], max: SETTING_LIMITS[f.name][1], error: fieldErrors[f.name] ?? null }));
-    return renderPage(reply, './settings', { title: 'Settings', fields: fieldsView, selfAssociation: Boolean(v.selfAssociation), adminsRequireOtp: Boolean(v.adminsRequireOtp), error }, status);
+    return renderPage(reply, './settings', { title: 'Settings', fields: fieldsView, selfAssociation: Boolean(v.selfAssociation), adminsRequireOtp: Boolean(v.adminsRequireOtp), helpContact: typeof v.helpContact === 'string' ? v.helpContact : '', helpContactError: fieldErrors.helpContact ?? null, error }, status);
   }
 
   app.get('/settings', (request, reply) => settingsPage(request, reply, settingsOf(adminOf(request).account), null, {}));
@@ -32,6 +32,8 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
     const body = formOf(request);
     const changes: Partial<AccountSettings> = { selfAssociation: field(body, 'selfAssociation') === 'on', adminsRequireOtp: field(body, 'adminsRequireOtp') === 'on' };
     // Whole numbers only; the service checks the ranges and names the field.
+    // The help contact: free text the service trims and checks (empty: none).
+    changes.helpContact = field(body, 'helpContact');
     for (const { name } of SETTING_FIELDS) changes[name] = /^\s*\d{1,7}\s*$/.test(field(body, name)) ? Number(field(body, name)) : Number.NaN;
     try {
       // Switching self-association off locks out users who need a passcode and have no token, and adminsRequireOtp
@@ -47,6 +49,7 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
       const { message, fieldErrors } = formError(error);
       const raw: Record<string, string | boolean> = { selfAssociation: changes.selfAssociation ?? false, adminsRequireOtp: changes.adminsRequireOtp ?? false };
       for (const { name } of SETTING_FIELDS) raw[name] = field(body, name);
+      raw.helpContact = field(body, 'helpContact');
       return settingsPage(request, reply, raw, message, fieldErrors, 400);
     }
     return seeOther(reply, '/admin/settings?done=settings');
