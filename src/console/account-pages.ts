@@ -7,7 +7,7 @@ import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
 import { ServiceError } from '../services/errors.js';
 import { hashId } from '../services/session-service.js';
 import { actorOf } from '../web/principal.js';
-import { chosenSerial, field, formError, formOf, hasSessionCsrf } from './forms.js';
+import { chosenSerial, field, formOf, hasSessionCsrf } from './forms.js';
 import { qrSvgOf } from './app-qr.js';
 import { refuseCsrf } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
@@ -26,18 +26,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     return { principal, account: await accounts.byId(principal.accountId) } as const;
   }
 
-  app.post('/account/token/resync', async (request, reply) => {
-    const who = await signedIn(request, reply);
-    if ('redirect' in who) return who.redirect;
-    const body = formOf(request);
-    try {
-      await tokens.resync(actorOf(request), who.account, who.principal.username, field(body, 'otp1').replace(/\s+/g, ''), field(body, 'otp2').replace(/\s+/g, ''), chosenSerial(request) || undefined);
-    } catch (error) {
-      const { message } = formError(error);
-      return renderPage(reply, './account-message', { title: 'Re-sync token', error: message }, 400);
-    }
-    return seeOther(reply, '/account?done=resynced');
-  });
+  // Re-sync (POST /account/token/resync) is in sign-in-pages.ts: a wrong pair shows /account again with the error.
 
   // A user who holds several tokens names the one (`?serial=S` on the page, a `serial` field in its form);
   // a user with one token names none, as before.

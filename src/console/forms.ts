@@ -143,14 +143,19 @@ const STATUS_LABELS: Record<TokenStatus, string> = {
  * A token's state as shown: its status, except a disabled token its user reported lost, which is its own
  * state (issue #29) — "Reported lost", not "Disabled" as if an administrator had disabled it.
  */
-export type ShownTokenState = TokenStatus | 'reported_lost';
+export type ShownTokenState = TokenStatus | 'reported_lost' | 'expired';
 
-export function shownState(token: { status: TokenStatus; lostReportedAt?: string | null }): ShownTokenState {
-  return token.status === 'disabled' && token.lostReportedAt ? 'reported_lost' : token.status;
+/** …and an available or assigned token past its valid-until is "Expired": no passcode of it is accepted (reason token_expired). */
+export function shownState(token: { status: TokenStatus; lostReportedAt?: string | null; validUntil?: string | null }, now = Date.now()): ShownTokenState {
+  if (token.status === 'disabled' && token.lostReportedAt) return 'reported_lost';
+  if ((token.status === 'available' || token.status === 'associated') && token.validUntil && Date.parse(token.validUntil) <= now) return 'expired';
+  return token.status;
 }
 
 export function statusLabel(status: ShownTokenState): string {
-  return status === 'reported_lost' ? 'Reported lost' : STATUS_LABELS[status];
+  if (status === 'reported_lost') return 'Reported lost';
+  if (status === 'expired') return 'Expired';
+  return STATUS_LABELS[status];
 }
 
 /** An authenticator app a user added on /account (or `token enrol-app`): otpgate made it, with this model. */
@@ -165,8 +170,8 @@ export function tokenKind(token: { type: string; digits: number; periodInSeconds
   return token.type === 'totp' && token.periodInSeconds !== null ? `${kind}, every ${token.periodInSeconds} s` : kind;
 }
 
-/** The inventory's status filter: every status, and "Reported lost" after "Disabled". */
-export const SHOWN_TOKEN_STATES: readonly ShownTokenState[] = TOKEN_STATUSES.flatMap((s): ShownTokenState[] => (s === 'disabled' ? [s, 'reported_lost'] : [s]));
+/** The inventory's status filter: every status, "Reported lost" after "Disabled", and "Expired". */
+export const SHOWN_TOKEN_STATES: readonly ShownTokenState[] = [...TOKEN_STATUSES.flatMap((s): ShownTokenState[] => (s === 'disabled' ? [s, 'reported_lost'] : [s])), 'expired'];
 
 /** Every role needs a label: the compiler says so when core/values.ts gains one. */
 const ROLE_LABEL: Record<Role, string> = {

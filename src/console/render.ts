@@ -20,6 +20,7 @@ export const FAVICON = readFileSync(new URL('favicon.svg', `file://${VIEWS_DIR}`
 const NOTICES: Record<string, string> = {
   associated: 'The token is associated.',
   resynced: 'The token is re-synced.',
+  validity: "The token's validity dates are saved.",
   app_added: 'The authenticator app is added: sign in with its codes from now on.',
   disassociated: 'The token is disassociated and back in the inventory.',
   unlocked: 'The token is unlocked.',

@@ -28,7 +28,7 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
     const v = values as Record<string, unknown>;
     const view = (list: typeof SETTING_FIELDS) => list.map((f) => ({ ...f, value: typeof v[f.name] === 'number' || typeof v[f.name] === 'string' ? String(v[f.name]) : '', min: SETTING_LIMITS[f.name][0], max: SETTING_LIMITS[f.name][1], error: fieldErrors[f.name] ?? null }));
     const totp = { fields: view(TOTP_FIELDS), appEnrolment: Boolean(v.appEnrolment), issuer: typeof v.totpIssuer === 'string' ? v.totpIssuer : '', accountName: adminOf(request).account.name, issuerError: fieldErrors.totpIssuer ?? null };
-    return renderPage(reply, './settings', { title: 'Settings', fields: view(SETTING_FIELDS), totp, selfAssociation: Boolean(v.selfAssociation), adminsRequireOtp: Boolean(v.adminsRequireOtp), error }, status);
+    return renderPage(reply, './settings', { title: 'Settings', fields: view(SETTING_FIELDS), totp, selfAssociation: Boolean(v.selfAssociation), adminsRequireOtp: Boolean(v.adminsRequireOtp), helpContact: typeof v.helpContact === 'string' ? v.helpContact : '', helpContactError: fieldErrors.helpContact ?? null, error }, status);
   }
 
   app.get('/settings', (request, reply) => settingsPage(request, reply, settingsOf(adminOf(request).account), null, {}));
@@ -42,6 +42,8 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
     // Empty: the account's name (the service trims and checks it: 1-64 characters, no colon).
     changes.appEnrolment = field(body, 'appEnrolment') === 'on';
     changes.totpIssuer = field(body, 'totpIssuer');
+    // The help contact: free text the service trims and checks (empty: none).
+    changes.helpContact = field(body, 'helpContact');
     try {
       // Switching self-association off locks out users who need a passcode and have no token, and adminsRequireOtp
       // on asks administrators without a token to associate one (or locks them out): say whom first.
@@ -56,6 +58,7 @@ export async function settingsPages(app: FastifyInstance): Promise<void> {
       const { message, fieldErrors } = formError(error);
       const raw: Record<string, string | boolean> = { selfAssociation: changes.selfAssociation ?? false, adminsRequireOtp: changes.adminsRequireOtp ?? false, appEnrolment: changes.appEnrolment ?? false, totpIssuer: field(body, 'totpIssuer') };
       for (const { name } of [...SETTING_FIELDS, ...TOTP_FIELDS]) raw[name] = field(body, name);
+      raw.helpContact = field(body, 'helpContact');
       return settingsPage(request, reply, raw, message, fieldErrors, 400);
     }
     return seeOther(reply, '/admin/settings?done=settings');

@@ -1,6 +1,7 @@
 // The sign-in pages: the password step, then the passcode step or the association step, as the sign-in
 // service decides; "my account"; sign-out. Every step that moves up a stage starts a new session id.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeSignIn, describeSignInChannel } from '../core/audit-reasons.js';
 import type { Role } from '../core/values.js';
 import type { Actor } from '../services/context.js';
 import { settingsOf } from '../services/account-settings.js';
@@ -11,7 +12,7 @@ import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
 import type { SignInOutcome } from '../services/sign-in-service.js';
 import { actorOf, consoleActorName, type SessionPrincipal } from '../web/principal.js';
 import { clearSessionCookie, preSessionCookieName, readSessionCookie, setSessionCookie } from '../web/session-cookie.js';
-import { field, formError, formOf, hasSessionCsrf, isAppToken, roleLabel, shownState, statusLabel, tokenKind } from './forms.js';
+import { chosenSerial, field, formError, formOf, hasSessionCsrf, isAppToken, roleLabel, shownState, statusLabel, tokenKind } from './forms.js';
 import { refuseCsrf, renderMessage } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
 import { qrSvgOf } from './app-qr.js';
@@ -21,6 +22,15 @@ import { consoleCspWithFormAction } from './csp.js';
 const NEUTRAL_ASSOCIATION_ERRORS = new Set<string>(['token_not_found', 'token_not_available', 'passcode_not_accepted']);
 const NEUTRAL_ASSOCIATION_MESSAGE =
   'That serial number and passcode do not match a token you can associate. Check the serial number on the back of the token, press the token and enter the new passcode.';
+
+/**
+ * The one refusal of the password step, for an unknown user, a wrong password, a disabled user and a deny
+ * rule alike (telling a denied address that the password was right would make the page a password oracle),
+ * worded so that a person whose password is right knows that retrying will not help; the page adds whom to
+ * ask ("Ask your help desk", with the account's help contact when one is set).
+ */
+export const SIGN_IN_REFUSED =
+  'Sign-in refused. Check your username and password. If you are sure they are right, trying again will not help: your account may be disabled, or signing in may not be allowed from where you are.';
 
 export function homeOf(role: Role): string {
   return role === 'admin' || role === 'helpdesk' ? '/admin/users' : '/account';
@@ -125,14 +135,16 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return seeOther(reply, principal ? homeOf(principal.role) : '/login');
   });
 
-  async function loginForm(request: FastifyRequest, reply: FastifyReply, data: { username: string; error: string | null; next: string | null; expired?: string | null }, status = 200): Promise<FastifyReply> {
+  async function loginForm(request: FastifyRequest, reply: FastifyReply, data: { username: string; error: string | null; next: string | null; expired?: string | null; refused?: boolean }, status = 200): Promise<FastifyReply> {
     const cookieName = preSessionCookieName(secure);
     const pair = sessions.preSessionCsrf(request.cookies[cookieName]);
     if (pair.issued) void reply.setCookie(cookieName, pair.nonce, { path: '/', httpOnly: true, sameSite: 'lax', secure });
     const token = pair.token;
     const expired = data.expired ? (EXPIRED_NOTICES[data.expired] ?? null) : null;
-    const { cancel } = await clientPage(reply, data.next);
-    return renderPage(reply, './login', { title: 'Sign in', narrow: true, ...data, expired, cancel, csrfToken: token }, status);
+    const { cancel, terms } = await clientPage(reply, data.next);
+    // After a refusal, whom to ask: the account's help contact (the same whoever the username names).
+    const helpContact = data.refused ? await accounts.helpContactFor(terms?.accountId ?? null) : null;
+    return renderPage(reply, './login', { title: 'Sign in', narrow: true, ...data, expired, cancel, helpContact, lostHref: `/login/lost${nextQuery(data.next)}`, csrfToken: token }, status);
   }
 
   app.get('/login', async (request, reply) => {
@@ -176,14 +188,25 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
         return lockedPage(reply);
       case 'reject':
         if (outcome.reason === 'no_token_self_association_off') return askAdministratorPage(reply);
-        if (outcome.reason === 'denied_by_rule') return (await refuseForClient(request, reply, terms, outcome, username)) ?? loginForm(request, reply, { username, next, error: 'Sign-in refused. Check your username and password.' }, 401);
+        if (outcome.reason === 'denied_by_rule') return (await refuseForClient(request, reply, terms, outcome, username)) ?? loginForm(request, reply, { username, next, error: SIGN_IN_REFUSED, refused: true }, 401);
         if (outcome.reason === 'throttled') return loginForm(request, reply, { username, next, error: throttledText(outcome) }, 429);
-        // Unknown user, wrong password and a deny rule look the same here, as in the API.
-        return loginForm(request, reply, { username, next, error: 'Sign-in refused. Check your username and password.' }, 401);
+        // Unknown user, wrong password, a disabled user and a deny rule look the same here, as in the API.
+        return loginForm(request, reply, { username, next, error: SIGN_IN_REFUSED, refused: true }, 401);
     }
   });
 
   const nextOfQuery = (request: FastifyRequest) => safeReturnPath((request.query as Record<string, unknown>).next);
+
+  // "Lost your token?": what to do without a token at hand, and whom to ask (before any sign-in).
+  app.get('/login/lost', async (request, reply) => {
+    const next = nextOfQuery(request);
+    const helpContact = await accounts.helpContactFor((await oidc.signInTermsFor(next))?.accountId ?? null);
+    return renderMessage(reply, 200, 'Lost your token?', [
+      'If your OTP token is lost, broken, locked or not with you, contact your help desk' + (helpContact ? `: ${helpContact}.` : '.'),
+      'They can give you a temporary code: sign in with your password, then enter the temporary code where the passcode is asked. It works for a limited time only.',
+      'If the token may be in someone else\'s hands, say so: the help desk disables it so that its passcodes are refused. If you can still sign in, you can also report it lost yourself on your account page.',
+    ], { href: `/login${nextQuery(next)}`, label: 'Back to sign-in' });
+  });
 
   app.get('/login/passcode', async (request, reply) => {
     const session = await halfSession(request);
@@ -337,20 +360,38 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return seeOther(reply, '/login?done=signed_out');
   });
 
-  async function accountPage(reply: FastifyReply, principal: SessionPrincipal, password: { error: string | null; fieldErrors: Record<string, string> }, status = 200) {
+  async function accountPage(reply: FastifyReply, principal: SessionPrincipal, password: { error: string | null; fieldErrors: Record<string, string> }, status = 200, resyncError: { serial: string | null; message: string } | null = null) {
     const account = await accounts.byId(principal.accountId);
     const user = await users.show(account, principal.username);
     // Every token the user holds, oldest association first (one read); each has its own forms.
     const held = user.tokens.length > 0 ? await tokens.listOfUser(account, principal.username) : [];
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
     const appEnrolment = settingsOf(account).appEnrolment;
-    return renderPage(reply, './account', { title: 'My account', user, tokens: held, signIns, statusLabel, shownState, tokenKind, isAppToken, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors }, status);
+    return renderPage(reply, './account', { title: 'My account', user, tokens: held, signIns, describeSignIn, describeSignInChannel, statusLabel, shownState, tokenKind, isAppToken, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors, resyncError }, status);
   }
 
   app.get('/account', async (request, reply) => {
     const principal = sessionPrincipal(request);
     if (!principal) return sendToSignIn(request, reply, sessions, secure);
     return accountPage(reply, principal, { error: null, fieldErrors: {} });
+  });
+
+  // Re-sync of the user's own token with two passcodes; a wrong pair keeps the form on /account with the
+  // error beside it (as the administrator's re-sync page does), never a page with nothing to do but go back.
+  app.post('/account/token/resync', async (request, reply) => {
+    const principal = sessionPrincipal(request);
+    if (!principal) return sendToSignIn(request, reply, sessions, secure);
+    const body = formOf(request);
+    if (!hasSessionCsrf(body, principal.csrfToken)) return refuseCsrf(reply);
+    const account = await accounts.byId(principal.accountId);
+    // A user who holds several tokens names the one in the form (`serial`); the error goes beside that form.
+    const serial = chosenSerial(request) || undefined;
+    try {
+      await tokens.resync(actorOf(request), account, principal.username, field(body, 'otp1').replace(/\s+/g, ''), field(body, 'otp2').replace(/\s+/g, ''), serial);
+    } catch (error) {
+      return accountPage(reply, principal, { error: null, fieldErrors: {} }, 400, { serial: serial ?? null, message: formError(error).message });
+    }
+    return seeOther(reply, '/account?done=resynced');
   });
 
   // "Change my password", for every local user: the current password, then the new one twice.

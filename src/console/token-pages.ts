@@ -19,12 +19,12 @@ export async function tokenPages(app: FastifyInstance): Promise<void> {
 
   async function inventoryPage(request: FastifyRequest, reply: FastifyReply, extra: { report?: ImportReport; importError?: string }, status = 200) {
     const query = request.query as Record<string, unknown>;
-    const statusFilter = typeof query.status === 'string' && (isTokenStatus(query.status) || query.status === 'reported_lost') ? query.status : '';
+    const statusFilter = typeof query.status === 'string' && (isTokenStatus(query.status) || query.status === 'reported_lost' || query.status === 'expired') ? query.status : '';
     const q = typeof query.q === 'string' ? query.q.slice(0, 100) : '';
     // The "unused tokens" report as a filter: tokens in users' hands that signed no one in for N days.
     const unusedDays = typeof query.unusedDays === 'string' && /^[0-9]{1,4}$/.test(query.unusedDays) && Number(query.unusedDays) > 0 ? query.unusedDays : '';
     const offset = offsetOf(request);
-    const filter = { ...(statusFilter === 'reported_lost' ? { reportedLost: true } : statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}), ...(unusedDays ? { unusedDays: Number(unusedDays) } : {}) };
+    const filter = { ...(statusFilter === 'reported_lost' ? { reportedLost: true } : statusFilter === 'expired' ? { expired: true } : statusFilter ? { status: statusFilter } : {}), ...(q.trim() ? { q } : {}), ...(unusedDays ? { unusedDays: Number(unusedDays) } : {}) };
     const { account } = adminOf(request);
     const [list, total] = await Promise.all([tokens.list(account, { ...filter, limit: PAGE_SIZE, offset }), tokens.count(account, filter)]);
     return renderPage(

@@ -6,7 +6,7 @@ import { RETIRE_REASONS } from '../core/token-status.js';
 import { ServiceError } from '../services/errors.js';
 import type { TokenView, UserView } from '../services/views.js';
 import { adminOf } from './admin-guard.js';
-import { chosenSerial, field, formOf, serialQuery, shownState, statusLabel } from './forms.js';
+import { chosenSerial, field, formError, formOf, serialQuery, shownState, statusLabel } from './forms.js';
 import { formatTime, renderPage, seeOther } from './render.js';
 
 type UserParams = { Params: { username: string } };
@@ -50,7 +50,11 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
     );
 
   // ---- A token's page: its facts and its history from the audit log ----
-  app.get<{ Params: { serial: string } }>('/tokens/:serial', async (request, reply) => {
+  /** The validity form's text as typed, or the token's dates as UTC (YYYY-MM-DDTHH:MM:SSZ), empty when open-ended. */
+  type ValidityForm = { validFrom: string; validUntil: string; error: string | null; fieldErrors: Record<string, string> };
+  const utcText = (iso: string | null) => (iso ? iso.replace(/\.\d{3}Z$/, 'Z') : '');
+
+  async function tokenPage(request: FastifyRequest<{ Params: { serial: string } }>, reply: FastifyReply, form: ValidityForm | null, status = 200) {
     const { account } = adminOf(request);
     const query = request.query as Record<string, unknown>;
     const signIns = query.signins === '1';
@@ -67,7 +71,36 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
       statusLabel,
       shownState,
       formatTime,
-    });
+      validity: form ?? { validFrom: utcText(token.validFrom), validUntil: utcText(token.validUntil), error: null, fieldErrors: {} },
+    }, status);
+  }
+
+  app.get<{ Params: { serial: string } }>('/tokens/:serial', (request, reply) => tokenPage(request, reply, null));
+
+  // Validity dates (administrators; as `token set --valid-from/--valid-until` and the API's PATCH): a date is
+  // UTC midnight, a date and time without a zone is UTC; empty is open-ended.
+  const asUtc = (text: string): string | null => {
+    const value = text.trim();
+    if (value === '') return null;
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T00:00:00Z`;
+    if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$/.test(value)) return `${value.replace(' ', 'T')}Z`;
+    return value;
+  };
+  app.post<{ Params: { serial: string } }>('/tokens/:serial/validity', async (request, reply) => {
+    const { account, actor } = adminOf(request);
+    const body = formOf(request);
+    const typed = { validFrom: field(body, 'validFrom'), validUntil: field(body, 'validUntil') };
+    try {
+      await tokens.setValidity(actor, account, request.params.serial, { validFrom: asUtc(typed.validFrom), validUntil: asUtc(typed.validUntil) });
+    } catch (error) {
+      const { message, fieldErrors } = formError(error);
+      // The service speaks of ISO 8601 and null (the API's terms); the form's are its own.
+      for (const name of ['validFrom', 'validUntil']) {
+        if (fieldErrors[name]?.includes('must be a date')) fieldErrors[name] = 'Enter a date (2027-06-30) or a date and time in UTC (2027-06-30T17:00), or leave it empty.';
+      }
+      return tokenPage(request, reply, { ...typed, error: message, fieldErrors }, 400);
+    }
+    return seeOther(reply, `/admin/tokens/${encodeURIComponent(request.params.serial)}?done=validity`);
   });
 
   // ---- Retiring a token of the inventory (nobody's): the same confirmation, from the token's page ----

@@ -43,3 +43,43 @@ export function describeAuditReason(reason: string): ReasonText {
   if (known !== undefined) return { text: known, code: reason };
   return { text: reason.charAt(0).toUpperCase() + reason.slice(1), code: null };
 }
+
+/** A sign-in's result (the audit event's outcome) in words, for the user's own list of sign-ins on /account. */
+const SIGN_IN_RESULT_TEXT: Record<string, string> = {
+  accept: 'Signed in',
+  otp_required: 'Password accepted; passcode asked',
+  enroll_required: 'Password accepted; asked to associate a token',
+  locked: 'Refused: token locked',
+  reject: 'Refused',
+};
+
+/**
+ * A sign-in event for its user: the result in words and, where it says more than the result, the reason's
+ * sentence (null after the password step, whose reason only repeats that a passcode was asked).
+ */
+export function describeSignIn(outcome: string, reason: string | null): { result: string; detail: string | null } {
+  const result = SIGN_IN_RESULT_TEXT[outcome] ?? describeAuditReason(outcome).text;
+  if (reason === null || outcome === 'otp_required' || outcome === 'enroll_required') return { result, detail: null };
+  return { result, detail: describeAuditReason(reason).text };
+}
+
+/** Where a sign-in came through, from the audit actor `channel:name` (web/principal.ts): words, not the engine's name. */
+export function describeSignInChannel(actor: string): string {
+  const colon = actor.indexOf(':');
+  const channel = colon < 0 ? actor : actor.slice(0, colon);
+  const name = colon < 0 ? '' : actor.slice(colon + 1);
+  switch (channel) {
+    case 'console':
+      return 'This sign-in page';
+    case 'radius':
+      return `RADIUS client ${name} (VPN, Wi-Fi)`;
+    case 'apikey':
+      return `Application ${name}`;
+    case 'oidc':
+      return `Single sign-on for ${name}`;
+    case 'cli':
+      return 'Command line on the server';
+    default:
+      return actor;
+  }
+}

@@ -59,6 +59,7 @@ export class AccountService {
       totp_sync_steps: DEFAULT_SETTINGS.totpSyncSteps,
       app_enrolment: DEFAULT_SETTINGS.appEnrolment ? 1 : 0,
       totp_issuer: DEFAULT_SETTINGS.totpIssuer,
+      help_contact: DEFAULT_SETTINGS.helpContact,
     };
   }
 
@@ -77,6 +78,16 @@ export class AccountService {
     const row = await findAccountByName(this.ctx.db, wanted);
     if (!row) throw new ServiceError('account_not_found', `no account "${wanted}"`);
     return row;
+  }
+
+  /**
+   * The help contact the sign-in pages show (issue 29): the account's when the sign-in is for one (an OpenID
+   * client's), else the default account's; null when none is set. The same for every visitor, whoever they
+   * claim to be, so it tells nothing about a username.
+   */
+  async helpContactFor(accountId: number | null): Promise<string | null> {
+    const row = accountId === null ? await findAccountByName(this.ctx.db, DEFAULT_ACCOUNT) : await findAccountById(this.ctx.db, accountId);
+    return row ? settingsOf(row).helpContact : null;
   }
 
   async byId(id: number): Promise<AccountRow> {
@@ -102,6 +113,12 @@ export class AccountService {
         throw new ServiceError('invalid_request', 'totpIssuer must be 1-64 printable characters without a colon (empty: the account name)', { field: 'totpIssuer' });
       }
     }
+    if (next.helpContact !== null) {
+      next.helpContact = String(next.helpContact).trim() || null;
+      if (next.helpContact !== null && (next.helpContact.length > 200 || /\p{Cc}/u.test(next.helpContact))) {
+        throw new ServiceError('invalid_request', 'helpContact must be at most 200 printable characters on one line (empty: none)', { field: 'helpContact' });
+      }
+    }
     // Only the settings this change names are written, and the guard judges the others as the locked row
     // holds them: a concurrent change of another setting is neither undone nor judged from a stale read.
     const columns: Parameters<typeof updateAccount>[2] = {};
@@ -116,10 +133,11 @@ export class AccountService {
     if (changes.totpSyncSteps !== undefined) columns.totp_sync_steps = next.totpSyncSteps;
     if (changes.appEnrolment !== undefined) columns.app_enrolment = next.appEnrolment ? 1 : 0;
     if (changes.totpIssuer !== undefined) columns.totp_issuer = next.totpIssuer;
+    if (changes.helpContact !== undefined) columns.help_contact = next.helpContact;
     const pending = { selfAssociation: changes.selfAssociation, adminsRequireOtp: changes.adminsRequireOtp };
     const written = await this.wayIn.guardAdminWayIn(account, pending, async (trx, current) => {
       if (Object.keys(columns).length > 0) await updateAccount(trx, account.id, columns);
-      return { ...settingsOf(current), ...changes, ...(changes.totpIssuer !== undefined ? { totpIssuer: next.totpIssuer } : {}) };
+      return { ...settingsOf(current), ...changes, ...(changes.totpIssuer !== undefined ? { totpIssuer: next.totpIssuer } : {}), ...(changes.helpContact !== undefined ? { helpContact: next.helpContact } : {}) };
     });
     await this.audit.record(actor, { action: 'account.settings', outcome: 'success', accountId: account.id, reason: JSON.stringify(changes) });
     return written;

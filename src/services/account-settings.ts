@@ -23,6 +23,8 @@ export interface AccountSettings {
   appEnrolment: boolean;
   /** The issuer an authenticator app shows (1-64 characters, no colon); null: the account's name. */
   totpIssuer: string | null;
+  /** Whom users ask for help (free text, at most 200 characters), shown on the sign-in page's refusal and its "Lost your token?" page; null: nothing shown. */
+  helpContact: string | null;
 }
 
 export const DEFAULT_SETTINGS: AccountSettings = {
@@ -37,10 +39,11 @@ export const DEFAULT_SETTINGS: AccountSettings = {
   totpSyncSteps: 2880,
   appEnrolment: true,
   totpIssuer: null,
+  helpContact: null,
 };
 
 /** Bounds that keep a window useful without making a brute-force search cheap. */
-export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociation' | 'adminsRequireOtp' | 'appEnrolment' | 'totpIssuer'>, [number, number]> = {
+export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociation' | 'adminsRequireOtp' | 'appEnrolment' | 'totpIssuer' | 'helpContact'>, [number, number]> = {
   lookAheadWindow: [1, 100],
   associateWindow: [1, 1000],
   syncWindow: [2, 100_000],
@@ -63,5 +66,6 @@ export function settingsOf(account: AccountRow): AccountSettings {
     totpSyncSteps: account.totp_sync_steps,
     appEnrolment: account.app_enrolment === 1,
     totpIssuer: account.totp_issuer,
+    helpContact: account.help_contact,
   };
 }

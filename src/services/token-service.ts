@@ -128,16 +128,19 @@ export interface TokenQuery {
   unusedDays?: number;
   /** Only disabled tokens their user reported lost. */
   reportedLost?: boolean;
+  /** Only available or associated tokens past their valid-until (shown as Expired). */
+  expired?: boolean;
   limit?: number;
   offset?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function tokenFilter(account: AccountRow, query: TokenQuery, now: number): { accountId: number; status?: TokenRow['status']; serialPrefix?: string; unusedSince?: number; reportedLost?: boolean } {
+function tokenFilter(account: AccountRow, query: TokenQuery, now: number): { accountId: number; status?: TokenRow['status']; serialPrefix?: string; unusedSince?: number; reportedLost?: boolean; expiredAt?: number } {
   return {
     accountId: account.id,
     ...(query.reportedLost ? { reportedLost: true } : {}),
+    ...(query.expired ? { expiredAt: now } : {}),
     ...(query.status ? { status: query.status } : {}),
     ...(query.q ? { serialPrefix: normalizeSerial(query.q) ?? query.q.trim() } : {}),
     ...(query.unusedDays !== undefined ? { unusedSince: now - query.unusedDays * DAY_MS } : {}),

@@ -15,6 +15,7 @@ import { oidcSchema } from './migrations/0010-oidc.js';
 import { lostReportedSchema } from './migrations/0012-lost-reported.js';
 import { timeBasedTokensSchema } from './migrations/0013-time-based-tokens.js';
 import { appEnrolmentsSchema } from './migrations/0014-app-enrolments.js';
+import { helpContactSchema } from './migrations/0015-help-contact.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -175,6 +176,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0012_lost_reported': lostReportedSchema(types),
         '0013_time_based_tokens': timeBasedTokensSchema(),
         '0014_app_enrolments': appEnrolmentsSchema(types),
+        '0015_help_contact': helpContactSchema(),
       }),
   };
 }

@@ -29,6 +29,7 @@ export interface AccountsTable {
   app_enrolment: Generated<number>;
   /** The issuer an authenticator app shows (no colon); null: the account's name (migration 0014). */
   totp_issuer: Generated<string | null>;
+  help_contact: Generated<string | null>;
   /** JSON `{"rules": [...], "default": "..."}`: the account-wide restriction, or null for none. */
   restriction: string | null;
   created_at: number;

@@ -9,7 +9,7 @@ import { usernameKey } from './user-store.js';
 // Every column of each row, checked by the compiler: a column added to the schema must be added here.
 const ACCOUNT_COLUMNS: Record<keyof AccountRow, true> = {
   id: true, name: true, look_ahead_window: true, associate_window: true, sync_window: true, max_failures: true,
-  self_association: true, admins_require_otp: true, max_tokens_per_user: true, totp_window: true, totp_sync_steps: true, app_enrolment: true, totp_issuer: true, restriction: true, created_at: true,
+  self_association: true, admins_require_otp: true, max_tokens_per_user: true, totp_window: true, totp_sync_steps: true, app_enrolment: true, totp_issuer: true, help_contact: true, restriction: true, created_at: true,
 };
 const TOKEN_COLUMNS: Record<keyof TokenRow, true> = {
   id: true, account_id: true, serial: true, type: true, algorithm: true, digits: true, counter: true, period_in_seconds: true,

@@ -22,6 +22,8 @@ export interface TokenListQuery {
   unusedSince?: number;
   /** Only disabled tokens their user reported lost (issue #29). */
   reportedLost?: boolean;
+  /** Only tokens that would otherwise sign in (available or associated) whose valid-until is at or before this time. */
+  expiredAt?: number;
   limit?: number;
   offset?: number;
 }
@@ -30,6 +32,8 @@ function tokensMatching(db: Executor, query: Omit<TokenListQuery, 'limit' | 'off
   let select = db.selectFrom('tokens').leftJoin('users', 'users.id', 'tokens.user_id').where('tokens.account_id', '=', query.accountId);
   if (query.status) select = select.where('tokens.status', '=', query.status);
   if (query.reportedLost) select = select.where('tokens.status', '=', 'disabled').where('tokens.lost_reported_at', 'is not', null);
+  const expiredAt = query.expiredAt;
+  if (expiredAt !== undefined) select = select.where('tokens.status', 'in', ['available', 'associated']).where('tokens.valid_until', 'is not', null).where('tokens.valid_until', '<=', expiredAt);
   // A prefix by substr, not LIKE: exact and case-sensitive on both engines (SQLite's LIKE ignores case).
   const prefix = query.serialPrefix;
   if (prefix) select = select.where((eb) => eb(eb.fn<string>('substr', ['tokens.serial', eb.val(1), eb.val(prefix.length)]), '=', prefix));

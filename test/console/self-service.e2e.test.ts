@@ -40,16 +40,35 @@ after(async () => fx?.close());
 test('the account page lists the last sign-ins', async () => {
   const rows = await page.locator('#my-sign-ins tbody tr').allInnerTexts();
   assert.equal(rows.length, 2, rows.join('\n'));
-  assert.match(rows[0]!, /console:sven\s+accept/, 'the passcode step');
-  assert.match(rows[1]!, /console:sven\s+otp_required/, 'the password step');
+  // Words, not the engine's codes (accept, otp_required, console:sven).
+  assert.match(rows[0]!, /This sign-in page\s+Signed in\s+Signed in with the password and passcode/, 'the passcode step');
+  assert.match(rows[1]!, /This sign-in page\s+Password accepted; passcode asked/, 'the password step');
+  assert.doesNotMatch(rows.join('\n'), /console:|otp_required|accept\b|passcode_/);
+  await screenshot(page, 'account-sign-ins-1100');
+  // At phone width each sign-in is a stack of labelled lines: nothing wider than the screen, the date on one line.
+  await page.setViewportSize({ width: 390, height: 800 });
+  try {
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
+    const when = page.locator('#my-sign-ins tbody tr').first().locator('td').first();
+    const lineHeight = await when.evaluate((cell) => parseFloat(getComputedStyle(cell).lineHeight) || 24);
+    assert.ok((await when.boundingBox())!.height < lineHeight * 2, 'the date wraps');
+    assert.equal(await page.locator('#my-sign-ins thead').evaluate((head) => head.getBoundingClientRect().width <= 1), true, 'the column heads become each line\'s label');
+    await screenshot(page, 'account-sign-ins-390');
+  } finally {
+    await page.setViewportSize({ width: 1100, height: 800 });
+  }
 });
 
 test('re-sync with two consecutive passcodes far ahead moves the counter; a wrong pair is refused', async () => {
   await page.getByLabel('First passcode').fill(oathCode(token.secretHex, 300));
   await page.getByLabel('Second passcode').fill(oathCode(token.secretHex, 302));
   await page.getByRole('button', { name: 'Re-sync token' }).click();
-  assert.match(await page.locator('.error-box').innerText(), /not consecutive/);
-  await page.goto('/account');
+  // The wrong pair keeps the user on their account page, the form beside its error, ready for a new pair.
+  assert.equal(await page.locator('h1').innerText(), 'My account');
+  assert.match(await page.locator('form[action="/account/token/resync"] #resync-error').innerText(), /not consecutive.*Press the token twice more/);
+  assert.equal(await page.getByLabel('First passcode').inputValue(), '', 'a passcode is never echoed back');
+  await screenshot(page, 'account-resync-wrong-pair');
   await page.getByLabel('First passcode').fill(oathCode(token.secretHex, 300));
   await page.getByLabel('Second passcode').fill(oathCode(token.secretHex, 301));
   await page.getByRole('button', { name: 'Re-sync token' }).click();

@@ -19,6 +19,7 @@ interface SettingsOptions {
   adminsRequireOtp?: 'on' | 'off';
   appEnrolment?: 'on' | 'off';
   totpIssuer?: string;
+  helpContact?: string;
   json?: boolean;
 }
 
@@ -63,6 +64,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
     .addOption(new Option('--admins-require-otp <on|off>', 'whether administrators need a passcode at every console sign-in').choices(['on', 'off']))
     .addOption(new Option('--app-enrolment <on|off>', 'whether users may add an authenticator app').choices(['on', 'off']))
     .option('--totp-issuer <name>', "the issuer authenticator apps show (no colon; empty: the account's name)")
+    .option('--help-contact <text>', 'whom users ask for help, shown when a sign-in is refused and on "Lost your token?" (at most 200 characters; empty: none)')
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, options: SettingsOptions) => {
@@ -81,6 +83,7 @@ export const accountCommands: CommandGroup = (program, cli) => {
         if (options.adminsRequireOtp !== undefined) changes.adminsRequireOtp = options.adminsRequireOtp === 'on';
         if (options.appEnrolment !== undefined) changes.appEnrolment = options.appEnrolment === 'on';
         if (options.totpIssuer !== undefined) changes.totpIssuer = options.totpIssuer.trim() === '' ? null : options.totpIssuer;
+        if (options.helpContact !== undefined) changes.helpContact = options.helpContact.trim() === '' ? null : options.helpContact;
         const settings = Object.keys(changes).length > 0 ? await accounts.updateSettings(OPERATOR, resolved, changes) : toAccountView(resolved).settings;
         if (options.json) printJson(io, settings);
         else printTable(io, ['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]: [string, number | boolean | string | null]) => [k, typeof v === 'boolean' ? (v ? 'on' : 'off') : v]));
