@@ -175,6 +175,26 @@ function apiCases(serials: string[]): fc.Arbitrary<ApiCase> {
       .tuple(pathSegment, mutated(fc.record({ rules: fc.array(fc.record({ cidr, action, note: hostileString }, { requiredKeys: ['cidr', 'action'] }), { maxLength: 4 }), default: action })))
       .map(([g, body]) => ({ method: 'PUT', url: `/api/v1/groups/${g}/restrictions`, body })),
     mutated(fc.record({ rules: fc.array(fc.record({ cidr, action, note: hostileString }, { requiredKeys: ['cidr', 'action'] }), { maxLength: 4 }), default: action })).map((body) => ({ method: 'PUT', url: '/api/v1/account/restrictions', body })),
+    // Several tokens per user (docs/several-tokens.md): the plural routes, with a label.
+    pathSegment.map((u) => ({ method: 'GET', url: `/api/v1/users/${u}/tokens` })),
+    fc.tuple(pathSegment, mutated(fc.record({ serial, otp: passcode, label: hostileString }, { requiredKeys: ['serial', 'otp'] }))).map(([u, body]) => ({ method: 'POST', url: `/api/v1/users/${u}/tokens`, body })),
+    fc.tuple(pathSegment, serial).map(([u, s]) => ({ method: 'DELETE', url: `/api/v1/users/${u}/tokens/${encodeURIComponent(wellFormed(s))}` })),
+    fc.tuple(pathSegment, serial, mutated(fc.record({ otp1: passcode, otp2: passcode }))).map(([u, s, body]) => ({ method: 'POST', url: `/api/v1/users/${u}/tokens/${encodeURIComponent(wellFormed(s))}/resync`, body })),
+    // OpenID clients (docs/oidc.md): redirect URIs are loopback or not URLs at all.
+    fc.constant({ method: 'GET', url: '/api/v1/oidc-clients' }),
+    mutated(
+      fc.record(
+        {
+          name: fc.oneof(fc.constantFrom('grafana', 'a.b-c_d'), hostileString),
+          public: fc.boolean(),
+          redirectUris: fc.array(fc.oneof(fc.constantFrom('http://127.0.0.1:9/cb', 'https://127.0.0.1/cb#frag', 'relative/cb', ''), hostileString), { maxLength: 3 }),
+          allowedGroups: fc.array(hostileString, { maxLength: 3 }),
+        },
+        { requiredKeys: ['name'] },
+      ),
+    ).map((body) => ({ method: 'POST', url: '/api/v1/oidc-clients', body })),
+    fc.tuple(fc.constantFrom('GET', 'DELETE'), pathSegment).map(([method, name]) => ({ method, url: `/api/v1/oidc-clients/${name}` })),
+    fc.tuple(pathSegment, mutated(fc.record({ redirectUris: fc.array(hostileString, { maxLength: 2 }), allowedGroups: fc.array(hostileString, { maxLength: 2 }) }, { requiredKeys: [] }))).map(([name, body]) => ({ method: 'PATCH', url: `/api/v1/oidc-clients/${name}`, body })),
     fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD'), fc.string({ maxLength: 40 })).map(([method, path]) => ({ method, url: `/api/v1/${wellFormed(path).replace(/[?#\s]/g, '')}` })),
   ];
   return fc.record({
@@ -304,6 +324,8 @@ export const consoleTarget: Target = {
       fc.constantFrom('/admin/settings', '/admin/users', '/admin/users/restrictions', '/login', '/login/passcode', '/login/associate'),
       // Pages added since (the directory's are left out: they reach for an LDAP server).
       fc.constantFrom('/admin/restriction', '/admin/restriction/remove', '/admin/groups/restriction', '/admin/groups/restriction/remove', '/admin/health/webhooks', '/admin/health/webhooks/hook/remove', '/account/password', '/account/token/resync', '/account/token/lost', '/admin/tokens/1000000000002/retire', '/admin/tokens/1000000000001/retire'),
+      // Added with several tokens, time-based tokens and apps, OpenID clients and the help desk's round.
+      fc.constantFrom('/account/app/start', '/account/app/activate', '/account/app/cancel', '/login/associate/app', '/admin/oidc-clients', '/admin/oidc-clients/grafana', '/admin/oidc-clients/grafana/remove', '/admin/tokens/1000000000001/validity'),
       user.chain((u) =>
         fc.constantFrom(
           `/admin/users/${u}`,
@@ -325,7 +347,7 @@ export const consoleTarget: Target = {
       ),
     );
     const fieldName = fc.oneof(
-      { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'displayName', 'role', 'serial', 'otp', 'otp1', 'otp2', 'default', 'users', 'rules[0].cidr', 'rules[0].action', 'rules[0].note', 'rules[1].cidr', 'rules[0].remove', 'lookAheadWindow', 'associateWindow', 'syncWindow', 'maxFailures', 'selfAssociation', 'adminsRequireOtp', 'totpWindow', 'totpSyncSteps', 'appEnrolment', 'totpIssuer', 'reason', 'confirm') },
+      { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'displayName', 'role', 'serial', 'otp', 'otp1', 'otp2', 'default', 'users', 'rules[0].cidr', 'rules[0].action', 'rules[0].note', 'rules[1].cidr', 'rules[0].remove', 'lookAheadWindow', 'associateWindow', 'syncWindow', 'maxFailures', 'selfAssociation', 'adminsRequireOtp', 'totpWindow', 'totpSyncSteps', 'appEnrolment', 'totpIssuer', 'helpContact', 'label', 'code', 'validFrom', 'validUntil', 'name', 'redirectUris', 'allowedGroups', 'reason', 'confirm') },
       { weight: 1, arbitrary: hostileString },
     );
     const fieldValue = fc.oneof(fc.constantFrom('admin', 'user', 'allow', 'deny', 'require_otp', '10.0.0.0/8', '1000000000002', '0', '20', '101', 'on', 'off', 'bob', 'broken', PASSWORD), digits(6), hostileString, usernameSpelling);
