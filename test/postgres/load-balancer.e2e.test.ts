@@ -8,10 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OPERATOR } from '../../src/services/context.js';
 import { importTokens } from '../helpers/engines.js';
+import { freePort } from '../helpers/nginx.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { request, startCluster, type Cluster } from './fixture.js';
@@ -19,15 +19,6 @@ import { postgresSkipReason } from './test-database.js';
 
 const skip = await postgresSkipReason();
 const DOC = join(import.meta.dirname, '..', '..', 'docs', 'several-instances.md');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** The documented nginx block, pointed at the test's instances and port. */
 async function documentedConfig(upstreams: string[], port: number): Promise<string> {
