@@ -12,9 +12,6 @@ import { qrSvgOf } from './app-qr.js';
 import { refuseCsrf } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
 
-/** The step-up's outcomes that prove the user again: a passcode or temporary code, or (no token) the association prompt. */
-const STEPPED_UP = new Set(['passcode_accepted', 'temp_code_accepted']);
-
 export async function accountPages(app: FastifyInstance): Promise<void> {
   const { accounts, tokens, notifications, appEnrolments, signIn } = app.otpgate;
 
@@ -83,17 +80,16 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     if ('redirect' in who) return who.redirect;
     const body = formOf(request);
     const otp = field(body, 'otp').replace(/\s+/g, '');
-    const outcome = await signIn.check({
+    const stepUp = await signIn.stepUp({
       accountId: who.account.id,
       username: who.principal.username,
       password: field(body, 'password'),
       passcode: otp === '' ? null : otp,
       actor: actorOf(request),
-      requireOtp: true,
       channel: 'console',
     });
-    if (!(STEPPED_UP.has(outcome.reason) || outcome.result === 'enroll_required')) {
-      const error = outcome.retryAfterSeconds > 0 ? `Too many failed attempts; try again in ${outcome.retryAfterSeconds} s.` : 'Not confirmed: check your password and the passcode.';
+    if (!stepUp.confirmed) {
+      const error = stepUp.retryAfterSeconds > 0 ? `Too many failed attempts; try again in ${stepUp.retryAfterSeconds} s.` : 'Not confirmed: check your password and the passcode.';
       return appPage(reply, null, error, 400);
     }
     try {

@@ -283,19 +283,11 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     return renderPage(reply, './login-app', { title: 'Add an authenticator app', narrow: true, username: session.user.username, pending, qrSvg, next, error, formatTime, cancel, csrfToken: session.csrfToken }, status);
   }
 
-  /**
-   * Only where the association prompt is: self-association on and no token held. A user at the passcode step
-   * (who holds a token) has passed the password alone, and must not add a way in without their token.
-   */
-  async function mayEnrolAtSignIn(account: Awaited<ReturnType<typeof accounts.byId>>, session: Session): Promise<boolean> {
-    return settingsOf(account).selfAssociation && (await tokens.listOfUser(account, session.user.username)).length === 0;
-  }
-
   app.get('/login/associate/app', async (request, reply) => {
     const session = await halfSession(request);
     if (!session) return seeOther(reply, '/login');
     const account = await accounts.byId(session.user.account_id);
-    if (!(await mayEnrolAtSignIn(account, session))) return askAdministratorPage(reply);
+    if (!(await appEnrolments.mayEnrolAtSignIn(account, session.user.username))) return askAdministratorPage(reply);
     try {
       const pending = await appEnrolments.start(userActor(request, session), account, session.user.username, hashId(session.id));
       return await loginAppPage(reply, session, pending, nextOfQuery(request), null);
@@ -312,7 +304,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     if (!hasSessionCsrf(body, session.csrfToken)) return refuseCsrf(reply);
     const next = safeReturnPath(field(body, 'next'));
     const account = await accounts.byId(session.user.account_id);
-    if (!(await mayEnrolAtSignIn(account, session))) return askAdministratorPage(reply);
+    if (!(await appEnrolments.mayEnrolAtSignIn(account, session.user.username))) return askAdministratorPage(reply);
     const binding = hashId(session.id);
     try {
       await appEnrolments.activate(userActor(request, session), account, session.user.username, binding, field(body, 'code'));

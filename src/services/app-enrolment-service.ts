@@ -85,6 +85,17 @@ export class AppEnrolmentService {
    * An enrolment of theirs bound elsewhere, or expired, is replaced: one per user. The caller has checked
    * who they are (step-up) and that they are under their token limit is checked here.
    */
+  /**
+   * Whether the sign-in's association prompt may offer an app: only where that prompt is (self-association on,
+   * no token held). A user at the passcode step holds a token and has passed the password alone: they must not
+   * add a way in without it.
+   */
+  async mayEnrolAtSignIn(account: AccountRow, username: string): Promise<boolean> {
+    if (!settingsOf(account).selfAssociation) return false;
+    const user = await this.users.require(account, username);
+    return (await findTokensOfUser(this.ctx.db, user.id)).length === 0;
+  }
+
   async start(actor: Actor, account: AccountRow, username: string, binding: string): Promise<PendingAppEnrolment> {
     this.requireEnabled(account);
     const user = await this.users.require(account, username);

@@ -79,6 +79,17 @@ export class SignInService {
     return this.#decoyHash;
   }
 
+  /**
+   * A signed-in user proving who they are again before adding a way in (an authenticator app): a sign-in that
+   * asks for the passcode wherever the IP rules are, passed by a token's passcode or a temporary code, or, for
+   * a user with no token where the sign-in would let them associate one (`enroll_required`), by the password.
+   */
+  async stepUp(request: Omit<SignInRequest, 'requireOtp'>): Promise<{ confirmed: boolean; retryAfterSeconds: number }> {
+    const outcome = await this.check({ ...request, requireOtp: true });
+    const confirmed = outcome.reason === 'passcode_accepted' || outcome.reason === 'temp_code_accepted' || outcome.result === 'enroll_required';
+    return { confirmed, retryAfterSeconds: outcome.retryAfterSeconds };
+  }
+
   /** Decides one sign-in (and counts it in the metrics by channel and result, `error` when it threw). */
   async check(request: SignInRequest): Promise<SignInOutcome> {
     const started = performance.now();
