@@ -8,7 +8,8 @@ import { OPERATOR } from '../../src/services/context.js';
 import { runCli } from '../helpers/cli.js';
 import { makeInstallation, type Installation } from '../helpers/installation.js';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { freePort, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { freePort } from '../helpers/ports.js';
 
 describe('otpgate restriction --group and check, with a directory', () => {
   let slapd: Slapd;

@@ -8,7 +8,8 @@ import type { LightMyRequestResponse } from 'fastify';
 import { makeFixture, PASSWORD, type Fixture } from '../helpers/app.js';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { OPERATOR } from '../../src/services/context.js';
-import { freePort, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { freePort } from '../helpers/ports.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 

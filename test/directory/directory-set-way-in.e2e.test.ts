@@ -18,7 +18,8 @@ import { buildServer } from '../../src/http/app.js';
 import { loadConfig } from '../../src/runtime/config.js';
 import { runCli } from '../helpers/cli.js';
 import { engineCases, type TestInstallation } from '../helpers/engines.js';
-import { freePort, GROUPS_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { GROUPS_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { freePort } from '../helpers/ports.js';
 
 const DANA_PASSWORD = 'dana directory password';
 

@@ -606,7 +606,8 @@ export const cliTarget: Target = {
       const code = await main(args, { out, err, input }, env);
       assert.ok(code === 0 || code === 1 || code === 2, `exit ${code}`);
       assert.doesNotMatch(stderr, /TypeError|ReferenceError|RangeError|SyntaxError|Cannot read propert|is not a function|undefined/, `${JSON.stringify(args)}: ${stderr}`);
-      if (code === 1 && stderr !== '') assert.match(stderr, /^otpgate: |^(reject|locked|throttled)/m);
+      // A refusal says why: `otpgate: …` for a usage or state error, `reason: CODE (words)` for a refused check.
+      if (code === 1 && stderr !== '') assert.match(stderr, /^otpgate: |^reason: [a-z_]+ \(|^(reject|locked|throttled)/m);
     }) as unknown as fc.IAsyncProperty<[unknown]>;
     return { property, close: () => f.close() };
   },

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './slapd.js';
+import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
 
 const MODULES = '/usr/lib/apache2/modules';

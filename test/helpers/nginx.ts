@@ -3,9 +3,9 @@
 // across instances the way a load balancer spreads them. `stop` ends it and removes its directory.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 export interface Nginx {
   /** `http://127.0.0.1:PORT` */
@@ -13,16 +13,6 @@ export interface Nginx {
   /** The upstream (host:port) that served each request so far, in order. */
   servedBy(): Promise<string[]>;
   stop(): Promise<void>;
-}
-
-/** A TCP port free on 127.0.0.1 just now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export async function startNginx(upstreams: string[]): Promise<Nginx> {

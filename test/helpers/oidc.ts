@@ -13,7 +13,7 @@ import { importTokens } from './engines.js';
 import { PASSWORD } from './app.js';
 import { oathCode } from './otp.js';
 import { randomSecretHex } from './secrets.js';
-import { freePort } from './slapd.js';
+import { freePort } from './ports.js';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:9/signed-out';

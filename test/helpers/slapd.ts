@@ -5,11 +5,11 @@
 // schema (sAMAccountName, userAccountControl, objectCategory, objectClass user).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { escapeDnValue } from '../../src/core/ldap-escape.js';
+import { freePort } from './ports.js';
 import { makeTestCertificates } from './tls.js';
 
 const run = promisify(execFile);
@@ -51,17 +51,6 @@ export interface Slapd {
   /** Starts it again on the same ports with the same data. */
   start(): Promise<void>;
   remove(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 const AD_SCHEMA = `
@@ -110,9 +99,9 @@ export async function startSlapd(options: { ad?: boolean } = {}): Promise<Slapd>
   await makeTestCertificates(dir);
   if (options.ad) writeFileSync(join(dir, 'ad.schema'), AD_SCHEMA);
   writeFileSync(join(dir, 'slapd.conf'), slapdConf(dir, options.ad ?? false));
-  const port = await freePort();
-  const tlsPort = await freePort();
-  const url = `ldap://127.0.0.1:${port}`;
+  let port = await freePort();
+  let tlsPort = await freePort();
+  let url = `ldap://127.0.0.1:${port}`;
   let child: ChildProcess | null = null;
   const ldapEnv = { ...process.env, LDAPTLS_CACERT: join(dir, 'ca.pem') };
   const ldapTool = async (tool: string, ldif: string, extra: string[] = []) => {
@@ -149,7 +138,19 @@ export async function startSlapd(options: { ad?: boolean } = {}): Promise<Slapd>
     });
   }
 
-  await start();
+  // A port free a moment ago may be taken by now (tests run in parallel): slapd then exits at once. The first
+  // start tries new ports; a restart (start() after stop()) keeps the ones the tests already know.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (attempt >= 4 || !/slapd exited/.test(String(error))) throw error;
+      port = await freePort();
+      tlsPort = await freePort();
+      url = `ldap://127.0.0.1:${port}`;
+    }
+  }
   const base = [
     `dn: ${SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example`,
     `dn: ${PEOPLE_DN}\nobjectClass: organizationalUnit\nou: people`,

@@ -16,7 +16,7 @@ import { PASSWORD, serve, testEnv, type Served } from '../helpers/app.js';
 import { runCli } from '../helpers/cli.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
-import { freePort } from '../helpers/slapd.js';
+import { freePort } from '../helpers/ports.js';
 
 let dir: string;
 let server: Served;

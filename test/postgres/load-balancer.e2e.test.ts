@@ -11,7 +11,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OPERATOR } from '../../src/services/context.js';
 import { importTokens } from '../helpers/engines.js';
-import { freePort } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { request, startCluster, type Cluster } from './fixture.js';

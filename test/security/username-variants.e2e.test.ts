@@ -13,7 +13,8 @@ import { OPERATOR } from '../../src/services/context.js';
 import { call, check, makeFixture, PASSWORD, testEnv, type Fixture } from '../helpers/app.js';
 import { runCli } from '../helpers/cli.js';
 import { oathCode } from '../helpers/otp.js';
-import { freePort, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
+import { freePort } from '../helpers/ports.js';
 
 const LINA_PASSWORD = 'lina directory password';
 const DIRK_PASSWORD = 'dirk directory password';
