@@ -33,13 +33,30 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
   async function build(): Promise<{ provider: Provider; version: string }> {
     const keys = await oidc.signingKeys();
     const provider = createProvider(oidc, { issuer, cookieKeys: oidc.cookieKeys(), secureCookies: secure, proxy: config.trustedProxies.length > 0, keys });
+    // The provider's events are synchronous; the writes they start (the token's audit event, the end of the
+    // console session at sign-out) are held on the request and awaited before its response is sent, so that a
+    // client never holds a token whose event is not yet written, nor a "signed out" page while its session
+    // still lives. A failed write is logged; the answer has been decided by then.
+    const held = new WeakMap<object, Promise<void>[]>();
+    const hold = (ctx: object, write: Promise<unknown>, what: string) => {
+      const settled = write.then(
+        () => undefined,
+        (error: unknown) => app.log.error({ err: error }, what),
+      );
+      held.set(ctx, [...(held.get(ctx) ?? []), settled]);
+    };
+    provider.use(async (ctx, next) => {
+      await next();
+      const writes = held.get(ctx);
+      if (writes) await Promise.all(writes);
+    });
     provider.on('grant.success', (ctx) => {
       const client = ctx.oidc.client?.clientId ?? 'unknown';
-      void oidc.recordToken(ctx.ip, client, null, ctx.oidc.account?.accountId ?? null, 'success', typeof ctx.oidc.params?.grant_type === 'string' ? ctx.oidc.params.grant_type : 'token').catch((error: unknown) => app.log.error({ err: error }, 'oidc audit failed'));
+      hold(ctx, oidc.recordToken(ctx.ip, client, null, ctx.oidc.account?.accountId ?? null, 'success', typeof ctx.oidc.params?.grant_type === 'string' ? ctx.oidc.params.grant_type : 'token'), 'oidc audit failed');
     });
     provider.on('grant.error', (ctx, error) => {
       const client = ctx.oidc.client?.clientId ?? 'unknown';
-      void oidc.recordToken(ctx.ip, client, null, null, 'refused', String((error as { error?: string }).error ?? 'error')).catch((failed: unknown) => app.log.error({ err: failed }, 'oidc audit failed'));
+      hold(ctx, oidc.recordToken(ctx.ip, client, null, null, 'refused', String((error as { error?: string }).error ?? 'error')), 'oidc audit failed');
     });
     // "Sign out" on the end-session page (logout=yes) signs the browser out of otpgate too: its console
     // session (which would sign it in again at the next authorization request without a question) ends.
@@ -49,7 +66,7 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
       const id = header ? cookies.parse(header)[sessionCookieName(secure)] : undefined;
       if (id === undefined) return;
       ctx.append('set-cookie', cookies.serialize(sessionCookieName(secure), '', { path: '/', httpOnly: true, sameSite: 'lax', secure, expires: new Date(0) }));
-      void sessions.end(id).catch((error: unknown) => app.log.error({ err: error }, 'ending the console session at sign-out failed'));
+      hold(ctx, sessions.end(id), 'ending the console session at sign-out failed');
     });
     provider.on('server_error', (_ctx, error) => app.log.error({ err: error }, 'oidc provider error'));
     return { provider, version: await oidc.keySetVersion() };

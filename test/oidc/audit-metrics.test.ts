@@ -34,6 +34,24 @@ for (const engine of await engineCases()) {
     const events = (action: string): Promise<AuditEventView[]> => fx.installation.services.audit.list({ accountId: fx.account.id, action, limit: 100 });
     const actor = () => `oidc:${fx.confidential.clientId}`;
 
+    test("a token's response waits for its oidc.token event: it is there when the client holds the token", async () => {
+      // The audit write is slowed here, so a response sent before its event is written would be seen.
+      const services = fx.server.instance.services.oidc;
+      const recordToken = services.recordToken.bind(services);
+      services.recordToken = async (...args) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return recordToken(...args);
+      };
+      try {
+        const tokensBefore = (await events('oidc.token')).length;
+        const { callback, verifier, nonce } = await codeFor(fx, config);
+        await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedNonce: nonce });
+        assert.equal((await events('oidc.token')).length, tokensBefore + 1);
+      } finally {
+        services.recordToken = recordToken;
+      }
+    });
+
     test('a sign-in, its code and a refresh: oidc.signin and oidc.token events, and the counters move by one each', async () => {
       const id = fx.confidential.clientId;
       const before = { signin: await counted(fx, id, 'signin', 'success'), token: await counted(fx, id, 'token', 'success') };
