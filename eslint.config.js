@@ -31,7 +31,8 @@ const ENGINES = ['kysely', 'pg', 'better-sqlite3'];
 const WEB = ['fastify', '@fastify/*', 'eta'];
 const PACKAGES = {
   core: { group: [...IO_AND_FRAMEWORKS, ...FRAMEWORKS, ...ENGINES, 'oidc-provider'], why: 'core/ is pure: no I/O, no framework, no database' },
-  // Kysely's types describe the handle services carry; its values (and the drivers) stay in store/.
+  // Kysely's types describe the handle services carry; its values (and the drivers) stay in store/. TypeBox is
+  // allowed: a schema library, no I/O, in which services declare the views they show (services/views.ts).
   services: { group: [...ENGINES, ...WEB, 'oidc-provider'], why: 'services/ reach the database only through store/ functions and know no web framework', allowTypeImports: true },
   store: { group: [...WEB, 'oidc-provider'], why: 'store/ knows no web framework' },
   ...Object.fromEntries(['web', 'console', 'oidc', 'http', 'radius', 'cli'].map((adapter) => [adapter, { group: ENGINES, why: `${adapter}/ is an adapter: the database only through services/` }])),

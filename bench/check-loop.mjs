@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../dist/runtime/config.js';
-import { initInstance } from '../dist/runtime/instance.js';
-import { OPERATOR } from '../dist/services/context.js';
-import { sealTokenSecret, TOKEN_SEAL_VERSION } from '../dist/services/sealed-secrets.js';
-import { hotp } from './common.mjs';
-import { startBackgroundCheckpoints } from '../dist/store/sqlite/wal-checkpointer.js';
+import { fromDist, hotp } from './common.mjs';
+const { loadConfig } = /** @type {typeof import('../src/runtime/config.js')} */ (await fromDist('runtime/config.js'));
+const { initInstance } = /** @type {typeof import('../src/runtime/instance.js')} */ (await fromDist('runtime/instance.js'));
+const { OPERATOR } = /** @type {typeof import('../src/services/context.js')} */ (await fromDist('services/context.js'));
+const { sealTokenSecret, TOKEN_SEAL_VERSION } = /** @type {typeof import('../src/services/sealed-secrets.js')} */ (await fromDist('services/sealed-secrets.js'));
+const { startBackgroundCheckpoints } = /** @type {typeof import('../src/store/sqlite/wal-checkpointer.js')} */ (await fromDist('store/sqlite/wal-checkpointer.js'));
 
 const checks = Number(process.argv[2] ?? 20000);
 const concurrency = Number(process.argv[3] ?? 50);

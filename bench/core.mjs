@@ -4,8 +4,8 @@
 //   node bench/core.mjs [--rounds N] [--ms PER_MEASUREMENT] [--sync-window N]
 import { createHmac, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { findConsecutiveCounters, findHotpCounter } from '../dist/core/otp-window.js';
-import { hotp, summarize } from './common.mjs';
+import { fromDist, hotp, summarize } from './common.mjs';
+const { findConsecutiveCounters, findHotpCounter } = /** @type {typeof import('../src/core/otp-window.js')} */ (await fromDist('core/otp-window.js'));
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, ms: { type: 'string', default: '400' }, 'sync-window': { type: 'string', default: '10000' } } });
 const rounds = Number(values.rounds);

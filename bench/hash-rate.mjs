@@ -1,7 +1,8 @@
 // The password hash's own rate: scrypt verifications per second at the cost of a stored hash, with as many
 // in flight as the HTTP test has connections (so libuv's thread pool is as busy as in the server).
 //   node bench/hash-rate.mjs ENCODED_HASH CONCURRENCY SECONDS
-import { verifyPassword } from '../dist/crypto/password-hash.js';
+import { fromDist } from './common.mjs';
+const { verifyPassword } = /** @type {typeof import('../src/crypto/password-hash.js')} */ (await fromDist('crypto/password-hash.js'));
 
 const [encoded, concurrencyText, secondsText] = process.argv.slice(2);
 const [, , , , salt] = encoded.split('$');

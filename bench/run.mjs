@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { hotp, runJson, runProcess, startProcess, stop, stopAll, summarize } from './common.mjs';
+import { fromDist, hotp, runJson, runProcess, startProcess, stop, stopAll, summarize } from './common.mjs';
 import { writeCsv, writePskc } from './seed-files.mjs';
 import { NGINX, nginxAvailable, startNginx, stopNginx } from './nginx.mjs';
 
@@ -181,9 +181,9 @@ async function setUp(work, name = 'main', engineEnv = {}) {
   // Users and associations through the services (the CLI would pay a process start per user). The
   // otp-only and re-sync users get a cheap password hash (their password is never checked); the users of
   // the full sign-in check get the product's configured cost.
-  const { loadConfig } = await import('../dist/runtime/config.js');
-  const { openInstance } = await import('../dist/runtime/instance.js');
-  const { OPERATOR } = await import('../dist/services/context.js');
+  const { loadConfig } = /** @type {typeof import('../src/runtime/config.js')} */ (await fromDist('runtime/config.js'));
+  const { openInstance } = /** @type {typeof import('../src/runtime/instance.js')} */ (await fromDist('runtime/instance.js'));
+  const { OPERATOR } = /** @type {typeof import('../src/services/context.js')} */ (await fromDist('services/context.js'));
   const make = async (scryptLog2, from, count, prefix) => {
     const instance = await openInstance(loadConfig(envFor(dataDir, { ...engineEnv, ...(scryptLog2 ? { OTPGATE_SCRYPT_LOG2N: String(scryptLog2) } : {}) })));
     try {
@@ -250,9 +250,9 @@ async function addSeveralTokenUsers(work, setup) {
   const csv = join(work, 'several.csv');
   const secrets = await writeCsv(csv, 3 * S.otpUsers, 'SEV', 3 * S.otpUsers);
   await otpgate(setup.dataDir, ['token', 'import', csv], setup.engineEnv);
-  const { loadConfig } = await import('../dist/runtime/config.js');
-  const { openInstance } = await import('../dist/runtime/instance.js');
-  const { OPERATOR } = await import('../dist/services/context.js');
+  const { loadConfig } = /** @type {typeof import('../src/runtime/config.js')} */ (await fromDist('runtime/config.js'));
+  const { openInstance } = /** @type {typeof import('../src/runtime/instance.js')} */ (await fromDist('runtime/instance.js'));
+  const { OPERATOR } = /** @type {typeof import('../src/services/context.js')} */ (await fromDist('services/context.js'));
   const instance = await openInstance(loadConfig(envFor(setup.dataDir, { ...setup.engineEnv, OTPGATE_SCRYPT_LOG2N: '10' })));
   try {
     const { accounts, users, tokens } = instance.services;

@@ -5,8 +5,9 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { readMasterKeyFile } from '../dist/crypto/master-key.js';
-import { sealTokenSecret, TOKEN_SEAL_VERSION } from '../dist/services/sealed-secrets.js';
+import { fromDist } from './common.mjs';
+const { readMasterKeyFile } = /** @type {typeof import('../src/crypto/master-key.js')} */ (await fromDist('crypto/master-key.js'));
+const { sealTokenSecret, TOKEN_SEAL_VERSION } = /** @type {typeof import('../src/services/sealed-secrets.js')} */ (await fromDist('services/sealed-secrets.js'));
 
 const [dataDir, totalText] = process.argv.slice(2);
 const started = process.hrtime.bigint();

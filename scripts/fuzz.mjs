@@ -12,7 +12,11 @@ const only = process.env.FUZZ_TARGETS?.split(',');
 const SLICE = 10_000;
 const DOC = new URL('../docs/fuzzing.md', import.meta.url);
 
-/** The table rows of docs/fuzzing.md by target, updated with one row and written back. */
+/**
+ * The table rows of docs/fuzzing.md by target, updated with one row and written back.
+ * @param {string} target
+ * @param {string} row
+ */
 function writeRow(target, row) {
   const rows = new Map();
   if (existsSync(DOC)) for (const match of readFileSync(DOC, 'utf8').matchAll(/^\| `([a-z-]+)` \|.*\|$/gm)) rows.set(match[1], match[0]);

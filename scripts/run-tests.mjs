@@ -19,6 +19,10 @@ import { spawnSync } from 'node:child_process';
 
 const E2E = '.e2e.test.ts';
 
+/**
+ * @param {string} dir
+ * @returns {string[]}
+ */
 function findTests(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -27,7 +31,12 @@ function findTests(dir) {
   });
 }
 
-/** The newest modification time of the files under `dir` (0 when there are none). */
+/**
+ * The newest modification time of the files under `dir` (0 when there are none).
+ * @param {string} dir
+ * @param {(name: string) => boolean} [accept]
+ * @returns {number}
+ */
 function newestIn(dir, accept = () => true) {
   if (!existsSync(dir)) return 0;
   let newest = 0;
@@ -50,7 +59,11 @@ function buildIfStale() {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-/** The test files a command-line argument stands for: a file as it is, a folder as every test file under it. */
+/**
+ * The test files a command-line argument stands for: a file as it is, a folder as every test file under it.
+ * @param {string} arg
+ * @returns {string[]}
+ */
 function expand(arg) {
   if (!existsSync(arg)) {
     process.stderr.write(`run-tests: no such file or folder: ${arg}\n`);

@@ -3,7 +3,8 @@
 // stored one is kept.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DIRECTORY_PRESETS, type DirectoryInput, type DirectoryPreset, type DirectoryView } from '../services/directory-service.js';
-import { shownTest, type ShownTestResult } from '../web/directory-test.js';
+import { shownTest } from '../web/directory-test.js';
+import type { DirectoryTestView } from '../services/directory-view.js';
 import type { SyncReport } from '../services/directory-sync-service.js';
 import { ServiceError } from '../services/errors.js';
 import { adminOf } from './admin-guard.js';
@@ -77,7 +78,7 @@ interface PageState {
   values?: FormValues;
   error?: string | null;
   fieldErrors?: Record<string, string>;
-  test?: ShownTestResult | null;
+  test?: DirectoryTestView | null;
   sync?: { report: SyncReport; dryRun: boolean } | null;
   syncError?: string | null;
 }

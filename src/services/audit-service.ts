@@ -17,9 +17,9 @@ import {
   type ChainStart,
 } from '../store/audit-log.js';
 import { AuditedWriter, type AuditedWrite, type AuditedWriteResult } from '../store/audited-writes.js';
-import type { AuditEventRow } from '../store/schema.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
+import { toAuditView, type AuditEventView } from './audit-view.js';
 import { isoTime } from './views.js';
 
 export interface AuditEntry {
@@ -31,31 +31,7 @@ export interface AuditEntry {
   targetSerial?: string | null;
 }
 
-export interface AuditEventView {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  user: string | null;
-  serial: string | null;
-  clientIp: string | null;
-  outcome: string;
-  reason: string | null;
-}
-
-export function toAuditView(row: AuditEventRow): AuditEventView {
-  return {
-    id: Number(row.id),
-    at: isoTime(row.at),
-    actor: row.actor,
-    action: row.action,
-    user: row.target_user,
-    serial: row.target_serial,
-    clientIp: row.client_ip,
-    outcome: row.outcome,
-    reason: row.reason,
-  };
-}
+export { toAuditView, type AuditEventView } from './audit-view.js';
 
 export class AuditService {
   readonly #writer: AuditedWriter;

@@ -17,10 +17,12 @@ import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import type { DirectoryFinding, WayInService } from './way-in-service.js';
+import type { DirectoryTestView, DirectoryView } from './directory-view.js';
 
 export { DIRECTORY_FAILURES, type DirectoryFailure } from '../directory/ldap-directory.js';
 
-export type DirectoryPreset = 'openldap' | 'ad';
+export type { DirectoryView };
+export type DirectoryPreset = DirectoryView['preset'];
 
 /** Attribute names and filter each preset starts from; flags given explicitly override them. */
 export const DIRECTORY_PRESETS: Record<DirectoryPreset, { kind: DirectoryRow['kind']; userFilter: string; usernameAttribute: string; displayNameAttribute: string; emailAttribute: string; groupAttribute: string }> = {
@@ -39,25 +41,12 @@ export interface DirectoryInput extends Pick<DirectorySettings, 'url' | 'bindDn'
   caPem?: string | null;
 }
 
-/** What `directory show` and the API show: never the bind password. */
-export interface DirectoryView extends Pick<DirectorySettings, 'url' | 'bindDn' | 'baseDn'>, SearchSettings {
-  preset: DirectoryPreset;
-  bindPasswordSet: true;
-  /** The CA certificate's subject, when one is set. */
-  caSubject: string | null;
-  /** The CA certificate itself (PEM; public, not a secret), or null for the system's CAs. */
-  caPem: string | null;
-  /** Shared by the operator with sign-ins that name no account (the console, `otpgate check`). */
-  shared: boolean;
-  updatedAt: string;
-}
-
 /**
- * A test's answer. A failure carries its classified reason and a sentence for it; `detail` (the library's
- * message, naming hosts, ports and certificates) is for the operator only: the CLI prints it, the API and the
- * console write it to the server log and never into a response.
+ * A test's answer: what adapters show (DirectoryTestView), and for a failure `detail` (the library's message,
+ * naming hosts, ports and certificates), for the operator only: the CLI prints it, the API and the console
+ * write it to the server log and never into a response.
  */
-export type DirectoryTestResult = { ok: true; usersFound: number; example: string | null } | { ok: false; reason: DirectoryFailure; error: string; detail: string };
+export type DirectoryTestResult = Extract<DirectoryTestView, { ok: true }> | (Extract<DirectoryTestView, { ok: false }> & { detail: string });
 
 /** What a tenant administrator reads for each failure. */
 const FAILURE_TEXT: Record<DirectoryFailure, string> = {

@@ -14,6 +14,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { sealTokenSecret, TOKEN_SEAL_VERSION } from './sealed-secrets.js';
 import type { ImportFormat } from '../core/import-format.js';
+import type { ImportReport } from './import-view.js';
 
 export { IMPORT_FORMATS, type ImportFormat } from '../core/import-format.js';
 
@@ -40,18 +41,7 @@ export interface ImportRequest {
   onProgress?: (progress: ImportProgress) => void;
 }
 
-export interface ImportReport {
-  format: ImportFormat;
-  dryRun: boolean;
-  /** Keys read from the file, usable or not. */
-  read: number;
-  /** Keys written; in a dry run, the keys that would be written. */
-  imported: number;
-  /** Keys not imported, each with its serial and reason (already known, or not usable). */
-  skipped: SkippedKey[];
-  /** Refused files raise import_refused instead; a report always means the file was accepted. */
-  rejected: number;
-}
+export type { ImportReport };
 
 const WRONG_CREDENTIALS = new Set(['decryption_failed', 'bad_mac']);
 const WRONG_CREDENTIALS_MESSAGE = 'cannot decrypt: the key or password is wrong, or the file is damaged';

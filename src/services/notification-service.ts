@@ -36,6 +36,7 @@ import type { Account, Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { openWebhookSecret, sealWebhookSecret } from './sealed-secrets.js';
 import { isoTime } from './views.js';
+import type { DeliveryView, WebhookView } from './notification-view.js';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 /** A given secret must be long enough that a signature cannot be forged by guessing it. */
@@ -55,25 +56,7 @@ export interface NotificationSettings {
   mail?: { url: string; from: string; caFile?: string };
 }
 
-export interface WebhookView {
-  name: string;
-  url: string;
-  events: '*' | NotificationType[];
-  createdAt: string;
-}
-
-export interface DeliveryView {
-  id: number;
-  webhook: string;
-  type: string;
-  occurredAt: string;
-  status: DeliveryStatus;
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  deliveredAt: string | null;
-}
+export type { DeliveryView, WebhookView };
 
 /** The JSON a receiver gets (docs/webhooks.md). */
 export interface NotificationBody {

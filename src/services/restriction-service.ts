@@ -1,7 +1,7 @@
 // IP access restrictions per user, per directory group and per account. Validation and precedence live in
 // the core (access-rule.ts, restriction-precedence.ts); this stores, reads and gathers the facts.
 import { restrictionFieldLabel, validateRestriction, type AccessRestriction } from '../core/access-rule.js';
-import { applicableRestriction, type ApplicableRestriction, type RestrictionSource } from '../core/restriction-precedence.js';
+import { applicableRestriction, type ApplicableRestriction } from '../core/restriction-precedence.js';
 import { updateAccount } from '../store/account-store.js';
 import { groupsOf } from '../store/directory-store.js';
 import { deleteGroupRestriction, findGroupRestriction, groupKey, groupMemberCounts, groupRestrictionsFor, listGroupRestrictions, saveGroupRestriction } from '../store/group-restriction-store.js';
@@ -13,6 +13,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import type { UserService } from './user-service.js';
 import { isoTime } from './views.js';
+import type { GroupRestrictionView, GroupView, RestrictionView } from './restriction-view.js';
 import type { ChangeImpact, PendingChange, WayInService } from './way-in-service.js';
 
 export interface RestrictionInput {
@@ -20,27 +21,7 @@ export interface RestrictionInput {
   default: string;
 }
 
-export interface RestrictionView extends AccessRestriction {
-  /** Where it comes from: the user's own, their groups', the account's, or none at all. */
-  source: RestrictionSource;
-  /** With source `group`: the user's groups whose restrictions apply (combined: strictest action per address). */
-  groups: string[];
-}
-
-/** A directory group's restriction. */
-export interface GroupRestrictionView extends AccessRestriction {
-  group: string;
-  /** Users of the account that carry the group now. */
-  members: number;
-  updatedAt: string;
-}
-
-/** A group the account's users carry, or one with a restriction (perhaps nobody carries it yet). */
-export interface GroupView {
-  group: string;
-  members: number;
-  restriction: AccessRestriction | null;
-}
+export type { GroupRestrictionView, GroupView, RestrictionView };
 
 function parseStored(json: string | null): AccessRestriction | null {
   return json === null ? null : (JSON.parse(json) as AccessRestriction);

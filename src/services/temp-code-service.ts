@@ -3,7 +3,6 @@
 // asked for (the sign-in service checks them) until their uses or hours run out, they are revoked, or the
 // user's real token signs in again.
 import { randomInt } from 'node:crypto';
-import { Type, type Static } from '@sinclair/typebox';
 import { isTempCodeLive, tempCodeHash, TEMP_CODE_DIGITS, TEMP_CODE_LIMITS } from '../core/temp-code.js';
 import { deleteTempCode, findTempCode, putTempCode } from '../store/temp-code-store.js';
 import { findTokensOfUser } from '../store/token-store.js';
@@ -13,28 +12,9 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import type { UserService } from './user-service.js';
 import { isoTime } from './views.js';
+import type { IssuedTempCode, TempCodeView } from './temp-code-view.js';
 
-export const TempCodeViewSchema = Type.Object(
-  {
-    usesLeft: Type.Integer(),
-    expiresAt: Type.String({ format: 'date-time' }),
-    createdAt: Type.String({ format: 'date-time' }),
-    live: Type.Boolean({ description: 'Whether it still signs in (uses left and not expired)' }),
-  },
-  { description: "A user's temporary code; never the code itself" },
-);
-export type TempCodeView = Static<typeof TempCodeViewSchema>;
-
-export interface IssuedTempCode {
-  /** The code: shown this once, never stored. */
-  code: string;
-  usesLeft: number;
-  expiresAt: string;
-  /** Whether it replaced a code that still signed in (that one no longer does; issue #29). */
-  replacedLive: boolean;
-  /** Whether the user's tokens are locked: the code signs in all the same, and the tokens stay locked. */
-  tokensLocked: boolean;
-}
+export type { IssuedTempCode, TempCodeView };
 
 function limit(value: number | undefined, fallback: number, max: number, field: string): number {
   if (value === undefined) return fallback;

@@ -41,17 +41,11 @@ import { userThrottleKey } from './throttle-keys.js';
 import { LEGACY_TOKEN_SEAL_VERSION, openTokenSecret, sealTokenSecret, TOKEN_SEAL_VERSION } from './sealed-secrets.js';
 import type { UserService } from './user-service.js';
 import { isoTime, toTokenView, type TokenView } from './views.js';
-import { toAuditView, type AuditEventView, type AuditService } from './audit-service.js';
+import { toAuditView, type AuditService } from './audit-service.js';
+import type { TokenHistory } from './audit-view.js';
 import type { WayInService } from './way-in-service.js';
 
-/** A token's history: its import time and the audit events that name it, newest first. */
-export interface TokenHistory {
-  serial: string;
-  importedAt: string;
-  events: AuditEventView[];
-  /** Where the next page starts (`before`), or null when this page reaches the oldest event. */
-  nextBefore: number | null;
-}
+export type { TokenHistory };
 
 /** Refusals of a self-association that count as a failed attempt (a wrong guess of serial or code). */
 const SELF_ASSOCIATION_GUESSES = new Set<string>(['passcode_not_accepted', 'token_not_found', 'token_not_available', 'invalid_passcode', 'invalid_serial']);

@@ -1,6 +1,7 @@
 // What adapters show of users and tokens: camelCase, never a secret or a password hash. Each shape is
-// defined once, as a TypeBox schema: its TypeScript type derives from it, the API validates and documents
-// its answers with it (http/api/schemas.ts), and the value sets come from core/.
+// defined once, as a TypeBox schema: its TypeScript type derives from it (Static<>), the API answers with that
+// very schema (so a field added here reaches clients; test/api/response-views.test.ts), and the value sets come
+// from core/. The views of one service live beside it in `<concern>-view.ts`.
 import { Type, type SchemaOptions, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import { RETIRE_REASONS, TOKEN_STATUSES } from '../core/token-status.js';
 import { ROLES, TOKEN_TYPES } from '../core/values.js';

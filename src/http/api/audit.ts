@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../../services/errors.js';
-import { AuditEvent, ErrorResponse } from './schemas.js';
+import { AuditPage, ErrorResponse } from './schemas.js';
 import { adminAccount } from './users.js';
 
 function time(text: string | undefined, field: string): number | undefined {
@@ -32,7 +32,7 @@ export async function auditRoutes(plain: FastifyInstance): Promise<void> {
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           before: Type.Optional(Type.Integer({ minimum: 1 })),
         }),
-        response: { 200: Type.Object({ events: Type.Array(AuditEvent), nextBefore: Type.Union([Type.Integer(), Type.Null()]) }), '4xx': ErrorResponse },
+        response: { 200: AuditPage, '4xx': ErrorResponse },
       },
     },
     async (request) => {

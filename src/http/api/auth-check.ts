@@ -4,7 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ServiceError } from '../../services/errors.js';
 import { canonicalIp } from '../client-ip.js';
 import { actorOf, requireScope } from '../../web/principal.js';
-import { CheckBody, CheckResult, ErrorResponse } from './schemas.js';
+import { CheckResultSchema, toCheckResult } from '../../services/sign-in-view.js';
+import { CheckBody, ErrorResponse } from './schemas.js';
 
 export async function authCheckRoutes(plain: FastifyInstance): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -17,7 +18,7 @@ export async function authCheckRoutes(plain: FastifyInstance): Promise<void> {
           'Wrong password, unknown user and deny all give `reject`, indistinguishably. A key with the `otp-only` scope sends no password. `clientIp` is allowed only for keys created with --client-ip.',
         tags: ['sign-in'],
         body: CheckBody,
-        response: { 200: CheckResult, '4xx': ErrorResponse },
+        response: { 200: CheckResultSchema, '4xx': ErrorResponse },
       },
     },
     async (request) => {
@@ -52,7 +53,7 @@ export async function authCheckRoutes(plain: FastifyInstance): Promise<void> {
       if (outcome.reason === 'throttled') {
         throw new ServiceError('too_many_attempts', 'too many failed attempts; retry later', { retryAfterSeconds: outcome.retryAfterSeconds });
       }
-      return { result: outcome.result };
+      return toCheckResult(outcome);
     },
   );
 }

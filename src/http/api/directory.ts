@@ -3,12 +3,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { DIRECTORY_FAILURES } from '../../services/directory-service.js';
 import { ServiceError } from '../../services/errors.js';
-import { oneOf } from '../../services/views.js';
+import { DirectoryTestViewSchema, DirectoryViewSchema, SyncReportViewSchema, toSyncReportView } from '../../services/directory-view.js';
 import { shownTest } from '../../web/directory-test.js';
 import { actorOf } from '../../web/principal.js';
-import { ErrorResponse } from './schemas.js';
+import { DirectoryOrNone, ErrorResponse } from './schemas.js';
 import { adminAccount } from './users.js';
 
 const Attribute = Type.String({ minLength: 1, maxLength: 100 });
@@ -31,63 +30,12 @@ const DirectoryBody = Type.Object(
   { additionalProperties: false },
 );
 
-const DirectoryView = Type.Object(
-  {
-    preset: Type.Union([Type.Literal('openldap'), Type.Literal('ad')]),
-    url: Type.String(),
-    bindDn: Type.String(),
-    bindPasswordSet: Type.Literal(true),
-    baseDn: Type.String(),
-    userFilter: Type.String(),
-    usernameAttribute: Type.String(),
-    displayNameAttribute: Type.String(),
-    emailAttribute: Type.String(),
-    groupAttribute: Type.String(),
-    startTls: Type.Boolean(),
-    caSubject: Type.Union([Type.String(), Type.Null()]),
-    caPem: Type.Union([Type.String(), Type.Null()], { description: 'The CA certificate (PEM), or null for the system CAs' }),
-    shared: Type.Boolean({ description: 'Shared by the operator with sign-ins that name no account (`otpgate directory share`)' }),
-    updatedAt: Type.String({ format: 'date-time' }),
-  },
-  { description: 'The directory; never its bind password' },
-);
-
-const TestResult = Type.Object({
-  ok: Type.Boolean(),
-  usersFound: Type.Optional(Type.Integer()),
-  example: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  reason: Type.Optional(oneOf(DIRECTORY_FAILURES, { description: 'Why the test failed; the detail is in the server log' })),
-  error: Type.Optional(Type.String({ description: 'The reason in words' })),
-});
-
 const SyncBody = Type.Object(
   {
     dryRun: Type.Optional(Type.Boolean({ description: 'Plan only: nothing is applied' })),
     force: Type.Optional(Type.Boolean({ description: 'Apply even a plan that disables more than 10 users and 10% of the directory users' })),
   },
   { additionalProperties: false, description: 'A JSON object: `{}` plans and applies' },
-);
-
-const Names = Type.Array(Type.String());
-const SyncReportView = Type.Object(
-  {
-    applied: Type.Boolean({ description: 'True when the plan was applied (all of it, in one transaction)' }),
-    refused: Type.Union([Type.String(), Type.Null()], { description: 'Why nothing was applied (the safety limit), or null' }),
-    plan: Type.Object({
-      create: Type.Array(Type.Object({ username: Type.String(), displayName: Type.Union([Type.String(), Type.Null()]), email: Type.Union([Type.String(), Type.Null()]), groups: Names })),
-      update: Type.Array(
-        Type.Object({
-          username: Type.String(),
-          changes: Type.Object({ displayName: Type.Optional(Type.String()), email: Type.Optional(Type.Union([Type.String(), Type.Null()])), groups: Type.Optional(Names), dn: Type.Optional(Type.String()) }),
-        }),
-      ),
-      disable: Type.Array(Type.Object({ username: Type.String(), reason: Type.Union([Type.Literal('gone_from_directory'), Type.Literal('disabled_in_directory')]) })),
-      enable: Type.Array(Type.Object({ username: Type.String() })),
-      skipped: Type.Array(Type.Object({ username: Type.String(), reason: Type.String() })),
-      directoryUsers: Type.Integer({ description: "The account's directory users before the sync" }),
-    }),
-  },
-  { description: 'What the sync planned, and whether it was applied' },
 );
 
 const errors = { '4xx': ErrorResponse };
@@ -99,7 +47,7 @@ export function directoryRoutes(plain: FastifyInstance, _options: unknown, done:
 
   app.get(
     '/directory',
-    { schema: { summary: "The account's directory, or null", tags, response: { 200: Type.Object({ directory: Type.Union([DirectoryView, Type.Null()]) }), ...errors } } },
+    { schema: { summary: "The account's directory, or null", tags, response: { 200: DirectoryOrNone, ...errors } } },
     async (request) => {
       const account = await adminAccount(app, request);
       try {
@@ -111,7 +59,7 @@ export function directoryRoutes(plain: FastifyInstance, _options: unknown, done:
     },
   );
 
-  app.put('/directory', { schema: { summary: "Set (or replace) the account's directory", tags, body: DirectoryBody, response: { 200: DirectoryView, ...errors } } }, async (request) =>
+  app.put('/directory', { schema: { summary: "Set (or replace) the account's directory", tags, body: DirectoryBody, response: { 200: DirectoryViewSchema, ...errors } } }, async (request) =>
     directories.set(actorOf(request), await adminAccount(app, request), request.body),
   );
 
@@ -122,7 +70,7 @@ export function directoryRoutes(plain: FastifyInstance, _options: unknown, done:
 
   app.post(
     '/directory/test',
-    { schema: { summary: 'Bind with the service account, count the users the filter finds and name one', tags, response: { 200: TestResult, ...errors } } },
+    { schema: { summary: 'Bind with the service account, count the users the filter finds and name one', tags, response: { 200: DirectoryTestViewSchema, ...errors } } },
     async (request) => shownTest(request, await directories.test(actorOf(request), await adminAccount(app, request))),
   );
 
@@ -133,26 +81,12 @@ export function directoryRoutes(plain: FastifyInstance, _options: unknown, done:
         summary: 'Plan a sync with the directory and apply it (dryRun: plan only); over the safety limit nothing is applied unless force',
         tags,
         body: SyncBody,
-        response: { 200: SyncReportView, ...errors },
+        response: { 200: SyncReportViewSchema, ...errors },
       },
     },
     async (request) => {
       const { dryRun = false, force = false } = request.body;
-      const report = await directorySync.sync(actorOf(request), await adminAccount(app, request), { dryRun, force });
-      const { plan } = report;
-      // Internal user ids and DNs of people to create stay inside; the rest is what the command prints.
-      return {
-        applied: report.applied,
-        refused: report.refused,
-        plan: {
-          create: plan.create.map((p) => ({ username: p.username, displayName: p.displayName, email: p.email, groups: p.groups })),
-          update: plan.update.map((u) => ({ username: u.username, changes: u.changes })),
-          disable: plan.disable.map((d) => ({ username: d.username, reason: d.reason })),
-          enable: plan.enable.map((e) => ({ username: e.username })),
-          skipped: plan.skipped,
-          directoryUsers: plan.directoryUsers,
-        },
-      };
+      return toSyncReportView(await directorySync.sync(actorOf(request), await adminAccount(app, request), { dryRun, force }));
     },
   );
   done();

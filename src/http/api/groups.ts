@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { actorOf } from '../../web/principal.js';
-import { ErrorResponse, GroupParams, GroupRestrictionView, GroupView, RestrictionBody, RestrictionView } from './schemas.js';
+import { GroupRestrictionViewSchema, RestrictionViewSchema } from '../../services/restriction-view.js';
+import { ErrorResponse, GroupList, GroupParams, RestrictionBody } from './schemas.js';
 import { adminAccount } from './users.js';
 
 const errors = { '4xx': ErrorResponse };
@@ -17,13 +18,13 @@ export async function groupRoutes(plain: FastifyInstance): Promise<void> {
 
   app.get(
     '/groups',
-    { schema: { summary: "The groups the account's users carry, and every group with a restriction", tags, response: { 200: Type.Object({ groups: Type.Array(GroupView) }), ...errors } } },
+    { schema: { summary: "The groups the account's users carry, and every group with a restriction", tags, response: { 200: GroupList, ...errors } } },
     async (request) => ({ groups: await restrictions.listGroups(await adminAccount(app, request)) }),
   );
 
   app.get(
     '/groups/:group/restrictions',
-    { schema: { summary: "The group's IP restriction", tags, params: GroupParams, response: { 200: GroupRestrictionView, ...errors } } },
+    { schema: { summary: "The group's IP restriction", tags, params: GroupParams, response: { 200: GroupRestrictionViewSchema, ...errors } } },
     async (request) => restrictions.showForGroup(await adminAccount(app, request), request.params.group),
   );
 
@@ -35,7 +36,7 @@ export async function groupRoutes(plain: FastifyInstance): Promise<void> {
         tags,
         params: GroupParams,
         body: RestrictionBody,
-        response: { 200: GroupRestrictionView, ...errors },
+        response: { 200: GroupRestrictionViewSchema, ...errors },
       },
     },
     async (request) => restrictions.setForGroup(actorOf(request), await adminAccount(app, request), request.params.group, request.body),
@@ -43,19 +44,19 @@ export async function groupRoutes(plain: FastifyInstance): Promise<void> {
 
   app.get(
     '/account/restrictions',
-    { schema: { summary: "The account-wide IP restriction (for users with neither their own nor a group's); source `none` when there is none", tags: ['account'], response: { 200: RestrictionView, ...errors } } },
+    { schema: { summary: "The account-wide IP restriction (for users with neither their own nor a group's); source `none` when there is none", tags: ['account'], response: { 200: RestrictionViewSchema, ...errors } } },
     async (request) => restrictions.showForAccount(await adminAccount(app, request)),
   );
 
   app.put(
     '/account/restrictions',
-    { schema: { summary: 'Set the account-wide IP rules and default action', tags: ['account'], body: RestrictionBody, response: { 200: RestrictionView, ...errors } } },
+    { schema: { summary: 'Set the account-wide IP rules and default action', tags: ['account'], body: RestrictionBody, response: { 200: RestrictionViewSchema, ...errors } } },
     async (request) => restrictions.setForAccount(actorOf(request), await adminAccount(app, request), request.body),
   );
 
   app.delete(
     '/account/restrictions',
-    { schema: { summary: 'Remove the account-wide restriction (then users with no other get none: everything allowed)', tags: ['account'], response: { 200: RestrictionView, ...errors } } },
+    { schema: { summary: 'Remove the account-wide restriction (then users with no other get none: everything allowed)', tags: ['account'], response: { 200: RestrictionViewSchema, ...errors } } },
     async (request) => restrictions.setForAccount(actorOf(request), await adminAccount(app, request), null),
   );
 

@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { OidcClientViewSchema } from '../../services/views.js';
 import { actorOf } from '../../web/principal.js';
-import { ErrorResponse } from './schemas.js';
+import { ErrorResponse, OidcClientAdded, OidcClientList } from './schemas.js';
 import { adminAccount } from './users.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, description: '1-64 of A-Z a-z 0-9 . _ -' });
@@ -39,7 +39,7 @@ export function oidcClientRoutes(plain: FastifyInstance, _options: unknown, done
   const { oidc } = app.otpgate;
   const tags = ['oidc'];
 
-  app.get('/oidc-clients', { schema: { summary: "The account's OpenID Connect clients (never their secrets)", tags, response: { 200: Type.Object({ clients: Type.Array(OidcClientViewSchema) }), ...errors } } }, async (request) => ({
+  app.get('/oidc-clients', { schema: { summary: "The account's OpenID Connect clients (never their secrets)", tags, response: { 200: OidcClientList, ...errors } } }, async (request) => ({
     clients: await oidc.listClients(await adminAccount(app, request)),
   }));
 
@@ -50,13 +50,7 @@ export function oidcClientRoutes(plain: FastifyInstance, _options: unknown, done
         summary: "Add a client; a confidential client's secret is in this answer only",
         tags,
         body: NewClientBody,
-        response: {
-          201: Type.Object({
-            client: OidcClientViewSchema,
-            clientSecret: Type.Union([Type.String(), Type.Null()], { description: 'The client_secret (client_secret_basic), shown only in this answer; null for a public client' }),
-          }),
-          ...errors,
-        },
+        response: { 201: OidcClientAdded, ...errors },
       },
     },
     async (request, reply) => {

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../../services/errors.js';
-import { TokenStatusSchema, TokenViewSchema, UserViewSchema } from '../../services/views.js';
-import { ErrorResponse } from './schemas.js';
+import { TokenStatusSchema } from '../../services/views.js';
+import { ErrorResponse, TokenList, UserList } from './schemas.js';
 import { adminAccount } from './users.js';
 
 const errors = { '4xx': ErrorResponse };
@@ -24,7 +24,7 @@ export async function reportRoutes(plain: FastifyInstance): Promise<void> {
           { unusedDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })), status: Type.Optional(TokenStatusSchema) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ tokens: Type.Array(TokenViewSchema) }), ...errors },
+        response: { 200: TokenList, ...errors },
       },
     },
     async (request) => {
@@ -42,7 +42,7 @@ export async function reportRoutes(plain: FastifyInstance): Promise<void> {
         summary: 'Users without a token (withoutToken=true)',
         tags,
         querystring: Type.Object({ withoutToken: Type.Literal('true') }, { additionalProperties: false }),
-        response: { 200: Type.Object({ users: Type.Array(UserViewSchema) }), ...errors },
+        response: { 200: UserList, ...errors },
       },
     },
     async (request) => ({ users: await reports.usersWithoutToken(await adminAccount(app, request)) }),

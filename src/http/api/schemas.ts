@@ -1,18 +1,18 @@
-// Request and response schemas of the JSON API. They validate input and generate /api/openapi.json. The
-// shapes services return (TokenView, UserView) and the value sets (core/) are defined once elsewhere and
-// only used here.
+// Request schemas of the JSON API, its error answer, and the envelopes its answers put views in (a list, a
+// page, a view beside a secret shown once). They validate input and generate /api/openapi.json. Every view an
+// answer holds is the schema its service declares (services/views.ts, services/*-view.ts), used here as it
+// is: never declared again (test/api/response-views.test.ts); the value sets come from core/.
 import { Type } from '@sinclair/typebox';
-import { ACCESS_ACTIONS } from '../../core/access-rule.js';
-import { RESTRICTION_SOURCES } from '../../core/restriction-precedence.js';
-import { SIGN_IN_RESULTS } from '../../core/sign-in-decision.js';
 import { RETIRE_REASONS } from '../../core/token-status.js';
-import { oneOf, RoleSchema, TokenStatusSchema, TokenViewSchema, UserViewSchema } from '../../services/views.js';
-
-const nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(schema: T) => Type.Union([schema, Type.Null()]);
+import { AuditEventViewSchema } from '../../services/audit-view.js';
+import { DirectoryViewSchema } from '../../services/directory-view.js';
+import { DeliveryViewSchema, WebhookViewSchema } from '../../services/notification-view.js';
+import { AccessActionSchema, AccessRuleSchema, GroupViewSchema } from '../../services/restriction-view.js';
+import { oneOf, OidcClientViewSchema, RoleSchema, TokenStatusSchema, TokenViewSchema, UserViewSchema } from '../../services/views.js';
 
 export const Username = Type.String({ minLength: 1, maxLength: 64, description: 'Case-insensitive, unique across the installation' });
 export const Passcode = Type.String({ minLength: 1, maxLength: 16, description: "The token's passcode: exactly its number of digits" });
-export const Action = oneOf(ACCESS_ACTIONS);
+export const Action = AccessActionSchema;
 export const TokenStatus = TokenStatusSchema;
 export const RetireReason = oneOf(RETIRE_REASONS, { description: 'Why the token is retired' });
 
@@ -23,9 +23,6 @@ export const ErrorResponse = Type.Object(
 
 export const UserParams = Type.Object({ username: Username });
 export const SerialParams = Type.Object({ serial: Type.String({ minLength: 1, maxLength: 100 }) });
-
-export const TokenView = TokenViewSchema;
-export const UserView = UserViewSchema;
 
 export const NewUserBody = Type.Object(
   {
@@ -60,31 +57,9 @@ export const AssociateBody = Type.Object(
 export const UserSerialParams = Type.Object({ username: Username, serial: Type.String({ minLength: 1, maxLength: 100 }) });
 export const ResyncBody = Type.Object({ otp1: Passcode, otp2: Passcode }, { additionalProperties: false });
 
-export const Rule = Type.Object(
-  { cidr: Type.String({ maxLength: 64 }), action: Action, note: Type.Optional(Type.String({ maxLength: 200 })) },
-  { additionalProperties: false },
-);
-export const RestrictionBody = Type.Object({ rules: Type.Array(Rule, { maxItems: 200 }), default: Action }, { additionalProperties: false });
-export const RestrictionView = Type.Object({
-  rules: Type.Array(Rule),
-  default: Action,
-  source: oneOf(RESTRICTION_SOURCES, { description: "Why it applies: the user's own, their groups' (`groups`), the account-wide one, or none (everything allowed)" }),
-  groups: Type.Array(Type.String(), { description: "With source `group`: the user's groups whose restrictions apply; with several, `rules` is their combination (for each address the strictest action wins)" }),
-});
+export const RestrictionBody = Type.Object({ rules: Type.Array(AccessRuleSchema, { maxItems: 200 }), default: Action }, { additionalProperties: false });
 
 export const GroupParams = Type.Object({ group: Type.String({ minLength: 1, maxLength: 200, description: 'A group name as the directory gives it (compared ignoring case)' }) });
-export const GroupRestrictionView = Type.Object({
-  group: Type.String(),
-  rules: Type.Array(Rule),
-  default: Action,
-  members: Type.Integer({ description: "The account's users that carry the group now" }),
-  updatedAt: Type.String({ format: 'date-time' }),
-});
-export const GroupView = Type.Object({
-  group: Type.String(),
-  members: Type.Integer(),
-  restriction: Type.Union([Type.Object({ rules: Type.Array(Rule), default: Action }), Type.Null()]),
-});
 
 export const CheckBody = Type.Object(
   {
@@ -95,27 +70,21 @@ export const CheckBody = Type.Object(
   },
   { additionalProperties: false },
 );
-export const CheckResult = Type.Object({
-  result: oneOf(SIGN_IN_RESULTS),
-});
 
-export const AuditEvent = Type.Object({
-  id: Type.Integer(),
-  at: Type.String({ format: 'date-time' }),
-  actor: Type.String(),
-  action: Type.String(),
-  user: nullable(Type.String()),
-  serial: nullable(Type.String()),
-  clientIp: nullable(Type.String()),
-  outcome: Type.String(),
-  reason: nullable(Type.String()),
+// The envelopes: each holds views as their services declare them, and values of its own.
+export const UserList = Type.Object({ users: Type.Array(UserViewSchema) });
+export const TokenList = Type.Object({ tokens: Type.Array(TokenViewSchema) });
+export const AuditPage = Type.Object({
+  events: Type.Array(AuditEventViewSchema),
+  nextBefore: Type.Union([Type.Integer(), Type.Null()], { description: 'Where the next page starts (pass it as `before`), or null on the last page' }),
 });
-
-export const ImportReport = Type.Object({
-  format: Type.Union([Type.Literal('csv'), Type.Literal('pskc')]),
-  dryRun: Type.Boolean(),
-  read: Type.Integer(),
-  imported: Type.Integer({ description: 'Keys written; in a dry run, the keys that would be written' }),
-  skipped: Type.Array(Type.Object({ serial: nullable(Type.String()), source: Type.String(), reason: Type.String() })),
-  rejected: Type.Integer(),
+export const GroupList = Type.Object({ groups: Type.Array(GroupViewSchema) });
+export const DirectoryOrNone = Type.Object({ directory: Type.Union([DirectoryViewSchema, Type.Null()]) });
+export const WebhookList = Type.Object({ webhooks: Type.Array(WebhookViewSchema) });
+export const WebhookAdded = Type.Object({ webhook: WebhookViewSchema, signingSecret: Type.String({ description: 'Shown only in this answer' }) });
+export const DeliveryList = Type.Object({ deliveries: Type.Array(DeliveryViewSchema) });
+export const OidcClientList = Type.Object({ clients: Type.Array(OidcClientViewSchema) });
+export const OidcClientAdded = Type.Object({
+  client: OidcClientViewSchema,
+  clientSecret: Type.Union([Type.String(), Type.Null()], { description: 'The client_secret (client_secret_basic), shown only in this answer; null for a public client' }),
 });

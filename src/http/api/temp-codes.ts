@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { TEMP_CODE_LIMITS } from '../../core/temp-code.js';
 import { ServiceError } from '../../services/errors.js';
-import { TempCodeViewSchema } from '../../services/temp-code-service.js';
+import { IssuedTempCodeSchema, TempCodeViewSchema } from '../../services/temp-code-view.js';
 import { actorOf } from '../../web/principal.js';
 import { ErrorResponse, UserParams } from './schemas.js';
 import { HELPDESK, helpdeskAccount } from './users.js';
@@ -33,16 +33,7 @@ export async function tempCodeRoutes(plain: FastifyInstance): Promise<void> {
           },
           { additionalProperties: false },
         ),
-        response: {
-          201: Type.Object({
-            code: Type.String({ pattern: '^[0-9]{10}$' }),
-            usesLeft: Type.Integer(),
-            expiresAt: Type.String({ format: 'date-time' }),
-            replacedLive: Type.Boolean({ description: 'Whether it replaced a code that still signed in; that one no longer does' }),
-            tokensLocked: Type.Boolean({ description: "Whether the user's tokens are locked: the code signs in all the same, and they stay locked" }),
-          }),
-          ...errors,
-        },
+        response: { 201: IssuedTempCodeSchema, ...errors },
       },
     },
     async (request, reply) => {

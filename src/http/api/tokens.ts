@@ -5,7 +5,10 @@ import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../../services/errors.js';
 import { readImportUpload, registerImportUploads } from '../../web/import-upload.js';
 import { actorOf } from '../../web/principal.js';
-import { AuditEvent, ErrorResponse, ImportReport, RetireReason, SerialParams, TokenStatus, TokenView } from './schemas.js';
+import { TokenHistorySchema } from '../../services/audit-view.js';
+import { ImportReportSchema } from '../../services/import-view.js';
+import { TokenViewSchema } from '../../services/views.js';
+import { ErrorResponse, RetireReason, SerialParams, TokenList, TokenStatus } from './schemas.js';
 import { adminAccount, HELPDESK, helpdeskAccount } from './users.js';
 
 const errors = { '4xx': ErrorResponse };
@@ -28,13 +31,13 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
           offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
         }),
-        response: { 200: Type.Object({ tokens: Type.Array(TokenView) }), ...errors },
+        response: { 200: TokenList, ...errors },
       },
     },
     async (request) => ({ tokens: await tokens.list(await helpdeskAccount(app, request), request.query) }),
   );
 
-  app.get('/tokens/:serial', { ...HELPDESK, schema: { summary: 'Show a token', tags, params: SerialParams, response: { 200: TokenView, ...errors } } }, async (request) =>
+  app.get('/tokens/:serial', { ...HELPDESK, schema: { summary: 'Show a token', tags, params: SerialParams, response: { 200: TokenViewSchema, ...errors } } }, async (request) =>
     tokens.show(await helpdeskAccount(app, request), request.params.serial),
   );
 
@@ -51,10 +54,7 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           before: Type.Optional(Type.Integer({ minimum: 1, description: 'Events older than this id (the previous page’s nextBefore)' })),
         }),
-        response: {
-          200: Type.Object({ serial: Type.String(), importedAt: Type.String({ format: 'date-time' }), events: Type.Array(AuditEvent), nextBefore: Type.Union([Type.Integer(), Type.Null()]) }),
-          ...errors,
-        },
+        response: { 200: TokenHistorySchema, ...errors },
       },
     },
     async (request) => {
@@ -65,19 +65,19 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
 
   app.post(
     '/tokens/:serial/unlock',
-    { ...HELPDESK, schema: { summary: 'Unlock a token: clears the lock, the fail count and the back-off', tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
+    { ...HELPDESK, schema: { summary: 'Unlock a token: clears the lock, the fail count and the back-off', tags, params: SerialParams, response: { 200: TokenViewSchema, ...errors } } },
     async (request) => tokens.unlock(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
   );
 
   app.post(
     '/tokens/:serial/disable',
-    { ...HELPDESK, schema: { summary: "Disable a user's token: it stays theirs (OTP is still required) but accepts no passcode", tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
+    { ...HELPDESK, schema: { summary: "Disable a user's token: it stays theirs (OTP is still required) but accepts no passcode", tags, params: SerialParams, response: { 200: TokenViewSchema, ...errors } } },
     async (request) => tokens.disable(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
   );
 
   app.post(
     '/tokens/:serial/enable',
-    { ...HELPDESK, schema: { summary: 'Enable a disabled token', tags, params: SerialParams, response: { 200: TokenView, ...errors } } },
+    { ...HELPDESK, schema: { summary: 'Enable a disabled token', tags, params: SerialParams, response: { 200: TokenViewSchema, ...errors } } },
     async (request) => tokens.enable(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
   );
 
@@ -89,7 +89,7 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
         tags,
         params: SerialParams,
         body: Type.Object({ reason: RetireReason }, { additionalProperties: false }),
-        response: { 200: TokenView, ...errors },
+        response: { 200: TokenViewSchema, ...errors },
       },
     },
     async (request) => tokens.retire(actorOf(request), await adminAccount(app, request), request.params.serial, request.body.reason),
@@ -109,7 +109,7 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
           },
           { additionalProperties: false },
         ),
-        response: { 200: TokenView, ...errors },
+        response: { 200: TokenViewSchema, ...errors },
       },
     },
     async (request) => tokens.setValidity(actorOf(request), await adminAccount(app, request), request.params.serial, request.body),
@@ -128,7 +128,7 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
             'multipart/form-data as a browser form sends it: `file`, and optionally `format` (pskc|csv), `psk` (hex) or `password` for an encrypted PSKC file, `dryRun` (true|false), `allowShortSecrets`. Fields must come before the file. A refused file imports nothing (import_refused).',
           tags,
           consumes: ['multipart/form-data'],
-          response: { 200: ImportReport, ...errors },
+          response: { 200: ImportReportSchema, ...errors },
         },
       },
       async (request) => {

@@ -5,18 +5,11 @@ import { Type } from '@sinclair/typebox';
 import { NOTIFICATION_TYPES } from '../../core/notifications.js';
 import { oneOf } from '../../services/views.js';
 import { actorOf } from '../../web/principal.js';
-import { ErrorResponse } from './schemas.js';
+import { DeliveryList, ErrorResponse, WebhookAdded, WebhookList } from './schemas.js';
 import { adminAccount } from './users.js';
 
 const EventType = oneOf(NOTIFICATION_TYPES);
 const Name = Type.String({ minLength: 1, maxLength: 100, description: '1-100 of A-Z a-z 0-9 . _ -' });
-
-const WebhookView = Type.Object({
-  name: Type.String(),
-  url: Type.String(),
-  events: Type.Union([Type.Literal('*'), Type.Array(EventType)], { description: '"*" for every event' }),
-  createdAt: Type.String({ format: 'date-time' }),
-});
 
 const WebhookBody = Type.Object(
   {
@@ -28,19 +21,6 @@ const WebhookBody = Type.Object(
   { additionalProperties: false },
 );
 
-const DeliveryView = Type.Object({
-  id: Type.Integer(),
-  webhook: Type.String(),
-  type: Type.String(),
-  occurredAt: Type.String({ format: 'date-time' }),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
-  attempts: Type.Integer(),
-  nextAttemptAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  lastStatus: Type.Union([Type.Integer(), Type.Null()]),
-  lastError: Type.Union([Type.String(), Type.Null()]),
-  deliveredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
-
 const errors = { '4xx': ErrorResponse };
 
 export function webhookRoutes(plain: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
@@ -48,7 +28,7 @@ export function webhookRoutes(plain: FastifyInstance, _options: unknown, done: (
   const { notifications } = app.otpgate;
   const tags = ['webhooks'];
 
-  app.get('/webhooks', { schema: { summary: "The account's webhooks (never their secrets)", tags, response: { 200: Type.Object({ webhooks: Type.Array(WebhookView) }), ...errors } } }, async (request) => ({
+  app.get('/webhooks', { schema: { summary: "The account's webhooks (never their secrets)", tags, response: { 200: WebhookList, ...errors } } }, async (request) => ({
     webhooks: await notifications.listWebhooks(await adminAccount(app, request)),
   }));
 
@@ -59,7 +39,7 @@ export function webhookRoutes(plain: FastifyInstance, _options: unknown, done: (
         summary: 'Add a webhook; the answer holds its signing secret, shown this once',
         tags,
         body: WebhookBody,
-        response: { 201: Type.Object({ webhook: WebhookView, signingSecret: Type.String({ description: 'Shown only in this answer' }) }), ...errors },
+        response: { 201: WebhookAdded, ...errors },
       },
     },
     async (request, reply) => {
@@ -81,7 +61,7 @@ export function webhookRoutes(plain: FastifyInstance, _options: unknown, done: (
         summary: 'The latest deliveries, newest first: status, attempts, last error',
         tags,
         querystring: Type.Object({ webhook: Type.Optional(Name), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ deliveries: Type.Array(DeliveryView) }), ...errors },
+        response: { 200: DeliveryList, ...errors },
       },
     },
     async (request) => ({ deliveries: await notifications.deliveries(await adminAccount(app, request), request.query.webhook, request.query.limit ?? 100) }),
