@@ -1,7 +1,6 @@
 // Test fixture for the console: a real otpgate server on an ephemeral port over a fresh SQLite file,
 // a headless chromium driven by playwright-core, oathtool for passcodes, and screenshots of every page.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -10,6 +9,7 @@ import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-output', 'screenshots');
 
@@ -38,7 +38,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 export async function startConsole(options: { secureCookies?: boolean; importLimitMb?: number; env?: Record<string, string> } = {}): Promise<ConsoleFixture> {
-  const dir = mkdtempSync(join(tmpdir(), 'otpgate-console-'));
+  const dir = makeTempDir('otpgate-console-');
   const config = loadConfig({
     OTPGATE_DATA_DIR: dir,
     OTPGATE_SCRYPT_LOG2N: '10',

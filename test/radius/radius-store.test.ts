@@ -6,9 +6,7 @@
 // cannot remove another tenant's client.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, describe, test } from 'node:test';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, type Instance } from '../../src/runtime/instance.js';
@@ -16,6 +14,7 @@ import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import { RadiusChallengeService } from '../../src/services/radius-challenge-service.js';
 import { createTestDatabase, postgresSkipReason } from '../postgres/test-database.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'store-test-secret-0123456789';
 const OPTIONS = { challenge: false, requireMessageAuthenticator: true, trustCallingStationId: false };
@@ -38,7 +37,7 @@ const backends: Backend[] = [
     name: 'SQLite',
     skip: false,
     async open() {
-      const dir = await mkdtemp(join(tmpdir(), 'otpgate-radius-store-'));
+      const dir = makeTempDir('otpgate-radius-store-');
       return openWith({ OTPGATE_DATA_DIR: dir }, () => rm(dir, { recursive: true, force: true }));
     },
   },
@@ -47,7 +46,7 @@ const backends: Backend[] = [
     // A fresh database on the server OTPGATE_TEST_POSTGRES_URL names, like every other PostgreSQL test.
     skip: await postgresSkipReason(),
     async open() {
-      const dir = await mkdtemp(join(tmpdir(), 'otpgate-radius-store-'));
+      const dir = makeTempDir('otpgate-radius-store-');
       const database = await createTestDatabase();
       return openWith({ OTPGATE_DATA_DIR: dir, OTPGATE_DATABASE_URL: database.url }, async () => {
         await database.drop();
