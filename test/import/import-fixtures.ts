@@ -4,9 +4,22 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instance } from '../../src/runtime/instance.js';
+import { testEnv } from '../helpers/installation.js';
 import type { SeedRow } from '../helpers/secrets.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 export const USER_PASSWORD = 'Correct-horse-battery-9';
+
+/** Kept for one release for branches written against it: use `{ ...process.env, ...testEnv(dir) }` (helpers/installation.ts). */
+export function envFor(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...testEnv(dataDir, extra) };
+}
+
+/** Kept for one release for branches written against it: use makeTempDir (helpers/temp-dir.ts). */
+export function tempDir(prefix: string): { dir: string; remove(): void } {
+  const dir = makeTempDir(prefix);
+  return { dir, remove: () => removeTempDir(dir) };
+}
 
 /** Every stored token row (all columns), by serial. */
 export async function tokenRows(instance: Instance) {
