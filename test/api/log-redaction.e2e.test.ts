@@ -2,17 +2,17 @@
 // (OTPGATE_LOG_FILE), no token secret (hex or base32), passcode, password, API key, session cookie or
 // Authorization value used in the session appears anywhere in the log file.
 import assert from 'node:assert/strict';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PASSWORD, newToken, serve, testEnv } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 import { base32 } from '../helpers/secrets.js';
 import { createKey, runCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 test('a session logged at trace level leaks no secret, passcode, password or key', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'otpgate-log-'));
+  const dir = makeTempDir('otpgate-log-');
   const logFile = join(dir, 'log', 'otpgate.log');
   const env = testEnv(join(dir, 'data'), { OTPGATE_LOG_FILE: logFile, OTPGATE_LOG_LEVEL: 'trace' });
   const server = await serve(env);

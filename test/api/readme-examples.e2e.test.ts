@@ -4,13 +4,13 @@
 // (only the port differs).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PASSWORD, serve, testEnv } from '../helpers/app.js';
 import { oathCode } from '../helpers/otp.js';
 import { BIN, runCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const HEX = '3132333435363738393031323334353637383930';
 
@@ -20,7 +20,7 @@ function bash(script: string, env: Record<string, string>, cwd: string): string 
 }
 
 test('the README curl examples: apikey create + auth/check, and an import with curl -F', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'otpgate-readme-'));
+  const dir = makeTempDir('otpgate-readme-');
   const env = testEnv(join(dir, 'data'));
   const server = await serve(env);
   t.after(async () => {

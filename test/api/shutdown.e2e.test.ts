@@ -1,17 +1,16 @@
 // Property: on SIGTERM, `otpgate serve` stops accepting connections, lets a request in flight finish with
 // its real answer, and exits 0.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait.js';
 import { serve, testEnv } from '../helpers/app.js';
 import { createKey, runCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 test('SIGTERM: the request in flight completes, new connections are refused, exit code 0', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'otpgate-shutdown-'));
+  const dir = makeTempDir('otpgate-shutdown-');
   const env = testEnv(dir);
   const server = await serve(env);
   t.after(async () => {

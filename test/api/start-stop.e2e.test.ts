@@ -7,13 +7,13 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { testEnv } from '../helpers/app.js';
 import { BIN, createKey, runCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 /**
  * Start/stop cycles in all, every other one under load: the 50-cycle soak under CI=true (each supported Node
@@ -135,7 +135,7 @@ async function cycle(env: Record<string, string>, key: string, underLoad: boolea
 }
 
 async function lane(lane: number, cycles: number): Promise<{ problems: string[]; cycles: number; underLoad: number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'otpgate-start-stop-'));
+  const dir = makeTempDir('otpgate-start-stop-');
   try {
     const env = testEnv(dir);
     const init = await runCli(['init'], env);

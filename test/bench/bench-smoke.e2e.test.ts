@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 interface Stat {
   median: number;
@@ -26,7 +26,7 @@ function assertStat(value: unknown, name: string): void {
 }
 
 test('npm run bench --smoke measures every figure and every check is accepted', { timeout: 600_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'otpgate-bench-smoke-'));
+  const dir = makeTempDir('otpgate-bench-smoke-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'results.json');
   const child = spawn(process.execPath, ['bench/run.mjs', '--smoke', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });

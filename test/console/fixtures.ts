@@ -1,15 +1,14 @@
-// Test fixture for the console: a real otpgate server on an ephemeral port over a fresh SQLite file,
+// Test fixture for the console: a real otpgate server on an ephemeral port over the one builder's installation,
 // a headless chromium driven by playwright-core, oathtool for passcodes, and screenshots of every page.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildServer, type App } from '../../src/http/app.js';
-import { loadConfig } from '../../src/runtime/config.js';
-import { initInstance, type Instance } from '../../src/runtime/instance.js';
+import type { Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { buildInstallation } from '../helpers/installation.js';
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-output', 'screenshots');
 
@@ -38,15 +37,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 export async function startConsole(options: { secureCookies?: boolean; importLimitMb?: number; env?: Record<string, string> } = {}): Promise<ConsoleFixture> {
-  const dir = mkdtempSync(join(tmpdir(), 'otpgate-console-'));
-  const config = loadConfig({
-    OTPGATE_DATA_DIR: dir,
-    OTPGATE_SCRYPT_LOG2N: '10',
-    OTPGATE_SECURE_COOKIES: options.secureCookies ? 'true' : 'false',
-    ...(options.importLimitMb === undefined ? {} : { OTPGATE_IMPORT_LIMIT_MB: String(options.importLimitMb) }),
-    ...options.env,
+  // The one builder (test/helpers/installation.ts), reading the real time: sessions age by the wall clock.
+  const installation = await buildInstallation({
+    env: {
+      OTPGATE_SECURE_COOKIES: options.secureCookies ? 'true' : 'false',
+      ...(options.importLimitMb === undefined ? {} : { OTPGATE_IMPORT_LIMIT_MB: String(options.importLimitMb) }),
+      ...options.env,
+    },
   });
-  const { instance, result } = await initInstance(config);
+  const { instance, config } = installation;
   const app = await buildServer(instance.services, config, { logger: false });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -60,7 +59,7 @@ export async function startConsole(options: { secureCookies?: boolean; importLim
     app,
     browser,
     account,
-    adminPassword: result.firstAdmin!.password,
+    adminPassword: installation.adminPassword,
     async newContext() {
       const context = await browser.newContext({ baseURL: address, viewport: { width: 1100, height: 800 } });
       contexts.push(context);
@@ -88,8 +87,7 @@ export async function startConsole(options: { secureCookies?: boolean; importLim
       for (const context of contexts) await context.close().catch(() => undefined);
       await browser.close().catch(() => undefined);
       await app.close();
-      await instance.close();
-      rmSync(dir, { recursive: true, force: true });
+      await installation.close();
     },
   };
 }

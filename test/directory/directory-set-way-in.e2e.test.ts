@@ -11,8 +11,7 @@ import { ServiceError } from '../../src/services/errors.js';
 import type { DirectoryInput } from '../../src/services/directory-service.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildServer } from '../../src/http/app.js';
 import { loadConfig } from '../../src/runtime/config.js';
@@ -20,6 +19,7 @@ import { runCli } from '../helpers/cli.js';
 import { engineCases, type TestInstallation } from '../helpers/engines.js';
 import { GROUPS_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
 import { freePort } from '../helpers/ports.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const DANA_PASSWORD = 'dana directory password';
 
@@ -99,7 +99,7 @@ for (const engine of await engineCases()) {
     });
 
     test('the CLI and the API refuse the same change: exit 1 with the reason, 409 would_lock_out_admins', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'otpgate-bind-'));
+      const dir = makeTempDir('otpgate-bind-');
       const passwordFile = join(dir, 'bind.password');
       writeFileSync(passwordFile, SERVICE_PASSWORD, { mode: 0o600 });
       try {

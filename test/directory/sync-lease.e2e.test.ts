@@ -39,8 +39,8 @@ describe('scheduled directory sync, once across instances', () => {
     const dir = makeTempDir();
     const clock = new TestClock();
     const config = loadConfig(testEnv(dir, { OTPGATE_DATABASE_URL: database.url }));
-    const { instance: a } = await initInstance(config, { now: clock.now });
-    const b = await openInstance(config, { now: clock.now });
+    const { instance: a } = await initInstance(config, { now: clock.read });
+    const b = await openInstance(config, { now: clock.read });
     try {
       const account = await a.services.accounts.resolve(OPERATOR);
       await a.services.directories.set(OPERATOR, account, { url: slapd.url, bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD, baseDn: SUFFIX });
@@ -63,8 +63,8 @@ describe('scheduled directory sync, once across instances', () => {
     const dir = makeTempDir();
     const clock = new TestClock();
     const config = loadConfig(testEnv(dir));
-    const { instance: a } = await initInstance(config, { now: clock.now });
-    const b = await openInstance(config, { now: clock.now });
+    const { instance: a } = await initInstance(config, { now: clock.read });
+    const b = await openInstance(config, { now: clock.read });
     try {
       assert.deepEqual(await raceRounds(a, b, clock, 5), [1, 1, 1, 1, 1]);
     } finally {

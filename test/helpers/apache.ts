@@ -3,11 +3,11 @@
 // free port, as one foreground process (`apache2 -X`). A CGI behind the protected location prints the
 // REMOTE_USER and the acr claim mod_auth_openidc set.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
+import { makeTempDir } from './temp-dir.js';
 
 const MODULES = '/usr/lib/apache2/modules';
 const APACHE = '/usr/sbin/apache2';
@@ -87,7 +87,7 @@ ScriptAlias /protected/ "${root}/cgi/"
 
 /** Starts apache2 -X with the configuration above; resolves when it answers. */
 export async function startApache(addresses: Awaited<ReturnType<typeof apacheAddresses>>, client: ApacheClient): Promise<ApacheRelyingParty> {
-  const root = mkdtempSync(join(tmpdir(), 'otpgate-apache-'));
+  const root = makeTempDir('otpgate-apache-');
   for (const dir of ['run', 'htdocs', 'cgi']) mkdirSync(join(root, dir));
   // Apache started as root serves as www-data: it must read the pages and run the CGI.
   chmodSync(root, 0o755);

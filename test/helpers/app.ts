@@ -1,23 +1,19 @@
-// The API app fixture, not product code: a real installation in a temp directory (SQLite file, master key), the
-// real services and the real Fastify app, two accounts with users, tokens and API keys, a clock the test
-// moves, and passcodes from Debian's oathtool.
+// The API app fixture, not product code: the one builder's installation (installation.ts: SQLite file in a
+// temp directory, master key, real services, a TestClock the test moves) with two accounts of users, tokens
+// and API keys, and the real Fastify app on it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildServer, type App } from '../../src/http/app.js';
-import { loadConfig, type Config } from '../../src/runtime/config.js';
-import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
-import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
 import { BIN } from './cli.js';
+import { TestClock } from './clock.js';
+import { buildInstallation, PASSWORD, type Installation, type InstallationOptions } from './installation.js';
 import { oathCode } from './otp.js';
 import { randomSecretHex } from './secrets.js';
 
-export const PASSWORD = 'correct horse battery';
+export { PASSWORD, testEnv } from './installation.js';
 
 export interface SeedToken {
   serial: string;
@@ -28,18 +24,11 @@ export function newToken(serial: string): SeedToken {
   return { serial, hex: randomSecretHex() };
 }
 
-export interface Clock {
-  now: number;
-  advance(seconds: number): void;
-}
+/** The former name of the fixture's clock type, kept for one release: the one clock is TestClock (clock.ts). */
+export type Clock = TestClock;
 
-export interface Fixture {
-  dir: string;
-  config: Config;
-  instance: Instance;
-  services: Services;
+export interface Fixture extends Installation {
   app: App;
-  clock: Clock;
   acme: AccountRow;
   globex: AccountRow;
   /** API keys by name; the `*B` ones belong to globex, the others to acme. */
@@ -56,16 +45,10 @@ export interface Fixture {
   spare: SeedToken[];
   /** globex's token (associated with zed). */
   zedToken: SeedToken;
-  close(): Promise<void>;
 }
 
-export interface FixtureOptions {
-  env?: Record<string, string>;
-}
-
-export function testEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { OTPGATE_DATA_DIR: dir, OTPGATE_SCRYPT_LOG2N: '10', OTPGATE_PORT: '0', OTPGATE_LOG_LEVEL: 'warn', ...extra };
-}
+/** The builder's options (a PostgreSQL database, more environment, a clock); the clock starts now by default. */
+export type FixtureOptions = InstallationOptions;
 
 function csvOf(tokens: SeedToken[]): string {
   return `# serial, secret, type, digits, counter, algorithm\n${tokens.map((t) => `${t.serial},${t.hex},hotp,6,0,sha1`).join('\n')}\n`;
@@ -80,16 +63,8 @@ function once(text: string): AsyncIterable<string> {
  * require_otp by default), dave (no token, deny by default), admin-acme (admin). globex: zed (token).
  */
 export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture> {
-  const dir = await mkdtemp(join(tmpdir(), 'otpgate-api-'));
-  const config = loadConfig(testEnv(dir, options.env));
-  const clock: Clock = {
-    now: Date.now(),
-    advance(seconds) {
-      this.now += seconds * 1000;
-    },
-  };
-  const { instance } = await initInstance(config, { now: () => clock.now });
-  const services = instance.services;
+  const inst = await buildInstallation({ clock: new TestClock(Date.now()), ...options });
+  const { services } = inst;
   try {
     const acme = await services.accounts.create(OPERATOR, 'acme');
     const globex = await services.accounts.create(OPERATOR, 'globex');
@@ -119,30 +94,25 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
       adminB: await key(globex, 'globex-admin', ['admin']),
       checkB: await key(globex, 'globex-app', ['check']),
     };
-    const app = await buildServer(services, config, { logger: false });
+    const app = await buildServer(services, inst.config, { logger: false });
+    const closeInstallation = inst.close.bind(inst);
     await app.ready();
-    return {
-      dir,
-      config,
-      instance,
-      services,
+    const fixture: Fixture = Object.assign(inst, {
       app,
-      clock,
       acme,
       globex,
       keys,
       aliceToken,
       spare,
       zedToken,
-      async close() {
+      close: async () => {
         await app.close();
-        await instance.close();
-        await rm(dir, { recursive: true, force: true });
+        await closeInstallation();
       },
-    };
+    });
+    return fixture;
   } catch (error) {
-    await instance.close();
-    await rm(dir, { recursive: true, force: true });
+    await inst.close();
     throw error;
   }
 }
@@ -188,7 +158,7 @@ export interface Served {
 
 /** Starts `otpgate serve` and waits for "otpgate listening on URL". */
 export async function serve(env: Record<string, string>): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { OTPGATE_PORT: '0', OTPGATE_LOG_LEVEL: 'warn', ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -1,6 +1,8 @@
-// A real installation in a fresh temporary data directory: real SQLite file, real master key, services.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The one test builder: a real installation in a fresh temporary data directory — real database (a SQLite file,
+// or a PostgreSQL database given by `engine-cases` in engines.ts), real master key, the real services, opened
+// through initInstance as `otpgate init` does. makeFixture (app.ts) adds accounts, users, tokens, API keys and
+// the Fastify app on top of it; engineCases (engines.ts) runs it once per engine.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/runtime/config.js';
@@ -8,47 +10,89 @@ import { initInstance, openInstance, type Instance } from '../../src/runtime/ins
 import { OPERATOR, type Actor } from '../../src/services/context.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { TestClock } from './clock.js';
 import { randomSecretHex } from './secrets.js';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
 
-/** A clock the test moves by hand; services read it through ServiceContext.now. */
-export class TestClock {
-  constructor(public ms = Date.UTC(2026, 0, 1)) {}
-  readonly now = (): number => this.ms;
-  advanceSeconds(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
+export { TestClock } from './clock.js';
+export { makeTempDir } from './temp-dir.js';
+
+/**
+ * The one test environment for a data directory: cheap password hashing (tests only), an ephemeral port and
+ * warn-level logs for `otpgate serve`. Spread `process.env` in front of it for a child process.
+ */
+export function testEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { OTPGATE_DATA_DIR: dataDir, OTPGATE_SCRYPT_LOG2N: '10', OTPGATE_PORT: '0', OTPGATE_LOG_LEVEL: 'warn', ...extra };
 }
 
-export function makeTempDir(prefix = 'otpgate-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-/** Environment for a data directory: cheap password hashing (tests only). */
-export function testEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { OTPGATE_DATA_DIR: dataDir, OTPGATE_SCRYPT_LOG2N: '10', ...extra };
+export interface InstallationOptions {
+  /** A PostgreSQL database (from createTestDatabase) instead of the SQLite file in the data directory. */
+  database?: { url: string; drop(): Promise<void> };
+  /** The clock the services read; without one they read the real time. */
+  clock?: TestClock;
+  /** More environment for the installation (settings such as OTPGATE_WEBHOOK_ALLOW_PRIVATE). */
+  env?: Record<string, string>;
+  /** The schema stops at this migration (an older otpgate's database); opened without migrating. */
+  schemaAt?: string;
+  /**
+   * With `schemaAt`: what to write through the services before the schema goes back to it (the installation
+   * is initialised at the latest schema, whose audit chains this otpgate's writes need, then migrated down).
+   */
+  prepare?: (services: Services, account: AccountRow) => Promise<void>;
 }
 
 export interface Installation {
+  /** The data directory (a fresh temporary directory). */
   dir: string;
   config: Config;
-  env: NodeJS.ProcessEnv;
+  /** The environment the installation was opened with (for the CLI, or a second instance on the same database). */
+  env: Record<string, string>;
+  /** The clock the services read (moved by the test only when it was given one). */
   clock: TestClock;
   instance: Instance;
   services: Services;
+  /** The default account. */
   account: AccountRow;
+  /** The first administrator's password, as `otpgate init` printed it (empty when opened at `schemaAt`). */
   adminPassword: string;
-  /** Closes the database and removes the data directory. */
-  cleanup(): Promise<void>;
-  /** Closes and re-opens the instance (to see the database as another process would). */
+  /** Closes the instance and opens the installation again, as the next command or start does (migrating). */
   reopen(): Promise<void>;
+  /** Closes the database, drops a PostgreSQL database, and removes the data directory. */
+  close(): Promise<void>;
+  /** The former name of close(), kept for one release. */
+  cleanup(): Promise<void>;
 }
 
-export async function makeInstallation(): Promise<Installation> {
+/** A new installation (see InstallationOptions); close() it when done. */
+export async function buildInstallation(options: InstallationOptions = {}): Promise<Installation> {
   const dir = makeTempDir();
-  const env = testEnv(dir);
+  const env = testEnv(dir, { OTPGATE_DB_POOL_SIZE: '10', ...(options.database ? { OTPGATE_DATABASE_URL: options.database.url } : {}), ...options.env });
   const config = loadConfig(env);
-  const clock = new TestClock();
-  const { instance, result } = await initInstance(config, { now: clock.now });
+  const clock = options.clock ?? new TestClock(Date.now());
+  const timing = options.clock ? { now: clock.read } : {};
+  const dropDatabase = async () => {
+    await options.database?.drop();
+    removeTempDir(dir);
+  };
+  let instance: Instance;
+  let adminPassword = '';
+  try {
+    if (options.schemaAt !== undefined) {
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      const { instance: latest } = await initInstance(config, timing);
+      await options.prepare?.(latest.services, await latest.services.accounts.resolve(OPERATOR));
+      await latest.database.migrate(options.schemaAt);
+      await latest.close();
+      instance = await openInstance(config, { ...timing, migrate: false });
+    } else {
+      const opened = await initInstance(config, timing);
+      instance = opened.instance;
+      adminPassword = opened.result.firstAdmin?.password ?? '';
+    }
+  } catch (error) {
+    await dropDatabase();
+    throw error;
+  }
   const inst: Installation = {
     dir,
     config,
@@ -57,19 +101,26 @@ export async function makeInstallation(): Promise<Installation> {
     instance,
     services: instance.services,
     account: await instance.services.accounts.resolve(OPERATOR),
-    adminPassword: result.firstAdmin!.password,
-    async cleanup() {
-      await inst.instance.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    adminPassword,
     async reopen() {
       await inst.instance.close();
-      inst.instance = await openInstance(config, { now: clock.now });
+      inst.instance = await openInstance(loadConfig(env), timing);
       inst.services = inst.instance.services;
+      // Read again: a migration may have added settings to the account's row.
       inst.account = await inst.services.accounts.resolve(OPERATOR, inst.account.name);
     },
+    async close() {
+      await inst.instance.close();
+      await dropDatabase();
+    },
+    cleanup: () => inst.close(),
   };
   return inst;
+}
+
+/** A SQLite installation whose services read a TestClock set to 2026-01-01 (the services tests' default). */
+export function makeInstallation(options: Omit<InstallationOptions, 'database'> = {}): Promise<Installation> {
+  return buildInstallation({ clock: new TestClock(), ...options });
 }
 
 /** Imports CSV text into an account through the import service. */

@@ -2,10 +2,10 @@
 // (host:port), with an access log naming the upstream that served each request. For tests that race requests
 // across instances the way a load balancer spreads them. `stop` ends it and removes its directory.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { makeTempDir } from './temp-dir.js';
 
 export interface Nginx {
   /** `http://127.0.0.1:PORT` */
@@ -16,7 +16,7 @@ export interface Nginx {
 }
 
 export async function startNginx(upstreams: string[]): Promise<Nginx> {
-  const prefix = await mkdtemp(join(tmpdir(), 'otpgate-nginx-'));
+  const prefix = makeTempDir('otpgate-nginx-');
   await mkdir(join(prefix, 'temp'), { recursive: true });
   const port = await freePort();
   const accessLog = join(prefix, 'access.log');

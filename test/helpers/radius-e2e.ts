@@ -3,9 +3,7 @@
 // UDP clients on loopback addresses, the command line run as a child process, and passcodes from Debian's
 // oathtool. startRadiusE2e puts them together the way every RADIUS end-to-end test file needs them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, openInstance, type Instance } from '../../src/runtime/instance.js';
@@ -14,6 +12,7 @@ import type { RadiusClientOptions } from '../../src/services/radius-client-servi
 import { rawClient, type RawClient } from '../radius/fixture.js';
 import { BIN, runCli, type CliResult } from './cli.js';
 import { oathCode } from './otp.js';
+import { makeTempDir } from './temp-dir.js';
 
 
 export const RADIUS_SECRET = 'e2e-shared-secret-0123456789';
@@ -37,7 +36,7 @@ export interface Installation {
 }
 
 export async function createInstallation(): Promise<Installation> {
-  const dir = await mkdtemp(join(tmpdir(), 'otpgate-radius-e2e-'));
+  const dir = makeTempDir('otpgate-radius-e2e-');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     OTPGATE_DATA_DIR: dir,

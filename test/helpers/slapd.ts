@@ -4,13 +4,13 @@
 // here with openssl for LDAPS and StartTLS. With `ad: true` it also loads a small Active-Directory-shaped
 // schema (sAMAccountName, userAccountControl, objectCategory, objectClass user).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { escapeDnValue } from '../../src/core/ldap-escape.js';
 import { freePort } from './ports.js';
 import { makeTestCertificates } from './tls.js';
+import { makeTempDir } from './temp-dir.js';
 
 const run = promisify(execFile);
 
@@ -94,7 +94,7 @@ function slapdConf(dir: string, ad: boolean): string {
 }
 
 export async function startSlapd(options: { ad?: boolean } = {}): Promise<Slapd> {
-  const dir = mkdtempSync(join(tmpdir(), 'otpgate-slapd-'));
+  const dir = makeTempDir('otpgate-slapd-');
   mkdirSync(join(dir, 'db'));
   await makeTestCertificates(dir);
   if (options.ad) writeFileSync(join(dir, 'ad.schema'), AD_SCHEMA);

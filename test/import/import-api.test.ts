@@ -8,16 +8,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildServer, type App } from '../../src/http/app.js';
-import { loadConfig } from '../../src/runtime/config.js';
 import type { Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import type { AccountRow } from '../../src/store/schema.js';
 import { CORPUS, CORPUS_SKIP } from './pskc-helpers.js';
-import { csv2pskc, envFor, openTestInstance, tempDir, tokenRows, USER_PASSWORD } from './import-fixtures.js';
+import { csv2pskc, tokenRows, USER_PASSWORD } from './import-fixtures.js';
+import { buildInstallation } from '../helpers/installation.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSeedRows } from '../helpers/secrets.js';
 
-const temp = tempDir('otpgate-import-api-');
+const temp = makeTempDir('otpgate-import-api-');
 const limitEnv = { OTPGATE_IMPORT_LIMIT_MB: '1' };
 let instance: Instance;
 let account: AccountRow;
@@ -26,10 +27,10 @@ let base: string;
 let apiKey: string;
 
 before(async () => {
-  const dataDir = join(temp.dir, 'data');
-  ({ instance, account } = await openTestInstance(dataDir, undefined, limitEnv));
+  const inst = await buildInstallation({ env: limitEnv });
+  ({ instance, account } = inst);
   apiKey = (await instance.services.apiKeys.create(OPERATOR, account, 'import-test', ['admin'], false)).key;
-  app = await buildServer(instance.services, loadConfig(envFor(dataDir, limitEnv)), { logger: false });
+  app = await buildServer(instance.services, inst.config, { logger: false });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   base = `${address}/api/v1`;
 });
@@ -37,7 +38,7 @@ before(async () => {
 after(async () => {
   await app?.close();
   await instance?.close();
-  temp.remove();
+  removeTempDir(temp);
 });
 
 async function upload(file: Buffer, name: string, fields: Record<string, string>) {
@@ -52,7 +53,7 @@ describe('POST /api/v1/tokens/import', () => {
   it('imports an encrypted PSKC file (psk) and returns the report; a dry run first writes nothing', async () => {
     const rows = randomSeedRows(3);
     const psk = randomBytes(16).toString('hex');
-    const file = readFileSync(csv2pskc(temp.dir, 'api', rows, ['--secret', psk]));
+    const file = readFileSync(csv2pskc(temp, 'api', rows, ['--secret', psk]));
     const dry = await upload(file, 'api.pskcxml', { psk, dryRun: 'true' });
     assert.equal(dry.status, 200, JSON.stringify(dry.body));
     assert.deepEqual(dry.body, { format: 'pskc', dryRun: true, read: 3, imported: 3, skipped: [], rejected: 0 });

@@ -11,14 +11,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CORPUS, CORPUS_SKIP } from './pskc-helpers.js';
-import { csv2pskc, envFor, tempDir, USER_PASSWORD, writeSeedCsv } from './import-fixtures.js';
+import { csv2pskc, USER_PASSWORD, writeSeedCsv } from './import-fixtures.js';
+import { testEnv } from '../helpers/installation.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSeedRows, type SeedRow } from '../helpers/secrets.js';
 import { BIN, runCli } from '../helpers/cli.js';
 
-const temp = tempDir('otpgate-import-cli-');
-after(() => temp.remove());
-const env = envFor(join(temp.dir, 'data'));
+const temp = makeTempDir('otpgate-import-cli-');
+after(() => removeTempDir(temp));
+const env = { ...process.env, ...testEnv(join(temp, 'data')) };
 const cli = (...args: string[]) => runCli(args, env);
 
 let users = 0;
@@ -49,9 +51,9 @@ describe('otpgate token import (CLI)', () => {
     const pskRows = randomSeedRows(3);
     const passwordRows = randomSeedRows(3);
     const files: Array<[string, SeedRow[], string[]]> = [
-      [csv2pskc(temp.dir, 'plain', plainRows), plainRows, []],
-      [csv2pskc(temp.dir, 'psk', pskRows, ['--secret', psk]), pskRows, ['--psk', psk]],
-      [csv2pskc(temp.dir, 'password', passwordRows, ['--password', 's3cret pass']), passwordRows, ['--password', 's3cret pass']],
+      [csv2pskc(temp, 'plain', plainRows), plainRows, []],
+      [csv2pskc(temp, 'psk', pskRows, ['--secret', psk]), pskRows, ['--psk', psk]],
+      [csv2pskc(temp, 'password', passwordRows, ['--password', 's3cret pass']), passwordRows, ['--password', 's3cret pass']],
     ];
     for (const [file, rows, credentials] of files) {
       const result = await cli('token', 'import', file, ...credentials);
@@ -67,13 +69,13 @@ describe('otpgate token import (CLI)', () => {
   });
 
   it('re-importing skips every key ("already in the inventory"), exit 0, and changes neither secret nor counter', async () => {
-    const again = await cli('token', 'import', join(temp.dir, 'plain.pskcxml'));
+    const again = await cli('token', 'import', join(temp, 'plain.pskcxml'));
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /read 3 keys, imported 0, skipped 3/);
     for (const row of plainRows) assert.match(again.stdout, new RegExp(`skipped ${row.serial} .*already in the inventory`));
     // The same serials with other secrets and counters 100 further: must not overwrite anything.
     const changed = plainRows.map((row) => ({ ...row, secretHex: randomBytes(20).toString('hex'), counter: row.counter + 100 }));
-    const other = await cli('token', 'import', csv2pskc(temp.dir, 'plain-changed', changed));
+    const other = await cli('token', 'import', csv2pskc(temp, 'plain-changed', changed));
     assert.equal(other.code, 0, other.stderr);
     assert.match(other.stdout, /imported 0, skipped 3/);
     for (const row of plainRows) {
@@ -85,7 +87,7 @@ describe('otpgate token import (CLI)', () => {
 
   it('--dry-run prints the same report as the import and writes nothing', async () => {
     const rows = randomSeedRows(6);
-    const file = writeSeedCsv(temp.dir, 'dry', rows);
+    const file = writeSeedCsv(temp, 'dry', rows);
     const before = await tokenCount();
     const dry = await cli('token', 'import', file, '--dry-run', '--json');
     assert.equal(dry.code, 0, dry.stderr);
@@ -104,8 +106,8 @@ describe('otpgate token import (CLI)', () => {
   it('a wrong key or password: exit 1, one generic message whichever check failed, nothing imported', { skip: CORPUS_SKIP }, async () => {
     const rows = randomSeedRows(3);
     const psk = randomBytes(16).toString('hex');
-    const pskFile = csv2pskc(temp.dir, 'wrong-psk', rows, ['--secret', psk]);
-    const passwordFile = csv2pskc(temp.dir, 'wrong-password', rows, ['--password', 'right']);
+    const pskFile = csv2pskc(temp, 'wrong-psk', rows, ['--secret', psk]);
+    const passwordFile = csv2pskc(temp, 'wrong-password', rows, ['--password', 'right']);
     const before = await tokenCount();
     const messages = new Set<string>();
     const attempts = [
@@ -127,7 +129,7 @@ describe('otpgate token import (CLI)', () => {
 
   it('a malformed CSV line refuses the whole file, naming the line: exit 1, nothing imported', async () => {
     const rows = randomSeedRows(5);
-    const path = join(temp.dir, 'malformed.csv');
+    const path = join(temp, 'malformed.csv');
     const lines = rows.map((row) => `${row.serial},${row.secretHex},hotp,6,${row.counter}`);
     lines.splice(3, 0, `${randomSeedRows(1)[0]!.serial},not-hex,hotp,6,0`);
     writeFileSync(path, `${lines.join('\n')}\n`);
@@ -143,8 +145,8 @@ describe('otpgate token import (CLI)', () => {
   it('a file over OTPGATE_IMPORT_LIMIT_MB is refused whole, CSV and PSKC alike: exit 1, nothing imported', async () => {
     // About 2 MB of valid keys: without the limit every one would import.
     const rows = randomSeedRows(30_000);
-    const csv = writeSeedCsv(temp.dir, 'over-limit', rows);
-    const pskc = csv2pskc(temp.dir, 'over-limit', rows.slice(0, 3_000));
+    const csv = writeSeedCsv(temp, 'over-limit', rows);
+    const pskc = csv2pskc(temp, 'over-limit', rows.slice(0, 3_000));
     const before = await tokenCount();
     for (const file of [csv, pskc]) {
       const result = await runCli(['token', 'import', file], { ...env, OTPGATE_IMPORT_LIMIT_MB: '1' });
@@ -157,7 +159,7 @@ describe('otpgate token import (CLI)', () => {
   it('a CSV that leaves nothing to import exits 0 with the skip reasons', async () => {
     const known = plainRows[0]!;
     const short = randomSeedRows(1)[0]!;
-    const path = join(temp.dir, 'nothing.csv');
+    const path = join(temp, 'nothing.csv');
     writeFileSync(path, `# serial,secret\n${known.serial},${known.secretHex}\n${short.serial},0102030405\n`);
     const before = await tokenCount();
     const result = await cli('token', 'import', path);
@@ -170,8 +172,8 @@ describe('otpgate token import (CLI)', () => {
 
   it('shows a progress line on a terminal (stderr), and only the summary without one', async () => {
     const rows = randomSeedRows(20_000);
-    const file = writeSeedCsv(temp.dir, 'big', rows);
-    const summary = join(temp.dir, 'big-summary.txt');
+    const file = writeSeedCsv(temp, 'big', rows);
+    const summary = join(temp, 'big-summary.txt');
     // script(1) gives the command a terminal; stdout goes to a file, so the terminal shows only stderr.
     const command = `${process.execPath} ${BIN} token import ${file} --dry-run > ${summary}`;
     const terminal = await new Promise<string>((done, fail) => {

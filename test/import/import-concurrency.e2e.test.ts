@@ -5,19 +5,21 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { envFor, tempDir, writeSeedCsv } from './import-fixtures.js';
+import { writeSeedCsv } from './import-fixtures.js';
+import { testEnv } from '../helpers/installation.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { randomSeedRows, type SeedRow } from '../helpers/secrets.js';
 import { runCli } from '../helpers/cli.js';
 
-const temp = tempDir('otpgate-import-race-');
-const dataDir = join(temp.dir, 'data');
-const env = envFor(dataDir);
+const temp = makeTempDir('otpgate-import-race-');
+const dataDir = join(temp, 'data');
+const env = { ...process.env, ...testEnv(dataDir) };
 
 before(async () => {
   const init = await runCli(['init'], env);
   assert.equal(init.code, 0, init.stderr);
 });
-after(() => temp.remove());
+after(() => removeTempDir(temp));
 
 function storedSerials(): string[] {
   const db = new Database(join(dataDir, 'otpgate.db'), { readonly: true });
@@ -36,8 +38,8 @@ describe('two overlapping imports at once', () => {
       const first: SeedRow[] = rows.slice(0, 4000);
       const second: SeedRow[] = rows.slice(2000);
       const [a, b] = await Promise.all([
-        runCli(['token', 'import', writeSeedCsv(temp.dir, `race${round}-a`, first)], env),
-        runCli(['token', 'import', writeSeedCsv(temp.dir, `race${round}-b`, second)], env),
+        runCli(['token', 'import', writeSeedCsv(temp, `race${round}-a`, first)], env),
+        runCli(['token', 'import', writeSeedCsv(temp, `race${round}-b`, second)], env),
       ]);
       t.diagnostic(`exit ${a.code}: ${(a.stdout || a.stderr).trim()} | exit ${b.code}: ${(b.stdout || b.stderr).trim()}`);
       const stored = storedSerials();

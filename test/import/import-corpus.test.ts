@@ -11,7 +11,9 @@ import { after, describe, it } from 'node:test';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { ImportRequest } from '../../src/services/import-service.js';
-import { openTestInstance, tempDir, tokenRows, USER_PASSWORD } from './import-fixtures.js';
+import { tokenRows, USER_PASSWORD } from './import-fixtures.js';
+import { TestClock, buildInstallation } from '../helpers/installation.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { CORPUS, CORPUS_SKIP, type Decrypt, manifest, NOW, type OracleKey } from './pskc-helpers.js';
 import { oathCode, oathTotpCode, type Algorithm } from '../helpers/otp.js';
 
@@ -57,9 +59,9 @@ function credentials(decrypt: Decrypt | null): Pick<ImportRequest, 'psk' | 'pass
 }
 
 async function installation() {
-  const temp = tempDir('otpgate-import-corpus-');
-  dirs.push(() => temp.remove());
-  const opened = await openTestInstance(join(temp.dir, 'data'), NOW);
+  const temp = makeTempDir('otpgate-import-corpus-');
+  dirs.push(() => removeTempDir(temp));
+  const opened = await buildInstallation({ clock: new TestClock(NOW.getTime()) });
   return { ...opened, done: () => opened.instance.close() };
 }
 

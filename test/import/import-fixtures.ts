@@ -1,32 +1,24 @@
-// Shared helpers for the import integration tests: data directories, seed files written by Debian's
-// csv2pskc, and the token rows as stored.
+// Shared helpers for the import integration tests: seed files written by Debian's csv2pskc, and the token
+// rows as stored. Installations, temp directories and environments come from test/helpers/ (one test kit).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/runtime/config.js';
-import { initInstance, type Instance } from '../../src/runtime/instance.js';
-import { OPERATOR } from '../../src/services/context.js';
-import type { AccountRow } from '../../src/store/schema.js';
+import type { Instance } from '../../src/runtime/instance.js';
+import { testEnv } from '../helpers/installation.js';
 import type { SeedRow } from '../helpers/secrets.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 export const USER_PASSWORD = 'Correct-horse-battery-9';
 
-export function tempDir(prefix: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
+/** Kept for one release for branches written against it: use `{ ...process.env, ...testEnv(dir) }` (helpers/installation.ts). */
 export function envFor(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, OTPGATE_DATA_DIR: dataDir, OTPGATE_SCRYPT_LOG2N: '10', NODE_NO_WARNINGS: '1', ...extra };
+  return { ...process.env, ...testEnv(dataDir, extra) };
 }
 
-/** An initialised installation opened in this process, with a fixed clock when `now` is given. */
-export async function openTestInstance(dataDir: string, now?: Date, extra: Record<string, string> = {}): Promise<{ instance: Instance; account: AccountRow }> {
-  const config = loadConfig(envFor(dataDir, extra));
-  const { instance } = await initInstance(config, now ? { now: () => now.getTime() } : {});
-  const account = await instance.services.accounts.resolve(OPERATOR);
-  return { instance, account };
+/** Kept for one release for branches written against it: use makeTempDir (helpers/temp-dir.ts). */
+export function tempDir(prefix: string): { dir: string; remove(): void } {
+  const dir = makeTempDir(prefix);
+  return { dir, remove: () => removeTempDir(dir) };
 }
 
 /** Every stored token row (all columns), by serial. */

@@ -10,26 +10,28 @@ import type { Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { openTestInstance, tempDir, tokenRows } from './import-fixtures.js';
+import { tokenRows } from './import-fixtures.js';
+import { TestClock, buildInstallation } from '../helpers/installation.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { CORPUS, CORPUS_SKIP, manifest, NOW } from './pskc-helpers.js';
 
 const MIB = 1024 * 1024;
 const MAX_RSS_GROWTH = 64 * MIB;
 const MAX_HEAP_GROWTH = 32 * MIB;
 
-const temp = tempDir('otpgate-import-hostile-');
+const temp = makeTempDir('otpgate-import-hostile-');
 let instance: Instance;
 let account: AccountRow;
 
 before(async () => {
-  ({ instance, account } = await openTestInstance(join(temp.dir, 'data'), NOW));
+  ({ instance, account } = await buildInstallation({ clock: new TestClock(NOW.getTime()) }));
   // Warm up: load every module and fill the database's caches with one ordinary import.
   if (CORPUS_SKIP === false) await instance.services.imports.import(OPERATOR, account, { input: createReadStream(join(CORPUS, 'feitian/file1.pskcxml')), fileName: 'file1.pskcxml' });
 });
 
 after(async () => {
   await instance?.close();
-  temp.remove();
+  removeTempDir(temp);
 });
 
 /** Runs `work` while sampling memory every millisecond; returns the peak growth over the start. */

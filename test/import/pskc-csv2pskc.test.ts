@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SeedFileError } from '../../src/import/imported-key.js';
 import { type PskcCredentials, readPskc } from '../../src/import/pskc/index.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'otpgate-pskc-'));
+const dir = makeTempDir('otpgate-pskc-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Row {

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { SeedFileError } from '../../src/import/imported-key.js';
@@ -17,9 +16,11 @@ import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { AccountRow } from '../../src/store/schema.js';
 import { randomSeedRows } from '../helpers/secrets.js';
-import { csv2pskc, openTestInstance, tempDir, tokenRows } from './import-fixtures.js';
+import { csv2pskc, tokenRows } from './import-fixtures.js';
+import { TestClock, buildInstallation } from '../helpers/installation.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
-const temp = tempDir('otpgate-pskc-damaged-');
+const temp = makeTempDir('otpgate-pskc-damaged-');
 const psk = randomBytes(16);
 const rows = randomSeedRows(5);
 let original: string;
@@ -29,12 +30,12 @@ const NOW = new Date('2026-11-28T00:00:00Z');
 const GENERIC = /cannot decrypt: the key or password is wrong, or the file is damaged/;
 
 before(async () => {
-  original = readFileSync(csv2pskc(temp.dir, 'five', rows, ['--secret', psk.toString('hex')]), 'utf8');
-  ({ instance, account } = await openTestInstance(join(temp.dir, 'data'), NOW));
+  original = readFileSync(csv2pskc(temp, 'five', rows, ['--secret', psk.toString('hex')]), 'utf8');
+  ({ instance, account } = await buildInstallation({ clock: new TestClock(NOW.getTime()) }));
 });
 after(async () => {
   await instance?.close();
-  temp.remove();
+  removeTempDir(temp);
 });
 
 /**

@@ -3,26 +3,26 @@
 // hidden); a PSKC file with such bytes, or a character reference to a lone surrogate, is refused. Nothing
 // is imported from a refused file.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { AccountRow } from '../../src/store/schema.js';
-import { openTestInstance, tempDir } from './import-fixtures.js';
+import { buildInstallation } from '../helpers/installation.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
-const temp = tempDir('otpgate-seed-text-');
+const temp = makeTempDir('otpgate-seed-text-');
 let instance: Instance;
 let account: AccountRow;
 const SECRET = '3132333435363738393031323334353637383930';
 
 before(async () => {
-  ({ instance, account } = await openTestInstance(join(temp.dir, 'data')));
+  ({ instance, account } = await buildInstallation());
 });
 after(async () => {
   await instance?.close();
-  temp.remove();
+  removeTempDir(temp);
 });
 
 async function refusal(bytes: Buffer | string, format: 'csv' | 'pskc'): Promise<{ category: unknown; record: unknown; message: string }> {

@@ -6,8 +6,7 @@
 // (end_session): afterwards the protected page asks for a sign-in again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../console/fixtures.js';
@@ -17,6 +16,7 @@ import { runCli } from '../helpers/cli.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { freePort } from '../helpers/ports.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 let server: Served;
@@ -33,7 +33,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'otpgate-apache-rp-'));
+  dir = makeTempDir('otpgate-apache-rp-');
   const port = await freePort();
   otpgate = `http://127.0.0.1:${port}`;
   const env = testEnv(join(dir, 'data'), { OTPGATE_PORT: String(port), OTPGATE_PUBLIC_URL: otpgate });

@@ -5,8 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createKey, runCli } from '../helpers/cli.js';
 import { serve, testEnv, type Served } from '../helpers/app.js';
@@ -14,6 +13,7 @@ import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { startSignInLoad } from '../helpers/sign-in-load.js';
 import { waitFor } from '../helpers/wait.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 let env: NodeJS.ProcessEnv;
@@ -23,7 +23,7 @@ const users = Array.from({ length: 4 }, (_, i) => ({ name: `bk${i}`, serial: `72
 const cli = (args: string[], e: NodeJS.ProcessEnv = env, stdin = '') => runCli(args, e, stdin);
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'otpgate-backup-'));
+  root = makeTempDir('otpgate-backup-');
   env = testEnv(join(root, 'live'));
   assert.equal((await cli(['init'])).code, 0);
   const csv = join(root, 'tokens.csv');

@@ -5,11 +5,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { testEnv } from '../helpers/app.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 let env: Record<string, string>;
@@ -17,7 +17,7 @@ let out: string;
 const cli = (args: string[]) => runCli(args, env);
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'otpgate-backup-target-'));
+  root = makeTempDir('otpgate-backup-target-');
   env = testEnv(join(root, 'live'));
   assert.equal((await cli(['init'])).code, 0);
   out = join(root, 'out');

@@ -3,9 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OPERATOR } from '../../src/services/context.js';
 import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
@@ -13,8 +12,9 @@ import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { makeTestCertificates } from '../helpers/tls.js';
 import { waitFor } from '../helpers/wait.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'otpgate-smtp-tls-'));
+const dir = makeTempDir('otpgate-smtp-tls-');
 const maildir = join(dir, 'mail');
 for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(maildir, sub), { recursive: true });
 let smtp: ChildProcess | undefined;

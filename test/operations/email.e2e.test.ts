@@ -5,9 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OPERATOR } from '../../src/services/context.js';
 import type { Services } from '../../src/services/services.js';
@@ -16,9 +15,10 @@ import { engineCases, importTokens, type TestInstallation } from '../helpers/eng
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { waitFor } from '../helpers/wait.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const PYTHON = '/usr/bin/python3';
-const maildir = mkdtempSync(join(tmpdir(), 'otpgate-maildir-'));
+const maildir = makeTempDir('otpgate-maildir-');
 // A Maildir that exists must have its three folders (Python's mailbox does not add them to an existing one).
 for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(maildir, sub));
 let smtp: ChildProcess | undefined;

@@ -8,17 +8,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { testEnv } from '../helpers/app.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 let env: Record<string, string>;
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'otpgate-rotate-killed-'));
+  root = makeTempDir('otpgate-rotate-killed-');
   env = testEnv(join(root, 'data'));
   assert.equal((await runCli(['init'], env)).code, 0);
 });

@@ -6,9 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/runtime/config.js';
 import { openInstance } from '../../src/runtime/instance.js';
@@ -21,6 +20,7 @@ import { startSignInLoad } from '../helpers/sign-in-load.js';
 import { SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../helpers/slapd.js';
 import { waitFor } from '../helpers/wait.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 let dataDir: string;
@@ -50,7 +50,7 @@ before(async () => {
   slapd = await startSlapd();
   await slapd.addPeople([DIRECTORY_USER]);
   receiver = await startWebhookReceiver();
-  root = await mkdtemp(join(tmpdir(), 'otpgate-rotate-'));
+  root = makeTempDir('otpgate-rotate-');
   dataDir = join(root, 'data');
   env = testEnv(dataDir, { OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'true' });
   assert.equal((await cli(['init'])).code, 0);

@@ -8,12 +8,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
 import { serve, testEnv } from '../helpers/app.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 let env: Record<string, string>;
@@ -25,7 +25,7 @@ let liveBytes: Buffer;
 const cli = (args: string[]) => runCli(args, env);
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'otpgate-restore-'));
+  root = makeTempDir('otpgate-restore-');
   env = testEnv(join(root, 'live'));
   live = join(root, 'live', 'otpgate.db');
   assert.equal((await cli(['init'])).code, 0);

@@ -4,9 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
@@ -15,6 +13,7 @@ import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { waitFor } from '../helpers/wait.js';
 import { verifyWebhook, type OtpgateEvent } from '../../docs/examples/verify-webhook.mjs';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'restart-test-secret-0123456789';
 let dir: string;
@@ -42,7 +41,7 @@ before(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/otpgate`;
 
-  dir = await mkdtemp(join(tmpdir(), 'otpgate-webhook-restart-'));
+  dir = makeTempDir('otpgate-webhook-restart-');
   env = testEnv(dir, { OTPGATE_WEBHOOK_ALLOW_PRIVATE: 'true', OTPGATE_WEBHOOK_RETRY_SECONDS: '1' });
   const { instance } = await initInstance(loadConfig(env));
   try {

@@ -1,14 +1,14 @@
 // Several real `otpgate serve` processes on one fresh PostgreSQL database, and plain HTTP requests to them
 // (from a chosen local address when a test needs the client to be someone other than 127.0.0.1).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/runtime/config.js';
 import { openInstance, type Instance } from '../../src/runtime/instance.js';
 import { BIN } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 export interface Server {
   url: string;
@@ -120,7 +120,7 @@ export interface Cluster {
  */
 export async function startCluster(count: number, extraEnv: NodeJS.ProcessEnv = {}, serverUrl?: (database: TestDatabase) => string): Promise<Cluster> {
   const database = await createTestDatabase();
-  const dir = await mkdtemp(join(tmpdir(), 'otpgate-cluster-'));
+  const dir = makeTempDir('otpgate-cluster-');
   const env: NodeJS.ProcessEnv = {
     OTPGATE_DATABASE_URL: database.url,
     OTPGATE_DATA_DIR: join(dir, 'data'),

@@ -4,11 +4,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { knownMigrations } from '../../src/store/database.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startServer } from './fixture.js';
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from './test-database.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const skip = await postgresSkipReason();
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'otpgate.js');
@@ -19,7 +19,7 @@ describe('migrate and first start on PostgreSQL', { skip }, () => {
   let env: NodeJS.ProcessEnv;
   before(async () => {
     database = await createTestDatabase();
-    dir = await mkdtemp(join(tmpdir(), 'otpgate-migrate-'));
+    dir = makeTempDir('otpgate-migrate-');
     env = { PATH: process.env.PATH, OTPGATE_DATABASE_URL: database.url, OTPGATE_DATA_DIR: join(dir, 'data'), OTPGATE_SCRYPT_LOG2N: '10' };
   });
   after(async () => {

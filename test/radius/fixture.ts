@@ -5,6 +5,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import type ipaddr from 'ipaddr.js';
 import { parseAddress, parseCidr } from '../../src/core/access-rule.js';
+import { TestClock } from '../helpers/clock.js';
 import { InMemoryChallengeStore } from './in-memory-challenge-store.js';
 import { hideUserPassword } from '../../src/radius/radius-auth.js';
 import { AttributeType, decodePacket, encodeAttributes, type RadiusAttribute, type RadiusPacket } from '../../src/radius/radius-packet.js';
@@ -79,7 +80,7 @@ export interface TestServer {
   calls: RadiusSignInRequest[];
   logs: object[];
   challenges: InMemoryChallengeStore;
-  clock: { now: number };
+  clock: TestClock;
   close(): Promise<void>;
 }
 
@@ -91,9 +92,9 @@ export async function startTestServer(
   const calls: RadiusSignInRequest[] = [];
   const logs: object[] = [];
   let datagrams = 0;
-  const clock = { now: 1_700_000_000_000 };
+  const clock = new TestClock(1_700_000_000_000);
   const random = (bytes: number): Buffer => randomBytes(bytes);
-  const challenges = new InMemoryChallengeStore({ now: () => clock.now, random });
+  const challenges = new InMemoryChallengeStore({ now: clock.read, random });
   const deps: RadiusDeps = {
     findClient: (sourceIp) => {
       datagrams++;
@@ -108,7 +109,7 @@ export async function startTestServer(
       return options.signIn ? options.signIn(request) : Promise.resolve(fakeSignIn(request));
     },
     challenges,
-    now: () => clock.now,
+    now: clock.read,
     random,
     log: (event) => logs.push(event),
   };

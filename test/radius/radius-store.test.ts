@@ -6,64 +6,26 @@
 // cannot remove another tenant's client.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadConfig } from '../../src/runtime/config.js';
-import { initInstance, type Instance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import { RadiusChallengeService } from '../../src/services/radius-challenge-service.js';
-import { createTestDatabase, postgresSkipReason } from '../postgres/test-database.js';
+import { TestClock } from '../helpers/clock.js';
+import { engineCases } from '../helpers/engines.js';
 
 const SECRET = 'store-test-secret-0123456789';
 const OPTIONS = { challenge: false, requireMessageAuthenticator: true, trustCallingStationId: false };
 
-interface Backend {
-  name: string;
-  /** Why this backend cannot run here (PostgreSQL unreachable outside CI), or false. */
-  skip: string | false;
-  open(): Promise<{ instance: Instance; clock: { now: number }; cleanup(): Promise<void> }>;
-}
+const NAMES = { sqlite: 'SQLite', postgres: 'PostgreSQL' } as const;
 
-async function openWith(env: NodeJS.ProcessEnv, cleanup: () => Promise<void>) {
-  const clock = { now: 1_800_000_000_000 };
-  const { instance } = await initInstance(loadConfig({ OTPGATE_SCRYPT_LOG2N: '10', ...env }), { now: () => clock.now });
-  return { instance, clock, cleanup: async () => { await instance.close(); await cleanup(); } };
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    skip: false,
-    async open() {
-      const dir = await mkdtemp(join(tmpdir(), 'otpgate-radius-store-'));
-      return openWith({ OTPGATE_DATA_DIR: dir }, () => rm(dir, { recursive: true, force: true }));
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    // A fresh database on the server OTPGATE_TEST_POSTGRES_URL names, like every other PostgreSQL test.
-    skip: await postgresSkipReason(),
-    async open() {
-      const dir = await mkdtemp(join(tmpdir(), 'otpgate-radius-store-'));
-      const database = await createTestDatabase();
-      return openWith({ OTPGATE_DATA_DIR: dir, OTPGATE_DATABASE_URL: database.url }, async () => {
-        await database.drop();
-        await rm(dir, { recursive: true, force: true });
-      });
-    },
-  },
-];
-
-for (const backend of backends) {
-  describe(backend.name, { skip: backend.skip }, async () => {
-    const opened = await backend.open();
+for (const engine of await engineCases()) {
+  const backend = { name: NAMES[engine.engine] };
+  describe(backend.name, { skip: engine.skip }, async () => {
+    const opened = await engine.start({ clock: new TestClock(1_800_000_000_000) });
     const { instance, clock } = opened;
-    after(() => opened.cleanup());
+    after(() => opened.close());
     const { services } = instance;
-    const store = new RadiusChallengeService({ db: services.ctx.db, now: () => clock.now }, (n) => randomBytes(n));
+    const store = new RadiusChallengeService({ db: services.ctx.db, now: clock.read }, (n) => randomBytes(n));
 
     test('a State is used at most once, even by two requests at the same moment', async () => {
       const state = await store.issue(1, 'Alice', 60_000);

@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { loadConfig } from '../../src/runtime/config.js';
@@ -22,6 +21,7 @@ import { oathCodes } from '../helpers/otp.js';
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../postgres/test-database.js';
 import { randomSecretHex } from '../helpers/secrets.js';
 import { importTokens } from '../helpers/engines.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const KILLS = 4;
 const USERS = 32;
@@ -95,7 +95,7 @@ for (const { engine, skip } of cases) {
     const users: LoadUser[] = [];
 
     before(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'otpgate-crash-'));
+      dir = makeTempDir('otpgate-crash-');
       env = { OTPGATE_DATA_DIR: join(dir, 'data'), OTPGATE_SCRYPT_LOG2N: '10', OTPGATE_LOG_LEVEL: 'error' };
       if (engine === 'postgres') {
         database = await createTestDatabase();

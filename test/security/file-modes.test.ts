@@ -4,17 +4,17 @@
 // when it is opened.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/runtime/config.js';
 import { initInstance, openInstance } from '../../src/runtime/instance.js';
 import { OPERATOR } from '../../src/services/context.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe('file modes', () => {
-  const parent = mkdtempSync(join(tmpdir(), 'otpgate-modes-'));
+  const parent = makeTempDir('otpgate-modes-');
   after(() => rmSync(parent, { recursive: true, force: true }));
   // The usual umask, which by itself gives 0644 files and 0755 directories.
   process.umask(0o022);

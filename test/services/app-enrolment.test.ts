@@ -5,8 +5,7 @@
 // once only when two activations race; beside an HOTP token either signs in.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rotateMasterKey } from '../../src/runtime/key-rotation.js';
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +15,7 @@ import { ServiceError } from '../../src/services/errors.js';
 import { engineCases, importTokens, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const PASSWORD = 'app-enrolment password';
 const T0 = Date.UTC(2027, 3, 1, 8, 0, 10);
@@ -150,7 +150,7 @@ for (const engine of await engineCases()) {
     test('a master-key rotation ends a pending enrolment (it is not left sealed under the old key)', async () => {
       const username = await newUser();
       const shown = await apps().start(OPERATOR, t.account, username, SESSION);
-      const dir = mkdtempSync(join(tmpdir(), 'otpgate-newkey-'));
+      const dir = makeTempDir('otpgate-newkey-');
       try {
         const keyFile = join(dir, 'new.key');
         writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });

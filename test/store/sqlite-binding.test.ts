@@ -2,18 +2,18 @@
 // statement is garbage-collected (built against Node 24.19+ headers, issue 18), and such a module is
 // recognised, so that otpgate refuses to open a database with it instead of aborting at random later.
 import { strict as assert } from 'node:assert';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sqliteBindingPath, sqliteBindingProblem } from '../../src/store/sqlite/native-binding.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 test(`the better-sqlite3 binary in use has no per-object cleanup hook (Node ${process.version})`, () => {
   assert.equal(sqliteBindingProblem(), null);
 });
 
 test('a binary that imports node::RemoveEnvironmentCleanupHook is refused, with what to do', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'otpgate-binding-'));
+  const dir = makeTempDir('otpgate-binding-');
   try {
     const good = join(dir, 'good.node');
     copyFileSync(sqliteBindingPath(), good);

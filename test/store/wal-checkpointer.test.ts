@@ -3,20 +3,20 @@
 // fsync), the worker keeps the log short, and when the worker stops the connection checkpoints again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '../../src/store/database.js';
 import { rawDriverOf } from '../../src/store/raw-statements.js';
 import { startBackgroundCheckpoints } from '../../src/store/sqlite/wal-checkpointer.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 let handle: DatabaseHandle;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'otpgate-wal-'));
+  dir = makeTempDir('otpgate-wal-');
   handle = openDatabase({ sqlitePath: join(dir, 'otpgate.db') });
   await sql`CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT NOT NULL)`.execute(handle.db);
 });
