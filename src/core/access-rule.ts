@@ -160,8 +160,31 @@ function parseCidrOnce(text: string): ParsedCidr | { error: string } {
   return parsed;
 }
 
+/**
+ * Client addresses already parsed, with their canonical text: a sign-in's address is needed as text (its
+ * back-off key, the audit event) and, under IP rules, as an address, and clients come back on their
+ * addresses. Bounded: a flood of new addresses starts the memo over rather than growing it.
+ */
+const knownAddresses = new Map<string, { address: Address; canonical: string } | null>();
+
+function knownAddress(text: string): { address: Address; canonical: string } | null {
+  let known = knownAddresses.get(text);
+  if (known === undefined) {
+    const address = parseAddress(text);
+    known = address ? { address, canonical: address.toString() } : null;
+    if (knownAddresses.size >= 10_000) knownAddresses.clear();
+    knownAddresses.set(text, known);
+  }
+  return known;
+}
+
+/** An address's canonical text (IPv4-mapped IPv6 as plain IPv4, IPv6 compressed and lower case), or null when it is not one. */
+export function canonicalAddress(text: string): string | null {
+  return knownAddress(text)?.canonical ?? null;
+}
+
 export function longestPrefixMatch<T>(entries: Iterable<T>, cidrOf: (entry: T) => string, ip: string): T | null {
-  const address = parseAddress(ip);
+  const address = knownAddress(ip)?.address ?? null;
   if (address === null) return null;
   let best: { entry: T; prefixLength: number } | null = null;
   for (const entry of entries) {

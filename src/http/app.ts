@@ -15,6 +15,7 @@ import { sendError } from './errors.js';
 import { renderNotFound } from '../console/message-pages.js';
 import { findTextProblem } from '../core/text.js';
 import { textLogStream } from './text-log.js';
+import { lazyRequestLogger } from './request-log.js';
 import { ServiceError } from '../services/errors.js';
 
 declare module 'fastify' {
@@ -145,6 +146,9 @@ export async function buildServer(services: Services, config: HttpConfig, option
     // The access log is one line per request, written when the answer is sent (below), instead of
     // Fastify's two (request received, request completed) with the request and response serialised.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's logger (request.log) is made when the request first logs through it (request-log.ts):
+    // most requests never do, and making one per request cost a few µs of every sign-in check.
+    ...(loggerOptions === false ? {} : { childLoggerFactory: lazyRequestLogger }),
     // On close, drop idle keep-alive connections but let requests in flight finish (serve.ts bounds the wait).
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -53,7 +53,13 @@ export const SETTING_LIMITS: Record<Exclude<keyof AccountSettings, 'selfAssociat
   totpSyncSteps: [1, 50_000],
 };
 
-export function settingsOf(account: AccountRow): AccountSettings {
+/** The account columns the settings are read from. */
+export type SettingsColumns = Pick<
+  AccountRow,
+  'look_ahead_window' | 'associate_window' | 'sync_window' | 'max_failures' | 'self_association' | 'admins_require_otp' | 'max_tokens_per_user' | 'totp_window' | 'totp_sync_steps' | 'app_enrolment' | 'totp_issuer' | 'help_contact'
+>;
+
+export function settingsOf(account: SettingsColumns): AccountSettings {
   return {
     lookAheadWindow: account.look_ahead_window,
     associateWindow: account.associate_window,

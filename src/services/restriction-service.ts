@@ -35,7 +35,7 @@ function toView(applicable: ApplicableRestriction): RestrictionView {
  * The restriction in force for a user, and why: their own, else their groups', else the account's, else
  * none. `readGroups` false skips reading the user's groups (the account has no group restriction at all).
  */
-export async function restrictionOfUser(db: Executor, account: AccountRow, user: UserRow, readGroups = true): Promise<ApplicableRestriction> {
+export async function restrictionOfUser(db: Executor, account: Pick<AccountRow, 'id' | 'restriction'>, user: Pick<UserRow, 'id' | 'restriction'>, readGroups = true): Promise<ApplicableRestriction> {
   const own = parseStored(user.restriction);
   let groups: GroupRestrictionRow[] = [];
   if (!own && readGroups) groups = await groupRestrictionsFor(db, account.id, await groupsOf(db, user.id));

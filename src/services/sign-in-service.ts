@@ -7,11 +7,11 @@ import { retryAfterSeconds } from '../core/throttle.js';
 import { requireOtpWhereAllowed } from '../core/restriction-impact.js';
 import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
 import { readSignInThrottles, statesOf } from '../store/throttle-store.js';
-import { findSignInSubject } from '../store/sign-in-store.js';
+import { findSignInSubject, type SignInAccount, type SignInToken } from '../store/sign-in-store.js';
 import { findTempCode } from '../store/temp-code-store.js';
 import { isTempCodeLive, isTempCodeShaped, tempCodeMatches, TEMP_CODE_DIGITS } from '../core/temp-code.js';
 import type { AuditedWrite, CounterCheck, WritePlan } from '../store/audited-writes.js';
-import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
+import type { UserRow } from '../store/schema.js';
 import { settingsOf, type AccountSettings } from './account-settings.js';
 import type { AuditService } from './audit-service.js';
 import type { Actor, ServiceContext } from './context.js';
@@ -124,7 +124,7 @@ export class SignInService {
     // A throttled attempt does not look at the tokens at all (as if they had not been read); a temporary code
     // is read only when the user has one with uses left (the subject query says so).
     const tempCode = wait === 0 && subject?.hasTempCode ? await findTempCode(this.ctx.db, subject.user.id) : undefined;
-    return { subject, throttles, states, wait, tokens: wait === 0 ? (subject?.tokens ?? []) : ([] as TokenRow[]), tempCode };
+    return { subject, throttles, states, wait, tokens: wait === 0 ? (subject?.tokens ?? []) : ([] as SignInToken[]), tempCode };
   }
 
   private async decide(request: SignInRequest): Promise<SignInOutcome> {
@@ -132,7 +132,7 @@ export class SignInService {
     const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
     let { subject, throttles, states, wait, tokens, tempCode } = await this.readSubject(request.username, request.accountId, endUserIp, now);
     let user: UserRow | undefined = subject?.user;
-    let account: AccountRow | undefined = subject?.account;
+    let account: SignInAccount | undefined = subject?.account;
     let accountHasGroupRestrictions = subject?.accountHasGroupRestrictions ?? false;
     let usable = tokens.filter((t) => isTokenUsable(t, now));
     let tempCodeLive = tempCode !== undefined && isTempCodeLive(tempCode, now);
@@ -288,7 +288,7 @@ export class SignInService {
   }
 
   /** Whether the passcode is one of the token's next codes (the PAP split's probe; nothing is written). */
-  private matchesNow(token: TokenRow, passcode: string, now: number, windows: PasscodeWindows): boolean {
+  private matchesNow(token: SignInToken, passcode: string, now: number, windows: PasscodeWindows): boolean {
     return matchPasscode(token, openTokenSecretForCheck(this.ctx.masterKey, token), passcode, windows, now) !== null;
   }
 
@@ -298,12 +298,12 @@ export class SignInService {
    * two tokens cannot replay through the other); a wrong code (or a replay of an older one) counts toward
    * the user's lock there.
    */
-  private verifyPasscode(usable: readonly TokenRow[], passcode: string, windows: PasscodeWindows, now: number): Verification {
+  private verifyPasscode(usable: readonly SignInToken[], passcode: string, windows: PasscodeWindows, now: number): Verification {
     const counters: NonNullable<Verification['counters']> = [];
     let serial: string | undefined;
     let lastAccepted = false;
     let recent = false;
-    const missed: { token: TokenRow; secret: Buffer }[] = [];
+    const missed: { token: SignInToken; secret: Buffer }[] = [];
     for (const token of usable) {
       if (token.digits !== passcode.length) continue;
       const secret = openTokenSecretForCheck(this.ctx.masterKey, token);
@@ -339,7 +339,7 @@ function windowsOf(settings: AccountSettings): PasscodeWindows {
 }
 
 /** What the caller sent, as the decision sees it: 10 digits are a temporary code's shape (no token has 10). */
-function passcodeFact(passcode: string | null, usable: readonly TokenRow[]): SignInFacts['passcode'] {
+function passcodeFact(passcode: string | null, usable: readonly SignInToken[]): SignInFacts['passcode'] {
   if (passcode === null || passcode === '') return 'absent';
   if (isTempCodeShaped(passcode)) return 'temp_code';
   return usable.some((token) => isWellFormedPasscode(passcode, token.digits)) ? 'well_formed' : 'malformed';
@@ -351,7 +351,7 @@ function passcodeFact(passcode: string | null, usable: readonly TokenRow[]): Sig
  * digits are a next code of a usable token of that length, else the largest (the password is checked once
  * whatever the tokens: one directory bind per sign-in).
  */
-function appendedDigits(tokens: readonly TokenRow[], usable: readonly TokenRow[], password: string, matches: (token: TokenRow, passcode: string) => boolean): number {
+function appendedDigits(tokens: readonly SignInToken[], usable: readonly SignInToken[], password: string, matches: (token: SignInToken, passcode: string) => boolean): number {
   const counts = [...new Set(tokens.map((t) => t.digits))].sort((a, b) => b - a);
   if (counts.length <= 1) return counts[0] ?? 0;
   const found = counts.find((digits) => password.length > digits && usable.some((t) => t.digits === digits && isWellFormedPasscode(password.slice(-digits), digits) && matches(t, password.slice(-digits))));

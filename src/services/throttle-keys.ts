@@ -1,5 +1,5 @@
 // Which back-off counters a sign-in attempt feeds: the user's, and the end user's address when it is known.
-import { parseAddress } from '../core/access-rule.js';
+import { canonicalAddress } from '../core/access-rule.js';
 import { ADDRESS_THROTTLE, USER_THROTTLE, type ThrottlePolicy } from '../core/throttle.js';
 import { usernameKey } from '../store/user-store.js';
 
@@ -21,6 +21,9 @@ export function throttleKeys(accountId: number | null, username: string, endUser
   // spelling an address differently does not start a fresh back-off. Per account, as the user's: another
   // tenant's application cannot throttle an address here (it names end-user addresses it chooses), and the
   // row is written only by the account's own sign-ins (no installation-wide row in the sign-in write).
-  if (endUserIp) keys.push({ key: `ip:${addressScope ?? '*'}:${parseAddress(endUserIp)?.toString() ?? endUserIp}`, policy: ADDRESS_THROTTLE });
+  // The address's text is canonical already when it comes from the HTTP server or RADIUS; the memo
+  // (core/access-rule.ts) makes that a look-up, not a second parse, while a caller's other spelling
+  // (the CLI's --ip) is still made canonical here.
+  if (endUserIp) keys.push({ key: `ip:${addressScope ?? '*'}:${canonicalAddress(endUserIp) ?? endUserIp}`, policy: ADDRESS_THROTTLE });
   return keys;
 }

@@ -2,7 +2,7 @@
 // matches no rule gets the default, and invalid CIDRs are refused with the field named.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateRestriction, parseCidr, restrictionFieldLabel, validateRestriction, type AccessRestriction } from '../../src/core/access-rule.js';
+import { canonicalAddress, evaluateRestriction, parseCidr, restrictionFieldLabel, validateRestriction, type AccessRestriction } from '../../src/core/access-rule.js';
 
 const restriction: AccessRestriction = {
   default: 'deny',
@@ -79,5 +79,20 @@ describe('parseCidr / validateRestriction', () => {
     assert.deepEqual(Object.keys(errors).map(restrictionFieldLabel), ['rule 2 (network)', 'rule 3 (action)']);
     assert.match(errors['rules[1].cidr']!, /already used by rule 1/);
     assert.equal(restrictionFieldLabel('default'), 'default action');
+  });
+
+  it('canonicalAddress: one text per address, the same on every call (memo), null for anything else', () => {
+    for (let round = 0; round < 2; round++) {
+      assert.equal(canonicalAddress('::ffff:192.0.2.1'), '192.0.2.1');
+      assert.equal(canonicalAddress('192.0.2.1'), '192.0.2.1');
+      assert.equal(canonicalAddress(' 2001:DB8:0::1 '), '2001:db8::1');
+      assert.equal(canonicalAddress('fe80::1%eth0'), 'fe80::1');
+      assert.equal(canonicalAddress('10.1'), null);
+      assert.equal(canonicalAddress('not an address'), null);
+      assert.equal(canonicalAddress(''), null);
+    }
+    // The memoised address is the parsed one the rules see: a mapped spelling matches the IPv4 rule.
+    assert.equal(evaluateRestriction(restriction, '::ffff:10.1.2.3').action, 'deny');
+    assert.equal(evaluateRestriction(restriction, '::FFFF:10.1.9.9').action, 'allow');
   });
 });
