@@ -7,6 +7,7 @@ import { OPERATOR, type Actor } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { Services } from '../../src/services/services.js';
 import type { AccountRow } from '../../src/store/schema.js';
+import { TestClock } from '../helpers/clock.js';
 import { engineCases, importTokens, inputOf, type TestInstallation } from '../helpers/engines.js';
 import { oathCode } from '../helpers/otp.js';
 import { randomSecretHex } from '../helpers/secrets.js';
@@ -139,9 +140,15 @@ for (const engine of await engineCases()) {
     });
 
     test("a PSKC file's validity dates are kept on the token, and enforced once they pass", async () => {
-      const secretHex = randomSecretHex();
-      const until = new Date(Date.now() + 1500);
-      const pskc = `<?xml version="1.0" encoding="UTF-8"?>
+      // An installation of its own on a test clock: the expiry passes when the test moves the clock, however
+      // long the import and the association take on a loaded machine.
+      const clock = new TestClock(Date.now());
+      const own = await engine.start({ clock });
+      try {
+        const ownAccount = own.account;
+        const secretHex = randomSecretHex();
+        const until = new Date(clock.now + 60_000);
+        const pskc = `<?xml version="1.0" encoding="UTF-8"?>
 <KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">
   <KeyPackage>
     <DeviceInfo><Manufacturer>Test</Manufacturer><SerialNo>6620000000001</SerialNo></DeviceInfo>
@@ -152,15 +159,22 @@ for (const engine of await engineCases()) {
     </Key>
   </KeyPackage>
 </KeyContainer>`;
-      const report = await services.imports.import(OPERATOR, account, { input: inputOf(pskc), format: 'pskc' });
-      assert.equal(report.imported, 1, JSON.stringify(report.skipped));
-      const token = await services.tokens.show(account, '6620000000001');
-      assert.equal(token.validFrom, '2020-01-01T00:00:00.000Z');
-      assert.equal(token.validUntil, until.toISOString());
-      await services.users.create(OPERATOR, account, { username: 'tl-pia', password: PASSWORD, role: 'user' });
-      await services.tokens.associate(OPERATOR, account, 'tl-pia', '6620000000001', oathCode(secretHex, 0));
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, until.getTime() - Date.now()) + 50));
-      assert.deepEqual([(await check('tl-pia', oathCode(secretHex, 1))).reason], ['token_expired']);
+        const report = await own.services.imports.import(OPERATOR, ownAccount, { input: inputOf(pskc), format: 'pskc' });
+        assert.equal(report.imported, 1, JSON.stringify(report.skipped));
+        const token = await own.services.tokens.show(ownAccount, '6620000000001');
+        assert.equal(token.validFrom, '2020-01-01T00:00:00.000Z');
+        assert.equal(token.validUntil, until.toISOString());
+        await own.services.users.create(OPERATOR, ownAccount, { username: 'tl-pia', password: PASSWORD, role: 'user' });
+        await own.services.tokens.associate(OPERATOR, ownAccount, 'tl-pia', '6620000000001', oathCode(secretHex, 0));
+        const ownCheck = (passcode: string) =>
+          own.services.signIn.check({ accountId: ownAccount.id, username: 'tl-pia', password: PASSWORD, passcode, actor: { ...actor, accountId: ownAccount.id }, clientIpIsEndUser: false });
+        clock.advance(59);
+        assert.equal((await ownCheck(oathCode(secretHex, 1))).result, 'accept', 'valid until its expiry date');
+        clock.advance(2);
+        assert.deepEqual([(await ownCheck(oathCode(secretHex, 2))).reason], ['token_expired']);
+      } finally {
+        await own.close();
+      }
     });
 
     test("a token's history: its events newest first, sign-ins only when asked, paged, the import last", async () => {
