@@ -23,6 +23,7 @@ import { restrictionCommands } from './commands/restriction.js';
 import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
 import { outputMayBeCutShort, processIo, refuseIllFormedArguments, UsageError, type CommandIo } from './io.js';
+import { count } from '../core/count.js';
 
 const GROUPS: CommandGroup[] = [accountCommands, userCommands, tokenCommands, restrictionCommands, checkCommand, apiKeyCommands, radiusCommands, auditCommands, directoryCommands, webhookCommands, reportCommands, backupCommands, keyCommands, oidcCommands];
 
@@ -55,7 +56,7 @@ async function migrate(config: Config, io: CommandIo): Promise<number> {
   for (const name of applied) io.out.write(`applied ${name}\n`);
   io.out.write(
     applied.length === 0
-      ? `nothing to apply: ${where} is up to date (${current.length} migration${current.length === 1 ? '' : 's'}, latest ${current.at(-1) ?? 'none'})\n`
+      ? `nothing to apply: ${where} is up to date (${count(current.length, 'migration')}, latest ${current.at(-1) ?? 'none'})\n`
       : `${where} is now at ${current.at(-1) ?? 'none'}\n`,
   );
   return 0;
@@ -74,7 +75,7 @@ function program(io: CommandIo, env: NodeJS.ProcessEnv, cli: Cli, setCode: (code
     .configureOutput({
       writeOut: (text) => io.out.write(text),
       writeErr: (text) => io.err.write(text),
-      outputError: (text, write) => write(text.replace(/^error: /, 'otpgate: ')),
+      outputError: (text, write) => write(`otpgate: ${plainUsageError(text.replace(/^error: /, ''))}`),
     })
     .addHelpText(
       'after',
@@ -102,6 +103,31 @@ function program(io: CommandIo, env: NodeJS.ProcessEnv, cli: Cli, setCode: (code
   for (const group of GROUPS) group(root, cli);
   hintEachCommand(root);
   return root;
+}
+
+/**
+ * Commander's message for a refused option value ("option '--uses <n>' argument '50' is invalid. a whole
+ * number from 1 to 10") as one sentence naming the option and what it takes: `--uses takes a whole number
+ * from 1 to 10, not "50"`. Parsers (InvalidArgumentError) word what they accept as a noun phrase.
+ */
+export function plainUsageError(text: string): string {
+  const option = /^option '(-[^' ,]+|(?:-\w, )?(--[^' ]+))[^']*' argument '(.*)' is invalid\. (.*?)\.?(\n?)$/s.exec(text);
+  if (option) {
+    const [, short, long, value, accepted, end] = option;
+    return `${long ?? short} takes ${acceptedWords(accepted!)}, not "${value}"${end}`;
+  }
+  const argument = /^command-argument value '(.*)' is invalid for argument '([^']+)'\. (.*?)\.?(\n?)$/s.exec(text);
+  if (argument) {
+    const [, value, name, accepted, end] = argument;
+    return `<${name}> takes ${acceptedWords(accepted!)}, not "${value}"${end}`;
+  }
+  return text;
+}
+
+/** "Allowed choices are a, b, c" (commander's choices) as "one of a, b, c"; a parser's own words as they are. */
+function acceptedWords(accepted: string): string {
+  const choices = /^Allowed choices are (.*)$/.exec(accepted);
+  return choices ? `one of ${choices[1]}` : accepted;
 }
 
 /** After a usage error, each command points at its own help. */

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../web/principal.js';
+import { count } from '../core/count.js';
 
 /** src/console/views, from src/console/ (tsx) or dist/console/ (the build): both are two levels below the root. */
 export const VIEWS_DIR = fileURLToPath(new URL('../../src/console/views/', import.meta.url));
@@ -26,6 +27,7 @@ const NOTICES: Record<string, string> = {
   unlocked: 'The token is unlocked.',
   token_disabled: 'The token is disabled: no passcode from it is accepted until it is enabled.',
   token_enabled: 'The token is enabled.',
+  token_enabled_unlocked: 'The token is enabled and unlocked: it was locked by wrong passcodes when it was disabled, and enabling lifts that lock.',
   token_retired: 'The token is retired and out of service for good.',
   temp_code_revoked: 'The temporary code is revoked.',
   reported_lost: 'Your token is reported lost and disabled; your administrators are told.',
@@ -69,11 +71,11 @@ export function noticeOf(request: FastifyRequest): string | null {
   return typeof done === 'string' ? (NOTICES[done] ?? null) : null;
 }
 
-/** Renders a view with the layout's data (who is signed in, the CSRF token for its forms, a notice). */
+/** Renders a view with the layout's data (who is signed in, the CSRF token for its forms, a notice, `plural(n, noun)` for "1 token", "2 tokens"). */
 export function renderPage(reply: FastifyReply, view: string, data: Record<string, unknown> & { title: string; csrfToken?: string }, status = 200): FastifyReply {
   const request = reply.request;
   const principal = sessionPrincipal(request);
-  const it = { principal, notice: noticeOf(request), csrfToken: principal?.csrfToken ?? '', path: request.url.split('?')[0] ?? '', ...data };
+  const it = { principal, notice: noticeOf(request), csrfToken: principal?.csrfToken ?? '', path: request.url.split('?')[0] ?? '', plural: count, ...data };
   const html = eta.render(view, it);
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
 }

@@ -18,6 +18,7 @@ import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './
 import { qrSvgOf } from './app-qr.js';
 import { nextQuery, safeReturnPath, sendToSignIn } from './return-to.js';
 import { consoleCspWithFormAction } from './csp.js';
+import { count } from '../core/count.js';
 
 const NEUTRAL_ASSOCIATION_ERRORS = new Set<string>(['token_not_found', 'token_not_available', 'passcode_not_accepted']);
 const NEUTRAL_ASSOCIATION_MESSAGE =
@@ -127,7 +128,7 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
   }
 
   function throttledText(outcome: SignInOutcome): string {
-    return `Too many failed attempts. Wait ${Math.max(1, outcome.retryAfterSeconds)} seconds and try again.`;
+    return `Too many failed attempts. Wait ${count(Math.max(1, outcome.retryAfterSeconds), 'second')} and try again.`;
   }
 
   app.get('/', async (request, reply) => {

@@ -140,8 +140,8 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
   app.post<UserParams>('/users/:username/token/enable', (request, reply) =>
     withToken(request, reply, async (user, token) => {
       const { account, actor } = adminOf(request);
-      await tokens.enable(actor, account, token.serial);
-      return seeOther(reply, accessPath(user.username, 'token_enabled'));
+      const enabled = await tokens.enable(actor, account, token.serial);
+      return seeOther(reply, accessPath(user.username, enabled.wasLocked ? 'token_enabled_unlocked' : 'token_enabled'));
     }),
   );
 

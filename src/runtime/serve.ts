@@ -47,20 +47,50 @@ function radiusLogger(app: App): (event: object) => void {
   };
 }
 
+/** What `serve` was starting to listen on, for the message when it cannot. */
+interface Listener {
+  what: string;
+  host: string;
+  port: number;
+  hostVariable: string;
+  portVariable: string;
+}
+
+/**
+ * A socket error at start-up in words: which address and port, why, and which setting to change. Other
+ * errors are returned as they are.
+ */
+export function listenError(error: unknown, on: Listener): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const where = `${on.what} on ${isIPv6(on.host) ? `[${on.host}]` : on.host}:${on.port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new Error(`cannot listen for ${where}: another program (perhaps another otpgate) already uses that port; stop it, or set ${on.portVariable} to a free port`);
+    case 'EACCES':
+      return new Error(`cannot listen for ${where}: not allowed (ports below 1024 need privileges); set ${on.portVariable} to a port from 1024 up, or give node the right to bind low ports`);
+    case 'EADDRNOTAVAIL':
+      return new Error(`cannot listen for ${where}: ${on.host} is not an address of this machine; set ${on.hostVariable} to one of its addresses (or 0.0.0.0 for all)`);
+    default:
+      return error;
+  }
+}
+
 export async function serve(config: Config, io: ServeIo): Promise<number> {
   const instance = await openOrInit(config, io);
   const app = await buildServer(instance.services, config);
   let radius: RadiusServer | null = null;
   let address: string;
+  let listening: Listener = { what: 'HTTP', host: config.host, port: config.port, hostVariable: 'OTPGATE_HOST', portVariable: 'OTPGATE_PORT' };
   try {
     address = await app.listen({ host: config.host, port: config.port });
     if (config.radiusPort !== undefined) {
+      listening = { what: 'RADIUS (UDP)', host: config.radiusHost, port: config.radiusPort, hostVariable: 'OTPGATE_RADIUS_HOST', portVariable: 'OTPGATE_RADIUS_PORT' };
       radius = await startRadius(instance.services, { host: config.radiusHost, port: config.radiusPort, log: radiusLogger(app) });
     }
   } catch (error) {
     await app.close();
     await instance.close();
-    throw error;
+    throw listenError(error, listening);
   }
   // Only SQLite can be restored over (PostgreSQL is restored with pg_restore): mark it as in use.
   const inUse = config.databaseUrl ? null : await markInUse(instance.services.ctx.db, (error) => app.log.error({ err: error }, 'could not renew the database in-use mark'));

@@ -21,6 +21,7 @@ import { openAppEnrolmentSecret, sealAppEnrolmentSecret, sealTokenSecret, TOKEN_
 import { userThrottleKey } from './throttle-keys.js';
 import type { UserService } from './user-service.js';
 import { toTokenView, type TokenView } from './views.js';
+import { count } from '../core/count.js';
 
 /** How long a pending enrolment lasts. */
 export const APP_ENROLMENT_MS = 15 * 60 * 1000;
@@ -104,7 +105,7 @@ export class AppEnrolmentService {
     if (live) return this.view(account, user, live.row, live.secret);
     const held = await findTokensOfUser(this.ctx.db, user.id);
     const limit = settingsOf(account).maxTokensPerUser;
-    if (held.length >= limit) throw new ServiceError('token_limit', `you already hold ${held.length} tokens, the account's limit of ${limit}`);
+    if (held.length >= limit) throw new ServiceError('token_limit', `you already hold ${count(held.length, 'token')}, the account's limit of ${limit}`);
     const secret = randomBytes(SECRET_BYTES);
     const row: AppEnrolmentRow = {
       user_id: user.id,
@@ -190,7 +191,7 @@ export class AppEnrolmentService {
     };
     const result = await activateAppEnrolment(this.ctx.db, live.row, token, limit, now);
     if (result === 'gone') return refuse(new ServiceError('enrolment_not_found', 'the pending authenticator app expired or was completed meanwhile; start again'), 'enrolment gone');
-    if (result === 'token_limit') return refuse(new ServiceError('token_limit', `you already hold the account's limit of ${limit} tokens`), 'token limit reached');
+    if (result === 'token_limit') return refuse(new ServiceError('token_limit', `you already hold the account's limit of ${count(limit, 'token')}`), 'token limit reached');
     live.secret.fill(0);
     await clearThrottles(this.ctx.db, [key]);
     await this.audit.record(actor, { action: 'token.enrol', outcome: 'success', reason: 'authenticator app', accountId: account.id, targetUser: user.username, targetSerial: serial });

@@ -15,6 +15,7 @@ import { ServiceError } from './errors.js';
 import { matchPasscode } from './passcode-match.js';
 import { openTokenSecret } from './sealed-secrets.js';
 import { isTokenOutsideValidity } from './token-service.js';
+import { count } from '../core/count.js';
 
 export interface BulkLine {
   line: number;
@@ -64,7 +65,7 @@ export async function associateBulk(ctx: ServiceContext, audit: AuditService, ac
     seenSerials.add(serial);
     // Each line adds a token to what the user holds (earlier lines' included), while under the limit.
     const holding = (seenUsers.get(user.username_key) ?? (await findTokensOfUser(ctx.db, user.id)).length) + 1;
-    if (holding > limit) refuse(number, `user "${username}" would hold ${holding} tokens, over the account's limit of ${limit}`);
+    if (holding > limit) refuse(number, `user "${username}" would hold ${count(holding, 'token')}, over the account's limit of ${limit}`);
     seenUsers.set(user.username_key, holding);
     const token = (await findTokenBySerial(ctx.db, account.id, serial)) ?? refuse(number, `no token ${serial} in the account`);
     if (token.status !== 'available') refuse(number, `token ${serial} is ${token.status}`);

@@ -18,6 +18,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import type { DirectoryFinding, WayInService } from './way-in-service.js';
 import type { DirectoryTestView, DirectoryView } from './directory-view.js';
+import { count } from '../core/count.js';
 
 export { DIRECTORY_FAILURES, type DirectoryFailure } from '../directory/ldap-directory.js';
 
@@ -323,7 +324,7 @@ export class DirectoryService {
       if (!(error instanceof DirectoryUnavailableError)) throw error;
       result = { ok: false, reason: error.reason, error: FAILURE_TEXT[error.reason], detail: error.message };
     }
-    await this.audit.record(actor, { action: 'directory.test', outcome: result.ok ? 'success' : 'failure', accountId: account.id, reason: result.ok ? `${result.usersFound} users` : result.reason });
+    await this.audit.record(actor, { action: 'directory.test', outcome: result.ok ? 'success' : 'failure', accountId: account.id, reason: result.ok ? count(result.usersFound, 'user') : result.reason });
     return result;
   }
 

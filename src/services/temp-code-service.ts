@@ -13,6 +13,7 @@ import { ServiceError } from './errors.js';
 import type { UserService } from './user-service.js';
 import { isoTime } from './views.js';
 import type { IssuedTempCode, TempCodeView } from './temp-code-view.js';
+import { count } from '../core/count.js';
 
 export type { IssuedTempCode, TempCodeView };
 
@@ -48,7 +49,7 @@ export class TempCodeService {
       expires_at: expiresAt,
       created_at: now,
     });
-    const reason = `${uses} use${uses === 1 ? '' : 's'}, ${hours} h${replacedLive ? ', replaces the live code' : ''}`;
+    const reason = `${count(uses, 'use')}, ${hours} h${replacedLive ? ', replaces the live code' : ''}`;
     await this.audit.record(actor, { action: 'temp_code.issue', outcome: 'success', reason, accountId: account.id, targetUser: user.username });
     return { code, usesLeft: uses, expiresAt: isoTime(expiresAt), replacedLive, tokensLocked };
   }

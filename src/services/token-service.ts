@@ -44,6 +44,7 @@ import { isoTime, toTokenView, type TokenView } from './views.js';
 import { toAuditView, type AuditService } from './audit-service.js';
 import type { TokenHistory } from './audit-view.js';
 import type { WayInService } from './way-in-service.js';
+import { count } from '../core/count.js';
 
 export type { TokenHistory };
 
@@ -260,7 +261,7 @@ export class TokenService {
     const held = await findTokensOfUser(this.ctx.db, user.id);
     const limit = settingsOf(account).maxTokensPerUser;
     if (held.length >= limit) {
-      return refuse(new ServiceError('token_limit', `user "${user.username}" already holds ${held.length} tokens (${held.map((t) => t.serial).join(', ')}), the account's limit of ${limit}`), 'token limit reached');
+      return refuse(new ServiceError('token_limit', `user "${user.username}" already holds ${count(held.length, 'token')} (${held.map((t) => t.serial).join(', ')}), the account's limit of ${limit}`), 'token limit reached');
     }
     if (label !== null && held.some((t) => t.label === label)) {
       return refuse(new ServiceError('invalid_request', `user "${user.username}" already has a token labelled "${label}"`, { field: 'label' }), 'label taken');
@@ -292,7 +293,7 @@ export class TokenService {
       if (isUniqueViolation(error)) return refuse(new ServiceError('invalid_request', `user "${user.username}" already has a token labelled "${label}"`, { field: 'label' }), 'label taken');
       throw error;
     }
-    if (!bound) return refuse(new ServiceError('conflict', `token ${serial} changed meanwhile (or the user reached the limit of ${limit} tokens); try again`), 'lost race');
+    if (!bound) return refuse(new ServiceError('conflict', `token ${serial} changed meanwhile (or the user reached the limit of ${count(limit, 'token')}); try again`), 'lost race');
     await this.audit.record(actor, { action: 'token.associate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: serial });
     return this.ofUser(account, user.username, serial);
   }
@@ -399,9 +400,20 @@ export class TokenService {
     return this.changeState(actor, account, serialInput, 'token.disable', disableToken, (token) => `token ${token.serial} is not associated with a user (it is ${token.status})`);
   }
 
-  /** Enable: a disabled token accepts passcodes again. */
-  async enable(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView> {
-    return this.changeState(actor, account, serialInput, 'token.enable', enableToken, (token) => `token ${token.serial} is not disabled (it is ${token.status})`);
+  /**
+   * Enable: a disabled token accepts passcodes again. A token that was locked by wrong passcodes when it was
+   * disabled is unlocked too, as `unlock` does it (the user's lock and back-off cleared; audited as
+   * `unlocked too`): `wasLocked` says so, and every adapter tells the operator.
+   */
+  async enable(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView & { wasLocked: boolean }> {
+    const before = await this.require(account, serialInput);
+    const wasLocked = before.status === 'disabled' && before.locked_at !== null && before.user_id !== null;
+    const view = await this.changeState(actor, account, serialInput, 'token.enable', enableToken, (token) => `token ${token.serial} is not disabled (it is ${token.status})`, wasLocked ? 'was locked: unlocked too' : undefined);
+    if (wasLocked) {
+      await unlockUser(this.ctx.db, before.user_id!);
+      if (view.username !== null) await clearThrottles(this.ctx.db, [userThrottleKey(account.id, view.username)]);
+    }
+    return { ...view, wasLocked };
   }
 
   /**

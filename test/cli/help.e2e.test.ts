@@ -100,8 +100,11 @@ describe('otpgate help and usage', () => {
       [['token', 'associate', 'alice'], /missing required argument 'serial'/],
       [['token', 'show', 'a', 'b'], /too many arguments/],
       [['token', 'list', '--bogus'], /unknown option '--bogus'/],
-      [['token', 'list', '--status', 'lost'], /'--status <status>' argument 'lost' is invalid\. Allowed choices are available, associated, locked, disabled, retired/],
-      [['user', 'create', 'bob', '--role', 'root'], /argument 'root' is invalid\. Allowed choices are admin, helpdesk, user/],
+      // A refused value: one sentence naming the option, what it takes and what was given (#29 item 15).
+      [['token', 'list', '--status', 'lost'], /^otpgate: --status takes one of available, associated, locked, disabled, retired, not "lost"\n/],
+      [['user', 'create', 'bob', '--role', 'root'], /^otpgate: --role takes one of admin, helpdesk, user, not "root"\n/],
+      [['token', 'temp-code', 'alice', '--uses', '50'], /^otpgate: --uses takes a whole number from 1 to 10, not "50"\n/],
+      [['token', 'set', '1', '--valid-until', 'soon'], /^otpgate: --valid-until takes a date and time \(ISO 8601, e\.g\. 2027-01-01T00:00:00Z\) or none, not "soon"\n/],
       [['radius', 'client', 'add', 'asa'], /required option '--ip <cidr>' not specified/],
       [['token', 'frobnicate'], /unknown command 'frobnicate'/],
     ];

@@ -29,9 +29,9 @@ test('audit: seconds on one line, plain reasons with their codes, one actor name
   await fx.instance.services.tokens.associate(OPERATOR, fx.account, 'dave', token.serial, oathCode(token.secretHex, 0));
   const context = await fx.newContext();
   const p = await fx.signIn(context, 'dave', password);
-  await p.getByLabel('OTP code').fill(oathCode(token.secretHex, 500)); // far outside the window: wrong
+  await p.getByLabel('Passcode').fill(oathCode(token.secretHex, 500)); // far outside the window: wrong
   await p.getByRole('button', { name: 'Submit' }).click();
-  await p.getByLabel('OTP code').fill(oathCode(token.secretHex, 1));
+  await p.getByLabel('Passcode').fill(oathCode(token.secretHex, 1));
   await p.getByRole('button', { name: 'Submit' }).click();
   assert.equal(pathOf(p), '/account');
 

@@ -61,7 +61,7 @@ test('a temporary code rescues a locked token: issuing it says what happens, and
   const user = await fx.newContext();
   let p = await passwordStep(user, 'lena', password);
   assert.equal(path(p), '/login/passcode');
-  await p.getByLabel('OTP code').fill(oathCode(tokens[0]!.secretHex, 400));
+  await p.getByLabel('Passcode').fill(oathCode(tokens[0]!.secretHex, 400));
   await p.getByRole('button', { name: 'Submit' }).click();
   assert.match(await p.locator('main').innerText(), /Token locked/);
   p = await passwordStep(user, 'lena', password);
@@ -126,7 +126,7 @@ test('"Report token lost": promised to reach the administrators only when a chan
   await services.tokens.associate(OPERATOR, fx.account, 'rita', tokens[1]!.serial, oathCode(tokens[1]!.secretHex, 0));
   const user = await fx.newContext();
   const p = await passwordStep(user, 'rita', password);
-  await p.getByLabel('OTP code').fill(oathCode(tokens[1]!.secretHex, 1));
+  await p.getByLabel('Passcode').fill(oathCode(tokens[1]!.secretHex, 1));
   await p.getByRole('button', { name: 'Submit' }).click();
   assert.equal(path(p), '/account');
   await p.getByRole('link', { name: 'Report token lost' }).click();

@@ -91,14 +91,14 @@ test('required but no token: associate at sign-in, then signed in; next time the
   assert.equal(path(page), '/login/passcode');
   await screenshot(page, 'login-passcode');
   const code = oathCode(token.secretHex, 1);
-  await page.getByLabel('OTP code').fill(code);
+  await page.getByLabel('Passcode').fill(code);
   await page.getByRole('button', { name: 'Submit' }).click();
   assert.equal(path(page), '/account');
   await page.getByRole('button', { name: 'Sign out' }).click();
 
   // The same passcode again is a replay: refused, not echoed, not signed in.
   page = await passwordStep(context, 'gina', password);
-  await page.getByLabel('OTP code').fill(code);
+  await page.getByLabel('Passcode').fill(code);
   await page.getByRole('button', { name: 'Submit' }).click();
   assert.equal(path(page), '/login/passcode');
   assert.match(await page.getByRole('alert').innerText(), /not accepted/);
@@ -131,7 +131,7 @@ test('wrong passcodes lock the token: the page says so and to contact an adminis
   const context = await fx.newContext();
   let page = await passwordStep(context, 'ivan', password);
   for (let i = 0; i < 3; i++) {
-    await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 700 + i));
+    await page.getByLabel('Passcode').fill(oathCode(token.secretHex, 700 + i));
     await page.getByRole('button', { name: 'Submit' }).click();
   }
   assert.match(await page.locator('h1').innerText(), /Token locked/);
@@ -151,7 +151,7 @@ test("disassociating or locking a user's token ends that user's console sessions
     await services.tokens.associate(OPERATOR, fx.account, name, token.serial, oathCode(token.secretHex, 0));
     const context = await fx.newContext();
     const page = await passwordStep(context, name, password);
-    await page.getByLabel('OTP code').fill(oathCode(token.secretHex, 1));
+    await page.getByLabel('Passcode').fill(oathCode(token.secretHex, 1));
     await page.getByRole('button', { name: 'Submit' }).click();
     assert.equal(await isSignedIn(context), true);
     if (name === 'kim') {

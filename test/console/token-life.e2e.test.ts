@@ -95,7 +95,7 @@ test('a temporary code issued in the console signs the user in (no token, OTP re
 
   const userPage = await fx.signIn(await fx.newContext(), 'omar', 'pw-omar-long-enough');
   assert.equal(new URL(userPage.url()).pathname, '/login/passcode', 'asked for the code, not to associate a token');
-  await userPage.getByLabel('OTP code').fill(code);
+  await userPage.getByLabel('Passcode').fill(code);
   await userPage.getByRole('button', { name: 'Submit' }).click();
   assert.equal(new URL(userPage.url()).pathname, '/account');
 

@@ -65,7 +65,7 @@ async function signInOnOtpgate(page: Page): Promise<void> {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.pathname === '/login/passcode');
-  await page.getByLabel('OTP code').fill(oathCode(hex, counter++));
+  await page.getByLabel('Passcode').fill(oathCode(hex, counter++));
   await page.getByRole('button', { name: 'Submit' }).click();
 }
 

@@ -3,6 +3,7 @@ import { closeSync, createReadStream, existsSync, fsyncSync, openSync, unlinkSyn
 import { createInterface } from 'node:readline';
 import { printJson, printTable, progressLine, UsageError } from '../io.js';
 import { accountOf, ACCOUNT_OPTION, JSON_OPTION, repeatable, type CommandGroup } from './command.js';
+import { count } from '../../core/count.js';
 
 function time(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
@@ -61,22 +62,22 @@ export const auditCommands: CommandGroup = (program, cli) => {
         for (const file of options.archive ?? []) if (!existsSync(file)) throw new UsageError(`--archive ${file}: no such file`);
         const archives = (options.archive ?? []).map((file) => createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity }));
         const progress = progressLine(io);
-        const report = await instance.services.audit.verifyWithArchives(archives, (n) => progress.update(`${n} events verified`)).finally(() => progress.done());
+        const report = await instance.services.audit.verifyWithArchives(archives, (n) => progress.update(`${count(n, 'event')} verified`)).finally(() => progress.done());
         for (const chain of report.chains) {
           const start = chain.startsAfter === 0 ? 'from its beginning' : `after event ${chain.startsAfter} (the events before it are archived)`;
-          io.out.write(`  chain ${chain.id} (${chain.name}): ${chain.events} events ${start}${chain.problem === null ? '' : `: BROKEN, ${chain.problem}`}\n`);
+          io.out.write(`  chain ${chain.id} (${chain.name}): ${count(chain.events, 'event')} ${start}${chain.problem === null ? '' : `: BROKEN, ${chain.problem}`}\n`);
         }
         for (const problem of report.problems) io.out.write(`  BROKEN: ${problem}\n`);
         if (report.brokenAt !== null) {
-          io.out.write(`audit log BROKEN at event ${report.brokenAt}: it was changed, or events before it were removed (${report.events} events verified)\n`);
+          io.out.write(`audit log BROKEN at event ${report.brokenAt}: it was changed, or events before it were removed (${count(report.events, 'event')} verified)\n`);
           return 1;
         }
         if (!report.headMatches || report.problems.length > 0) {
           const removed = report.chains.some((c) => c.problem?.startsWith('its last events were removed'));
-          io.out.write(`audit log BROKEN: ${removed ? 'its last events were removed' : 'see the chains above'} (${report.events} events verify)\n`);
+          io.out.write(`audit log BROKEN: ${removed ? 'its last events were removed' : 'see the chains above'} (${count(report.events, 'event')} verify)\n`);
           return 1;
         }
-        io.out.write(`audit log intact: ${report.events} events verified in ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}${report.archived > 0 ? ` (${report.archived} of them from ${options.archive!.length} archive${options.archive!.length === 1 ? '' : 's'})` : ''}\n`);
+        io.out.write(`audit log intact: ${count(report.events, 'event')} verified in ${count(report.chains.length, 'chain')}${report.archived > 0 ? ` (${report.archived} of them from ${count(options.archive!.length, 'archive')})` : ''}\n`);
         return 0;
       }),
     );
@@ -98,12 +99,12 @@ export const auditCommands: CommandGroup = (program, cli) => {
         const to = time(options.to, 'to');
         const fd = options.out !== undefined ? openSync(options.out, 'w', 0o600) : null;
         try {
-          const count = await instance.services.audit.export(
+          const exported = await instance.services.audit.export(
             { accountId: account.id, ...(options.user ? { username: options.user } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(options.outcome ? { outcome: options.outcome } : {}) },
             options.format,
             (chunk) => (fd !== null ? void writeSync(fd, chunk) : void io.out.write(chunk)),
           );
-          if (fd !== null) io.out.write(`exported ${count} events to ${options.out}\n`);
+          if (fd !== null) io.out.write(`exported ${count(exported, 'event')} to ${options.out}\n`);
         } finally {
           if (fd !== null) closeSync(fd);
         }
@@ -134,7 +135,7 @@ export const auditCommands: CommandGroup = (program, cli) => {
           unlinkSync(options.out);
           io.out.write(`no events before ${new Date(before).toISOString()} to archive; nothing changed\n`);
         }
-        else io.out.write(`archived ${result.events} events of ${result.chains} chain${result.chains === 1 ? '' : 's'} (ids ${result.firstId}-${result.lastId}) to ${options.out} and removed them from the log; keep the archive: audit verify --archive ${options.out} verifies the whole history\n`);
+        else io.out.write(`archived ${count(result.events, 'event')} of ${count(result.chains, 'chain')} (ids ${result.firstId}-${result.lastId}) to ${options.out} and removed them from the log; keep the archive: audit verify --archive ${options.out} verifies the whole history\n`);
         return 0;
       }),
     );

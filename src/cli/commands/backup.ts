@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../../runtime/config.js';
 import { progressLine } from '../io.js';
 import { confirmed, YES_OPTION, type CommandGroup } from './command.js';
+import { count } from '../../core/count.js';
 
 export const backupCommands: CommandGroup = (program, cli) => {
   program
@@ -15,9 +16,9 @@ export const backupCommands: CommandGroup = (program, cli) => {
       cli.action(async ({ instance, io }, file: string, options: { force?: boolean }) => {
         const { backupDatabase } = await import('../../runtime/backup.js');
         const progress = progressLine(io);
-        const onProgress = (done: number, total: number) => progress.update(`${done} of ${total} pages`);
+        const onProgress = (done: number, total: number) => progress.update(`${done} of ${count(total, 'page')}`);
         const { pages } = await backupDatabase(instance, file, { replace: options.force === true, onProgress }).finally(() => progress.done());
-        io.out.write(`backed up ${instance.config.sqlitePath} to ${file} (${pages} pages); the master key ${instance.config.keyFile} is not in it: keep a copy of it elsewhere\n`);
+        io.out.write(`backed up ${instance.config.sqlitePath} to ${file} (${count(pages, 'page')}); the master key ${instance.config.keyFile} is not in it: keep a copy of it elsewhere\n`);
         return 0;
       }),
     );

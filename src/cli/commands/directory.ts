@@ -6,6 +6,7 @@ import type { SyncReport } from '../../services/directory-sync-service.js';
 import { Option } from 'commander';
 import { printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
 import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
+import { count } from '../../core/count.js';
 
 function printDirectory(io: CommandIo, view: DirectoryView): void {
   printTable(io, ['SETTING', 'VALUE'], [
@@ -151,7 +152,7 @@ export const directoryCommands: CommandGroup = (program, cli) => {
       cli.action(async ({ instance, io }, options: { account?: string; json?: boolean }) => {
         const result = await instance.services.directories.test(OPERATOR, await accountOf(instance, options));
         if (options.json) printJson(io, result);
-        else if (result.ok) io.out.write(`ok: the service bind works; the user filter finds ${result.usersFound} user${result.usersFound === 1 ? '' : 's'}${result.example ? `, for example ${result.example}` : ''}\n`);
+        else if (result.ok) io.out.write(`ok: the service bind works; the user filter finds ${count(result.usersFound, 'user')}${result.example ? `, for example ${result.example}` : ''}\n`);
         // The operator sees the detail (hosts, ports, certificates) that the API and the console keep out.
         else io.err.write(`otpgate: directory test failed (${result.reason}): ${result.error}: ${result.detail}\n`);
         return result.ok ? 0 : 1;

@@ -8,6 +8,7 @@ import { OPERATOR } from '../../services/context.js';
 import type { TokenHistory } from '../../services/token-service.js';
 import { printJson, printTable, UsageError, type CommandIo } from '../io.js';
 import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type Cli } from './command.js';
+import { count } from '../../core/count.js';
 
 /** The token's history as `token show` prints it after its fields. */
 export function printHistory(io: CommandIo, history: TokenHistory): void {
@@ -27,7 +28,7 @@ function wholeNumber(max: number) {
 
 /** A time for --valid-from/--valid-until: ISO 8601 (checked here), or `none` (kept: commander takes a null as no value). */
 function timeOrNone(value: string): string {
-  if (value !== 'none' && !Number.isFinite(Date.parse(value))) throw new InvalidArgumentError('a date and time (ISO 8601, e.g. 2027-01-01T00:00:00Z), or none');
+  if (value !== 'none' && !Number.isFinite(Date.parse(value))) throw new InvalidArgumentError('a date and time (ISO 8601, e.g. 2027-01-01T00:00:00Z) or none');
   return value;
 }
 
@@ -57,7 +58,7 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { account?: string }) => {
         const enabled = await instance.services.tokens.enable(OPERATOR, await accountOf(instance, options), serial);
-        io.out.write(`token ${enabled.serial} of ${enabled.username} is enabled\n`);
+        io.out.write(`token ${enabled.serial} of ${enabled.username} is enabled${enabled.wasLocked ? ' and unlocked: it was locked by wrong passcodes when disabled, and enabling lifts that lock (as token unlock does)' : ''}\n`);
         return 0;
       }),
     );
@@ -117,7 +118,7 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
         const issued = await instance.services.tempCodes.issue(OPERATOR, account, user, { ...(options.uses !== undefined ? { uses: options.uses } : {}), ...(options.hours !== undefined ? { hours: options.hours } : {}) });
         if (issued.replacedLive) io.out.write(`it replaces ${user}'s earlier temporary code, which no longer signs in\n`);
         if (issued.tokensLocked) io.out.write(`${user}'s tokens are locked: this code signs in all the same (enter it where the passcode is asked); the tokens stay locked until unlocked or re-synced\n`);
-        io.out.write(`temporary code for ${user}: ${issued.usesLeft} use${issued.usesLeft === 1 ? '' : 's'}, until ${issued.expiresAt}; shown this once:\n${issued.code}\n`);
+        io.out.write(`temporary code for ${user}: ${count(issued.usesLeft, 'use')}, until ${issued.expiresAt}; shown this once:\n${issued.code}\n`);
         return 0;
       }),
     );
@@ -138,7 +139,7 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
           return 0;
         }
         const unproven = report.associated.filter((a) => !a.proven).length;
-        io.out.write(`${file}: ${report.dryRun ? 'would associate' : 'associated'} ${report.associated.length} tokens${unproven > 0 ? ` (${unproven} unproven: no passcode)` : ''}${report.dryRun ? ' (dry run: nothing written)' : ''}\n`);
+        io.out.write(`${file}: ${report.dryRun ? 'would associate' : 'associated'} ${count(report.associated.length, 'token')}${unproven > 0 ? ` (${unproven} unproven: no passcode)` : ''}${report.dryRun ? ' (dry run: nothing written)' : ''}\n`);
         printTable(io, ['LINE', 'USER', 'SERIAL', 'PROVEN'], report.associated.map((a) => [a.line, a.username, a.serial, a.proven ? 'yes' : 'no']));
         return 0;
       }),

@@ -1,6 +1,7 @@
 // otpgate token import|list|show|associate|resync|disassociate|unlock (and token-life.ts's commands)
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { OPERATOR } from '../../services/context.js';
+import { ServiceError } from '../../services/errors.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../../core/import-format.js';
 import type { ImportReport } from '../../services/import-service.js';
 import { TOKEN_STATUSES, type TokenStatus } from '../../core/token-status.js';
@@ -11,6 +12,7 @@ import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type Com
 import { printHistory, tokenLifeCommands } from './token-life.js';
 import { wayIn, type WayIn } from '../../core/restriction-impact.js';
 import { settingsOf } from '../../services/account-settings.js';
+import { count } from '../../core/count.js';
 
 /** What disassociating a user's last token means for their next sign-in, by what their restriction then does. */
 const DISASSOCIATION_CONSEQUENCE: Record<WayIn, string> = {
@@ -27,7 +29,7 @@ function printToken(io: CommandIo, token: TokenView): void {
     ['type', `${token.type} ${token.algorithm} ${token.digits} digits`],
     ['counter', token.type === 'hotp' ? token.counter : null],
     ['time step', token.periodInSeconds],
-    ['clock drift', token.driftSteps === null ? null : `${token.driftSteps} steps (${token.driftSteps * (token.periodInSeconds ?? 30)} s)`],
+    ['clock drift', token.driftSteps === null ? null : `${count(token.driftSteps, 'step')} (${token.driftSteps * (token.periodInSeconds ?? 30)} s)`],
     ['fail count', token.failCount],
     ['last used', token.lastUsedAt],
     ['locked at', token.lockedAt],
@@ -41,13 +43,14 @@ function printToken(io: CommandIo, token: TokenView): void {
 
 function printReport(io: CommandIo, report: ImportReport, file: string): void {
   const verb = report.dryRun ? 'would import' : 'imported';
-  io.out.write(`${file}: read ${report.read} key${report.read === 1 ? '' : 's'}, ${verb} ${report.imported}, skipped ${report.skipped.length}${report.dryRun ? ' (dry run: nothing written)' : ''}\n`);
+  io.out.write(`${file}: read ${count(report.read, 'key')}, ${verb} ${report.imported}, skipped ${report.skipped.length}${report.dryRun ? ' (dry run: nothing written)' : ''}\n`);
   for (const skip of report.skipped) io.out.write(`  skipped ${skip.serial ?? '(no serial)'} (${skip.source}): ${skip.reason}\n`);
 }
 
 interface ImportOptions {
   format?: ImportFormat;
   psk?: string;
+  pskFile?: string;
   password?: string;
   account?: string;
   dryRun?: boolean;
@@ -55,14 +58,31 @@ interface ImportOptions {
   json?: boolean;
 }
 
+/** The pre-shared key in a file (hex, surrounding white space ignored). */
+function readKeyFile(path: string): string {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`no such file: ${path} (--psk-file)`);
+  return readFileSync(path, 'utf8').trim();
+}
+
+/** A file refused for want of its key names the options that give one. */
+function missingKeyHint(error: unknown): unknown {
+  if (!(error instanceof ServiceError) || error.code !== 'import_refused' || error.details?.category !== 'missing_key') return error;
+  const hint = 'give the pre-shared key with --psk HEX or --psk-file FILE, or the password of a file encrypted with one with --password';
+  return new ServiceError(error.code, `${error.message.replace(/; nothing was imported$/, '')}; ${hint}; nothing was imported`, error.details);
+}
+
 export const tokenCommands: CommandGroup = (program, cli) => {
-  const token = program.command('token').description('the token inventory and the token operations: import, associate, re-sync, disassociate, disable, retire, temporary codes');
+  const token = program
+    .command('token')
+    .description('the token inventory and the token operations: import, associate, re-sync, disassociate, disable, retire, temporary codes')
+    .addHelpText('after', '\nA token bound to a user is "associated" (shown as Assigned in the console); "available" ones are in the inventory, nobody\'s.\n');
   token
     .command('import')
     .description('import a vendor\'s seed file (PSKC, RFC 6030, or OATH CSV) into the inventory')
     .argument('<file>', 'the seed file')
     .addOption(new Option('--format <format>', 'the file\'s format (default: from its content)').choices(IMPORT_FORMATS))
     .option('--psk <hex>', 'the pre-shared key of an encrypted PSKC file')
+    .option('--psk-file <file>', 'read that key (hex) from this file instead: it stays out of the shell history and the process list')
     .option('--password <password>', 'the password of an encrypted PSKC file')
     .option(...ACCOUNT_OPTION)
     .option('--dry-run', 'read and check everything, write nothing')
@@ -70,8 +90,9 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .option(...JSON_OPTION)
     .action(
       cli.action(async ({ instance, io }, file: string, options: ImportOptions) => {
-        if (options.psk !== undefined && options.password !== undefined) throw new UsageError('give either --psk or --password, not both');
+        if ([options.psk, options.pskFile, options.password].filter((o) => o !== undefined).length > 1) throw new UsageError('give one of --psk, --psk-file or --password, not several');
         if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`no such file: ${file}`);
+        const psk = options.pskFile !== undefined ? readKeyFile(options.pskFile) : options.psk;
         const account = await accountOf(instance, options);
         const progress = progressLine(io);
         const report = await instance.services.imports
@@ -79,12 +100,15 @@ export const tokenCommands: CommandGroup = (program, cli) => {
             input: createReadStream(file),
             fileName: file,
             ...(options.format ? { format: options.format } : {}),
-            ...(options.psk !== undefined ? { psk: options.psk } : {}),
+            ...(psk !== undefined ? { psk } : {}),
             ...(options.password !== undefined ? { password: options.password } : {}),
             dryRun: options.dryRun ?? false,
             allowShortSecrets: options.allowShortSecrets ?? false,
             maxBytes: instance.config.importLimitBytes,
-            onProgress: (p) => progress.update(`${p.phase}: ${p.keysRead} keys read, ${p.imported} written, ${p.skipped} skipped`),
+            onProgress: (p) => progress.update(`${p.phase}: ${count(p.keysRead, 'key')} read, ${p.imported} written, ${p.skipped} skipped`),
+          })
+          .catch((error: unknown) => {
+            throw missingKeyHint(error);
           })
           .finally(() => progress.done());
         if (options.json) printJson(io, report);

@@ -4,6 +4,7 @@ import { ROLES, type Role } from '../../core/values.js';
 import { OPERATOR } from '../../services/context.js';
 import { printJson, printTable, readSecretLine, UsageError, type CommandIo } from '../io.js';
 import { accountOf, ACCOUNT_OPTION, confirmed, JSON_OPTION, YES_OPTION, type CommandGroup } from './command.js';
+import { count } from '../../core/count.js';
 
 async function passwordFrom(io: CommandIo, given: string | undefined): Promise<string> {
   return given ?? (await readSecretLine(io, 'Password: '));
@@ -77,7 +78,7 @@ export const userCommands: CommandGroup = (program, cli) => {
             ['groups', shown.groups?.join(', ') || 'none'],
             ['status', shown.disabled ? `disabled since ${shown.disabledAt} (${shown.disabledReason ?? 'no reason'})` : 'enabled'],
             [shown.tokens.length > 1 ? 'tokens' : 'token', shown.tokens.length > 0 ? shown.tokens.map((t) => `${t.serial} (${t.status}${t.label === null ? '' : `, "${t.label}"`})`).join(', ') : 'none'],
-            ['temporary code', tempCode?.live ? `live: ${tempCode.usesLeft} use${tempCode.usesLeft === 1 ? '' : 's'} left, until ${tempCode.expiresAt}` : 'none live'],
+            ['temporary code', tempCode?.live ? `live: ${count(tempCode.usesLeft, 'use')} left, until ${tempCode.expiresAt}` : 'none live'],
             ['created', shown.createdAt],
           ]);
         }
