@@ -1,5 +1,5 @@
-// Self-service on /account for a signed-in user (docs/token-life.md, "Self-service"): re-sync their
-// own token with two passcodes, and report it lost (after a confirmation page): it is disabled at once and
+// Self-service on /account for a signed-in user (docs/token-life.md, "Self-service"): associate a token of
+// theirs from the inventory (after a step-up), re-sync their own token with two passcodes, and report it lost (after a confirmation page): it is disabled at once and
 // the administrators are notified. A user who holds several tokens does either for each, the form naming it
 // (docs/several-tokens.md). The page itself (sign-in-pages.ts) also lists their last 20 sign-ins.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -7,13 +7,15 @@ import type { PendingAppEnrolment } from '../services/app-enrolment-service.js';
 import { ServiceError } from '../services/errors.js';
 import { hashId } from '../services/session-service.js';
 import { actorOf } from '../web/principal.js';
-import { chosenSerial, field, formOf, hasSessionCsrf } from './forms.js';
+import { chosenSerial, field, formError, formOf, hasSessionCsrf } from './forms.js';
+import { NEUTRAL_ASSOCIATION_ERRORS, NEUTRAL_ASSOCIATION_MESSAGE } from './sign-in-pages.js';
 import { qrSvgOf } from './app-qr.js';
 import { refuseCsrf } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
 
 export async function accountPages(app: FastifyInstance): Promise<void> {
   const { accounts, tokens, notifications, appEnrolments, signIn } = app.otpgate;
+  type AccountRow = Awaited<ReturnType<typeof accounts.byId>>;
 
   /** The signed-in user's principal and account; a POST must carry the session's CSRF token. */
   async function signedIn(request: FastifyRequest, reply: FastifyReply) {
@@ -54,6 +56,51 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     }
     // Promise that the administrators hear of it only when a webhook or an e-mail will tell them.
     return seeOther(reply, `/account?done=${(await notifications.lostReportReachesAdmins(who.account)) ? 'reported_lost' : 'reported_lost_untold'}`);
+  });
+
+  // ---- "Associate a token" (docs/console.md): a token from the inventory, by its serial and one passcode ----
+  // The same proof as the sign-in's association prompt (TokenService.selfAssociate), after the same step-up as
+  // "Add an authenticator app" (SignInService.stepUp), in one form. The service decides whether it is allowed.
+  async function associateOwnPage(reply: FastifyReply, who: { principal: { username: string }; account: AccountRow }, data: { serial: string; error: string | null; fieldErrors: Record<string, string> }, status = 200) {
+    const held = await tokens.listOfUser(who.account, who.principal.username);
+    const allowed = await tokens.ownAssociation(who.account, who.principal.username);
+    return renderPage(reply, './account-associate', { title: 'Associate a token', holdsToken: held.length > 0, allowed, ...data }, status);
+  }
+
+  app.get('/account/token/associate', async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if ('redirect' in who) return who.redirect;
+    return associateOwnPage(reply, who, { serial: '', error: null, fieldErrors: {} });
+  });
+
+  app.post('/account/token/associate', async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if ('redirect' in who) return who.redirect;
+    const body = formOf(request);
+    const serial = field(body, 'serial').slice(0, 80);
+    const again = (error: string, status: number, fieldErrors: Record<string, string> = {}) => associateOwnPage(reply, who, { serial, error, fieldErrors }, status);
+    const stepUpCode = field(body, 'current').replace(/\s+/g, '');
+    const stepUp = await signIn.stepUp({
+      accountId: who.account.id,
+      username: who.principal.username,
+      password: field(body, 'password'),
+      passcode: stepUpCode === '' ? null : stepUpCode,
+      actor: actorOf(request),
+      channel: 'console',
+    });
+    if (!stepUp.confirmed) {
+      return again(stepUp.retryAfterSeconds > 0 ? `Too many failed attempts; try again in ${stepUp.retryAfterSeconds} s.` : 'Not confirmed: check your password and the passcode of your current token.', 400);
+    }
+    try {
+      await tokens.selfAssociate(actorOf(request), who.account, who.principal.username, serial, field(body, 'otp').replace(/\s+/g, ''), 'account');
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      // One answer whether the serial is unknown, someone else's, or the passcode wrong, as at sign-in.
+      if (NEUTRAL_ASSOCIATION_ERRORS.has(error.code)) return again(NEUTRAL_ASSOCIATION_MESSAGE, 400);
+      const { message, fieldErrors } = formError(error);
+      return again(message, error.status, fieldErrors);
+    }
+    return seeOther(reply, '/account?done=associated');
   });
 
   // ---- "Add an authenticator app" (docs/time-based-tokens.md) ----

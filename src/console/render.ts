@@ -20,6 +20,7 @@ export const FAVICON = readFileSync(new URL('favicon.svg', `file://${VIEWS_DIR}`
 /** Fixed messages shown after a redirect (`?done=`): never text a user typed. */
 const NOTICES: Record<string, string> = {
   associated: 'The token is associated.',
+  add_token: 'You signed in with your password alone, and no OTP token is associated with your account: anyone who learns the password can administer otpgate.',
   resynced: 'The token is re-synced.',
   validity: "The token's validity dates are saved.",
   app_added: 'The authenticator app is added: sign in with its codes from now on.',
@@ -60,6 +61,16 @@ export function sessionPrincipal(request: FastifyRequest): Extract<Principal, { 
   return request.principal?.kind === 'session' ? request.principal : null;
 }
 
+/** A link that goes with a notice: to where its advice is followed. */
+const NOTICE_LINKS: Record<string, { href: string; label: string }> = {
+  add_token: { href: '/account#associate', label: 'Associate a token' },
+};
+
+function noticeLinkOf(request: FastifyRequest): { href: string; label: string } | null {
+  const done = (request.query as Record<string, unknown> | undefined)?.done;
+  return typeof done === 'string' ? (NOTICE_LINKS[done] ?? null) : null;
+}
+
 export function noticeOf(request: FastifyRequest): string | null {
   const query = request.query as Record<string, unknown> | undefined;
   const done = query?.done;
@@ -75,7 +86,7 @@ export function noticeOf(request: FastifyRequest): string | null {
 export function renderPage(reply: FastifyReply, view: string, data: Record<string, unknown> & { title: string; csrfToken?: string }, status = 200): FastifyReply {
   const request = reply.request;
   const principal = sessionPrincipal(request);
-  const it = { principal, notice: noticeOf(request), csrfToken: principal?.csrfToken ?? '', path: request.url.split('?')[0] ?? '', plural: count, ...data };
+  const it = { principal, notice: noticeOf(request), noticeLink: noticeLinkOf(request), csrfToken: principal?.csrfToken ?? '', path: request.url.split('?')[0] ?? '', plural: count, ...data };
   const html = eta.render(view, it);
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
 }

@@ -20,8 +20,8 @@ import { nextQuery, safeReturnPath, sendToSignIn } from './return-to.js';
 import { consoleCspWithFormAction } from './csp.js';
 import { count } from '../core/count.js';
 
-const NEUTRAL_ASSOCIATION_ERRORS = new Set<string>(['token_not_found', 'token_not_available', 'passcode_not_accepted']);
-const NEUTRAL_ASSOCIATION_MESSAGE =
+export const NEUTRAL_ASSOCIATION_ERRORS = new Set<string>(['token_not_found', 'token_not_available', 'passcode_not_accepted']);
+export const NEUTRAL_ASSOCIATION_MESSAGE =
   'That serial number and passcode do not match a token you can associate. Check the serial number on the back of the token, press the token and enter the new passcode.';
 
 /**
@@ -177,7 +177,12 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     switch (outcome.result) {
       case 'accept': {
         const session = await advance(request, reply, outcome.user!, 'full');
-        return seeOther(reply, destinationOf(session.user.role, next));
+        const destination = destinationOf(session.user.role, next);
+        // In with the password alone: an administrator who holds no token is told, on the first page, to add one.
+        if (!terms && (await tokens.suggestsOwnToken(await accounts.byId(session.user.account_id), session.user.username))) {
+          return seeOther(reply, `${destination}${destination.includes('?') ? '&' : '?'}done=add_token`);
+        }
+        return seeOther(reply, destination);
       }
       case 'otp_required':
         await advance(request, reply, outcome.user!, 'password');
@@ -360,7 +365,8 @@ export async function signInPages(app: FastifyInstance): Promise<void> {
     const held = user.tokens.length > 0 ? await tokens.listOfUser(account, principal.username) : [];
     const signIns = await app.otpgate.audit.list({ accountId: account.id, username: principal.username, action: 'signin', limit: 20 });
     const appEnrolment = settingsOf(account).appEnrolment;
-    return renderPage(reply, './account', { title: 'My account', user, tokens: held, signIns, describeSignIn, describeSignInChannel, statusLabel, shownState, tokenKind, isAppToken, roleLabel, formatTime, appEnrolment, passwordError: password.error, passwordErrors: password.fieldErrors, resyncError }, status);
+    const ownAssociation = await tokens.ownAssociation(account, principal.username);
+    return renderPage(reply, './account', { title: 'My account', user, tokens: held, signIns, describeSignIn, describeSignInChannel, statusLabel, shownState, tokenKind, isAppToken, roleLabel, formatTime, appEnrolment, ownAssociation, passwordError: password.error, passwordErrors: password.fieldErrors, resyncError }, status);
   }
 
   app.get('/account', async (request, reply) => {

@@ -7,7 +7,7 @@ export class MasterKeyError extends Error {
   override name = 'MasterKeyError';
 }
 
-export type KeyPurpose = 'token-secrets' | 'audit-chain' | 'audit-chain-seal' | 'radius-secrets' | 'directory-secrets' | 'webhook-secrets' | 'key-check' | 'console-csrf' | 'temp-codes' | 'oidc-keys' | 'oidc-client-secrets' | 'oidc-cookies' | 'app-enrolment-secrets';
+export type KeyPurpose = 'token-secrets' | 'audit-chain' | 'audit-chain-seal' | 'radius-secrets' | 'directory-secrets' | 'webhook-secrets' | 'key-check' | 'console-csrf' | 'temp-codes' | 'oidc-keys' | 'oidc-client-secrets' | 'oidc-cookies' | 'app-enrolment-secrets' | 'import-uploads';
 
 export class MasterKey {
   readonly #keys = new Map<KeyPurpose, Buffer>();

@@ -15,6 +15,7 @@ const KINDS = {
   oidcKey: { purpose: 'oidc-keys', noun: 'OpenID signing key' },
   oidcClient: { purpose: 'oidc-client-secrets', noun: 'OpenID client' },
   appEnrolment: { purpose: 'app-enrolment-secrets', noun: 'pending authenticator-app enrolment of user' },
+  importUpload: { purpose: 'import-uploads', noun: 'kept import upload' },
 } as const;
 
 export type SecretKind = keyof typeof KINDS;
@@ -170,4 +171,17 @@ export function sealAppEnrolmentSecret(masterKey: MasterKey, userId: number, bin
 
 export function openAppEnrolmentSecret(masterKey: MasterKey, userId: number, binding: string, createdAt: number, sealed: Uint8Array): Buffer {
   return openAs(masterKey, 'appEnrolment', appEnrolmentAssociatedData(userId, binding, createdAt), String(userId), sealed);
+}
+
+/** A console dry run's upload (file, key or password, options), sealed with its result's id hash, session binding and time. */
+function importUploadAssociatedData(idHash: string, binding: string, createdAt: number): string {
+  return `otpgate import upload ${idHash} binding ${binding} at ${createdAt}`;
+}
+
+export function sealImportUpload(masterKey: MasterKey, idHash: string, binding: string, createdAt: number, upload: Buffer): Buffer {
+  return sealAs(masterKey, 'importUpload', importUploadAssociatedData(idHash, binding, createdAt), upload);
+}
+
+export function openImportUpload(masterKey: MasterKey, idHash: string, binding: string, createdAt: number, sealed: Uint8Array): Buffer {
+  return openAs(masterKey, 'importUpload', importUploadAssociatedData(idHash, binding, createdAt), idHash, sealed);
 }

@@ -7,6 +7,7 @@ import { HealthService } from './health-service.js';
 import { DirectoryService } from './directory-service.js';
 import { DirectorySyncService } from './directory-sync-service.js';
 import { ImportService } from './import-service.js';
+import { ImportResultService } from './import-result-service.js';
 import { Metrics } from './metrics.js';
 import { NotificationService } from './notification-service.js';
 import { OidcService } from './oidc-service.js';
@@ -33,6 +34,7 @@ export interface Services {
   restrictions: RestrictionService;
   signIn: SignInService;
   imports: ImportService;
+  importResults: ImportResultService;
   apiKeys: ApiKeyService;
   sessions: SessionService;
   radiusClients: RadiusClientService;
@@ -53,6 +55,7 @@ export function createServices(ctx: ServiceContext): Services {
   const users = new UserService(ctx, audit, wayIn);
   const directories = new DirectoryService(ctx, audit, wayIn);
   const metrics = new Metrics(ctx);
+  const imports = new ImportService(ctx, audit, metrics);
   return {
     ctx,
     audit,
@@ -63,7 +66,8 @@ export function createServices(ctx: ServiceContext): Services {
     appEnrolments: new AppEnrolmentService(ctx, users, audit),
     restrictions: new RestrictionService(ctx, users, audit, wayIn),
     signIn: new SignInService(ctx, audit, directories, metrics),
-    imports: new ImportService(ctx, audit, metrics),
+    imports,
+    importResults: new ImportResultService(ctx, imports),
     apiKeys: new ApiKeyService(ctx, audit),
     sessions: new SessionService(ctx),
     radiusClients: new RadiusClientService(ctx, audit),

@@ -304,11 +304,12 @@ export class TokenService {
   }
 
   /**
-   * A user associating a token themselves at sign-in (README, "How sign-in is decided": an OTP is required and the user has no token): allowed only while
-   * the account's self-association setting is on. The association proves possession, so it also completes
-   * the sign-in; the audit log records that sign-in too.
+   * A user associating a token themselves at sign-in (README, "How sign-in is decided": an OTP is required and the user has no token), or
+   * from /account after a step-up (`where: 'account'`): allowed only while the account's self-association
+   * setting is on. At sign-in the association proves possession, so it also completes the sign-in; the audit
+   * log records that sign-in too. Either way the association itself is audited as token.associate.
    */
-  async selfAssociate(actor: Actor, account: AccountRow, username: string, serialInput: string, passcode: string): Promise<TokenView> {
+  async selfAssociate(actor: Actor, account: AccountRow, username: string, serialInput: string, passcode: string, where: 'sign_in' | 'account' = 'sign_in'): Promise<TokenView> {
     if (!settingsOf(account).selfAssociation) {
       await this.audit.record(actor, { action: 'token.associate', outcome: 'failure', reason: 'self-association is off', accountId: account.id, targetUser: username });
       throw new ServiceError('self_association_disabled', 'this account does not let users associate a token themselves; ask your administrator');
@@ -326,8 +327,30 @@ export class TokenService {
       if (error instanceof ServiceError && SELF_ASSOCIATION_GUESSES.has(error.code)) await recordThrottleFailure(this.ctx.db, key, USER_THROTTLE, now);
       throw error;
     }
-    await this.audit.record(actor, { action: 'signin', outcome: 'accept', reason: 'token_associated' satisfies SignInReason, accountId: account.id, targetUser: username, targetSerial: view.serial });
+    // From /account the user was signed in already (and stepped up): no sign-in to record.
+    if (where === 'sign_in') await this.audit.record(actor, { action: 'signin', outcome: 'accept', reason: 'token_associated' satisfies SignInReason, accountId: account.id, targetUser: username, targetSerial: view.serial });
     return view;
+  }
+
+  /**
+   * Whether a signed-in user may associate a token of theirs from /account (the same proof as the sign-in's
+   * association prompt, after a step-up): `allowed` while self-association is on and they hold fewer than
+   * maxTokensPerUser tokens; `limit` at the limit; `off` where the account's self-association is off.
+   */
+  async ownAssociation(account: AccountRow, username: string): Promise<'allowed' | 'limit' | 'off'> {
+    const user = await this.users.require(account, username);
+    if ((await findTokensOfUser(this.ctx.db, user.id)).length >= settingsOf(account).maxTokensPerUser) return 'limit';
+    return settingsOf(account).selfAssociation ? 'allowed' : 'off';
+  }
+
+  /**
+   * Whether a sign-in that passed with the password alone should suggest associating a token (issue: the
+   * first administrator): an administrator who holds none. Suggested on every such sign-in until they hold
+   * one; a user's sign-in is what their restriction asks for, and suggests nothing.
+   */
+  async suggestsOwnToken(account: AccountRow, username: string): Promise<boolean> {
+    const user = await this.users.require(account, username);
+    return user.role === 'admin' && (await findTokensOfUser(this.ctx.db, user.id)).length === 0;
   }
 
   /**

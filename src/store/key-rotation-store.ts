@@ -78,6 +78,8 @@ export async function resealEverything(db: Kysely<Database>, keyCheckKey: string
     for (const row of oidcClients) await trx.updateTable('oidc_clients').set({ secret_sealed: reseal.oidcClient({ client_id: row.client_id, secret_sealed: row.secret_sealed! }) }).where('id', '=', row.id).execute();
     // Pending authenticator-app enrolments (15 minutes at most) end: their users start again under the new key.
     await trx.deleteFrom('app_enrolments').execute();
+    // So do the console's kept import uploads (15 minutes at most): the dry run is run again under the new key.
+    await trx.deleteFrom('import_results').execute();
     const oidcKeys = await trx.selectFrom('oidc_keys').select(['kid', 'private_sealed']).execute();
     for (const row of oidcKeys) await trx.updateTable('oidc_keys').set({ private_sealed: reseal.oidcKey(row) }).where('kid', '=', row.kid).execute();
     const chain = await trx.selectFrom('meta').select('value').where('key', '=', chainKeyKey).executeTakeFirst();

@@ -16,6 +16,7 @@ import { lostReportedSchema } from './migrations/0012-lost-reported.js';
 import { timeBasedTokensSchema } from './migrations/0013-time-based-tokens.js';
 import { appEnrolmentsSchema } from './migrations/0014-app-enrolments.js';
 import { helpContactSchema } from './migrations/0015-help-contact.js';
+import { importResultsSchema } from './migrations/0016-import-results.js';
 
 function initialSchema(types: ColumnTypes): Migration {
   return {
@@ -177,6 +178,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0013_time_based_tokens': timeBasedTokensSchema(),
         '0014_app_enrolments': appEnrolmentsSchema(types),
         '0015_help_contact': helpContactSchema(),
+        '0016_import_results': importResultsSchema(types),
       }),
   };
 }

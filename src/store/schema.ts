@@ -232,6 +232,21 @@ export interface AppEnrolmentsTable {
   created_at: number;
 }
 
+/**
+ * A console import's result (migration 0016): the report (JSON), and for a dry run its upload sealed for
+ * "Import now", under the SHA-256 of the id in the result page's URL, bound to the uploading session's id
+ * hash, until `expires_at`.
+ */
+export interface ImportResultsTable {
+  id_hash: string;
+  account_id: number;
+  binding: string;
+  report: string;
+  upload_sealed: Uint8Array | null;
+  expires_at: number;
+  created_at: number;
+}
+
 /** A user's temporary code (at most one): only its keyed hash, the uses left and when it ends. */
 export interface TempCodesTable {
   user_id: number;
@@ -384,6 +399,7 @@ export interface Database {
   email_deliveries: EmailDeliveriesTable;
   temp_codes: TempCodesTable;
   app_enrolments: AppEnrolmentsTable;
+  import_results: ImportResultsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -400,6 +416,7 @@ export type GroupRestrictionRow = Selectable<GroupRestrictionsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
 export type TempCodeRow = Selectable<TempCodesTable>;
 export type AppEnrolmentRow = Selectable<AppEnrolmentsTable>;
+export type ImportResultRow = Selectable<ImportResultsTable>;
 export type OidcModelRow = Selectable<OidcModelsTable>;
 export type OidcClientRow = Selectable<OidcClientsTable>;
 export type OidcKeyRow = Selectable<OidcKeysTable>;

@@ -1,11 +1,13 @@
 // A seed-file upload, as the API's import route and the console's import page both take it: multipart/form-data
-// as a browser form sends it, the fields (`format`, `psk`, `password`, `dryRun`, `allowShortSecrets`, and the
-// console's `_csrf`) before the `file`, which streams into the import while it is read. One limit for both:
-// OTPGATE_IMPORT_LIMIT_MB (config.importLimitBytes).
+// as a browser form sends it. The API's: the fields (`format`, `psk`, `password`, `dryRun`, `allowShortSecrets`)
+// before the `file`, which streams into the import while it is read. The console's: `_csrf`, then the `file`
+// (first on the form), then the other fields; it is read whole (readBufferedImportUpload), as a dry run's file
+// is kept for "Import now". One limit for both: OTPGATE_IMPORT_LIMIT_MB (config.importLimitBytes).
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ServiceError } from '../services/errors.js';
 import { IMPORT_FORMATS, type ImportFormat, type ImportRequest } from '../services/import-service.js';
+import type { BufferedImport } from '../services/import-result-service.js';
 
 /** The form's own fields and boundaries are allowed this much room on top of the file. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
@@ -91,4 +93,51 @@ export async function readImportUpload<T>(request: FastifyRequest, options: Impo
     return { outcome: 'imported', fields, result };
   }
   return { outcome: 'no_file', fields };
+}
+
+export type BufferedUpload =
+  | { outcome: 'read'; fields: Record<string, string>; upload: BufferedImport }
+  | { outcome: 'refused'; fields: Record<string, string> }
+  | { outcome: 'no_file'; fields: Record<string, string> };
+
+/**
+ * Reads a seed-file upload whole (the console's form, whose file comes first and its key, password and
+ * options after it): the file is held in memory within the limit, and nothing is imported here. `admit` is
+ * asked when the file part begins (the hidden `_csrf` comes before it), before a byte of it is read.
+ */
+export async function readBufferedImportUpload(request: FastifyRequest, options: Omit<ImportUploadOptions<never>, 'run'>): Promise<BufferedUpload> {
+  const { limitBytes } = options;
+  if (Number(request.headers['content-length'] ?? 0) > limitBytes + FORM_OVERHEAD_BYTES) throw tooLarge('upload', limitBytes);
+  if (!request.isMultipart()) throw new ServiceError('unsupported_media_type', 'send the file as multipart/form-data');
+  const fields: Record<string, string> = {};
+  let file: { name: string; bytes: Buffer } | null = null;
+  for await (const part of request.parts()) {
+    if (part.type === 'field') {
+      fields[part.fieldname] = String(part.value);
+      continue;
+    }
+    if (options.admit !== undefined && !options.admit(fields)) return { outcome: 'refused', fields };
+    if (part.fieldname !== 'file') throw new ServiceError('invalid_request', `unexpected file field "${part.fieldname}" (send it as "file")`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of withinLimit(part.file, limitBytes)) chunks.push(chunk);
+    // A browser sends an empty, nameless file part when none was chosen.
+    if (part.filename) file = { name: part.filename, bytes: Buffer.concat(chunks) };
+  }
+  if (!file) return { outcome: 'no_file', fields };
+  const format = fields.format ?? '';
+  if (format !== '' && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new ServiceError('invalid_request', 'format must be pskc or csv', { field: 'format' });
+  return {
+    outcome: 'read',
+    fields,
+    upload: {
+      file: file.bytes,
+      fileName: file.name,
+      ...(format ? { format: format as ImportFormat } : {}),
+      ...(fields.psk ? { psk: fields.psk } : {}),
+      ...(fields.password ? { password: fields.password } : {}),
+      dryRun: flag(fields, 'dryRun'),
+      allowShortSecrets: flag(fields, 'allowShortSecrets'),
+      maxBytes: limitBytes,
+    },
+  };
 }

@@ -1,5 +1,5 @@
 // Property: the console's import form reads its upload as the JSON API does (one reader, web/import-upload.ts):
-// with its CSRF token the file imports and the page shows the report; a file under another field name, an
+// with its CSRF token the file imports and its result page shows the report; a file under another field name, an
 // unknown format or no chosen file is refused with the reason; a file over OTPGATE_IMPORT_LIMIT_MB is refused
 // whole (413), whether the declared length or the streamed bytes show it. Nothing is imported from a refusal.
 import assert from 'node:assert/strict';
@@ -63,7 +63,10 @@ test('with its CSRF token the file imports and the page shows the report; refusa
   assert.deepEqual(await inventory(), before);
 
   const csv = csvOf(2);
-  const done = await post(multipart({ _csrf: csrf, dryRun: 'false' }, { name: 'two.csv', content: csv.text }));
+  const posted = await post(multipart({ _csrf: csrf, dryRun: 'false' }, { name: 'two.csv', content: csv.text }));
+  // Post/redirect/get: the result is a page of its own.
+  assert.equal(posted.statusCode, 303);
+  const done = await fx.app.inject({ method: 'GET', url: posted.headers.location as string, headers: { cookie } });
   assert.equal(done.statusCode, 200);
   assert.match(done.body, /Import finished\.[\s\S]*imported 2/);
   assert.deepEqual(await inventory(), [...before, ...csv.serials].sort());

@@ -77,11 +77,12 @@ test('tokens: paged with a total, the filter kept by Previous/Next, the import b
   assert.equal(await page.getByLabel('Status').inputValue(), 'available');
   await page.getByRole('link', { name: 'Previous' }).first().click();
   assert.equal(new URL(page.url()).searchParams.get('status'), 'available');
-  // An import from the filtered list answers with the same list.
+  // An import from the filtered list shows its result alone, whose "Back to tokens" returns to the same list.
   await page.locator('summary', { hasText: 'Import seed file' }).click();
   await page.getByLabel('Seed file').setInputFiles({ name: 'one.csv', mimeType: 'text/csv', buffer: Buffer.from(`7200000000000,${randomSecretHex()}\n`) });
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   assert.match(await page.locator('#import-report').innerText(), /imported 1/);
+  await page.getByRole('link', { name: 'Back to tokens' }).click();
   assert.equal(await page.getByLabel('Status').inputValue(), 'available', 'the filter is kept across the import');
   assert.match(await page.locator('.pager-count').first().innerText(), /^1–100 of 134$/);
   await page.goto('/admin/tokens?status=available');
