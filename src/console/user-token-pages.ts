@@ -13,7 +13,7 @@ import { userPath, type UserParams } from './user-pages.js';
 const CHOSEN_NONE = new Set(['token_not_found', 'several_tokens', 'invalid_request']);
 
 export async function userTokenPages(app: FastifyInstance): Promise<void> {
-  const { users, tokens } = app.otpgate;
+  const { users, tokens, tokenStates } = app.otpgate;
 
   /**
    * The token a page acts on: the serial the page names, or the user's one token; null (back to the user's
@@ -100,7 +100,7 @@ export async function userTokenPages(app: FastifyInstance): Promise<void> {
   app.post<UserParams>('/users/:username/token/unlock', (request, reply) =>
     withToken(request, reply, async (user, token) => {
       const { account, actor } = adminOf(request);
-      await tokens.unlock(actor, account, token.serial);
+      await tokenStates.unlock(actor, account, token.serial);
       return seeOther(reply, userPath(user.username, '/access?done=unlocked'));
     }),
   );

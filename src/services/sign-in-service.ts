@@ -20,7 +20,7 @@ import type { DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
 import { matchPasscode, replayDistance, type PasscodeWindows } from './passcode-match.js';
 import { restrictionOfUser } from './restriction-service.js';
-import { endSessionsOf, isTokenUsable, tokensFact } from './token-service.js';
+import { endSessionsOf, isTokenUsable, tokensFact } from './token-facts.js';
 import { throttleKeys } from './throttle-keys.js';
 import { usernameKey } from '../core/username.js';
 import { openTokenSecretForCheck } from './sealed-secrets.js';
