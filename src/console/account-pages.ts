@@ -14,7 +14,7 @@ import { refuseCsrf } from './message-pages.js';
 import { formatTime, renderPage, seeOther, sentence, sessionPrincipal } from './render.js';
 
 export async function accountPages(app: FastifyInstance): Promise<void> {
-  const { accounts, tokens, notifications, appEnrolments, signIn } = app.otpgate;
+  const { accounts, tokens, tokenStates, notifications, appEnrolments, signIn } = app.otpgate;
   type AccountRow = Awaited<ReturnType<typeof accounts.byId>>;
 
   /** The signed-in user's principal and account; a POST must carry the session's CSRF token. */
@@ -49,7 +49,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     const who = await signedIn(request, reply);
     if ('redirect' in who) return who.redirect;
     try {
-      await tokens.reportLost(actorOf(request), who.account, who.principal.username, who.principal.sessionId, chosenSerial(request) || undefined);
+      await tokenStates.reportLost(actorOf(request), who.account, who.principal.username, who.principal.sessionId, chosenSerial(request) || undefined);
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error;
       return renderPage(reply, './account-message', { title: 'Report token lost', error: sentence(error.message) }, error.status);

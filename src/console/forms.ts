@@ -59,6 +59,14 @@ export interface RuleRow {
   existing: boolean;
 }
 
+/** A restriction editor shown again after a refusal: the rows as sent, the default, and what was refused. */
+export interface RestrictionForm {
+  rows: RuleRow[];
+  default: string;
+  errors: Record<string, string>;
+  error: string | null;
+}
+
 const MAX_ROWS = 250;
 export const BLANK_ROWS = 2;
 

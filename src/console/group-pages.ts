@@ -5,7 +5,7 @@ import { ServiceError } from '../services/errors.js';
 import type { GroupRestrictionView } from '../services/restriction-service.js';
 import { adminOf } from './admin-guard.js';
 import { affectsAnyone, confirmImpact } from './change-impact.js';
-import { ACTION_LABELS, blankRows, field, formError, formOf, readRestriction, rowsOf, type RuleRow } from './forms.js';
+import { ACTION_LABELS, blankRows, field, formError, formOf, readRestriction, rowsOf, type RestrictionForm } from './forms.js';
 import { renderPage, seeOther } from './render.js';
 
 const restrictionPath = (group: string) => `/admin/groups/restriction?group=${encodeURIComponent(group)}`;
@@ -18,7 +18,7 @@ export async function groupPages(app: FastifyInstance): Promise<void> {
     return renderPage(reply, './groups', { title: 'Groups', groups, actions: ACTION_LABELS });
   });
 
-  async function editor(request: FastifyRequest, reply: FastifyReply, group: string, form: { rows: RuleRow[]; default: string; errors: Record<string, string>; error: string | null } | null, status = 200) {
+  async function editor(request: FastifyRequest, reply: FastifyReply, group: string, form: RestrictionForm | null, status = 200) {
     const { account } = adminOf(request);
     let saved: GroupRestrictionView | null = null;
     try {

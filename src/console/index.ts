@@ -29,7 +29,10 @@ import { settingsPages } from './settings-pages.js';
 import { signInPages } from './sign-in-pages.js';
 import { tokenPages } from './token-pages.js';
 import { tokenStatePages } from './token-state-pages.js';
+import { userAccessPages } from './user-access-pages.js';
+import { userListPages } from './user-list-pages.js';
 import { userPages } from './user-pages.js';
+import { userTokenPages } from './user-token-pages.js';
 
 const FORM_BODY_LIMIT = 256 * 1024;
 
@@ -85,7 +88,10 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
       await registerImportUploads(admin, config.importLimitBytes);
       guardAdminScope(admin);
       admin.get('/', (_request, reply) => reply.status(303).header('location', '/admin/users').send());
+      await admin.register(userListPages);
       await admin.register(userPages);
+      await admin.register(userAccessPages);
+      await admin.register(userTokenPages);
       await admin.register(tokenPages);
       await admin.register(tokenStatePages);
       await admin.register(auditPages);

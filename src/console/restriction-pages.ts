@@ -3,13 +3,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { adminOf } from './admin-guard.js';
 import { affectsAnyone, confirmImpact } from './change-impact.js';
-import { ACTION_LABELS, blankRows, field, formError, formOf, readRestriction, rowsOf, summarizeRestriction, type RuleRow } from './forms.js';
+import { ACTION_LABELS, blankRows, field, formError, formOf, readRestriction, rowsOf, summarizeRestriction, type RestrictionForm } from './forms.js';
 import { renderPage, seeOther } from './render.js';
 
 export async function restrictionPages(app: FastifyInstance): Promise<void> {
   const { restrictions } = app.otpgate;
 
-  function editor(request: FastifyRequest, reply: FastifyReply, form: { rows: RuleRow[]; default: string; errors: Record<string, string>; error: string | null } | null, status = 200) {
+  function editor(request: FastifyRequest, reply: FastifyReply, form: RestrictionForm | null, status = 200) {
     const { account } = adminOf(request);
     const current = restrictions.showForAccount(account);
     const saved = current.source === 'account';

@@ -24,7 +24,7 @@ function accessPath(username: string, done?: string): string {
 }
 
 export async function tokenStatePages(app: FastifyInstance): Promise<void> {
-  const { users, tokens, tempCodes } = app.otpgate;
+  const { users, tokens, tokenStates, tempCodes } = app.otpgate;
 
   /** The user and the token the page names (`serial`), or their one token; otherwise back to the user's page. */
   async function withToken(request: FastifyRequest<UserParams>, reply: FastifyReply, show: (user: UserView, token: TokenView) => Promise<FastifyReply> | FastifyReply) {
@@ -91,7 +91,7 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
     const body = formOf(request);
     const typed = { validFrom: field(body, 'validFrom'), validUntil: field(body, 'validUntil') };
     try {
-      await tokens.setValidity(actor, account, request.params.serial, { validFrom: asUtc(typed.validFrom), validUntil: asUtc(typed.validUntil) });
+      await tokenStates.setValidity(actor, account, request.params.serial, { validFrom: asUtc(typed.validFrom), validUntil: asUtc(typed.validUntil) });
     } catch (error) {
       const { message, fieldErrors } = formError(error);
       // The service speaks of ISO 8601 and null (the API's terms); the form's are its own.
@@ -122,7 +122,7 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
       const { account, actor } = adminOf(request);
       const reason = field(formOf(request), 'reason');
       if (!(RETIRE_REASONS as readonly string[]).includes(reason)) return confirmPage(reply, 'retire', null, token, 'Choose why the token is retired.', 400);
-      await tokens.retire(actor, account, token.serial, reason);
+      await tokenStates.retire(actor, account, token.serial, reason);
       return seeOther(reply, tokenPath(token.serial, 'token_retired'));
     }),
   );
@@ -132,7 +132,7 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
   app.post<UserParams>('/users/:username/token/disable', (request, reply) =>
     withToken(request, reply, async (user, token) => {
       const { account, actor } = adminOf(request);
-      await tokens.disable(actor, account, token.serial);
+      await tokenStates.disable(actor, account, token.serial);
       return seeOther(reply, accessPath(user.username, 'token_disabled'));
     }),
   );
@@ -140,7 +140,7 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
   app.post<UserParams>('/users/:username/token/enable', (request, reply) =>
     withToken(request, reply, async (user, token) => {
       const { account, actor } = adminOf(request);
-      const enabled = await tokens.enable(actor, account, token.serial);
+      const enabled = await tokenStates.enable(actor, account, token.serial);
       return seeOther(reply, accessPath(user.username, enabled.wasLocked ? 'token_enabled_unlocked' : 'token_enabled'));
     }),
   );
@@ -178,7 +178,7 @@ export async function tokenStatePages(app: FastifyInstance): Promise<void> {
       const { account, actor } = adminOf(request);
       const reason = field(formOf(request), 'reason');
       if (!(RETIRE_REASONS as readonly string[]).includes(reason)) return confirmPage(reply, 'retire', user, token, 'Choose why the token is retired.', 400);
-      await tokens.retire(actor, account, token.serial, reason);
+      await tokenStates.retire(actor, account, token.serial, reason);
       return seeOther(reply, accessPath(user.username, 'token_retired'));
     }),
   );

@@ -14,7 +14,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { matchPasscode } from './passcode-match.js';
 import { openTokenSecret } from './sealed-secrets.js';
-import { isTokenOutsideValidity } from './token-service.js';
+import { isTokenOutsideValidity } from './token-facts.js';
 import { count } from '../core/count.js';
 
 export interface BulkLine {

@@ -3,7 +3,6 @@ import type { Kysely } from 'kysely';
 import type { MasterKey } from '../crypto/master-key.js';
 import type { ScryptCost } from '../crypto/password-hash.js';
 import type { AccountRow, Database } from '../store/schema.js';
-import type { NotificationSettings } from './notification-service.js';
 
 /** An account as services hand it to adapters (they pass it back; they never read rows themselves). */
 export type Account = AccountRow;
@@ -18,6 +17,15 @@ export interface ServiceContext {
   passwordCost: ScryptCost;
   /** Where webhooks may connect and how failed deliveries are retried (the operator's settings). */
   notify: NotificationSettings;
+}
+
+export interface NotificationSettings {
+  /** OTPGATE_WEBHOOK_ALLOW_PRIVATE: an operator's setting, never an account's. */
+  allowPrivate: boolean;
+  /** The first wait after a failed attempt; each next one doubles (OTPGATE_WEBHOOK_RETRY_SECONDS). */
+  firstRetryMs: number;
+  /** OTPGATE_SMTP_URL and OTPGATE_MAIL_FROM; without them no e-mail is sent. */
+  mail?: { url: string; from: string; caFile?: string };
 }
 
 /**

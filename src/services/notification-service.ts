@@ -32,7 +32,7 @@ import {
 } from '../store/notification-store.js';
 import type { DeliveryStatus, WebhookRow } from '../store/schema.js';
 import type { AuditService } from './audit-service.js';
-import type { Account, Actor, ServiceContext } from './context.js';
+import type { Account, Actor, NotificationSettings, ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
 import { openWebhookSecret, sealWebhookSecret } from './sealed-secrets.js';
 import { isoTime } from './views.js';
@@ -47,14 +47,8 @@ const CLAIM_BATCH = 20;
 /** A claim outlives the attempt's timeout, so no other worker sends the same delivery meanwhile. */
 const CLAIM_MS = 30_000;
 
-export interface NotificationSettings {
-  /** OTPGATE_WEBHOOK_ALLOW_PRIVATE: an operator's setting, never an account's. */
-  allowPrivate: boolean;
-  /** The first wait after a failed attempt; each next one doubles (OTPGATE_WEBHOOK_RETRY_SECONDS). */
-  firstRetryMs: number;
-  /** OTPGATE_SMTP_URL and OTPGATE_MAIL_FROM; without them no e-mail is sent. */
-  mail?: { url: string; from: string; caFile?: string };
-}
+/** The operator's notification settings live in context.ts (every service's context carries them). */
+export type { NotificationSettings } from './context.js';
 
 export type { DeliveryView, WebhookView };
 

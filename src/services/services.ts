@@ -20,6 +20,7 @@ import { SignInService } from './sign-in-service.js';
 import { TempCodeService } from './temp-code-service.js';
 import { AppEnrolmentService } from './app-enrolment-service.js';
 import { TokenService } from './token-service.js';
+import { TokenStateService } from './token-state-service.js';
 import { UserService } from './user-service.js';
 import { WayInService } from './way-in-service.js';
 
@@ -29,6 +30,8 @@ export interface Services {
   accounts: AccountService;
   users: UserService;
   tokens: TokenService;
+  /** A token's states: disable, enable, retire, reported lost, validity dates, unlock. */
+  tokenStates: TokenStateService;
   tempCodes: TempCodeService;
   appEnrolments: AppEnrolmentService;
   restrictions: RestrictionService;
@@ -56,12 +59,14 @@ export function createServices(ctx: ServiceContext): Services {
   const directories = new DirectoryService(ctx, audit, wayIn);
   const metrics = new Metrics(ctx);
   const imports = new ImportService(ctx, audit, metrics);
+  const tokens = new TokenService(ctx, users, audit, wayIn);
   return {
     ctx,
     audit,
     accounts: new AccountService(ctx, audit, wayIn),
     users,
-    tokens: new TokenService(ctx, users, audit, wayIn),
+    tokens,
+    tokenStates: new TokenStateService(ctx, tokens, users, audit, wayIn),
     tempCodes: new TempCodeService(ctx, users, audit),
     appEnrolments: new AppEnrolmentService(ctx, users, audit),
     restrictions: new RestrictionService(ctx, users, audit, wayIn),

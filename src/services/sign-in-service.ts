@@ -9,7 +9,8 @@ import { makeDecoyHash, verifyPassword } from '../crypto/password-hash.js';
 import { readSignInThrottles, statesOf } from '../store/throttle-store.js';
 import { findSignInSubject, type SignInAccount, type SignInToken } from '../store/sign-in-store.js';
 import { findTempCode } from '../store/temp-code-store.js';
-import { isTempCodeLive, isTempCodeShaped, tempCodeMatches, TEMP_CODE_DIGITS } from '../core/temp-code.js';
+import { isTempCodeLive, isTempCodeShaped, tempCodeMatches } from '../core/temp-code.js';
+import { splitAppendedPasscode } from '../core/appended-passcode.js';
 import type { AuditedWrite, CounterCheck, WritePlan } from '../store/audited-writes.js';
 import type { UserRow } from '../store/schema.js';
 import { settingsOf, type AccountSettings } from './account-settings.js';
@@ -20,7 +21,7 @@ import type { DirectoryService } from './directory-service.js';
 import { ServiceError } from './errors.js';
 import { matchPasscode, replayDistance, type PasscodeWindows } from './passcode-match.js';
 import { restrictionOfUser } from './restriction-service.js';
-import { endSessionsOf, isTokenUsable, tokensFact } from './token-service.js';
+import { endSessionsOf, isTokenUsable, tokensFact } from './token-facts.js';
 import { throttleKeys } from './throttle-keys.js';
 import { usernameKey } from '../core/username.js';
 import { openTokenSecretForCheck } from './sealed-secrets.js';
@@ -104,12 +105,32 @@ export class SignInService {
   }
 
   /**
+   * Decides one sign-in, step by step: read the subject (the user, tokens, temporary code, back-off), split a
+   * PAP field, check the password (or let the directory match it), find the restriction's action at the
+   * caller's address, let the core decide, verify the passcode or temporary code it asks for, and write the
+   * outcome with its audit event.
+   */
+  private async decide(request: SignInRequest): Promise<SignInOutcome> {
+    const now = this.ctx.now();
+    const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
+    const first = await this.readSubject(request.username, request.accountId, endUserIp, now);
+    const { password, passcode } = this.splitCredentials(request, first, now);
+    const checked = await this.checkPassword(request, first, password, endUserIp, now);
+    const subject = checked.subject;
+    const { settings, access } = await this.restrictionStep(request, subject);
+    const facts = factsOf(subject, checked, access, settings, passcode, now);
+    const code = this.verifyCode(facts, subject, settings, passcode, now);
+    const final = await this.writeOutcome(request, subject, facts, code, now);
+    return outcomeOf(subject, final);
+  }
+
+  /**
    * The subject of a sign-in by name: the user (of the caller's account, when it names one), their account
    * and token, whether they have a temporary code, and the back-off of the name and the address. The name is
    * read in the installation's one form (core/username.ts), so every spelling of it is one user with one
    * back-off.
    */
-  private async readSubject(username: string, accountId: number | null, endUserIp: string | null, now: number) {
+  private async readSubject(username: string, accountId: number | null, endUserIp: string | null, now: number): Promise<Subject> {
     // The user, their account and their token in one query; a user of another account is no user here.
     // When the caller's account is known, so are the back-off keys, and the same query reads their rows.
     const knownKeys = accountId !== null ? throttleKeys(accountId, username, endUserIp) : null;
@@ -124,76 +145,74 @@ export class SignInService {
     // A throttled attempt does not look at the tokens at all (as if they had not been read); a temporary code
     // is read only when the user has one with uses left (the subject query says so).
     const tempCode = wait === 0 && subject?.hasTempCode ? await findTempCode(this.ctx.db, subject.user.id) : undefined;
-    return { subject, throttles, states, wait, tokens: wait === 0 ? (subject?.tokens ?? []) : ([] as SignInToken[]), tempCode };
+    const tokens = wait === 0 ? (subject?.tokens ?? []) : ([] as SignInToken[]);
+    return {
+      hasTempCode: subject?.hasTempCode ?? false,
+      user: subject?.user,
+      account: subject?.account,
+      accountHasGroupRestrictions: subject?.accountHasGroupRestrictions ?? false,
+      throttles,
+      states,
+      wait,
+      tokens,
+      usable: tokens.filter((t) => isTokenUsable(t, now)),
+      tempCode,
+      tempCodeLive: tempCode !== undefined && isTempCodeLive(tempCode, now),
+    };
   }
 
-  private async decide(request: SignInRequest): Promise<SignInOutcome> {
-    const now = this.ctx.now();
-    const endUserIp = request.clientIpIsEndUser === false ? null : request.actor.clientIp;
-    let { subject, throttles, states, wait, tokens, tempCode } = await this.readSubject(request.username, request.accountId, endUserIp, now);
-    let user: UserRow | undefined = subject?.user;
-    let account: SignInAccount | undefined = subject?.account;
-    let accountHasGroupRestrictions = subject?.accountHasGroupRestrictions ?? false;
-    let usable = tokens.filter((t) => isTokenUsable(t, now));
-    let tempCodeLive = tempCode !== undefined && isTempCodeLive(tempCode, now);
+  /** RADIUS PAP: the one field split into the password and the passcode appended to it (core/appended-passcode.ts). */
+  private splitCredentials(request: SignInRequest, subject: Subject, now: number): { password: string | null; passcode: string | null } {
+    if (!request.passcodeAppended || request.password === null) return { password: request.password, passcode: request.passcode };
+    const windows = subject.account ? windowsOf(settingsOf(subject.account)) : null;
+    return splitAppendedPasscode({
+      field: request.password,
+      tokenDigits: subject.tokens.map((t) => t.digits),
+      tempCodeLive: subject.tempCodeLive,
+      matches: (code, digits) => windows !== null && subject.usable.some((t) => t.digits === digits && this.matchesNow(t, code, now, windows)),
+    });
+  }
 
-    let password = request.password;
-    let passcode = request.passcode;
-    if (request.passcodeAppended && password !== null) {
-      // Without a token the whole string is the password; with one, its last `digits` characters are the
-      // passcode. While the user has a live temporary code, 10 trailing digits are taken as that code.
-      const tempCodeAppended = tempCodeLive && password.length > TEMP_CODE_DIGITS && isTempCodeShaped(password.slice(-TEMP_CODE_DIGITS));
-      const digits = tempCodeAppended ? TEMP_CODE_DIGITS : appendedDigits(tokens, usable, password, (token, code) => this.matchesNow(token, code, now, windowsOf(settingsOf(subject!.account))));
-      if (digits > 0 && password.length > digits) {
-        passcode = password.slice(-digits);
-        password = password.slice(0, -digits);
-      } else passcode = null;
-    }
-
-    let passwordFact: SignInFacts['password'] = 'not_checked';
-    let disabledInDirectory = false;
-    // A directory user's password (or an unknown name's, where the account has a directory) is the
-    // directory's to check; a disabled user is refused without asking it. It may throw service_unavailable.
-    const byDirectory = wait === 0 && password !== null && !user?.disabled_at ? await this.directoryCheck(request, user, password) : null;
+  /**
+   * The password: a directory user's (or an unknown name's, where the account has a directory) is the
+   * directory's to check; a disabled user is refused without asking it. It may throw service_unavailable.
+   * A name the directory matches that the first read did not find is read again as the subject.
+   */
+  private async checkPassword(request: SignInRequest, subject: Subject, password: string | null, endUserIp: string | null, now: number): Promise<PasswordCheck> {
+    if (subject.wait > 0 || password === null) return { subject, password: 'not_checked', disabledInDirectory: false };
+    const byDirectory = !subject.user?.disabled_at ? await this.directoryCheck(request, subject.user, password) : null;
     if (byDirectory) {
-      passwordFact = byDirectory.check.kind === 'ok' && byDirectory.user ? 'ok' : 'wrong';
-      disabledInDirectory = byDirectory.check.person?.disabled ?? false;
-      if (byDirectory.user && !user) {
+      const passwordFact = byDirectory.check.kind === 'ok' && byDirectory.user ? 'ok' : 'wrong';
+      const disabledInDirectory = byDirectory.check.person?.disabled ?? false;
+      if (byDirectory.user && !subject.user) {
         // A name the first read did not find, matched by the directory (created just in time, or by a
         // concurrent first sign-in): the whole subject of the directory's name is read again — the user may
         // have a token, a temporary code and a back-off, and a password alone must not pass them by.
-        ({ subject, throttles, states, wait, tokens, tempCode } = await this.readSubject(byDirectory.user.username, byDirectory.user.account_id, endUserIp, now));
-        user = subject?.user;
-        account = subject?.account;
-        accountHasGroupRestrictions = subject?.accountHasGroupRestrictions ?? false;
-        usable = tokens.filter((t) => isTokenUsable(t, now));
-        tempCodeLive = tempCode !== undefined && isTempCodeLive(tempCode, now);
-        if (wait > 0) passwordFact = 'not_checked';
+        const again = await this.readSubject(byDirectory.user.username, byDirectory.user.account_id, endUserIp, now);
+        return { subject: again, password: again.wait > 0 ? 'not_checked' : passwordFact, disabledInDirectory };
       }
-    } else if (wait === 0 && password !== null) {
-      // An unknown user costs the same hash as a known one, so timing does not tell them apart.
-      const ok = await verifyPassword(password, user?.password_hash || (await this.decoyHash()));
-      passwordFact = ok && user && user.source !== 'directory' ? 'ok' : 'wrong';
+      return { subject, password: passwordFact, disabledInDirectory };
     }
+    // An unknown user costs the same hash as a known one, so timing does not tell them apart.
+    const ok = await verifyPassword(password, subject.user?.password_hash || (await this.decoyHash()));
+    return { subject, password: ok && subject.user && subject.user.source !== 'directory' ? 'ok' : 'wrong', disabledInDirectory: false };
+  }
 
+  /** The account's settings and the action of the restriction that applies to the user at the caller's address. */
+  private async restrictionStep(request: SignInRequest, { user, account, accountHasGroupRestrictions }: Subject): Promise<{ settings: AccountSettings | null; access: SignInFacts['access'] }> {
     // Own restriction, else the groups' (read only when the account has any), else the account's (core precedence).
     const settings = account ? settingsOf(account) : null;
     let restriction = user && account ? (await restrictionOfUser(this.ctx.db, account, user, accountHasGroupRestrictions)).restriction : null;
     // adminsRequireOtp: an administrator signing in to the console needs a passcode wherever a password alone would do.
     if (restriction && ((request.channel === 'console' && user?.role === 'admin' && settings?.adminsRequireOtp) || request.requireOtp)) restriction = requireOtpWhereAllowed(restriction);
-    const access = restriction ? evaluateRestriction(restriction, request.actor.clientIp).action : 'allow';
-    const facts: SignInFacts = {
-      throttled: wait > 0,
-      userFound: user !== undefined,
-      userDisabled: user?.disabled_at != null || disabledInDirectory,
-      password: passwordFact,
-      access,
-      token: tokensFact(tokens, now),
-      passcode: passcodeFact(passcode, usable),
-      tempCode: tempCodeLive ? 'live' : 'none',
-      selfAssociation: settings?.selfAssociation ?? false,
-    };
+    return { settings, access: restriction ? evaluateRestriction(restriction, request.actor.clientIp).action : 'allow' };
+  }
 
+  /**
+   * The core's decision, with the passcode or temporary code verified when it asks for one; the outcome of
+   * the verification is added to `facts` (the write step decides a lost race from them).
+   */
+  private verifyCode(facts: SignInFacts, { user, tempCode, usable }: Subject, settings: AccountSettings | null, passcode: string | null, now: number): CodeCheck {
     let step = decideSignIn(facts);
     let verification: Verification | null = null;
     let tempCodeUse: AuditedWrite['tempCodeUse'];
@@ -207,11 +226,17 @@ export class SignInService {
       step = decideSignIn(facts);
       if (matched) tempCodeUse = { userId: tempCode.user_id, codeHash: tempCode.code_hash, expectedUses: tempCode.uses_left };
     }
-    const decided = finalStep(step);
+    return { decided: finalStep(step), verification, tempCodeUse };
+  }
 
-    // What the outcome writes commits with its audit event, in the batch's one transaction. A matched
-    // passcode's counter moves there by compare-and-set; when another request moved it first, the check
-    // is a replay instead, and what a replay writes is written in its place.
+  /**
+   * The outcome written with its audit event, in the batch's one transaction. A matched passcode's counter
+   * moves there by compare-and-set; when another request moved it first, the check is a replay instead, and
+   * what a replay writes is written in its place. Returns the step that was written.
+   */
+  private async writeOutcome(request: SignInRequest, subject: Subject, facts: SignInFacts, { decided, verification, tempCodeUse }: CodeCheck, now: number): Promise<FinalStep> {
+    const { user, tokens, usable, throttles, states } = subject;
+    const settings = subject.account ? settingsOf(subject.account) : null;
     const userThrottleFailed = (states.get(throttles[0]!.key)?.consecutiveFailures ?? 0) > 0;
     // The event names the serial that matched; otherwise the user's token when they hold one only.
     const targetSerial = verification?.serial ?? (tokens.length === 1 ? tokens[0]!.serial : null);
@@ -234,7 +259,7 @@ export class SignInService {
       throttleFailures: FAILED_ATTEMPTS.has(outcome.reason) ? throttles : [],
       throttleClears: outcome.result === 'accept' && userThrottleFailed ? [throttles[0]!.key] : [],
       // The real token used again ends a temporary code (audited as its revocation).
-      ...(outcome.reason === 'passcode_accepted' && subject?.hasTempCode && user
+      ...(outcome.reason === 'passcode_accepted' && subject.hasTempCode && user
         ? {
             tempCodeEnd: {
               userId: user.id,
@@ -262,12 +287,8 @@ export class SignInService {
       unit = { at: now, won: planFor(decided, (verification?.countsAsFailure ?? false) || decided.reason === 'temp_code_wrong') };
     }
     const written = await this.audit.writeWithEvent(unit);
-    const final = written.counterMoved === false && lost ? lost : decided;
     if (written.userFailure?.locked && user) await endSessionsOf(this.ctx, user.id);
-
-    const outcome: SignInOutcome = { result: final.result, reason: final.reason, retryAfterSeconds: wait };
-    if (user && final.result !== 'reject') outcome.user = { id: user.id, username: user.username, accountId: user.account_id };
-    return outcome;
+    return written.counterMoved === false && lost ? lost : decided;
   }
 
   /** The directory's password check; audits and rethrows when the directory cannot be reached (fail closed). */
@@ -333,6 +354,60 @@ export class SignInService {
 
 type FinalStep = Extract<SignInStep, { kind: 'final' }>;
 
+/** Who a sign-in names, as read for it (readSubject): after a throttle, no token and no temporary code. */
+interface Subject {
+  user: UserRow | undefined;
+  account: SignInAccount | undefined;
+  accountHasGroupRestrictions: boolean;
+  /** Whether the user has a temporary code with uses left (read, and live or not, only when not throttled). */
+  hasTempCode: boolean;
+  throttles: ReturnType<typeof throttleKeys>;
+  states: Awaited<ReturnType<typeof readSignInThrottles>>;
+  /** Seconds of back-off left on the name or the address; 0 when neither is throttled. */
+  wait: number;
+  tokens: SignInToken[];
+  /** The tokens that accept passcodes now (core isTokenUsable). */
+  usable: SignInToken[];
+  tempCode: Awaited<ReturnType<typeof findTempCode>>;
+  tempCodeLive: boolean;
+}
+
+/** The password step's result: the facts it found, and the subject (read again when the directory matched a new name). */
+interface PasswordCheck {
+  subject: Subject;
+  password: SignInFacts['password'];
+  disabledInDirectory: boolean;
+}
+
+/** The verification step's result: the final step, and what the write must settle by compare-and-set. */
+interface CodeCheck {
+  decided: FinalStep;
+  verification: Verification | null;
+  tempCodeUse: AuditedWrite['tempCodeUse'];
+}
+
+/** The facts the core decides on, from the steps before it. */
+function factsOf(subject: Subject, checked: PasswordCheck, access: SignInFacts['access'], settings: AccountSettings | null, passcode: string | null, now: number): SignInFacts {
+  return {
+    throttled: subject.wait > 0,
+    userFound: subject.user !== undefined,
+    userDisabled: subject.user?.disabled_at != null || checked.disabledInDirectory,
+    password: checked.password,
+    access,
+    token: tokensFact(subject.tokens, now),
+    passcode: passcodeFact(passcode, subject.usable),
+    tempCode: subject.tempCodeLive ? 'live' : 'none',
+    selfAssociation: settings?.selfAssociation ?? false,
+  };
+}
+
+/** What the caller is told: the result, the back-off, and the user unless rejected. */
+function outcomeOf({ user, wait }: Subject, final: FinalStep): SignInOutcome {
+  const outcome: SignInOutcome = { result: final.result, reason: final.reason, retryAfterSeconds: wait };
+  if (user && final.result !== 'reject') outcome.user = { id: user.id, username: user.username, accountId: user.account_id };
+  return outcome;
+}
+
 /** A sign-in's windows: the look-ahead for HOTP, the steps either side of the drifted step for TOTP. */
 function windowsOf(settings: AccountSettings): PasscodeWindows {
   return { hotp: settings.lookAheadWindow, totp: settings.totpWindow };
@@ -343,19 +418,6 @@ function passcodeFact(passcode: string | null, usable: readonly SignInToken[]): 
   if (passcode === null || passcode === '') return 'absent';
   if (isTempCodeShaped(passcode)) return 'temp_code';
   return usable.some((token) => isWellFormedPasscode(passcode, token.digits)) ? 'well_formed' : 'malformed';
-}
-
-/**
- * RADIUS PAP's password with the passcode appended: how many trailing characters are the passcode. The
- * user's tokens' digit count when they share one; when they differ (6 and 8), the count whose trailing
- * digits are a next code of a usable token of that length, else the largest (the password is checked once
- * whatever the tokens: one directory bind per sign-in).
- */
-function appendedDigits(tokens: readonly SignInToken[], usable: readonly SignInToken[], password: string, matches: (token: SignInToken, passcode: string) => boolean): number {
-  const counts = [...new Set(tokens.map((t) => t.digits))].sort((a, b) => b - a);
-  if (counts.length <= 1) return counts[0] ?? 0;
-  const found = counts.find((digits) => password.length > digits && usable.some((t) => t.digits === digits && isWellFormedPasscode(password.slice(-digits), digits) && matches(t, password.slice(-digits))));
-  return found ?? counts[0]!;
 }
 
 function finalStep(step: SignInStep): FinalStep {

@@ -1,37 +1,19 @@
-// The three token operations (README, "The seed's three operations": associate, re-sync, disassociate) and
-// unlock, within one account.
+// The token operations within one account (docs/architecture.md): the inventory and a user's tokens as
+// views, associate (one by one, in bulk from a CSV, or by the user at sign-in), re-sync, disassociate, a
+// token's history, and re-sealing legacy secrets at start-up. The token's states (disable, enable, retire,
+// reported lost, validity dates, unlock) are token-state-service.ts; what other services share about a
+// token is token-facts.ts.
 import { SecretBoxError } from '../crypto/secret-box.js';
-import { isWellFormedPasscode } from '../core/passcode.js';
 import { normalizeSerial } from '../core/serial.js';
-import { textProblem } from '../core/text.js';
-import { isOutsideValidity, isRetireReason, RETIRE_REASONS } from '../core/token-status.js';
-import { combineTokenFacts, type SignInFacts, type SignInReason } from '../core/sign-in-decision.js';
+import type { SignInReason } from '../core/sign-in-decision.js';
 import { NO_FAILURES, USER_THROTTLE, retryAfterSeconds } from '../core/throttle.js';
-import { deleteSessionsOfUser } from '../store/session-store.js';
-import { hashId } from './session-service.js';
 import { clearThrottles, readThrottles, recordThrottleFailure } from '../store/throttle-store.js';
-import {
-  bindToken,
-  disableToken,
-  enableToken,
-  findTokenBySerial,
-  findTokensOfUser,
-  countTokens,
-  listTokens,
-  listTokensSealedAs,
-  recordUserFailure,
-  resealTokenSecret,
-  resyncCounter,
-  retireToken,
-  setTokenValidity,
-  unbindToken,
-  unlockUser,
-} from '../store/token-store.js';
-import { inTransaction, type Executor } from '../store/transaction.js';
+import { bindToken, countTokens, findTokenBySerial, findTokensOfUser, listTokens, listTokensSealedAs, recordUserFailure, resealTokenSecret, resyncCounter, unbindToken, unlockUser } from '../store/token-store.js';
+import { inTransaction } from '../store/transaction.js';
 import { listTokenEvents } from '../store/audit-log.js';
-import { findUserById, findUserByName } from '../store/user-store.js';
+import { findUserById } from '../store/user-store.js';
 import { isUniqueViolation } from '../store/database-errors.js';
-import type { AccountRow, TokenRow, UserRow } from '../store/schema.js';
+import type { AccountRow, TokenRow } from '../store/schema.js';
 import { settingsOf } from './account-settings.js';
 import { associateBulk, type BulkReport } from './bulk-associate.js';
 import type { Actor, ServiceContext } from './context.js';
@@ -39,6 +21,7 @@ import { ServiceError } from './errors.js';
 import { matchConsecutivePasscodes, matchPasscode, type ResyncMatch } from './passcode-match.js';
 import { userThrottleKey } from './throttle-keys.js';
 import { LEGACY_TOKEN_SEAL_VERSION, openTokenSecret, sealTokenSecret, TOKEN_SEAL_VERSION } from './sealed-secrets.js';
+import { endSessionsOf, isTokenOutsideValidity, requireLabel, requirePasscode, requireSerial, requireToken, requireTokenOf } from './token-facts.js';
 import type { UserService } from './user-service.js';
 import { isoTime, toTokenView, type TokenView } from './views.js';
 import { toAuditView, type AuditService } from './audit-service.js';
@@ -50,70 +33,6 @@ export type { TokenHistory };
 
 /** Refusals of a self-association that count as a failed attempt (a wrong guess of serial or code). */
 const SELF_ASSOCIATION_GUESSES = new Set<string>(['passcode_not_accepted', 'token_not_found', 'token_not_available', 'invalid_passcode', 'invalid_serial']);
-
-export function requireSerial(input: string): string {
-  const serial = normalizeSerial(input);
-  if (!serial) throw new ServiceError('invalid_serial', `"${input}" is not a serial number (1-64 of A-Z a-z 0-9 - _)`);
-  return serial;
-}
-
-/** A token's label: 1-64 printable characters, trimmed (a label unique per user names a token to its holder). */
-export function requireLabel(input: string): string {
-  const label = input.trim();
-  if (label.length === 0 || label.length > 64 || /\p{Cc}/u.test(label) || textProblem(label) !== null) {
-    throw new ServiceError('invalid_request', 'label must be 1-64 printable characters', { field: 'label' });
-  }
-  return label;
-}
-
-/** The refusal of a command or route that names no serial, for a user who holds several tokens. */
-export function severalTokens(user: Pick<UserRow, 'username'>, held: readonly Pick<TokenRow, 'serial'>[]): ServiceError {
-  const serials = held.map((t) => t.serial);
-  return new ServiceError('several_tokens', `user "${user.username}" holds ${serials.length} tokens (${serials.join(', ')}); name one by its serial`, { serials });
-}
-
-export function requirePasscode(passcode: string, digits: number, field = 'otp'): void {
-  if (!isWellFormedPasscode(passcode, digits)) {
-    throw new ServiceError('invalid_passcode', `${field} must be exactly ${digits} digits`, { field });
-  }
-}
-
-/** Whether `now` is outside the token's validity dates (PostgreSQL gives the bigint columns as text). */
-export function isTokenOutsideValidity(token: Pick<TokenRow, 'valid_from' | 'valid_until'>, now: number): boolean {
-  const time = (value: number | null) => (value === null ? null : Number(value));
-  return isOutsideValidity(time(token.valid_from), time(token.valid_until), now);
-}
-
-/** A token that accepts passcodes: associated (not locked or disabled) and within its validity dates. */
-export function isTokenUsable(token: Pick<TokenRow, 'status' | 'valid_from' | 'valid_until'>, now: number): boolean {
-  return token.status === 'associated' && !isTokenOutsideValidity(token, now);
-}
-
-/** Every token a user holds as the decision sees them (core combineTokenFacts). */
-export function tokensFact(tokens: readonly Pick<TokenRow, 'status' | 'valid_from' | 'valid_until'>[], now: number): SignInFacts['token'] {
-  return combineTokenFacts(tokens.map((token) => tokenFact(token, now)));
-}
-
-/** The user's token as the decision sees it: disabled, then outside its validity dates, then locked. */
-export function tokenFact(token: Pick<TokenRow, 'status' | 'valid_from' | 'valid_until'> | undefined, now: number): SignInFacts['token'] {
-  if (!token) return 'none';
-  switch (token.status) {
-    case 'disabled':
-      return 'disabled';
-    case 'associated':
-    case 'locked':
-      if (isTokenOutsideValidity(token, now)) return 'expired';
-      return token.status === 'locked' ? 'locked' : 'active';
-    case 'available':
-    case 'retired':
-      return 'none';
-  }
-}
-
-/** Ends a user's console sessions: after a disassociation or a lock, they must sign in again. */
-export async function endSessionsOf(ctx: ServiceContext, userId: number): Promise<void> {
-  await deleteSessionsOfUser(ctx.db, userId);
-}
 
 export interface TokenQuery {
   status?: TokenRow['status'];
@@ -187,31 +106,6 @@ export class TokenService {
     }
   }
 
-  /** A token of this account by serial; tokens of other accounts do not exist here (404, never 403). */
-  async require(account: AccountRow, serialInput: string): Promise<TokenRow> {
-    const serial = requireSerial(serialInput);
-    const token = await findTokenBySerial(this.ctx.db, account.id, serial);
-    if (!token) throw new ServiceError('token_not_found', `no token ${serial} in account "${account.name}"`);
-    return token;
-  }
-
-  /**
-   * The user's token of this serial; without a serial, their one token (409 several_tokens, naming the
-   * serials, when they hold several: the milestone-1 routes and commands that name no serial).
-   */
-  private async requireTokenOf(account: AccountRow, user: UserRow, serialInput?: string): Promise<TokenRow> {
-    const held = await findTokensOfUser(this.ctx.db, user.id);
-    if (serialInput !== undefined) {
-      const serial = requireSerial(serialInput);
-      const token = held.find((t) => t.serial === serial);
-      if (!token) throw new ServiceError('token_not_found', `user "${user.username}" holds no token ${serial}`);
-      return token;
-    }
-    if (held.length === 0) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
-    if (held.length > 1) throw severalTokens(user, held);
-    return held[0]!;
-  }
-
   /** Every token the user holds, oldest association first. */
   async listOfUser(account: AccountRow, username: string): Promise<TokenView[]> {
     const user = await this.users.require(account, username);
@@ -233,7 +127,7 @@ export class TokenService {
   }
 
   async show(account: AccountRow, serialInput: string): Promise<TokenView> {
-    const token = await this.require(account, serialInput);
+    const token = await requireToken(this.ctx, account, serialInput);
     const user = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
     return toTokenView(token, user?.username ?? null);
   }
@@ -241,7 +135,7 @@ export class TokenService {
   /** The user's token (of this serial, or their one token: several_tokens when they hold several). */
   async ofUser(account: AccountRow, username: string, serial?: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
-    return toTokenView(await this.requireTokenOf(account, user, serial), user.username);
+    return toTokenView(await requireTokenOf(this.ctx, user, serial), user.username);
   }
 
   /**
@@ -363,7 +257,7 @@ export class TokenService {
    */
   async resync(actor: Actor, account: AccountRow, username: string, first: string, second: string, serialInput?: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
-    const held = serialInput === undefined ? await findTokensOfUser(this.ctx.db, user.id) : [await this.requireTokenOf(account, user, serialInput)];
+    const held = serialInput === undefined ? await findTokensOfUser(this.ctx.db, user.id) : [await requireTokenOf(this.ctx, user, serialInput)];
     if (held.length === 0) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
     const candidates = held.length === 1 ? held : held.filter((t) => t.status !== 'disabled' && t.digits === first.length);
     const only = candidates.length === 1 ? candidates[0]! : undefined;
@@ -410,120 +304,11 @@ export class TokenService {
   /** Disassociate: the token returns to the inventory with its counter; the user's sessions end. */
   async disassociate(actor: Actor, account: AccountRow, username: string, serial?: string): Promise<TokenView> {
     const user = await this.users.require(account, username);
-    const token = await this.requireTokenOf(account, user, serial);
+    const token = await requireTokenOf(this.ctx, user, serial);
     const unbound = await this.wayIn.guardAdminWayIn(account, { token: { username: user.username, serial: token.serial, token: undefined } }, (trx) => unbindToken(trx, token.id));
     if (!unbound) throw new ServiceError('conflict', `token ${token.serial} changed meanwhile; try again`);
     await endSessionsOf(this.ctx, user.id);
     await this.audit.record(actor, { action: 'token.disassociate', outcome: 'success', accountId: account.id, targetUser: user.username, targetSerial: token.serial });
-    return this.show(account, token.serial);
-  }
-
-  /** Disable: the token stays the user's (OTP is still required) but accepts no passcode until enabled. */
-  async disable(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView> {
-    return this.changeState(actor, account, serialInput, 'token.disable', disableToken, (token) => `token ${token.serial} is not associated with a user (it is ${token.status})`);
-  }
-
-  /**
-   * Enable: a disabled token accepts passcodes again. A token that was locked by wrong passcodes when it was
-   * disabled is unlocked too, as `unlock` does it (the user's lock and back-off cleared; audited as
-   * `unlocked too`): `wasLocked` says so, and every adapter tells the operator.
-   */
-  async enable(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView & { wasLocked: boolean }> {
-    const before = await this.require(account, serialInput);
-    const wasLocked = before.status === 'disabled' && before.locked_at !== null && before.user_id !== null;
-    const view = await this.changeState(actor, account, serialInput, 'token.enable', enableToken, (token) => `token ${token.serial} is not disabled (it is ${token.status})`, wasLocked ? 'was locked: unlocked too' : undefined);
-    if (wasLocked) {
-      await unlockUser(this.ctx.db, before.user_id!);
-      if (view.username !== null) await clearThrottles(this.ctx.db, [userThrottleKey(account.id, view.username)]);
-    }
-    return { ...view, wasLocked };
-  }
-
-  /**
-   * Retire: disassociates the token and takes it out of service for good (lost, broken, returned); it is
-   * never associated again and stays listed. The user's sessions end.
-   */
-  async retire(actor: Actor, account: AccountRow, serialInput: string, reasonInput: string): Promise<TokenView> {
-    if (!isRetireReason(reasonInput)) throw new ServiceError('invalid_request', `reason must be one of ${RETIRE_REASONS.join(', ')}`, { field: 'reason' });
-    const reason = reasonInput;
-    return this.changeState(actor, account, serialInput, 'token.retire', (db, id) => retireToken(db, id, reason, this.ctx.now()), (token) => `token ${token.serial} is already retired`, reason);
-  }
-
-  /**
-   * A user reports their own token lost: it is disabled at once (no passcode from it is accepted; a
-   * temporary code from an administrator still signs them in) and the administrators are notified
-   * (`token.lost_reported`). Every other session of theirs ends, as an administrator's disable ends them:
-   * whoever holds the token may be signed in with it already. The session the report came from
-   * (`fromSessionId`) stays: it is theirs. A user who holds several tokens names the one (`serial`; without
-   * it, several_tokens); without a serial a user's one token is reported.
-   */
-  async reportLost(actor: Actor, account: AccountRow, username: string, fromSessionId?: string, serial?: string): Promise<TokenView> {
-    const user = await this.users.require(account, username);
-    const token = await this.requireTokenOf(account, user, serial);
-    const event = { action: 'token.report_lost', accountId: account.id, targetUser: user.username, targetSerial: token.serial };
-    if (!(await disableToken(this.ctx.db, token.id, this.ctx.now()))) {
-      await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });
-      throw new ServiceError('token_not_available', `token ${token.serial} is ${token.status} already`);
-    }
-    await deleteSessionsOfUser(this.ctx.db, user.id, fromSessionId === undefined ? undefined : hashId(fromSessionId));
-    await this.audit.record(actor, { ...event, outcome: 'success', reason: 'reported lost by its user' });
-    return this.show(account, token.serial);
-  }
-
-  /** One audited change of a token's state by compare-and-set; `refusal` says why it did not apply. */
-  private async changeState(
-    actor: Actor,
-    account: AccountRow,
-    serialInput: string,
-    action: 'token.disable' | 'token.enable' | 'token.retire',
-    change: (db: Executor, tokenId: number) => Promise<boolean>,
-    refusal: (token: TokenRow) => string,
-    reason?: string,
-  ): Promise<TokenView> {
-    const token = await this.require(account, serialInput);
-    const user = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
-    const event = { action, accountId: account.id, targetUser: user?.username ?? null, targetSerial: token.serial };
-    // Disabling or retiring an administrator's token may leave no administrator a way in.
-    const changed =
-      user && action !== 'token.enable' && token.status !== 'retired'
-        ? await this.wayIn.guardAdminWayIn(account, { token: { username: user.username, serial: token.serial, token: action === 'token.disable' ? { ...token, status: 'disabled' } : undefined } }, (trx) => change(trx, token.id))
-        : await change(this.ctx.db, token.id);
-    if (!changed) {
-      await this.audit.record(actor, { ...event, outcome: 'failure', reason: `token ${token.status}` });
-      throw new ServiceError('token_not_available', refusal(token));
-    }
-    if (user && action !== 'token.enable') await endSessionsOf(this.ctx, user.id);
-    await this.audit.record(actor, { ...event, outcome: 'success', reason: reason ?? null });
-    return this.show(account, token.serial);
-  }
-
-  /** Sets a token's validity dates (null: open-ended); outside them it is treated as disabled (token_expired). */
-  async setValidity(actor: Actor, account: AccountRow, serialInput: string, dates: { validFrom?: string | null; validUntil?: string | null }): Promise<TokenView> {
-    const token = await this.require(account, serialInput);
-    const time = (field: 'validFrom' | 'validUntil', current: number | null): number | null => {
-      const value = dates[field];
-      if (value === undefined) return current === null ? null : Number(current);
-      if (value === null) return null;
-      const ms = Date.parse(value);
-      if (!Number.isFinite(ms)) throw new ServiceError('invalid_request', `${field} must be a date and time (ISO 8601), or null`, { field });
-      return ms;
-    };
-    const validFrom = time('validFrom', token.valid_from);
-    const validUntil = time('validUntil', token.valid_until);
-    if (validFrom !== null && validUntil !== null && validUntil <= validFrom) throw new ServiceError('invalid_request', 'validUntil must be after validFrom', { field: 'validUntil' });
-    // Dates that put an administrator's token out of use, now or soon, may leave no administrator a way in.
-    const holder = token.user_id === null ? undefined : await findUserById(this.ctx.db, token.user_id);
-    const write = (db: Executor) => setTokenValidity(db, token.id, validFrom, validUntil);
-    if (holder) await this.wayIn.guardAdminWayIn(account, { token: { username: holder.username, serial: token.serial, token: { status: token.status, valid_from: validFrom, valid_until: validUntil } } }, write);
-    else await write(this.ctx.db);
-    const describe = (ms: number | null) => (ms === null ? 'open' : new Date(ms).toISOString());
-    await this.audit.record(actor, {
-      action: 'token.set_validity',
-      outcome: 'success',
-      reason: `valid from ${describe(validFrom)} until ${describe(validUntil)}`,
-      accountId: account.id,
-      targetSerial: token.serial,
-    });
     return this.show(account, token.serial);
   }
 
@@ -533,7 +318,7 @@ export class TokenService {
    * token's own creation time, last in the list once the events before it have all been read.
    */
   async history(account: AccountRow, serialInput: string, options: { signIns?: boolean; limit?: number; before?: number } = {}): Promise<TokenHistory> {
-    const token = await this.require(account, serialInput);
+    const token = await requireToken(this.ctx, account, serialInput);
     const limit = options.limit ?? 100;
     const rows = await listTokenEvents(this.ctx.db, account.id, token.serial, { signIns: options.signIns ?? false, limit: limit + 1, ...(options.before !== undefined ? { before: options.before } : {}) });
     const events = rows.slice(0, limit).map(toAuditView);
@@ -544,34 +329,5 @@ export class TokenService {
       events,
       nextBefore: complete ? null : (events.at(-1)?.id ?? null),
     };
-  }
-
-  /**
-   * `token unlock USER` (or a serial of theirs): the user's lock lifted; every token they hold, as it now is.
-   * A name that is a user of the account is the user; otherwise it is read as a serial.
-   */
-  async unlockHolder(actor: Actor, account: AccountRow, name: string): Promise<TokenView[]> {
-    const user = await findUserByName(this.ctx.db, name);
-    if (!user || user.account_id !== account.id) return [await this.unlock(actor, account, name)];
-    const held = await findTokensOfUser(this.ctx.db, user.id);
-    const token = held.find((t) => t.status !== 'disabled') ?? held[0];
-    if (!token) throw new ServiceError('token_not_found', `user "${user.username}" has no token`);
-    await this.unlock(actor, account, token.serial);
-    return this.listOfUser(account, user.username);
-  }
-
-  /**
-   * Unlock: clears the lock, the fail count and the user's back-off. The lock is the user's: unlocking one
-   * of their tokens unlocks every one (unlockUser names the user instead of a serial).
-   */
-  async unlock(actor: Actor, account: AccountRow, serialInput: string): Promise<TokenView> {
-    const token = await this.require(account, serialInput);
-    if (token.user_id === null) throw new ServiceError('token_not_available', `token ${token.serial} is not associated with a user`);
-    if (token.status === 'disabled') throw new ServiceError('token_not_available', `token ${token.serial} is disabled; enable it instead`);
-    await unlockUser(this.ctx.db, token.user_id);
-    const user = await findUserById(this.ctx.db, token.user_id);
-    if (user) await clearThrottles(this.ctx.db, [userThrottleKey(account.id, user.username)]);
-    await this.audit.record(actor, { action: 'token.unlock', outcome: 'success', accountId: account.id, targetUser: user?.username ?? null, targetSerial: token.serial });
-    return this.show(account, token.serial);
   }
 }

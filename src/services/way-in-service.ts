@@ -18,7 +18,7 @@ import type { Executor } from '../store/transaction.js';
 import { settingsOf } from './account-settings.js';
 import type { ServiceContext } from './context.js';
 import { ServiceError } from './errors.js';
-import { tokenFact } from './token-service.js';
+import { tokenFact } from './token-facts.js';
 
 /** A change whose effect on users' way in is computed before it is saved. */
 export interface PendingChange {

@@ -155,7 +155,7 @@ test('"Report token lost": promised to reach the administrators only when a chan
   await atBothWidths(page, 'h29-tokens-reported-lost', async () => undefined);
   // A token an administrator disabled stays "Disabled", outside the filter.
   await services.tokens.associate(OPERATOR, fx.account, 'omar', tokens[2]!.serial, oathCode(tokens[2]!.secretHex, 0));
-  await services.tokens.disable(OPERATOR, fx.account, tokens[2]!.serial);
+  await services.tokenStates.disable(OPERATOR, fx.account, tokens[2]!.serial);
   await page.goto(`/admin/tokens/${tokens[2]!.serial}`);
   assert.equal((await page.locator('#token-status').innerText()).trim(), 'Disabled');
   await page.goto('/admin/tokens?status=reported_lost');
@@ -163,7 +163,7 @@ test('"Report token lost": promised to reach the administrators only when a chan
   await page.goto('/admin/health');
   assert.match(await page.locator('#reported-lost-tile').innerText(), /Reported lost\s+1/);
   // Enabled again, it is no longer reported lost.
-  await services.tokens.enable(OPERATOR, fx.account, tokens[1]!.serial);
+  await services.tokenStates.enable(OPERATOR, fx.account, tokens[1]!.serial);
   await page.goto(`/admin/tokens/${tokens[1]!.serial}`);
   assert.equal((await page.locator('#token-status').innerText()).trim(), 'Assigned');
 

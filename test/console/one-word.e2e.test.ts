@@ -81,7 +81,7 @@ test('enabling a token that was locked when disabled says it is unlocked too', a
   await p.getByLabel('Passcode', { exact: true }).fill(oathCode(token.secretHex, 400));
   await p.getByRole('button', { name: 'Submit' }).click();
   assert.equal((await fx.instance.services.tokens.show(fx.account, token.serial)).status, 'locked');
-  await fx.instance.services.tokens.disable(OPERATOR, fx.account, token.serial);
+  await fx.instance.services.tokenStates.disable(OPERATOR, fx.account, token.serial);
   for (const [name, size] of SIZES) {
     await admin.setViewportSize(size);
     await admin.goto('/admin/users/mona/access');
@@ -90,7 +90,7 @@ test('enabling a token that was locked when disabled says it is unlocked too', a
     assert.equal((await fx.instance.services.tokens.show(fx.account, token.serial)).status, 'associated');
     await screenshot(admin, `one-word-enabled-unlocked-${name}`);
     // Disabled again (not locked): enabling says only that.
-    await fx.instance.services.tokens.disable(OPERATOR, fx.account, token.serial);
+    await fx.instance.services.tokenStates.disable(OPERATOR, fx.account, token.serial);
     if (name === 'desktop') {
       await admin.goto('/admin/users/mona/access');
       await admin.getByRole('button', { name: 'Enable token' }).click();
@@ -101,7 +101,7 @@ test('enabling a token that was locked when disabled says it is unlocked too', a
       await again.getByLabel('Passcode', { exact: true }).fill(oathCode(token.secretHex, 800));
       await again.getByRole('button', { name: 'Submit' }).click();
       assert.equal((await fx.instance.services.tokens.show(fx.account, token.serial)).status, 'locked');
-      await fx.instance.services.tokens.disable(OPERATOR, fx.account, token.serial);
+      await fx.instance.services.tokenStates.disable(OPERATOR, fx.account, token.serial);
     }
   }
 });

@@ -19,11 +19,11 @@ before(async () => {
   fx = await startConsole();
   await fx.importTokens([assigned, spare, current]);
   await fx.createUser('edda');
-  const { tokens } = fx.instance.services;
+  const { tokens, tokenStates } = fx.instance.services;
   await tokens.associate(OPERATOR, fx.account, 'edda', assigned.serial, oathCode(assigned.secretHex, 0));
-  await tokens.setValidity(OPERATOR, fx.account, assigned.serial, { validUntil: PAST });
-  await tokens.setValidity(OPERATOR, fx.account, spare.serial, { validUntil: PAST });
-  await tokens.setValidity(OPERATOR, fx.account, current.serial, { validUntil: '2999-01-01T00:00:00.000Z' });
+  await tokenStates.setValidity(OPERATOR, fx.account, assigned.serial, { validUntil: PAST });
+  await tokenStates.setValidity(OPERATOR, fx.account, spare.serial, { validUntil: PAST });
+  await tokenStates.setValidity(OPERATOR, fx.account, current.serial, { validUntil: '2999-01-01T00:00:00.000Z' });
   admin = await fx.signIn(await fx.newContext(), 'admin', fx.adminPassword);
 });
 after(async () => fx?.close());

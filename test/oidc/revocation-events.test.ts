@@ -82,13 +82,13 @@ for (const engine of await engineCases()) {
 
     test('their last token disabled', async () => {
       const state = await signedInUser();
-      await fx.installation.services.tokens.disable(OPERATOR, fx.account, state.serial);
+      await fx.installation.services.tokenStates.disable(OPERATOR, fx.account, state.serial);
       await assertEnded(state, 'token disable');
     });
 
     test('their last token retired', async () => {
       const state = await signedInUser();
-      await fx.installation.services.tokens.retire(OPERATOR, fx.account, state.serial, 'lost');
+      await fx.installation.services.tokenStates.retire(OPERATOR, fx.account, state.serial, 'lost');
       await assertEnded(state, 'token retire');
     });
   });

@@ -144,8 +144,8 @@ test('after a rotation, a webhook delivery is signed with the secret shown when 
     const { services } = instance;
     const account = await services.accounts.resolve(OPERATOR);
     const serial = users[2]!.serial;
-    await services.tokens.disable(OPERATOR, account, serial);
-    await services.tokens.enable(OPERATOR, account, serial);
+    await services.tokenStates.disable(OPERATOR, account, serial);
+    await services.tokenStates.enable(OPERATOR, account, serial);
     await services.notifications.deliverDue();
     const [delivery] = await services.notifications.deliveries(account, 'ops');
     assert.equal(delivery?.type, 'token.disabled');

@@ -323,11 +323,11 @@ for (const engine of await engineCases()) {
       const token = tokens[6]!;
       await services.users.create(OPERATOR, account, { username: 'wh-fay', password: 'correct horse battery', role: 'user' });
       await services.tokens.associate(OPERATOR, account, 'wh-fay', token.serial, oathCode(token.secretHex, 0));
-      await services.tokens.disable(OPERATOR, account, token.serial);
-      await services.tokens.enable(OPERATOR, account, token.serial);
-      await services.tokens.reportLost({ name: 'console:wh-fay', accountId: account.id, clientIp: '192.0.2.9' }, account, 'wh-fay');
+      await services.tokenStates.disable(OPERATOR, account, token.serial);
+      await services.tokenStates.enable(OPERATOR, account, token.serial);
+      await services.tokenStates.reportLost({ name: 'console:wh-fay', accountId: account.id, clientIp: '192.0.2.9' }, account, 'wh-fay');
       const issued = await services.tempCodes.issue(OPERATOR, account, 'wh-fay');
-      await services.tokens.retire(OPERATOR, account, token.serial, 'lost');
+      await services.tokenStates.retire(OPERATOR, account, token.serial, 'lost');
       const types = ['token.disabled', 'token.lost_reported', 'temp_code.issued', 'token.retired'];
       await deliverUntil(services, 'the four delivered', () => types.every((type) => receiver.of(type).length === 1));
       assert.equal(receiver.of('token.lost_reported')[0]!.event.actor, 'console:wh-fay');

@@ -144,7 +144,7 @@ describe('a database that goes away', { skip }, () => {
     }
     const { services } = cluster.admin;
     await services.ctx.db.deleteFrom('throttles').execute();
-    await services.tokens.unlock(OPERATOR, await services.accounts.resolve(OPERATOR), 'DOWN0001');
+    await services.tokenStates.unlock(OPERATOR, await services.accounts.resolve(OPERATOR), 'DOWN0001');
     // Whether or not the cut came before the winner's commit, the code after the stored counter signs in.
     const counter = (await services.tokens.show(await services.accounts.resolve(OPERATOR), 'DOWN0001')).counter;
     assert.deepEqual((await check(oathCode(secret, counter))).body, { result: 'accept' });

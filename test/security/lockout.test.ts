@@ -63,7 +63,7 @@ describe('token lockout', () => {
 
   it('is lifted by an unlock, with the back-off, at once', async () => {
     await failPasscode(10);
-    await inst.services.tokens.unlock(OPERATOR, inst.account, alice.serial);
+    await inst.services.tokenStates.unlock(OPERATOR, inst.account, alice.serial);
     const token = await tokenOf(inst, 'alice');
     assert.deepEqual([token.status, token.failCount, token.lockedAt], ['associated', 0, null]);
     assert.equal((await signIn(inst, 'alice', { otp: oathCode(alice.secretHex, 1) })).result, 'accept');

@@ -103,7 +103,7 @@ for (const engine of await engineCases()) {
       assert.equal((await signIn(t, 'alice', oathCode(secretA, 1))).result, 'accept');
       assert.equal((await signIn(t, 'alice', oathCode(secretB, 10))).result, 'reject');
       assert.equal((await t.services.tokens.resync(OPERATOR, a, 'alice', oathCode(secretA, 5), oathCode(secretA, 6))).counter, 7);
-      assert.equal((await t.services.tokens.unlock(OPERATOR, a, SERIAL)).status, 'associated');
+      assert.equal((await t.services.tokenStates.unlock(OPERATOR, a, SERIAL)).status, 'associated');
       assert.equal((await t.services.tokens.disassociate(OPERATOR, a, 'alice')).status, 'available');
       assert.deepEqual(await rawToken(t, b.id, SERIAL), untouched);
       assert.equal((await t.services.tokens.show(b, SERIAL)).status, 'available');

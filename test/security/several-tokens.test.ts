@@ -120,7 +120,7 @@ for (const engine of await engineCases()) {
       // The audit log has one lock event, not one per token.
       const locks = (await listAuditEvents(t.services.ctx.db, { accountId: t.account.id, action: 'token.lock', limit: 10 })).filter((e) => e.target_user === 'ten');
       assert.equal(locks.length, 1);
-      await t.services.tokens.unlock(actor, t.account, serials[1]!);
+      await t.services.tokenStates.unlock(actor, t.account, serials[1]!);
       assert.deepEqual([(await token(serials[0]!)).status, (await token(serials[1]!)).status], ['associated', 'associated']);
       assert.equal(await failCountOf('ten'), 0);
       await forgetBackOff();
@@ -158,8 +158,8 @@ for (const engine of await engineCases()) {
     test('a disabled and an expired token beside a usable one change nothing for it and accept nothing', async () => {
       const [usable, disabled, expired] = [randomSecretHex(), randomSecretHex(), randomSecretHex()];
       const serials = await userWith('mixed', [usable, disabled, expired]);
-      await t.services.tokens.disable(actor, t.account, serials[1]!);
-      await t.services.tokens.setValidity(actor, t.account, serials[2]!, { validUntil: new Date(Date.now() - 60_000).toISOString() });
+      await t.services.tokenStates.disable(actor, t.account, serials[1]!);
+      await t.services.tokenStates.setValidity(actor, t.account, serials[2]!, { validUntil: new Date(Date.now() - 60_000).toISOString() });
       // No passcode: asked for one (the user holds tokens).
       assert.equal((await t.services.signIn.check({ accountId: t.account.id, username: 'mixed', password: PASSWORD, passcode: null, actor })).result, 'otp_required');
       for (const [i, secret] of [disabled, expired].entries()) {
@@ -171,7 +171,7 @@ for (const engine of await engineCases()) {
       await forgetBackOff();
       assert.equal((await check('mixed', oathCode(usable, 1))).reason, 'passcode_accepted');
       // Only unusable tokens left: a passcode is still asked for, and none is accepted.
-      await t.services.tokens.disable(actor, t.account, serials[0]!);
+      await t.services.tokenStates.disable(actor, t.account, serials[0]!);
       await forgetBackOff();
       assert.equal((await t.services.signIn.check({ accountId: t.account.id, username: 'mixed', password: PASSWORD, passcode: null, actor })).result, 'otp_required');
       const refused = await check('mixed', oathCode(usable, 2));

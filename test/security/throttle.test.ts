@@ -69,7 +69,7 @@ describe('sign-in back-off', () => {
     const bad = wrongCode(alice.secretHex, 1);
     for (let i = 0; i < 6; i++) await signIn(inst, 'alice', { otp: bad });
     assert.equal((await signIn(inst, 'alice', { otp: oathCode(alice.secretHex, 1) })).reason, 'throttled');
-    await inst.services.tokens.unlock(OPERATOR, inst.account, alice.serial);
+    await inst.services.tokenStates.unlock(OPERATOR, inst.account, alice.serial);
     assert.equal((await signIn(inst, 'alice', { otp: oathCode(alice.secretHex, 1) })).result, 'accept');
   });
 

@@ -119,12 +119,12 @@ describe('one username form on every channel', () => {
   });
 
   test('a disabled or lost token: the password alone still never passes, whatever the spelling', async () => {
-    await f.services.tokens.disable(OPERATOR, f.acme, linaToken().serial);
+    await f.services.tokenStates.disable(OPERATOR, f.acme, linaToken().serial);
     for (const name of variants('lina')) {
       const outcome = await check(f.app, f.keys.clientIp, { username: name, password: LINA_PASSWORD, clientIp: nextIp() });
       assert.notEqual(outcome.body.result, 'accept', name);
     }
-    await f.services.tokens.enable(OPERATOR, f.acme, linaToken().serial);
+    await f.services.tokenStates.enable(OPERATOR, f.acme, linaToken().serial);
   });
 
   test('the back-off is the canonical user\'s: failures under every spelling count on one key', async () => {

@@ -150,18 +150,18 @@ for (const engine of await engineCases()) {
       await services.restrictions.setForAccount(OPERATOR, await a.account(), OTP);
       await services.accounts.updateSettings(OPERATOR, await a.account(), { selfAssociation: false });
       const account = await a.account();
-      await assert.rejects(services.tokens.disable(OPERATOR, account, serial), lockout(/their token is disabled, so no passcode is accepted/));
-      await assert.rejects(services.tokens.retire(OPERATOR, account, serial, 'lost'), lockout(/required to use OTP without a token, and self-association is off/));
+      await assert.rejects(services.tokenStates.disable(OPERATOR, account, serial), lockout(/their token is disabled, so no passcode is accepted/));
+      await assert.rejects(services.tokenStates.retire(OPERATOR, account, serial, 'lost'), lockout(/required to use OTP without a token, and self-association is off/));
       await assert.rejects(services.tokens.disassociate(OPERATOR, account, a.admin), lockout(/required to use OTP without a token/));
-      await assert.rejects(services.tokens.setValidity(OPERATOR, account, serial, { validUntil: '2020-01-01T00:00:00Z' }), lockout(/outside its validity dates/));
+      await assert.rejects(services.tokenStates.setValidity(OPERATOR, account, serial, { validUntil: '2020-01-01T00:00:00Z' }), lockout(/outside its validity dates/));
       const token = await services.tokens.show(account, serial);
       assert.deepEqual([token.status, token.username, token.validUntil], ['associated', a.admin, null], 'the token is as it was');
       // A token of the inventory is nobody's way in: retiring it goes ahead.
       await importTokens(services, account, [{ serial: `79${counter}0000000001`, secretHex: randomSecretHex() }]);
-      assert.equal((await services.tokens.retire(OPERATOR, account, `79${counter}0000000001`, 'broken')).status, 'retired');
+      assert.equal((await services.tokenStates.retire(OPERATOR, account, `79${counter}0000000001`, 'broken')).status, 'retired');
       // With self-association on, the admin could associate another token: retiring theirs goes ahead.
       await services.accounts.updateSettings(OPERATOR, account, { selfAssociation: true });
-      assert.equal((await services.tokens.retire(OPERATOR, await a.account(), serial, 'lost')).status, 'retired');
+      assert.equal((await services.tokenStates.retire(OPERATOR, await a.account(), serial, 'lost')).status, 'retired');
     });
 
     test("with several tokens the guard protects the admin's last usable one, not their only one", async () => {
@@ -173,12 +173,12 @@ for (const engine of await engineCases()) {
       await services.accounts.updateSettings(OPERATOR, await a.account(), { selfAssociation: false });
       const account = await a.account();
       // Two usable tokens: disabling one goes ahead (the other is a way in).
-      assert.equal((await services.tokens.disable(OPERATOR, account, spare)).status, 'disabled');
+      assert.equal((await services.tokenStates.disable(OPERATOR, account, spare)).status, 'disabled');
       // Now desk is the last usable one, though the admin still holds two: each way of losing it is refused.
-      await assert.rejects(services.tokens.disable(OPERATOR, account, desk), lockout(new RegExp(a.admin)));
+      await assert.rejects(services.tokenStates.disable(OPERATOR, account, desk), lockout(new RegExp(a.admin)));
       await assert.rejects(services.tokens.disassociate(OPERATOR, account, a.admin, desk), lockout(new RegExp(a.admin)));
-      await assert.rejects(services.tokens.retire(OPERATOR, account, desk, 'lost'), lockout(new RegExp(a.admin)));
-      await assert.rejects(services.tokens.setValidity(OPERATOR, account, desk, { validUntil: '2020-01-01T00:00:00Z' }), lockout(new RegExp(a.admin)));
+      await assert.rejects(services.tokenStates.retire(OPERATOR, account, desk, 'lost'), lockout(new RegExp(a.admin)));
+      await assert.rejects(services.tokenStates.setValidity(OPERATOR, account, desk, { validUntil: '2020-01-01T00:00:00Z' }), lockout(new RegExp(a.admin)));
       const held = await services.tokens.listOfUser(account, a.admin);
       assert.deepEqual(held.map((t) => [t.serial, t.status, t.validUntil]), [[desk, 'associated', null], [spare, 'disabled', null]], 'nothing changed');
       // The disabled spare is no way in, so disassociating or retiring it goes ahead; then a second usable
@@ -186,7 +186,7 @@ for (const engine of await engineCases()) {
       assert.equal((await services.tokens.disassociate(OPERATOR, account, a.admin, spare)).status, 'available');
       await giveToken(account, a.admin, third);
       assert.equal((await services.tokens.disassociate(OPERATOR, account, a.admin, desk)).status, 'available');
-      await assert.rejects(services.tokens.disable(OPERATOR, account, third), lockout(new RegExp(a.admin)));
+      await assert.rejects(services.tokenStates.disable(OPERATOR, account, third), lockout(new RegExp(a.admin)));
     });
 
     test('nothing is refused where no administrator can sign in already, nor in an account without one', async () => {
@@ -235,7 +235,7 @@ for (const engine of await engineCases()) {
       const account = await a.account();
       const inDays = (days: number) => new Date(services.ctx.now() + days * 86_400_000).toISOString();
       // Valid now, but the admin is locked out tomorrow: refused, saying when.
-      await assert.rejects(services.tokens.setValidity(OPERATOR, account, serial, { validUntil: inDays(1) }), (error: unknown) => {
+      await assert.rejects(services.tokenStates.setValidity(OPERATOR, account, serial, { validUntil: inDays(1) }), (error: unknown) => {
         assert.ok(error instanceof ServiceError && error.code === 'would_lock_out_admins', String(error));
         assert.match(error.message, new RegExp(`^This would leave no administrator able to sign in 7 days from now \\(${a.admin}: their token is outside its validity dates, so no passcode is accepted\\)\\. Nothing was changed\\.$`));
         return true;
@@ -243,12 +243,12 @@ for (const engine of await engineCases()) {
       assert.equal((await services.tokens.show(account, serial)).validUntil, null, 'nothing was saved');
       // Beyond the horizon it goes ahead (the dates are the administrator's to choose).
       const until = inDays(30);
-      assert.equal(Date.parse((await services.tokens.setValidity(OPERATOR, account, serial, { validUntil: until })).validUntil!), Date.parse(until));
+      assert.equal(Date.parse((await services.tokenStates.setValidity(OPERATOR, account, serial, { validUntil: until })).validUntil!), Date.parse(until));
       // Already ending within the horizon (the clock moved on): an unrelated change is not refused for it…
       await setTokenValidity(services.ctx.db, (await findTokenBySerial(services.ctx.db, account.id, serial))!.id, null, services.ctx.now() + 86_400_000);
       await services.restrictions.setForUser(OPERATOR, account, a.user, DENY);
       // …and a change that takes the way in now is still refused.
-      await assert.rejects(services.tokens.disable(OPERATOR, account, serial), lockout(/their token is disabled/));
+      await assert.rejects(services.tokenStates.disable(OPERATOR, account, serial), lockout(/their token is disabled/));
     });
 
     test('removing the directory that checks a directory administrator\'s password is refused while they are the way in', async () => {

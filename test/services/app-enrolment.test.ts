@@ -85,7 +85,7 @@ for (const engine of await engineCases()) {
       now += 15 * 60_000;
       assert.equal(await apps().pending(t.account, username, OTHER_SESSION), null);
       await assert.rejects(apps().activate(OPERATOR, t.account, username, OTHER_SESSION, appCode(second.uri, now)), failsWith('enrolment_not_found'));
-      await t.services.tokens.unlockHolder(OPERATOR, t.account, username).catch(() => undefined);
+      await t.services.tokenStates.unlockHolder(OPERATOR, t.account, username).catch(() => undefined);
     });
 
     test("activated with the app's code: a TOTP token whose step is spent; the next code signs in; the enrolment is gone", async () => {

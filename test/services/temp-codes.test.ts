@@ -61,7 +61,7 @@ for (const engine of await engineCases()) {
     });
 
     test('a code signs in a user whose token is disabled; its one use is then spent', async () => {
-      await services.tokens.disable(OPERATOR, account, token.serial);
+      await services.tokenStates.disable(OPERATOR, account, token.serial);
       const { code } = await services.tempCodes.issue(OPERATOR, account, 'tc-tom');
       assert.equal((await check('tc-tom', null)).result, 'otp_required');
       const used = await check('tc-tom', code);
@@ -69,7 +69,7 @@ for (const engine of await engineCases()) {
       const again = await check('tc-tom', code);
       assert.deepEqual([again.result, again.reason], ['reject', 'temp_code_wrong'], 'a used-up code does not sign in');
       assert.equal((await services.tempCodes.show(account, 'tc-tom'))?.live, false);
-      await services.tokens.enable(OPERATOR, account, token.serial);
+      await services.tokenStates.enable(OPERATOR, account, token.serial);
     });
 
     test("the real token's next success ends the code (audited); a revoked code does not sign in", async () => {

@@ -186,7 +186,7 @@ for (const engine of await engineCases()) {
       for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ServiceError && r.reason.code === 'resync_failed', String(r.reason));
       assert.equal(Number((await stored(card.serial)).drift_steps), 6);
       await assert.rejects(t.services.tokens.resync(OPERATOR, t.account, username, pair[0], pair[1]), (e: unknown) => e instanceof ServiceError && e.code === 'resync_failed');
-      await t.services.tokens.unlockHolder(OPERATOR, t.account, username);
+      await t.services.tokenStates.unlockHolder(OPERATOR, t.account, username);
     });
 
     test('re-sync searches ± totpSyncSteps: a pair just inside is found, one just outside is refused and counts', async () => {

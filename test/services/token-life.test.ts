@@ -42,7 +42,7 @@ for (const engine of await engineCases()) {
 
     test('disable: OTP is still asked for, the right passcode is refused (token_disabled) and the counter stays; enable restores it', async () => {
       await services.tokens.associate(OPERATOR, account, 'tl-dora', dis.serial, oathCode(dis.secretHex, 0));
-      const disabled = await services.tokens.disable(OPERATOR, account, dis.serial);
+      const disabled = await services.tokenStates.disable(OPERATOR, account, dis.serial);
       assert.deepEqual([disabled.status, disabled.username], ['disabled', 'tl-dora']);
       assert.equal((await check('tl-dora', null)).result, 'otp_required', 'a disabled token still makes OTP required');
       const refused = await check('tl-dora', oathCode(dis.secretHex, 1));
@@ -51,29 +51,29 @@ for (const engine of await engineCases()) {
       assert.equal((await services.tokens.show(account, dis.serial)).counter, 1, 'a refused passcode does not move the counter');
       assert.equal((await services.users.show(account, 'tl-dora')).token?.status, 'disabled');
       // Disabling twice, re-syncing or unlocking a disabled token is refused; associating it to another user too.
-      await assert.rejects(services.tokens.disable(OPERATOR, account, dis.serial), refusedWith('token_not_available'));
-      await assert.rejects(services.tokens.unlock(OPERATOR, account, dis.serial), refusedWith('token_not_available'));
+      await assert.rejects(services.tokenStates.disable(OPERATOR, account, dis.serial), refusedWith('token_not_available'));
+      await assert.rejects(services.tokenStates.unlock(OPERATOR, account, dis.serial), refusedWith('token_not_available'));
       await assert.rejects(services.tokens.resync(OPERATOR, account, 'tl-dora', oathCode(dis.secretHex, 1), oathCode(dis.secretHex, 2)), refusedWith('token_not_available'));
       await assert.rejects(services.tokens.associate(OPERATOR, account, 'tl-sam', dis.serial, oathCode(dis.secretHex, 1)), refusedWith('token_not_available'));
 
-      const enabled = await services.tokens.enable(OPERATOR, account, dis.serial);
+      const enabled = await services.tokenStates.enable(OPERATOR, account, dis.serial);
       assert.equal(enabled.status, 'associated');
       assert.equal((await check('tl-dora', oathCode(dis.secretHex, 1))).result, 'accept');
-      await assert.rejects(services.tokens.enable(OPERATOR, account, dis.serial), refusedWith('token_not_available'));
+      await assert.rejects(services.tokenStates.enable(OPERATOR, account, dis.serial), refusedWith('token_not_available'));
       const actions = (await services.audit.list({ accountId: account.id, username: 'tl-dora', limit: 50 })).map((e) => `${e.action}:${e.outcome}`);
       for (const expected of ['token.disable:success', 'token.enable:success', 'token.disable:failure', 'token.enable:failure']) assert.ok(actions.includes(expected), expected);
     });
 
     test('a disabled token can be disassociated, and returns to the inventory enabled', async () => {
-      await services.tokens.disable(OPERATOR, account, dis.serial);
+      await services.tokenStates.disable(OPERATOR, account, dis.serial);
       const view = await services.tokens.disassociate(OPERATOR, account, 'tl-dora');
       assert.deepEqual([view.status, view.username], ['available', null]);
     });
 
     test('retire: disassociated, never associable again, kept listed with its reason; a second retire is refused', async () => {
       await services.tokens.associate(OPERATOR, account, 'tl-rita', ret.serial, oathCode(ret.secretHex, 0));
-      await assert.rejects(services.tokens.retire(OPERATOR, account, ret.serial, 'stolen'), refusedWith('invalid_request'));
-      const retired = await services.tokens.retire(OPERATOR, account, ret.serial, 'lost');
+      await assert.rejects(services.tokenStates.retire(OPERATOR, account, ret.serial, 'stolen'), refusedWith('invalid_request'));
+      const retired = await services.tokenStates.retire(OPERATOR, account, ret.serial, 'lost');
       assert.deepEqual([retired.status, retired.username, retired.retiredReason], ['retired', null, 'lost']);
       assert.ok(retired.retiredAt !== null && Math.abs(Date.parse(retired.retiredAt) - Date.now()) < 60_000);
       assert.equal((await services.users.show(account, 'tl-rita')).token, null);
@@ -81,13 +81,13 @@ for (const engine of await engineCases()) {
       assert.deepEqual([(await check('tl-rita', null)).reason], ['password_only']);
       await assert.rejects(services.tokens.associate(OPERATOR, account, 'tl-rita', ret.serial, oathCode(ret.secretHex, 1)), refusedWith('token_not_available'));
       await assert.rejects(services.tokens.associate(OPERATOR, account, 'tl-sam', ret.serial, oathCode(ret.secretHex, 1)), refusedWith('token_not_available'));
-      await assert.rejects(services.tokens.retire(OPERATOR, account, ret.serial, 'other'), refusedWith('token_not_available'));
+      await assert.rejects(services.tokenStates.retire(OPERATOR, account, ret.serial, 'other'), refusedWith('token_not_available'));
       assert.deepEqual((await services.tokens.list(account, { status: 'retired' })).map((t) => t.serial), [ret.serial]);
       const retire = (await services.audit.list({ accountId: account.id, username: 'tl-rita', limit: 50 })).find((e) => e.action === 'token.retire' && e.outcome === 'success');
       assert.equal(retire?.reason, 'lost');
       assert.equal(retire?.serial, ret.serial);
       // An inventory token can be retired too (broken before it was handed out).
-      assert.equal((await services.tokens.retire(OPERATOR, account, spare.serial, 'broken')).status, 'retired');
+      assert.equal((await services.tokenStates.retire(OPERATOR, account, spare.serial, 'broken')).status, 'retired');
     });
 
     test('a token retired while its passcode is being checked: the sign-in never accepts after the retire', async () => {
@@ -101,7 +101,7 @@ for (const engine of await engineCases()) {
         const username = `tl-race${i}`;
         await services.users.create(OPERATOR, account, { username, password: PASSWORD, role: 'user' });
         await services.tokens.associate(OPERATOR, account, username, racer.serial, oathCode(racer.secretHex, 0));
-        const [outcome] = await Promise.all([check(username, oathCode(racer.secretHex, 1)), services.tokens.retire(OPERATOR, account, racer.serial, 'returned')]);
+        const [outcome] = await Promise.all([check(username, oathCode(racer.secretHex, 1)), services.tokenStates.retire(OPERATOR, account, racer.serial, 'returned')]);
         // Newest first: this round's sign-in (it names no serial when the retire came first) and retire.
         const events = await services.audit.list({ accountId: account.id, username, limit: 20 });
         const signIn = events.find((e) => e.action === 'signin');
@@ -119,23 +119,23 @@ for (const engine of await engineCases()) {
     test('validity dates: outside them the token is refused (token_expired); setting them is audited; an expired token is not associated', async () => {
       await services.tokens.associate(OPERATOR, account, 'tl-vera', val.serial, oathCode(val.secretHex, 0));
       const past = new Date(Date.now() - 60_000).toISOString();
-      const view = await services.tokens.setValidity(OPERATOR, account, val.serial, { validUntil: past });
+      const view = await services.tokenStates.setValidity(OPERATOR, account, val.serial, { validUntil: past });
       assert.equal(view.validUntil, past);
       assert.equal(view.validFrom, null);
       assert.equal((await check('tl-vera', null)).result, 'otp_required');
       assert.deepEqual([(await check('tl-vera', oathCode(val.secretHex, 1))).reason], ['token_expired']);
       const future = new Date(Date.now() + 3_600_000).toISOString();
-      await services.tokens.setValidity(OPERATOR, account, val.serial, { validFrom: future, validUntil: null });
+      await services.tokenStates.setValidity(OPERATOR, account, val.serial, { validFrom: future, validUntil: null });
       assert.deepEqual([(await check('tl-vera', oathCode(val.secretHex, 1))).reason], ['token_expired'], 'not valid yet');
-      await services.tokens.setValidity(OPERATOR, account, val.serial, { validFrom: null });
+      await services.tokenStates.setValidity(OPERATOR, account, val.serial, { validFrom: null });
       assert.equal((await check('tl-vera', oathCode(val.secretHex, 1))).result, 'accept');
-      await assert.rejects(services.tokens.setValidity(OPERATOR, account, val.serial, { validFrom: future, validUntil: past }), refusedWith('invalid_request'));
-      await assert.rejects(services.tokens.setValidity(OPERATOR, account, val.serial, { validUntil: 'next tuesday' }), refusedWith('invalid_request'));
+      await assert.rejects(services.tokenStates.setValidity(OPERATOR, account, val.serial, { validFrom: future, validUntil: past }), refusedWith('invalid_request'));
+      await assert.rejects(services.tokenStates.setValidity(OPERATOR, account, val.serial, { validUntil: 'next tuesday' }), refusedWith('invalid_request'));
       const set = (await services.audit.list({ accountId: account.id, limit: 100 })).find((e) => e.action === 'token.set_validity');
       assert.match(set?.reason ?? '', /^valid from open until open$/);
 
       await services.tokens.disassociate(OPERATOR, account, 'tl-vera');
-      await services.tokens.setValidity(OPERATOR, account, val.serial, { validUntil: past });
+      await services.tokenStates.setValidity(OPERATOR, account, val.serial, { validUntil: past });
       await assert.rejects(services.tokens.associate(OPERATOR, account, 'tl-vera', val.serial, oathCode(val.secretHex, 2)), refusedWith('token_not_available'));
     });
 

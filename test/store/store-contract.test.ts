@@ -138,7 +138,7 @@ for (const engine of await engineCases()) {
       assert.ok(locked.lockedAt);
       assert.equal((await check(oathCode(secret, 1))).result, 'locked');
 
-      await t.services.tokens.unlock(admin, account, 'LOCK0001');
+      await t.services.tokenStates.unlock(admin, account, 'LOCK0001');
       assert.equal((await check(oathCode(secret, 1))).result, 'accept');
       assert.equal((await t.services.tokens.show(account, 'LOCK0001')).failCount, 0);
       await t.services.accounts.updateSettings(admin, account, { maxFailures: 10 });

@@ -41,11 +41,11 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { account?: string; yes?: boolean }) => {
-        const { tokens } = instance.services;
+        const { tokens, tokenStates } = instance.services;
         const account = await accountOf(instance, options);
         const current = await tokens.show(account, serial);
         if (!(await confirmed(io, options.yes, 'disabling', `Disable token ${current.serial} of ${current.username ?? '(nobody)'}? No passcode from it will be accepted until it is enabled.`))) return 1;
-        const disabled = await tokens.disable(OPERATOR, account, serial);
+        const disabled = await tokenStates.disable(OPERATOR, account, serial);
         io.out.write(`token ${disabled.serial} of ${disabled.username} is disabled\n`);
         return 0;
       }),
@@ -57,7 +57,7 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
     .option(...ACCOUNT_OPTION)
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { account?: string }) => {
-        const enabled = await instance.services.tokens.enable(OPERATOR, await accountOf(instance, options), serial);
+        const enabled = await instance.services.tokenStates.enable(OPERATOR, await accountOf(instance, options), serial);
         io.out.write(`token ${enabled.serial} of ${enabled.username} is enabled${enabled.wasLocked ? ' and unlocked: it was locked by wrong passcodes when disabled, and enabling lifts that lock (as token unlock does)' : ''}\n`);
         return 0;
       }),
@@ -71,12 +71,12 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
     .option(...YES_OPTION)
     .action(
       cli.action(async ({ instance, io }, serial: string, options: { reason: RetireReason; account?: string; yes?: boolean }) => {
-        const { tokens } = instance.services;
+        const { tokens, tokenStates } = instance.services;
         const account = await accountOf(instance, options);
         const current = await tokens.show(account, serial);
         const whose = current.username ? ` of ${current.username}` : '';
         if (!(await confirmed(io, options.yes, 'retiring', `Retire token ${current.serial}${whose} (${options.reason})? It can never be associated again.`))) return 1;
-        const retired = await tokens.retire(OPERATOR, account, serial, options.reason);
+        const retired = await tokenStates.retire(OPERATOR, account, serial, options.reason);
         io.out.write(`token ${retired.serial} is retired (${options.reason})\n`);
         return 0;
       }),
@@ -93,7 +93,7 @@ export function tokenLifeCommands(token: Command, cli: Cli): void {
         if (options.validFrom === undefined && options.validUntil === undefined) throw new UsageError('give --valid-from or --valid-until');
         const time = (value: string) => (value === 'none' ? null : value);
         const dates = { ...(options.validFrom !== undefined ? { validFrom: time(options.validFrom) } : {}), ...(options.validUntil !== undefined ? { validUntil: time(options.validUntil) } : {}) };
-        const set = await instance.services.tokens.setValidity(OPERATOR, await accountOf(instance, options), serial, dates);
+        const set = await instance.services.tokenStates.setValidity(OPERATOR, await accountOf(instance, options), serial, dates);
         io.out.write(`token ${set.serial} is valid from ${set.validFrom ?? '(open)'} until ${set.validUntil ?? '(open)'}\n`);
         return 0;
       }),

@@ -242,7 +242,7 @@ export const tokenCommands: CommandGroup = (program, cli) => {
     .option(...ACCOUNT_OPTION)
     .action(
       cli.action(async ({ instance, io }, name: string, options: { account?: string }) => {
-        const unlocked = await instance.services.tokens.unlockHolder(OPERATOR, await accountOf(instance, options), name);
+        const unlocked = await instance.services.tokenStates.unlockHolder(OPERATOR, await accountOf(instance, options), name);
         io.out.write(unlocked.length === 1 ? `token ${unlocked[0]!.serial} is unlocked\n` : `tokens ${unlocked.map((t) => t.serial).join(', ')} of ${unlocked[0]?.username ?? name} are unlocked\n`);
         return 0;
       }),

@@ -15,7 +15,7 @@ const errors = { '4xx': ErrorResponse };
 
 export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
-  const { tokens, imports } = app.otpgate;
+  const { tokens, tokenStates, imports } = app.otpgate;
   const tags = ['tokens'];
 
   app.get(
@@ -66,19 +66,19 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
   app.post(
     '/tokens/:serial/unlock',
     { ...HELPDESK, schema: { summary: 'Unlock a token: clears the lock, the fail count and the back-off', tags, params: SerialParams, response: { 200: TokenViewSchema, ...errors } } },
-    async (request) => tokens.unlock(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
+    async (request) => tokenStates.unlock(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
   );
 
   app.post(
     '/tokens/:serial/disable',
     { ...HELPDESK, schema: { summary: "Disable a user's token: it stays theirs (OTP is still required) but accepts no passcode", tags, params: SerialParams, response: { 200: TokenViewSchema, ...errors } } },
-    async (request) => tokens.disable(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
+    async (request) => tokenStates.disable(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
   );
 
   app.post(
     '/tokens/:serial/enable',
     { ...HELPDESK, schema: { summary: 'Enable a disabled token', tags, params: SerialParams, response: { 200: TokenViewSchema, ...errors } } },
-    async (request) => tokens.enable(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
+    async (request) => tokenStates.enable(actorOf(request), await helpdeskAccount(app, request), request.params.serial),
   );
 
   app.post(
@@ -92,7 +92,7 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
         response: { 200: TokenViewSchema, ...errors },
       },
     },
-    async (request) => tokens.retire(actorOf(request), await adminAccount(app, request), request.params.serial, request.body.reason),
+    async (request) => tokenStates.retire(actorOf(request), await adminAccount(app, request), request.params.serial, request.body.reason),
   );
 
   app.patch(
@@ -112,7 +112,7 @@ export async function tokenRoutes(plain: FastifyInstance): Promise<void> {
         response: { 200: TokenViewSchema, ...errors },
       },
     },
-    async (request) => tokens.setValidity(actorOf(request), await adminAccount(app, request), request.params.serial, request.body),
+    async (request) => tokenStates.setValidity(actorOf(request), await adminAccount(app, request), request.params.serial, request.body),
   );
 
   await app.register(async (scope) => {
