@@ -64,7 +64,8 @@ export async function auditPages(app: FastifyInstance): Promise<void> {
     if (scope === null) return renderNotFound(reply);
     const { filters, query, fieldErrors } = readFilters(request);
     const invalid = Object.keys(fieldErrors).length > 0;
-    const before = Number.parseInt(String((request.query as Record<string, unknown>).before ?? '').slice(0, 20), 10);
+    const rawBefore = (request.query as Record<string, unknown>).before;
+    const before = Number.parseInt(typeof rawBefore === 'string' ? rawBefore.slice(0, 20) : '', 10);
     const events = invalid
       ? []
       : await audit.list({ accountId: adminOf(request).account.id, ...scope, ...query, ...(Number.isSafeInteger(before) && before > 0 ? { before } : {}), limit: PAGE_SIZE });

@@ -29,6 +29,8 @@ const HELPDESK_PAGES = new Set([
   'POST /admin/users/:username/temp-code/revoke',
   'GET /admin/tokens',
   'GET /admin/tokens/:serial',
+  'GET /admin/audit',
+  'GET /admin/audit/export',
 ]);
 
 let fx: ConsoleFixture;
