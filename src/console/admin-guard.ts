@@ -29,8 +29,9 @@ export function adminOf(request: FastifyRequest): AdminRequestContext {
 
 /**
  * The pages a help-desk user may use (docs/token-life.md, "Roles"): users and tokens listed and viewed, associate,
- * re-sync, unlock, disable, enable, disassociate and temporary codes. Every other /admin page answers them
- * as it answers a plain user (404): closed by default, so a page added later is not theirs until listed here.
+ * re-sync, unlock, disable, enable, disassociate and temporary codes, and the audit of those users and tokens.
+ * Every other /admin page answers them as it answers a plain user (404): closed by default, so a page added
+ * later is not theirs until listed here.
  */
 const HELPDESK_PAGES = new Set([
   'GET /admin/users',
@@ -50,6 +51,9 @@ const HELPDESK_PAGES = new Set([
   'POST /admin/users/:username/temp-code/revoke',
   'GET /admin/tokens',
   'GET /admin/tokens/:serial',
+  // The audit of the account's users and tokens only (AuditService.scopeOf), not of its settings.
+  'GET /admin/audit',
+  'GET /admin/audit/export',
 ]);
 
 /** Whether a console role may use the page this request is for. */

@@ -1,8 +1,9 @@
 // /admin/health: the account's health panel (sign-ins by result in the last hour, locked tokens, pending
-// webhook deliveries), its webhooks with their latest deliveries, and the forms that add a webhook (its
+// webhook deliveries, e-mail and the database, each in words from HealthService), its webhooks with their latest deliveries, and the forms that add a webhook (its
 // signing secret shown once) and remove one (after a confirmation).
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { NOTIFICATION_TYPES } from '../core/notifications.js';
+import { describeSignIn } from '../core/audit-reasons.js';
+import { describeDelivery, NOTIFICATION_TYPES } from '../core/notifications.js';
 import { SIGN_IN_RESULTS } from '../core/sign-in-decision.js';
 import type { Account } from '../services/context.js';
 import { adminOf } from './admin-guard.js';
@@ -19,13 +20,23 @@ export async function healthPages(app: FastifyInstance): Promise<void> {
   const { health, notifications } = app.otpgate;
 
   async function healthPage(reply: FastifyReply, account: Account, form: WebhookForm, error: string | null, fieldErrors: Record<string, string>, status = 200) {
-    const [summary, webhooks, deliveries] = await Promise.all([health.summary(account), notifications.listWebhooks(account), notifications.deliveries(account, undefined, 20)]);
+    const [summary, webhooks, deliveries, mail, database] = await Promise.all([
+      health.summary(account),
+      notifications.listWebhooks(account),
+      notifications.deliveries(account, undefined, 20),
+      health.mail(account),
+      health.database(),
+    ]);
     // Every result, in the order sign-in results are listed, with 0 where none happened; `error` last.
-    const results = [...SIGN_IN_RESULTS, 'error'].map((result) => ({ result, count: summary.signInsLastHour[result] ?? 0 }));
+    const results = [...SIGN_IN_RESULTS, 'error'].map((result) => ({
+      result,
+      text: result === 'error' ? 'Not decided: an error occurred' : describeSignIn(result, null).result,
+      count: summary.signInsLastHour[result] ?? 0,
+    }));
     return renderPage(
       reply,
       './health',
-      { title: 'Health', results, lockedTokens: summary.lockedTokens, reportedLostTokens: summary.reportedLostTokens, pendingDeliveries: summary.pendingDeliveries, webhooks, deliveries, eventTypes: NOTIFICATION_TYPES, form, error, fieldErrors },
+      { title: 'Health', results, lockedTokens: summary.lockedTokens, reportedLostTokens: summary.reportedLostTokens, pendingDeliveries: summary.pendingDeliveries, mail, database, webhooks, deliveries, describeDelivery, eventTypes: NOTIFICATION_TYPES, form, error, fieldErrors },
       status,
     );
   }

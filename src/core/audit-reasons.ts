@@ -83,3 +83,71 @@ export function describeSignInChannel(actor: string): string {
       return actor;
   }
 }
+
+/** What an audit event's action did, in words (the console's audit log shows the code beside them). */
+const AUDIT_ACTION_TEXT: Record<string, string> = {
+  signin: 'Sign-in',
+  'oidc.signin': 'Single sign-on',
+  'oidc.token': 'Single sign-on token',
+  'token.import': 'Tokens imported',
+  'token.import_dry_run': 'Import tried (dry run)',
+  'token.associate': 'Token associated',
+  'token.disassociate': 'Token disassociated',
+  'token.resync': 'Token re-synced',
+  'token.lock': 'Token locked',
+  'token.unlock': 'Token unlocked',
+  'token.disable': 'Token disabled',
+  'token.enable': 'Token enabled',
+  'token.retire': 'Token retired',
+  'token.report_lost': 'Token reported lost',
+  'token.set_validity': 'Token validity set',
+  'token.enrol_start': 'App enrolment started',
+  'token.enrol_cancel': 'App enrolment cancelled',
+  'token.enrol': 'Authenticator app added',
+  'temp_code.issue': 'Temporary code issued',
+  'temp_code.revoke': 'Temporary code ended',
+  'user.create': 'User created',
+  'user.update': 'User changed',
+  'user.directory_update': 'User updated from the directory',
+  'user.disable': 'User disabled',
+  'user.enable': 'User enabled',
+  'user.delete': 'User deleted',
+  'restriction.set': "User's restriction set",
+  'restriction.set_group': "Group's restriction set",
+  'restriction.clear_group': "Group's restriction removed",
+  'restriction.set_account': 'Account restriction set',
+  'account.create': 'Account created',
+  'account.settings': 'Settings changed',
+  'apikey.create': 'API key created',
+  'apikey.remove': 'API key removed',
+  'directory.set': 'Directory set',
+  'directory.remove': 'Directory removed',
+  'directory.test': 'Directory tested',
+  'directory.sync': 'Directory synced',
+  'webhook.add': 'Webhook added',
+  'webhook.remove': 'Webhook removed',
+  'radius_client.add': 'RADIUS client added',
+  'radius_client.remove': 'RADIUS client removed',
+  'oidc_client.add': 'OpenID client added',
+  'oidc_client.update': 'OpenID client changed',
+  'oidc_client.remove': 'OpenID client removed',
+  'oidc_key.rotate': 'OpenID signing key rotated',
+  'audit.chain': 'Audit chain opened',
+};
+
+/** The actions with words, in the order a filter lists them. */
+export const AUDIT_ACTIONS: readonly string[] = Object.keys(AUDIT_ACTION_TEXT);
+
+/** An audit event's action in words, with its code; an action with no words yet is shown as its code alone. */
+export function describeAuditAction(action: string): ReasonText {
+  const text = AUDIT_ACTION_TEXT[action];
+  return text === undefined ? { text: action, code: null } : { text, code: action };
+}
+
+const OPERATION_OUTCOME_TEXT: Record<string, string> = { success: 'Done', failure: 'Failed', refused: 'Refused' };
+
+/** An audit event's outcome in words: a sign-in's result as its user reads it, an operation's done or failed. */
+export function describeAuditOutcome(action: string, outcome: string): string {
+  if (action === 'signin') return describeSignIn(outcome, null).result;
+  return OPERATION_OUTCOME_TEXT[outcome] ?? describeAuditReason(outcome).text;
+}

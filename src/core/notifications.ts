@@ -172,3 +172,38 @@ export function mailOf(fields: MailFields): { subject: string; text: string } {
   ];
   return { subject, text: `${lines.join('\n')}\n` };
 }
+
+/** A delivery's state, as the health page shows it (a webhook's or an e-mail's). */
+export interface DeliveryFacts {
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** The HTTP status of the last attempt (webhooks), null when no answer came. */
+  lastStatus: number | null;
+  lastError: string | null;
+}
+
+/** Why the last attempt failed, in words: the HTTP answer's meaning or what the network said. */
+export function describeSendError(lastStatus: number | null, lastError: string | null): string {
+  if (lastStatus !== null && lastStatus >= 300 && lastStatus < 400) return `the receiver redirected elsewhere (HTTP ${lastStatus}); redirects are not followed`;
+  if (lastStatus === 401 || lastStatus === 403) return `the receiver refused it (HTTP ${lastStatus}): check its signing secret or access`;
+  if (lastStatus === 404 || lastStatus === 410) return `the receiver has no such address (HTTP ${lastStatus}): check the URL`;
+  if (lastStatus !== null && lastStatus >= 400 && lastStatus < 500) return `the receiver did not accept it (HTTP ${lastStatus})`;
+  if (lastStatus !== null && lastStatus >= 500) return `the receiver had an error (HTTP ${lastStatus})`;
+  const error = lastError ?? '';
+  if (/ECONNREFUSED/.test(error)) return 'nothing accepted the connection at that address and port';
+  if (/ENOTFOUND|EAI_AGAIN|has no address/.test(error)) return 'the host name could not be found';
+  if (/^no answer in|ETIMEDOUT|timed? ?out/i.test(error)) return 'no answer in time';
+  if (/ECONNRESET|socket hang up|cut off/.test(error)) return 'the connection was cut off';
+  if (/not a public address/.test(error)) return 'the address is on a private network, which webhooks may not reach here';
+  if (/certificate|CERT_|SSL|TLS/i.test(error)) return 'its TLS certificate was not accepted';
+  if (/auth|535|530/i.test(error)) return 'the mail server refused the sign-in';
+  return error === '' ? 'not accepted' : error;
+}
+
+/** A delivery's result in words: delivered, still trying (and why), or given up (and why). */
+export function describeDelivery(d: DeliveryFacts): string {
+  const tries = d.attempts === 1 ? '1 attempt' : `${d.attempts} attempts`;
+  if (d.status === 'delivered') return d.attempts > 1 ? `Delivered (after ${tries})` : 'Delivered';
+  if (d.status === 'pending') return d.attempts === 0 ? 'Waiting to be sent' : `Not delivered yet, will try again: ${describeSendError(d.lastStatus, d.lastError)} (${tries} so far)`;
+  return `Not delivered, given up after ${tries}: ${describeSendError(d.lastStatus, d.lastError)}`;
+}

@@ -22,6 +22,8 @@ import { ServiceError } from './errors.js';
 import { toAuditView, type AuditEventView } from './audit-view.js';
 import { isoTime } from './views.js';
 
+export type { AuditQuery };
+
 export interface AuditEntry {
   action: string;
   outcome: string;
@@ -67,6 +69,17 @@ export class AuditService {
    */
   writeWithEvent(unit: AuditedWrite): Promise<AuditedWriteResult> {
     return this.#writer.write(unit);
+  }
+
+  /**
+   * What a console role reads of its account's log: an administrator all of it; the help desk the events
+   * that name the account's users and tokens (those it may view and act on, docs/token-life.md "Roles"),
+   * not the account's settings, keys, directory or webhooks. Null for any other role: nothing.
+   */
+  scopeOf(role: string): Pick<AuditQuery, 'knownTargetsOnly'> | null {
+    if (role === 'admin') return {};
+    if (role === 'helpdesk') return { knownTargetsOnly: true };
+    return null;
   }
 
   async list(query: AuditQuery): Promise<AuditEventView[]> {

@@ -1,12 +1,35 @@
 // Whether the database can be reached, and an outage logged once when it starts and once when it ends
 // instead of a stack trace per request: while the database is away every request fails the same way.
+import { describeDelivery } from '../core/notifications.js';
 import { isDatabaseUnavailable } from '../store/database-errors.js';
 import { countSignInsByOutcome } from '../store/audit-log.js';
-import { pingDatabase } from '../store/meta-store.js';
-import { countPendingDeliveries } from '../store/notification-store.js';
+import { knownMigrations } from '../store/database.js';
+import { databaseEngine, newestMigration, pingDatabase } from '../store/meta-store.js';
+import { countPendingDeliveries, lastEmailAttempt } from '../store/notification-store.js';
 import { countReportedLost, countTokensByStatus } from '../store/token-store.js';
 import type { Account, ServiceContext } from './context.js';
 import type { Metrics } from './metrics.js';
+import { isoTime } from './views.js';
+
+/** E-mail, as the health panel shows it: whether SMTP is set up and how the latest e-mail went, in words. */
+export interface MailStatus {
+  configured: boolean;
+  /** The sender address (OTPGATE_MAIL_FROM); null when not configured. */
+  from: string | null;
+  /** The latest e-mail tried for the account: its result in words and when; null when none was. */
+  last: { result: string; ok: boolean; at: string } | null;
+}
+
+/** The database, as the health panel shows it. */
+export interface DatabaseStatus {
+  engine: 'SQLite' | 'PostgreSQL';
+  reachable: boolean;
+  /** The newest migration applied (e.g. `0015-help-contact`); null when it could not be read. */
+  migration: string | null;
+  /** The newest migration this version of otpgate knows. */
+  latestKnown: string | null;
+  upToDate: boolean;
+}
 
 export { isDatabaseUnavailable };
 
@@ -43,6 +66,31 @@ export class HealthService {
       countPendingDeliveries(this.ctx.db, account.id),
     ]);
     return { signInsLastHour, lockedTokens: byStatus.locked ?? 0, reportedLostTokens, pendingDeliveries };
+  }
+
+  /** The health panel's e-mail tile: SMTP configured or not, and the account's latest e-mail's result. */
+  async mail(account: Account): Promise<MailStatus> {
+    const settings = this.ctx.notify.mail;
+    const last = await lastEmailAttempt(this.ctx.db, account.id);
+    return {
+      configured: settings !== undefined,
+      from: settings?.from ?? null,
+      last: last ? { result: describeDelivery({ status: last.status, attempts: last.attempts, lastStatus: null, lastError: last.lastError }), ok: last.status === 'delivered', at: isoTime(last.deliveredAt ?? last.createdAt) } : null,
+    };
+  }
+
+  /** The health panel's database tile: engine, whether it answers, and the schema's migration against this version's. */
+  async database(): Promise<DatabaseStatus> {
+    const known = await knownMigrations();
+    const latestKnown = known.at(-1) ?? null;
+    const engine = databaseEngine(this.ctx.db) === 'postgres' ? 'PostgreSQL' : 'SQLite';
+    try {
+      const migration = await newestMigration(this.ctx.db);
+      return { engine, reachable: true, migration, latestKnown, upToDate: migration === latestKnown };
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      return { engine, reachable: false, migration: null, latestKnown, upToDate: false };
+    }
   }
 
   /** /healthz: true when the database answers. Its outcome starts or ends an outage like any request's. */

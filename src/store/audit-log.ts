@@ -1,7 +1,7 @@
 // The append-only audit log's SQL: appending chained events inside a write transaction, listing, and
 // walking the chain. The chain value itself is computed in core/audit-chain.ts; events are appended in
 // batches by the audited-write queue (audited-writes.ts), never one transaction per event.
-import type { Kysely } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import {
   chainName,
   chainValue,
@@ -316,19 +316,44 @@ export interface AuditQuery {
   outcome?: string;
   /** Only events of this action (`signin`, …). */
   action?: string;
+  /** Only events naming this token (its serial as stored). */
+  serial?: string;
+  /**
+   * Only events that name a user or a token the account holds now (the help desk's audit: the people and
+   * tokens it may act on; not account settings, and not sign-ins under a name that is no user).
+   */
+  knownTargetsOnly?: boolean;
   limit?: number;
   /** Events with an id below this one (paging newest first). */
   before?: number;
 }
 
+/** The conditions of a query's filters, shared by the paged list and the export. */
+function auditFilters(eb: ExpressionBuilder<Database, 'audit_events'>, query: Omit<AuditQuery, 'before' | 'limit'>): Expression<SqlBool> {
+  const where: Expression<SqlBool>[] = [];
+  if (query.accountId !== null) where.push(eb('account_id', '=', query.accountId));
+  if (query.username) where.push(eb('target_user', '=', query.username.toLowerCase()));
+  if (query.from !== undefined) where.push(eb('at', '>=', query.from));
+  if (query.to !== undefined) where.push(eb('at', '<', query.to));
+  if (query.outcome) where.push(eb('outcome', '=', query.outcome));
+  if (query.action) where.push(eb('action', '=', query.action));
+  if (query.serial) where.push(eb('target_serial', '=', query.serial));
+  if (query.knownTargetsOnly) {
+    // Without an account there is nothing the scope could be of: no event (ids are positive).
+    if (query.accountId === null) return eb('id', '<', 0);
+    const accountId = query.accountId;
+    where.push(
+      eb.or([
+        eb('target_user', 'in', eb.selectFrom('users').select('username_key').where('account_id', '=', accountId)),
+        eb('target_serial', 'in', eb.selectFrom('tokens').select('serial').where('account_id', '=', accountId)),
+      ]),
+    );
+  }
+  return eb.and(where);
+}
+
 export function listAuditEvents(db: Executor, query: AuditQuery): Promise<AuditEventRow[]> {
-  let select = db.selectFrom('audit_events').selectAll();
-  if (query.accountId !== null) select = select.where('account_id', '=', query.accountId);
-  if (query.username) select = select.where('target_user', '=', query.username.toLowerCase());
-  if (query.from !== undefined) select = select.where('at', '>=', query.from);
-  if (query.to !== undefined) select = select.where('at', '<', query.to);
-  if (query.outcome) select = select.where('outcome', '=', query.outcome);
-  if (query.action) select = select.where('action', '=', query.action);
+  let select = db.selectFrom('audit_events').selectAll().where((eb) => auditFilters(eb, query));
   if (query.before !== undefined) select = select.where('id', '<', query.before);
   return select.orderBy('id', 'desc').limit(query.limit ?? 100).execute();
 }
@@ -489,12 +514,7 @@ export async function verifyAuditChains(db: Kysely<Database>, chainKey: Buffer, 
 export function auditEventsAfter(db: Executor, query: Omit<AuditQuery, 'before' | 'limit'> & { chainId?: number }, afterId: number, limit: number): Promise<AuditEventRow[]> {
   let select = db.selectFrom('audit_events').selectAll().where('id', '>', afterId);
   if (query.chainId !== undefined) select = select.where('chain_id', '=', query.chainId);
-  if (query.accountId !== null) select = select.where('account_id', '=', query.accountId);
-  if (query.username) select = select.where('target_user', '=', query.username.toLowerCase());
-  if (query.from !== undefined) select = select.where('at', '>=', query.from);
-  if (query.to !== undefined) select = select.where('at', '<', query.to);
-  if (query.outcome) select = select.where('outcome', '=', query.outcome);
-  return select.orderBy('id').limit(limit).execute();
+  return select.where((eb) => auditFilters(eb, query)).orderBy('id').limit(limit).execute();
 }
 
 /** One chain's part of an archive: its events after `afterId` up to `lastId`. */

@@ -355,3 +355,17 @@ export function recordEmailAttempt(db: Executor, id: number, now: number, result
 export function listEmailDeliveries(db: Executor, limit: number): Promise<{ id: number; recipient: string; status: DeliveryStatus; attempts: number; last_error: string | null }[]> {
   return db.selectFrom('email_deliveries').select(['id', 'recipient', 'status', 'attempts', 'last_error']).orderBy('id', 'desc').limit(limit).execute();
 }
+
+/** The account's latest e-mail that was tried (the health panel's "last send"); undefined when none was. */
+export async function lastEmailAttempt(db: Executor, accountId: number): Promise<{ status: DeliveryStatus; attempts: number; lastError: string | null; deliveredAt: number | null; createdAt: number } | undefined> {
+  const row = await db
+    .selectFrom('email_deliveries as e')
+    .innerJoin('notifications as n', 'n.id', 'e.notification_id')
+    .select(['e.status', 'e.attempts', 'e.last_error', 'e.delivered_at', 'e.created_at'])
+    .where('n.account_id', '=', accountId)
+    .where('e.attempts', '>', 0)
+    .orderBy('e.id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row && { status: row.status, attempts: Number(row.attempts), lastError: row.last_error, deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at), createdAt: Number(row.created_at) };
+}

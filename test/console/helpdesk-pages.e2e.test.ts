@@ -29,6 +29,8 @@ const HELPDESK_PAGES = new Set([
   'POST /admin/users/:username/temp-code/revoke',
   'GET /admin/tokens',
   'GET /admin/tokens/:serial',
+  'GET /admin/audit',
+  'GET /admin/audit/export',
 ]);
 
 let fx: ConsoleFixture;
@@ -89,7 +91,8 @@ test('in the browser: only Users and Tokens; disable and a temporary code for a 
   const nav = await page.getByRole('navigation', { name: 'Main' }).innerText();
   assert.match(nav, /Users/);
   assert.match(nav, /Tokens/);
-  for (const absent of ['Groups', 'Directory', 'Audit log', 'Settings', 'Health', 'OpenID clients']) assert.doesNotMatch(nav, new RegExp(absent));
+  assert.match(nav, /Audit log/, 'the audit of its users and tokens (issue 29, item 8)');
+  for (const absent of ['Groups', 'Directory', 'Settings', 'Health', 'OpenID clients']) assert.doesNotMatch(nav, new RegExp(absent));
   assert.equal(await page.getByRole('link', { name: 'Create user' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: /ticked users/ }).count(), 0);
   assert.equal(await page.locator('input[name="user"]').count(), 0, 'no tick boxes');
