@@ -160,7 +160,7 @@ test("the help desk reads the audit of the account's users and tokens, not its s
 test('Health: tiles for e-mail and the database in words, delivery results in words, the webhook form styled with its error in sight', async () => {
   const { services } = fx.instance;
   await services.notifications.addWebhook(OPERATOR, fx.account, { name: 'closed-port', url: 'http://127.0.0.1:1/hook' });
-  await services.tokens.disable(OPERATOR, fx.account, other.serial);
+  await services.tokenStates.disable(OPERATOR, fx.account, other.serial);
   await services.notifications.deliverDue();
   for (const [name, size] of [['1100', DESKTOP], ['390', PHONE]] as const) {
     await page.setViewportSize(size);
