@@ -124,6 +124,16 @@ describe('GET /api/v1/audit/export', () => {
     const jsonl = await call(f.app, 'GET', '/api/v1/audit/export?format=jsonl&user=alice', { key: f.keys.admin });
     const events = jsonl.body.trim().split('\n').map((l) => JSON.parse(l) as { user: string });
     assert.ok(events.length > 0 && events.every((e) => e.user === 'alice'));
+    // The console's filters are the API's too: by action and by token serial, on the page and in the export.
+    const serial = f.aliceToken.serial;
+    const bySerial = await call(f.app, 'GET', `/api/v1/audit/export?format=jsonl&serial=${serial}`, { key: f.keys.admin });
+    const serialEvents = bySerial.body.trim().split('\n').map((l) => JSON.parse(l) as { serial: string | null; action: string });
+    assert.ok(serialEvents.length > 0 && serialEvents.every((e) => e.serial === serial), 'only events naming the token');
+    const associations = await call(f.app, 'GET', '/api/v1/audit?action=token.associate', { key: f.keys.admin });
+    const associationEvents = associations.json<{ events: { action: string }[] }>().events;
+    assert.ok(associationEvents.length > 0 && associationEvents.every((e) => e.action === 'token.associate'), 'only token.associate events');
+    const pageBySerial = (await call(f.app, 'GET', `/api/v1/audit?serial=${serial}&action=token.associate`, { key: f.keys.admin })).json<{ events: { action: string; serial: string }[] }>();
+    assert.deepEqual(pageBySerial.events.map((e) => [e.action, e.serial]), [['token.associate', serial]]);
     assert.equal((await call(f.app, 'GET', '/api/v1/audit/export?format=xml', { key: f.keys.admin })).statusCode, 400);
     assert.equal((await call(f.app, 'GET', '/api/v1/audit/export?format=csv', { key: f.keys.check })).statusCode, 403);
   });

@@ -29,6 +29,8 @@ export async function auditRoutes(plain: FastifyInstance): Promise<void> {
           from: Type.Optional(Type.String({ description: 'ISO 8601, inclusive' })),
           to: Type.Optional(Type.String({ description: 'ISO 8601, exclusive' })),
           outcome: Type.Optional(Type.String({ maxLength: 32 })),
+          action: Type.Optional(Type.String({ maxLength: 64, description: 'Only events of this action (signin, token.associate, …)' })),
+          serial: Type.Optional(Type.String({ maxLength: 64, description: 'Only events naming this token' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           before: Type.Optional(Type.Integer({ minimum: 1 })),
         }),
@@ -47,6 +49,8 @@ export async function auditRoutes(plain: FastifyInstance): Promise<void> {
         ...(from !== undefined ? { from } : {}),
         ...(to !== undefined ? { to } : {}),
         ...(q.outcome ? { outcome: q.outcome } : {}),
+        ...(q.action ? { action: q.action } : {}),
+        ...(q.serial ? { serial: q.serial.trim() } : {}),
         ...(q.before !== undefined ? { before: q.before } : {}),
         limit,
       });
@@ -72,6 +76,8 @@ export async function auditExportRoutes(plain: FastifyInstance): Promise<void> {
             from: Type.Optional(Type.String({ description: 'ISO 8601, inclusive' })),
             to: Type.Optional(Type.String({ description: 'ISO 8601, exclusive' })),
             outcome: Type.Optional(Type.String({ maxLength: 32 })),
+            action: Type.Optional(Type.String({ maxLength: 64, description: 'Only events of this action (signin, token.associate, …)' })),
+            serial: Type.Optional(Type.String({ maxLength: 64, description: 'Only events naming this token' })),
           },
           { additionalProperties: false },
         ),
@@ -87,7 +93,7 @@ export async function auditExportRoutes(plain: FastifyInstance): Promise<void> {
       const body = new PassThrough();
       // Pages are written as the client reads them (back-pressure), so a large log is never held in memory.
       void app.otpgate.audit
-        .export({ accountId: account.id, ...(q.user ? { username: q.user } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(q.outcome ? { outcome: q.outcome } : {}) }, q.format, async (chunk) => {
+        .export({ accountId: account.id, ...(q.user ? { username: q.user } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(q.outcome ? { outcome: q.outcome } : {}), ...(q.action ? { action: q.action } : {}), ...(q.serial ? { serial: q.serial.trim() } : {}) }, q.format, async (chunk) => {
           if (!body.write(chunk)) await once(body, 'drain');
         })
         .then(
