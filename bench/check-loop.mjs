@@ -19,6 +19,7 @@ try {
   const { instance } = await initInstance(loadConfig({ OTPGATE_DATA_DIR: dir, OTPGATE_SCRYPT_LOG2N: '10' }));
   const { accounts, users, tokens, signIn, ctx } = instance.services;
   const account = await accounts.resolve(OPERATOR, undefined);
+  /** @type {{ username: string, secret: Buffer, counter: number }[]} */
   const people = [];
   for (let i = 0; i < 100; i++) {
     const secret = randomBytes(20);
@@ -38,7 +39,7 @@ try {
   const started = process.hrtime.bigint();
   async function lane() {
     while (done < checks) {
-      const p = idle.shift();
+      const p = /** @type {(typeof people)[number]} */ (idle.shift());
       done++;
       const outcome = await signIn.check({ accountId: account.id, username: p.username, password: null, passcode: hotp(p.secret, p.counter++), actor });
       if (outcome.result !== 'accept') rejected++;

@@ -15,6 +15,12 @@ export function fromDist(path) {
 }
 
 /**
+ * A user in a plan of the load generator (bench/load.mjs) or the re-sync driver (bench/resync-driver.mjs):
+ * its token's secret in hex, the next counter to send and the passcode's digits.
+ * @typedef {{ username: string, secretHex: string, counter: number, digits: number }} PlanUser
+ */
+
+/**
  * Median, min, max and the spread (max - min) / median of a list of round figures (at least one).
  * @param {number[]} values
  */

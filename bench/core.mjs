@@ -11,11 +11,16 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5'
 const rounds = Number(values.rounds);
 const measureMs = Number(values.ms);
 const syncWindow = Number(values['sync-window']);
+/** @type {import('../src/core/hotp.js').OtpParameters} */
 const params = { algorithm: 'SHA1', digits: 6 };
 const secret = randomBytes(20);
 const lookAhead = 10;
 
-/** Calls `op` in batches until `measureMs` have passed; returns operations per second. */
+/**
+ * Calls `op` in batches until `measureMs` have passed; returns operations per second.
+ * @param {number} ms
+ * @param {(i: number) => void} op
+ */
 function rate(ms, op) {
   let count = 0;
   const start = process.hrtime.bigint();
@@ -41,9 +46,13 @@ const missCode = (() => {
 const message = Buffer.alloc(8);
 let sink = 0;
 
+/** @type {number[]} */
 const raw = [];
+/** @type {number[]} */
 const hit = [];
+/** @type {number[]} */
 const miss = [];
+/** @type {number[]} */
 const resyncMs = [];
 const resyncStart = 5_000;
 const resyncFirst = hotp(secret, resyncStart + syncWindow - 1);
@@ -52,37 +61,43 @@ const resyncSecond = hotp(secret, resyncStart + syncWindow);
 // The machine is shared: its speed drifts from one second to the next. So each round interleaves short
 // slices of raw HMAC, hit and miss, takes the ratio within each slice triple, and keeps the median.
 const sliceMs = Math.max(10, Math.floor(measureMs / 20));
+/** @type {number[]} */
 const hitRatios = [];
+/** @type {number[]} */
 const missRatios = [];
 for (let round = 0; round < rounds; round++) {
+  /** @type {number[]} */
   const r = [];
+  /** @type {number[]} */
   const h = [];
+  /** @type {number[]} */
   const m = [];
   for (let slice = 0; slice < 20; slice++) {
     r.push(
       rate(sliceMs, (i) => {
-        message.writeUInt32BE(counters[i & 1023], 4);
-        sink ^= createHmac('sha1', secret).update(message).digest()[19];
+        message.writeUInt32BE(/** @type {number} */ (counters[i & 1023]), 4);
+        sink ^= /** @type {number} */ (createHmac('sha1', secret).update(message).digest()[19]);
       }),
     );
     h.push(
       rate(sliceMs, (i) => {
         const j = i & 1023;
-        if (findHotpCounter(secret, hitCodes[j], { firstCounter: counters[j], size: lookAhead }, params) !== counters[j]) throw new Error('hit not found');
+        if (findHotpCounter(secret, /** @type {string} */ (hitCodes[j]), { firstCounter: /** @type {number} */ (counters[j]), size: lookAhead }, params) !== counters[j]) throw new Error('hit not found');
       }),
     );
     m.push(
       rate(sliceMs, (i) => {
-        if (findHotpCounter(secret, missCode, { firstCounter: counters[i & 1023], size: lookAhead }, params) !== null) throw new Error('miss matched');
+        if (findHotpCounter(secret, missCode, { firstCounter: /** @type {number} */ (counters[i & 1023]), size: lookAhead }, params) !== null) throw new Error('miss matched');
       }),
     );
   }
   raw.push(summarize(r).median);
   hit.push(summarize(h).median);
   miss.push(summarize(m).median);
-  hitRatios.push(summarize(h.map((v, i) => v / r[i])).median);
-  missRatios.push(summarize(m.map((v, i) => (v * lookAhead) / r[i])).median);
+  hitRatios.push(summarize(h.map((v, i) => v / /** @type {number} */ (r[i]))).median);
+  missRatios.push(summarize(m.map((v, i) => (v * lookAhead) / /** @type {number} */ (r[i]))).median);
   // The worst case the window allows: the two codes are the window's last pair, so every counter is computed.
+  /** @type {number[]} */
   const searches = [];
   for (let k = 0; k < 5; k++) {
     const start = process.hrtime.bigint();

@@ -6,19 +6,30 @@ import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { hotp } from './common.mjs';
 
-const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+/** @typedef {import('./common.mjs').PlanUser} PlanUser */
+/** @typedef {{ url: string, apiKey: string, connections: number, durationSeconds: number, password?: string, users: PlanUser[] }} Plan */
+/** @typedef {PlanUser & { secret: Buffer }} User */
+/**
+ * What each connection keeps between its requests: the user in flight and when its request was built.
+ * @typedef {{ user?: User, sentAt?: bigint | null }} Context
+ */
+
+const plan = /** @type {Plan} */ (JSON.parse(readFileSync(/** @type {string} */ (process.argv[2]), 'utf8')));
 const users = plan.users.map((u) => ({ ...u, secret: Buffer.from(u.secretHex, 'hex') }));
 if (users.length <= plan.connections) throw new Error('need more users than connections, so that no user is ever in flight twice');
 
 // Idle users, first in first out. A user leaves the queue when its request is built and comes back when
 // the response has been read: the server has then moved its counter past the code just sent.
+/** @type {User[]} */
 const idle = [...users];
 let accepted = 0;
 let other = 0;
+/** @type {string[]} */
 const otherSamples = [];
 // Latency in microseconds, from building a request (just before it is written) to reading its response;
 // autocannon's own histogram has whole milliseconds, too coarse for a bare route. Requests built while
 // autocannon sets up (the first of each connection) are not timed.
+/** @type {number[]} */
 const latenciesUs = [];
 let settingUp = true;
 
@@ -33,7 +44,7 @@ const instance = autocannon({
       method: 'POST',
       path: '/api/v1/auth/check',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${plan.apiKey}` },
-      setupRequest(request, context) {
+      setupRequest(request, /** @type {Context} */ context) {
         const user = idle.shift();
         if (!user) throw new Error('no idle user');
         context.user = user;
@@ -42,7 +53,7 @@ const instance = autocannon({
         const body = plan.password === undefined ? { username: user.username, otp } : { username: user.username, password: plan.password, otp };
         return { ...request, body: JSON.stringify(body) };
       },
-      onResponse(status, body, context) {
+      onResponse(status, body, /** @type {Context} */ context) {
         if (status === 200 && body === '{"result":"accept"}') accepted++;
         else {
           other++;
@@ -64,7 +75,7 @@ const result = await instance;
 const cpu = process.cpuUsage(cpuBefore);
 const cpuPercent = ((cpu.user + cpu.system) / 1000 / (Number(process.hrtime.bigint() - wallBefore) / 1e6)) * 100;
 latenciesUs.sort((a, b) => a - b);
-const percentile = (p) => (latenciesUs.length ? latenciesUs[Math.min(latenciesUs.length - 1, Math.floor((p / 100) * latenciesUs.length))] / 1000 : 0);
+const percentile = (/** @type {number} */ p) => (latenciesUs.length ? /** @type {number} */ (latenciesUs[Math.min(latenciesUs.length - 1, Math.floor((p / 100) * latenciesUs.length))]) / 1000 : 0);
 console.log(
   JSON.stringify({
     requestsPerSecond: result.requests.average,

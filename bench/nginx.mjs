@@ -9,6 +9,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startProcess } from './common.mjs';
 
+/**
+ * A started nginx: its master process, its URL, its directory, and its worker processes' ids.
+ * @typedef {{ child: import('node:child_process').ChildProcess, url: string, dir: string, workerPids: () => Promise<number[]> }} Nginx
+ */
+
 export const NGINX = process.env.BENCH_NGINX ?? '/usr/sbin/nginx';
 
 export function nginxAvailable() {
@@ -18,12 +23,17 @@ export function nginxAvailable() {
 /** A port free on 127.0.0.1 now (bound to port 0, then closed). */
 async function freePort() {
   const server = createServer();
-  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
+  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
 
+/**
+ * Whether 127.0.0.1:`port` accepts a connection now.
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
 function accepts(port) {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -35,7 +45,11 @@ function accepts(port) {
   });
 }
 
-/** The child processes of `pid` (nginx's workers: the master's /proc/PID/stat does not count their CPU). */
+/**
+ * The child processes of `pid` (nginx's workers: the master's /proc/PID/stat does not count their CPU).
+ * @param {number | undefined} pid
+ * @returns {Promise<number[]>}
+ */
 export async function childPids(pid) {
   try {
     const { stdout } = await promisify(execFile)('pgrep', ['-P', String(pid)]);
@@ -48,6 +62,11 @@ export async function childPids(pid) {
 /**
  * The configuration: every path nginx writes inside `dir`, no access log, one upstream of `servers`
  * ("127.0.0.1:PORT") with keep-alive connections, the client's address in X-Forwarded-For.
+ */
+/**
+ * @param {string} dir
+ * @param {string[]} servers
+ * @param {number} port
  */
 function configuration(dir, servers, port) {
   const temp = join(dir, 'temp');
@@ -84,6 +103,10 @@ function configuration(dir, servers, port) {
 /**
  * Starts nginx in front of `servers` (URLs). `wrap(command, args)` gives the command line actually run
  * (taskset). Resolves once it accepts connections and its worker runs: { child, url, dir, workerPids() }.
+ * @param {string} dir
+ * @param {string[]} servers
+ * @param {(command: string, args: string[]) => [string, string[]]} [wrap]
+ * @returns {Promise<Nginx>}
  */
 export async function startNginx(dir, servers, wrap = (command, args) => [command, args]) {
   mkdirSync(join(dir, 'temp'), { recursive: true });
@@ -101,7 +124,7 @@ export async function startNginx(dir, servers, wrap = (command, args) => [comman
       });
       return { child, url: `http://127.0.0.1:${port}`, dir, workerPids: () => childPids(child.pid) };
     } catch (error) {
-      if (attempt >= 3 || !/Address already in use/.test(String(error.message))) throw error;
+      if (attempt >= 3 || !/Address already in use/.test(String(/** @type {Error} */ (error).message))) throw error;
     }
   }
 }
@@ -109,13 +132,14 @@ export async function startNginx(dir, servers, wrap = (command, args) => [comman
 /**
  * Stops nginx: SIGQUIT (graceful), SIGTERM (fast) after 5 s, then SIGKILL to the master and its workers (a
  * worker outlives a killed master), and waits for the master to exit.
+ * @param {Nginx} nginx
  */
 export async function stopNginx(nginx) {
   const { child } = nginx;
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   const workers = await childPids(child.pid);
-  const wait = (ms) => Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), ms).unref())]);
+  const wait = (/** @type {number} */ ms) => Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), ms).unref())]);
   child.kill('SIGQUIT');
   if (await wait(5000)) return;
   child.kill('SIGTERM');

@@ -6,6 +6,6 @@ const target = process.env.BENCH_PEAK_RSS_FILE;
 if (target) {
   process.on('exit', () => {
     const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    writeFileSync(target, match ? match[1] : '0');
+    writeFileSync(target, match ? /** @type {string} */ (match[1]) : '0');
   });
 }

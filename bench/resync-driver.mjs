@@ -4,14 +4,18 @@
 import { readFileSync } from 'node:fs';
 import { hotp, summarize } from './common.mjs';
 
-const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+/** @typedef {import('./common.mjs').PlanUser} PlanUser */
+/** @typedef {{ url: string, apiKey: string, durationSeconds: number, syncWindow: number, users: PlanUser[] }} Plan */
+
+const plan = /** @type {Plan} */ (JSON.parse(readFileSync(/** @type {string} */ (process.argv[2]), 'utf8')));
 const users = plan.users.map((u) => ({ ...u, secret: Buffer.from(u.secretHex, 'hex') }));
 const deadline = Date.now() + plan.durationSeconds * 1000;
+/** @type {number[]} */
 const latencies = [];
 let failures = 0;
 let i = 0;
 while (Date.now() < deadline) {
-  const user = users[i++ % users.length];
+  const user = /** @type {(typeof users)[number]} */ (users[i++ % users.length]);
   // The last pair the window [C, C + syncWindow) holds: c = C + syncWindow - 1 and c + 1.
   const c = user.counter + plan.syncWindow - 1;
   const started = process.hrtime.bigint();

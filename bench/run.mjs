@@ -12,11 +12,69 @@ import { fromDist, hotp, runJson, runProcess, startProcess, stop, stopAll, summa
 import { writeCsv, writePskc } from './seed-files.mjs';
 import { NGINX, nginxAvailable, startNginx, stopNginx } from './nginx.mjs';
 
+/** @typedef {ReturnType<typeof summarize>} Stat */
+/**
+ * A user the load generator signs in as, with the serial of the token it sends passcodes of.
+ * @typedef {import('./common.mjs').PlanUser & { serial: string }} BenchUser
+ */
+/** @typedef {{ child: import('node:child_process').ChildProcess, url: string, processes?: undefined }} Started */
+/** @typedef {{ role: string, pid: number | undefined }} RoleProcess */
+/**
+ * Several processes behind nginx, measured as one target.
+ * @typedef {{ url: string, nginx: import('./nginx.mjs').Nginx, members: Started[], processes: () => Promise<RoleProcess[]> }} Balanced
+ */
+/** @typedef {Started | Balanced} Target */
+/**
+ * What bench/load.mjs prints for one run, and the server CPU per request load() adds (null where /proc is not).
+ * @typedef {object} LoadResult
+ * @property {number} requestsPerSecond
+ * @property {number} totalRequests
+ * @property {number} latencyP50Ms
+ * @property {number} latencyP99Ms
+ * @property {number} latencyMaxMs
+ * @property {number} loadGeneratorCpuPercent
+ * @property {number} errors
+ * @property {number} timeouts
+ * @property {number} non2xx
+ * @property {number} accepted
+ * @property {number} other
+ * @property {string[]} otherSamples
+ * @property {Record<string, number>} counters
+ * @property {number | null} serverCpuUsPerRequest
+ * @property {Record<string, number> | null} cpuUsPerRequestByRole
+ */
+/**
+ * What bench/core.mjs prints.
+ * @typedef {object} CoreResult
+ * @property {Stat} rawHmacPerSecond
+ * @property {Stat} verifyHitPerSecond
+ * @property {Stat} verifyMissPerSecond
+ * @property {Stat} hitRatioPerCode
+ * @property {Stat} missRatioPerCode
+ * @property {Stat} rawHmacMsPer10000
+ * @property {Stat} resyncSearchMs
+ * @property {number} syncWindow
+ * @property {number} sink
+ */
+/**
+ * An installation made by setUp: its users by kind, its API keys, the hash of the full check's users' password.
+ * @typedef {object} Setup
+ * @property {string} dataDir
+ * @property {NodeJS.ProcessEnv} engineEnv
+ * @property {{ otpOnly: string, check: string, admin: string }} keys
+ * @property {BenchUser[]} otpUsers
+ * @property {BenchUser[]} resyncUsers
+ * @property {BenchUser[]} passwordUsers
+ * @property {string} passwordHash
+ * @property {BenchUser[]} [severalUsers] users with three tokens each (addSeveralTokenUsers), when that section runs
+ */
+/** @typedef {Setup & { severalUsers: BenchUser[] }} SeveralSetup */
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
 // --only core,accept,several,full,resync,scale,postgres,import runs a subset (for profiling; the results then lack the rest).
 const only = args.only ? new Set(args.only.split(',')) : null;
-const wanted = (section) => only === null || only.has(section);
+const wanted = (/** @type {string} */ section) => only === null || only.has(section);
 // BENCH_CPU_PROF=DIR starts the otpgate server with --cpu-prof, its profile written to DIR on exit.
 const cpuProfDir = process.env.BENCH_CPU_PROF;
 const smoke = args.smoke === true || process.env.BENCH_SMOKE === '1';
@@ -35,17 +93,25 @@ const started = Date.now();
 // Not in --smoke: there every figure must merely be present, and a server held to one core of a loaded
 // machine answered too few full checks in a 1-second round to time any.
 const pinned = !smoke && process.env.BENCH_PIN !== '0' && (await import('node:os')).cpus().length >= 2 && (await runProcess('taskset', ['-c', '0', 'true'])).code === 0;
+/** @type {(cpu: number, command: string, commandArgs: string[]) => [string, string[]]} */
 const onCpu = (cpu, command, commandArgs) => (pinned ? ['taskset', ['-c', String(cpu), command, ...commandArgs]] : [command, commandArgs]);
 /** Over this share of its core the load generator is the bottleneck: the round is flagged. */
 const LOAD_GENERATOR_SATURATED_PERCENT = 90;
+/** @type {string[]} */
 const saturatedRounds = [];
 
+/** @param {string} message */
 function log(message) {
   process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
 }
 
 // The default configuration: log level info (one access-log line per request), unless BENCH_LOG_LEVEL says otherwise.
+/**
+ * @param {string} dataDir
+ * @param {NodeJS.ProcessEnv} [extra]
+ */
 function envFor(dataDir, extra = {}) {
+  /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, OTPGATE_DATA_DIR: dataDir, OTPGATE_HOST: '127.0.0.1', OTPGATE_PORT: '0', ...extra };
   if (process.env.BENCH_LOG_LEVEL) env.OTPGATE_LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
   else delete env.OTPGATE_LOG_LEVEL;
@@ -54,16 +120,33 @@ function envFor(dataDir, extra = {}) {
   return env;
 }
 
+/**
+ * @param {string} dataDir
+ * @param {string[]} cliArgs
+ * @param {NodeJS.ProcessEnv} [extraEnv]
+ */
 async function otpgate(dataDir, cliArgs, extraEnv) {
   const result = await runProcess(node, [cli, ...cliArgs], { env: envFor(dataDir, extraEnv), cwd: root });
   if (result.code !== 0) throw new Error(`otpgate ${cliArgs.join(' ')} exited with ${result.code}\n${result.stderr}${result.stdout}`);
   return result.stdout;
 }
 
+/**
+ * The new key: the last line `apikey create` prints.
+ * @param {string} dataDir
+ * @param {string} name
+ * @param {string} scope
+ * @param {NodeJS.ProcessEnv} [extraEnv]
+ */
 async function createApiKey(dataDir, name, scope, extraEnv) {
-  return (await otpgate(dataDir, ['apikey', 'create', name, '--scope', scope], extraEnv)).trim().split('\n').pop();
+  return /** @type {string} */ ((await otpgate(dataDir, ['apikey', 'create', name, '--scope', scope], extraEnv)).trim().split('\n').pop());
 }
 
+/**
+ * @param {string} dataDir
+ * @param {NodeJS.ProcessEnv} [extraEnv]
+ * @returns {Promise<Started>}
+ */
 async function startServer(dataDir, extraEnv = {}) {
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : [];
   const [command, commandArgs] = onCpu(0, node, [...profile, cli, 'serve']);
@@ -71,6 +154,7 @@ async function startServer(dataDir, extraEnv = {}) {
   return { child, url: match[1] };
 }
 
+/** @returns {Promise<Started>} */
 async function startBare() {
   const [command, commandArgs] = onCpu(0, node, [join(root, 'bench', 'bare-server.mjs')]);
   const { child, match } = await startProcess(command, commandArgs, { cwd: root, ready: /listening on (http:\/\/[0-9.]+:\d+)/ });
@@ -80,6 +164,9 @@ async function startBare() {
 /**
  * nginx (on the servers' CPU) in front of `members` (started servers): a target whose CPU is that of every
  * member ("instance 1", "instance 2", …) and of nginx's master and worker processes ("nginx").
+ * @param {string} dir
+ * @param {Started[]} members
+ * @returns {Promise<Balanced>}
  */
 async function startBalanced(dir, members) {
   const nginx = await startNginx(dir, members.map((m) => m.url), (command, commandArgs) => onCpu(0, command, commandArgs));
@@ -96,28 +183,38 @@ async function startBalanced(dir, members) {
 }
 
 let planNumber = 0;
+/** @type {string[]} */
 const problems = [];
 
 /**
  * A process's CPU time so far in ms (user + system, all its threads, not its children's; /proc, Linux), or
  * null elsewhere. CPU time per request does not depend on what else the machine runs, unlike requests per second.
+ * @param {number | undefined} pid
  */
 function cpuMsOf(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = /** @type {string} */ (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return null;
   }
 }
 
-/** The processes a target's server CPU is the sum of, each with the role it is reported under. */
+/**
+ * The processes a target's server CPU is the sum of, each with the role it is reported under.
+ * @param {Target} target
+ * @returns {Promise<RoleProcess[]>}
+ */
 async function processesOf(target) {
   return target.processes ? target.processes() : [{ role: 'server', pid: target.child.pid }];
 }
 
-/** CPU ms so far by role, or null when a process's CPU cannot be read. */
+/**
+ * CPU ms so far by role, or null when a process's CPU cannot be read.
+ * @param {RoleProcess[]} processes
+ */
 function cpuByRole(processes) {
+  /** @type {Record<string, number>} */
   const byRole = {};
   for (const { role, pid } of processes) {
     const ms = cpuMsOf(pid);
@@ -127,21 +224,29 @@ function cpuByRole(processes) {
   return byRole;
 }
 
-/** One load-generator run; moves each user's counter on by what it sent. */
+/**
+ * One load-generator run; moves each user's counter on by what it sent.
+ * @param {string} work
+ * @param {string} label
+ * @param {Target} target
+ * @param {string} apiKey
+ * @param {BenchUser[]} users
+ * @param {{ seconds?: number, password?: string }} [options]
+ */
 async function load(work, label, target, apiKey, users, { seconds = S.seconds, password } = {}) {
   const plan = join(work, `plan-${planNumber++}.json`);
   writeFileSync(plan, JSON.stringify({ url: target.url, apiKey, connections: S.connections, durationSeconds: seconds, password, users }));
   const [command, commandArgs] = onCpu(1, node, [join(root, 'bench', 'load.mjs'), plan]);
   const processes = await processesOf(target);
   const cpuBefore = cpuByRole(processes);
-  const result = await runJson(command, commandArgs, { cwd: root });
+  const result = /** @type {LoadResult} */ (await runJson(command, commandArgs, { cwd: root }));
   const cpuAfter = cpuByRole(processes);
   // Server CPU per request: the sum over the target's processes, and each role's part.
   if (cpuBefore === null || cpuAfter === null || result.totalRequests === 0) {
     result.serverCpuUsPerRequest = null;
     result.cpuUsPerRequestByRole = null;
   } else {
-    result.cpuUsPerRequestByRole = Object.fromEntries(Object.keys(cpuAfter).map((role) => [role, ((cpuAfter[role] - cpuBefore[role]) * 1000) / result.totalRequests]));
+    result.cpuUsPerRequestByRole = Object.fromEntries(Object.keys(cpuAfter).map((role) => [role, ((/** @type {number} */ (cpuAfter[role]) - /** @type {number} */ (cpuBefore[role])) * 1000) / result.totalRequests]));
     result.serverCpuUsPerRequest = Object.values(result.cpuUsPerRequestByRole).reduce((a, b) => a + b, 0);
   }
   for (const user of users) user.counter = result.counters[user.username] ?? user.counter;
@@ -152,17 +257,29 @@ async function load(work, label, target, apiKey, users, { seconds = S.seconds, p
   return result;
 }
 
+/**
+ * Round i of `a` over round i of `b`.
+ * @param {number[]} a
+ * @param {number[]} b
+ */
 function ratioOf(a, b) {
-  return summarize(a.map((v, i) => v / b[i]));
+  return summarize(a.map((v, i) => v / /** @type {number} */ (b[i])));
 }
 
 // ---------------------------------------------------------------------------------------------------
+/** @returns {Promise<CoreResult>} */
 async function benchCore() {
   log('core: HOTP verification and the re-sync search');
   return runJson(node, [join(root, 'bench', 'core.mjs'), '--rounds', String(S.coreRounds), '--ms', String(S.coreMs), '--sync-window', String(SYNC_WINDOW)], { cwd: root });
 }
 
-/** An installation with an inventory of S.inventory tokens (CSV import), users associated with them, API keys. */
+/**
+ * An installation with an inventory of S.inventory tokens (CSV import), users associated with them, API keys.
+ * @param {string} work
+ * @param {string} [name]
+ * @param {NodeJS.ProcessEnv} [engineEnv]
+ * @returns {Promise<Setup>}
+ */
 async function setUp(work, name = 'main', engineEnv = {}) {
   const dataDir = join(work, name);
   log(`setting up: ${S.inventory} tokens, ${S.otpUsers} otp-only users, ${S.passwordUsers} users with passwords`);
@@ -184,15 +301,22 @@ async function setUp(work, name = 'main', engineEnv = {}) {
   const { loadConfig } = /** @type {typeof import('../src/runtime/config.js')} */ (await fromDist('runtime/config.js'));
   const { openInstance } = /** @type {typeof import('../src/runtime/instance.js')} */ (await fromDist('runtime/instance.js'));
   const { OPERATOR } = /** @type {typeof import('../src/services/context.js')} */ (await fromDist('services/context.js'));
+  /**
+   * @param {number | undefined} scryptLog2
+   * @param {number} from
+   * @param {number} count
+   * @param {string} prefix
+   */
   const make = async (scryptLog2, from, count, prefix) => {
     const instance = await openInstance(loadConfig(envFor(dataDir, { ...engineEnv, ...(scryptLog2 ? { OTPGATE_SCRYPT_LOG2N: String(scryptLog2) } : {}) })));
     try {
       const { accounts, users, tokens } = instance.services;
       const account = await accounts.resolve(OPERATOR, undefined);
+      /** @type {BenchUser[]} */
       const made = [];
       const batch = [];
       for (let i = 0; i < count; i++) {
-        const { serial, secretHex } = secrets[from + i];
+        const { serial, secretHex } = /** @type {{ serial: string, secretHex: string }} */ (secrets[from + i]);
         const username = `${prefix}${i}`;
         batch.push(
           users.create(OPERATOR, account, { username, password: PASSWORD, role: 'user' }).then(async () => {
@@ -223,6 +347,11 @@ async function setUp(work, name = 'main', engineEnv = {}) {
   return { dataDir, engineEnv, keys, otpUsers, resyncUsers, passwordUsers, passwordHash };
 }
 
+/**
+ * @param {string} work
+ * @param {Setup} setup
+ * @param {Started} server
+ */
 async function benchAcceptPath(work, setup, server) {
   log('accept path: otp-only auth check against a bare Fastify JSON POST');
   const bare = await startBare();
@@ -230,6 +359,7 @@ async function benchAcceptPath(work, setup, server) {
     const fakeUsers = setup.otpUsers.map((u) => ({ ...u, secretHex: randomBytes(20).toString('hex') }));
     await load(work, 'warm-up otpgate', server, setup.keys.otpOnly, setup.otpUsers, { seconds: S.warmup });
     await load(work, 'warm-up bare', bare, 'none', fakeUsers, { seconds: S.warmup });
+    /** @type {{ otpgate: LoadResult[], bare: LoadResult[] }} */
     const rows = { otpgate: [], bare: [] };
     for (let round = 0; round < S.rounds; round++) {
       rows.otpgate.push(await load(work, 'accept path', server, setup.keys.otpOnly, setup.otpUsers));
@@ -244,6 +374,9 @@ async function benchAcceptPath(work, setup, server) {
 /**
  * Users holding three tokens each (their own CSV import, associated through the services like setUp's), for
  * the accept path with several tokens per user. The load generator sends the newest token's passcodes.
+ * @param {string} work
+ * @param {Setup} setup
+ * @returns {Promise<BenchUser[]>}
  */
 async function addSeveralTokenUsers(work, setup) {
   log(`setting up: ${S.otpUsers} users with 3 tokens each`);
@@ -257,6 +390,7 @@ async function addSeveralTokenUsers(work, setup) {
   try {
     const { accounts, users, tokens } = instance.services;
     const account = await accounts.resolve(OPERATOR, undefined);
+    /** @type {BenchUser[]} */
     const made = [];
     for (let i = 0; i < S.otpUsers; i++) {
       const username = `sev${i}`;
@@ -265,7 +399,8 @@ async function addSeveralTokenUsers(work, setup) {
       for (const [n, { serial, secretHex }] of held.entries()) {
         await tokens.associate(OPERATOR, account, username, serial, hotp(Buffer.from(secretHex, 'hex'), 0), true, ['desk', 'spare', 'home'][n]);
       }
-      made.push({ username, serial: held[2].serial, secretHex: held[2].secretHex, counter: 1, digits: 6 });
+      const newest = /** @type {{ serial: string, secretHex: string }} */ (held[2]);
+      made.push({ username, serial: newest.serial, secretHex: newest.secretHex, counter: 1, digits: 6 });
     }
     return made.sort((a, b) => a.username.localeCompare(b.username));
   } finally {
@@ -273,12 +408,19 @@ async function addSeveralTokenUsers(work, setup) {
   }
 }
 
-/** The accept path for users with 3 tokens against users with 1, on the same server, rounds interleaved. */
+/**
+ * The accept path for users with 3 tokens against users with 1, on the same server, rounds interleaved.
+ * @param {string} work
+ * @param {SeveralSetup} setup
+ * @param {Started} server
+ */
 async function benchSeveralTokens(work, setup, server) {
   log('accept path: users with 3 tokens against users with 1 token');
   await load(work, 'warm-up 1 token', server, setup.keys.otpOnly, setup.otpUsers, { seconds: S.warmup });
   await load(work, 'warm-up 3 tokens', server, setup.keys.otpOnly, setup.severalUsers, { seconds: S.warmup });
+  /** @type {LoadResult[]} */
   const one = [];
+  /** @type {LoadResult[]} */
   const three = [];
   for (let round = 0; round < S.rounds; round++) {
     one.push(await load(work, 'accept path, 1 token per user', server, setup.keys.otpOnly, setup.otpUsers));
@@ -294,7 +436,12 @@ async function benchSeveralTokens(work, setup, server) {
   };
 }
 
-/** The accept path's figures from interleaved otpgate and bare rounds (load() results, round i beside round i). */
+/**
+ * The accept path's figures from interleaved otpgate and bare rounds (load() results, round i beside round i).
+ * @param {Setup} setup
+ * @param {LoadResult[]} otpgateRuns
+ * @param {LoadResult[]} bareRuns
+ */
 function acceptFigures(setup, otpgateRuns, bareRuns) {
   const rps = otpgateRuns.map((r) => r.requestsPerSecond);
   const bareRps = bareRuns.map((r) => r.requestsPerSecond);
@@ -321,7 +468,11 @@ function acceptFigures(setup, otpgateRuns, bareRuns) {
   };
 }
 
-/** Each round's CPU per request of one role (e.g. "nginx") of a target of several processes. */
+/**
+ * Each round's CPU per request of one role (e.g. "nginx") of a target of several processes.
+ * @param {LoadResult[]} runs
+ * @param {string} role
+ */
 function roleCpu(runs, role) {
   return summarize(runs.map((r) => r.cpuUsPerRequestByRole?.[role] ?? 0));
 }
@@ -332,6 +483,7 @@ function roleCpu(runs, role) {
  * X-Forwarded-For) beside two bare routes behind the same nginx configuration; the four interleaved round
  * by round. Everything served on CPU 0, nginx too; the two-instance CPU per request is that of both
  * instances and of nginx (its part reported too).
+ * @param {string} work
  */
 async function benchPostgres(work) {
   const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -341,7 +493,7 @@ async function benchPostgres(work) {
   try {
     await admin.connect();
   } catch (error) {
-    log(`postgres: skipped, no server at ${adminUrl} (${error.message})`);
+    log(`postgres: skipped, no server at ${adminUrl} (${/** @type {Error} */ (error).message})`);
     return null;
   }
   await admin.query(`create database ${name}`);
@@ -349,9 +501,11 @@ async function benchPostgres(work) {
   url.pathname = `/${name}`;
   const balanced = nginxAvailable();
   // Everything started here, stopped in the finally block (nginx first: it holds connections to the rest).
+  /** @type {Started[]} */
   const servers = [];
+  /** @type {Balanced[]} */
   const balancers = [];
-  const startedServer = async (start) => {
+  const startedServer = async (/** @type {() => Promise<Started>} */ start) => {
     const started = await start();
     servers.push(started);
     return started;
@@ -363,6 +517,7 @@ async function benchPostgres(work) {
     const fakeUsers = setup.otpUsers.map((u) => ({ ...u, secretHex: randomBytes(20).toString('hex') }));
     const one = await startedServer(() => startServer(setup.dataDir, setup.engineEnv));
     const oneBare = await startedServer(startBare);
+    /** @type {{ name: 'one' | 'oneBare' | 'two' | 'twoBare', label: string, target: Target, key: string, users: BenchUser[] }[]} */
     const targets = [
       { name: 'one', label: 'postgres, 1 instance', target: one, key: setup.keys.otpOnly, users: setup.otpUsers },
       { name: 'oneBare', label: 'postgres, bare fastify', target: oneBare, key: 'none', users: fakeUsers },
@@ -383,14 +538,15 @@ async function benchPostgres(work) {
       log(`postgres: 1 instance pid ${one.child.pid}; 2 instances pids ${pair.map((s) => s.child.pid).join(', ')} behind nginx pid ${two.nginx.child.pid} (${two.url})`);
     }
     for (const t of targets) await load(work, `warm-up ${t.label}`, t.target, t.key, t.users, { seconds: S.warmup });
-    const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
+    const runs = /** @type {Record<'one' | 'oneBare' | 'two' | 'twoBare', LoadResult[]>} */ (Object.fromEntries(targets.map((t) => [t.name, /** @type {LoadResult[]} */ ([])])));
+    /** @type {{ one: PerCheck[], two: PerCheck[] }} */
     const lockWaits = { one: [], two: [] };
     for (let round = 0; round < S.rounds; round++) {
       for (const t of targets) {
         const sampling = t.name in lockWaits ? await sampleLockWaits(pg, url.toString(), name) : null;
         const run = await load(work, t.label, t.target, t.key, t.users);
         runs[t.name].push(run);
-        if (sampling) lockWaits[t.name].push(perCheck(await sampling(), run));
+        if (sampling) lockWaits[/** @type {'one' | 'two'} */ (t.name)].push(perCheck(await sampling(), run));
       }
     }
     const twoInstances = balanced
@@ -430,11 +586,16 @@ async function benchPostgres(work) {
 /**
  * Samples PostgreSQL's sessions of the bench database every 20 ms while a run goes: how many wait for a lock
  * (wait_event_type Lock), by wait event and by the statement waiting. Resolves, when called, to the sums.
+ * @param {typeof import('pg').default} pg
+ * @param {string} url
+ * @param {string} database
+ * @returns {Promise<() => Promise<LockSums>>}
  */
 async function sampleLockWaits(pg, url, database) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   let stopped = false;
+  /** @type {Omit<LockSums, 'ms'>} */
   const sums = { samples: 0, waiting: 0, byStatement: {} };
   const sampling = (async () => {
     while (!stopped) {
@@ -460,26 +621,46 @@ async function sampleLockWaits(pg, url, database) {
   };
 }
 
-/** Lock-wait time per check from the samples of one run: sessions waiting on average × run time / checks. */
+/**
+ * Samples of PostgreSQL sessions waiting for a lock over `ms`: how many samples, how many sessions waiting
+ * summed over them, and that sum by "wait event: statement".
+ * @typedef {{ samples: number, waiting: number, byStatement: Record<string, number>, ms: number }} LockSums
+ */
+/** @typedef {{ usPerCheck: number, byStatement: Record<string, number> }} PerCheck */
+
+/**
+ * Lock-wait time per check from the samples of one run: sessions waiting on average × run time / checks.
+ * @param {LockSums} sums
+ * @param {LoadResult} run
+ * @returns {PerCheck}
+ */
 function perCheck(sums, run) {
   const checks = run.requestsPerSecond * (sums.ms / 1000);
-  const perSession = (n) => (sums.samples === 0 || checks === 0 ? 0 : ((n / sums.samples) * sums.ms * 1000) / checks);
+  const perSession = (/** @type {number} */ n) => (sums.samples === 0 || checks === 0 ? 0 : ((n / sums.samples) * sums.ms * 1000) / checks);
   return { usPerCheck: perSession(sums.waiting), byStatement: Object.fromEntries(Object.entries(sums.byStatement).map(([k, n]) => [k, Math.round(perSession(n) * 10) / 10])) };
 }
 
+/** @param {PerCheck[]} runs */
 function lockWaitFigures(runs) {
   if (runs.length === 0) return null;
-  return { usPerCheck: summarize(runs.map((r) => r.usPerCheck)), byStatementUsPerCheck: runs.at(-1).byStatement };
+  return { usPerCheck: summarize(runs.map((r) => r.usPerCheck)), byStatementUsPerCheck: /** @type {PerCheck} */ (runs.at(-1)).byStatement };
 }
 
+/**
+ * @param {string} work
+ * @param {Setup} setup
+ * @param {Started} server
+ */
 async function benchFullCheck(work, setup, server) {
   log('full sign-in check (password + passcode) against the password hash alone');
+  /** @type {LoadResult[]} */
   const checks = [];
+  /** @type {{ verificationsPerSecond: number, verifications: number }[]} */
   const hashes = [];
   // A round ends with up to one request per connection still being hashed on the server: the load generator
   // has given up on them, the server has not. Before the next round sends those users' next codes, let the
   // server finish them (else a user's next code could overtake the old one, which is then refused as a replay).
-  const drain = (result) => new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 + 2 * (result.latencyMaxMs ?? 0))));
+  const drain = (/** @type {LoadResult} */ result) => new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 + 2 * (result.latencyMaxMs ?? 0))));
   await drain(await load(work, 'warm-up full check', server, setup.keys.check, setup.passwordUsers, { seconds: S.warmup, password: PASSWORD }));
   for (let round = 0; round < S.rounds; round++) {
     const check = await load(work, 'full check', server, setup.keys.check, setup.passwordUsers, { seconds: S.passwordSeconds, password: PASSWORD });
@@ -502,10 +683,18 @@ async function benchFullCheck(work, setup, server) {
   };
 }
 
+/**
+ * @param {string} work
+ * @param {Setup} setup
+ * @param {Started} server
+ */
 async function benchResyncUnderLoad(work, setup, server) {
   log(`accept path while re-syncs search ${SYNC_WINDOW}-counter windows beside it`);
+  /** @type {LoadResult[]} */
   const quiet = [];
+  /** @type {LoadResult[]} */
   const busy = [];
+  /** @type {{ resyncs: number, failures: number, latencyMs: number, counters: Record<string, number> }[]} */
   const resyncs = [];
   for (let round = 0; round < S.rounds; round++) {
     quiet.push(await load(work, 'accept path (no re-sync)', server, setup.keys.otpOnly, setup.otpUsers));
@@ -530,11 +719,13 @@ async function benchResyncUnderLoad(work, setup, server) {
   };
 }
 
+/** @param {string} work */
 async function benchImport(work) {
   const pskcReady = existsSync(join(root, 'src', 'import', 'pskc'));
   const format = pskcReady ? 'pskc' : 'csv';
   log(`import: ${S.importSizes.join(' and ')} keys (${format}${pskcReady ? '' : '; the PSKC reader is not on this branch yet'})`);
   const psk = randomBytes(16);
+  /** @type {Record<string, { seconds: Stat, keysPerSecond: Stat, peakRssMb: Stat }>} */
   const sizes = {};
   for (const size of S.importSizes) {
     const file = join(work, `import-${size}.${format === 'pskc' ? 'pskcxml' : 'csv'}`);
@@ -559,6 +750,11 @@ async function benchImport(work) {
   return { format, pskcPending: !pskcReady, sizes };
 }
 
+/**
+ * @param {string} work
+ * @param {Setup} setup
+ * @param {Started} small
+ */
 async function benchScale(work, setup, small) {
   const bigDir = join(work, 'scale');
   log(`scale: copying the installation and filling it to ${S.scaleTokens} tokens`);
@@ -594,16 +790,49 @@ async function benchScale(work, setup, small) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+/**
+ * What a run writes to bench/results.json: each section's figures, null where the section did not run.
+ * @typedef {object} Results
+ * @property {string} mode
+ * @property {string} date
+ * @property {string} node
+ * @property {number} cpus
+ * @property {number[]} loadAverage
+ * @property {string} pinned
+ * @property {string[]} loadGeneratorSaturated
+ * @property {number} seconds
+ * @property {CoreResult | null} core
+ * @property {Awaited<ReturnType<typeof benchAcceptPath>> | null} acceptPath
+ * @property {Awaited<ReturnType<typeof benchSeveralTokens>> | null} severalTokens
+ * @property {Awaited<ReturnType<typeof benchFullCheck>> | null} fullCheck
+ * @property {Awaited<ReturnType<typeof benchResyncUnderLoad>> | null} resyncUnderLoad
+ * @property {Awaited<ReturnType<typeof benchImport>> | null} import
+ * @property {Awaited<ReturnType<typeof benchScale>> | null} scale
+ * @property {Awaited<ReturnType<typeof benchPostgres>>} postgres
+ * @property {string[]} problems
+ * @property {Goal[]} [goals]
+ */
+/** @typedef {{ goal: string, measured: number, target: number, met: boolean, off: string | null }} Goal */
+
+/**
+ * @param {unknown} value
+ * @param {number} [digits]
+ */
 function fmt(value, digits = 1) {
   if (typeof value !== 'number') return String(value);
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
   return value.toFixed(digits);
 }
 
+/**
+ * @param {Stat} stat
+ * @param {number} [digits]
+ */
 function cell(stat, digits) {
   return `${fmt(stat.median, digits)} (${fmt(stat.min, digits)}–${fmt(stat.max, digits)})`;
 }
 
+/** @param {Results} results */
 function table(results) {
   const r = results;
   // Each section's rows, when the section ran (--only runs some).
@@ -666,7 +895,7 @@ function table(results) {
       : []),
     ...(r.import
       ? Object.entries(r.import.sizes).map(([size, s]) => [
-          `Import ${Number(size).toLocaleString('en-US')} keys, ${r.import.format} (s)`,
+          `Import ${Number(size).toLocaleString('en-US')} keys, ${/** @type {NonNullable<Results['import']>} */ (r.import).format} (s)`,
           cell(s.seconds, 2),
           `${cell(s.keysPerSecond)} keys/s, peak RSS ${cell(s.peakRssMb)} MB`,
           size === '100000' ? '≤ 10 s, ≤ 250 MB' : '',
@@ -676,19 +905,24 @@ function table(results) {
       ? [[`Accept path, ${fmt(r.scale.bigTokens)} vs ${fmt(r.scale.smallTokens)} tokens (req/s)`, `${cell(r.scale.requestsPerSecondBig)} vs ${cell(r.scale.requestsPerSecondSmall)}`, `${cell(r.scale.ratioBigToSmall, 2)}×`, '≥ 0.8×']]
       : []),
   ];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), ['Figure', 'Median (min–max)', 'Compared', 'Goal'][i].length));
-  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => /** @type {string} */ (row[i]).length), /** @type {string} */ (['Figure', 'Median (min–max)', 'Compared', 'Goal'][i]).length));
+  const line = (/** @type {string[]} */ cells) => `| ${cells.map((c, i) => c.padEnd(/** @type {number} */ (widths[i]))).join(' | ')} |`;
   return [line(['Figure', 'Median (min–max)', 'Compared', 'Goal']), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 /**
  * Each goal of the figures this run measured, judged on the median: met, or not met and by how much. A
  * goal whose section did not run is left out. Printed after the table and kept in the JSON.
+ * @param {Results} r
  */
 function goals(r) {
-  const at = (x) => x?.median;
+  // A figure the run lacks (undefined) fails Number.isFinite: its goal is dropped at the end.
+  const at = (/** @type {Stat | undefined} */ x) => /** @type {number} */ (x?.median);
+  /** @type {Goal[]} */
   const list = [];
+  /** @type {(goal: string, measured: number, target: number, unit?: string) => number} */
   const atLeast = (goal, measured, target, unit = '×') => list.push({ goal, measured, target, met: measured >= target, off: measured >= target ? null : `${fmt2(target / measured)}× short (${fmt2(measured)}${unit} of ${target}${unit})` });
+  /** @type {(goal: string, measured: number, target: number, unit?: string) => number} */
   const atMost = (goal, measured, target, unit = ' ms') => list.push({ goal, measured, target, met: measured <= target, off: measured <= target ? null : `${fmt2(measured / target)}× over (${fmt2(measured)}${unit}, goal ${target}${unit})` });
   if (r.core) {
     atLeast('core verify, hit at first counter, vs raw HMAC-SHA1', at(r.core.hitRatioPerCode), 0.9);
@@ -723,10 +957,12 @@ function goals(r) {
   return list.filter((g) => Number.isFinite(g.measured));
 }
 
+/** @param {number} value */
 function fmt2(value) {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 }
 
+/** @param {Goal[]} list */
 function goalLines(list) {
   const width = Math.max(...list.map((g) => g.goal.length));
   return list.map((g) => `  ${g.met ? 'met    ' : 'NOT MET'}  ${g.goal.padEnd(width)}  ${g.met ? '' : g.off}`.trimEnd()).join('\n');
@@ -740,15 +976,19 @@ async function main() {
     const needsServer = ['accept', 'several', 'full', 'resync', 'scale'].some(wanted);
     const setup = needsServer ? await setUp(work) : null;
     if (setup && wanted('several')) setup.severalUsers = await addSeveralTokenUsers(work, setup);
-    server = needsServer ? await startServer(setup.dataDir) : null;
-    const acceptPath = wanted('accept') ? await benchAcceptPath(work, setup, server) : null;
-    const severalTokens = wanted('several') ? await benchSeveralTokens(work, setup, server) : null;
-    const fullCheck = wanted('full') ? await benchFullCheck(work, setup, server) : null;
-    const resyncUnderLoad = wanted('resync') ? await benchResyncUnderLoad(work, setup, server) : null;
-    const scale = wanted('scale') ? await benchScale(work, setup, server) : null;
+    server = needsServer ? await startServer(/** @type {Setup} */ (setup).dataDir) : null;
+    // Each section below that uses them is one of needsServer's: where it runs, both are set (and severalUsers).
+    const set = /** @type {SeveralSetup} */ (setup);
+    const at = /** @type {Started} */ (server);
+    const acceptPath = wanted('accept') ? await benchAcceptPath(work, set, at) : null;
+    const severalTokens = wanted('several') ? await benchSeveralTokens(work, set, at) : null;
+    const fullCheck = wanted('full') ? await benchFullCheck(work, set, at) : null;
+    const resyncUnderLoad = wanted('resync') ? await benchResyncUnderLoad(work, set, at) : null;
+    const scale = wanted('scale') ? await benchScale(work, set, at) : null;
     if (server) await stop(server.child);
     const postgres = wanted('postgres') ? await benchPostgres(work) : null;
     const imported = wanted('import') ? await benchImport(work) : null;
+    /** @type {Results} */
     const results = {
       mode: smoke ? 'smoke' : 'full',
       date: new Date().toISOString(),

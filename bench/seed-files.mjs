@@ -4,6 +4,13 @@ import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
+/**
+ * @param {string} path
+ * @param {number} count
+ * @param {string} header
+ * @param {(i: number) => string} line
+ * @param {string} [footer]
+ */
 async function writeLines(path, count, header, line, footer) {
   const out = createWriteStream(path);
   if (header) out.write(header);
@@ -19,12 +26,24 @@ async function writeLines(path, count, header, line, footer) {
   await once(out, 'finish');
 }
 
+/**
+ * @param {string} prefix
+ * @param {number} i
+ */
 export function serialOf(prefix, i) {
   return `${prefix}${String(i).padStart(9, '0')}`;
 }
 
-/** `count` HOTP tokens, SHA-1, 6 digits, counter 0, 20-byte random secrets. Returns the secrets by serial when asked. */
+/**
+ * `count` HOTP tokens, SHA-1, 6 digits, counter 0, 20-byte random secrets. Returns the secrets by serial when asked.
+ * @param {string} path
+ * @param {number} count
+ * @param {string} prefix
+ * @param {number} [keep] how many of the first tokens' secrets to return
+ * @returns {Promise<{ serial: string, secretHex: string }[]>}
+ */
 export async function writeCsv(path, count, prefix, keep = 0) {
+  /** @type {{ serial: string, secretHex: string }[]} */
   const kept = [];
   await writeLines(path, count, '# serial, secret, type, digits, counter, algorithm\n', (i) => {
     const secret = randomBytes(20).toString('hex');
@@ -36,13 +55,23 @@ export async function writeCsv(path, count, prefix, keep = 0) {
 
 const ENC = 'http://www.w3.org/2001/04/xmlenc#aes128-cbc';
 
+/**
+ * @param {Buffer} key
+ * @param {Buffer} plaintext
+ */
 function encrypt(key, plaintext) {
   const iv = randomBytes(16);
   const cipher = createCipheriv('aes-128-cbc', key, iv);
   return Buffer.concat([iv, cipher.update(plaintext), cipher.final()]);
 }
 
-/** A PSKC file of `count` HOTP keys under the 16-byte pre-shared key `psk`. */
+/**
+ * A PSKC file of `count` HOTP keys under the 16-byte pre-shared key `psk`.
+ * @param {string} path
+ * @param {number} count
+ * @param {string} prefix
+ * @param {Buffer} psk
+ */
 export async function writePskc(path, count, prefix, psk) {
   const macKey = randomBytes(20);
   const header =

@@ -9,14 +9,14 @@ import { fromDist } from './common.mjs';
 const { readMasterKeyFile } = /** @type {typeof import('../src/crypto/master-key.js')} */ (await fromDist('crypto/master-key.js'));
 const { sealTokenSecret, TOKEN_SEAL_VERSION } = /** @type {typeof import('../src/services/sealed-secrets.js')} */ (await fromDist('services/sealed-secrets.js'));
 
-const [dataDir, totalText] = process.argv.slice(2);
+const [dataDir, totalText] = /** @type {[string, string]} */ (process.argv.slice(2));
 const started = process.hrtime.bigint();
 const masterKey = readMasterKeyFile(join(dataDir, 'master.key'));
 const db = new Database(join(dataDir, 'otpgate.db'));
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-const { accountId } = db.prepare("SELECT id AS accountId FROM accounts WHERE name = 'default'").get();
-const existing = db.prepare('SELECT count(*) AS n FROM tokens').get().n;
+const { accountId } = /** @type {{ accountId: number }} */ (db.prepare("SELECT id AS accountId FROM accounts WHERE name = 'default'").get());
+const existing = /** @type {{ n: number }} */ (db.prepare('SELECT count(*) AS n FROM tokens').get()).n;
 const insert = db.prepare(
   `INSERT INTO tokens (account_id, serial, type, algorithm, digits, counter, period_in_seconds, time_offset_in_seconds, secret_sealed, seal_version, status, fail_count, manufacturer, created_at)
    VALUES (?, ?, 'hotp', 'SHA1', 6, 0, NULL, 0, ?, ?, 'available', 0, 'Bench', ?)`,
@@ -31,6 +31,6 @@ const add = db.transaction((from, to) => {
 const total = Number(totalText);
 for (let from = existing; from < total; from += 100_000) add(from, Math.min(total, from + 100_000));
 db.pragma('wal_checkpoint(TRUNCATE)');
-const count = db.prepare('SELECT count(*) AS n FROM tokens').get().n;
+const count = /** @type {{ n: number }} */ (db.prepare('SELECT count(*) AS n FROM tokens').get()).n;
 db.close();
 console.log(JSON.stringify({ tokens: count, added: count - existing, seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
