@@ -80,7 +80,7 @@ export async function auditPages(app: FastifyInstance): Promise<void> {
         filters,
         fieldErrors,
         events,
-        outcomes: OUTCOMES.map((value) => ({ value, text: describeAuditOutcome((SIGN_IN_RESULTS as readonly string[]).includes(value) ? 'signin' : '', value) })),
+        outcomes: OUTCOMES.map((value) => ({ value, text: OUTCOME_OPTIONS[value] ?? describeAuditOutcome((SIGN_IN_RESULTS as readonly string[]).includes(value) ? 'signin' : '', value) })),
         actions: AUDIT_ACTIONS.map((action) => ({ action, text: describeAuditAction(action).text })),
         helpDesk: scope.knownTargetsOnly === true,
         olderHref,
@@ -123,3 +123,9 @@ export async function auditPages(app: FastifyInstance): Promise<void> {
       .send(body);
   });
 }
+
+/**
+ * The outcome filter's options where the event list's sentence is too long for a phone's select (the list
+ * shows the whole sentence: "Password accepted; asked to associate a token").
+ */
+const OUTCOME_OPTIONS: Readonly<Record<string, string>> = { otp_required: 'Passcode asked', enroll_required: 'Asked to associate a token', locked: 'Token locked' };

@@ -27,7 +27,7 @@ async function signedInPage(token: { secretHex: string }, counter: number): Prom
   await signedIn.getByLabel('Username').fill('rosa');
   await signedIn.getByLabel('Password').fill(password);
   await signedIn.getByRole('button', { name: 'Sign in' }).click();
-  await signedIn.getByLabel('OTP code').fill(oathCode(token.secretHex, counter));
+  await signedIn.getByLabel('Passcode').fill(oathCode(token.secretHex, counter));
   await signedIn.getByRole('button', { name: 'Submit' }).click();
   assert.equal(new URL(signedIn.url()).pathname, '/account');
   return signedIn;
@@ -147,7 +147,7 @@ test("a one-token user of a hardware TOTP card keeps the one-token page and re-s
   await p.getByLabel('Username').fill('tess');
   await p.getByLabel('Password').fill(tessPassword);
   await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.getByLabel('OTP code').fill(oathTotpCode(card.secretHex, new Date(NOW + 30_000), 30));
+  await p.getByLabel('Passcode').fill(oathTotpCode(card.secretHex, new Date(NOW + 30_000), 30));
   await p.getByRole('button', { name: 'Submit' }).click();
   assert.equal(new URL(p.url()).pathname, '/account');
   await p.goto('/account');

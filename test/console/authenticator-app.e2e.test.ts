@@ -47,7 +47,7 @@ async function signInWith(page: Page, passcode: string): Promise<void> {
   await page.getByLabel('Username').fill('ana');
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('OTP code').fill(passcode);
+  await page.getByLabel('Passcode').fill(passcode);
   await page.getByRole('button', { name: 'Submit' }).click();
   assert.equal(new URL(page.url()).pathname, '/account');
 }

@@ -30,7 +30,7 @@ async function signIn(page: Page, username: string, password: string, passcode?:
   await page.getByRole('button', { name: 'Sign in' }).click();
   if (passcode !== undefined) {
     assert.equal(new URL(page.url()).pathname, '/login/passcode');
-    await page.getByLabel('OTP code').fill(passcode);
+    await page.getByLabel('Passcode').fill(passcode);
     await page.getByRole('button', { name: 'Submit' }).click();
   }
 }

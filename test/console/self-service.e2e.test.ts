@@ -22,7 +22,7 @@ async function signedInPage(counter: number): Promise<Page> {
   await signedIn.getByLabel('Username').fill('sven');
   await signedIn.getByLabel('Password').fill(password);
   await signedIn.getByRole('button', { name: 'Sign in' }).click();
-  await signedIn.getByLabel('OTP code').fill(oathCode(token.secretHex, counter));
+  await signedIn.getByLabel('Passcode').fill(oathCode(token.secretHex, counter));
   await signedIn.getByRole('button', { name: 'Submit' }).click();
   assert.equal(new URL(signedIn.url()).pathname, '/account');
   return signedIn;

@@ -37,7 +37,7 @@ test('cookie flags, and a new session id after each step; the old ones no longer
   assert.notEqual(half.value, 'planted-by-an-attacker-0123456789', 'a planted id is never adopted');
   assert.equal(await accountStatus(half.value), 303, 'the half session is not a signed-in session');
 
-  await page.getByLabel('OTP code').fill(oathCode(secretHex, 1));
+  await page.getByLabel('Passcode').fill(oathCode(secretHex, 1));
   await page.getByRole('button', { name: 'Submit' }).click();
   assert.equal(new URL(page.url()).pathname, '/account');
   const full = (await context.cookies()).find((c) => c.name === 'otpgate_session')!;
