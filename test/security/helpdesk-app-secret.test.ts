@@ -64,7 +64,7 @@ function formsOf(base32: string): string[] {
 
 /** GETs every route of the server as the help desk (console session, then API key) and checks no answer holds a secret. */
 async function helpDeskSeesNone(desk: Browser, secrets: string[], serial: string): Promise<number> {
-  const values: Record<string, string> = { username: 'ulla', serial, name: 'x', group: 'x' };
+  const values: Record<string, string> = { username: 'ulla', serial, name: 'x', group: 'x', id: 'no-such-result' };
   let reached = 0;
   for (const route of f.app.otpgateRoutes.filter((r) => r.method === 'GET')) {
     const url = route.url.replace(/:([A-Za-z0-9_]+)/g, (_, param: string) => {
