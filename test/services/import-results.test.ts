@@ -10,8 +10,9 @@ import { OPERATOR } from '../../src/services/context.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { BufferedImport } from '../../src/services/import-result-service.js';
 import { makeInstallation, type Installation } from '../helpers/installation.js';
+import { CORPUS } from '../import/pskc-helpers.js';
 
-const FIGURE6 = readFileSync(join(process.cwd(), '..', 'shared', 'testdata', 'pskc', 'rfc6030', 'figure6.pskcxml'));
+const FIGURE6 = readFileSync(join(CORPUS, 'rfc6030', 'figure6.pskcxml'));
 const PSK = '12345678901234567890123456789012';
 const SESSION = 'a'.repeat(64);
 const OTHER_SESSION = 'b'.repeat(64);
