@@ -55,6 +55,12 @@ export interface ImportUploadOptions<T> {
   run: (request: ImportRequest) => Promise<T>;
 }
 
+/** Refuses an upload before anything is parsed: too long by its declared length, or not multipart. */
+function refuseUnreadable(request: FastifyRequest, limitBytes: number): void {
+  if (Number(request.headers['content-length'] ?? 0) > limitBytes + FORM_OVERHEAD_BYTES) throw tooLarge('upload', limitBytes);
+  if (!request.isMultipart()) throw new ServiceError('unsupported_media_type', 'send the file as multipart/form-data');
+}
+
 /**
  * Reads a seed-file upload and runs its import. Throws ServiceError: payload_too_large (by the declared
  * length, or while the file is read), unsupported_media_type (not multipart), invalid_request (a file under
@@ -62,9 +68,7 @@ export interface ImportUploadOptions<T> {
  */
 export async function readImportUpload<T>(request: FastifyRequest, options: ImportUploadOptions<T>): Promise<ImportUpload<T>> {
   const { limitBytes } = options;
-  // Refused before anything is parsed when the length says so.
-  if (Number(request.headers['content-length'] ?? 0) > limitBytes + FORM_OVERHEAD_BYTES) throw tooLarge('upload', limitBytes);
-  if (!request.isMultipart()) throw new ServiceError('unsupported_media_type', 'send the file as multipart/form-data');
+  refuseUnreadable(request, limitBytes);
   const fields: Record<string, string> = {};
   for await (const part of request.parts()) {
     if (part.type === 'field') {
@@ -107,8 +111,7 @@ export type BufferedUpload =
  */
 export async function readBufferedImportUpload(request: FastifyRequest, options: Omit<ImportUploadOptions<never>, 'run'>): Promise<BufferedUpload> {
   const { limitBytes } = options;
-  if (Number(request.headers['content-length'] ?? 0) > limitBytes + FORM_OVERHEAD_BYTES) throw tooLarge('upload', limitBytes);
-  if (!request.isMultipart()) throw new ServiceError('unsupported_media_type', 'send the file as multipart/form-data');
+  refuseUnreadable(request, limitBytes);
   const fields: Record<string, string> = {};
   let file: { name: string; bytes: Buffer } | null = null;
   for await (const part of request.parts()) {
