@@ -325,7 +325,7 @@ export const consoleTarget: Target = {
       // Pages added since (the directory's are left out: they reach for an LDAP server).
       fc.constantFrom('/admin/restriction', '/admin/restriction/remove', '/admin/groups/restriction', '/admin/groups/restriction/remove', '/admin/health/webhooks', '/admin/health/webhooks/hook/remove', '/account/password', '/account/token/resync', '/account/token/lost', '/admin/tokens/1000000000002/retire', '/admin/tokens/1000000000001/retire'),
       // Added with several tokens, time-based tokens and apps, OpenID clients and the help desk's round.
-      fc.constantFrom('/account/app/start', '/account/app/activate', '/account/app/cancel', '/login/associate/app', '/admin/oidc-clients', '/admin/oidc-clients/grafana', '/admin/oidc-clients/grafana/remove', '/admin/tokens/1000000000001/validity'),
+      fc.constantFrom('/account/app/start', '/account/app/activate', '/account/app/cancel', '/login/associate/app', '/admin/oidc-clients', '/admin/oidc-clients/grafana', '/admin/oidc-clients/grafana/remove', '/admin/tokens/1000000000001/validity', '/account/token/associate', '/admin/tokens/import/no-such-result'),
       user.chain((u) =>
         fc.constantFrom(
           `/admin/users/${u}`,
